@@ -1,0 +1,200 @@
+/**
+ * The playback API's three operations over HTTP API (payload v2) events. Each call: check it
+ * came through CloudFront, authenticate the bearer token, check revocation, then act. Every
+ * failure becomes the API contract's error response; nothing is signed unless all checks pass.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { ApiConfig } from './config';
+import { requirePlayback, requireScope } from './entitlement';
+import { ApiError, InvalidRequest, InvalidToken, OriginNotVerified } from './errors';
+import { emptyResponse, errorResponse, jsonResponse, type HttpResponse } from './http';
+import type { MediaSigner } from './media-signer';
+import { bearerToken, deliveryParam, isIdentifier, videoIdParam } from './request';
+import type { RevocationStore } from './revocation-store';
+import type { TokenVerifier, VerifiedToken } from './token-verifier';
+
+export interface ApiDeps {
+  config: ApiConfig;
+  verifier: TokenVerifier;
+  store: RevocationStore;
+  signer: MediaSigner;
+  logger: Logger;
+  /** Epoch seconds; injected so tests use real values instead of fake timers. */
+  now: () => number;
+  /** The origin-verify header value CloudFront adds; undefined disables the check (local mode). */
+  originVerifyValue?: string;
+}
+
+const MAX_BODY_BYTES = 4096;
+/** Extra life for revocation items so a later raise of the max token lifetime cannot resurrect a token. */
+const REVOCATION_MARGIN_SECONDS = 86400;
+
+type Operation = 'playback' | 'revoke' | 'logout';
+
+export class StreamgateApi {
+  constructor(private readonly deps: ApiDeps) {}
+
+  /** `POST /api/v1/playback/{videoId}[?delivery=url]` */
+  playback(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
+    return this.run('playback', event, async (now, context) => {
+      const videoId = videoIdParam(event.pathParameters?.videoId);
+      const delivery = deliveryParam(event.queryStringParameters);
+      const token = await this.authenticate(event, now, context);
+      requirePlayback(token, videoId, this.deps.config.entitlement);
+
+      const request = {
+        videoId,
+        nowSeconds: now,
+        // jose accepted exp up to the tolerance ago; the grant never outlives that.
+        notAfterSeconds: token.exp + this.deps.config.token.clockToleranceSeconds,
+        viewerIp: this.viewerIp(event),
+      };
+      const grant = delivery === 'url' ? this.deps.signer.signUrl(request) : this.deps.signer.signCookies(request);
+      this.deps.logger.info('playback authorized', { ...context, videoId, delivery, expiresAt: grant.expiresAt });
+      const body = {
+        videoId,
+        manifestUrl: grant.manifestUrl,
+        expiresAt: isoTime(grant.expiresAt),
+        refreshAfter: isoTime(grant.refreshAfter),
+        ...(grant.signedQuery !== undefined ? { signedQuery: grant.signedQuery } : {}),
+      };
+      return jsonResponse(200, body, grant.cookies);
+    });
+  }
+
+  /** `POST /api/v1/revocations` with `{"jti"}` or `{"sub", "before"?}`; admin scope. */
+  revoke(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
+    return this.run('revoke', event, async (now, context) => {
+      const token = await this.authenticate(event, now, context);
+      requireScope(token, this.deps.config.entitlement.adminScope, this.deps.config.entitlement);
+      const body = revocationBody(event);
+      const { maxLifetimeSeconds, clockToleranceSeconds } = this.deps.config.token;
+      const horizon = maxLifetimeSeconds + clockToleranceSeconds + REVOCATION_MARGIN_SECONDS;
+      if ('jti' in body) {
+        // Any token with this jti that is valid now expires within the max lifetime.
+        await this.deps.store.revokeToken(body.jti, now + horizon);
+        this.deps.logger.info('token revoked by admin', { ...context, revokedJti: body.jti });
+        return jsonResponse(201, { revoked: { jti: body.jti } });
+      }
+      const before = body.before ?? now;
+      if (before > now + clockToleranceSeconds) throw new InvalidRequest('"before" must not be in the future');
+      await this.deps.store.revokeUser(body.sub, before, before + horizon);
+      this.deps.logger.info('user revoked by admin', { ...context, revokedSub: body.sub, before });
+      return jsonResponse(201, { revoked: { sub: body.sub, before } });
+    });
+  }
+
+  /** `DELETE /api/v1/session`: the holder revokes its own token (logout). Idempotent. */
+  logout(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
+    return this.run('logout', event, async (now, context) => {
+      const token = await this.verify(event, now, context);
+      await this.deps.store.revokeToken(token.jti, token.exp + this.deps.config.token.clockToleranceSeconds);
+      this.deps.logger.info('session ended', context);
+      return emptyResponse(204);
+    });
+  }
+
+  private async run(
+    operation: Operation,
+    event: APIGatewayProxyEventV2,
+    action: (now: number, context: Record<string, unknown>) => Promise<HttpResponse>,
+  ): Promise<HttpResponse> {
+    const context: Record<string, unknown> = { operation, requestId: event.requestContext?.requestId };
+    try {
+      this.checkOrigin(event);
+      return await action(this.deps.now(), context);
+    } catch (error) {
+      if (error instanceof ApiError) {
+        this.deps.logger.warn('request denied', {
+          ...context,
+          status: error.status,
+          code: error.code,
+          reason: error.reason,
+          detail: error.description,
+          tokenFingerprint: fingerprint(event.headers?.authorization),
+        });
+        return errorResponse(error);
+      }
+      this.deps.logger.error('request failed', { ...context, error: error instanceof Error ? error.name : 'unknown' });
+      return jsonResponse(500, { error: 'server_error', error_description: 'internal error' });
+    }
+  }
+
+  private checkOrigin(event: APIGatewayProxyEventV2): void {
+    const expected = this.deps.originVerifyValue;
+    if (expected === undefined) return;
+    const given = Buffer.from(event.headers?.['x-origin-verify'] ?? '');
+    const wanted = Buffer.from(expected);
+    if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) throw new OriginNotVerified();
+  }
+
+  /** Signature and claims only (logout needs no revocation read: it writes one). */
+  private async verify(event: APIGatewayProxyEventV2, now: number, context: Record<string, unknown>): Promise<VerifiedToken> {
+    const raw = bearerToken(event.headers?.authorization, this.deps.config.token.maxTokenBytes);
+    const token = await this.deps.verifier.verify(raw, now);
+    context.jti = token.jti;
+    context.sub = token.sub;
+    return token;
+  }
+
+  /** Verified and not revoked, by token or by user. */
+  private async authenticate(event: APIGatewayProxyEventV2, now: number, context: Record<string, unknown>): Promise<VerifiedToken> {
+    const token = await this.verify(event, now, context);
+    const status = await this.deps.store.status(token);
+    if (status !== 'active') {
+      throw new InvalidToken('revoked', status === 'token-revoked' ? 'token has been revoked' : "the user's tokens have been revoked");
+    }
+    return token;
+  }
+
+  /** The viewer's address as CloudFront saw it (`ip:port`), else the connection's source IP. */
+  private viewerIp(event: APIGatewayProxyEventV2): string | undefined {
+    const header = event.headers?.[this.deps.config.viewerIpHeader];
+    if (header !== undefined) {
+      const ip = header.slice(0, header.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+      if (isIP(ip) !== 0) return ip;
+    }
+    return event.requestContext?.http?.sourceIp;
+  }
+}
+
+type RevocationBody = { jti: string } | { sub: string; before?: number };
+
+function revocationBody(event: APIGatewayProxyEventV2): RevocationBody {
+  const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) throw new InvalidRequest(`body is larger than ${MAX_BODY_BYTES} bytes`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new InvalidRequest('body must be JSON: {"jti": "..."} or {"sub": "...", "before": <epoch seconds>}');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidRequest('body must be a JSON object');
+  const { jti, sub, before, ...rest } = parsed as Record<string, unknown>;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) throw new InvalidRequest(`unknown field "${extra.slice(0, 32)}"`);
+  if ((jti === undefined) === (sub === undefined)) throw new InvalidRequest('give exactly one of "jti" or "sub"');
+  if (jti !== undefined) {
+    if (!isIdentifier(jti)) throw new InvalidRequest('"jti" must be a string of 1 to 256 characters without control characters');
+    if (before !== undefined) throw new InvalidRequest('"before" goes with "sub" only');
+    return { jti };
+  }
+  if (!isIdentifier(sub)) throw new InvalidRequest('"sub" must be a string of 1 to 256 characters without control characters');
+  if (before !== undefined && (typeof before !== 'number' || !Number.isInteger(before) || before < 0)) {
+    throw new InvalidRequest('"before" must be a whole number of epoch seconds');
+  }
+  return { sub, before: before as number | undefined };
+}
+
+function isoTime(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString();
+}
+
+/** A short hash to correlate log lines about one token without ever logging the token. */
+function fingerprint(authorization: string | undefined): string | undefined {
+  if (authorization === undefined || authorization === '') return undefined;
+  return createHash('sha256').update(authorization).digest('hex').slice(0, 12);
+}

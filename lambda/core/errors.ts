@@ -1,0 +1,105 @@
+/**
+ * One error type per outcome of an API call. Each knows its HTTP status and its RFC 6750 / API
+ * contract error code, so handlers map errors to responses and never guess.
+ */
+
+export type ApiErrorCode =
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'forbidden'
+  | 'rate_limited'
+  | 'temporarily_unavailable';
+
+/**
+ * Finer reasons for logs and metrics (`Reason` dimension). Low cardinality by construction.
+ */
+export type DenialReason =
+  | 'missing_token'
+  | 'malformed_token'
+  | 'oversize_token'
+  | 'bad_signature'
+  | 'disallowed_algorithm'
+  | 'disallowed_header'
+  | 'unknown_key'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'wrong_issuer'
+  | 'wrong_audience'
+  | 'missing_claim'
+  | 'lifetime_too_long'
+  | 'revoked'
+  | 'not_entitled'
+  | 'bad_request'
+  | 'origin_not_verified'
+  | 'store_unavailable'
+  | 'keys_unavailable';
+
+export abstract class ApiError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: ApiErrorCode;
+  constructor(
+    readonly reason: DenialReason,
+    readonly description: string,
+  ) {
+    super(description);
+    this.name = new.target.name;
+  }
+}
+
+/** 400: the request itself is malformed (bad videoId, bad query or body). */
+export class InvalidRequest extends ApiError {
+  readonly status = 400;
+  readonly code = 'invalid_request' as const;
+  constructor(description: string) {
+    super('bad_request', description);
+  }
+}
+
+/**
+ * 401: no usable bearer token. `missing_token` is the RFC 6750 §3.1 case where the challenge
+ * carries no error code.
+ */
+export class InvalidToken extends ApiError {
+  readonly status = 401;
+  readonly code = 'invalid_token' as const;
+}
+
+/** 403: a valid token that lacks the scope or the entitlement for this resource. */
+export class InsufficientScope extends ApiError {
+  readonly status = 403;
+  readonly code = 'insufficient_scope' as const;
+  constructor(description: string) {
+    super('not_entitled', description);
+  }
+}
+
+/** 403: the request did not come through our CloudFront distribution. */
+export class OriginNotVerified extends ApiError {
+  readonly status = 403;
+  readonly code = 'forbidden' as const;
+  constructor() {
+    super('origin_not_verified', 'requests must come through the streamgate distribution');
+  }
+}
+
+/** 503: a dependency we must consult could not be read, so we fail closed and sign nothing. */
+export class DependencyUnavailable extends ApiError {
+  readonly status = 503;
+  readonly code = 'temporarily_unavailable' as const;
+  readonly retryAfterSeconds: number = 5;
+}
+
+/** 503: the revocation store could not be read or written (fail closed). */
+export class RevocationUnavailable extends DependencyUnavailable {
+  constructor(readonly causeMessage: string) {
+    super('store_unavailable', 'revocation status cannot be checked right now; retry shortly');
+  }
+}
+
+/** 503: the IdP's key set could not be fetched, so no token can be verified. */
+export class KeysUnavailable extends DependencyUnavailable {
+  constructor(readonly causeMessage: string) {
+    super('keys_unavailable', 'token signing keys cannot be fetched right now; retry shortly');
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * API Gateway HTTP API (payload v2) responses: JSON bodies, the API contract's error shape and
+ * RFC 6750 `WWW-Authenticate` challenges. Nothing here is ever cached by a browser or CDN.
+ */
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ApiError, DependencyUnavailable, InsufficientScope, InvalidToken } from './errors';
+
+export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
+
+export const REALM = 'streamgate';
+
+const BASE_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' } as const;
+
+export function jsonResponse(statusCode: number, body: unknown, cookies?: string[]): HttpResponse {
+  return {
+    statusCode,
+    headers: { ...BASE_HEADERS },
+    body: JSON.stringify(body),
+    ...(cookies !== undefined && cookies.length > 0 ? { cookies } : {}),
+  };
+}
+
+export function emptyResponse(statusCode: number): HttpResponse {
+  return { statusCode, headers: { 'cache-control': 'no-store' } };
+}
+
+export function errorResponse(error: ApiError): HttpResponse {
+  const response = jsonResponse(error.status, { error: error.code, error_description: error.description });
+  const challenge = challengeFor(error);
+  if (challenge !== undefined) response.headers['www-authenticate'] = challenge;
+  if (error instanceof DependencyUnavailable) response.headers['retry-after'] = String(error.retryAfterSeconds);
+  return response;
+}
+
+/** RFC 6750 §3: no error code when the request carried no credentials at all (§3.1). */
+function challengeFor(error: ApiError): string | undefined {
+  if (error instanceof InvalidToken && error.reason === 'missing_token') return `Bearer realm="${REALM}"`;
+  if (error instanceof InvalidToken || error instanceof InsufficientScope) {
+    return `Bearer realm="${REALM}", error="${error.code}", error_description="${quotable(error.description)}"`;
+  }
+  return undefined;
+}
+
+/** RFC 6750 restricts error_description to %x20-21 / %x23-5B / %x5D-7E: no quote, no backslash. */
+function quotable(text: string): string {
+  return text.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?');
+}

@@ -1,0 +1,64 @@
+/**
+ * Builds the API once per process from the environment: config, clients and the signing key
+ * are created at init and reused by every invocation (a Lambda container, or the local API).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { StreamgateApi } from './api';
+import { ConfigError, loadConfig, type ApiConfig } from './config';
+import { MediaSigner } from './media-signer';
+import { createDynamoClient, DynamoRevocationStore } from './revocation-store';
+import { loadSigningKey } from './signing-key';
+import { TokenVerifier } from './token-verifier';
+
+export interface RuntimeOptions {
+  env?: Readonly<Record<string, string | undefined>>;
+  logger?: Logger;
+  now?: () => number;
+}
+
+export async function createApi(options: RuntimeOptions = {}): Promise<StreamgateApi> {
+  const logger = options.logger ?? new Logger({ serviceName: 'streamgate' });
+  try {
+    const config = loadConfig(options.env ?? process.env);
+    let secrets: SecretsManagerClient | undefined;
+    const secretsClient = (): SecretsManagerClient => (secrets ??= new SecretsManagerClient({ region: config.store.region }));
+    const [signingKey, originVerifyValue] = await Promise.all([
+      loadSigningKey(config.signing, secretsClient),
+      originVerifyValueOf(config, secretsClient),
+    ]);
+    return new StreamgateApi({
+      config,
+      verifier: new TokenVerifier(config.token),
+      store: new DynamoRevocationStore(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs),
+      signer: new MediaSigner(config.signing, signingKey),
+      logger,
+      now: options.now ?? (() => Math.floor(Date.now() / 1000)),
+      originVerifyValue,
+    });
+  } catch (error) {
+    // The message names the variable; it never carries key material (see signing-key.ts).
+    logger.critical('streamgate failed to start', { error: error instanceof Error ? error.message : String(error) });
+    throw error;
+  }
+}
+
+async function originVerifyValueOf(config: ApiConfig, secrets: () => SecretsManagerClient): Promise<string | undefined> {
+  if (config.originVerifySecretArn === undefined) return undefined;
+  const output = await secrets().send(new GetSecretValueCommand({ SecretId: config.originVerifySecretArn }));
+  if (output.SecretString === undefined || output.SecretString.length < 16) {
+    throw new ConfigError('ORIGIN_VERIFY_SECRET_ARN', 'secret must hold a string of at least 16 characters');
+  }
+  return output.SecretString;
+}
+
+/** One API per process, created on first use and shared by the handlers in it. */
+let shared: Promise<StreamgateApi> | undefined;
+export function sharedApi(): Promise<StreamgateApi> {
+  if (shared === undefined) {
+    shared = createApi();
+    // Handlers await it per invocation; mark it handled so a failed init is reported there, not as a crash at load.
+    shared.catch(() => undefined);
+  }
+  return shared;
+}

@@ -1,0 +1,8 @@
+/** `DELETE /api/v1/session` — thin Lambda entry over lambda/core/api.ts. */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { HttpResponse } from '../core/http';
+import { sharedApi } from '../core/runtime';
+
+const api = sharedApi();
+
+export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResponse> => (await api).logout(event);

@@ -1,0 +1,93 @@
+/**
+ * What a caller may ask the dev IdP for, checked once for every entry point (HTTP, CLI, code),
+ * so a bad request gets the same specific message wherever it came from.
+ */
+import { DEV_IDP_DEFAULT_SCOPE } from './defaults';
+
+export interface TokenRequest {
+  sub: string;
+  /** Space-separated scopes. @default 'stream:play' */
+  scope?: string;
+  /** Videos the token entitles: ids, or `'*'` for all. @default no `videos` claim */
+  videos?: readonly string[] | '*';
+  /** Lifetime, 10 to 3600. @default 900 */
+  ttlSeconds?: number;
+  /** @default a random UUID */
+  jti?: string;
+}
+
+export type ValidTokenRequest = Required<Omit<TokenRequest, 'videos' | 'jti'>> & Pick<TokenRequest, 'videos' | 'jti'>;
+
+export const DEFAULT_TTL_SECONDS = 900;
+export const MIN_TTL_SECONDS = 10;
+export const MAX_TTL_SECONDS = 3600;
+
+const SUB = /^[A-Za-z0-9_.@-]{1,64}$/;
+const VIDEO_ID = /^[A-Za-z0-9_-]{1,128}$/;
+// RFC 6749 §3.3 scope-token characters, space-separated.
+const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/;
+const JTI = /^[\x21-\x7e]{1,128}$/;
+const MAX_SCOPE_LENGTH = 512;
+const MAX_VIDEOS = 1000;
+
+/** 400 `invalid_request`, with a message naming the field and what it must be. */
+export class TokenRequestError extends Error {
+  readonly status = 400;
+  readonly code = 'invalid_request';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TokenRequestError';
+  }
+}
+
+/**
+ * Checks an untrusted request and fills in defaults.
+ * @param allowJti whether the caller may choose the `jti` (code and CLI yes, HTTP no).
+ */
+export function parseTokenRequest(input: unknown, allowJti: boolean): ValidTokenRequest {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new TokenRequestError('request must be a JSON object such as {"sub": "alice", "videos": ["demo-1"]}');
+  }
+  const { sub, scope, videos, ttlSeconds, jti, ...rest } = input as Record<string, unknown>;
+  const allowed = allowJti ? 'sub, scope, videos, ttlSeconds, jti' : 'sub, scope, videos, ttlSeconds';
+  const unknown = Object.keys(rest)[0] ?? (!allowJti && jti !== undefined ? 'jti' : undefined);
+  if (unknown !== undefined) throw new TokenRequestError(`unknown field "${unknown.slice(0, 32)}" (allowed: ${allowed})`);
+
+  if (sub === undefined) throw new TokenRequestError('"sub" is required');
+  return {
+    sub: checked(sub, isSub, `"sub" must match ${SUB.source}`),
+    scope: optional(scope, isScope, `"scope" must be space-separated scope tokens (RFC 6749 §3.3), at most ${MAX_SCOPE_LENGTH} characters`) ?? DEV_IDP_DEFAULT_SCOPE,
+    ttlSeconds: optional(ttlSeconds, isTtl, `"ttlSeconds" must be a whole number from ${MIN_TTL_SECONDS} to ${MAX_TTL_SECONDS}`) ?? DEFAULT_TTL_SECONDS,
+    videos: optional(videos, isVideos, `"videos" must be "*" or an array of at most ${MAX_VIDEOS} ids matching ${VIDEO_ID.source}`),
+    jti: optional(jti, isJti, '"jti" must be 1 to 128 printable ASCII characters without spaces'),
+  };
+}
+
+function checked<T>(value: unknown, valid: (value: unknown) => value is T, message: string): T {
+  if (!valid(value)) throw new TokenRequestError(message);
+  return value;
+}
+
+function optional<T>(value: unknown, valid: (value: unknown) => value is T, message: string): T | undefined {
+  return value === undefined ? undefined : checked(value, valid, message);
+}
+
+function isSub(value: unknown): value is string {
+  return typeof value === 'string' && SUB.test(value);
+}
+
+function isScope(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= MAX_SCOPE_LENGTH && SCOPE.test(value);
+}
+
+function isVideos(value: unknown): value is string[] | '*' {
+  return value === '*' || (Array.isArray(value) && value.length <= MAX_VIDEOS && value.every((id) => typeof id === 'string' && VIDEO_ID.test(id)));
+}
+
+function isJti(value: unknown): value is string {
+  return typeof value === 'string' && JTI.test(value);
+}
+
+function isTtl(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= MIN_TTL_SECONDS && value <= MAX_TTL_SECONDS;
+}

@@ -1,0 +1,163 @@
+/**
+ * Builds the real API (real config parsing, jose, dynalite, the CloudFront signer) for tests,
+ * plus API Gateway v2 events and log capture.
+ */
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { StreamgateApi } from '../../lambda/core/api';
+import { createDynamoClient, DynamoRevocationStore } from '../../lambda/core/revocation-store';
+import { createApi } from '../../lambda/core/runtime';
+import { ensureRevocationTable, startDynalite, type LocalDynamo } from '../../local/dynamo-server';
+import { AUDIENCE, ISSUER, jwksOf, type IdpKey } from './tokens';
+
+export const MEDIA_BASE_URL = 'https://media.test.example';
+export const KEY_PAIR_ID = 'K2TESTKEYPAIR';
+export const TABLE = 'streamgate-revocations';
+
+export type SigningKeyKind = 'rsa-2048' | 'ecdsa-p256';
+
+export interface CloudFrontKeyPair {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  file: string;
+}
+
+export function cloudFrontKey(kind: SigningKeyKind): CloudFrontKeyPair {
+  const { privateKey, publicKey } =
+    kind === 'rsa-2048' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const file = join(mkdtempSync(join(tmpdir(), 'streamgate-key-')), 'cloudfront-private.pem');
+  writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  return { privateKey, publicKey, file };
+}
+
+export function apiEnv(options: { dynamoEndpoint: string; idpKeys: IdpKey[]; signingKeyFile: string; extra?: Record<string, string> }): Record<string, string> {
+  return {
+    JWT_ISSUER: ISSUER,
+    JWT_AUDIENCE: AUDIENCE,
+    JWT_JWKS: JSON.stringify(jwksOf(...options.idpKeys)),
+    REVOCATION_TABLE_NAME: TABLE,
+    DYNAMODB_ENDPOINT: options.dynamoEndpoint,
+    STORE_TIMEOUT_MS: '500',
+    MEDIA_BASE_URL,
+    SIGNING_KEY_PAIR_ID: KEY_PAIR_ID,
+    SIGNING_KEY_FILE: options.signingKeyFile,
+    ...options.extra,
+  };
+}
+
+/** Log lines the API wrote, parsed; output is kept off the test console. */
+export class LogCapture {
+  readonly lines: string[] = [];
+  readonly logger: Logger;
+  private readonly restore: () => void;
+
+  constructor() {
+    const original = process.stdout.write.bind(process.stdout);
+    const capture = (chunk: string | Uint8Array): boolean => {
+      this.lines.push(chunk.toString());
+      return true;
+    };
+    process.stdout.write = capture as typeof process.stdout.write;
+    this.restore = () => {
+      process.stdout.write = original;
+    };
+    this.logger = new Logger({ serviceName: 'streamgate-test', logLevel: 'DEBUG' });
+  }
+
+  text(): string {
+    return this.lines.join('');
+  }
+
+  records(): Record<string, unknown>[] {
+    return this.text()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  stop(): void {
+    this.restore();
+  }
+}
+
+export interface Harness {
+  api: StreamgateApi;
+  dynamo: LocalDynamo;
+  signingKey: CloudFrontKeyPair;
+  logs: LogCapture;
+  /** A second client on the same table, for arranging and inspecting revocations directly. */
+  store: DynamoRevocationStore;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: {
+  idpKeys: IdpKey[];
+  signingKey?: SigningKeyKind;
+  extraEnv?: Record<string, string>;
+  now?: () => number;
+}): Promise<Harness> {
+  const dynamo = await startDynalite();
+  await ensureRevocationTable(dynamo.endpoint, TABLE);
+  const signingKey = cloudFrontKey(options.signingKey ?? 'ecdsa-p256');
+  const logs = new LogCapture();
+  const env = apiEnv({ dynamoEndpoint: dynamo.endpoint, idpKeys: options.idpKeys, signingKeyFile: signingKey.file, extra: options.extraEnv });
+  const api = await createApi({ env, logger: logs.logger, now: options.now });
+  const storeConfig = { tableName: TABLE, endpoint: dynamo.endpoint, region: 'us-east-1', timeoutMs: 1000 };
+  return {
+    api,
+    dynamo,
+    store: new DynamoRevocationStore(createDynamoClient(storeConfig), TABLE, 1000),
+    signingKey,
+    logs,
+    close: async () => {
+      logs.stop();
+      await dynamo.stop();
+    },
+  };
+}
+
+export interface EventOptions {
+  authorization?: string;
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+  sourceIp?: string;
+  body?: string;
+}
+
+export function apiEvent(method: string, path: string, options: EventOptions = {}, pathParameters?: Record<string, string>): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.authorization !== undefined) headers.authorization = options.authorization;
+  return {
+    version: '2.0',
+    routeKey: `${method} ${path}`,
+    rawPath: path,
+    rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
+    headers,
+    queryStringParameters: options.query,
+    pathParameters,
+    body: options.body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'local',
+      domainName: 'media.test.example',
+      domainPrefix: 'media',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: options.sourceIp ?? '198.51.100.7', userAgent: 'jest' },
+      requestId: 'req-1',
+      routeKey: `${method} ${path}`,
+      stage: '$default',
+      time: new Date().toISOString(),
+      timeEpoch: Date.now(),
+    },
+  };
+}
+
+export function playbackEvent(videoId: string, options: EventOptions = {}): APIGatewayProxyEventV2 {
+  return apiEvent('POST', `/api/v1/playback/${videoId}`, options, { videoId });
+}
+
+export const bearer = (token: string): string => `Bearer ${token}`;
