@@ -56,14 +56,18 @@ export class LogCapture {
   private readonly restore: () => void;
 
   constructor() {
-    const original = process.stdout.write.bind(process.stdout);
+    // Powertools writes info to stdout and warn/error to stderr.
+    const streams = [process.stdout, process.stderr];
+    const originals = streams.map((stream) => stream.write.bind(stream));
     const capture = (chunk: string | Uint8Array): boolean => {
       this.lines.push(chunk.toString());
       return true;
     };
-    process.stdout.write = capture as typeof process.stdout.write;
+    for (const stream of streams) stream.write = capture as typeof stream.write;
     this.restore = () => {
-      process.stdout.write = original;
+      streams.forEach((stream, index) => {
+        stream.write = originals[index];
+      });
     };
     this.logger = new Logger({ serviceName: 'streamgate-test', logLevel: 'DEBUG' });
   }
