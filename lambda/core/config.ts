@@ -39,6 +39,9 @@ export interface TokenConfig {
   clockToleranceSeconds: number;
   maxLifetimeSeconds: number;
   maxTokenBytes: number;
+  /** How long a verified token's signature check is reused (0 = never); at most the key-set cache age. */
+  cacheSeconds: number;
+  cacheEntries: number;
 }
 
 export interface EntitlementConfig {
@@ -93,6 +96,8 @@ export function loadConfig(env: Env = process.env): ApiConfig {
       clockToleranceSeconds: read.integer('JWT_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
       maxLifetimeSeconds: read.integer('JWT_MAX_LIFETIME_SECONDS', 3600, 60, 86400),
       maxTokenBytes: read.integer('JWT_MAX_TOKEN_BYTES', 8192, 512, 65536),
+      cacheSeconds: read.verifiedCacheSeconds(jwtKeys),
+      cacheEntries: read.integer('JWT_VERIFIED_CACHE_ENTRIES', 10000, 1, 1000000),
     },
     entitlement: {
       scopeClaim: read.claimName('SCOPE_CLAIM', 'scope'),
@@ -193,7 +198,8 @@ class EnvReader {
   optionalUrl(name: string): string | undefined {
     const value = this.optional(name);
     if (value === undefined) return undefined;
-    parseUrl(name, value);
+    const url = parseUrl(name, value);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, `must be an http(s) URL, got "${value}"`);
     return value;
   }
 
@@ -219,6 +225,15 @@ class EnvReader {
       }
       return known;
     });
+  }
+
+  /** A verified token may be reused no longer than the remote key set is cached. */
+  verifiedCacheSeconds(keys: JwtKeySource): number {
+    const seconds = this.integer('JWT_VERIFIED_CACHE_SECONDS', 300, 0, 3600);
+    if (keys.kind === 'jwks-url' && seconds * 1000 > keys.cacheMaxAgeMs) {
+      throw new ConfigError('JWT_VERIFIED_CACHE_SECONDS', `must not exceed JWKS_CACHE_MAX_AGE_SECONDS (${keys.cacheMaxAgeMs / 1000})`);
+    }
+    return seconds;
   }
 
   jwtKeySource(): JwtKeySource {

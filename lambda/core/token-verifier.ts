@@ -31,6 +31,13 @@ const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk'] as const;
 
 export class TokenVerifier {
   private readonly getKey: JWTVerifyGetKey;
+  /**
+   * Tokens already verified, by their exact text. A player re-presents the same token at every
+   * cookie refresh; its signature cannot have changed, so only the clock is re-checked. Entries
+   * live no longer than the key-set cache (a removed key stops working on the same schedule)
+   * and never past the token's expiry. Revocation is not cached: it is read on every call.
+   */
+  private readonly verified = new Map<string, { token: VerifiedToken; until: number }>();
 
   constructor(private readonly config: TokenConfig) {
     this.getKey = keyResolver(config.keys);
@@ -41,6 +48,29 @@ export class TokenVerifier {
     if (Buffer.byteLength(token, 'utf8') > this.config.maxTokenBytes) {
       throw new InvalidToken('oversize_token', `token is larger than ${this.config.maxTokenBytes} bytes`);
     }
+    const cached = this.verified.get(token);
+    if (cached !== undefined) {
+      if (nowSeconds < cached.until) return cached.token;
+      this.verified.delete(token);
+    }
+    const result = await this.verifyFully(token, nowSeconds);
+    this.remember(token, result, nowSeconds);
+    return result;
+  }
+
+  private remember(token: string, result: VerifiedToken, nowSeconds: number): void {
+    const { cacheSeconds, cacheEntries, clockToleranceSeconds } = this.config;
+    if (cacheSeconds === 0) return;
+    // jose refuses a token once exp <= now - tolerance: stop serving it from here at the same moment.
+    const until = Math.min(result.exp + clockToleranceSeconds, nowSeconds + cacheSeconds);
+    if (this.verified.size >= cacheEntries) {
+      const oldest = this.verified.keys().next();
+      if (oldest.done !== true) this.verified.delete(oldest.value);
+    }
+    this.verified.set(token, { token: result, until });
+  }
+
+  private async verifyFully(token: string, nowSeconds: number): Promise<VerifiedToken> {
     this.checkHeader(token);
 
     let payload: JWTPayload;

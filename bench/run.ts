@@ -1,0 +1,12 @@
+/** `npm run bench`: every benchmark, each reporting ratios against a baseline from the same run. */
+import { benchAuthorize } from './authorize';
+
+async function main(): Promise<void> {
+  const seconds = Number(process.env.BENCH_SECONDS ?? '2');
+  await benchAuthorize(seconds);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,128 @@
+/** Configuration: each missing or invalid variable fails at init with an error naming it. */
+import { ConfigError, loadConfig } from '../../lambda/core/config';
+import { createApi } from '../../lambda/core/runtime';
+import { cloudFrontKey, LogCapture } from '../support/harness';
+
+const base: Record<string, string> = {
+  JWT_ISSUER: 'https://idp.example/',
+  JWT_AUDIENCE: 'streamgate',
+  JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
+  REVOCATION_TABLE_NAME: 'streamgate-revocations',
+  MEDIA_BASE_URL: 'https://d111111abcdef8.cloudfront.net',
+  SIGNING_KEY_PAIR_ID: 'K2JCJMDEHXQW5F',
+  SIGNING_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:cf-key',
+};
+
+function errorFor(overrides: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig({ ...base, ...overrides });
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+test('a complete environment loads with the documented defaults', () => {
+  const config = loadConfig(base);
+  expect(config.token.algorithms).toEqual(['RS256', 'ES256']);
+  expect(config.token.clockToleranceSeconds).toBe(30);
+  expect(config.token.maxLifetimeSeconds).toBe(3600);
+  expect(config.token.maxTokenBytes).toBe(8192);
+  expect(config.signing.ttlSeconds).toBe(300);
+  expect(config.signing.hashAlgorithm).toBe('SHA256');
+  expect(config.signing.bindViewerIp).toBe(false);
+  expect(config.entitlement).toEqual({ scopeClaim: 'scope', videosClaim: 'videos', playScope: 'stream:play', adminScope: 'streamgate:admin' });
+});
+
+test.each([
+  ['JWT_ISSUER', { JWT_ISSUER: undefined }, /required/],
+  ['JWT_AUDIENCE', { JWT_AUDIENCE: '' }, /required/],
+  ['JWT_JWKS_URL', { JWT_JWKS_URL: undefined }, /exactly one/],
+  ['JWT_JWKS_URL', { JWT_JWKS: '{"keys":[]}' }, /exactly one/],
+  ['JWT_JWKS_URL', { JWT_JWKS_URL: 'http://idp.example/jwks' }, /https/],
+  ['JWT_JWKS_URL', { JWT_JWKS_URL: 'not a url' }, /valid URL/],
+  ['JWT_ALGORITHMS', { JWT_ALGORITHMS: 'RS256,none' }, /"none" is not allowed/],
+  ['JWT_ALGORITHMS', { JWT_ALGORITHMS: 'HS256' }, /"HS256" is not allowed/],
+  ['JWT_ALGORITHMS', { JWT_ALGORITHMS: ' , ' }, /at least one/],
+  ['JWT_CLOCK_TOLERANCE_SECONDS', { JWT_CLOCK_TOLERANCE_SECONDS: 'ten' }, /whole number/],
+  ['JWT_MAX_LIFETIME_SECONDS', { JWT_MAX_LIFETIME_SECONDS: '999999' }, /between/],
+  ['JWT_MAX_TOKEN_BYTES', { JWT_MAX_TOKEN_BYTES: '10' }, /between/],
+  ['SIGNED_TTL_SECONDS', { SIGNED_TTL_SECONDS: '0' }, /between/],
+  ['SIGN_BIND_VIEWER_IP', { SIGN_BIND_VIEWER_IP: 'yes' }, /true or false/],
+  ['MEDIA_BASE_URL', { MEDIA_BASE_URL: undefined }, /required/],
+  ['MEDIA_BASE_URL', { MEDIA_BASE_URL: 'https://cdn.example/media' }, /scheme and host only/],
+  ['MEDIA_BASE_URL', { MEDIA_BASE_URL: 'ftp://cdn.example' }, /http/],
+  ['MANIFEST_NAME', { MANIFEST_NAME: '../index.m3u8' }, /plain file name/],
+  ['SIGNING_KEY_PAIR_ID', { SIGNING_KEY_PAIR_ID: 'k-lowercase' }, /public key id/],
+  ['SIGNING_KEY_SECRET_ARN', { SIGNING_KEY_FILE: '/tmp/key.pem' }, /exactly one/],
+  ['SIGNING_KEY_SECRET_ARN', { SIGNING_KEY_SECRET_ARN: undefined }, /exactly one/],
+  ['SIGNING_HASH_ALGORITHM', { SIGNING_HASH_ALGORITHM: 'MD5' }, /SHA1, SHA256/],
+  ['REVOCATION_TABLE_NAME', { REVOCATION_TABLE_NAME: 'a b' }, /table name/],
+  ['STORE_TIMEOUT_MS', { STORE_TIMEOUT_MS: '-1' }, /between/],
+  ['COOKIE_DOMAIN', { COOKIE_DOMAIN: '*.cloudfront.net' }, /host name/],
+  ['DYNAMODB_ENDPOINT', { DYNAMODB_ENDPOINT: 'localhost:8000' }, /http\(s\) URL/],
+  ['SCOPE_CLAIM', { SCOPE_CLAIM: 'has space' }, /claim name/],
+])('%s: %j is refused with an error naming it', (variable, overrides, message) => {
+  const error = errorFor(overrides);
+  expect(error.variable).toBe(variable);
+  expect(error.message.startsWith(`${variable}: `)).toBe(true);
+  expect(error.message).toMatch(message);
+});
+
+describe('at init', () => {
+  let logs: LogCapture;
+  beforeEach(() => {
+    logs = new LogCapture();
+  });
+  afterEach(() => logs.stop());
+
+  const localEnv = (overrides: Record<string, string>) => ({
+    ...base,
+    SIGNING_KEY_SECRET_ARN: '',
+    JWT_JWKS_URL: '',
+    JWT_PUBLIC_KEY_PEM: '-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----',
+    DYNAMODB_ENDPOINT: 'http://127.0.0.1:9',
+    ...overrides,
+  });
+
+  test('an unreadable signing key file is named, and the key is never echoed', async () => {
+    await expect(createApi({ env: localEnv({ SIGNING_KEY_FILE: '/nonexistent/key.pem' }), logger: logs.logger })).rejects.toThrow(
+      /^SIGNING_KEY_FILE: cannot read/,
+    );
+  });
+
+  test('a signing key CloudFront does not accept (RSA-1024, P-384) is refused naming the variable', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { writeFileSync } = await import('node:fs');
+    for (const pair of [generateKeyPairSync('rsa', { modulusLength: 1024 }), generateKeyPairSync('ec', { namedCurve: 'secp384r1' })]) {
+      const file = cloudFrontKey('rsa-2048').file;
+      writeFileSync(file, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      await expect(createApi({ env: localEnv({ SIGNING_KEY_FILE: file }), logger: logs.logger })).rejects.toThrow(
+        /^SIGNING_KEY_FILE: must be an RSA-2048 or ECDSA P-256/,
+      );
+    }
+  });
+
+  test('a bad IdP public key is refused naming JWT_PUBLIC_KEY_PEM', async () => {
+    await expect(createApi({ env: localEnv({ SIGNING_KEY_FILE: cloudFrontKey('ecdsa-p256').file }), logger: logs.logger })).rejects.toThrow(
+      /^JWT_PUBLIC_KEY_PEM: is not a usable public key/,
+    );
+  });
+
+  test('a JWKS with private key material is refused naming JWT_JWKS', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const jwk = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'jwk' });
+    const env = localEnv({ SIGNING_KEY_FILE: cloudFrontKey('ecdsa-p256').file, JWT_PUBLIC_KEY_PEM: '', JWT_JWKS: JSON.stringify({ keys: [jwk] }) });
+    await expect(createApi({ env, logger: logs.logger })).rejects.toThrow(/^JWT_JWKS: key 0 contains private key material/);
+  });
+
+  test('the init failure is logged with the variable and without key material', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const file = cloudFrontKey('rsa-2048').file;
+    writeFileSync(file, '-----BEGIN PRIVATE KEY-----\nMIIBVgIBADANBgkqhkiG9w0BAQEFAASCAUAwggE8AgEAAkEAq7BFUpkGp3+LQmlQ\n-----END PRIVATE KEY-----\n');
+    await expect(createApi({ env: localEnv({ SIGNING_KEY_FILE: file }), logger: logs.logger })).rejects.toThrow(/SIGNING_KEY_FILE/);
+    expect(logs.text()).toContain('SIGNING_KEY_FILE');
+    expect(logs.text()).not.toContain('MIIBVgIBADANBgkqhkiG9w0BAQEFAASCAUAwggE8AgEAAkEAq7BFUpkGp3');
+  });
+});
