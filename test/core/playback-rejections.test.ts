@@ -204,7 +204,7 @@ describe('playback refuses', () => {
 
   test('an unknown delivery mode or query parameter', async () => {
     const token = await mint(ec);
-    for (const query of [{ delivery: 'smoke-signal' }, { debug: '1' }]) {
+    for (const query of [{ delivery: 'smoke-signal' }, { debug: '1' }] as Record<string, string>[]) {
       const response = await harness.api.playback(playbackEvent('demo-1', { authorization: bearer(token), query }));
       expectDenied(response, 400, 'invalid_request');
     }

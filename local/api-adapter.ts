@@ -1,0 +1,133 @@
+/**
+ * Local stand-in for API Gateway (HTTP API, payload v2): turns a node:http request into the
+ * event API Gateway would build, calls the real handlers, and writes their response back.
+ * Like CloudFront, it adds the viewer's address header and drops any the client sent.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { StreamgateApi } from '../lambda/core/api';
+import type { HttpResponse } from '../lambda/core/http';
+
+interface Route {
+  method: string;
+  routeKey: string;
+  pattern: RegExp;
+  params: string[];
+  call: (api: StreamgateApi, event: APIGatewayProxyEventV2) => Promise<HttpResponse>;
+}
+
+/** The API contract's routes; the same set the CDK HTTP API declares. */
+const ROUTES: Route[] = [
+  { method: 'POST', routeKey: 'POST /api/v1/playback/{videoId}', pattern: /^\/api\/v1\/playback\/([^/]*)$/, params: ['videoId'], call: (api, event) => api.playback(event) },
+  { method: 'POST', routeKey: 'POST /api/v1/revocations', pattern: /^\/api\/v1\/revocations$/, params: [], call: (api, event) => api.revoke(event) },
+  { method: 'DELETE', routeKey: 'DELETE /api/v1/session', pattern: /^\/api\/v1\/session$/, params: [], call: (api, event) => api.logout(event) },
+];
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+export interface ApiAdapterOptions {
+  /** Viewer country to report, as CloudFront's `cloudfront-viewer-country` would. */
+  viewerCountry?: string;
+  /** Called with each answered request (local monitoring). */
+  onResponse?: (routeKey: string, response: HttpResponse) => void;
+}
+
+export function createApiAdapter(api: StreamgateApi, options: ApiAdapterOptions = {}) {
+  let requestCounter = 0;
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const route = ROUTES.find((candidate) => candidate.pattern.test(url.pathname) && candidate.method === req.method);
+    if (route === undefined) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Not Found' }));
+      return;
+    }
+    const body = await readBody(req);
+    if (body === undefined) {
+      res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Request Entity Too Large' }));
+      return;
+    }
+    requestCounter += 1;
+    const event = toEvent(req, url, route, body, `local-${requestCounter}`, options.viewerCountry);
+    const response = await route.call(api, event);
+    options.onResponse?.(route.routeKey, response);
+    writeResponse(res, response);
+  };
+}
+
+function toEvent(req: IncomingMessage, url: URL, route: Route, body: Buffer, requestId: string, country?: string): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    // CloudFront sets these itself; a client-supplied copy never reaches the origin.
+    if (value === undefined || name.startsWith('cloudfront-')) continue;
+    headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const sourceIp = clientIp(req);
+  headers['cloudfront-viewer-address'] = `${sourceIp}:${req.socket.remotePort ?? 0}`;
+  if (country !== undefined) headers['cloudfront-viewer-country'] = country;
+
+  const query: Record<string, string> = {};
+  url.searchParams.forEach((value, name) => {
+    query[name] = name in query ? `${query[name]},${value}` : value;
+  });
+  const match = route.pattern.exec(url.pathname) ?? [];
+  const pathParameters = Object.fromEntries(route.params.map((name, index) => [name, safeDecode(match[index + 1] ?? '')]));
+  const cookies = req.headers.cookie?.split(';').map((cookie) => cookie.trim()).filter((cookie) => cookie !== '');
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: route.routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    cookies,
+    headers,
+    queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
+    pathParameters: route.params.length > 0 ? pathParameters : undefined,
+    body: body.length > 0 ? body.toString('utf8') : undefined,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: req.headers.host ?? 'localhost',
+      domainPrefix: 'localhost',
+      http: { method: req.method ?? 'GET', path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp, userAgent: req.headers['user-agent'] ?? '' },
+      requestId,
+      routeKey: route.routeKey,
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+  };
+}
+
+function writeResponse(res: ServerResponse, response: HttpResponse): void {
+  const headers: Record<string, string | string[]> = { ...response.headers };
+  if (response.cookies !== undefined && response.cookies.length > 0) headers['set-cookie'] = response.cookies;
+  const body = response.body === undefined ? undefined : Buffer.from(response.body, response.isBase64Encoded === true ? 'base64' : 'utf8');
+  res.writeHead(response.statusCode, headers).end(body);
+}
+
+/** The peer address without the IPv4-mapped IPv6 prefix, as CloudFront reports it. */
+export function clientIp(req: IncomingMessage): string {
+  const address = req.socket.remoteAddress ?? '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}

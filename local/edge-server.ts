@@ -1,0 +1,125 @@
+/**
+ * The local edge: one origin, like the deployed distribution. `/api/*` goes to the local API,
+ * `/media/*` is served only with a valid CloudFront signed URL or signed cookies (checked by
+ * local/edge/cloudfront-access.ts, the same rules CloudFront applies), `/idp/*` is the dev IdP,
+ * and everything else is the player page.
+ */
+import { createReadStream, statSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extname, join, normalize, sep } from 'node:path';
+import { checkSignedAccess, errorXml, type TrustedKey } from './edge/cloudfront-access';
+import { clientIp } from './api-adapter';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+export interface EdgeOptions {
+  api: Handler;
+  idp: Handler;
+  /** Extra local-only pages (e.g. monitoring), by exact path. */
+  extraRoutes?: Record<string, Handler>;
+  /** The trusted key group, re-read by the caller when its file changes. */
+  trustedKeys: () => ReadonlyMap<string, TrustedKey>;
+  /** Folder holding `<videoId>/...` media files. */
+  mediaDir: string;
+  /** Static files for the player: URL path → file. */
+  staticFiles: Record<string, string>;
+  nowSeconds?: () => number;
+  /** Called for each media request with its status (local monitoring, benches). */
+  onMedia?: (status: number, path: string) => void;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.m3u8': 'application/vnd.apple.mpegurl',
+  '.mpd': 'application/dash+xml',
+  '.ts': 'video/mp2t',
+  '.m2ts': 'video/mp2t',
+  '.m4s': 'video/iso.segment',
+  '.mp4': 'video/mp4',
+  '.bin': 'application/octet-stream',
+  '.key': 'application/octet-stream',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+
+/** The player's headers, as the distribution's response headers policy sets them. */
+const PAGE_HEADERS = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
+
+export function createEdgeHandler(options: EdgeOptions): Handler {
+  const now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+  return async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path.startsWith('/api/')) return options.api(req, res);
+    if (path.startsWith('/idp/')) return options.idp(req, res);
+    if (path.startsWith('/media/')) return serveMedia(req, res, options, now());
+    const extra = options.extraRoutes?.[path];
+    if (extra !== undefined) return extra(req, res);
+    const file = options.staticFiles[path];
+    if (file === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(404, { 'content-type': 'text/plain', ...PAGE_HEADERS }).end('Not Found');
+      return;
+    }
+    sendFile(req, res, file, { 'cache-control': 'no-cache', ...PAGE_HEADERS });
+  };
+}
+
+function serveMedia(req: IncomingMessage, res: ServerResponse, options: EdgeOptions, nowSeconds: number): void {
+  const rawPath = req.url ?? '/';
+  const decision = checkSignedAccess(
+    { scheme: 'http', host: req.headers.host ?? '', rawPath, cookieHeader: req.headers.cookie, clientIp: clientIp(req), nowSeconds },
+    options.trustedKeys(),
+  );
+  if (!decision.allowed) {
+    options.onMedia?.(403, rawPath);
+    const body = errorXml(decision.code, decision.message);
+    res.writeHead(403, { 'content-type': 'text/xml', 'x-cache': 'Error from cloudfront', 'content-length': Buffer.byteLength(body) }).end(body);
+    return;
+  }
+  const file = mediaFile(options.mediaDir, rawPath);
+  if (file === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) {
+    options.onMedia?.(404, rawPath);
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
+    return;
+  }
+  options.onMedia?.(200, rawPath);
+  // Manifests short, segments long: the same split as the distribution's cache policies.
+  const maxAge = extname(file) === '.m3u8' || extname(file) === '.mpd' ? 2 : 86400;
+  sendFile(req, res, file, { 'cache-control': `private, max-age=${maxAge}` });
+}
+
+/** The file under `mediaDir` for a `/media/...` URL, or undefined if it escapes or does not exist. */
+function mediaFile(mediaDir: string, rawPath: string): string | undefined {
+  let relative: string;
+  try {
+    relative = decodeURIComponent(rawPath.split('?')[0].slice('/media/'.length));
+  } catch {
+    return undefined;
+  }
+  const file = normalize(join(mediaDir, relative));
+  if (!file.startsWith(normalize(mediaDir) + sep) || relative.includes('\0')) return undefined;
+  try {
+    return statSync(file).isFile() ? file : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sendFile(req: IncomingMessage, res: ServerResponse, file: string, headers: Record<string, string>): void {
+  const size = statSync(file).size;
+  const type = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream';
+  res.writeHead(200, { 'content-type': type, 'content-length': size, ...headers });
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  createReadStream(file).pipe(res);
+}

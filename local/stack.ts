@@ -1,0 +1,152 @@
+/**
+ * The whole local stack in one process: dynalite (persisted in the local folder), the dev IdP,
+ * the real API handlers behind the API Gateway adapter, and the local edge on one origin.
+ * Used by `npm start` and by the end-to-end and browser tests.
+ */
+import { statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { StreamgateApi } from '../lambda/core/api';
+import { createApi } from '../lambda/core/runtime';
+import { createApiAdapter, type ApiAdapterOptions } from './api-adapter';
+import { ensureCloudFrontKey } from './cloudfront-keys';
+import { ensureRevocationTable, startDynalite, type LocalDynamo } from './dynamo-server';
+import { loadKeyGroupFile } from './edge/key-group';
+import type { TrustedKey } from './edge/cloudfront-access';
+import { createEdgeHandler, type EdgeOptions } from './edge-server';
+import { DEV_IDP_AUDIENCE, DEV_IDP_ISSUER } from './idp/defaults';
+import { DevIdp } from './idp/dev-idp';
+
+const REPO_ROOT = resolve(__dirname, '..');
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+export const REVOCATION_TABLE_NAME = 'streamgate-local-revocations';
+
+export interface LocalStackOptions {
+  /** Git-ignored folder for keys and the DynamoDB data. */
+  dir: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Cookie / signed URL lifetime. @default 300 */
+  signedTtlSeconds?: number;
+  /** Key-group file the edge trusts. @default `<dir>/key-group.json` */
+  keyGroupFile?: string;
+  /** Extra API environment (e.g. SIGN_BIND_VIEWER_IP). */
+  apiEnv?: Record<string, string>;
+  logger?: Logger;
+  /** Hooks for local monitoring. */
+  onApiResponse?: ApiAdapterOptions['onResponse'];
+  onMedia?: EdgeOptions['onMedia'];
+  extraRoutes?: EdgeOptions['extraRoutes'];
+}
+
+export interface LocalStack {
+  url: string;
+  port: number;
+  api: StreamgateApi;
+  idp: DevIdp;
+  dynamo: LocalDynamo;
+  close(): Promise<void>;
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const key = ensureCloudFrontKey(options.dir);
+  const keyGroupFile = options.keyGroupFile ?? key.keyGroupFile;
+  const trustedKeys = watchedKeyGroup(keyGroupFile);
+  trustedKeys(); // fail now, naming the file, rather than 403 every request
+  const dynamo = await startDynalite({ path: join(options.dir, 'dynamo') });
+  await ensureRevocationTable(dynamo.endpoint, REVOCATION_TABLE_NAME);
+  const idp = await DevIdp.open({ keyDir: options.dir });
+
+  // The API needs the edge's port (JWKS URL, media URL), so the servers listen first.
+  let routeToApi: RequestListener = (_req, res) => {
+    res.writeHead(503, { 'retry-after': '1' }).end();
+  };
+  const handler = createEdgeHandler({
+    api: (req, res) => routeToApi(req, res),
+    idp: idp.handler,
+    trustedKeys,
+    mediaDir: join(REPO_ROOT, 'local', 'content', 'media'),
+    staticFiles: {
+      '/': join(REPO_ROOT, 'web', 'index.html'),
+      '/index.html': join(REPO_ROOT, 'web', 'index.html'),
+      '/player.js': join(REPO_ROOT, 'web', 'player.js'),
+      '/style.css': join(REPO_ROOT, 'web', 'style.css'),
+      '/favicon.svg': join(REPO_ROOT, 'web', 'favicon.svg'),
+      '/vendor/hls.min.js': require.resolve('hls.js/dist/hls.min.js'),
+      '/local/catalog.json': join(REPO_ROOT, 'local', 'content', 'catalog.json'),
+    },
+    onMedia: options.onMedia,
+    extraRoutes: options.extraRoutes,
+  });
+  const servers = await listenOnLoopback(handler, options.port);
+  const port = (servers[0].address() as AddressInfo).port;
+  const origin = `http://localhost:${port}`;
+
+  const api = await createApi({
+    env: {
+      JWT_ISSUER: DEV_IDP_ISSUER,
+      JWT_AUDIENCE: DEV_IDP_AUDIENCE,
+      JWT_JWKS_URL: `${origin}/idp/jwks.json`,
+      JWT_ALGORITHMS: 'ES256',
+      REVOCATION_TABLE_NAME,
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      MEDIA_BASE_URL: origin,
+      SIGNED_TTL_SECONDS: String(options.signedTtlSeconds ?? 300),
+      SIGNING_KEY_PAIR_ID: key.keyPairId,
+      SIGNING_KEY_FILE: key.privateKeyFile,
+      AWS_REGION: 'us-east-1',
+      ...options.apiEnv,
+    },
+    logger: options.logger,
+  });
+  routeToApi = createApiAdapter(api, { onResponse: options.onApiResponse });
+
+  return {
+    url: `${origin}/`,
+    port,
+    api,
+    idp,
+    dynamo,
+    close: async () => {
+      await Promise.all(servers.map((server) => new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      })));
+      await dynamo.stop();
+    },
+  };
+}
+
+/** The key group, re-read when its file changes, so keys can be trusted without a restart. */
+function watchedKeyGroup(file: string): () => ReadonlyMap<string, TrustedKey> {
+  let loadedAt = -1;
+  let keys: ReadonlyMap<string, TrustedKey> = new Map();
+  return () => {
+    const modified = statSync(file).mtimeMs;
+    if (modified !== loadedAt) {
+      keys = loadKeyGroupFile(file);
+      loadedAt = modified;
+    }
+    return keys;
+  };
+}
+
+/** `localhost` may resolve to 127.0.0.1 or ::1: listen on both, loopback only. */
+async function listenOnLoopback(handler: RequestListener, port: number): Promise<Server[]> {
+  const listen = (host: string, wanted: number) =>
+    new Promise<Server>((done, fail) => {
+      const server = createServer((req, res) => {
+        Promise.resolve(handler(req, res)).catch(() => {
+          if (!res.headersSent) res.writeHead(500).end();
+        });
+      });
+      server.once('error', fail);
+      server.listen(wanted, host, () => done(server));
+    });
+  const first = await listen('127.0.0.1', port);
+  const actual = (first.address() as AddressInfo).port;
+  const second = await listen('::1', actual).catch(() => undefined); // no IPv6 loopback here: fine
+  return second === undefined ? [first] : [first, second];
+}

@@ -1,0 +1,34 @@
+/**
+ * `npm start`: brings up the local stack and prints the one URL to open. Ctrl-C stops it all.
+ * Environment: PORT (default 8080), STREAMGATE_LOCAL_DIR (default .local), SIGNED_TTL_SECONDS,
+ * STREAMGATE_KEY_GROUP_FILE (extra trusted keys without code changes).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { localDir } from './idp/defaults';
+import { startLocalStack } from './stack';
+
+async function main(): Promise<void> {
+  const port = Number(process.env.PORT ?? '8080');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT: must be a port number, got "${process.env.PORT}"`);
+  const stack = await startLocalStack({
+    dir: localDir(),
+    port,
+    signedTtlSeconds: process.env.SIGNED_TTL_SECONDS === undefined ? undefined : Number(process.env.SIGNED_TTL_SECONDS),
+    keyGroupFile: process.env.STREAMGATE_KEY_GROUP_FILE,
+    logger: new Logger({ serviceName: 'streamgate-local', logLevel: process.env.POWERTOOLS_LOG_LEVEL === undefined ? 'INFO' : undefined }),
+  });
+  console.log(`streamgate local is up: open ${stack.url}`);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    stack.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(`streamgate local failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
