@@ -30,3 +30,26 @@ export function report(baseline: Rate, others: Rate[]): void {
     console.log(`  ${rate.name.padEnd(58)} ${Math.round(rate.perSecond).toString().padStart(8)} /s   ratio ${ratio.toFixed(2)}`);
   }
 }
+
+/**
+ * Measures `a` and `b` in alternating rounds and keeps each one's median, so load that comes and
+ * goes on the machine falls on both sides alike.
+ */
+export async function interleaved(
+  a: [string, () => unknown],
+  b: [string, () => unknown],
+  rounds: number,
+  secondsPerRound: number,
+  concurrency: number,
+): Promise<[Rate, Rate]> {
+  const rates: [number[], number[]] = [[], []];
+  for (let round = 0; round < rounds; round += 1) {
+    rates[0].push((await measure(a[0], a[1], secondsPerRound, concurrency)).perSecond);
+    rates[1].push((await measure(b[0], b[1], secondsPerRound, concurrency)).perSecond);
+  }
+  const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
+  return [
+    { name: a[0], perSecond: median(rates[0]) },
+    { name: b[0], perSecond: median(rates[1]) },
+  ];
+}

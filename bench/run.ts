@@ -1,9 +1,11 @@
 /** `npm run bench`: every benchmark, each reporting ratios against a baseline from the same run. */
 import { benchAuthorize } from './authorize';
+import { benchEdge } from './edge';
 
 async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? '2');
   await benchAuthorize(seconds);
+  await benchEdge(seconds);
 }
 
 main().catch((error: unknown) => {

@@ -24,6 +24,12 @@ export interface EdgeOptions {
   /** Static files for the player: URL path → file. */
   staticFiles: Record<string, string>;
   nowSeconds?: () => number;
+  /**
+   * Whether `/media/*` requires a signed URL or cookies, like a behaviour with trusted key groups.
+   * `false` is a behaviour without them: the bench's baseline.
+   * @default true
+   */
+  requireSignedAccess?: boolean;
   /** Called for each media request with its status (local monitoring, benches). */
   onMedia?: (status: number, path: string) => void;
 }
@@ -74,7 +80,7 @@ export function createEdgeHandler(options: EdgeOptions): Handler {
 
 function serveMedia(req: IncomingMessage, res: ServerResponse, options: EdgeOptions, nowSeconds: number): void {
   const rawPath = req.url ?? '/';
-  const decision = checkSignedAccess(
+  const decision = options.requireSignedAccess === false ? ({ allowed: true } as const) : checkSignedAccess(
     { scheme: 'http', host: req.headers.host ?? '', rawPath, cookieHeader: req.headers.cookie, clientIp: clientIp(req), nowSeconds },
     options.trustedKeys(),
   );

@@ -119,11 +119,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 }
 
-/** The key group, re-read when its file changes, so keys can be trusted without a restart. */
+/** The key group, re-read within a second of its file changing, so keys can be trusted without a restart. */
 function watchedKeyGroup(file: string): () => ReadonlyMap<string, TrustedKey> {
   let loadedAt = -1;
+  let checkedAt = 0;
   let keys: ReadonlyMap<string, TrustedKey> = new Map();
   return () => {
+    if (Date.now() - checkedAt < 1000) return keys;
+    checkedAt = Date.now();
     const modified = statSync(file).mtimeMs;
     if (modified !== loadedAt) {
       keys = loadKeyGroupFile(file);

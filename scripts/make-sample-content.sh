@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Generates the sample HLS content served by the local edge under /media/<videoId>/:
-#   local/content/media/demo-1/  clear H.264/AAC HLS (~6 s, 2 s MPEG-TS segments)
+#   local/content/media/demo-1/  clear H.264/AAC HLS (~6 s, 2 s MPEG-TS segments, *.m2ts)
 #   local/content/media/demo-2/  the same, AES-128 encrypted, key in key.bin next to the playlist
 #   local/content/catalog.json   what the player lists
 # The output is committed, so nothing at run time needs ffmpeg. Run it again only to change the content:
@@ -21,6 +21,8 @@ SEGMENT_SECONDS=2
 FPS=24
 SIZE=426x240
 FONT=/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf
+# MPEG-TS segments, but not named *.ts: tsconfig includes local/, and tsc would read them as TypeScript.
+SEGMENT_EXT="${SEGMENT_EXT:-m2ts}"
 
 command -v ffmpeg >/dev/null || { echo "ffmpeg is required (apt-get install -y ffmpeg)" >&2; exit 1; }
 
@@ -62,7 +64,7 @@ encode() {
     -c:a aac -b:a 48k -ac 1 \
     -flags:v +bitexact -flags:a +bitexact -fflags +bitexact \
     -f hls -hls_time "$SEGMENT_SECONDS" -hls_playlist_type vod -hls_flags independent_segments \
-    -hls_segment_type mpegts -hls_segment_filename "$out/segment_%03d.ts" \
+    -hls_segment_type mpegts -hls_segment_filename "$out/segment_%03d.$SEGMENT_EXT" \
     "$@" \
     "$out/index.m3u8"
 }
@@ -73,7 +75,8 @@ encode demo-1 testsrc2 440 "streamgate demo-1"
 # falls under /media/demo-2/ and needs the same cookies), line 2 where ffmpeg reads the key.
 # No IV line: ffmpeg picks the IV and writes it into the #EXT-X-KEY tag (IV=0x...).
 mkdir -p "$work/demo-2"
-printf '%s' "$DEMO2_KEY_HEX" | xxd -r -p >"$work/demo-2/key.bin"
+# shellcheck disable=SC2059 # the format is the key as \xHH escapes, on purpose
+printf "$(sed 's/../\\x&/g' <<<"$DEMO2_KEY_HEX")" >"$work/demo-2/key.bin"
 printf 'key.bin\n%s\n' "$work/demo-2/key.bin" >"$work/demo-2/keyinfo"
 encode demo-2 testsrc 660 "streamgate demo-2 (AES-128)" -hls_key_info_file "$work/demo-2/keyinfo"
 cp "$work/demo-2/key.bin" "$media/demo-2/key.bin"

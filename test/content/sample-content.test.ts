@@ -133,6 +133,10 @@ describe('sample content', () => {
     expect(total).toBeLessThanOrEqual(MAX_TOTAL_BYTES);
   });
 
+  it('names no file like TypeScript, since tsconfig includes local/ and tsc would parse it', () => {
+    expect(filesUnder(contentDir).filter((path) => /\.[cm]?tsx?$/.test(path))).toEqual([]);
+  });
+
   describe.each(videoIds)('%s', (videoId) => {
     const folder = join(mediaDir, videoId);
     const playlist = readPlaylist(videoId);
