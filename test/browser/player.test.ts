@@ -1,0 +1,154 @@
+/**
+ * The player page in real headless Chromium against the local stack on loopback: it signs in
+ * with the dev IdP, gets cookies from the real API, and plays through the local edge.
+ */
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startLocalStack, type LocalStack } from '../../local/stack';
+import { LogCapture } from '../support/harness';
+import { launchChromium } from './chromium';
+
+const SIGNED_TTL_SECONDS = 6;
+const OUTPUT = resolve(__dirname, '..', '..', 'test-output');
+
+let stack: LocalStack;
+let browser: Browser;
+let logs: LogCapture;
+beforeAll(async () => {
+  logs = new LogCapture();
+  stack = await startLocalStack({ dir: mkdtempSync(join(tmpdir(), 'streamgate-browser-')), port: 0, signedTtlSeconds: SIGNED_TTL_SECONDS, logger: logs.logger });
+  browser = await launchChromium();
+  mkdirSync(OUTPUT, { recursive: true });
+});
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+  logs?.stop();
+});
+
+interface Seen {
+  url: string;
+  status: number;
+  method: string;
+}
+
+async function openPlayer(): Promise<{ context: BrowserContext; page: Page; seen: Seen[] }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const seen: Seen[] = [];
+  page.on('response', (response) => seen.push({ url: new URL(response.url()).pathname, status: response.status(), method: response.request().method() }));
+  await page.goto(stack.url);
+  await page.waitForSelector('button.play[data-video="demo-1"]');
+  return { context, page, seen };
+}
+
+async function signIn(page: Page, user: 'alice' | 'bob'): Promise<void> {
+  await page.click(`#signin-${user}`);
+  await page.waitForFunction((name) => document.querySelector('#signed-in-as')?.textContent?.includes(name), user);
+}
+
+async function playUntil(page: Page, videoId: string, seconds: number): Promise<void> {
+  await page.click(`button.play[data-video="${videoId}"]`);
+  await page.waitForFunction((target) => (document.querySelector('#video') as HTMLVideoElement).currentTime > target, seconds, { timeout: 20000 });
+}
+
+/** A request from inside the page, with whatever cookies the browser holds. */
+const fetchStatus = (page: Page, path: string) => page.evaluate((url) => fetch(url, { cache: 'no-store' }).then((response) => response.status), path);
+
+test('sign in and play video A: currentTime passes 2 s and every segment is answered 200', async () => {
+  const { context, page, seen } = await openPlayer();
+  await signIn(page, 'alice');
+  await playUntil(page, 'demo-1', 2.2);
+  const media = seen.filter((entry) => entry.url.startsWith('/media/demo-1/'));
+  expect(media.some((entry) => entry.url.endsWith('.m3u8'))).toBe(true);
+  expect(media.filter((entry) => entry.url.endsWith('.m2ts')).length).toBeGreaterThanOrEqual(2);
+  expect(media.every((entry) => entry.status === 200)).toBe(true);
+  expect(await page.textContent('#status')).toContain('Playing');
+  await page.screenshot({ path: join(OUTPUT, 'player.png'), fullPage: true });
+  await context.close();
+});
+
+test('without signing in, the manifest and a segment are 403 from the edge', async () => {
+  const { context, page } = await openPlayer();
+  expect(await fetchStatus(page, '/media/demo-1/index.m3u8')).toBe(403);
+  expect(await fetchStatus(page, '/media/demo-1/segment_000.m2ts')).toBe(403);
+  await context.close();
+});
+
+test("with cookies for video A, B's manifest and B's key are 403", async () => {
+  const { context, page } = await openPlayer();
+  await signIn(page, 'alice');
+  await playUntil(page, 'demo-1', 0.5);
+  expect(await fetchStatus(page, '/media/demo-1/index.m3u8')).toBe(200);
+  expect(await fetchStatus(page, '/media/demo-2/index.m3u8')).toBe(403);
+  expect(await fetchStatus(page, '/media/demo-2/key.bin')).toBe(403);
+  await context.close();
+});
+
+test('the AES-128 encrypted video decrypts and plays, its key fetched with the cookies', async () => {
+  const { context, page, seen } = await openPlayer();
+  await signIn(page, 'alice');
+  await playUntil(page, 'demo-2', 2.2);
+  expect(seen.find((entry) => entry.url === '/media/demo-2/key.bin')?.status).toBe(200);
+  expect(seen.filter((entry) => entry.url.startsWith('/media/demo-2/')).every((entry) => entry.status === 200)).toBe(true);
+  await context.close();
+});
+
+test('a viewer not entitled to a video is told so and gets no cookies for it', async () => {
+  const { context, page } = await openPlayer();
+  await signIn(page, 'bob');
+  await page.click('button.play[data-video="demo-2"]');
+  await page.waitForFunction(() => document.querySelector('#last-api')?.getAttribute('data-status') === '403');
+  expect(await page.textContent('#status')).toContain('Not entitled');
+  expect(await fetchStatus(page, '/media/demo-2/index.m3u8')).toBe(403);
+  await context.close();
+});
+
+test('log out: the next refresh is 401 invalid_token, the page says revoked, and segments turn 403 once cookies expire', async () => {
+  const { context, page, seen } = await openPlayer();
+  await signIn(page, 'alice');
+  await playUntil(page, 'demo-1', 0.5);
+  await page.click('#logout');
+  await page.waitForFunction(
+    () => {
+      const last = document.querySelector('#last-api');
+      return last?.getAttribute('data-status') === '401' && last.getAttribute('data-error') === 'invalid_token';
+    },
+    undefined,
+    { timeout: (SIGNED_TTL_SECONDS + 5) * 1000 },
+  );
+  expect(seen.some((entry) => entry.method === 'DELETE' && entry.url === '/api/v1/session' && entry.status === 204)).toBe(true);
+  expect(await page.textContent('#status')).toMatch(/revoked/i);
+  await page.waitForTimeout(SIGNED_TTL_SECONDS * 1000);
+  expect(await fetchStatus(page, '/media/demo-1/segment_000.m2ts')).toBe(403);
+  await context.close();
+}, 40000);
+
+test('cookie refresh keeps a video playing past more than one cookie lifetime', async () => {
+  const { context, page, seen } = await openPlayer();
+  await signIn(page, 'alice');
+  await playUntil(page, 'demo-1', 0.5);
+  await page.waitForTimeout(SIGNED_TTL_SECONDS * 2500);
+  const refreshes = seen.filter((entry) => entry.url === '/api/v1/playback/demo-1' && entry.status === 200);
+  expect(refreshes.length).toBeGreaterThanOrEqual(3);
+  // The first cookies expired long ago; media still opens, so the refreshed ones are in place.
+  expect(await fetchStatus(page, '/media/demo-1/segment_001.m2ts')).toBe(200);
+  expect(await page.evaluate(() => (document.querySelector('#video') as HTMLVideoElement).paused)).toBe(false);
+  expect(await page.textContent('#status')).toContain('Playing');
+  expect((await page.textContent('#error'))?.trim()).toBe('');
+  await context.close();
+}, 40000);
+
+test('signed-URL delivery plays with the query appended to every media request', async () => {
+  const { context, page, seen } = await openPlayer();
+  await signIn(page, 'alice');
+  await page.check('#delivery-url');
+  await playUntil(page, 'demo-2', 2.2);
+  const media = seen.filter((entry) => entry.url.startsWith('/media/demo-2/'));
+  expect(media.length).toBeGreaterThanOrEqual(3);
+  expect(media.every((entry) => entry.status === 200)).toBe(true);
+  expect(await context.cookies()).toEqual([]);
+  await context.close();
+});
