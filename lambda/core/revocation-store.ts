@@ -5,11 +5,11 @@
  */
 import {
   BatchGetItemCommand,
-  ConditionalCheckFailedException,
   DynamoDBClient,
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
+import { DynamoCaller } from './dynamo-call';
 import type { StoreConfig } from './config';
 import { RevocationUnavailable } from './errors';
 import { jtiKey, REVOCATION_TABLE, subKey } from './revocation-schema';
@@ -45,11 +45,7 @@ export function createDynamoClient(config: StoreConfig): DynamoDBClient {
 }
 
 export class DynamoRevocationStore implements RevocationStore {
-  constructor(
-    private readonly client: DynamoDBClient,
-    private readonly tableName: string,
-    private readonly timeoutMs: number,
-  ) {}
+  constructor(private readonly dynamo: DynamoCaller) {}
 
   async status(token: TokenIdentity): Promise<RevocationStatus> {
     const keys = [{ [PK]: { S: jtiKey(token.jti) } }, { [PK]: { S: subKey(token.sub) } }];
@@ -71,23 +67,22 @@ export class DynamoRevocationStore implements RevocationStore {
 
   /** Consistent reads of both keys; unprocessed keys get one more try, then we fail closed. */
   private async batchGet(keys: Record<string, AttributeValue>[]): Promise<Record<string, AttributeValue>[]> {
+    const table = this.dynamo.tableName;
     const found: Record<string, AttributeValue>[] = [];
     let pending = keys;
     for (let attempt = 0; attempt < 2 && pending.length > 0; attempt += 1) {
-      const output = await this.send(() =>
-        this.client.send(
-          new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
-          { abortSignal: AbortSignal.timeout(this.timeoutMs) },
-        ),
+      const keysNow = pending;
+      const output = await this.dynamo.send((client, options) =>
+        client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: keysNow, ConsistentRead: true } } }), options),
       );
-      found.push(...(output.Responses?.[this.tableName] ?? []));
-      pending = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      found.push(...(output.Responses?.[table] ?? []));
+      pending = output.UnprocessedKeys?.[table]?.Keys ?? [];
     }
     if (pending.length > 0) throw new RevocationUnavailable('revocation keys left unprocessed');
     return found;
   }
 
-  /** Sets `attribute` to `value` unless the item already holds a later value (a no-op, not an error). */
+  /** Sets `attribute` to `value` unless the item already holds a later value (then a no-op, not an error). */
   private async keepLater(key: string, attribute: string, value: number, extra: Record<string, number>): Promise<void> {
     const names: Record<string, string> = { '#a': attribute };
     const values: Record<string, AttributeValue> = { ':v': { N: String(value) } };
@@ -97,33 +92,14 @@ export class DynamoRevocationStore implements RevocationStore {
       values[`:e${index}`] = { N: String(extraValue) };
       sets.push(`#e${index} = :e${index}`);
     });
-    try {
-      await this.send(() =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: { [PK]: { S: key } },
-            UpdateExpression: `SET ${sets.join(', ')}`,
-            ConditionExpression: 'attribute_not_exists(#a) OR #a < :v',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          }),
-          { abortSignal: AbortSignal.timeout(this.timeoutMs) },
-        ),
-      );
-    } catch (error) {
-      if (error instanceof RevocationUnavailable && error.cause instanceof ConditionalCheckFailedException) return;
-      throw error;
-    }
-  }
-
-  private async send<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      const failure = new RevocationUnavailable(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-      failure.cause = error;
-      throw failure;
-    }
+    const update = new UpdateItemCommand({
+      TableName: this.dynamo.tableName,
+      Key: { [PK]: { S: key } },
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: 'attribute_not_exists(#a) OR #a < :v',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
+    await this.dynamo.sendConditional((client, options) => client.send(update, options));
   }
 }

@@ -7,6 +7,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { StreamgateApi } from './api';
 import { ConfigError, loadConfig, type ApiConfig } from './config';
 import { MediaSigner } from './media-signer';
+import { DynamoCaller } from './dynamo-call';
 import { createDynamoClient, DynamoRevocationStore } from './revocation-store';
 import { loadSigningKey } from './signing-key';
 import { TokenVerifier } from './token-verifier';
@@ -30,7 +31,7 @@ export async function createApi(options: RuntimeOptions = {}): Promise<Streamgat
     return new StreamgateApi({
       config,
       verifier: new TokenVerifier(config.token),
-      store: new DynamoRevocationStore(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs),
+      store: new DynamoRevocationStore(new DynamoCaller(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs)),
       signer: new MediaSigner(config.signing, signingKey),
       logger,
       now: options.now ?? (() => Math.floor(Date.now() / 1000)),

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { StreamgateApi } from '../../lambda/core/api';
+import { DynamoCaller } from '../../lambda/core/dynamo-call';
 import { createDynamoClient, DynamoRevocationStore } from '../../lambda/core/revocation-store';
 import { createApi } from '../../lambda/core/runtime';
 import { ensureRevocationTable, startDynalite, type LocalDynamo } from '../../local/dynamo-server';
@@ -114,7 +115,7 @@ export async function startHarness(options: {
   return {
     api,
     dynamo,
-    store: new DynamoRevocationStore(createDynamoClient(storeConfig), TABLE, 1000),
+    store: new DynamoRevocationStore(new DynamoCaller(createDynamoClient(storeConfig), TABLE, 1000)),
     signingKey,
     logs,
     close: async () => {
