@@ -9,19 +9,34 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ApiConfig } from './config';
 import { requirePlayback, requireScope } from './entitlement';
-import { ApiError, InvalidRequest, InvalidToken, OriginNotVerified } from './errors';
+import { clientNetwork } from './client-network';
+import { ApiError, ConcurrencyLimit, InvalidRequest, InvalidToken, OriginNotVerified, RateLimited, SharingSuspected } from './errors';
 import { emptyResponse, errorResponse, jsonResponse, type HttpResponse } from './http';
 import type { MediaSigner } from './media-signer';
+import { metricReason, type ApiSignals } from './metrics';
+import type { RateLimiter } from './rate-limiter';
+import type { SharingDetector, SharingVerdict } from './sharing-detector';
+import type { StreamLimiter } from './stream-limiter';
 import { bearerToken, deliveryParam, isIdentifier, videoIdParam } from './request';
 import type { RevocationStore } from './revocation-store';
 import type { TokenVerifier, VerifiedToken } from './token-verifier';
+
+/** The abuse defences, each backed by the same DynamoDB table. */
+export interface AbuseDefences {
+  sharing: SharingDetector;
+  streams: StreamLimiter;
+  rate: RateLimiter;
+}
 
 export interface ApiDeps {
   config: ApiConfig;
   verifier: TokenVerifier;
   store: RevocationStore;
-  signer: MediaSigner;
+  abuse: AbuseDefences;
+  /** Present only where media access is signed (the playback function, local mode). */
+  signer?: MediaSigner;
   logger: Logger;
+  signals: ApiSignals;
   /** Epoch seconds; injected so tests use real values instead of fake timers. */
   now: () => number;
   /** The origin-verify header value CloudFront adds; undefined disables the check (local mode). */
@@ -40,19 +55,33 @@ export class StreamgateApi {
   /** `POST /api/v1/playback/{videoId}[?delivery=url]` */
   playback(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
     return this.run('playback', event, async (now, context) => {
+      const signer = this.deps.signer;
+      if (signer === undefined) throw new Error('this process was built without a signer');
       const videoId = videoIdParam(event.pathParameters?.videoId);
       const delivery = deliveryParam(event.queryStringParameters);
-      const token = await this.authenticate(event, now, context);
+      const token = await this.verify(event, now, context);
       requirePlayback(token, videoId, this.deps.config.entitlement);
+      const viewerIp = this.viewerIp(event);
+      // jose accepted exp up to the tolerance ago; the grant never outlives that.
+      const notAfterSeconds = token.exp + this.deps.config.token.clockToleranceSeconds;
+      const [, sharing] = await Promise.all([
+        this.checkStatusAndRate(token, now),
+        this.deps.abuse.sharing.record({
+          jti: token.jti,
+          network: (viewerIp === undefined ? undefined : clientNetwork(viewerIp)) ?? 'unknown',
+          country: this.viewerCountry(event),
+          expiresAt: notAfterSeconds,
+        }),
+      ]);
+      if (sharing.suspected) await this.onSharing(token, sharing, now, context);
 
-      const request = {
-        videoId,
-        nowSeconds: now,
-        // jose accepted exp up to the tolerance ago; the grant never outlives that.
-        notAfterSeconds: token.exp + this.deps.config.token.clockToleranceSeconds,
-        viewerIp: this.viewerIp(event),
-      };
-      const grant = delivery === 'url' ? this.deps.signer.signUrl(request) : this.deps.signer.signCookies(request);
+      const request = { videoId, nowSeconds: now, notAfterSeconds, viewerIp };
+      const admission = await this.deps.abuse.streams.admit(token.sub, token.jti, signer.expiryFor(request), now);
+      if (!admission.admitted) {
+        this.deps.signals.emit({ kind: 'concurrency-limited' });
+        throw new ConcurrencyLimit(this.deps.abuse.streams.maxStreams);
+      }
+      const grant = delivery === 'url' ? signer.signUrl(request) : signer.signCookies(request);
       this.deps.logger.info('playback authorized', { ...context, videoId, delivery, expiresAt: grant.expiresAt });
       const body = {
         videoId,
@@ -91,7 +120,10 @@ export class StreamgateApi {
   logout(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
     return this.run('logout', event, async (now, context) => {
       const token = await this.verify(event, now, context);
-      await this.deps.store.revokeToken(token.jti, token.exp + this.deps.config.token.clockToleranceSeconds);
+      await Promise.all([
+        this.deps.store.revokeToken(token.jti, token.exp + this.deps.config.token.clockToleranceSeconds),
+        this.deps.abuse.streams.release(token.sub, token.jti),
+      ]);
       this.deps.logger.info('session ended', context);
       return emptyResponse(204);
     });
@@ -103,11 +135,15 @@ export class StreamgateApi {
     action: (now: number, context: Record<string, unknown>) => Promise<HttpResponse>,
   ): Promise<HttpResponse> {
     const context: Record<string, unknown> = { operation, requestId: event.requestContext?.requestId };
+    const started = performance.now();
     try {
       this.checkOrigin(event);
-      return await action(this.deps.now(), context);
+      const response = await action(this.deps.now(), context);
+      if (operation === 'playback') this.deps.signals.emit({ kind: 'authorized', latencyMs: performance.now() - started });
+      return response;
     } catch (error) {
       if (error instanceof ApiError) {
+        this.signalDenial(operation, error, performance.now() - started);
         this.deps.logger.warn('request denied', {
           ...context,
           status: error.status,
@@ -120,7 +156,37 @@ export class StreamgateApi {
       }
       this.deps.logger.error('request failed', { ...context, error: error instanceof Error ? error.name : 'unknown' });
       return jsonResponse(500, { error: 'server_error', error_description: 'internal error' });
+    } finally {
+      this.deps.signals.flush();
     }
+  }
+
+  private signalDenial(operation: Operation, error: ApiError, latencyMs: number): void {
+    if (error.reason === 'revoked') this.deps.signals.emit({ kind: 'revoked-token-reuse' });
+    if (error.reason === 'store_unavailable') this.deps.signals.emit({ kind: 'store-error' });
+    if (operation === 'playback') this.deps.signals.emit({ kind: 'denied', reason: metricReason(error), status: error.status, latencyMs });
+  }
+
+  /** Revocation and the per-user rate limit, read in one round-trip budget. */
+  private async checkStatusAndRate(token: VerifiedToken, now: number): Promise<void> {
+    const [status, rate] = await Promise.all([this.deps.store.status(token), this.deps.abuse.rate.hit(token.sub, now)]);
+    if (status !== 'active') {
+      throw new InvalidToken('revoked', status === 'token-revoked' ? 'token has been revoked' : "the user's tokens have been revoked");
+    }
+    if (!rate.allowed) throw new RateLimited(rate.retryAfterSeconds);
+  }
+
+  /** Applies the configured action to a token presented from too many networks or countries. */
+  private async onSharing(token: VerifiedToken, verdict: SharingVerdict, now: number, context: Record<string, unknown>): Promise<void> {
+    const { action } = this.deps.config.abuse.sharing;
+    this.deps.signals.emit({ kind: 'sharing-suspected', action });
+    this.deps.logger.warn('token sharing suspected', { ...context, action, networks: verdict.networks, countries: verdict.countries });
+    const { maxLifetimeSeconds, clockToleranceSeconds } = this.deps.config.token;
+    if (action === 'alert') return;
+    if (action === 'revoke-token') await this.deps.store.revokeToken(token.jti, token.exp + clockToleranceSeconds);
+    // iat < now + 1 covers this token and every earlier one of the user.
+    if (action === 'revoke-user') await this.deps.store.revokeUser(token.sub, now + 1, now + 1 + maxLifetimeSeconds + clockToleranceSeconds + REVOCATION_MARGIN_SECONDS);
+    throw new SharingSuspected();
   }
 
   private checkOrigin(event: APIGatewayProxyEventV2): void {
@@ -140,14 +206,16 @@ export class StreamgateApi {
     return token;
   }
 
-  /** Verified and not revoked, by token or by user. */
+  /** Verified, not revoked (by token or by user) and within the user's rate limit. */
   private async authenticate(event: APIGatewayProxyEventV2, now: number, context: Record<string, unknown>): Promise<VerifiedToken> {
     const token = await this.verify(event, now, context);
-    const status = await this.deps.store.status(token);
-    if (status !== 'active') {
-      throw new InvalidToken('revoked', status === 'token-revoked' ? 'token has been revoked' : "the user's tokens have been revoked");
-    }
+    await this.checkStatusAndRate(token, now);
     return token;
+  }
+
+  private viewerCountry(event: APIGatewayProxyEventV2): string | undefined {
+    const country = event.headers?.[this.deps.config.viewerCountryHeader]?.toUpperCase();
+    return country !== undefined && /^[A-Z]{2}$/.test(country) ? country : undefined;
   }
 
   /** The viewer's address as CloudFront saw it (`ip:port`), else the connection's source IP. */

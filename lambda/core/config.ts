@@ -71,11 +71,33 @@ export interface StoreConfig {
   timeoutMs: number;
 }
 
+export type SharingAction = 'alert' | 'deny' | 'revoke-token' | 'revoke-user';
+
+export interface SharingConfig {
+  /** Suspected above this many distinct networks (IPv4 /24, IPv6 /48) per token; 0 turns detection off. */
+  maxNetworks: number;
+  /** Suspected above this many distinct countries per token. */
+  maxCountries: number;
+  action: SharingAction;
+}
+
+export interface AbuseConfig {
+  sharing: SharingConfig;
+  /** Active playback sessions per user; 0 = unlimited. */
+  maxConcurrentStreams: number;
+  /** API calls per user per window; 0 = unlimited. */
+  rateLimit: number;
+  rateWindowSeconds: number;
+}
+
 export interface ApiConfig {
   token: TokenConfig;
   entitlement: EntitlementConfig;
   signing: SigningConfig;
   store: StoreConfig;
+  abuse: AbuseConfig;
+  /** Header carrying the viewer's country as CloudFront saw it. */
+  viewerCountryHeader: string;
   /** Header carrying the viewer's address as CloudFront saw it (`ip:port`); falls back to the source IP. */
   viewerIpHeader: string;
   /** When set, requests must carry `x-origin-verify` equal to this secret's value (they came through CloudFront). */
@@ -121,6 +143,17 @@ export function loadConfig(env: Env = process.env): ApiConfig {
       region: read.optional('AWS_REGION') ?? 'us-east-1',
       timeoutMs: read.integer('STORE_TIMEOUT_MS', 1000, 50, 10000),
     },
+    abuse: {
+      sharing: {
+        maxNetworks: read.integer('SHARING_MAX_NETWORKS', 3, 0, 1000),
+        maxCountries: read.integer('SHARING_MAX_COUNTRIES', 1, 1, 250),
+        action: read.oneOf('SHARING_ACTION', ['alert', 'deny', 'revoke-token', 'revoke-user'] as const, 'alert'),
+      },
+      maxConcurrentStreams: read.integer('MAX_CONCURRENT_STREAMS', 3, 0, 1000),
+      rateLimit: read.integer('RATE_LIMIT_PER_WINDOW', 60, 0, 1000000),
+      rateWindowSeconds: read.integer('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 3600),
+    },
+    viewerCountryHeader: (read.optional('VIEWER_COUNTRY_HEADER') ?? 'cloudfront-viewer-country').toLowerCase(),
     viewerIpHeader: (read.optional('VIEWER_IP_HEADER') ?? 'cloudfront-viewer-address').toLowerCase(),
     originVerifySecretArn: read.optional('ORIGIN_VERIFY_SECRET_ARN'),
   };

@@ -8,6 +8,8 @@ export type ApiErrorCode =
   | 'invalid_token'
   | 'insufficient_scope'
   | 'forbidden'
+  | 'concurrency_limit'
+  | 'sharing_suspected'
   | 'rate_limited'
   | 'temporarily_unavailable';
 
@@ -32,12 +34,17 @@ export type DenialReason =
   | 'not_entitled'
   | 'bad_request'
   | 'origin_not_verified'
+  | 'rate_limited'
+  | 'concurrency_limit'
+  | 'sharing_suspected'
   | 'store_unavailable'
   | 'keys_unavailable';
 
 export abstract class ApiError extends Error {
   abstract readonly status: number;
   abstract readonly code: ApiErrorCode;
+  /** When set, the response carries `Retry-After`. */
+  readonly retryAfterSeconds?: number;
   constructor(
     readonly reason: DenialReason,
     readonly description: string,
@@ -83,11 +90,38 @@ export class OriginNotVerified extends ApiError {
   }
 }
 
+/** 403: the user already has the maximum number of active playback sessions. */
+export class ConcurrencyLimit extends ApiError {
+  readonly status = 403;
+  readonly code = 'concurrency_limit' as const;
+  constructor(limit: number) {
+    super('concurrency_limit', `already playing on ${limit} sessions, the most allowed; stop one (or log out there) and retry`);
+  }
+}
+
+/** 403: this token is being presented from more networks or countries than one viewer would use. */
+export class SharingSuspected extends ApiError {
+  readonly status = 403;
+  readonly code = 'sharing_suspected' as const;
+  constructor() {
+    super('sharing_suspected', 'this token is already in use from too many networks or countries');
+  }
+}
+
+/** 429: the user called the API too often in the current window. */
+export class RateLimited extends ApiError {
+  readonly status = 429;
+  readonly code = 'rate_limited' as const;
+  constructor(override readonly retryAfterSeconds: number) {
+    super('rate_limited', `too many requests; retry in ${retryAfterSeconds} s`);
+  }
+}
+
 /** 503: a dependency we must consult could not be read, so we fail closed and sign nothing. */
 export class DependencyUnavailable extends ApiError {
   readonly status = 503;
   readonly code = 'temporarily_unavailable' as const;
-  readonly retryAfterSeconds: number = 5;
+  override readonly retryAfterSeconds: number = 5;
 }
 
 /** 503: the revocation store could not be read or written (fail closed). */

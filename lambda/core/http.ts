@@ -3,7 +3,7 @@
  * RFC 6750 `WWW-Authenticate` challenges. Nothing here is ever cached by a browser or CDN.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ApiError, DependencyUnavailable, InsufficientScope, InvalidToken } from './errors';
+import { ApiError, InsufficientScope, InvalidToken } from './errors';
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
 
@@ -28,7 +28,7 @@ export function errorResponse(error: ApiError): HttpResponse {
   const response = jsonResponse(error.status, { error: error.code, error_description: error.description });
   const challenge = challengeFor(error);
   if (challenge !== undefined) response.headers['www-authenticate'] = challenge;
-  if (error instanceof DependencyUnavailable) response.headers['retry-after'] = String(error.retryAfterSeconds);
+  if (error.retryAfterSeconds !== undefined) response.headers['retry-after'] = String(error.retryAfterSeconds);
   return response;
 }
 

@@ -68,14 +68,18 @@ export class MediaSigner {
     return `${this.config.mediaBaseUrl}${this.mediaPrefix(videoId)}${this.config.manifestName}`;
   }
 
+  /** When a grant for `request` expires: minutes from now, never after the token. */
+  expiryFor(request: SignRequest): number {
+    return Math.min(request.nowSeconds + this.config.ttlSeconds, request.notAfterSeconds);
+  }
+
   private credentials(): { keyPairId: string; privateKey: string; algorithm: SigningKey['hashAlgorithm'] } {
     return { keyPairId: this.key.keyPairId, privateKey: this.signerKey, algorithm: this.key.hashAlgorithm };
   }
 
   /** Custom policy: a wildcard over the video's folder, expiring in minutes, optionally bound to the viewer's IPv4. */
   private policyFor(request: SignRequest): { policy: string; expiresAt: number; refreshAfter: number } {
-    const ttl = this.config.ttlSeconds;
-    const expiresAt = Math.min(request.nowSeconds + ttl, request.notAfterSeconds);
+    const expiresAt = this.expiryFor(request);
     const refreshAfter = request.nowSeconds + Math.floor((expiresAt - request.nowSeconds) * 0.8);
     const condition: Record<string, Record<string, string | number>> = { DateLessThan: { 'AWS:EpochTime': expiresAt } };
     if (this.config.bindViewerIp) condition.IpAddress = { 'AWS:SourceIp': `${this.ipv4(request.viewerIp)}/32` };

@@ -7,6 +7,10 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { StreamgateApi } from './api';
 import { ConfigError, loadConfig, type ApiConfig } from './config';
 import { MediaSigner } from './media-signer';
+import { EmfSignals, type ApiSignals } from './metrics';
+import { RateLimiter } from './rate-limiter';
+import { SharingDetector } from './sharing-detector';
+import { StreamLimiter } from './stream-limiter';
 import { DynamoCaller } from './dynamo-call';
 import { createDynamoClient, DynamoRevocationStore } from './revocation-store';
 import { loadSigningKey } from './signing-key';
@@ -16,6 +20,14 @@ export interface RuntimeOptions {
   env?: Readonly<Record<string, string | undefined>>;
   logger?: Logger;
   now?: () => number;
+  /** Where decisions are reported. @default CloudWatch EMF on stdout */
+  signals?: ApiSignals;
+  /**
+   * Whether this process signs media access. Only the playback function does: the others never
+   * read the private key, and are not granted its secret.
+   * @default true
+   */
+  signs?: boolean;
 }
 
 export async function createApi(options: RuntimeOptions = {}): Promise<StreamgateApi> {
@@ -25,14 +37,21 @@ export async function createApi(options: RuntimeOptions = {}): Promise<Streamgat
     let secrets: SecretsManagerClient | undefined;
     const secretsClient = (): SecretsManagerClient => (secrets ??= new SecretsManagerClient({ region: config.store.region }));
     const [signingKey, originVerifyValue] = await Promise.all([
-      loadSigningKey(config.signing, secretsClient),
+      options.signs === false ? undefined : loadSigningKey(config.signing, secretsClient),
       originVerifyValueOf(config, secretsClient),
     ]);
+    const dynamo = new DynamoCaller(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs);
     return new StreamgateApi({
       config,
       verifier: new TokenVerifier(config.token),
-      store: new DynamoRevocationStore(new DynamoCaller(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs)),
-      signer: new MediaSigner(config.signing, signingKey),
+      store: new DynamoRevocationStore(dynamo),
+      abuse: {
+        sharing: new SharingDetector(dynamo, config.abuse.sharing),
+        streams: new StreamLimiter(dynamo, config.abuse.maxConcurrentStreams),
+        rate: new RateLimiter(dynamo, config.abuse.rateLimit, config.abuse.rateWindowSeconds),
+      },
+      signals: options.signals ?? new EmfSignals(),
+      signer: signingKey === undefined ? undefined : new MediaSigner(config.signing, signingKey),
       logger,
       now: options.now ?? (() => Math.floor(Date.now() / 1000)),
       originVerifyValue,
@@ -55,9 +74,9 @@ async function originVerifyValueOf(config: ApiConfig, secrets: () => SecretsMana
 
 /** One API per process, created on first use and shared by the handlers in it. */
 let shared: Promise<StreamgateApi> | undefined;
-export function sharedApi(): Promise<StreamgateApi> {
+export function sharedApi(options: Pick<RuntimeOptions, 'signs'> = {}): Promise<StreamgateApi> {
   if (shared === undefined) {
-    shared = createApi();
+    shared = createApi(options);
     // Handlers await it per invocation; mark it handled so a failed init is reported there, not as a crash at load.
     shared.catch(() => undefined);
   }

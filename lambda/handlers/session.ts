@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { HttpResponse } from '../core/http';
 import { sharedApi } from '../core/runtime';
 
-const api = sharedApi();
+// Never signs: it neither loads nor may read the CloudFront private key.
+const api = sharedApi({ signs: false });
 
 export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResponse> => (await api).logout(event);

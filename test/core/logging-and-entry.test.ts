@@ -59,4 +59,30 @@ describe('the Lambda entry modules', () => {
     expect((await revocations(apiEvent('POST', '/api/v1/revocations', { authorization: bearer(admin), body }))).statusCode).toBe(201);
     logs.stop();
   });
+
+  test('session and revocations never load the signing key (they are not granted its secret)', async () => {
+    const logs = new LogCapture();
+    const saved = { ...process.env };
+    // A secret no one can read here (no AWS credentials, no endpoint): any attempt would fail init.
+    delete process.env.SIGNING_KEY_FILE;
+    process.env.SIGNING_KEY_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:unreachable';
+    process.env.AWS_ACCESS_KEY_ID = '';
+    let session: ((event: ReturnType<typeof apiEvent>) => Promise<{ statusCode: number }>) | undefined;
+    let revocations: typeof session;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      session = (require('../../lambda/handlers/session') as typeof import('../../lambda/handlers/session')).handler;
+    });
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      revocations = (require('../../lambda/handlers/revocations') as typeof import('../../lambda/handlers/revocations')).handler;
+    });
+    const token = await mint(idp);
+    expect((await session?.(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) })))?.statusCode).toBe(204);
+    const admin = await mint(idp, { claims: { scope: 'streamgate:admin' } });
+    const body = JSON.stringify({ jti: 'some-token' });
+    expect((await revocations?.(apiEvent('POST', '/api/v1/revocations', { authorization: bearer(admin), body })))?.statusCode).toBe(201);
+    process.env = saved;
+    logs.stop();
+  });
 });

@@ -1,0 +1,95 @@
+/**
+ * What every API decision tells CloudWatch, as EMF through Powertools Metrics (namespace
+ * `Streamgate`). Dimensions stay low-cardinality: `service`, and `Reason` from a fixed set;
+ * never a user, token or video id.
+ */
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SharingAction } from './config';
+import type { ApiError } from './errors';
+
+export const METRICS_NAMESPACE = 'Streamgate';
+export const METRICS_SERVICE = 'streamgate';
+
+/** Metric names, shared with the CDK alarms and dashboard. */
+export const METRIC = {
+  authorized: 'PlaybackAuthorized',
+  denied: 'PlaybackDenied',
+  revokedTokenReuse: 'RevokedTokenReuse',
+  sharingSuspected: 'TokenSharingSuspected',
+  storeError: 'RevocationStoreError',
+  latency: 'AuthorizeLatency',
+} as const;
+
+export type ApiSignal =
+  | { kind: 'authorized'; latencyMs: number }
+  | { kind: 'denied'; reason: string; status: number; latencyMs: number }
+  | { kind: 'revoked-token-reuse' }
+  | { kind: 'sharing-suspected'; action: SharingAction }
+  | { kind: 'concurrency-limited' }
+  | { kind: 'store-error' };
+
+export interface ApiSignals {
+  emit(signal: ApiSignal): void;
+  /** Writes what was emitted during this invocation. */
+  flush(): void;
+}
+
+/** Reasons worth their own series; every other denial is counted under its API error code. */
+const NAMED_REASONS = new Set(['expired', 'bad_signature', 'revoked', 'not_entitled', 'rate_limited', 'concurrency_limit', 'sharing_suspected', 'store_unavailable']);
+
+export function metricReason(error: ApiError): string {
+  return NAMED_REASONS.has(error.reason) ? error.reason : error.code;
+}
+
+export class EmfSignals implements ApiSignals {
+  private pending = false;
+  constructor(private readonly metrics: Metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE })) {}
+
+  emit(signal: ApiSignal): void {
+    this.pending = true;
+    switch (signal.kind) {
+      case 'authorized':
+        this.metrics.addMetric(METRIC.authorized, MetricUnit.Count, 1);
+        this.metrics.addMetric(METRIC.latency, MetricUnit.Milliseconds, signal.latencyMs);
+        return;
+      case 'denied': {
+        // The total (for alarms) and, as a separate series, the breakdown by reason.
+        this.metrics.addMetric(METRIC.denied, MetricUnit.Count, 1);
+        this.metrics.addMetric(METRIC.latency, MetricUnit.Milliseconds, signal.latencyMs);
+        const byReason = this.metrics.singleMetric();
+        byReason.addDimension('Reason', signal.reason);
+        byReason.addMetric(METRIC.denied, MetricUnit.Count, 1);
+        return;
+      }
+      case 'revoked-token-reuse':
+        this.metrics.addMetric(METRIC.revokedTokenReuse, MetricUnit.Count, 1);
+        return;
+      case 'sharing-suspected':
+        this.metrics.addMetric(METRIC.sharingSuspected, MetricUnit.Count, 1);
+        return;
+      case 'store-error':
+        this.metrics.addMetric(METRIC.storeError, MetricUnit.Count, 1);
+        return;
+      case 'concurrency-limited':
+        return; // counted as PlaybackDenied{Reason=concurrency_limit}
+    }
+  }
+
+  flush(): void {
+    // Powertools warns on an empty flush; calls that emitted nothing have nothing to say.
+    if (!this.pending) return;
+    this.pending = false;
+    this.metrics.publishStoredMetrics();
+  }
+}
+
+/** Fans signals out to several sinks (EMF, and the local monitor page). */
+export class SignalFanout implements ApiSignals {
+  constructor(private readonly sinks: ApiSignals[]) {}
+  emit(signal: ApiSignal): void {
+    for (const sink of this.sinks) sink.emit(signal);
+  }
+  flush(): void {
+    for (const sink of this.sinks) sink.flush();
+  }
+}

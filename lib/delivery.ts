@@ -1,0 +1,258 @@
+/**
+ * Delivery: the one CloudFront distribution. Media (`/media/*`, and `/drm/*` when MediaPackage is
+ * on) is served only against a signature from the trusted key group; manifests get a short TTL so
+ * live playlists stay fresh, segments a long one. The player page is the default behaviour, and
+ * the playback API is routed under `/api/*` on the same domain so the signed cookies it sets
+ * apply to the media paths. HTTPS only, TLS 1.2 (2021 policy) minimum, HTTP/2 and HTTP/3, geo
+ * restriction, security headers, standard logging, and the WAF web ACL from the edge stack.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import { Construct } from 'constructs';
+import { DEFAULT_PLAYER_CSP, type GeoRestrictionConfig, type PriceClassName } from './config';
+import { MediaOrigin } from './media-origin';
+
+/** Media behaviours: manifests first (CloudFront matches in order), then everything else under /media/. */
+export const MANIFEST_PATTERNS = ['/media/*.m3u8', '/media/*.mpd'];
+export const MEDIA_PATTERN = '/media/*';
+/** MediaPackage content, rewritten to its egress path `/out/v1/...` by a viewer-request function. */
+export const DRM_PATTERN = '/drm/*';
+export const API_PATTERN = '/api/*';
+
+export interface DeliveryProps {
+  /** The bucket served through OAC: `web/` as the default behaviour, `media/` behind signatures. */
+  readonly media: MediaOrigin;
+  /** Keys CloudFront accepts for signed cookies and URLs on every media behaviour. */
+  readonly keyGroup: cloudfront.IKeyGroup;
+  /** ARN of a CLOUDFRONT-scope WAFv2 web ACL (us-east-1). */
+  readonly webAclArn: string;
+  /**
+   * Countries allowed or denied.
+   * @default - no geo restriction
+   */
+  readonly geoRestriction?: GeoRestrictionConfig;
+  /**
+   * Custom host names; requires `certificateArn`.
+   * @default - the distribution's cloudfront.net name only
+   */
+  readonly domainNames?: readonly string[];
+  /**
+   * ACM certificate in us-east-1 covering `domainNames`.
+   * @default - none (the cloudfront.net certificate)
+   */
+  readonly certificateArn?: string;
+  /**
+   * Edge locations used.
+   * @default 'PriceClass_100'
+   */
+  readonly priceClass?: PriceClassName;
+  /**
+   * Seconds manifests (.m3u8, .mpd) stay cached; also their maximum.
+   * @default 2
+   */
+  readonly manifestTtlSeconds?: number;
+  /**
+   * Default seconds media segments stay cached.
+   * @default 86400
+   */
+  readonly segmentTtlSeconds?: number;
+  /**
+   * Content-Security-Policy sent with every response (the player page is the one that needs it).
+   * @default DEFAULT_PLAYER_CSP
+   */
+  readonly contentSecurityPolicy?: string;
+  /**
+   * Whether signatures carry the viewer's IP: CloudFront's IpAddress condition is IPv4 only, so
+   * this turns the distribution's IPv6 off.
+   * @default false
+   */
+  readonly bindViewerIp?: boolean;
+  /**
+   * MediaPackage origin (with its CDN authorization header) served under `/drm/*`.
+   * @default - no `/drm/*` behaviour
+   */
+  readonly drmOrigin?: cloudfront.IOrigin;
+  /**
+   * Bump after changing an origin header secret's value (origin verify, MediaPackage CDN
+   * identifier): CloudFormation re-resolves dynamic references only when the distribution changes.
+   * @default 1
+   */
+  readonly originSecretsVersion?: number;
+}
+
+export class Delivery extends Construct {
+  readonly distribution: cloudfront.Distribution;
+  readonly manifestCachePolicy: cloudfront.CachePolicy;
+  readonly segmentCachePolicy: cloudfront.CachePolicy;
+  readonly responseHeadersPolicy: cloudfront.ResponseHeadersPolicy;
+  /** `https://<host>` viewers use: the first custom domain, else the cloudfront.net name. */
+  readonly baseUrl: string;
+  /** Custom host names (empty: the cloudfront.net name only). */
+  readonly domainNames: readonly string[];
+
+  constructor(scope: Construct, id: string, props: DeliveryProps) {
+    super(scope, id);
+    const manifestTtl = props.manifestTtlSeconds ?? 2;
+    const segmentTtl = props.segmentTtlSeconds ?? 86400;
+    if (!Number.isInteger(manifestTtl) || manifestTtl < 1) throw new Error(`Delivery: manifestTtlSeconds must be a whole number >= 1, got ${manifestTtl}`);
+    if (!Number.isInteger(segmentTtl) || segmentTtl < manifestTtl || segmentTtl > 31536000) {
+      throw new Error(`Delivery: segmentTtlSeconds must be a whole number from manifestTtlSeconds to 31536000, got ${segmentTtl}`);
+    }
+    const originSecretsVersion = props.originSecretsVersion ?? 1;
+    if (!Number.isInteger(originSecretsVersion) || originSecretsVersion < 1) {
+      throw new Error(`Delivery: originSecretsVersion must be a whole number >= 1, got ${originSecretsVersion}`);
+    }
+    const domainNames = [...(props.domainNames ?? [])];
+    if ((props.certificateArn === undefined) !== (domainNames.length === 0)) {
+      throw new Error('Delivery: domainNames and certificateArn go together (set both or neither)');
+    }
+
+    this.manifestCachePolicy = new cloudfront.CachePolicy(this, 'ManifestCache', {
+      comment: 'streamgate manifests: short TTL so live playlists stay fresh',
+      minTtl: Duration.seconds(0),
+      defaultTtl: Duration.seconds(manifestTtl),
+      maxTtl: Duration.seconds(manifestTtl),
+      // Signing parameters (Policy, Signature, Key-Pair-Id) stay out of the key: one cached copy for all viewers.
+      queryStringBehavior: cloudfront.CacheQueryStringBehavior.none(),
+      cookieBehavior: cloudfront.CacheCookieBehavior.none(),
+      headerBehavior: cloudfront.CacheHeaderBehavior.none(),
+      enableAcceptEncodingGzip: true,
+      enableAcceptEncodingBrotli: true,
+    });
+    this.segmentCachePolicy = new cloudfront.CachePolicy(this, 'SegmentCache', {
+      comment: 'streamgate segments and keys: immutable, long TTL',
+      minTtl: Duration.seconds(0),
+      defaultTtl: Duration.seconds(segmentTtl),
+      maxTtl: Duration.days(365),
+      queryStringBehavior: cloudfront.CacheQueryStringBehavior.none(),
+      cookieBehavior: cloudfront.CacheCookieBehavior.none(),
+      headerBehavior: cloudfront.CacheHeaderBehavior.none(),
+    });
+    this.responseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      comment: 'streamgate: HSTS, nosniff, frame denial, referrer policy, CSP for the player',
+      securityHeadersBehavior: {
+        strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, override: true },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: true },
+        contentSecurityPolicy: { contentSecurityPolicy: props.contentSecurityPolicy ?? DEFAULT_PLAYER_CSP, override: true },
+        xssProtection: { protection: false, override: true },
+      },
+      customHeadersBehavior: {
+        customHeaders: [{ header: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=()', override: true }],
+      },
+    });
+
+    const mediaOrigin = props.media.origin();
+    const signed = (cachePolicy: cloudfront.ICachePolicy): cloudfront.BehaviorOptions => ({
+      origin: mediaOrigin,
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+      cachePolicy,
+      // No origin request policy: cookies (the signed ones included) never reach the origin.
+      trustedKeyGroups: [props.keyGroup],
+      responseHeadersPolicy: this.responseHeadersPolicy,
+      compress: true,
+    });
+    const additionalBehaviors: Record<string, cloudfront.BehaviorOptions> = {};
+    for (const pattern of MANIFEST_PATTERNS) additionalBehaviors[pattern] = signed(this.manifestCachePolicy);
+    additionalBehaviors[MEDIA_PATTERN] = signed(this.segmentCachePolicy);
+    if (props.drmOrigin !== undefined) {
+      additionalBehaviors[DRM_PATTERN] = {
+        origin: props.drmOrigin,
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+        // Honours MediaPackage's own Cache-Control: short for manifests, long for segments.
+        cachePolicy: cloudfront.CachePolicy.ELEMENTAL_MEDIA_PACKAGE,
+        trustedKeyGroups: [props.keyGroup],
+        responseHeadersPolicy: this.responseHeadersPolicy,
+        functionAssociations: [{ function: this.drmPathFunction(), eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
+      };
+    }
+
+    this.distribution = new cloudfront.Distribution(this, 'Distribution', {
+      comment: `streamgate: signed media, player page and playback API on one domain (origin secrets v${originSecretsVersion})`,
+      defaultRootObject: 'index.html',
+      defaultBehavior: {
+        origin: props.media.origin(`/${MediaOrigin.WEB_PREFIX}`),
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+        cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+        responseHeadersPolicy: this.responseHeadersPolicy,
+        compress: true,
+      },
+      additionalBehaviors,
+      // The TLS policy only exists with a custom certificate: the cloudfront.net one is fixed by CloudFront.
+      ...(props.certificateArn !== undefined
+        ? {
+            domainNames,
+            certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn),
+            minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            sslSupportMethod: cloudfront.SSLMethod.SNI,
+          }
+        : {}),
+      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      enableIpv6: !(props.bindViewerIp ?? false),
+      priceClass: priceClassOf(props.priceClass ?? 'PriceClass_100'),
+      geoRestriction: geoRestrictionOf(props.geoRestriction),
+      enableLogging: true,
+      logBucket: props.media.logBucket,
+      logFilePrefix: MediaOrigin.CLOUDFRONT_LOG_PREFIX,
+      // Signed cookies are credentials: never in the logs.
+      logIncludesCookies: false,
+      webAclId: props.webAclArn,
+    });
+    this.domainNames = domainNames;
+    this.baseUrl = `https://${domainNames[0] ?? this.distribution.distributionDomainName}`;
+  }
+
+  /**
+   * Routes `/api/*` to the playback API: nothing cached, every viewer header but Host forwarded
+   * (Host would make execute-api answer 403). Authorization reaches the origin only through such an
+   * all-viewer policy when caching is off. The managed policy also adds CloudFront's headers,
+   * CloudFront-Viewer-Address and CloudFront-Viewer-Country among them [U: recalled from the
+   * managed-policy page, not re-read; IP binding and sharing detection depend on it].
+   * CloudFront can only allow all methods once POST or DELETE is needed; the WAF restricts `/api/`
+   * to the API's methods and API Gateway answers 404 to other routes.
+   */
+  addApi(origin: cloudfront.IOrigin): void {
+    this.distribution.addBehavior(API_PATTERN, origin, {
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+      allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+      cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+      originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+      responseHeadersPolicy: this.responseHeadersPolicy,
+      compress: true,
+    });
+  }
+
+  /**
+   * `/drm/<rest>` to MediaPackage's `/out/v1/<rest>`. CloudFront checks the signed cookie or URL
+   * against the viewer's path before it runs viewer-request functions [U: ordering as documented
+   * for Lambda@Edge, assumed for CloudFront Functions], so the signature covers `/drm/...`.
+   */
+  private drmPathFunction(): cloudfront.Function {
+    return new cloudfront.Function(this, 'DrmPath', {
+      comment: 'streamgate: /drm/* to the MediaPackage egress path /out/v1/*',
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      code: cloudfront.FunctionCode.fromInline(
+        'function handler(event) { var request = event.request; request.uri = "/out/v1" + request.uri.substring(4); return request; }',
+      ),
+    });
+  }
+}
+
+function priceClassOf(name: PriceClassName): cloudfront.PriceClass {
+  const classes: Record<PriceClassName, cloudfront.PriceClass> = {
+    PriceClass_100: cloudfront.PriceClass.PRICE_CLASS_100,
+    PriceClass_200: cloudfront.PriceClass.PRICE_CLASS_200,
+    PriceClass_All: cloudfront.PriceClass.PRICE_CLASS_ALL,
+  };
+  return classes[name];
+}
+
+function geoRestrictionOf(geo: GeoRestrictionConfig | undefined): cloudfront.GeoRestriction | undefined {
+  if (geo === undefined || geo.type === 'none') return undefined;
+  return geo.type === 'allow' ? cloudfront.GeoRestriction.allowlist(...geo.countries) : cloudfront.GeoRestriction.denylist(...geo.countries);
+}

@@ -1,0 +1,187 @@
+/**
+ * The playback API: an HTTP API (payload v2) with the three routes of the API contract, each on
+ * its own function (lambda/handlers/*) with exactly the grants it uses. CloudFront is the only
+ * intended caller: it adds an `x-origin-verify` header whose value lives in Secrets Manager, and
+ * the handlers refuse requests without it (lambda/core/api.ts), so calling the execute-api
+ * endpoint directly gets nothing.
+ */
+import * as path from 'node:path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { logRetention, NodeFunction } from './node-function';
+import type { RevocationTable } from './revocation-table';
+import type { SigningKeys } from './signing-keys';
+
+export type ApiOperation = 'playback' | 'revocations' | 'session';
+
+/** The API contract's routes (DESIGN.md "API contract (v1)"); every path is under `/api/`. */
+export const API_ROUTES: readonly { operation: ApiOperation; method: apigwv2.HttpMethod; path: string }[] = [
+  { operation: 'playback', method: apigwv2.HttpMethod.POST, path: '/api/v1/playback/{videoId}' },
+  { operation: 'revocations', method: apigwv2.HttpMethod.POST, path: '/api/v1/revocations' },
+  { operation: 'session', method: apigwv2.HttpMethod.DELETE, path: '/api/v1/session' },
+];
+
+/** Header CloudFront adds to every API origin request; checked by lambda/core/api.ts. */
+export const ORIGIN_VERIFY_HEADER = 'x-origin-verify';
+
+/** The repository's handlers folder; each operation's entry is `<operation>.ts` in it. */
+export const DEFAULT_HANDLERS_DIR = path.join(__dirname, '..', 'lambda', 'handlers');
+
+export interface PlaybackApiProps {
+  /** Revocations and abuse-defence records; each function is granted the calls it makes. */
+  readonly table: RevocationTable;
+  /** The key pair id and private key the playback function signs with. */
+  readonly signingKeys: SigningKeys;
+  /**
+   * Variables of the lambda/core/config.ts contract that come from the deploy config (JWT_*,
+   * MEDIA_BASE_URL, SIGNED_TTL_SECONDS, ...). This construct adds the table name, the key pair
+   * id and the two secret ARNs itself.
+   */
+  readonly environment: Record<string, string>;
+  /**
+   * Steady-state requests per second the stage accepts, all routes together.
+   * @default 50
+   */
+  readonly throttleRateLimit?: number;
+  /**
+   * Requests the stage accepts in a burst.
+   * @default 100
+   */
+  readonly throttleBurstLimit?: number;
+  /**
+   * Days to keep access logs and function logs.
+   * @default 90
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Folder holding `playback.ts`, `revocations.ts` and `session.ts`.
+   * @default DEFAULT_HANDLERS_DIR (lambda/handlers)
+   */
+  readonly handlersDir?: string;
+}
+
+export class PlaybackApi extends Construct {
+  readonly httpApi: apigwv2.HttpApi;
+  readonly stage: apigwv2.HttpStage;
+  readonly accessLogs: logs.LogGroup;
+  /** The value CloudFront sends in `x-origin-verify`; generated at deploy, never in the template. */
+  readonly originVerifySecret: secretsmanager.Secret;
+  readonly functions: Readonly<Record<ApiOperation, NodeFunction>>;
+
+  constructor(scope: Construct, id: string, props: PlaybackApiProps) {
+    super(scope, id);
+    const rateLimit = props.throttleRateLimit ?? 50;
+    const burstLimit = props.throttleBurstLimit ?? 100;
+    if (!Number.isInteger(rateLimit) || rateLimit < 1) throw new Error(`PlaybackApi: throttleRateLimit must be a whole number >= 1, got ${rateLimit}`);
+    if (!Number.isInteger(burstLimit) || burstLimit < 1) throw new Error(`PlaybackApi: throttleBurstLimit must be a whole number >= 1, got ${burstLimit}`);
+    const reserved = ['REVOCATION_TABLE_NAME', 'SIGNING_KEY_PAIR_ID', 'SIGNING_KEY_SECRET_ARN', 'ORIGIN_VERIFY_SECRET_ARN'];
+    const clash = Object.keys(props.environment).filter((name) => reserved.includes(name));
+    if (clash.length > 0) throw new Error(`PlaybackApi: environment must not set ${clash.join(', ')} (the construct sets them)`);
+
+    this.originVerifySecret = new secretsmanager.Secret(this, 'OriginVerify', {
+      description: `streamgate: value CloudFront sends in ${ORIGIN_VERIFY_HEADER} so the API can refuse callers that bypass it`,
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    });
+
+    const environment = {
+      ...props.environment,
+      REVOCATION_TABLE_NAME: props.table.table.tableName,
+      SIGNING_KEY_PAIR_ID: props.signingKeys.activePublicKey.publicKeyId,
+      // Every function's config needs the key source set (lambda/core/config.ts); only playback may read it.
+      SIGNING_KEY_SECRET_ARN: props.signingKeys.activePrivateKey.secretArn,
+      ORIGIN_VERIFY_SECRET_ARN: this.originVerifySecret.secretArn,
+    };
+    const handlersDir = props.handlersDir ?? DEFAULT_HANDLERS_DIR;
+    const make = (operation: ApiOperation, description: string, memorySize: number): NodeFunction => {
+      const fn = new NodeFunction(this, `${operation[0].toUpperCase()}${operation.slice(1)}`, {
+        entry: path.join(handlersDir, `${operation}.ts`),
+        description,
+        environment,
+        memorySize,
+        logRetentionDays: props.logRetentionDays,
+      });
+      this.originVerifySecret.grantRead(fn.role);
+      return fn;
+    };
+    // Signing is CPU-bound (RSA) and CPU scales with memory: playback gets more.
+    const playback = make('playback', 'streamgate: POST /api/v1/playback/{videoId} (signs cookies)', 512);
+    const revocations = make('revocations', 'streamgate: POST /api/v1/revocations (admin revocation)', 256);
+    const session = make('session', 'streamgate: DELETE /api/v1/session (logout)', 256);
+    // What each operation of lambda/core/api.ts calls. Playback: revocation status, rate counter,
+    // sharing record and stream slot (and a revocation when the sharing action says so), then signs.
+    props.table.grantStatusRead(playback.role);
+    props.table.grantAbuseTracking(playback.role);
+    props.signingKeys.grantSign(playback.role);
+    // Revocations: the admin token's own status and rate counter, then the revocation write.
+    props.table.grantStatusRead(revocations.role);
+    props.table.grantUpdate(revocations.role);
+    // Session (logout): writes only, its own revocation and the release of its stream slot.
+    props.table.grantUpdate(session.role);
+    this.functions = { playback, revocations, session };
+
+    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      description: 'streamgate playback API (reached through CloudFront under /api/)',
+      createDefaultStage: false,
+    });
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention(props.logRetentionDays, 'PlaybackApi') });
+    this.stage = new apigwv2.HttpStage(this, 'Stage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit, burstLimit },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogs),
+        // No headers: the Authorization header must never reach a log.
+        format: apigw.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            time: '$context.requestTime',
+            ip: '$context.identity.sourceIp',
+            method: '$context.httpMethod',
+            route: '$context.routeKey',
+            status: '$context.status',
+            latencyMs: '$context.responseLatency',
+            bytes: '$context.responseLength',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+    for (const route of API_ROUTES) {
+      this.httpApi.addRoutes({
+        path: route.path,
+        methods: [route.method],
+        integration: new HttpLambdaIntegration(`${route.operation}-integration`, this.functions[route.operation].function),
+      });
+    }
+  }
+
+  /** Host name of the execute-api endpoint (what CloudFront connects to). */
+  get endpointDomainName(): string {
+    const stack = Stack.of(this);
+    return `${this.httpApi.apiId}.execute-api.${stack.region}.${stack.urlSuffix}`;
+  }
+
+  /**
+   * The API as a CloudFront origin, with the origin-verify header. Its value is a dynamic
+   * reference (`{{resolve:secretsmanager:...}}`) that CloudFormation resolves at deploy time:
+   * the template and the CloudFormation console show only the reference. The resolved value is
+   * visible in the distribution's config (console, GetDistributionConfig) to principals allowed
+   * to read it, who administer the distribution anyway; that is the accepted exposure.
+   */
+  origin(): cloudfront.IOrigin {
+    return new origins.HttpOrigin(this.endpointDomainName, {
+      protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+      originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+      readTimeout: Duration.seconds(10),
+      customHeaders: { [ORIGIN_VERIFY_HEADER]: this.originVerifySecret.secretValue.unsafeUnwrap() },
+    });
+  }
+}

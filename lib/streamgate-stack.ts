@@ -1,0 +1,131 @@
+/**
+ * The main stack, in the configured region: media origin, signing keys, revocation table,
+ * MediaPackage (when configured), the distribution and the playback API, wired from the deploy
+ * config. Construct order follows the data: the API's MEDIA_BASE_URL is the distribution's
+ * address, and the distribution's `/api/*` behaviour is added once the API exists.
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import type { StreamgateConfig } from './config';
+import { Delivery } from './delivery';
+import { MediaOrigin } from './media-origin';
+import { Packaging } from './packaging';
+import { PlaybackApi } from './playback-api';
+import { RevocationTable } from './revocation-table';
+import { SigningKeys } from './signing-keys';
+
+export interface StreamgateStackProps extends StackProps {
+  /** The validated deploy config. */
+  readonly config: StreamgateConfig;
+  /** ARN of the CLOUDFRONT-scope web ACL (EdgeStack). */
+  readonly webAclArn: string;
+  /**
+   * Folder of the API handlers.
+   * @default lambda/handlers
+   */
+  readonly handlersDir?: string;
+}
+
+export class StreamgateStack extends Stack {
+  readonly table: RevocationTable;
+  readonly media: MediaOrigin;
+  readonly signingKeys: SigningKeys;
+  readonly packaging?: Packaging;
+  readonly delivery: Delivery;
+  readonly api: PlaybackApi;
+
+  constructor(scope: Construct, id: string, props: StreamgateStackProps) {
+    const { config } = props;
+    super(scope, id, { ...props, env: { account: config.account, region: config.region }, crossRegionReferences: true });
+
+    this.table = new RevocationTable(this, 'Revocations');
+    this.media = new MediaOrigin(this, 'MediaOrigin', { logRetentionDays: config.logRetentionDays });
+    this.signingKeys = new SigningKeys(this, 'SigningKeys', {
+      keys: config.signing.keys,
+      activeKeyId: config.signing.activeKeyId,
+      logRetentionDays: config.logRetentionDays,
+    });
+    const packaging = config.packaging;
+    if (packaging.mode !== 'none') {
+      this.packaging = new Packaging(this, 'Packaging', {
+        mode: packaging.mode,
+        name: config.name,
+        spekeUrl: packaging.spekeUrl,
+        spekeRole: iam.Role.fromRoleArn(this, 'SpekeRole', packaging.spekeRoleArn, { mutable: false }),
+        presetVideo: packaging.presetVideo,
+        presetAudio: packaging.presetAudio,
+        sourceBucket: packaging.mode === 'vod' ? this.media.bucket : undefined,
+      });
+    }
+    this.delivery = new Delivery(this, 'Delivery', {
+      media: this.media,
+      keyGroup: this.signingKeys.keyGroup,
+      webAclArn: props.webAclArn,
+      geoRestriction: config.delivery.geoRestriction,
+      domainNames: config.delivery.domainNames,
+      certificateArn: config.delivery.certificateArn,
+      priceClass: config.delivery.priceClass,
+      manifestTtlSeconds: config.delivery.manifestTtlSeconds,
+      segmentTtlSeconds: config.delivery.segmentTtlSeconds,
+      contentSecurityPolicy: config.delivery.contentSecurityPolicy,
+      bindViewerIp: config.signing.bindViewerIp,
+      drmOrigin: this.packaging?.origin(),
+      originSecretsVersion: config.delivery.originSecretsVersion,
+    });
+    this.api = new PlaybackApi(this, 'Api', {
+      table: this.table,
+      signingKeys: this.signingKeys,
+      environment: apiEnvironment(config, this.delivery.baseUrl),
+      throttleRateLimit: config.api.throttleRateLimit,
+      throttleBurstLimit: config.api.throttleBurstLimit,
+      logRetentionDays: config.logRetentionDays,
+      handlersDir: props.handlersDir,
+    });
+    this.delivery.addApi(this.api.origin());
+
+    new CfnOutput(this, 'BaseUrl', { value: this.delivery.baseUrl, description: 'Player page, media and API' });
+    new CfnOutput(this, 'DistributionDomainName', { value: this.delivery.distribution.distributionDomainName });
+    new CfnOutput(this, 'DistributionId', { value: this.delivery.distribution.distributionId });
+    new CfnOutput(this, 'MediaBucketName', { value: this.media.bucket.bucketName, description: 'Upload web/ and media/<videoId>/ here' });
+    new CfnOutput(this, 'ActiveKeyPairId', { value: this.signingKeys.activePublicKey.publicKeyId });
+    new CfnOutput(this, 'RevocationTableName', { value: this.table.table.tableName });
+    if (this.packaging?.ingestRole !== undefined) {
+      new CfnOutput(this, 'VodIngestRoleArn', { value: this.packaging.ingestRole.roleArn, description: 'Source role for mediapackage-vod create-asset' });
+    }
+  }
+}
+
+/** The lambda/core/config.ts variables that come from the deploy config. */
+function apiEnvironment(config: StreamgateConfig, mediaBaseUrl: string): Record<string, string> {
+  const { jwt, entitlement, signing, delivery, abuse } = config;
+  return {
+    JWT_ISSUER: jwt.issuer,
+    JWT_AUDIENCE: jwt.audience,
+    JWT_JWKS_URL: jwt.jwksUrl,
+    JWT_ALGORITHMS: jwt.algorithms.join(','),
+    JWT_CLOCK_TOLERANCE_SECONDS: String(jwt.clockToleranceSeconds),
+    JWT_MAX_LIFETIME_SECONDS: String(jwt.maxLifetimeSeconds),
+    SCOPE_CLAIM: entitlement.scopeClaim,
+    VIDEOS_CLAIM: entitlement.videosClaim,
+    PLAY_SCOPE: entitlement.playScope,
+    ADMIN_SCOPE: entitlement.adminScope,
+    MEDIA_BASE_URL: mediaBaseUrl,
+    MANIFEST_NAME: delivery.manifestName,
+    SIGNED_TTL_SECONDS: String(signing.ttlSeconds),
+    SIGN_BIND_VIEWER_IP: String(signing.bindViewerIp),
+    SIGNING_HASH_ALGORITHM: signing.hashAlgorithm,
+    ...(signing.cookieDomain !== undefined ? { COOKIE_DOMAIN: signing.cookieDomain } : {}),
+    SHARING_MAX_NETWORKS: String(abuse.sharingMaxNetworks),
+    SHARING_MAX_COUNTRIES: String(abuse.sharingMaxCountries),
+    SHARING_ACTION: abuse.sharingAction,
+    MAX_CONCURRENT_STREAMS: String(abuse.maxConcurrentStreams),
+    RATE_LIMIT_PER_WINDOW: String(abuse.rateLimitPerWindow),
+    RATE_LIMIT_WINDOW_SECONDS: String(abuse.rateWindowSeconds),
+    // CloudFront sets these (the ALL_VIEWER_EXCEPT_HOST_HEADER policy forwards them): ip:port and country.
+    VIEWER_IP_HEADER: 'cloudfront-viewer-address',
+    VIEWER_COUNTRY_HEADER: 'cloudfront-viewer-country',
+    // Not read by the code: changing it replaces every container, so the origin-verify value is re-read.
+    ORIGIN_SECRETS_VERSION: String(delivery.originSecretsVersion),
+  };
+}

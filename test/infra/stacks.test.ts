@@ -1,0 +1,455 @@
+/**
+ * The deployed shape, asserted on one synthesis of config/example.json (custom domain, allow-list
+ * geo restriction, IP-bound signatures, VOD packaging). Bundling is skipped here; bundle.test.ts
+ * bundles the functions for real.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { loadConfig } from '../../lambda/core/config';
+import { REVOCATION_TABLE } from '../../lambda/core/revocation-schema';
+import { loadConfigFile, type StreamgateConfig } from '../../lib/config';
+import { DRM_SYSTEM_IDS } from '../../lib/packaging';
+import { EXAMPLE_CONFIG, onlyResource, resourcesOf, synthesize, type Synthesis } from './synth';
+
+const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
+const ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
+
+interface Behavior {
+  PathPattern?: string;
+  TrustedKeyGroups?: unknown[];
+  ViewerProtocolPolicy: string;
+  CachePolicyId: unknown;
+  OriginRequestPolicyId?: unknown;
+  AllowedMethods: string[];
+  TargetOriginId: string;
+}
+
+let config: StreamgateConfig;
+let synth: Synthesis;
+let distribution: Record<string, unknown>;
+let behaviors: Behavior[];
+
+beforeAll(() => {
+  config = loadConfigFile(EXAMPLE_CONFIG);
+  synth = synthesize(config);
+  distribution = onlyResource(synth.mainTemplate, 'AWS::CloudFront::Distribution').properties.DistributionConfig as Record<string, unknown>;
+  behaviors = [...(distribution.CacheBehaviors as Behavior[]), distribution.DefaultCacheBehavior as Behavior];
+}, 120_000);
+
+const behavior = (pattern: string): Behavior => {
+  const found = behaviors.find((candidate) => candidate.PathPattern === pattern);
+  if (found === undefined) throw new Error(`no behaviour for ${pattern}`);
+  return found;
+};
+const refOf = (type: string): { Ref: string } => ({ Ref: onlyResource(synth.mainTemplate, type).id });
+const policiesOf = (roleIdPrefix: string): { Action: string | string[]; Resource: unknown }[] => {
+  const found = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::IAM::Policy')).filter(([id]) => id.startsWith(roleIdPrefix));
+  return found.flatMap(([, policy]) => (policy.Properties?.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+};
+const actionsOf = (roleIdPrefix: string): string[] => policiesOf(roleIdPrefix).flatMap((statement) => [statement.Action].flat());
+
+describe('media origin', () => {
+  test('the bucket blocks all public access, enforces TLS, is encrypted, versioned and logs to a separate bucket', () => {
+    synth.mainTemplate.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('^MediaOriginLogBucket') }, LogFilePrefix: 's3-access/' },
+    });
+    synth.mainTemplate.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: Match.stringLikeRegexp('^MediaOriginBucket') },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  test('the bucket is readable only by this distribution, through OAC (no OAI)', () => {
+    const distributionId = onlyResource(synth.mainTemplate, 'AWS::CloudFront::Distribution').id;
+    synth.mainTemplate.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: Match.stringLikeRegexp('^MediaOriginBucket') },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'cloudfront.amazonaws.com' },
+            Action: 's3:GetObject',
+            Resource: Match.anyValue(),
+            Condition: {
+              StringEquals: {
+                'AWS:SourceArn': {
+                  'Fn::Join': ['', Match.arrayWith([':distribution/', { Ref: distributionId }])],
+                },
+              },
+            },
+          },
+        ]),
+      },
+    });
+    for (const bucketPolicy of Object.values(resourcesOf(synth.mainTemplate, 'AWS::S3::BucketPolicy'))) {
+      const statements = (bucketPolicy.Properties?.PolicyDocument as { Statement: { Effect: string; Principal: unknown }[] }).Statement;
+      const publicAllows = statements.filter((statement) => statement.Effect === 'Allow' && JSON.stringify(statement.Principal).includes('"*"'));
+      expect(publicAllows).toEqual([]);
+    }
+    synth.mainTemplate.resourceCountIs('AWS::CloudFront::CloudFrontOriginAccessIdentity', 0);
+    synth.mainTemplate.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
+      OriginAccessControlConfig: { OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' },
+    });
+    const s3Origins = (distribution.Origins as { S3OriginConfig?: { OriginAccessIdentity: string }; OriginAccessControlId?: unknown }[]).filter(
+      (origin) => origin.S3OriginConfig !== undefined,
+    );
+    expect(s3Origins.length).toBe(2);
+    for (const origin of s3Origins) {
+      expect(origin.S3OriginConfig?.OriginAccessIdentity).toBe('');
+      expect(origin.OriginAccessControlId).toBeDefined();
+    }
+  });
+});
+
+describe('delivery', () => {
+  test('every media behaviour (/media/*, /drm/*) requires the trusted key group', () => {
+    const keyGroup = refOf('AWS::CloudFront::KeyGroup');
+    const media = behaviors.filter((candidate) => /^\/(media|drm)\//.test(candidate.PathPattern ?? ''));
+    expect(media.map((candidate) => candidate.PathPattern)).toEqual(['/media/*.m3u8', '/media/*.mpd', '/media/*', '/drm/*']);
+    for (const candidate of media) expect(candidate.TrustedKeyGroups).toEqual([keyGroup]);
+    synth.mainTemplate.hasResourceProperties('AWS::CloudFront::KeyGroup', {
+      KeyGroupConfig: { Items: [{ Ref: Match.stringLikeRegexp('^SigningKeysblue') }, { Ref: Match.stringLikeRegexp('^SigningKeysgreen') }] },
+    });
+  });
+
+  test('/api/* forwards Authorization (all viewer headers but Host) and caches nothing', () => {
+    const api = behavior('/api/*');
+    expect(api.CachePolicyId).toBe(CACHING_DISABLED);
+    expect(api.OriginRequestPolicyId).toBe(ALL_VIEWER_EXCEPT_HOST_HEADER);
+    expect(api.AllowedMethods).toEqual(expect.arrayContaining(['POST', 'DELETE']));
+    expect(api.TrustedKeyGroups).toBeUndefined();
+    const origin = (distribution.Origins as { Id: string; OriginCustomHeaders?: { HeaderName: string; HeaderValue: unknown }[] }[]).find(
+      (candidate) => candidate.Id === api.TargetOriginId,
+    );
+    const verify = origin?.OriginCustomHeaders?.find((header) => header.HeaderName === 'x-origin-verify');
+    // A dynamic reference resolved by CloudFormation at deploy time, never the value itself.
+    expect(JSON.stringify(verify?.HeaderValue)).toMatch(/\{\{resolve:secretsmanager:.*"Ref":"ApiOriginVerify/);
+  });
+
+  test('viewers are on HTTPS only, with TLSv1.2_2021 as the minimum and HTTP/2 and HTTP/3', () => {
+    for (const candidate of behaviors) expect(['redirect-to-https', 'https-only']).toContain(candidate.ViewerProtocolPolicy);
+    expect(distribution.ViewerCertificate).toEqual({
+      AcmCertificateArn: config.delivery.certificateArn,
+      MinimumProtocolVersion: 'TLSv1.2_2021',
+      SslSupportMethod: 'sni-only',
+    });
+    expect(distribution.Aliases).toEqual(['video.example.com']);
+    expect(distribution.HttpVersion).toBe('http2and3');
+  });
+
+  test('geo restriction comes from the config', () => {
+    expect(distribution.Restrictions).toEqual({ GeoRestriction: { RestrictionType: 'whitelist', Locations: ['US', 'CA', 'GB', 'DE', 'FR'] } });
+  });
+
+  test('manifests get the short TTL and segments the long one, with signing parameters out of the cache key', () => {
+    const ttlOf = (pattern: string): Record<string, unknown> => {
+      const id = (behavior(pattern).CachePolicyId as { Ref: string }).Ref;
+      const policy = synth.mainTemplate.toJSON().Resources[id].Properties.CachePolicyConfig as Record<string, unknown>;
+      expect(policy.ParametersInCacheKeyAndForwardedToOrigin).toMatchObject({
+        QueryStringsConfig: { QueryStringBehavior: 'none' },
+        CookiesConfig: { CookieBehavior: 'none' },
+      });
+      return { min: policy.MinTTL, default: policy.DefaultTTL, max: policy.MaxTTL };
+    };
+    expect(ttlOf('/media/*.m3u8')).toEqual({ min: 0, default: 2, max: 2 });
+    expect(ttlOf('/media/*.mpd')).toEqual({ min: 0, default: 2, max: 2 });
+    expect(ttlOf('/media/*')).toEqual({ min: 0, default: 86400, max: 31536000 });
+  });
+
+  test('responses carry HSTS, nosniff, frame denial and the player CSP', () => {
+    synth.mainTemplate.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: {
+        SecurityHeadersConfig: {
+          StrictTransportSecurity: { AccessControlMaxAgeSec: 63072000, IncludeSubdomains: true, Override: true },
+          ContentTypeOptions: { Override: true },
+          FrameOptions: { FrameOption: 'DENY', Override: true },
+          ContentSecurityPolicy: { ContentSecurityPolicy: Match.stringLikeRegexp("media-src 'self' blob:"), Override: true },
+        },
+      },
+    });
+    const policy = refOf('AWS::CloudFront::ResponseHeadersPolicy');
+    for (const candidate of behaviors) expect((candidate as unknown as { ResponseHeadersPolicyId: unknown }).ResponseHeadersPolicyId).toEqual(policy);
+  });
+
+  test('standard logging goes to the log bucket without cookies, and IPv6 is off because signatures bind the viewer IP', () => {
+    expect(distribution.Logging).toEqual({
+      Bucket: { 'Fn::GetAtt': [expect.stringMatching(/^MediaOriginLogBucket/), 'RegionalDomainName'] },
+      IncludeCookies: false,
+      Prefix: 'cloudfront/',
+    });
+    expect(config.signing.bindViewerIp).toBe(true);
+    expect(distribution.IPV6Enabled).toBe(false);
+  });
+
+  test('the origin secrets version is in the distribution and the functions, so bumping it re-reads the header secrets', () => {
+    expect(distribution.Comment).toMatch(/\(origin secrets v1\)$/);
+    for (const [, fn] of Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([id]) => id.startsWith('Api'))) {
+      expect((fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables.ORIGIN_SECRETS_VERSION).toBe('1');
+    }
+  });
+
+  test('the player page is the default behaviour, from web/ in the bucket', () => {
+    const defaults = distribution.DefaultCacheBehavior as Behavior;
+    const origin = (distribution.Origins as { Id: string; OriginPath?: string }[]).find((candidate) => candidate.Id === defaults.TargetOriginId);
+    expect(origin?.OriginPath).toBe('/web');
+    expect(distribution.DefaultRootObject).toBe('index.html');
+  });
+});
+
+describe('edge protection', () => {
+  test('the web ACL is CLOUDFRONT-scope in us-east-1 and attached to the distribution', () => {
+    expect(synth.edge.region).toBe('us-east-1');
+    synth.edgeTemplate.hasResourceProperties('AWS::WAFv2::WebACL', { Scope: 'CLOUDFRONT', DefaultAction: { Allow: {} } });
+    expect(JSON.stringify(distribution.WebACLId)).toContain(synth.edge.stackName);
+    expect(JSON.stringify(distribution.WebACLId)).toContain('us-east-1');
+  });
+
+  test('rate-based rules: per IP overall and a tighter limit on /api/, with the configured numbers', () => {
+    const rules = onlyResource(synth.edgeTemplate, 'AWS::WAFv2::WebACL').properties.Rules as { Name: string; Statement: Record<string, unknown>; Action?: unknown }[];
+    const rule = (name: string): { Statement: Record<string, unknown>; Action?: unknown } => {
+      const found = rules.find((candidate) => candidate.Name === name);
+      if (found === undefined) throw new Error(`no rule ${name}`);
+      return found;
+    };
+    expect(rule('RateLimitPerIp')).toMatchObject({
+      Action: { Block: {} },
+      Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } },
+    });
+    expect(rule('ApiRateLimitPerIp')).toMatchObject({
+      Action: { Block: {} },
+      Statement: {
+        RateBasedStatement: {
+          Limit: 300,
+          AggregateKeyType: 'IP',
+          ScopeDownStatement: { ByteMatchStatement: { FieldToMatch: { UriPath: {} }, PositionalConstraint: 'STARTS_WITH', SearchString: '/api/' } },
+        },
+      },
+    });
+    expect(JSON.stringify(rule('ApiMethodAllowList').Statement)).toMatch(/"SearchString":"POST".*"SearchString":"DELETE"/);
+  });
+
+  test('the managed rule groups are Common, KnownBadInputs and AmazonIpReputationList', () => {
+    const rules = onlyResource(synth.edgeTemplate, 'AWS::WAFv2::WebACL').properties.Rules as { Statement: { ManagedRuleGroupStatement?: { Name: string; VendorName: string } } }[];
+    const groups = rules.flatMap((rule) => (rule.Statement.ManagedRuleGroupStatement === undefined ? [] : [rule.Statement.ManagedRuleGroupStatement]));
+    expect(groups).toEqual(
+      expect.arrayContaining([
+        { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' },
+        { VendorName: 'AWS', Name: 'AWSManagedRulesKnownBadInputsRuleSet' },
+        { VendorName: 'AWS', Name: 'AWSManagedRulesAmazonIpReputationList' },
+      ]),
+    );
+  });
+
+  test('WAF logs go to an aws-waf-logs- log group with credentials redacted', () => {
+    synth.edgeTemplate.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: 'aws-waf-logs-streamgate', RetentionInDays: 90 });
+    synth.edgeTemplate.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
+      ResourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('WebAcl'), 'Arn'] },
+      // The log group's ARN without the `:*` suffix, as WAF requires.
+      LogDestinationConfigs: [{ 'Fn::Join': ['', ['arn:aws:logs:us-east-1:111111111111:log-group:', { Ref: Match.stringLikeRegexp('^EdgeProtectionLogs') }]] }],
+      RedactedFields: [{ SingleHeader: { Name: 'authorization' } }, { SingleHeader: { Name: 'cookie' } }, { QueryString: {} }],
+    });
+  });
+});
+
+describe('revocation table', () => {
+  test('uses the shared key schema, on-demand billing, TTL, PITR, encryption and deletion protection', () => {
+    synth.mainTemplate.hasResource('AWS::DynamoDB::Table', {
+      Properties: {
+        KeySchema: [{ AttributeName: REVOCATION_TABLE.partitionKey, KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: REVOCATION_TABLE.partitionKey, AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: REVOCATION_TABLE.ttlAttribute, Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: true,
+      },
+      DeletionPolicy: 'Retain',
+    });
+  });
+});
+
+describe('playback API', () => {
+  test('three routes on an HTTP API whose stage throttles and writes access logs', () => {
+    for (const route of ['POST /api/v1/playback/{videoId}', 'POST /api/v1/revocations', 'DELETE /api/v1/session']) {
+      synth.mainTemplate.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: route });
+    }
+    synth.mainTemplate.resourceCountIs('AWS::ApiGatewayV2::Route', 3);
+    synth.mainTemplate.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('\\$context.requestId') },
+    });
+    synth.mainTemplate.hasResourceProperties('AWS::ApiGatewayV2::Integration', { IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+  });
+
+  test('functions run the newest Node.js on arm64 with source maps and a log retention', () => {
+    const functions = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([id]) => id.startsWith('Api'));
+    expect(functions.length).toBe(3);
+    for (const [, fn] of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps' }) },
+        LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/Logs/) } },
+      });
+    }
+    for (const [, group] of Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Logs::LogGroup'))) {
+      expect(group.Properties?.RetentionInDays).toBe(90);
+    }
+  });
+
+  test('the environment satisfies lambda/core/config.ts (deploy-time references stand in as plausible values)', () => {
+    for (const [id, fn] of Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([name]) => name.startsWith('Api'))) {
+      const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+      const env = Object.fromEntries(
+        Object.entries(variables).map(([name, value]) => [name, typeof value === 'string' ? value : standIn(name)]),
+      );
+      const loaded = loadConfig(env);
+      expect({ id, issuer: loaded.token.issuer, ttl: loaded.signing.ttlSeconds, bind: loaded.signing.bindViewerIp, abuse: loaded.abuse }).toEqual({
+        id,
+        issuer: 'https://login.example.com/',
+        ttl: 300,
+        bind: true,
+        abuse: { sharing: { maxNetworks: 3, maxCountries: 1, action: 'alert' }, maxConcurrentStreams: 3, rateLimit: 60, rateWindowSeconds: 60 },
+      });
+      expect(loaded.viewerIpHeader).toBe('cloudfront-viewer-address');
+      expect(loaded.viewerCountryHeader).toBe('cloudfront-viewer-country');
+      expect(variables.SIGNING_KEY_PAIR_ID).toEqual({ Ref: expect.stringMatching(/^SigningKeysblue.*PublicKey/) });
+      expect(variables.ORIGIN_VERIFY_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/^ApiOriginVerify/) });
+    }
+  });
+
+  test('least privilege: each function gets exactly the DynamoDB calls its operation makes and only playback reads the signing key', () => {
+    const secretRefs = (prefix: string): string[] =>
+      policiesOf(prefix)
+        .filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'))
+        .flatMap((statement) => [statement.Resource].flat().map((resource) => (resource as { Ref: string }).Ref));
+    const common = ['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+    const tableActions = (prefix: string): string[] => [...new Set(actionsOf(prefix).filter((action) => action.startsWith('dynamodb:')))].sort();
+
+    // Playback: revocation status, then the abuse defences (rate counter, sharing record, stream slot).
+    expect(tableActions('ApiPlaybackRole')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    // Revocations: the admin token's status and rate counter, then the revocation itself.
+    expect(tableActions('ApiRevocationsRole')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:UpdateItem']);
+    // Session (logout): writes only.
+    expect(tableActions('ApiSessionRole')).toEqual(['dynamodb:UpdateItem']);
+    for (const prefix of ['ApiPlaybackRole', 'ApiRevocationsRole', 'ApiSessionRole']) {
+      expect(actionsOf(prefix).filter((action) => !action.startsWith('dynamodb:')).sort()).toEqual(common);
+      for (const statement of policiesOf(prefix).filter((candidate) => [candidate.Action].flat().some((action) => action.startsWith('dynamodb:')))) {
+        expect(statement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^RevocationsTable/), 'Arn'] });
+      }
+    }
+    expect(secretRefs('ApiPlaybackRole').sort()).toEqual([expect.stringMatching(/^ApiOriginVerify/), expect.stringMatching(/^SigningKeysblue.*PrivateKey/)].sort());
+    expect(secretRefs('ApiRevocationsRole')).toEqual([expect.stringMatching(/^ApiOriginVerify/)]);
+    expect(secretRefs('ApiSessionRole')).toEqual([expect.stringMatching(/^ApiOriginVerify/)]);
+    // Only the key generator writes key secrets; only playback reads the active one.
+    const readers = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::IAM::Policy'))
+      .filter(([, policy]) => JSON.stringify(policy.Properties).includes('PrivateKey'))
+      .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
+    expect(readers.sort()).toEqual(['ApiPlaybackRoleDefaultPolicy', 'SigningKeysGeneratorRoleDefaultPolicy']);
+    for (const statement of policiesOf('')) expect(JSON.stringify(statement.Resource)).not.toBe('"*"');
+  });
+});
+
+describe('signing keys', () => {
+  test('each slot gets a key pair generated in the account; CloudFront gets only its public key', () => {
+    synth.mainTemplate.resourceCountIs('Custom::StreamgateSigningKeyPair', 2);
+    synth.mainTemplate.resourceCountIs('AWS::CloudFront::PublicKey', 2);
+    for (const [, key] of Object.entries(resourcesOf(synth.mainTemplate, 'AWS::CloudFront::PublicKey'))) {
+      expect((key.Properties?.PublicKeyConfig as { EncodedKey: unknown }).EncodedKey).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/KeyPair/), 'PublicKeyPem'],
+      });
+    }
+    synth.mainTemplate.hasResourceProperties('Custom::StreamgateSigningKeyPair', {
+      SecretArn: { Ref: Match.stringLikeRegexp('PrivateKey') },
+      Algorithm: 'RSA_2048',
+    });
+  });
+
+  test('no private key material appears in any template', () => {
+    const dir = synth.assembly.directory;
+    const templates = readdirSync(dir).filter((file) => file.endsWith('.template.json'));
+    expect(templates.length).toBe(2);
+    for (const file of templates) {
+      const text = readFileSync(path.join(dir, file), 'utf8');
+      expect(text).not.toMatch(/PRIVATE KEY/);
+      // A PEM/DER key body is a long unbroken base64 run; templates hold none.
+      expect(text).not.toMatch(/MII[A-Za-z0-9+/]{100,}/);
+      expect(text).not.toMatch(/BEGIN PUBLIC KEY/);
+    }
+  });
+});
+
+describe('packaging (VOD)', () => {
+  test('DASH carries Widevine and PlayReady, HLS carries FairPlay, both from the configured SPEKE provider', () => {
+    const speke = { Url: 'https://speke.example.com/v2/copyProtection', RoleArn: 'arn:aws:iam::111111111111:role/streamgate-speke' };
+    synth.mainTemplate.hasResourceProperties('AWS::MediaPackage::PackagingConfiguration', {
+      DashPackage: {
+        Encryption: {
+          SpekeKeyProvider: {
+            ...speke,
+            SystemIds: [DRM_SYSTEM_IDS.WIDEVINE, DRM_SYSTEM_IDS.PLAYREADY],
+            EncryptionContractConfiguration: { PresetSpeke20Video: 'PRESET-VIDEO-1', PresetSpeke20Audio: 'PRESET-AUDIO-1' },
+          },
+        },
+      },
+    });
+    synth.mainTemplate.hasResourceProperties('AWS::MediaPackage::PackagingConfiguration', {
+      HlsPackage: { Encryption: { EncryptionMethod: 'SAMPLE_AES', SpekeKeyProvider: { ...speke, SystemIds: [DRM_SYSTEM_IDS.FAIRPLAY] } } },
+    });
+  });
+
+  test('only CloudFront may pull: CDN authorization with a Secrets Manager identifier it sends as a header', () => {
+    synth.mainTemplate.hasResourceProperties('AWS::MediaPackage::PackagingGroup', {
+      Authorization: { CdnIdentifierSecret: { Ref: Match.stringLikeRegexp('^PackagingCdnIdentifier') }, SecretsRoleArn: Match.anyValue() },
+    });
+    synth.mainTemplate.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'mediapackage.amazonaws.com' } })] },
+    });
+    const drm = behavior('/drm/*');
+    const origin = (distribution.Origins as { Id: string; OriginCustomHeaders?: { HeaderName: string; HeaderValue: unknown }[] }[]).find(
+      (candidate) => candidate.Id === drm.TargetOriginId,
+    );
+    expect(origin?.OriginCustomHeaders?.map((header) => header.HeaderName)).toEqual(['X-MediaPackage-CDNIdentifier']);
+    expect(JSON.stringify(origin?.OriginCustomHeaders?.[0].HeaderValue)).toMatch(/\{\{resolve:secretsmanager:.*:SecretString:MediaPackageCDNIdentifier::\}\}/);
+  });
+});
+
+describe('cdk-nag', () => {
+  test('AwsSolutions reports no unacknowledged findings on either stack', () => {
+    const report = new AwsSolutionsChecks(synth.app).validateScope(synth.app);
+    expect(report.violations.map((violation) => `${violation.ruleName} ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+  });
+
+  test('every acknowledgement carries a one-line reason', () => {
+    const reasons = synth.app.node
+      .findAll()
+      .flatMap((construct) => construct.node.metadata.filter((entry) => entry.type === 'aws:cdk:acknowledged-rules'))
+      .flatMap((entry) => Object.values(entry.data as Record<string, string>));
+    expect(reasons.length).toBeGreaterThan(0);
+    for (const reason of reasons) expect(reason).toMatch(/^[^\n]{20,200}$/);
+  });
+});
+
+/** Values a deploy resolves (ARNs, ids, names), in the form the runtime expects. */
+function standIn(variable: string): string {
+  const values: Record<string, string> = {
+    REVOCATION_TABLE_NAME: 'streamgate-RevocationsTable-1ABC',
+    SIGNING_KEY_PAIR_ID: 'K2JCJMDEHXQW5F',
+    SIGNING_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:key-AbCdEf',
+    ORIGIN_VERIFY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:verify-AbCdEf',
+    MEDIA_BASE_URL: 'https://d111111abcdef8.cloudfront.net',
+  };
+  const value = values[variable];
+  if (value === undefined) throw new Error(`no stand-in for ${variable}`);
+  return value;
+}

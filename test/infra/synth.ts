@@ -1,0 +1,98 @@
+/**
+ * Shared by the infrastructure tests: the example config, cdk.json's context, and one full
+ * synthesis of both stacks (bundling skipped unless asked for) into a temporary directory.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { createStreamgate, type StreamgateStacks } from '../../lib/app';
+import { validateConfig, type StreamgateConfig } from '../../lib/config';
+
+export const ROOT = path.join(__dirname, '..', '..');
+export const EXAMPLE_CONFIG = path.join(ROOT, 'config', 'example.json');
+
+type Json = Record<string, unknown>;
+
+/** A fresh, mutable copy of config/example.json. */
+export function exampleJson(): Json {
+  const parsed: unknown = JSON.parse(readFileSync(EXAMPLE_CONFIG, 'utf8'));
+  if (!isRecord(parsed)) throw new Error('example config is not an object');
+  return parsed;
+}
+
+/**
+ * The example config JSON with overrides: an object merges into the section of the same name
+ * (one level deep), anything else replaces it, and `null` removes the field.
+ */
+export function exampleJsonWith(overrides: Json): Json {
+  const json = exampleJson();
+  for (const [section, value] of Object.entries(overrides)) {
+    const current = json[section];
+    if (isRecord(value) && isRecord(current)) {
+      const merged: Json = { ...current };
+      for (const [key, field] of Object.entries(value)) {
+        if (field === null) delete merged[key];
+        else merged[key] = field;
+      }
+      json[section] = merged;
+    } else if (value === null) {
+      delete json[section];
+    } else {
+      json[section] = value;
+    }
+  }
+  return json;
+}
+
+export function exampleWith(overrides: Json): StreamgateConfig {
+  return validateConfig(exampleJsonWith(overrides), 'test');
+}
+
+/** cdk.json's context (feature flags), so tests synthesize exactly what `cdk synth` does. */
+export function cdkContext(): Json {
+  const cdkJson: unknown = JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8'));
+  return isRecord(cdkJson) && isRecord(cdkJson.context) ? { ...cdkJson.context } : {};
+}
+
+function isRecord(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export interface Synthesis extends StreamgateStacks {
+  readonly app: App;
+  readonly assembly: CloudAssembly;
+  readonly mainTemplate: Template;
+  readonly edgeTemplate: Template;
+}
+
+export function synthesize(config: StreamgateConfig, options: { bundle?: boolean } = {}): Synthesis {
+  const app = new App({
+    outdir: mkdtempSync(path.join(tmpdir(), 'streamgate-synth-')),
+    context: { ...cdkContext(), ...(options.bundle === true ? {} : { 'aws:cdk:bundling-stacks': [] }) },
+  });
+  const stacks = createStreamgate(app, config);
+  const assembly = app.synth();
+  return {
+    ...stacks,
+    app,
+    assembly,
+    mainTemplate: Template.fromStack(stacks.main),
+    edgeTemplate: Template.fromStack(stacks.edge),
+  };
+}
+
+/** Every resource of `type` in a template, by logical id. */
+export function resourcesOf(template: Template, type: string): Record<string, { Properties?: Json }> {
+  return template.findResources(type);
+}
+
+/** The one resource of `type`; fails when there is not exactly one. */
+export function onlyResource(template: Template, type: string): { id: string; properties: Json } {
+  const found = Object.entries(resourcesOf(template, type));
+  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+  const [id, resource] = found[0];
+  return { id, properties: resource.Properties ?? {} };
+}
