@@ -18,6 +18,8 @@ import type { TrustedKey } from './edge/cloudfront-access';
 import { createEdgeHandler, type EdgeOptions } from './edge-server';
 import { DEV_IDP_AUDIENCE, DEV_IDP_ISSUER } from './idp/defaults';
 import { DevIdp } from './idp/dev-idp';
+import { LocalMonitor } from './monitor';
+import { EmfSignals, SignalFanout } from '../lambda/core/metrics';
 
 const REPO_ROOT = resolve(__dirname, '..');
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -35,10 +37,9 @@ export interface LocalStackOptions {
   /** Extra API environment (e.g. SIGN_BIND_VIEWER_IP). */
   apiEnv?: Record<string, string>;
   logger?: Logger;
-  /** Hooks for local monitoring. */
+  /** Hooks for tests and benches. */
   onApiResponse?: ApiAdapterOptions['onResponse'];
   onMedia?: EdgeOptions['onMedia'];
-  extraRoutes?: EdgeOptions['extraRoutes'];
 }
 
 export interface LocalStack {
@@ -46,6 +47,7 @@ export interface LocalStack {
   port: number;
   api: StreamgateApi;
   idp: DevIdp;
+  monitor: LocalMonitor;
   dynamo: LocalDynamo;
   close(): Promise<void>;
 }
@@ -58,6 +60,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const dynamo = await startDynalite({ path: join(options.dir, 'dynamo') });
   await ensureRevocationTable(dynamo.endpoint, REVOCATION_TABLE_NAME);
   const idp = await DevIdp.open({ keyDir: options.dir });
+  const monitor = new LocalMonitor();
 
   // The API needs the edge's port (JWKS URL, media URL), so the servers listen first.
   let routeToApi: RequestListener = (_req, res) => {
@@ -76,9 +79,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       '/favicon.svg': join(REPO_ROOT, 'web', 'favicon.svg'),
       '/vendor/hls.min.js': require.resolve('hls.js/dist/hls.min.js'),
       '/local/catalog.json': join(REPO_ROOT, 'local', 'content', 'catalog.json'),
+      '/local/monitor': join(REPO_ROOT, 'web', 'monitor.html'),
+      '/monitor.js': join(REPO_ROOT, 'web', 'monitor.js'),
     },
     onMedia: options.onMedia,
-    extraRoutes: options.extraRoutes,
+    extraRoutes: { '/local/monitor.json': monitor.handler },
   });
   const servers = await listenOnLoopback(handler, options.port);
   const port = (servers[0].address() as AddressInfo).port;
@@ -100,6 +105,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...options.apiEnv,
     },
     logger: options.logger,
+    // The same signals as deployed (EMF lines on stdout), and the counts behind /local/monitor.
+    signals: new SignalFanout([new EmfSignals(), monitor]),
   });
   routeToApi = createApiAdapter(api, { onResponse: options.onApiResponse });
 
@@ -108,6 +115,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     port,
     api,
     idp,
+    monitor,
     dynamo,
     close: async () => {
       await Promise.all(servers.map((server) => new Promise<void>((done) => {

@@ -18,7 +18,14 @@ let browser: Browser;
 let logs: LogCapture;
 beforeAll(async () => {
   logs = new LogCapture();
-  stack = await startLocalStack({ dir: mkdtempSync(join(tmpdir(), 'streamgate-browser-')), port: 0, signedTtlSeconds: SIGNED_TTL_SECONDS, logger: logs.logger });
+  stack = await startLocalStack({
+    dir: mkdtempSync(join(tmpdir(), 'streamgate-browser-')),
+    port: 0,
+    signedTtlSeconds: SIGNED_TTL_SECONDS,
+    // Each test signs alice in afresh (a new session) while earlier sessions' cookies still live.
+    apiEnv: { MAX_CONCURRENT_STREAMS: '20' },
+    logger: logs.logger,
+  });
   browser = await launchChromium();
   mkdirSync(OUTPUT, { recursive: true });
 });
@@ -150,5 +157,20 @@ test('signed-URL delivery plays with the query appended to every media request',
   expect(media.length).toBeGreaterThanOrEqual(3);
   expect(media.every((entry) => entry.status === 200)).toBe(true);
   expect(await context.cookies()).toEqual([]);
+  await context.close();
+});
+
+test('the local monitor page shows authorized and denied counts by reason', async () => {
+  const { context, page } = await openPlayer();
+  await signIn(page, 'bob');
+  await page.click('button.play[data-video="demo-2"]');
+  await page.waitForFunction(() => document.querySelector('#last-api')?.getAttribute('data-status') === '403');
+  const monitor = await context.newPage();
+  await monitor.goto(`${stack.url}local/monitor`);
+  await monitor.waitForSelector('#reasons tr[data-reason="not_entitled"]');
+  expect(Number(await monitor.textContent('#authorized'))).toBeGreaterThanOrEqual(1);
+  expect(Number(await monitor.textContent('#reasons tr[data-reason="not_entitled"] td:last-child'))).toBeGreaterThanOrEqual(1);
+  expect(await monitor.textContent('#recent')).toContain('not_entitled');
+  await monitor.screenshot({ path: join(OUTPUT, 'monitor.png'), fullPage: true });
   await context.close();
 });

@@ -12,7 +12,8 @@ let stack: LocalStack;
 let logs: LogCapture;
 beforeAll(async () => {
   logs = new LogCapture();
-  stack = await startLocalStack({ dir: mkdtempSync(join(tmpdir(), 'streamgate-local-')), port: 0, logger: logs.logger });
+  // Several tests play as alice at once; the stream limit itself is tested in test/core.
+  stack = await startLocalStack({ dir: mkdtempSync(join(tmpdir(), 'streamgate-local-')), port: 0, apiEnv: { MAX_CONCURRENT_STREAMS: '20' }, logger: logs.logger });
 });
 afterAll(async () => {
   await stack.close();
@@ -97,4 +98,16 @@ test('unknown API routes answer 404 like API Gateway; the player page carries it
   expect(page.status).toBe(200);
   expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
   expect((await fetch(`${stack.url}vendor/hls.min.js`)).status).toBe(200);
+});
+
+test('the local API prints the same EMF metrics as the Lambdas, and /local/monitor.json counts them', async () => {
+  await play(await token('dave', ['demo-1']), 'demo-1');
+  await play(await token('dave', ['demo-1']), 'demo-2');
+  const emf = logs.records().filter((record) => typeof record._aws === 'object');
+  expect(emf.some((record) => record.PlaybackAuthorized === 1)).toBe(true);
+  expect(emf.some((record) => record.Reason === 'not_entitled' && record.PlaybackDenied === 1)).toBe(true);
+  const snapshot = (await (await fetch(`${stack.url}local/monitor.json`)).json()) as { authorized: number; denied: Record<string, number> };
+  expect(snapshot.authorized).toBeGreaterThanOrEqual(1);
+  expect(snapshot.denied.not_entitled).toBeGreaterThanOrEqual(1);
+  expect((await fetch(`${stack.url}local/monitor`)).status).toBe(200);
 });
