@@ -64,7 +64,9 @@ export class StreamgateApi {
       const viewerIp = this.viewerIp(event);
       // jose accepted exp up to the tolerance ago; the grant never outlives that.
       const notAfterSeconds = token.exp + this.deps.config.token.clockToleranceSeconds;
-      const [, sharing] = await Promise.all([
+      const request = { videoId, nowSeconds: now, notAfterSeconds, viewerIp };
+      // Every store call in one round-trip budget; a refusal afterwards undoes the stream slot.
+      const [checks, sharing, admission] = await Promise.allSettled([
         this.checkStatusAndRate(token, now),
         this.deps.abuse.sharing.record({
           jti: token.jti,
@@ -72,14 +74,23 @@ export class StreamgateApi {
           country: this.viewerCountry(event),
           expiresAt: notAfterSeconds,
         }),
+        this.deps.abuse.streams.admit(token.sub, token.jti, signer.expiryFor(request), now),
       ]);
-      if (sharing.suspected) await this.onSharing(token, sharing, now, context);
-
-      const request = { videoId, nowSeconds: now, notAfterSeconds, viewerIp };
-      const admission = await this.deps.abuse.streams.admit(token.sub, token.jti, signer.expiryFor(request), now);
-      if (!admission.admitted) {
-        this.deps.signals.emit({ kind: 'concurrency-limited' });
-        throw new ConcurrencyLimit(this.deps.abuse.streams.maxStreams);
+      try {
+        if (checks.status === 'rejected') throw checks.reason;
+        if (sharing.status === 'rejected') throw sharing.reason;
+        if (admission.status === 'rejected') throw admission.reason;
+        if (sharing.value.suspected) await this.onSharing(token, sharing.value, now, context);
+        if (!admission.value.admitted) {
+          this.deps.signals.emit({ kind: 'concurrency-limited' });
+          throw new ConcurrencyLimit(this.deps.abuse.streams.maxStreams);
+        }
+      } catch (refusal) {
+        if (admission.status === 'fulfilled' && admission.value.admitted) {
+          // The refusal stands even if the undo fails: the slot then frees itself at its expiry.
+          await admission.value.rollback().catch(() => this.deps.logger.warn('stream slot not rolled back', context));
+        }
+        throw refusal;
       }
       const grant = delivery === 'url' ? signer.signUrl(request) : signer.signCookies(request);
       this.deps.logger.info('playback authorized', { ...context, videoId, delivery, expiresAt: grant.expiresAt });

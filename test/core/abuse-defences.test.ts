@@ -178,6 +178,17 @@ describe('concurrent-stream limit', () => {
     await harness.close();
   });
 
+  test('a call refused for another reason (here: a revoked token) does not keep a stream slot', async () => {
+    const harness = await harnessWith({ MAX_CONCURRENT_STREAMS: '1' });
+    const sub = `viewer-${randomUUID()}`;
+    const [revoked, honest] = await Promise.all([1, 2].map(() => mint(idp, { claims: { sub } })));
+    await harness.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(revoked) }));
+    // The slot is claimed in the same round trip as the revocation read, then given back.
+    expect((await fromNetwork(harness, revoked, NETWORKS[0])).statusCode).toBe(401);
+    expect((await fromNetwork(harness, honest, NETWORKS[0])).statusCode).toBe(200);
+    await harness.close();
+  });
+
   test('concurrent first calls of N+2 sessions never admit more than N', async () => {
     const harness = await harnessWith({ MAX_CONCURRENT_STREAMS: '3' });
     const sub = `viewer-${randomUUID()}`;
