@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ASYMMETRIC_ALGORITHMS, type HashAlgorithm, type JwsAlgorithm } from '../lambda/core/config';
+import { ALARM_KEYS, type AlarmKey, alarmSettingFields, alarmSettingProblems, type AlarmThresholds, EMAIL_ADDRESS, resolveAlarms } from './monitoring';
 
 export type KeyAlgorithm = 'RSA_2048' | 'ECDSA_P256';
 export type PriceClassName = 'PriceClass_100' | 'PriceClass_200' | 'PriceClass_All';
@@ -95,6 +96,13 @@ export interface StreamgateConfig {
     readonly evaluationWindowSeconds: number;
   };
   readonly packaging: PackagingConfig;
+  /** Alarms, their topic(s) and the dashboard (lib/monitoring.ts). */
+  readonly monitoring: {
+    /** Subscribed to the alarm topic of each region; absent: no subscription. */
+    readonly alarmEmail?: string;
+    /** Every alarm's threshold, period and evaluation periods (defaults: DEFAULT_ALARMS). */
+    readonly alarms: AlarmThresholds;
+  };
   readonly logRetentionDays: number;
 }
 
@@ -173,7 +181,7 @@ export function loadConfigFile(path: string): StreamgateConfig {
 export function validateConfig(raw: unknown, source = 'config'): StreamgateConfig {
   const issues: ConfigIssue[] = [];
   const root = new Fields(issues, '', raw, [
-    'name', 'account', 'region', 'jwt', 'entitlement', 'signing', 'delivery', 'api', 'abuse', 'waf', 'packaging', 'logRetentionDays',
+    'name', 'account', 'region', 'jwt', 'entitlement', 'signing', 'delivery', 'api', 'abuse', 'waf', 'packaging', 'monitoring', 'logRetentionDays',
   ]);
   const config: StreamgateConfig = {
     name: root.string('name', { pattern: /^[A-Za-z][A-Za-z0-9-]{0,30}$/, what: 'a letter then letters, digits or "-" (at most 31)' }),
@@ -187,6 +195,7 @@ export function validateConfig(raw: unknown, source = 'config'): StreamgateConfi
     abuse: readAbuse(root.object('abuse', true)),
     waf: readWaf(root.object('waf', true)),
     packaging: readPackaging(root.object('packaging', true)),
+    monitoring: readMonitoring(root.object('monitoring', true)),
     logRetentionDays: root.oneOf('logRetentionDays', LOG_RETENTION_DAYS, 90),
   };
   if (issues.length > 0) throw new ConfigValidationError(issues, source);
@@ -353,6 +362,24 @@ function readPackaging(packaging: Fields): PackagingConfig {
   };
 }
 
+function readMonitoring(monitoring: Fields): StreamgateConfig['monitoring'] {
+  const alarmsObject = monitoring.object('alarms', true);
+  const alarmFields = new Map<AlarmKey, Fields>();
+  const fieldsOf = (key: AlarmKey): Fields => {
+    const fields = alarmFields.get(key) ?? alarmsObject.objectAt(key, alarmSettingFields(key), true);
+    alarmFields.set(key, fields);
+    return fields;
+  };
+  const alarms = resolveAlarms((key, field, fallback) => fieldsOf(key).number(field, fallback));
+  for (const key of ALARM_KEYS) {
+    for (const { field, problem } of alarmSettingProblems(key, alarms[key])) fieldsOf(key).report(field, problem);
+  }
+  return {
+    alarmEmail: monitoring.optionalString('alarmEmail', { pattern: EMAIL_ADDRESS, what: 'an e-mail address such as video-ops@example.com' }),
+    alarms,
+  };
+}
+
 interface StringRule {
   pattern?: RegExp;
   what?: string;
@@ -441,6 +468,14 @@ class Fields {
     return raw;
   }
 
+  /** Any finite number (ranges are the caller's). */
+  number(key: string, fallback: number): number {
+    const raw = this.value[key];
+    if (raw === undefined) return fallback;
+    if (typeof raw !== 'number' || !Number.isFinite(raw)) return this.invalid(key, `must be a number, got ${describe(raw)}`, fallback);
+    return raw;
+  }
+
   boolean(key: string, fallback: boolean): boolean {
     const raw = this.value[key];
     if (raw === undefined) return fallback;
@@ -499,6 +534,8 @@ const FIELDS_OF: Record<string, readonly string[]> = {
   abuse: ['sharingMaxNetworks', 'sharingMaxCountries', 'sharingAction', 'maxConcurrentStreams', 'rateLimitPerWindow', 'rateWindowSeconds'],
   waf: ['rateLimitPerIp', 'apiRateLimitPerIp', 'evaluationWindowSeconds'],
   packaging: ['mode', 'spekeUrl', 'spekeRoleArn', 'presetVideo', 'presetAudio'],
+  monitoring: ['alarmEmail', 'alarms'],
+  alarms: ALARM_KEYS,
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -127,6 +127,11 @@ export class EdgeProtection extends Construct {
   get webAclArn(): string {
     return this.webAcl.attrArn;
   }
+
+  /** The name CloudFormation generated (the `WebACL` dimension of the AWS/WAFV2 metrics). */
+  get webAclName(): string {
+    return this.webAcl.webAclRef.webAclName;
+  }
 }
 
 function startsWith(prefix: string): wafv2.CfnWebACL.StatementProperty {

@@ -1,11 +1,16 @@
 /**
- * The us-east-1 stack: CloudFront only attaches CLOUDFRONT-scope web ACLs, and those exist only
- * in us-east-1. The main stack reads the ACL's ARN through a cross-region reference.
+ * The us-east-1 stacks. The edge stack: CloudFront only attaches CLOUDFRONT-scope web ACLs, and
+ * those exist only in us-east-1; the main stack reads the ACL's ARN through a cross-region
+ * reference. The edge alarms stack: the WAF and CloudFront metrics exist only in us-east-1 and an
+ * alarm watches only its own region, so when the main stack is elsewhere their alarms (and the
+ * topic they notify) live here. It needs the distribution id, so it comes after the main stack:
+ * putting these alarms in the edge stack would make the two stacks depend on each other.
  */
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { StreamgateConfig } from './config';
 import { EdgeProtection } from './edge-protection';
+import { EDGE_METRICS_REGION, EdgeAlarms } from './monitoring';
 import { API_ROUTES } from './playback-api';
 
 export interface EdgeStackProps extends StackProps {
@@ -27,5 +32,31 @@ export class EdgeStack extends Stack {
       name: props.config.name,
       logRetentionDays: props.config.logRetentionDays,
     });
+  }
+}
+
+export interface EdgeAlarmsStackProps extends StackProps {
+  /** The validated deploy config (account, name, monitoring). */
+  readonly config: StreamgateConfig;
+  /** Name of the CLOUDFRONT-scope web ACL (EdgeStack). */
+  readonly webAclName: string;
+  /** Id of the distribution (main stack). */
+  readonly distributionId: string;
+}
+
+export class EdgeAlarmsStack extends Stack {
+  readonly alarms: EdgeAlarms;
+
+  constructor(scope: Construct, id: string, props: EdgeAlarmsStackProps) {
+    super(scope, id, { ...props, env: { account: props.config.account, region: EDGE_METRICS_REGION }, crossRegionReferences: true });
+    const { name, monitoring } = props.config;
+    this.alarms = new EdgeAlarms(this, 'EdgeAlarms', {
+      name,
+      alarmEmail: monitoring.alarmEmail,
+      alarms: monitoring.alarms,
+      webAclName: props.webAclName,
+      distributionId: props.distributionId,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'WAF and CloudFront alarms; subscribe more endpoints here' });
   }
 }

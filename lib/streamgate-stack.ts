@@ -10,6 +10,7 @@ import type { Construct } from 'constructs';
 import type { StreamgateConfig } from './config';
 import { Delivery } from './delivery';
 import { MediaOrigin } from './media-origin';
+import { EDGE_METRICS_REGION, Monitoring } from './monitoring';
 import { Packaging } from './packaging';
 import { PlaybackApi } from './playback-api';
 import { RevocationTable } from './revocation-table';
@@ -20,6 +21,8 @@ export interface StreamgateStackProps extends StackProps {
   readonly config: StreamgateConfig;
   /** ARN of the CLOUDFRONT-scope web ACL (EdgeStack). */
   readonly webAclArn: string;
+  /** Name of the same web ACL (the dimension of its metrics). */
+  readonly webAclName: string;
   /**
    * Folder of the API handlers.
    * @default lambda/handlers
@@ -34,6 +37,7 @@ export class StreamgateStack extends Stack {
   readonly packaging?: Packaging;
   readonly delivery: Delivery;
   readonly api: PlaybackApi;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: StreamgateStackProps) {
     const { config } = props;
@@ -83,6 +87,18 @@ export class StreamgateStack extends Stack {
       handlersDir: props.handlersDir,
     });
     this.delivery.addApi(this.api.origin());
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      name: config.name,
+      alarmEmail: config.monitoring.alarmEmail,
+      alarms: config.monitoring.alarms,
+      functions: Object.fromEntries(Object.entries(this.api.functions).map(([operation, fn]) => [operation, fn.function])),
+      apiStage: this.api.stage,
+      table: this.table.table,
+      distributionId: this.delivery.distribution.distributionId,
+      webAclName: props.webAclName,
+      // In us-east-1 the WAF and CloudFront alarms join the others; elsewhere EdgeAlarmsStack has them.
+      edgeAlarms: config.region === EDGE_METRICS_REGION,
+    });
 
     new CfnOutput(this, 'BaseUrl', { value: this.delivery.baseUrl, description: 'Player page, media and API' });
     new CfnOutput(this, 'DistributionDomainName', { value: this.delivery.distribution.distributionDomainName });
@@ -90,6 +106,8 @@ export class StreamgateStack extends Stack {
     new CfnOutput(this, 'MediaBucketName', { value: this.media.bucket.bucketName, description: 'Upload web/ and media/<videoId>/ here' });
     new CfnOutput(this, 'ActiveKeyPairId', { value: this.signingKeys.activePublicKey.publicKeyId });
     new CfnOutput(this, 'RevocationTableName', { value: this.table.table.tableName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: `Alarms of ${config.region}; subscribe more endpoints here` });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     if (this.packaging?.ingestRole !== undefined) {
       new CfnOutput(this, 'VodIngestRoleArn', { value: this.packaging.ingestRole.roleArn, description: 'Source role for mediapackage-vod create-asset' });
     }

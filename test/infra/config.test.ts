@@ -6,20 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ConfigValidationError, DEFAULT_PLAYER_CSP, loadConfigFile, validateConfig } from '../../lib/config';
-import { EXAMPLE_CONFIG, exampleJsonWith, ROOT } from './synth';
+import { DEFAULT_PLAYER_CSP, loadConfigFile, validateConfig } from '../../lib/config';
+import { EXAMPLE_CONFIG, exampleJsonWith, issuesOf, ROOT } from './synth';
 
 type Json = Record<string, unknown>;
-
-function issuesOf(overrides: Json): string[] {
-  try {
-    validateConfig(exampleJsonWith(overrides), 'test');
-  } catch (error) {
-    if (error instanceof ConfigValidationError) return error.issues.map((issue) => issue.field);
-    throw error;
-  }
-  return [];
-}
 
 const keys = (first: Json, second: Json = { id: 'green', generation: 1, algorithm: 'RSA_2048' }): Json => ({ keys: [first, second] });
 const blue = { id: 'blue', generation: 1, algorithm: 'RSA_2048' };

@@ -9,7 +9,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { createStreamgate, type StreamgateStacks } from '../../lib/app';
-import { validateConfig, type StreamgateConfig } from '../../lib/config';
+import { ConfigValidationError, validateConfig, type StreamgateConfig } from '../../lib/config';
 
 export const ROOT = path.join(__dirname, '..', '..');
 export const EXAMPLE_CONFIG = path.join(ROOT, 'config', 'example.json');
@@ -51,6 +51,17 @@ export function exampleWith(overrides: Json): StreamgateConfig {
   return validateConfig(exampleJsonWith(overrides), 'test');
 }
 
+/** The fields validation reports for the example config with overrides (empty: valid). */
+export function issuesOf(overrides: Json): string[] {
+  try {
+    validateConfig(exampleJsonWith(overrides), 'test');
+  } catch (error) {
+    if (error instanceof ConfigValidationError) return error.issues.map((issue) => issue.field);
+    throw error;
+  }
+  return [];
+}
+
 /** cdk.json's context (feature flags), so tests synthesize exactly what `cdk synth` does. */
 export function cdkContext(): Json {
   const cdkJson: unknown = JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8'));
@@ -66,6 +77,8 @@ export interface Synthesis extends StreamgateStacks {
   readonly assembly: CloudAssembly;
   readonly mainTemplate: Template;
   readonly edgeTemplate: Template;
+  /** The us-east-1 edge alarms stack; absent when the main stack is in us-east-1. */
+  readonly edgeAlarmsTemplate?: Template;
 }
 
 export function synthesize(config: StreamgateConfig, options: { bundle?: boolean } = {}): Synthesis {
@@ -81,6 +94,7 @@ export function synthesize(config: StreamgateConfig, options: { bundle?: boolean
     assembly,
     mainTemplate: Template.fromStack(stacks.main),
     edgeTemplate: Template.fromStack(stacks.edge),
+    edgeAlarmsTemplate: stacks.edgeAlarms === undefined ? undefined : Template.fromStack(stacks.edgeAlarms),
   };
 }
 
