@@ -11,7 +11,13 @@ import { StreamgateApi } from '../lambda/core/api';
 import { loadConfig } from '../lambda/core/config';
 import { MediaSigner } from '../lambda/core/media-signer';
 import type { RevocationStatus, RevocationStore } from '../lambda/core/revocation-store';
+import { DynamoCaller } from '../lambda/core/dynamo-call';
+import { EmfSignals } from '../lambda/core/metrics';
+import { RateLimiter } from '../lambda/core/rate-limiter';
+import { createDynamoClient } from '../lambda/core/revocation-store';
 import { createApi } from '../lambda/core/runtime';
+import { SharingDetector } from '../lambda/core/sharing-detector';
+import { StreamLimiter } from '../lambda/core/stream-limiter';
 import { parsePrivateKey } from '../lambda/core/signing-key';
 import { TokenVerifier } from '../lambda/core/token-verifier';
 import { ensureRevocationTable, startDynalite } from '../local/dynamo-server';
@@ -57,7 +63,15 @@ export async function benchAuthorize(seconds: number): Promise<void> {
     const signingKey = { keyPairId: config.signing.keyPairId, hashAlgorithm: config.signing.hashAlgorithm, ...parsePrivateKey(pem, 'bench') };
     const inProcess = (cacheSeconds: number) => {
       const token = { ...config.token, cacheSeconds };
-      const deps = { config, verifier: new TokenVerifier(token), store: new InProcessStore(), logger: logs.logger };
+      // Abuse defences off (their stores are DynamoDB round trips); bench/abuse.ts measures them.
+      const offline = loadConfig({ ...env, SHARING_MAX_NETWORKS: '0', MAX_CONCURRENT_STREAMS: '0', RATE_LIMIT_PER_WINDOW: '0' });
+      const unused = new DynamoCaller(createDynamoClient(offline.store), offline.store.tableName, 1);
+      const abuse = {
+        sharing: new SharingDetector(unused, offline.abuse.sharing),
+        streams: new StreamLimiter(unused, 0),
+        rate: new RateLimiter(unused, 0, 60),
+      };
+      const deps = { config: offline, verifier: new TokenVerifier(token), store: new InProcessStore(), abuse, logger: logs.logger, signals: new EmfSignals() };
       return new StreamgateApi({ ...deps, signer: new MediaSigner(config.signing, signingKey), now: () => Math.floor(Date.now() / 1000) });
     };
     const cold = inProcess(0);
@@ -66,7 +80,7 @@ export async function benchAuthorize(seconds: number): Promise<void> {
     const warm = inProcess(config.token.cacheSeconds);
     const authorizeWarm = await measure('authorize, token re-presented (cookie refresh)', () =>
       warm.playback(playbackEvent('demo-1', { authorization: bearer(nextToken()) })), seconds);
-    const withDynalite = await createApi({ env, logger: logs.logger });
+    const withDynalite = await createApi({ env: { ...env, SHARING_MAX_NETWORKS: '0', MAX_CONCURRENT_STREAMS: '0', RATE_LIMIT_PER_WINDOW: '0' }, logger: logs.logger });
     const authorizeDynalite = await measure('authorize handler + dynalite on loopback (16 in flight)', () =>
       withDynalite.playback(playbackEvent('demo-1', { authorization: bearer(nextToken()) })), seconds, 16);
     results.push([kind, rawSign, [rawVerify, signerPem, authorizeCold, authorizeWarm, authorizeDynalite]]);

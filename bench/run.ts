@@ -1,11 +1,13 @@
 /** `npm run bench`: every benchmark, each reporting ratios against a baseline from the same run. */
 import { benchAuthorize } from './authorize';
+import { benchAbuse } from './abuse';
 import { benchEdge } from './edge';
 
 async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? '2');
   await benchAuthorize(seconds);
   await benchEdge(seconds);
+  await benchAbuse(seconds);
 }
 
 main().catch((error: unknown) => {
