@@ -3,7 +3,7 @@
  * are created at init and reused by every invocation (a Lambda container, or the local API).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { StreamgateApi } from './api';
 import { ConfigError, loadConfig, type ApiConfig } from './config';
 import { MediaSigner } from './media-signer';
@@ -13,7 +13,7 @@ import { SharingDetector } from './sharing-detector';
 import { StreamLimiter } from './stream-limiter';
 import { DynamoCaller } from './dynamo-call';
 import { createDynamoClient, DynamoRevocationStore } from './revocation-store';
-import { loadSigningKey } from './signing-key';
+import { loadSigningKey, readSecret } from './signing-key';
 import { TokenVerifier } from './token-verifier';
 
 export interface RuntimeOptions {
@@ -28,13 +28,15 @@ export interface RuntimeOptions {
    * @default true
    */
   signs?: boolean;
+  /** Secrets Manager client. @default one for the configured region */
+  secrets?: SecretsManagerClient;
 }
 
 export async function createApi(options: RuntimeOptions = {}): Promise<StreamgateApi> {
   const logger = options.logger ?? new Logger({ serviceName: 'streamgate' });
   try {
     const config = loadConfig(options.env ?? process.env);
-    let secrets: SecretsManagerClient | undefined;
+    let secrets = options.secrets;
     const secretsClient = (): SecretsManagerClient => (secrets ??= new SecretsManagerClient({ region: config.store.region }));
     const [signingKey, originVerifyValue] = await Promise.all([
       options.signs === false ? undefined : loadSigningKey(config.signing, secretsClient),
@@ -65,11 +67,11 @@ export async function createApi(options: RuntimeOptions = {}): Promise<Streamgat
 
 async function originVerifyValueOf(config: ApiConfig, secrets: () => SecretsManagerClient): Promise<string | undefined> {
   if (config.originVerifySecretArn === undefined) return undefined;
-  const output = await secrets().send(new GetSecretValueCommand({ SecretId: config.originVerifySecretArn }));
-  if (output.SecretString === undefined || output.SecretString.length < 16) {
+  const value = await readSecret(secrets(), config.originVerifySecretArn, 'ORIGIN_VERIFY_SECRET_ARN');
+  if (value === undefined || value.length < 16) {
     throw new ConfigError('ORIGIN_VERIFY_SECRET_ARN', 'secret must hold a string of at least 16 characters');
   }
-  return output.SecretString;
+  return value;
 }
 
 /** One API per process, created on first use and shared by the handlers in it. */

@@ -40,11 +40,19 @@ export async function loadSigningKey(config: SigningConfig, secrets: () => Secre
       throw new ConfigError('SIGNING_KEY_FILE', `cannot read ${source.path}`);
     });
   } else {
-    const output = await secrets().send(new GetSecretValueCommand({ SecretId: source.secretArn }));
-    pem = pemFromSecret(output.SecretString);
+    pem = pemFromSecret(await readSecret(secrets(), source.secretArn, 'SIGNING_KEY_SECRET_ARN'));
   }
   const variable = source.kind === 'file' ? 'SIGNING_KEY_FILE' : 'SIGNING_KEY_SECRET_ARN';
   return { keyPairId: config.keyPairId, hashAlgorithm: config.hashAlgorithm, ...parsePrivateKey(pem, variable) };
+}
+
+/** A secret's string value; a failure names the variable that pointed at it. */
+export async function readSecret(client: SecretsManagerClient, secretArn: string, variable: string): Promise<string | undefined> {
+  try {
+    return (await client.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
+  } catch (error) {
+    throw new ConfigError(variable, `cannot be read (${error instanceof Error ? error.name : 'unknown error'})`);
+  }
 }
 
 /** The secret holds the PEM itself, or JSON `{"privateKey": "<PEM>"}`. */

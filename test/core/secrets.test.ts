@@ -1,0 +1,103 @@
+/**
+ * Deployed mode reads the CloudFront private key and the origin-verify value from Secrets
+ * Manager, once per process. Secrets Manager is the one AWS boundary that cannot exist here, so
+ * a loopback server answers its JSON protocol (GetSecretValue) and counts the calls.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createApi } from '../../lambda/core/runtime';
+import { ensureRevocationTable, startDynalite, type LocalDynamo } from '../../local/dynamo-server';
+import { apiEnv, bearer, cloudFrontKey, LogCapture, playbackEvent, TABLE } from '../support/harness';
+import { idpKey, mint } from '../support/tokens';
+
+const idp = idpKey('ES256');
+const key = cloudFrontKey('rsa-2048');
+const ORIGIN_SECRET = 'a-long-random-origin-verify-value';
+const SECRETS: Record<string, string> = {
+  'arn:aws:secretsmanager:us-east-1:123456789012:secret:signing': JSON.stringify({ privateKey: key.privateKey.export({ type: 'pkcs8', format: 'pem' }) }),
+  'arn:aws:secretsmanager:us-east-1:123456789012:secret:origin': ORIGIN_SECRET,
+};
+
+let server: Server;
+let reads: string[] = [];
+let dynamo: LocalDynamo;
+let secrets: SecretsManagerClient;
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      const { SecretId } = JSON.parse(body) as { SecretId: string };
+      reads.push(SecretId);
+      const value = SECRETS[SecretId];
+      if (req.headers['x-amz-target'] !== 'secretsmanager.GetSecretValue' || value === undefined) {
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ __type: 'ResourceNotFoundException', message: 'no such secret' }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ ARN: SecretId, Name: 'x', SecretString: value }));
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  secrets = new SecretsManagerClient({
+    region: 'us-east-1',
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  dynamo = await startDynalite();
+  await ensureRevocationTable(dynamo.endpoint, TABLE);
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  server.close();
+  await dynamo.stop();
+});
+beforeEach(() => {
+  reads = [];
+});
+
+const deployedEnv = () => {
+  const env: Record<string, string | undefined> = apiEnv({
+    dynamoEndpoint: dynamo.endpoint,
+    idpKeys: [idp],
+    signingKeyFile: '',
+    extra: {
+      SIGNING_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:signing',
+      ORIGIN_VERIFY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:origin',
+    },
+  });
+  delete env.SIGNING_KEY_FILE;
+  return env;
+};
+
+test('the signing key and origin-verify value are read from Secrets Manager once per process', async () => {
+  const logs = new LogCapture();
+  const api = await createApi({ env: deployedEnv(), logger: logs.logger, secrets });
+  const headers = { 'x-origin-verify': ORIGIN_SECRET };
+  for (let call = 0; call < 3; call += 1) {
+    expect((await api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp)), headers }))).statusCode).toBe(200);
+  }
+  expect(reads.sort()).toEqual(Object.keys(SECRETS).sort());
+  expect(logs.text()).not.toContain(ORIGIN_SECRET);
+  logs.stop();
+});
+
+test('a request without the origin-verify header (it bypassed CloudFront) is refused with 403', async () => {
+  const logs = new LogCapture();
+  const api = await createApi({ env: deployedEnv(), logger: logs.logger, secrets });
+  const token = await mint(idp);
+  for (const headers of [{}, { 'x-origin-verify': 'guess' }, { 'x-origin-verify': `${ORIGIN_SECRET}x` }] as Record<string, string>[]) {
+    const response = await api.playback(playbackEvent('demo-1', { authorization: bearer(token), headers }));
+    expect(response.statusCode).toBe(403);
+    expect(JSON.parse(response.body ?? '{}')).toMatchObject({ error: 'forbidden' });
+    expect(response.cookies ?? []).toEqual([]);
+  }
+  logs.stop();
+});
+
+test('a missing signing-key secret fails init naming the variable', async () => {
+  const logs = new LogCapture();
+  const env = { ...deployedEnv(), SIGNING_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:missing' };
+  await expect(createApi({ env, logger: logs.logger, secrets })).rejects.toThrow(/^SIGNING_KEY_SECRET_ARN: cannot be read \(ResourceNotFoundException\)/);
+  logs.stop();
+});
