@@ -12,7 +12,7 @@ import { requirePlayback, requireScope } from './entitlement';
 import { clientNetwork } from './client-network';
 import { ApiError, ConcurrencyLimit, InvalidRequest, InvalidToken, OriginNotVerified, RateLimited, SharingSuspected } from './errors';
 import { emptyResponse, errorResponse, jsonResponse, type HttpResponse } from './http';
-import type { MediaSigner } from './media-signer';
+import type { MediaSigner, SignedGrant } from './media-signer';
 import { metricReason, type ApiSignals } from './metrics';
 import type { RateLimiter } from './rate-limiter';
 import type { SharingDetector, SharingVerdict } from './sharing-detector';
@@ -76,6 +76,7 @@ export class StreamgateApi {
         }),
         this.deps.abuse.streams.admit(token.sub, token.jti, signer.expiryFor(request), now),
       ]);
+      let grant: SignedGrant;
       try {
         if (checks.status === 'rejected') throw checks.reason;
         if (sharing.status === 'rejected') throw sharing.reason;
@@ -85,6 +86,8 @@ export class StreamgateApi {
           this.deps.signals.emit({ kind: 'concurrency-limited' });
           throw new ConcurrencyLimit(this.deps.abuse.streams.maxStreams);
         }
+        // Signing can still refuse (an IPv6 viewer with IP binding on), so it is inside the guard too.
+        grant = delivery === 'url' ? signer.signUrl(request) : signer.signCookies(request);
       } catch (refusal) {
         if (admission.status === 'fulfilled' && admission.value.admitted) {
           // The refusal stands even if the undo fails: the slot then frees itself at its expiry.
@@ -92,7 +95,6 @@ export class StreamgateApi {
         }
         throw refusal;
       }
-      const grant = delivery === 'url' ? signer.signUrl(request) : signer.signCookies(request);
       this.deps.logger.info('playback authorized', { ...context, videoId, delivery, expiresAt: grant.expiresAt });
       const body = {
         videoId,

@@ -189,6 +189,15 @@ describe('concurrent-stream limit', () => {
     await harness.close();
   });
 
+  test('an IPv6 viewer refused by IP binding does not keep a stream slot', async () => {
+    const harness = await harnessWith({ MAX_CONCURRENT_STREAMS: '1', SIGN_BIND_VIEWER_IP: 'true' });
+    const sub = `viewer-${randomUUID()}`;
+    const [overIpv6, overIpv4] = await Promise.all([1, 2].map(() => mint(idp, { claims: { sub } })));
+    expect((await fromNetwork(harness, overIpv6, '2001:db8::7')).statusCode).toBe(400);
+    expect((await fromNetwork(harness, overIpv4, NETWORKS[0])).statusCode).toBe(200);
+    await harness.close();
+  });
+
   test('concurrent first calls of N+2 sessions never admit more than N', async () => {
     const harness = await harnessWith({ MAX_CONCURRENT_STREAMS: '3' });
     const sub = `viewer-${randomUUID()}`;
