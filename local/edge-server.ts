@@ -7,7 +7,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
-import { checkSignedAccess, errorXml, type TrustedKey } from './edge/cloudfront-access';
+import { checkSignedAccess, errorXml, VerifiedSignatures, type TrustedKey } from './edge/cloudfront-access';
 import { clientIp } from './api-adapter';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -62,11 +62,12 @@ const PAGE_HEADERS = {
 
 export function createEdgeHandler(options: EdgeOptions): Handler {
   const now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+  const verified = new VerifiedSignatures();
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path.startsWith('/api/')) return options.api(req, res);
     if (path.startsWith('/idp/')) return options.idp(req, res);
-    if (path.startsWith('/media/')) return serveMedia(req, res, options, now());
+    if (path.startsWith('/media/')) return serveMedia(req, res, options, now(), verified);
     const extra = options.extraRoutes?.[path];
     if (extra !== undefined) return extra(req, res);
     const file = options.staticFiles[path];
@@ -78,11 +79,12 @@ export function createEdgeHandler(options: EdgeOptions): Handler {
   };
 }
 
-function serveMedia(req: IncomingMessage, res: ServerResponse, options: EdgeOptions, nowSeconds: number): void {
+function serveMedia(req: IncomingMessage, res: ServerResponse, options: EdgeOptions, nowSeconds: number, verified: VerifiedSignatures): void {
   const rawPath = req.url ?? '/';
   const decision = options.requireSignedAccess === false ? ({ allowed: true } as const) : checkSignedAccess(
     { scheme: 'http', host: req.headers.host ?? '', rawPath, cookieHeader: req.headers.cookie, clientIp: clientIp(req), nowSeconds },
     options.trustedKeys(),
+    verified,
   );
   if (!decision.allowed) {
     options.onMedia?.(403, rawPath);

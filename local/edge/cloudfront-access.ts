@@ -89,9 +89,35 @@ interface Ipv4Cidr {
   prefix: number;
 }
 
-export function checkSignedAccess(req: EdgeRequest, trusted: ReadonlyMap<string, TrustedKey>): AccessDecision {
+/**
+ * Signatures already verified, per trusted key. Verification is a pure function of the key, the
+ * hash, the policy bytes and the signature, and every segment of a session presents the same
+ * cookies: remembering the positive answers saves the public-key operation on each of them.
+ * The policy's conditions (dates, IP, resource) are still evaluated on every request. Keyed by
+ * the KeyObject itself, so a key replaced in the key-group file starts with nothing remembered.
+ */
+export class VerifiedSignatures {
+  private readonly byKey = new WeakMap<KeyObject, Set<string>>();
+  constructor(private readonly maxPerKey = 10000) {}
+
+  has(key: KeyObject, entry: string): boolean {
+    return this.byKey.get(key)?.has(entry) === true;
+  }
+
+  add(key: KeyObject, entry: string): void {
+    let entries = this.byKey.get(key);
+    if (entries === undefined) {
+      entries = new Set();
+      this.byKey.set(key, entries);
+    }
+    if (entries.size >= this.maxPerKey) entries.delete(entries.values().next().value as string);
+    entries.add(entry);
+  }
+}
+
+export function checkSignedAccess(req: EdgeRequest, trusted: ReadonlyMap<string, TrustedKey>, verified?: VerifiedSignatures): AccessDecision {
   try {
-    return decide(req, trusted);
+    return decide(req, trusted, verified);
   } catch {
     // Unreachable by design; the edge must answer 403, not 500, whatever a viewer sends.
     return deny('AccessDenied');
@@ -119,7 +145,7 @@ export function unsupportedKeyReason(key: KeyObject): string | undefined {
   return `a ${key.asymmetricKeyType ?? 'unknown'} key; only RSA-2048 or EC P-256 is accepted`;
 }
 
-function decide(req: EdgeRequest, trusted: ReadonlyMap<string, TrustedKey>): AccessDecision {
+function decide(req: EdgeRequest, trusted: ReadonlyMap<string, TrustedKey>, verified: VerifiedSignatures | undefined): AccessDecision {
   const target = requestTarget(req);
   if (target === undefined) return deny('AccessDenied');
   const signed = URL_SIGNING_TRIGGERS.some((name) => target.signedQuery.has(name))
@@ -141,7 +167,11 @@ function decide(req: EdgeRequest, trusted: ReadonlyMap<string, TrustedKey>): Acc
 
   const policy = policyOf(signed, target.resourceUrl);
   if (policy === undefined) return deny('MalformedPolicy');
-  if (!verifySignature(key.publicKey, hash, policy.bytes, signature)) return deny('AccessDenied');
+  const entry = `${hash} ${signature.toString('base64')} ${policy.bytes.toString('base64')}`;
+  if (verified === undefined || !verified.has(key.publicKey, entry)) {
+    if (!verifySignature(key.publicKey, hash, policy.bytes, signature)) return deny('AccessDenied');
+    verified?.add(key.publicKey, entry);
+  }
   if (!statementAllows(policy.statement, target.resourceUrl, req)) return deny('AccessDenied');
   return { allowed: true, via: signed.via, policy: policy.kind };
 }
