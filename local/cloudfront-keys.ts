@@ -5,6 +5,7 @@
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readOrCreatePrivateKeyPem } from './private-key-file';
 
 export interface LocalCloudFrontKey {
   keyPairId: string;
@@ -19,16 +20,13 @@ export function ensureCloudFrontKey(dir: string): LocalCloudFrontKey {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const privateKeyFile = join(dir, PRIVATE_KEY_FILE);
   const keyGroupFile = join(dir, KEY_GROUP_FILE);
-  if (!existsSync(privateKeyFile)) {
-    // RSA-2048: DESIGN.md's default key type, and the cheaper one to verify at the edge.
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    writeFileSync(privateKeyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
-  }
+  // RSA-2048: DESIGN.md's default key type, and the cheaper one to verify at the edge.
+  const pem = readOrCreatePrivateKeyPem(privateKeyFile, () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
   const activeId = activeKeyId(keyGroupFile);
   if (activeId !== undefined) return { keyPairId: activeId, privateKeyFile, keyGroupFile };
 
   const keyPairId = `KLOCAL${randomBytes(5).toString('hex').toUpperCase()}`;
-  const publicKeyPem = createPublicKey(readFileSync(privateKeyFile, 'utf8')).export({ type: 'spki', format: 'pem' }).toString().trim();
+  const publicKeyPem = createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString().trim();
   writeFileSync(keyGroupFile, `${JSON.stringify({ keys: [{ id: keyPairId, publicKeyPem }] }, null, 2)}\n`);
   return { keyPairId, privateKeyFile, keyGroupFile };
 }

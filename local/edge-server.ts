@@ -70,7 +70,8 @@ export function createEdgeHandler(options: EdgeOptions): Handler {
     if (path.startsWith('/media/')) return serveMedia(req, res, options, now(), verified);
     const extra = options.extraRoutes?.[path];
     if (extra !== undefined) return extra(req, res);
-    const file = options.staticFiles[path];
+    const configured = options.staticFiles[path];
+    const file = configured === undefined ? undefined : existingFile(configured);
     if (file === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404, { 'content-type': 'text/plain', ...PAGE_HEADERS }).end('Not Found');
       return;
@@ -100,12 +101,17 @@ function serveMedia(req: IncomingMessage, res: ServerResponse, options: EdgeOpti
   }
   options.onMedia?.(200, rawPath);
   // Manifests short, segments long: the same split as the distribution's cache policies.
-  const maxAge = extname(file) === '.m3u8' || extname(file) === '.mpd' ? 2 : 86400;
+  const maxAge = extname(file.path) === '.m3u8' || extname(file.path) === '.mpd' ? 2 : 86400;
   sendFile(req, res, file, { 'cache-control': `private, max-age=${maxAge}` });
 }
 
+interface StaticFile {
+  path: string;
+  size: number;
+}
+
 /** The file under `mediaDir` for a `/media/...` URL, or undefined if it escapes or does not exist. */
-function mediaFile(mediaDir: string, rawPath: string): string | undefined {
+function mediaFile(mediaDir: string, rawPath: string): StaticFile | undefined {
   let relative: string;
   try {
     relative = decodeURIComponent(rawPath.split('?')[0].slice('/media/'.length));
@@ -114,20 +120,24 @@ function mediaFile(mediaDir: string, rawPath: string): string | undefined {
   }
   const file = normalize(join(mediaDir, relative));
   if (!file.startsWith(normalize(mediaDir) + sep) || relative.includes('\0')) return undefined;
+  return existingFile(file);
+}
+
+function existingFile(path: string): StaticFile | undefined {
   try {
-    return statSync(file).isFile() ? file : undefined;
+    const stats = statSync(path);
+    return stats.isFile() ? { path, size: stats.size } : undefined;
   } catch {
     return undefined;
   }
 }
 
-function sendFile(req: IncomingMessage, res: ServerResponse, file: string, headers: Record<string, string>): void {
-  const size = statSync(file).size;
-  const type = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream';
-  res.writeHead(200, { 'content-type': type, 'content-length': size, ...headers });
+function sendFile(req: IncomingMessage, res: ServerResponse, file: StaticFile, headers: Record<string, string>): void {
+  const type = CONTENT_TYPES[extname(file.path)] ?? 'application/octet-stream';
+  res.writeHead(200, { 'content-type': type, 'content-length': file.size, ...headers });
   if (req.method === 'HEAD') {
     res.end();
     return;
   }
-  createReadStream(file).pipe(res);
+  createReadStream(file.path).pipe(res);
 }

@@ -13,7 +13,8 @@ import { SharingDetector } from './sharing-detector';
 import { StreamLimiter } from './stream-limiter';
 import { DynamoCaller } from './dynamo-call';
 import { createDynamoClient, DynamoRevocationStore } from './revocation-store';
-import { loadSigningKey, readSecret } from './signing-key';
+import { readSecret } from './secrets';
+import { loadSigningKey } from './signing-key';
 import { TokenVerifier } from './token-verifier';
 
 export interface RuntimeOptions {

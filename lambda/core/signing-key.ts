@@ -4,8 +4,9 @@
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError, type HashAlgorithm, type SigningConfig } from './config';
+import { readSecret } from './secrets';
 
 /** The two key types CloudFront accepts in a key group. */
 export type SigningKeyType = 'rsa-2048' | 'ecdsa-p256';
@@ -44,15 +45,6 @@ export async function loadSigningKey(config: SigningConfig, secrets: () => Secre
   }
   const variable = source.kind === 'file' ? 'SIGNING_KEY_FILE' : 'SIGNING_KEY_SECRET_ARN';
   return { keyPairId: config.keyPairId, hashAlgorithm: config.hashAlgorithm, ...parsePrivateKey(pem, variable) };
-}
-
-/** A secret's string value; a failure names the variable that pointed at it. */
-export async function readSecret(client: SecretsManagerClient, secretArn: string, variable: string): Promise<string | undefined> {
-  try {
-    return (await client.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
-  } catch (error) {
-    throw new ConfigError(variable, `cannot be read (${error instanceof Error ? error.name : 'unknown error'})`);
-  }
 }
 
 /** The secret holds the PEM itself, or JSON `{"privateKey": "<PEM>"}`. */

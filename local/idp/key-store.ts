@@ -4,8 +4,9 @@
  * once on an empty folder end up with the same key.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readOrCreatePrivateKeyPem } from '../private-key-file';
 
 export const PRIVATE_KEY_FILE = 'dev-idp-es256.private.pem';
 export const PUBLIC_JWKS_FILE = 'dev-idp.jwks.json';
@@ -19,7 +20,7 @@ export interface SigningKeyPair {
 export function loadOrCreateSigningKey(dir: string): SigningKeyPair {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, PRIVATE_KEY_FILE);
-  const pem = readIfPresent(path) ?? createKeyFile(path);
+  const pem = readOrCreatePrivateKeyPem(path, () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
   const privateKey = createPrivateKey(pem);
   if (privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
     throw new Error(`${path} is not an EC P-256 private key; delete it to have a new one generated`);
@@ -32,30 +33,4 @@ export function writePublicJwks(dir: string, jwks: object): void {
   const temp = join(dir, `.${PUBLIC_JWKS_FILE}.${randomUUID()}`);
   writeFileSync(temp, `${JSON.stringify(jwks, null, 2)}\n`, { mode: 0o644 });
   renameSync(temp, join(dir, PUBLIC_JWKS_FILE));
-}
-
-function readIfPresent(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
-/** Writes a fresh key to a temp file and links it into place; if another process won, use its key. */
-function createKeyFile(path: string): string {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const temp = `${path}.${randomUUID()}.tmp`;
-  writeFileSync(temp, pem, { mode: 0o600 });
-  try {
-    linkSync(temp, path);
-    return pem;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(path, 'utf8');
-    throw error;
-  } finally {
-    rmSync(temp, { force: true });
-  }
 }
