@@ -12,7 +12,7 @@ import { RateLimiter } from './rate-limiter';
 import { SharingDetector } from './sharing-detector';
 import { StreamLimiter } from './stream-limiter';
 import { DynamoCaller } from './dynamo-call';
-import { createDynamoClient, DynamoRevocationStore } from './revocation-store';
+import { createDynamoClient, DynamoRevocationStore, type RevocationStore } from './revocation-store';
 import { readSecret } from './secrets';
 import { loadSigningKey } from './signing-key';
 import { TokenVerifier } from './token-verifier';
@@ -29,6 +29,8 @@ export interface RuntimeOptions {
    * @default true
    */
   signs?: boolean;
+  /** Revocation store. @default DynamoDB, from the configuration */
+  store?: RevocationStore;
   /** Secrets Manager client. @default one for the configured region */
   secrets?: SecretsManagerClient;
 }
@@ -47,7 +49,7 @@ export async function createApi(options: RuntimeOptions = {}): Promise<Streamgat
     return new StreamgateApi({
       config,
       verifier: new TokenVerifier(config.token),
-      store: new DynamoRevocationStore(dynamo),
+      store: options.store ?? new DynamoRevocationStore(dynamo),
       abuse: {
         sharing: new SharingDetector(dynamo, config.abuse.sharing),
         streams: new StreamLimiter(dynamo, config.abuse.maxConcurrentStreams),
