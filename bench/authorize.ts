@@ -8,21 +8,29 @@ import { createSign } from 'node:crypto';
 import { getSignedCookies } from '@aws-sdk/cloudfront-signer';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { loadConfig } from '../lambda/core/config';
-import type { RevocationStatus, RevocationStore } from '../lambda/core/revocation-store';
+import type { TokenState, UserState } from '../lambda/core/api';
+import type { TokenVerdict } from '../lambda/core/token-state';
+import type { UserVerdict } from '../lambda/core/user-state';
 import { createApi } from '../lambda/core/runtime';
 import { ensureRevocationTable, startDynalite } from '../local/dynamo-server';
 import { apiEnv, bearer, cloudFrontKey, LogCapture, playbackEvent, TABLE, type SigningKeyKind } from '../test/support/harness';
 import { AUDIENCE, idpKey, ISSUER, jwksOf, mint } from '../test/support/tokens';
 import { measure, report, type Rate } from './measure';
 
-/** The store's network round trip taken out, to measure the handler's own CPU cost. */
-class InProcessStore implements RevocationStore {
-  async status(): Promise<RevocationStatus> {
-    return 'active';
-  }
-  async revokeToken(): Promise<void> {}
-  async revokeUser(): Promise<void> {}
-}
+/** The store's network round trip taken out, to measure the handler's own CPU cost: nothing revoked, no limits. */
+const inProcessState: { tokens: TokenState; users: UserState } = {
+  tokens: {
+    sharing: { maxNetworks: 0, maxCountries: 1, action: 'alert' },
+    check: async (): Promise<TokenVerdict> => ({ revoked: false, sharing: { suspected: false, networks: [], countries: [] } }),
+    isRevoked: async () => false,
+    revoke: async () => true,
+  },
+  users: {
+    limits: { rateLimit: 0, rateWindowSeconds: 60, maxStreams: 0 },
+    check: async (): Promise<UserVerdict> => ({ outcome: 'admitted', undo: async () => undefined }),
+    revoke: async () => undefined,
+  },
+};
 
 export async function benchAuthorize(seconds: number): Promise<void> {
   const idp = idpKey('RS256');
@@ -54,7 +62,7 @@ export async function benchAuthorize(seconds: number): Promise<void> {
     // and the revocation read answered in process: what is left is the handler's own CPU.
     const offline = { ...env, SHARING_MAX_NETWORKS: '0', MAX_CONCURRENT_STREAMS: '0', RATE_LIMIT_PER_WINDOW: '0' };
     const inProcess = (cacheSeconds: number) =>
-      createApi({ env: { ...offline, JWT_VERIFIED_CACHE_SECONDS: String(cacheSeconds) }, store: new InProcessStore(), logger: logs.logger });
+      createApi({ env: { ...offline, JWT_VERIFIED_CACHE_SECONDS: String(cacheSeconds) }, state: inProcessState, logger: logs.logger });
     const cold = await inProcess(0);
     const authorizeCold = await measure('authorize, first presentation of each token (no reuse)', () =>
       cold.playback(playbackEvent('demo-1', { authorization: bearer(nextToken()) })), seconds);

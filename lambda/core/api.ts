@@ -7,32 +7,39 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { ApiConfig } from './config';
+import type { ApiConfig, SharingConfig } from './config';
 import { requirePlayback, requireScope } from './entitlement';
 import { clientNetwork } from './client-network';
 import { ApiError, ConcurrencyLimit, InvalidRequest, InvalidToken, OriginNotVerified, RateLimited, SharingSuspected } from './errors';
 import { emptyResponse, errorResponse, jsonResponse, type HttpResponse } from './http';
 import type { MediaSigner, SignedGrant } from './media-signer';
 import { metricReason, type ApiSignals } from './metrics';
-import type { RateLimiter } from './rate-limiter';
-import type { SharingDetector, SharingVerdict } from './sharing-detector';
-import type { StreamLimiter } from './stream-limiter';
 import { bearerToken, deliveryParam, isIdentifier, videoIdParam } from './request';
-import type { RevocationStore } from './revocation-store';
+import { sessionId, type TokenRef, type UserRef } from './revocation-schema';
+import type { Presentation, SharingVerdict, TokenVerdict } from './token-state';
+import type { UserCall, UserLimits, UserVerdict } from './user-state';
 import type { TokenVerifier, VerifiedToken } from './token-verifier';
 
-/** The abuse defences, each backed by the same DynamoDB table. */
-export interface AbuseDefences {
-  sharing: SharingDetector;
-  streams: StreamLimiter;
-  rate: RateLimiter;
+/** Per-token state: revocation and sharing detection (lambda/core/token-state.ts). */
+export interface TokenState {
+  check(token: TokenRef, presentation: Presentation | undefined, keepUntil: number): Promise<TokenVerdict>;
+  isRevoked(token: TokenRef): Promise<boolean>;
+  revoke(token: TokenRef, nowSeconds: number, keepUntil: number): Promise<boolean>;
+  readonly sharing: SharingConfig;
+}
+
+/** Per-user state: revocation cut-off, rate limit and stream slots (lambda/core/user-state.ts). */
+export interface UserState {
+  check(call: UserCall): Promise<UserVerdict>;
+  revoke(user: UserRef, before: number, keepUntil: number): Promise<void>;
+  readonly limits: UserLimits;
 }
 
 export interface ApiDeps {
   config: ApiConfig;
   verifier: TokenVerifier;
-  store: RevocationStore;
-  abuse: AbuseDefences;
+  tokens: TokenState;
+  users: UserState;
   /** Present only where media access is signed (the playback function, local mode). */
   signer?: MediaSigner;
   logger: Logger;
@@ -62,36 +69,41 @@ export class StreamgateApi {
       const token = await this.verify(event, now, context);
       requirePlayback(token, videoId, this.deps.config.entitlement);
       const viewerIp = this.viewerIp(event);
-      // jose accepted exp up to the tolerance ago; the grant never outlives that.
-      const notAfterSeconds = token.exp + this.deps.config.token.clockToleranceSeconds;
-      const request = { videoId, nowSeconds: now, notAfterSeconds, viewerIp };
-      // Every store call in one round-trip budget; a refusal afterwards undoes the stream slot.
-      const [checks, sharing, admission] = await Promise.allSettled([
-        this.checkStatusAndRate(token, now),
-        this.deps.abuse.sharing.record({
-          jti: token.jti,
-          network: (viewerIp === undefined ? undefined : clientNetwork(viewerIp)) ?? 'unknown',
-          country: this.viewerCountry(event),
-          expiresAt: notAfterSeconds,
+      // A grant never outlives the token, and CloudFront takes whole seconds only.
+      const request = { videoId, nowSeconds: now, notAfterSeconds: Math.floor(token.exp), viewerIp };
+      const presentation = {
+        network: (viewerIp === undefined ? undefined : clientNetwork(viewerIp)) ?? 'unknown',
+        country: this.viewerCountry(event),
+      };
+      // Two conditional writes, one round trip: each checks its item and records this call.
+      const [tokenCheck, userCheck] = await Promise.allSettled([
+        this.deps.tokens.check(token, presentation, this.tokenKeepUntil(token)),
+        this.deps.users.check({
+          user: token,
+          iat: token.iat,
+          nowSeconds: now,
+          counted: true,
+          session: { id: sessionId(token), until: signer.expiryFor(request) },
+          keepUntil: this.userKeepUntil(now),
         }),
-        this.deps.abuse.streams.admit(token.sub, token.jti, signer.expiryFor(request), now),
       ]);
       let grant: SignedGrant;
       try {
-        if (checks.status === 'rejected') throw checks.reason;
-        if (sharing.status === 'rejected') throw sharing.reason;
-        if (admission.status === 'rejected') throw admission.reason;
-        if (sharing.value.suspected) await this.onSharing(token, sharing.value, now, context);
-        if (!admission.value.admitted) {
+        if (tokenCheck.status === 'rejected') throw tokenCheck.reason;
+        if (userCheck.status === 'rejected') throw userCheck.reason;
+        this.refuseRevokedOrLimited(tokenCheck.value, userCheck.value);
+        const sharing = (tokenCheck.value as { sharing: SharingVerdict }).sharing;
+        if (sharing.suspected) await this.onSharing(token, sharing, now, context);
+        if (userCheck.value.outcome === 'streams-full') {
           this.deps.signals.emit({ kind: 'concurrency-limited' });
-          throw new ConcurrencyLimit(this.deps.abuse.streams.maxStreams);
+          throw new ConcurrencyLimit(this.deps.users.limits.maxStreams);
         }
         // Signing can still refuse (an IPv6 viewer with IP binding on), so it is inside the guard too.
         grant = delivery === 'url' ? signer.signUrl(request) : signer.signCookies(request);
       } catch (refusal) {
-        if (admission.status === 'fulfilled' && admission.value.admitted) {
+        if (userCheck.status === 'fulfilled' && userCheck.value.outcome === 'admitted') {
           // The refusal stands even if the undo fails: the slot then frees itself at its expiry.
-          await admission.value.rollback().catch(() => this.deps.logger.warn('stream slot not rolled back', context));
+          await userCheck.value.undo().catch(() => this.deps.logger.warn('stream slot not rolled back', context));
         }
         throw refusal;
       }
@@ -107,37 +119,43 @@ export class StreamgateApi {
     });
   }
 
-  /** `POST /api/v1/revocations` with `{"jti"}` or `{"sub", "before"?}`; admin scope. */
+  /** `POST /api/v1/revocations` with `{"sub", "jti"}` or `{"sub", "before"?}`; admin scope. */
   revoke(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
     return this.run('revoke', event, async (now, context) => {
       const token = await this.authenticate(event, now, context);
       requireScope(token, this.deps.config.entitlement.adminScope, this.deps.config.entitlement);
       const body = revocationBody(event);
-      const { maxLifetimeSeconds, clockToleranceSeconds } = this.deps.config.token;
-      const horizon = maxLifetimeSeconds + clockToleranceSeconds + REVOCATION_MARGIN_SECONDS;
-      if ('jti' in body) {
-        // Any token with this jti that is valid now expires within the max lifetime.
-        await this.deps.store.revokeToken(body.jti, now + horizon);
-        this.deps.logger.info('token revoked by admin', { ...context, revokedJti: body.jti });
-        return jsonResponse(201, { revoked: { jti: body.jti } });
+      const { maxLifetimeSeconds, clockToleranceSeconds, issuer: iss } = this.deps.config.token;
+      if (body.jti !== undefined) {
+        const target = { iss, sub: body.sub, jti: body.jti };
+        // Any token with this jti that is valid now expires within the max lifetime (plus tolerance).
+        await this.deps.tokens.revoke(target, now, now + maxLifetimeSeconds + 2 * clockToleranceSeconds + REVOCATION_MARGIN_SECONDS);
+        this.deps.logger.info('token revoked by admin', { ...context, revokedSub: body.sub, revokedJti: body.jti });
+        return jsonResponse(201, { revoked: target });
       }
-      const before = body.before ?? now;
-      if (before > now + clockToleranceSeconds) throw new InvalidRequest('"before" must not be in the future');
-      await this.deps.store.revokeUser(body.sub, before, before + horizon);
+      const latest = this.defaultCutoff(now);
+      const before = body.before ?? latest;
+      if (before > latest) throw new InvalidRequest(`"before" must not be later than now + ${clockToleranceSeconds + 1} s`);
+      await this.deps.users.revoke({ iss, sub: body.sub }, before, this.userKeepUntil(before));
       this.deps.logger.info('user revoked by admin', { ...context, revokedSub: body.sub, before });
-      return jsonResponse(201, { revoked: { sub: body.sub, before } });
+      return jsonResponse(201, { revoked: { iss, sub: body.sub, before } });
     });
   }
 
-  /** `DELETE /api/v1/session`: the holder revokes its own token (logout). Idempotent. */
+  /**
+   * `DELETE /api/v1/session`: the holder revokes its own token (logout). Idempotent: a token
+   * already revoked is answered without another write. Counted in the user's rate limit.
+   */
   logout(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
     return this.run('logout', event, async (now, context) => {
       const token = await this.verify(event, now, context);
-      await Promise.all([
-        this.deps.store.revokeToken(token.jti, token.exp + this.deps.config.token.clockToleranceSeconds),
-        this.deps.abuse.streams.release(token.sub, token.jti),
+      const [alreadyRevoked, user] = await Promise.all([
+        this.deps.tokens.isRevoked(token),
+        this.deps.users.check({ user: token, iat: token.iat, nowSeconds: now, counted: true, release: sessionId(token), keepUntil: this.userKeepUntil(now) }),
       ]);
-      this.deps.logger.info('session ended', context);
+      if (user.outcome === 'rate-limited') throw new RateLimited(user.retryAfterSeconds);
+      if (!alreadyRevoked && user.outcome !== 'revoked') await this.deps.tokens.revoke(token, now, this.tokenKeepUntil(token));
+      this.deps.logger.info('session ended', { ...context, alreadyRevoked: alreadyRevoked || user.outcome === 'revoked' });
       return emptyResponse(204);
     });
   }
@@ -180,26 +198,44 @@ export class StreamgateApi {
     if (operation === 'playback') this.deps.signals.emit({ kind: 'denied', reason: metricReason(error), status: error.status, latencyMs });
   }
 
-  /** Revocation and the per-user rate limit, read in one round-trip budget. */
-  private async checkStatusAndRate(token: VerifiedToken, now: number): Promise<void> {
-    const [status, rate] = await Promise.all([this.deps.store.status(token), this.deps.abuse.rate.hit(token.sub, now)]);
-    if (status !== 'active') {
-      throw new InvalidToken('revoked', status === 'token-revoked' ? 'token has been revoked' : "the user's tokens have been revoked");
-    }
-    if (!rate.allowed) throw new RateLimited(rate.retryAfterSeconds);
+  /** Token or user revoked → 401; over the user's rate → 429. Sharing and streams are decided by the caller. */
+  private refuseRevokedOrLimited(token: TokenVerdict, user: UserVerdict): void {
+    if (token.revoked) throw new InvalidToken('revoked', 'token has been revoked');
+    if (user.outcome === 'revoked') throw new InvalidToken('revoked', "the user's tokens have been revoked");
+    if (user.outcome === 'rate-limited') throw new RateLimited(user.retryAfterSeconds);
   }
 
   /** Applies the configured action to a token presented from too many networks or countries. */
   private async onSharing(token: VerifiedToken, verdict: SharingVerdict, now: number, context: Record<string, unknown>): Promise<void> {
-    const { action } = this.deps.config.abuse.sharing;
+    const { action } = this.deps.tokens.sharing;
     this.deps.signals.emit({ kind: 'sharing-suspected', action });
     this.deps.logger.warn('token sharing suspected', { ...context, action, networks: verdict.networks, countries: verdict.countries });
-    const { maxLifetimeSeconds, clockToleranceSeconds } = this.deps.config.token;
     if (action === 'alert') return;
-    if (action === 'revoke-token') await this.deps.store.revokeToken(token.jti, token.exp + clockToleranceSeconds);
-    // iat < now + 1 covers this token and every earlier one of the user.
-    if (action === 'revoke-user') await this.deps.store.revokeUser(token.sub, now + 1, now + 1 + maxLifetimeSeconds + clockToleranceSeconds + REVOCATION_MARGIN_SECONDS);
+    if (action === 'revoke-token') await this.deps.tokens.revoke(token, now, this.tokenKeepUntil(token));
+    if (action === 'revoke-user') {
+      const before = this.defaultCutoff(now);
+      await this.deps.users.revoke(token, before, this.userKeepUntil(before));
+    }
     throw new SharingSuspected();
+  }
+
+  /**
+   * A user revocation's default cut-off: later than any `iat` a token verified now can carry
+   * (jose accepts an `iat` up to the clock tolerance ahead), so no token issued so far survives it.
+   */
+  private defaultCutoff(now: number): number {
+    return now + this.deps.config.token.clockToleranceSeconds + 1;
+  }
+
+  /** A token item is useless once the token is expired beyond the tolerance. */
+  private tokenKeepUntil(token: VerifiedToken): number {
+    return Math.ceil(token.exp) + this.deps.config.token.clockToleranceSeconds;
+  }
+
+  /** A user item must outlive every token its cut-off can refuse: issued before `from`, live for the max lifetime. */
+  private userKeepUntil(from: number): number {
+    const { maxLifetimeSeconds, clockToleranceSeconds } = this.deps.config.token;
+    return from + maxLifetimeSeconds + 2 * clockToleranceSeconds + REVOCATION_MARGIN_SECONDS;
   }
 
   private checkOrigin(event: APIGatewayProxyEventV2): void {
@@ -222,7 +258,11 @@ export class StreamgateApi {
   /** Verified, not revoked (by token or by user) and within the user's rate limit. */
   private async authenticate(event: APIGatewayProxyEventV2, now: number, context: Record<string, unknown>): Promise<VerifiedToken> {
     const token = await this.verify(event, now, context);
-    await this.checkStatusAndRate(token, now);
+    const [revoked, user] = await Promise.all([
+      this.deps.tokens.isRevoked(token),
+      this.deps.users.check({ user: token, iat: token.iat, nowSeconds: now, counted: true, keepUntil: this.userKeepUntil(now) }),
+    ]);
+    this.refuseRevokedOrLimited(revoked ? { revoked } : { revoked, sharing: { suspected: false, networks: [], countries: [] } }, user);
     return token;
   }
 
@@ -242,8 +282,9 @@ export class StreamgateApi {
   }
 }
 
-type RevocationBody = { jti: string } | { sub: string; before?: number };
+type RevocationBody = { sub: string; jti: string; before?: undefined } | { sub: string; jti?: undefined; before?: number };
 
+/** `{"sub", "jti"}` (a jti is unique only per issuer and subject) or `{"sub", "before"?}`. */
 function revocationBody(event: APIGatewayProxyEventV2): RevocationBody {
   const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
   if (Buffer.byteLength(raw) > MAX_BODY_BYTES) throw new InvalidRequest(`body is larger than ${MAX_BODY_BYTES} bytes`);
@@ -251,19 +292,19 @@ function revocationBody(event: APIGatewayProxyEventV2): RevocationBody {
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new InvalidRequest('body must be JSON: {"jti": "..."} or {"sub": "...", "before": <epoch seconds>}');
+    throw new InvalidRequest('body must be JSON: {"sub": "...", "jti": "..."} or {"sub": "...", "before": <epoch seconds>}');
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidRequest('body must be a JSON object');
   const { jti, sub, before, ...rest } = parsed as Record<string, unknown>;
   const extra = Object.keys(rest)[0];
   if (extra !== undefined) throw new InvalidRequest(`unknown field "${extra.slice(0, 32)}"`);
-  if ((jti === undefined) === (sub === undefined)) throw new InvalidRequest('give exactly one of "jti" or "sub"');
+  if (sub === undefined) throw new InvalidRequest('"sub" is required: whose token or tokens to revoke');
+  if (!isIdentifier(sub)) throw new InvalidRequest('"sub" must be a string of 1 to 256 characters without control characters');
   if (jti !== undefined) {
     if (!isIdentifier(jti)) throw new InvalidRequest('"jti" must be a string of 1 to 256 characters without control characters');
-    if (before !== undefined) throw new InvalidRequest('"before" goes with "sub" only');
-    return { jti };
+    if (before !== undefined) throw new InvalidRequest('give "jti" (one token) or "before" (every token of the user), not both');
+    return { sub, jti };
   }
-  if (!isIdentifier(sub)) throw new InvalidRequest('"sub" must be a string of 1 to 256 characters without control characters');
   if (before !== undefined && (typeof before !== 'number' || !Number.isInteger(before) || before < 0)) {
     throw new InvalidRequest('"before" must be a whole number of epoch seconds');
   }

@@ -47,6 +47,8 @@ export interface TokenConfig {
 export interface EntitlementConfig {
   scopeClaim: string;
   videosClaim: string;
+  /** Refuse tokens without the videos claim (true), or let them play every video (false). */
+  requireVideosClaim: boolean;
   playScope: string;
   adminScope: string;
 }
@@ -124,6 +126,7 @@ export function loadConfig(env: Env = process.env): ApiConfig {
     entitlement: {
       scopeClaim: read.claimName('SCOPE_CLAIM', 'scope'),
       videosClaim: read.claimName('VIDEOS_CLAIM', 'videos'),
+      requireVideosClaim: read.boolean('REQUIRE_VIDEOS_CLAIM', true),
       playScope: read.optional('PLAY_SCOPE') ?? 'stream:play',
       adminScope: read.optional('ADMIN_SCOPE') ?? 'streamgate:admin',
     },

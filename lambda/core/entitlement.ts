@@ -1,6 +1,8 @@
 /**
  * Entitlement: what a verified token allows. `scope` (space-separated string or array) must hold
- * the required scope; an optional videos claim (array of ids, or "*") limits which videos.
+ * the required scope; the videos claim (array of ids, or "*") says which videos. A token without
+ * it is refused unless the deployment says its tokens carry no per-video claim
+ * (REQUIRE_VIDEOS_CLAIM=false): silence must never mean "every video".
  */
 import type { EntitlementConfig } from './config';
 import { InsufficientScope, InvalidToken } from './errors';
@@ -24,7 +26,11 @@ export function requireScope(token: VerifiedToken, scope: string, config: Entitl
 export function requirePlayback(token: VerifiedToken, videoId: string, config: EntitlementConfig): void {
   requireScope(token, config.playScope, config);
   const videos = token.claims[config.videosClaim];
-  if (videos === undefined || videos === '*') return;
+  if (videos === undefined) {
+    if (!config.requireVideosClaim) return;
+    throw new InsufficientScope(`token has no "${config.videosClaim}" claim saying which videos it may play`);
+  }
+  if (videos === '*') return;
   if (!Array.isArray(videos) || !videos.every((id) => typeof id === 'string')) {
     throw new InvalidToken('malformed_token', `token "${config.videosClaim}" claim must be an array of video ids or "*"`);
   }

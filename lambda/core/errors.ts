@@ -38,6 +38,7 @@ export type DenialReason =
   | 'concurrency_limit'
   | 'sharing_suspected'
   | 'store_unavailable'
+  | 'store_contention'
   | 'keys_unavailable';
 
 export abstract class ApiError extends Error {
@@ -48,8 +49,9 @@ export abstract class ApiError extends Error {
   constructor(
     readonly reason: DenialReason,
     readonly description: string,
+    options?: { cause?: unknown },
   ) {
-    super(description);
+    super(description, options);
     this.name = new.target.name;
   }
 }
@@ -126,8 +128,22 @@ export class DependencyUnavailable extends ApiError {
 
 /** 503: the revocation store could not be read or written (fail closed). */
 export class RevocationUnavailable extends DependencyUnavailable {
-  constructor(readonly causeMessage: string) {
-    super('store_unavailable', 'revocation status cannot be checked right now; retry shortly');
+  constructor(
+    readonly causeMessage: string,
+    options?: { cause?: unknown },
+  ) {
+    super('store_unavailable', 'revocation status cannot be checked right now; retry shortly', options);
+  }
+}
+
+/**
+ * 503: many calls of one user changed the same record at once and this one lost every retry.
+ * The store works; this is not a store error (no alarm), and a retry a second later succeeds.
+ */
+export class StoreContention extends DependencyUnavailable {
+  override readonly retryAfterSeconds: number = 1;
+  constructor() {
+    super('store_contention', 'too many simultaneous calls for this user; retry in a second');
   }
 }
 

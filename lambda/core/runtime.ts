@@ -4,18 +4,16 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { StreamgateApi } from './api';
+import { StreamgateApi, type TokenState, type UserState } from './api';
 import { ConfigError, loadConfig, type ApiConfig } from './config';
 import { MediaSigner } from './media-signer';
 import { EmfSignals, type ApiSignals } from './metrics';
-import { RateLimiter } from './rate-limiter';
-import { SharingDetector } from './sharing-detector';
-import { StreamLimiter } from './stream-limiter';
-import { DynamoCaller } from './dynamo-call';
-import { createDynamoClient, DynamoRevocationStore, type RevocationStore } from './revocation-store';
+import { createDynamoClient, DynamoCaller } from './dynamo-call';
 import { readSecret } from './secrets';
 import { loadSigningKey } from './signing-key';
+import { TokenStateStore } from './token-state';
 import { TokenVerifier } from './token-verifier';
+import { UserStateStore } from './user-state';
 
 export interface RuntimeOptions {
   env?: Readonly<Record<string, string | undefined>>;
@@ -29,8 +27,8 @@ export interface RuntimeOptions {
    * @default true
    */
   signs?: boolean;
-  /** Revocation store. @default DynamoDB, from the configuration */
-  store?: RevocationStore;
+  /** Per-token and per-user state. @default DynamoDB, from the configuration */
+  state?: { tokens: TokenState; users: UserState };
   /** Secrets Manager client. @default one for the configured region */
   secrets?: SecretsManagerClient;
 }
@@ -49,12 +47,14 @@ export async function createApi(options: RuntimeOptions = {}): Promise<Streamgat
     return new StreamgateApi({
       config,
       verifier: new TokenVerifier(config.token),
-      store: options.store ?? new DynamoRevocationStore(dynamo),
-      abuse: {
-        sharing: new SharingDetector(dynamo, config.abuse.sharing),
-        streams: new StreamLimiter(dynamo, config.abuse.maxConcurrentStreams),
-        rate: new RateLimiter(dynamo, config.abuse.rateLimit, config.abuse.rateWindowSeconds),
-      },
+      tokens: options.state?.tokens ?? new TokenStateStore(dynamo, config.abuse.sharing),
+      users:
+        options.state?.users ??
+        new UserStateStore(dynamo, {
+          rateLimit: config.abuse.rateLimit,
+          rateWindowSeconds: config.abuse.rateWindowSeconds,
+          maxStreams: config.abuse.maxConcurrentStreams,
+        }),
       signals: options.signals ?? new EmfSignals(),
       signer: signingKey === undefined ? undefined : new MediaSigner(config.signing, signingKey),
       logger,

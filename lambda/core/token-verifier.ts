@@ -19,6 +19,8 @@ import { InvalidToken, KeysUnavailable } from './errors';
 import { isIdentifier } from './request';
 
 export interface VerifiedToken {
+  /** The issuer, checked equal to the configured one. */
+  iss: string;
   sub: string;
   jti: string;
   iat: number;
@@ -109,7 +111,7 @@ export class TokenVerifier {
   }
 
   private checkClaims(claims: JWTPayload): VerifiedToken {
-    const { sub, jti, iat, exp } = claims;
+    const { iss, sub, jti, iat, exp } = claims;
     if (!isIdentifier(sub)) throw new InvalidToken('missing_claim', 'token "sub" claim must be a non-empty string');
     if (!isIdentifier(jti)) throw new InvalidToken('missing_claim', 'token "jti" claim must be a non-empty string');
     if (typeof iat !== 'number' || typeof exp !== 'number') {
@@ -118,7 +120,8 @@ export class TokenVerifier {
     if (exp - iat > this.config.maxLifetimeSeconds) {
       throw new InvalidToken('lifetime_too_long', `token lifetime exceeds ${this.config.maxLifetimeSeconds} seconds`);
     }
-    return { sub, jti, iat, exp, claims };
+    // jose has already checked iss equal to the configured issuer.
+    return { iss: iss as string, sub, jti, iat, exp, claims };
   }
 }
 

@@ -32,7 +32,7 @@ test('a complete environment loads with the documented defaults', () => {
   expect(config.signing.ttlSeconds).toBe(300);
   expect(config.signing.hashAlgorithm).toBe('SHA256');
   expect(config.signing.bindViewerIp).toBe(false);
-  expect(config.entitlement).toEqual({ scopeClaim: 'scope', videosClaim: 'videos', playScope: 'stream:play', adminScope: 'streamgate:admin' });
+  expect(config.entitlement).toEqual({ scopeClaim: 'scope', videosClaim: 'videos', requireVideosClaim: true, playScope: 'stream:play', adminScope: 'streamgate:admin' });
 });
 
 test.each([

@@ -80,7 +80,7 @@ describe('the Lambda entry modules', () => {
     const token = await mint(idp);
     expect((await session?.(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) })))?.statusCode).toBe(204);
     const admin = await mint(idp, { claims: { scope: 'streamgate:admin' } });
-    const body = JSON.stringify({ jti: 'some-token' });
+    const body = JSON.stringify({ sub: 'mallory', jti: 'some-token' });
     expect((await revocations?.(apiEvent('POST', '/api/v1/revocations', { authorization: bearer(admin), body })))?.statusCode).toBe(201);
     process.env = saved;
     logs.stop();

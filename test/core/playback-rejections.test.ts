@@ -167,7 +167,7 @@ describe('playback refuses', () => {
     const now = Math.floor(Date.now() / 1000);
     const token = await mint(ec, { claims: { sub }, now: now - 10 });
     expect((await play(bearer(token))).statusCode).toBe(200);
-    await harness.store.revokeUser(sub, now, now + 3600);
+    await harness.users.revoke({ iss: ISSUER, sub }, now, now + 3600);
     expectInvalidToken(await play(bearer(token)), /revoked/);
   });
 

@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { StreamgateApi } from '../../lambda/core/api';
-import { DynamoCaller } from '../../lambda/core/dynamo-call';
-import { createDynamoClient, DynamoRevocationStore } from '../../lambda/core/revocation-store';
+import { createDynamoClient, DynamoCaller } from '../../lambda/core/dynamo-call';
+import { UserStateStore } from '../../lambda/core/user-state';
 import { createApi } from '../../lambda/core/runtime';
 import { ensureRevocationTable, startDynalite, type LocalDynamo } from '../../local/dynamo-server';
+import { countOperations, type OperationCounter } from './dynamo-operations';
 import { AUDIENCE, ISSUER, jwksOf, type IdpKey } from './tokens';
 
 export const MEDIA_BASE_URL = 'https://media.test.example';
@@ -97,8 +98,10 @@ export interface Harness {
   dynamo: LocalDynamo;
   signingKey: CloudFrontKeyPair;
   logs: LogCapture;
-  /** A second client on the same table, for arranging and inspecting revocations directly. */
-  store: DynamoRevocationStore;
+  /** Every DynamoDB operation the API made, counted on the wire. */
+  store: OperationCounter;
+  /** A second client on the same table, for arranging user revocations directly. */
+  users: UserStateStore;
   close(): Promise<void>;
 }
 
@@ -112,17 +115,20 @@ export async function startHarness(options: {
   await ensureRevocationTable(dynamo.endpoint, TABLE);
   const signingKey = cloudFrontKey(options.signingKey ?? 'ecdsa-p256');
   const logs = new LogCapture();
-  const env = apiEnv({ dynamoEndpoint: dynamo.endpoint, idpKeys: options.idpKeys, signingKeyFile: signingKey.file, extra: options.extraEnv });
+  const store = await countOperations(dynamo.endpoint);
+  const env = apiEnv({ dynamoEndpoint: store.endpoint, idpKeys: options.idpKeys, signingKeyFile: signingKey.file, extra: options.extraEnv });
   const api = await createApi({ env, logger: logs.logger, now: options.now });
   const storeConfig = { tableName: TABLE, endpoint: dynamo.endpoint, region: 'us-east-1', timeoutMs: 1000 };
   return {
     api,
     dynamo,
-    store: new DynamoRevocationStore(new DynamoCaller(createDynamoClient(storeConfig), TABLE, 1000)),
+    users: new UserStateStore(new DynamoCaller(createDynamoClient(storeConfig), TABLE, 1000), { rateLimit: 0, rateWindowSeconds: 60, maxStreams: 0 }),
     signingKey,
     logs,
+    store,
     close: async () => {
       logs.stop();
+      await store.close();
       await dynamo.stop();
     },
   };

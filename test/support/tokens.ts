@@ -45,6 +45,7 @@ export async function mint(key: IdpKey, options: MintOptions = {}): Promise<stri
     nbf: now,
     exp: now + (options.lifetime ?? 900),
     scope: 'stream:play',
+    videos: '*',
     ...options.claims,
   };
   for (const name of options.omit ?? []) delete claims[name];
@@ -65,5 +66,5 @@ export function hmacWithPublicKey(publicPem: string, claims: JWTPayload, kid: st
 }
 
 export function validClaims(now = Math.floor(Date.now() / 1000)): JWTPayload {
-  return { iss: ISSUER, aud: AUDIENCE, sub: 'alice', jti: randomUUID(), iat: now, nbf: now, exp: now + 900, scope: 'stream:play' };
+  return { iss: ISSUER, aud: AUDIENCE, sub: 'alice', jti: randomUUID(), iat: now, nbf: now, exp: now + 900, scope: 'stream:play', videos: '*' };
 }

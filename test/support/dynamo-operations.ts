@@ -1,0 +1,46 @@
+/**
+ * An HTTP proxy in front of a DynamoDB-compatible server that records every operation it
+ * forwards (the `X-Amz-Target` of each request). Counting at the wire, outside the code under
+ * test, proves how many store operations a call really makes.
+ */
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface OperationCounter {
+  endpoint: string;
+  /** Operation names since the last reset, e.g. `UpdateItem`, in the order they arrived. */
+  readonly operations: string[];
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export async function countOperations(targetEndpoint: string): Promise<OperationCounter> {
+  const target = new URL(targetEndpoint);
+  const operations: string[] = [];
+  const server: Server = createServer((incoming: IncomingMessage, outgoing) => {
+    const operation = String(incoming.headers['x-amz-target'] ?? 'unknown').split('.').pop() ?? 'unknown';
+    operations.push(operation);
+    const upstream = request(
+      { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
+    upstream.on('error', () => outgoing.destroy());
+    incoming.pipe(upstream);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    operations,
+    reset: () => {
+      operations.length = 0;
+    },
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
+}
