@@ -1,12 +1,14 @@
 /**
  * The local edge: one origin, like the deployed distribution. `/api/*` goes to the local API,
  * `/media/*` is served only with a valid CloudFront signed URL or signed cookies (checked by
- * local/edge/cloudfront-access.ts, the same rules CloudFront applies), `/idp/*` is the dev IdP,
- * and everything else is the player page.
+ * local/edge/cloudfront-access.ts, the same rules CloudFront applies) and only on a canonical
+ * path (local/edge/canonical-path.ts), whose key is then looked up literally, as S3 would;
+ * `/idp/*` is the dev IdP, and everything else is the player page.
  */
 import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname, resolve, sep } from 'node:path';
+import { mediaObjectKey, nonCanonicalReason } from './edge/canonical-path';
 import { checkSignedAccess, errorXml, VerifiedSignatures, type TrustedKey } from './edge/cloudfront-access';
 import { clientIp } from './api-adapter';
 
@@ -80,20 +82,32 @@ export function createEdgeHandler(options: EdgeOptions): Handler {
   };
 }
 
+/** The refusal of a non-canonical media path: CloudFront's generic denial, so nothing tells the cases apart. */
+const NON_CANONICAL = { code: 'AccessDenied', message: 'Access denied' } as const;
+
 function serveMedia(req: IncomingMessage, res: ServerResponse, options: EdgeOptions, nowSeconds: number, verified: VerifiedSignatures): void {
   const rawPath = req.url ?? '/';
-  const decision = options.requireSignedAccess === false ? ({ allowed: true } as const) : checkSignedAccess(
-    { scheme: 'http', host: req.headers.host ?? '', rawPath, cookieHeader: req.headers.cookie, clientIp: clientIp(req), nowSeconds },
-    options.trustedKeys(),
-    verified,
-  );
+  const queryStart = rawPath.indexOf('?');
+  const path = queryStart === -1 ? rawPath : rawPath.slice(0, queryStart);
+  // Before the signature: a grant for the very file does not make another spelling of it acceptable.
+  const decision =
+    nonCanonicalReason(path) !== undefined
+      ? ({ allowed: false, ...NON_CANONICAL } as const)
+      : options.requireSignedAccess === false
+        ? ({ allowed: true } as const)
+        : checkSignedAccess(
+            { scheme: 'http', host: req.headers.host ?? '', rawPath, cookieHeader: req.headers.cookie, clientIp: clientIp(req), nowSeconds },
+            options.trustedKeys(),
+            verified,
+          );
   if (!decision.allowed) {
     options.onMedia?.(403, rawPath);
     const body = errorXml(decision.code, decision.message);
     res.writeHead(403, { 'content-type': 'text/xml', 'x-cache': 'Error from cloudfront', 'content-length': Buffer.byteLength(body) }).end(body);
     return;
   }
-  const file = mediaFile(options.mediaDir, rawPath);
+  // The file is looked up from the very path the signature was checked against.
+  const file = mediaFile(options.mediaDir, path);
   if (file === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) {
     options.onMedia?.(404, rawPath);
     res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
@@ -110,17 +124,18 @@ interface StaticFile {
   size: number;
 }
 
-/** The file under `mediaDir` for a `/media/...` URL, or undefined if it escapes or does not exist. */
-function mediaFile(mediaDir: string, rawPath: string): StaticFile | undefined {
-  let relative: string;
-  try {
-    relative = decodeURIComponent(rawPath.split('?')[0].slice('/media/'.length));
-  } catch {
-    return undefined;
-  }
-  const file = normalize(join(mediaDir, relative));
-  if (!file.startsWith(normalize(mediaDir) + sep) || relative.includes('\0')) return undefined;
-  return existingFile(file);
+/**
+ * The file holding the object a canonical `/media/<key>` path names, with S3's literal-key
+ * semantics: the key's segments are appended under `mediaDir` and nothing is resolved. Undefined
+ * for a non-canonical path or a missing file.
+ */
+function mediaFile(mediaDir: string, path: string): StaticFile | undefined {
+  const key = mediaObjectKey(path);
+  if (key === undefined) return undefined;
+  const segments = key.split('/');
+  // Guaranteed by canonical form; checked again where it matters, so no lookup can ever resolve.
+  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..' || /[/\\\0]/.test(segment))) return undefined;
+  return existingFile(resolve(mediaDir) + sep + segments.join(sep));
 }
 
 function existingFile(path: string): StaticFile | undefined {
