@@ -2,14 +2,17 @@
  * The local edge: one origin, like the deployed distribution. `/api/*` goes to the local API,
  * `/media/*` is served only with a valid CloudFront signed URL or signed cookies (checked by
  * local/edge/cloudfront-access.ts, the same rules CloudFront applies) and only on a canonical
- * path (local/edge/canonical-path.ts), whose key is then looked up literally, as S3 would;
- * `/idp/*` is the dev IdP, and everything else is the player page.
+ * path (local/edge/canonical-path.ts), whose key is then looked up literally, as S3 would.
+ * Before that, `/media/*` goes through the distribution's viewer-request function
+ * (edge-function/viewer-request.js), which refuses non-canonical paths on its own. `/idp/*` is
+ * the dev IdP, and everything else is the player page.
  */
 import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
 import { mediaObjectKey, nonCanonicalReason } from './edge/canonical-path';
 import { checkSignedAccess, errorXml, VerifiedSignatures, type TrustedKey } from './edge/cloudfront-access';
+import { ViewerRequestFunction, viewerRequestEvent, type ViewerRequestOutcome } from './edge/viewer-request-function';
 import { clientIp } from './api-adapter';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -34,6 +37,12 @@ export interface EdgeOptions {
   requireSignedAccess?: boolean;
   /** Called for each media request with its status (local monitoring, benches). */
   onMedia?: (status: number, path: string) => void;
+  /**
+   * The viewer-request function run on `/media/*` before the access check, as the distribution
+   * runs it on its signed behaviours; `null` for none (to test the edge's own checks alone).
+   * @default edge-function/viewer-request.js, compiled once here
+   */
+  viewerRequestFunction?: ViewerRequestFunction | null;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -65,11 +74,12 @@ const PAGE_HEADERS = {
 export function createEdgeHandler(options: EdgeOptions): Handler {
   const now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const verified = new VerifiedSignatures();
+  const viewerFunction = options.viewerRequestFunction === undefined ? ViewerRequestFunction.fromFile() : options.viewerRequestFunction;
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path.startsWith('/api/')) return options.api(req, res);
     if (path.startsWith('/idp/')) return options.idp(req, res);
-    if (path.startsWith('/media/')) return serveMedia(req, res, options, now(), verified);
+    if (path.startsWith('/media/')) return serveMedia(req, res, options, now(), verified, viewerFunction);
     const extra = options.extraRoutes?.[path];
     if (extra !== undefined) return extra(req, res);
     const configured = options.staticFiles[path];
@@ -85,13 +95,33 @@ export function createEdgeHandler(options: EdgeOptions): Handler {
 /** The refusal of a non-canonical media path: CloudFront's generic denial, so nothing tells the cases apart. */
 const NON_CANONICAL = { code: 'AccessDenied', message: 'Access denied' } as const;
 
-function serveMedia(req: IncomingMessage, res: ServerResponse, options: EdgeOptions, nowSeconds: number, verified: VerifiedSignatures): void {
+async function serveMedia(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: EdgeOptions,
+  nowSeconds: number,
+  verified: VerifiedSignatures,
+  viewerFunction: ViewerRequestFunction | null,
+): Promise<void> {
   const rawPath = req.url ?? '/';
   const queryStart = rawPath.indexOf('?');
   const path = queryStart === -1 ? rawPath : rawPath.slice(0, queryStart);
+  // The function's uri is what the origin would be asked for (the same path on /media/*); the
+  // signature is checked against the viewer's URL. Which of the two CloudFront does first is not
+  // documented, so each layer here refuses on its own.
+  let servedPath = path;
+  if (viewerFunction !== null) {
+    const outcome = await viewerFunction.run(viewerRequestEvent(req, clientIp(req)));
+    if (outcome.kind !== 'request') {
+      sendFunctionOutcome(req, res, outcome);
+      options.onMedia?.(outcome.kind === 'response' ? outcome.statusCode : 503, rawPath);
+      return;
+    }
+    servedPath = outcome.request.uri;
+  }
   // Before the signature: a grant for the very file does not make another spelling of it acceptable.
   const decision =
-    nonCanonicalReason(path) !== undefined
+    nonCanonicalReason(path) !== undefined || nonCanonicalReason(servedPath) !== undefined
       ? ({ allowed: false, ...NON_CANONICAL } as const)
       : options.requireSignedAccess === false
         ? ({ allowed: true } as const)
@@ -106,8 +136,8 @@ function serveMedia(req: IncomingMessage, res: ServerResponse, options: EdgeOpti
     res.writeHead(403, { 'content-type': 'text/xml', 'x-cache': 'Error from cloudfront', 'content-length': Buffer.byteLength(body) }).end(body);
     return;
   }
-  // The file is looked up from the very path the signature was checked against.
-  const file = mediaFile(options.mediaDir, path);
+  // The file is looked up from the very path checked (the function leaves /media/ paths as they are).
+  const file = mediaFile(options.mediaDir, servedPath);
   if (file === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) {
     options.onMedia?.(404, rawPath);
     res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
@@ -117,6 +147,29 @@ function serveMedia(req: IncomingMessage, res: ServerResponse, options: EdgeOpti
   // Manifests short, segments long: the same split as the distribution's cache policies.
   const maxAge = extname(file.path) === '.m3u8' || extname(file.path) === '.mpd' ? 2 : 86400;
   sendFile(req, res, file, { 'cache-control': `private, max-age=${maxAge}` });
+}
+
+/**
+ * A response the function generated, or CloudFront's 503 when it failed. The `x-cache` values are
+ * the ones CloudFront is reported to send for these cases [U: not in the developer guide].
+ */
+function sendFunctionOutcome(req: IncomingMessage, res: ServerResponse, outcome: Exclude<ViewerRequestOutcome, { kind: 'request' }>): void {
+  if (outcome.kind === 'error') {
+    const body = 'The CloudFront function associated with this distribution could not run.\n';
+    res.writeHead(503, { 'content-type': 'text/plain', 'x-cache': 'FunctionExecutionError from cloudfront', 'content-length': Buffer.byteLength(body) });
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return;
+  }
+  const headers = outcome.headers.filter(([name]) => name !== 'content-length' && name !== 'transfer-encoding');
+  if (!headers.some(([name]) => name === 'x-cache')) headers.push(['x-cache', 'FunctionGeneratedResponse from cloudfront']);
+  headers.push(['content-length', String(outcome.body.length)]);
+  try {
+    res.writeHead(outcome.statusCode, outcome.statusDescription, headers.flat());
+  } catch {
+    // A header or status text node refuses to send (e.g. a line break in it): a failed function.
+    return sendFunctionOutcome(req, res, { kind: 'error', reason: 'unsendable response' });
+  }
+  res.end(req.method === 'HEAD' ? undefined : outcome.body);
 }
 
 interface StaticFile {
