@@ -1,11 +1,14 @@
 /**
  * Delivery: the one CloudFront distribution. Media (`/media/*`, and `/drm/*` when MediaPackage is
- * on) is served only against a signature from the trusted key group; manifests get a short TTL so
+ * on) is served only against a signature from the trusted key group, and every such behaviour runs
+ * one viewer-request function (edge-function/viewer-request.js) that refuses non-canonical paths
+ * and rewrites `/drm/` for MediaPackage; manifests get a short TTL so
  * live playlists stay fresh, segments a long one. The player page is the default behaviour, and
  * the playback API is routed under `/api/*` on the same domain so the signed cookies it sets
  * apply to the media paths. HTTPS only, TLS 1.2 (2021 policy) minimum, HTTP/2 and HTTP/3, geo
  * restriction, security headers, standard logging, and the WAF web ACL from the edge stack.
  */
+import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
@@ -16,9 +19,11 @@ import { MediaOrigin } from './media-origin';
 /** Media behaviours: manifests first (CloudFront matches in order), then everything else under /media/. */
 export const MANIFEST_PATTERNS = ['/media/*.m3u8', '/media/*.mpd'];
 export const MEDIA_PATTERN = '/media/*';
-/** MediaPackage content, rewritten to its egress path `/out/v1/...` by a viewer-request function. */
+/** MediaPackage content, rewritten to its egress path `/out/v1/...` by the viewer-request function. */
 export const DRM_PATTERN = '/drm/*';
 export const API_PATTERN = '/api/*';
+/** The one viewer-request function's source (CloudFront Functions, cloudfront-js-2.0); the local edge runs it too. */
+export const VIEWER_REQUEST_FUNCTION_FILE = path.join(__dirname, '..', 'edge-function', 'viewer-request.js');
 
 export interface DeliveryProps {
   /** The bucket served through OAC: `web/` as the default behaviour, `media/` behind signatures. */
@@ -86,6 +91,8 @@ export class Delivery extends Construct {
   readonly manifestCachePolicy: cloudfront.CachePolicy;
   readonly segmentCachePolicy: cloudfront.CachePolicy;
   readonly responseHeadersPolicy: cloudfront.ResponseHeadersPolicy;
+  /** Runs on every signed behaviour: refuses non-canonical paths, rewrites `/drm/` to `/out/v1/`. */
+  readonly viewerRequestFunction: cloudfront.Function;
   /** `https://<host>` viewers use: the first custom domain, else the cloudfront.net name. */
   readonly baseUrl: string;
   /** Custom host names (empty: the cloudfront.net name only). */
@@ -144,6 +151,19 @@ export class Delivery extends Construct {
       },
     });
 
+    // CloudFront picks the behaviour on a normalised path but forwards the raw one, and whether the
+    // signature is checked before or after viewer-request functions is not documented [U]: the
+    // function refuses any path normalisation would change, so both orders are safe. Should the
+    // signature be checked on the rewritten URI, `/drm/` grants would need `/out/v1/` resources.
+    this.viewerRequestFunction = new cloudfront.Function(this, 'ViewerRequest', {
+      comment: 'streamgate: 403 for non-canonical paths; /drm/* to MediaPackage /out/v1/*',
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      code: cloudfront.FunctionCode.fromFile({ filePath: VIEWER_REQUEST_FUNCTION_FILE }),
+    });
+    const functionAssociations: cloudfront.FunctionAssociation[] = [
+      { function: this.viewerRequestFunction, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },
+    ];
+
     const mediaOrigin = props.media.origin();
     const signed = (cachePolicy: cloudfront.ICachePolicy): cloudfront.BehaviorOptions => ({
       origin: mediaOrigin,
@@ -154,6 +174,7 @@ export class Delivery extends Construct {
       trustedKeyGroups: [props.keyGroup],
       responseHeadersPolicy: this.responseHeadersPolicy,
       compress: true,
+      functionAssociations,
     });
     const additionalBehaviors: Record<string, cloudfront.BehaviorOptions> = {};
     for (const pattern of MANIFEST_PATTERNS) additionalBehaviors[pattern] = signed(this.manifestCachePolicy);
@@ -167,7 +188,7 @@ export class Delivery extends Construct {
         cachePolicy: cloudfront.CachePolicy.ELEMENTAL_MEDIA_PACKAGE,
         trustedKeyGroups: [props.keyGroup],
         responseHeadersPolicy: this.responseHeadersPolicy,
-        functionAssociations: [{ function: this.drmPathFunction(), eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
+        functionAssociations,
       };
     }
 
@@ -224,21 +245,6 @@ export class Delivery extends Construct {
       originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
       responseHeadersPolicy: this.responseHeadersPolicy,
       compress: true,
-    });
-  }
-
-  /**
-   * `/drm/<rest>` to MediaPackage's `/out/v1/<rest>`. CloudFront checks the signed cookie or URL
-   * against the viewer's path before it runs viewer-request functions [U: ordering as documented
-   * for Lambda@Edge, assumed for CloudFront Functions], so the signature covers `/drm/...`.
-   */
-  private drmPathFunction(): cloudfront.Function {
-    return new cloudfront.Function(this, 'DrmPath', {
-      comment: 'streamgate: /drm/* to the MediaPackage egress path /out/v1/*',
-      runtime: cloudfront.FunctionRuntime.JS_2_0,
-      code: cloudfront.FunctionCode.fromInline(
-        'function handler(event) { var request = event.request; request.uri = "/out/v1" + request.uri.substring(4); return request; }',
-      ),
     });
   }
 }

@@ -1,13 +1,18 @@
 /**
  * The local edge: one origin, like the deployed distribution. `/api/*` goes to the local API,
  * `/media/*` is served only with a valid CloudFront signed URL or signed cookies (checked by
- * local/edge/cloudfront-access.ts, the same rules CloudFront applies), `/idp/*` is the dev IdP,
- * and everything else is the player page.
+ * local/edge/cloudfront-access.ts, the same rules CloudFront applies) and only on a canonical
+ * path (local/edge/canonical-path.ts), whose key is then looked up literally, as S3 would.
+ * Before that, `/media/*` goes through the distribution's viewer-request function
+ * (edge-function/viewer-request.js), which refuses non-canonical paths on its own. `/idp/*` is
+ * the dev IdP, and everything else is the player page.
  */
 import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname, resolve, sep } from 'node:path';
+import { mediaObjectKey, nonCanonicalReason } from './edge/canonical-path';
 import { checkSignedAccess, errorXml, VerifiedSignatures, type TrustedKey } from './edge/cloudfront-access';
+import { ViewerRequestFunction, viewerRequestEvent, type ViewerRequestOutcome } from './edge/viewer-request-function';
 import { clientIp } from './api-adapter';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -32,6 +37,12 @@ export interface EdgeOptions {
   requireSignedAccess?: boolean;
   /** Called for each media request with its status (local monitoring, benches). */
   onMedia?: (status: number, path: string) => void;
+  /**
+   * The viewer-request function run on `/media/*` before the access check, as the distribution
+   * runs it on its signed behaviours; `null` for none (to test the edge's own checks alone).
+   * @default edge-function/viewer-request.js, compiled once here
+   */
+  viewerRequestFunction?: ViewerRequestFunction | null;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -63,11 +74,12 @@ const PAGE_HEADERS = {
 export function createEdgeHandler(options: EdgeOptions): Handler {
   const now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const verified = new VerifiedSignatures();
+  const viewerFunction = options.viewerRequestFunction === undefined ? ViewerRequestFunction.fromFile() : options.viewerRequestFunction;
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path.startsWith('/api/')) return options.api(req, res);
     if (path.startsWith('/idp/')) return options.idp(req, res);
-    if (path.startsWith('/media/')) return serveMedia(req, res, options, now(), verified);
+    if (path.startsWith('/media/')) return serveMedia(req, res, options, now(), verified, viewerFunction);
     const extra = options.extraRoutes?.[path];
     if (extra !== undefined) return extra(req, res);
     const configured = options.staticFiles[path];
@@ -80,20 +92,52 @@ export function createEdgeHandler(options: EdgeOptions): Handler {
   };
 }
 
-function serveMedia(req: IncomingMessage, res: ServerResponse, options: EdgeOptions, nowSeconds: number, verified: VerifiedSignatures): void {
+/** The refusal of a non-canonical media path: CloudFront's generic denial, so nothing tells the cases apart. */
+const NON_CANONICAL = { code: 'AccessDenied', message: 'Access denied' } as const;
+
+async function serveMedia(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: EdgeOptions,
+  nowSeconds: number,
+  verified: VerifiedSignatures,
+  viewerFunction: ViewerRequestFunction | null,
+): Promise<void> {
   const rawPath = req.url ?? '/';
-  const decision = options.requireSignedAccess === false ? ({ allowed: true } as const) : checkSignedAccess(
-    { scheme: 'http', host: req.headers.host ?? '', rawPath, cookieHeader: req.headers.cookie, clientIp: clientIp(req), nowSeconds },
-    options.trustedKeys(),
-    verified,
-  );
+  const queryStart = rawPath.indexOf('?');
+  const path = queryStart === -1 ? rawPath : rawPath.slice(0, queryStart);
+  // The function's uri is what the origin would be asked for (the same path on /media/*); the
+  // signature is checked against the viewer's URL. Which of the two CloudFront does first is not
+  // documented, so each layer here refuses on its own.
+  let servedPath = path;
+  if (viewerFunction !== null) {
+    const outcome = await viewerFunction.run(viewerRequestEvent(req, clientIp(req)));
+    if (outcome.kind !== 'request') {
+      sendFunctionOutcome(req, res, outcome);
+      options.onMedia?.(outcome.kind === 'response' ? outcome.statusCode : 503, rawPath);
+      return;
+    }
+    servedPath = outcome.request.uri;
+  }
+  // Before the signature: a grant for the very file does not make another spelling of it acceptable.
+  const decision =
+    nonCanonicalReason(path) !== undefined || nonCanonicalReason(servedPath) !== undefined
+      ? ({ allowed: false, ...NON_CANONICAL } as const)
+      : options.requireSignedAccess === false
+        ? ({ allowed: true } as const)
+        : checkSignedAccess(
+            { scheme: 'http', host: req.headers.host ?? '', rawPath, cookieHeader: req.headers.cookie, clientIp: clientIp(req), nowSeconds },
+            options.trustedKeys(),
+            verified,
+          );
   if (!decision.allowed) {
     options.onMedia?.(403, rawPath);
     const body = errorXml(decision.code, decision.message);
     res.writeHead(403, { 'content-type': 'text/xml', 'x-cache': 'Error from cloudfront', 'content-length': Buffer.byteLength(body) }).end(body);
     return;
   }
-  const file = mediaFile(options.mediaDir, rawPath);
+  // The file is looked up from the very path checked (the function leaves /media/ paths as they are).
+  const file = mediaFile(options.mediaDir, servedPath);
   if (file === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) {
     options.onMedia?.(404, rawPath);
     res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
@@ -105,22 +149,46 @@ function serveMedia(req: IncomingMessage, res: ServerResponse, options: EdgeOpti
   sendFile(req, res, file, { 'cache-control': `private, max-age=${maxAge}` });
 }
 
+/**
+ * A response the function generated, or CloudFront's 503 when it failed. The `x-cache` values are
+ * the ones CloudFront is reported to send for these cases [U: not in the developer guide].
+ */
+function sendFunctionOutcome(req: IncomingMessage, res: ServerResponse, outcome: Exclude<ViewerRequestOutcome, { kind: 'request' }>): void {
+  if (outcome.kind === 'error') {
+    const body = 'The CloudFront function associated with this distribution could not run.\n';
+    res.writeHead(503, { 'content-type': 'text/plain', 'x-cache': 'FunctionExecutionError from cloudfront', 'content-length': Buffer.byteLength(body) });
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return;
+  }
+  const headers = outcome.headers.filter(([name]) => name !== 'content-length' && name !== 'transfer-encoding');
+  if (!headers.some(([name]) => name === 'x-cache')) headers.push(['x-cache', 'FunctionGeneratedResponse from cloudfront']);
+  headers.push(['content-length', String(outcome.body.length)]);
+  try {
+    res.writeHead(outcome.statusCode, outcome.statusDescription, headers.flat());
+  } catch {
+    // A header or status text node refuses to send (e.g. a line break in it): a failed function.
+    return sendFunctionOutcome(req, res, { kind: 'error', reason: 'unsendable response' });
+  }
+  res.end(req.method === 'HEAD' ? undefined : outcome.body);
+}
+
 interface StaticFile {
   path: string;
   size: number;
 }
 
-/** The file under `mediaDir` for a `/media/...` URL, or undefined if it escapes or does not exist. */
-function mediaFile(mediaDir: string, rawPath: string): StaticFile | undefined {
-  let relative: string;
-  try {
-    relative = decodeURIComponent(rawPath.split('?')[0].slice('/media/'.length));
-  } catch {
-    return undefined;
-  }
-  const file = normalize(join(mediaDir, relative));
-  if (!file.startsWith(normalize(mediaDir) + sep) || relative.includes('\0')) return undefined;
-  return existingFile(file);
+/**
+ * The file holding the object a canonical `/media/<key>` path names, with S3's literal-key
+ * semantics: the key's segments are appended under `mediaDir` and nothing is resolved. Undefined
+ * for a non-canonical path or a missing file.
+ */
+function mediaFile(mediaDir: string, path: string): StaticFile | undefined {
+  const key = mediaObjectKey(path);
+  if (key === undefined) return undefined;
+  const segments = key.split('/');
+  // Guaranteed by canonical form; checked again where it matters, so no lookup can ever resolve.
+  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..' || /[/\\\0]/.test(segment))) return undefined;
+  return existingFile(resolve(mediaDir) + sep + segments.join(sep));
 }
 
 function existingFile(path: string): StaticFile | undefined {

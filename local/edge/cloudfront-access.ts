@@ -1,5 +1,5 @@
 /**
- * The local edge's access check: decides, the way CloudFront does (/work/shared/CLOUDFRONT.md §1),
+ * The local edge's access check: decides, the way CloudFront does (fact sheet CLOUDFRONT.md),
  * whether a request to a protected path carries a valid signed URL or signed cookies. It is the
  * executable specification of the deployed distribution, so it is pure (clock, viewer IP and
  * trusted keys are parameters) and strict: anything malformed is a 403 decision, never a throw.

@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LogCapture } from '../support/harness';
+import { cookieHeaderOf, play as playOn } from '../support/local-grants';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 
 let stack: LocalStack;
@@ -21,11 +22,8 @@ afterAll(async () => {
 });
 
 const token = (sub: string, videos: string[]) => stack.idp.issueToken({ sub, videos });
-const cookieHeader = (response: Response): string => response.headers.getSetCookie().map((cookie) => cookie.split(';')[0]).join('; ');
-
-async function play(bearer: string, videoId: string, query = ''): Promise<Response> {
-  return fetch(`${stack.url}api/v1/playback/${videoId}${query}`, { method: 'POST', headers: { authorization: `Bearer ${bearer}` } });
-}
+const cookieHeader = cookieHeaderOf;
+const play = (bearer: string, videoId: string, query = ''): Promise<Response> => playOn(stack, bearer, videoId, query);
 
 async function segmentNames(videoId: string, cookie: string): Promise<string[]> {
   const manifest = await (await fetch(`${stack.url}media/${videoId}/index.m3u8`, { headers: { cookie } })).text();

@@ -1,0 +1,261 @@
+/**
+ * Runs the distribution's viewer-request function (edge-function/viewer-request.js, the file the
+ * CDK app deploys) in the local edge, the way CloudFront Functions runs it: in a fresh node:vm
+ * context holding only the ECMAScript built-ins and `console.log` (no `require`, `process`,
+ * `Buffer`, timers, nor code generation from strings), given a viewer-request event built from
+ * the node request, its answer either a request to continue with or a response to send.
+ *
+ * The script is compiled and evaluated once, at start-up: a file that does not load (a syntax
+ * error, an `export` statement, no `handler`) stops the local stack there. At request time a
+ * throw, a time-out or an answer of the wrong shape is an error the edge turns into a 503, as
+ * CloudFront does; it never lets the request through.
+ * Event shape: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/functions-event-structure.html
+ */
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import { createContext, Script, type Context } from 'node:vm';
+
+export const VIEWER_REQUEST_FUNCTION_FILE = join(__dirname, '..', '..', 'edge-function', 'viewer-request.js');
+
+/** A query parameter, header or cookie in the event: the first value, and all of them when repeated. */
+export interface FieldValue {
+  value: string;
+  multiValue?: { value: string }[];
+}
+
+export interface ViewerRequest {
+  method: string;
+  /** The path without the query, percent-encoded as sent. */
+  uri: string;
+  querystring: Record<string, FieldValue>;
+  headers: Record<string, FieldValue>;
+  cookies: Record<string, FieldValue>;
+}
+
+export interface ViewerRequestEvent {
+  version: '1.0';
+  context: { eventType: 'viewer-request'; distributionDomainName?: string; distributionId?: string; requestId?: string };
+  viewer: { ip: string };
+  request: ViewerRequest;
+}
+
+/** What the function decided, as plain data (nothing from inside the vm context). */
+export type ViewerRequestOutcome =
+  | { kind: 'request'; request: ViewerRequest }
+  | { kind: 'response'; statusCode: number; statusDescription?: string; headers: [string, string][]; body: Buffer }
+  | { kind: 'error'; reason: string };
+
+export interface ViewerRequestFunctionOptions {
+  /** Shown in stack traces. @default the file name, or 'viewer-request.js' */
+  filename?: string;
+  /** Where the function's `console.log` lines go. @default dropped */
+  log?: (line: string) => void;
+  /** Synchronous run-time limit per request (CloudFront's is far lower). @default 100 */
+  timeoutMs?: number;
+}
+
+/**
+ * The runtime's `console.log`, defined inside the context (no function of the host realm is
+ * reachable from the script): lines are buffered there and collected after each call.
+ */
+const RUNTIME_PRELUDE = `
+delete globalThis.WebAssembly; // V8 gives every context one; CloudFront's runtime has none
+var __logLines = [];
+var console = Object.freeze({ log: function () { __logLines.push(Array.prototype.map.call(arguments, String).join(' ')); } });
+`;
+
+export class ViewerRequestFunction {
+  /** The function's global scope: for tests that check what the function can and cannot see. */
+  readonly context: Context;
+  private readonly invoke = new Script('handler(JSON.parse(__viewerRequestEvent))', { filename: 'invoke-viewer-request' });
+  private readonly drainLog = new Script('__logLines.splice(0, __logLines.length)', { filename: 'drain-viewer-request-log' });
+  private readonly log: (line: string) => void;
+  private readonly timeoutMs: number;
+
+  static fromFile(file: string = VIEWER_REQUEST_FUNCTION_FILE, options: ViewerRequestFunctionOptions = {}): ViewerRequestFunction {
+    return new ViewerRequestFunction(readFileSync(file, 'utf8'), { filename: file, ...options });
+  }
+
+  constructor(source: string, options: ViewerRequestFunctionOptions = {}) {
+    this.log = options.log ?? (() => undefined);
+    this.timeoutMs = options.timeoutMs ?? 100;
+    this.context = createContext({}, { name: 'cloudfront-js-2.0', codeGeneration: { strings: false, wasm: false } });
+    new Script(RUNTIME_PRELUDE, { filename: 'cloudfront-js-2.0-prelude' }).runInContext(this.context);
+    const filename = options.filename ?? 'viewer-request.js';
+    try {
+      // Compiled as a classic script, like CloudFront's runtime: an `export` or `import` statement is a syntax error here.
+      new Script(source, { filename }).runInContext(this.context, { timeout: 1000 });
+    } catch (error) {
+      throw new Error(`${filename}: the function does not load: ${messageOf(error)}`);
+    }
+    if (new Script('typeof handler').runInContext(this.context) !== 'function') {
+      throw new Error(`${filename}: the function does not load: no global function "handler"`);
+    }
+  }
+
+  async run(event: ViewerRequestEvent): Promise<ViewerRequestOutcome> {
+    let answer: unknown;
+    try {
+      // The event crosses as JSON and is parsed inside, so the function only holds objects of its own realm.
+      this.context.__viewerRequestEvent = JSON.stringify(event);
+      try {
+        answer = this.invoke.runInContext(this.context, { timeout: this.timeoutMs });
+      } finally {
+        delete this.context.__viewerRequestEvent;
+      }
+      if (isThenable(answer)) answer = await withTimeout(answer, this.timeoutMs);
+      // Copied out as JSON: plain data of this realm; a cycle or a throwing getter is an error.
+      answer = JSON.parse(JSON.stringify(answer) ?? 'null');
+    } catch (error) {
+      return { kind: 'error', reason: `the function threw: ${messageOf(error)}` };
+    } finally {
+      this.flushLog();
+    }
+    return outcomeOf(answer);
+  }
+
+  private flushLog(): void {
+    const lines: unknown = this.drainLog.runInContext(this.context);
+    if (Array.isArray(lines)) for (const line of lines) this.log(String(line));
+  }
+}
+
+/** An error's message, whichever realm (host or vm context) the error comes from. */
+function messageOf(error: unknown): string {
+  const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : String(error);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function withTimeout<T>(promise: PromiseLike<T>, ms: number): Promise<T> {
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        done(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        fail(new Error(messageOf(error)));
+      },
+    );
+  });
+}
+
+function outcomeOf(answer: unknown): ViewerRequestOutcome {
+  if (!isRecord(answer)) return { kind: 'error', reason: 'the function returned neither a request nor a response' };
+  if ('statusCode' in answer) return responseOf(answer);
+  const { method, uri, querystring, headers, cookies } = answer;
+  if (typeof uri !== 'string' || !uri.startsWith('/')) return { kind: 'error', reason: 'the returned request has no absolute uri' };
+  if (typeof method !== 'string' || !isRecord(querystring) || !isRecord(headers) || !isRecord(cookies)) {
+    return { kind: 'error', reason: 'the returned request lacks method, querystring, headers or cookies' };
+  }
+  return { kind: 'request', request: { method, uri, querystring: fieldsOf(querystring), headers: fieldsOf(headers), cookies: fieldsOf(cookies) } };
+}
+
+function responseOf(answer: Record<string, unknown>): ViewerRequestOutcome {
+  const { statusCode, statusDescription, headers = {}, cookies = {}, body } = answer;
+  if (typeof statusCode !== 'number' || !Number.isInteger(statusCode) || statusCode < 200 || statusCode > 599) {
+    return { kind: 'error', reason: `the returned response has an invalid statusCode ${String(statusCode)}` };
+  }
+  if (!isRecord(headers) || !isRecord(cookies)) return { kind: 'error', reason: 'the returned response has malformed headers or cookies' };
+  const headerList: [string, string][] = [];
+  for (const [name, field] of Object.entries(fieldsOf(headers))) {
+    for (const { value } of field.multiValue ?? [field]) headerList.push([name.toLowerCase(), value]);
+  }
+  for (const [name, field] of Object.entries(cookies)) {
+    if (!isRecord(field) || typeof field.value !== 'string') continue;
+    const attributes = typeof field.attributes === 'string' && field.attributes !== '' ? `; ${field.attributes}` : '';
+    headerList.push(['set-cookie', `${name}=${field.value}${attributes}`]);
+  }
+  let bytes: Buffer;
+  if (body === undefined) bytes = Buffer.alloc(0);
+  else if (typeof body === 'string') bytes = Buffer.from(body, 'utf8');
+  else if (isRecord(body) && typeof body.data === 'string' && (body.encoding === 'text' || body.encoding === undefined)) bytes = Buffer.from(body.data, 'utf8');
+  else if (isRecord(body) && typeof body.data === 'string' && body.encoding === 'base64') bytes = Buffer.from(body.data, 'base64');
+  else return { kind: 'error', reason: 'the returned response has a malformed body' };
+  return {
+    kind: 'response',
+    statusCode,
+    statusDescription: typeof statusDescription === 'string' ? statusDescription : undefined,
+    headers: headerList,
+    body: bytes,
+  };
+}
+
+/** Keeps the well-formed `{value, multiValue?}` entries, drops the rest. */
+function fieldsOf(record: Record<string, unknown>): Record<string, FieldValue> {
+  const fields = emptyFields();
+  for (const [name, field] of Object.entries(record)) {
+    if (!isRecord(field) || typeof field.value !== 'string') continue;
+    const multiValue = Array.isArray(field.multiValue)
+      ? field.multiValue.filter((entry): entry is { value: string } => isRecord(entry) && typeof entry.value === 'string').map(({ value }) => ({ value }))
+      : undefined;
+    fields[name] = multiValue === undefined ? { value: field.value } : { value: field.value, multiValue };
+  }
+  return fields;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The viewer-request event for a node request. The uri is the path as sent (percent-encoded, no
+ * query); query names and values stay percent-encoded as sent [U: the guide does not say whether
+ * CloudFront decodes them]; header names are lower-case; the Cookie header becomes `cookies` and
+ * is not among the headers; repeated names keep the first value and list all in `multiValue`.
+ */
+export function viewerRequestEvent(req: IncomingMessage, viewerIp: string): ViewerRequestEvent {
+  const url = req.url ?? '/';
+  const queryStart = url.indexOf('?');
+  const uri = queryStart === -1 ? url : url.slice(0, queryStart);
+  const querystring = emptyFields();
+  if (queryStart !== -1) {
+    for (const pair of url.slice(queryStart + 1).split('&')) {
+      if (pair === '') continue;
+      const eq = pair.indexOf('=');
+      addField(querystring, eq === -1 ? pair : pair.slice(0, eq), eq === -1 ? '' : pair.slice(eq + 1));
+    }
+  }
+  const headers = emptyFields();
+  const cookies = emptyFields();
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i].toLowerCase();
+    const value = req.rawHeaders[i + 1];
+    if (name !== 'cookie') {
+      addField(headers, name, value);
+      continue;
+    }
+    for (const part of value.split(';')) {
+      const eq = part.indexOf('=');
+      const cookieName = (eq === -1 ? part : part.slice(0, eq)).trim();
+      if (cookieName !== '') addField(cookies, cookieName, eq === -1 ? '' : part.slice(eq + 1).trim());
+    }
+  }
+  return {
+    version: '1.0',
+    context: { eventType: 'viewer-request', distributionDomainName: req.headers.host },
+    viewer: { ip: viewerIp },
+    request: { method: req.method ?? 'GET', uri, querystring, headers, cookies },
+  };
+}
+
+/** A name → field map without a prototype, so a viewer's `__proto__` is just a name. */
+function emptyFields(): Record<string, FieldValue> {
+  return Object.create(null) as Record<string, FieldValue>;
+}
+
+function addField(fields: Record<string, FieldValue>, name: string, value: string): void {
+  const existing = fields[name];
+  if (existing === undefined) {
+    fields[name] = { value };
+    return;
+  }
+  existing.multiValue = [...(existing.multiValue ?? [{ value: existing.value }]), { value }];
+}

@@ -1,0 +1,66 @@
+/**
+ * The distribution's one viewer-request function: edge-function/viewer-request.js as is, on the
+ * cloudfront-js-2.0 runtime, associated with every behaviour that requires signatures, with and
+ * without the MediaPackage (`/drm/*`) behaviour; the old inline DrmPath function is gone.
+ */
+import { readFileSync } from 'node:fs';
+import { loadConfigFile } from '../../lib/config';
+import { VIEWER_REQUEST_FUNCTION_FILE } from '../../lib/delivery';
+import { EXAMPLE_CONFIG, exampleWith, onlyResource, synthesize, type Synthesis } from './synth';
+
+interface Behavior {
+  PathPattern?: string;
+  TrustedKeyGroups?: unknown[];
+  FunctionAssociations?: { EventType: string; FunctionARN: unknown }[];
+}
+
+const SOURCE = readFileSync(VIEWER_REQUEST_FUNCTION_FILE, 'utf8');
+const variants: [string, () => Synthesis, string[]][] = [
+  ['with MediaPackage (example config, VOD packaging)', () => synthesize(loadConfigFile(EXAMPLE_CONFIG)), ['/media/*.m3u8', '/media/*.mpd', '/media/*', '/drm/*']],
+  [
+    'without MediaPackage (packaging mode none)',
+    () => synthesize(exampleWith({ packaging: { mode: 'none', spekeUrl: null, spekeRoleArn: null } })),
+    ['/media/*.m3u8', '/media/*.mpd', '/media/*'],
+  ],
+];
+
+describe.each(variants)('%s', (_name, synth, signedPatterns) => {
+  let functionId: string;
+  let functionProps: Record<string, unknown>;
+  let behaviors: Behavior[];
+
+  beforeAll(() => {
+    const { mainTemplate } = synth();
+    ({ id: functionId, properties: functionProps } = onlyResource(mainTemplate, 'AWS::CloudFront::Function'));
+    const config = onlyResource(mainTemplate, 'AWS::CloudFront::Distribution').properties.DistributionConfig as Record<string, unknown>;
+    behaviors = [...(config.CacheBehaviors as Behavior[]), config.DefaultCacheBehavior as Behavior];
+  }, 120_000);
+
+  test('there is exactly one CloudFront Function: the file, byte for byte, on cloudfront-js-2.0, published', () => {
+    expect(functionId).toMatch(/^DeliveryViewerRequest/);
+    expect(functionProps.FunctionCode).toBe(SOURCE);
+    expect(functionProps.FunctionConfig).toMatchObject({ Runtime: 'cloudfront-js-2.0' });
+    expect(functionProps.AutoPublish).toBe(true);
+    expect(functionId).not.toMatch(/DrmPath/);
+  });
+
+  test('every behaviour that requires signatures runs it on viewer request', () => {
+    const signed = behaviors.filter((behavior) => (behavior.TrustedKeyGroups ?? []).length > 0);
+    expect(signed.map((behavior) => behavior.PathPattern)).toEqual(signedPatterns);
+    for (const behavior of signed) {
+      expect(behavior.FunctionAssociations).toEqual([{ EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [functionId, 'FunctionARN'] } }]);
+    }
+  });
+
+  test('the API and the player page (default behaviour) need no signature and run no function', () => {
+    const unsigned = behaviors.filter((behavior) => (behavior.TrustedKeyGroups ?? []).length === 0);
+    expect(unsigned.map((behavior) => behavior.PathPattern)).toEqual(['/api/*', undefined]);
+    for (const behavior of unsigned) expect(behavior.FunctionAssociations).toBeUndefined();
+  });
+});
+
+test('the deployed source is small enough and loadable as CloudFront requires', () => {
+  expect(Buffer.byteLength(SOURCE, 'utf8')).toBeLessThan(10 * 1024);
+  expect(SOURCE).toMatch(/^function handler\(event\) \{$/m);
+  expect(SOURCE).not.toMatch(/^\s*(?:export|import)\b/m);
+});
