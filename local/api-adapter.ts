@@ -6,7 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { StreamgateApi } from '../lambda/core/api';
-import { jsonResponse, type HttpResponse } from '../lambda/core/http';
+import { InvalidRequest } from '../lambda/core/errors';
+import { errorResponse, jsonResponse, type HttpResponse } from '../lambda/core/http';
 import { API_ROUTES, type ApiOperation, type ApiRoute } from '../lib/api-routes';
 
 /** What the adapter calls: the API's operations (a Lambda invocation, deployed). */
@@ -59,6 +60,11 @@ export function createApiAdapter(api: ApiOperations, options: ApiAdapterOptions 
       writeResponse(res, onPath.length === 0 ? notFound(url.pathname) : methodNotAllowed(req.method, onPath));
       return;
     }
+    // Node keeps the first of two Authorization lines, API Gateway would join them: refuse a second credential.
+    if ((req.headersDistinct.authorization?.length ?? 0) > 1) {
+      writeResponse(res, errorResponse(new InvalidRequest('send one Authorization header, not several')));
+      return;
+    }
     const body = await readBody(req);
     if (body === undefined) {
       res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Request Entity Too Large' }));
@@ -86,11 +92,13 @@ function methodNotAllowed(method: string | undefined, routes: Route[]): HttpResp
 }
 
 function toEvent(req: IncomingMessage, url: URL, route: Route, body: Buffer, requestId: string, country?: string): APIGatewayProxyEventV2 {
+  // Every line of a repeated header, comma-joined in order (req.headers drops or merges some);
+  // cookies go to event.cookies only, as in payload v2.
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
+  for (const [name, values] of Object.entries(req.headersDistinct)) {
     // CloudFront sets these itself; a client-supplied copy never reaches the origin.
-    if (value === undefined || name.startsWith('cloudfront-')) continue;
-    headers[name] = Array.isArray(value) ? value.join(',') : value;
+    if (values === undefined || name === 'cookie' || name.startsWith('cloudfront-')) continue;
+    headers[name] = values.join(',');
   }
   const sourceIp = clientIp(req);
   headers['cloudfront-viewer-address'] = `${sourceIp}:${req.socket.remotePort ?? 0}`;
@@ -102,14 +110,14 @@ function toEvent(req: IncomingMessage, url: URL, route: Route, body: Buffer, req
   });
   const match = route.pattern.exec(url.pathname) ?? [];
   const pathParameters = Object.fromEntries(route.params.map((name, index) => [name, safeDecode(match[index + 1] ?? '')]));
-  const cookies = req.headers.cookie?.split(';').map((cookie) => cookie.trim()).filter((cookie) => cookie !== '');
+  const cookies = (req.headersDistinct.cookie ?? []).flatMap((line) => line.split(';')).map((cookie) => cookie.trim()).filter((cookie) => cookie !== '');
   const now = new Date();
   return {
     version: '2.0',
     routeKey: route.routeKey,
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
-    cookies,
+    cookies: cookies.length > 0 ? cookies : undefined,
     headers,
     queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
     pathParameters: route.params.length > 0 ? pathParameters : undefined,
@@ -120,7 +128,7 @@ function toEvent(req: IncomingMessage, url: URL, route: Route, body: Buffer, req
       apiId: 'local',
       domainName: req.headers.host ?? 'localhost',
       domainPrefix: 'localhost',
-      http: { method: req.method ?? 'GET', path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp, userAgent: req.headers['user-agent'] ?? '' },
+      http: { method: req.method ?? 'GET', path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp, userAgent: headers['user-agent'] ?? '' },
       requestId,
       routeKey: route.routeKey,
       stage: '$default',
