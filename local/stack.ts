@@ -16,6 +16,7 @@ import { ensureRevocationTable, startDynalite, type LocalDynamo } from './dynamo
 import { loadKeyGroupFile } from './edge/key-group';
 import type { TrustedKey } from './edge/cloudfront-access';
 import { createEdgeHandler, type EdgeOptions } from './edge-server';
+import { lockFolder, type FolderLock } from './folder-lock';
 import { DEV_IDP_AUDIENCE, DEV_IDP_ISSUER } from './idp/defaults';
 import { DevIdp } from './idp/dev-idp';
 import { LocalMonitor } from './monitor';
@@ -52,7 +53,18 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
+/** Refuses (FolderInUse) a folder another running stack holds. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const lock = lockFolder(options.dir);
+  try {
+    return await startInFolder(options, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startInFolder(options: LocalStackOptions, lock: FolderLock): Promise<LocalStack> {
   const key = ensureCloudFrontKey(options.dir);
   const keyGroupFile = options.keyGroupFile ?? key.keyGroupFile;
   const trustedKeys = watchedKeyGroup(keyGroupFile);
@@ -123,6 +135,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         server.closeAllConnections();
       })));
       await dynamo.stop();
+      lock.release();
     },
   };
 }

@@ -3,7 +3,7 @@
  * table created; Ctrl-C stops it cleanly; a second start reuses the keys and the revocations.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -15,13 +15,18 @@ interface Running {
   url: string;
 }
 
-/** Runs `npm start` (its script, `tsx local/start.ts`) and waits for the URL it prints. */
-function start(): Promise<Running> {
-  const child = spawn(join(REPO, 'node_modules', '.bin', 'tsx'), ['local/start.ts'], {
+/** `npm start` (its script, `tsx local/start.ts`) on a local folder. */
+function spawnStart(localDir: string): ChildProcess {
+  return spawn(join(REPO, 'node_modules', '.bin', 'tsx'), ['local/start.ts'], {
     cwd: REPO,
-    env: { ...process.env, PORT: '0', STREAMGATE_LOCAL_DIR: dir, POWERTOOLS_LOG_LEVEL: 'ERROR' },
+    env: { ...process.env, PORT: '0', STREAMGATE_LOCAL_DIR: localDir, POWERTOOLS_LOG_LEVEL: 'ERROR' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/** Runs `npm start` and waits for the URL it prints. */
+function start(localDir = dir): Promise<Running> {
+  const child = spawnStart(localDir);
   return new Promise((done, fail) => {
     let output = '';
     const timer = setTimeout(() => fail(new Error(`npm start printed no URL in 20 s:\n${output}`)), 20000);
@@ -75,4 +80,49 @@ test('first start generates keys and the table; Ctrl-C stops it; a second start 
   expect((await play(second.url, kept)).status).toBe(200);
   expect((await play(second.url, loggedOut)).status).toBe(401);
   expect(await stop(second)).toBe(0);
+}, 60000);
+
+/** Runs `npm start` expecting it to exit within 20 s (else it is killed); its exit code and stderr. */
+function startFailing(localDir: string): Promise<{ code: number | null; stderr: string }> {
+  const child = spawnStart(localDir);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
+  return new Promise((done) =>
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      done({ code, stderr });
+    }),
+  );
+}
+
+test('a second npm start on a folder another one holds exits 1 with one sentence naming the holder, not a LevelDB trace', async () => {
+  const shared = join(mkdtempSync(join(tmpdir(), 'streamgate-twice-')), '.local');
+  const first = await start(shared);
+  const second = await startFailing(shared);
+  const lock = existsSync(join(shared, 'streamgate.lock')) ? readFileSync(join(shared, 'streamgate.lock'), 'utf8') : '';
+  const firstStillServes = (await fetch(first.url)).status;
+  expect(await stop(first)).toBe(0);
+  expect(existsSync(join(shared, 'streamgate.lock'))).toBe(false);
+
+  expect(second.code).toBe(1);
+  const lines = second.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  const match = /another streamgate \(pid (\d+)\) is running on (.+); stop it or set STREAMGATE_LOCAL_DIR/.exec(lines[0]);
+  expect(match?.[2]).toBe(shared);
+  expect(Number(lock)).toBe(Number(match?.[1]));
+  expect(firstStillServes).toBe(200);
+}, 60000);
+
+test('a lock left by a process that died is taken over', async () => {
+  const crashed = join(mkdtempSync(join(tmpdir(), 'streamgate-stale-')), '.local');
+  const dead = spawn(process.execPath, ['-e', '']);
+  await new Promise((done) => dead.once('exit', done));
+  mkdirSync(crashed, { recursive: true });
+  writeFileSync(join(crashed, 'streamgate.lock'), `${dead.pid}\n`);
+  const running = await start(crashed);
+  const lock = readFileSync(join(crashed, 'streamgate.lock'), 'utf8');
+  expect((await fetch(running.url)).status).toBe(200);
+  expect(await stop(running)).toBe(0);
+  expect(Number(lock)).not.toBe(dead.pid);
 }, 60000);
