@@ -1,65 +1,18 @@
 /**
  * `npm start` from a clean checkout's state: no local folder, so keys are generated and the
  * table created; Ctrl-C stops it cleanly; a second start reuses the keys and the revocations.
+ * One instance per local folder: a second one is refused in one sentence.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { issue, logout, play, start, startFailing, stop } from '../support/npm-start';
 
-const REPO = resolve(__dirname, '..', '..');
 const dir = join(mkdtempSync(join(tmpdir(), 'streamgate-start-')), '.local');
 
-interface Running {
-  child: ChildProcess;
-  url: string;
-}
-
-/** `npm start` (its script, `tsx local/start.ts`) on a local folder. */
-function spawnStart(localDir: string): ChildProcess {
-  return spawn(join(REPO, 'node_modules', '.bin', 'tsx'), ['local/start.ts'], {
-    cwd: REPO,
-    env: { ...process.env, PORT: '0', STREAMGATE_LOCAL_DIR: localDir, POWERTOOLS_LOG_LEVEL: 'ERROR' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-/** Runs `npm start` and waits for the URL it prints. */
-function start(localDir = dir): Promise<Running> {
-  const child = spawnStart(localDir);
-  return new Promise((done, fail) => {
-    let output = '';
-    const timer = setTimeout(() => fail(new Error(`npm start printed no URL in 20 s:\n${output}`)), 20000);
-    const read = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /open (http:\/\/localhost:\d+\/)/.exec(output);
-      if (match !== null) {
-        clearTimeout(timer);
-        done({ child, url: match[1] });
-      }
-    };
-    child.stdout?.on('data', read);
-    child.stderr?.on('data', read);
-    child.once('exit', (code) => fail(new Error(`npm start exited with ${code}:\n${output}`)));
-  });
-}
-
-function stop(running: Running): Promise<number | null> {
-  return new Promise((done) => {
-    running.child.once('exit', (code) => done(code));
-    running.child.kill('SIGINT');
-  });
-}
-
-async function issue(url: string, sub: string): Promise<string> {
-  const response = await fetch(`${url}idp/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub, videos: ['demo-1'] }) });
-  return ((await response.json()) as { access_token: string }).access_token;
-}
-
-const play = (url: string, token: string) => fetch(`${url}api/v1/playback/demo-1`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
-
 test('first start generates keys and the table; Ctrl-C stops it; a second start reuses both', async () => {
-  const first = await start();
+  const first = await start(dir);
   const page = await fetch(first.url);
   expect(page.status).toBe(200);
   expect(await page.text()).toContain('<video');
@@ -70,10 +23,10 @@ test('first start generates keys and the table; Ctrl-C stops it; a second start 
   const kept = await issue(first.url, 'alice');
   const loggedOut = await issue(first.url, 'alice');
   expect((await play(first.url, kept)).status).toBe(200);
-  expect((await fetch(`${first.url}api/v1/session`, { method: 'DELETE', headers: { authorization: `Bearer ${loggedOut}` } })).status).toBe(204);
+  expect((await logout(first.url, loggedOut)).status).toBe(204);
   expect(await stop(first)).toBe(0);
 
-  const second = await start();
+  const second = await start(dir);
   expect(readFileSync(join(dir, 'key-group.json'), 'utf8')).toBe(keyGroup);
   expect(readFileSync(join(dir, 'cloudfront-private.pem'), 'utf8')).toBe(privateKey);
   // The dev IdP kept its key (an old token still verifies) and the revocation survived the restart.
@@ -81,20 +34,6 @@ test('first start generates keys and the table; Ctrl-C stops it; a second start 
   expect((await play(second.url, loggedOut)).status).toBe(401);
   expect(await stop(second)).toBe(0);
 }, 60000);
-
-/** Runs `npm start` expecting it to exit within 20 s (else it is killed); its exit code and stderr. */
-function startFailing(localDir: string): Promise<{ code: number | null; stderr: string }> {
-  const child = spawnStart(localDir);
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
-  return new Promise((done) =>
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      done({ code, stderr });
-    }),
-  );
-}
 
 test('a second npm start on a folder another one holds exits 1 with one sentence naming the holder, not a LevelDB trace', async () => {
   const shared = join(mkdtempSync(join(tmpdir(), 'streamgate-twice-')), '.local');
