@@ -11,7 +11,7 @@ import type { Construct } from 'constructs';
 import type { StreamgateConfig } from './config';
 import { EdgeProtection } from './edge-protection';
 import { EDGE_METRICS_REGION, EdgeAlarms } from './monitoring';
-import { API_ROUTES } from './playback-api';
+import { API_ROUTES } from './api-routes';
 
 export interface EdgeStackProps extends StackProps {
   /** The validated deploy config (account, WAF limits, log retention). */

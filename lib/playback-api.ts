@@ -15,18 +15,10 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { API_ROUTES, type ApiOperation } from './api-routes';
 import { logRetention, NodeFunction } from './node-function';
 import type { RevocationTable } from './revocation-table';
 import type { SigningKeys } from './signing-keys';
-
-export type ApiOperation = 'playback' | 'revocations' | 'session';
-
-/** The API contract's routes (DESIGN.md "API contract (v1)"); every path is under `/api/`. */
-export const API_ROUTES: readonly { operation: ApiOperation; method: apigwv2.HttpMethod; path: string }[] = [
-  { operation: 'playback', method: apigwv2.HttpMethod.POST, path: '/api/v1/playback/{videoId}' },
-  { operation: 'revocations', method: apigwv2.HttpMethod.POST, path: '/api/v1/revocations' },
-  { operation: 'session', method: apigwv2.HttpMethod.DELETE, path: '/api/v1/session' },
-];
 
 /** Header CloudFront adds to every API origin request; checked by lambda/core/api.ts. */
 export const ORIGIN_VERIFY_HEADER = 'x-origin-verify';
@@ -157,7 +149,7 @@ export class PlaybackApi extends Construct {
     for (const route of API_ROUTES) {
       this.httpApi.addRoutes({
         path: route.path,
-        methods: [route.method],
+        methods: [apigwv2.HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(`${route.operation}-integration`, this.functions[route.operation].function),
       });
     }

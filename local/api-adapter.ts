@@ -6,22 +6,40 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { StreamgateApi } from '../lambda/core/api';
-import type { HttpResponse } from '../lambda/core/http';
+import { InvalidRequest } from '../lambda/core/errors';
+import { errorResponse, jsonResponse, type HttpResponse } from '../lambda/core/http';
+import { API_ROUTES, type ApiOperation, type ApiRoute } from '../lib/api-routes';
+
+/** What the adapter calls: the API's operations (a Lambda invocation, deployed). */
+export type ApiOperations = Pick<StreamgateApi, 'playback' | 'revoke' | 'logout'>;
+
+const INVOKE: Record<ApiOperation, (api: ApiOperations, event: APIGatewayProxyEventV2) => Promise<HttpResponse>> = {
+  playback: (api, event) => api.playback(event),
+  revocations: (api, event) => api.revoke(event),
+  session: (api, event) => api.logout(event),
+};
 
 interface Route {
   method: string;
   routeKey: string;
   pattern: RegExp;
   params: string[];
-  call: (api: StreamgateApi, event: APIGatewayProxyEventV2) => Promise<HttpResponse>;
+  operation: ApiOperation;
 }
 
-/** The API contract's routes; the same set the CDK HTTP API declares. */
-const ROUTES: Route[] = [
-  { method: 'POST', routeKey: 'POST /api/v1/playback/{videoId}', pattern: /^\/api\/v1\/playback\/([^/]*)$/, params: ['videoId'], call: (api, event) => api.playback(event) },
-  { method: 'POST', routeKey: 'POST /api/v1/revocations', pattern: /^\/api\/v1\/revocations$/, params: [], call: (api, event) => api.revoke(event) },
-  { method: 'DELETE', routeKey: 'DELETE /api/v1/session', pattern: /^\/api\/v1\/session$/, params: [], call: (api, event) => api.logout(event) },
-];
+/** The routes the CDK HTTP API declares, matched as API Gateway does: `{name}` is one non-empty segment. */
+const ROUTES: Route[] = API_ROUTES.map(compileRoute);
+
+function compileRoute({ method, path, operation }: ApiRoute): Route {
+  const params: string[] = [];
+  const segments = path.split('/').map((segment) => {
+    const param = /^\{(\w+)\}$/.exec(segment);
+    if (param === null) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    params.push(param[1]);
+    return '([^/]+)';
+  });
+  return { method, routeKey: `${method} ${path}`, pattern: new RegExp(`^${segments.join('/')}$`), params, operation };
+}
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -32,13 +50,19 @@ export interface ApiAdapterOptions {
   onResponse?: (routeKey: string, response: HttpResponse) => void;
 }
 
-export function createApiAdapter(api: StreamgateApi, options: ApiAdapterOptions = {}) {
+export function createApiAdapter(api: ApiOperations, options: ApiAdapterOptions = {}) {
   let requestCounter = 0;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://local');
-    const route = ROUTES.find((candidate) => candidate.pattern.test(url.pathname) && candidate.method === req.method);
+    const onPath = ROUTES.filter((candidate) => candidate.pattern.test(url.pathname));
+    const route = onPath.find((candidate) => candidate.method === req.method);
     if (route === undefined) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Not Found' }));
+      writeResponse(res, onPath.length === 0 ? notFound(url.pathname) : methodNotAllowed(req.method, onPath));
+      return;
+    }
+    // Node keeps the first of two Authorization lines, API Gateway would join them: refuse a second credential.
+    if ((req.headersDistinct.authorization?.length ?? 0) > 1) {
+      writeResponse(res, errorResponse(new InvalidRequest('send one Authorization header, not several')));
       return;
     }
     const body = await readBody(req);
@@ -48,18 +72,33 @@ export function createApiAdapter(api: StreamgateApi, options: ApiAdapterOptions 
     }
     requestCounter += 1;
     const event = toEvent(req, url, route, body, `local-${requestCounter}`, options.viewerCountry);
-    const response = await route.call(api, event);
+    const response = await INVOKE[route.operation](api, event);
     options.onResponse?.(route.routeKey, response);
     writeResponse(res, response);
   };
 }
 
+/** The API contract's error shape for a path no route declares. */
+function notFound(path: string): HttpResponse {
+  return jsonResponse(404, { error: 'not_found', error_description: `no API route for ${path.slice(0, 128)}` });
+}
+
+/** A declared path with another method: 405 and the methods it takes. */
+function methodNotAllowed(method: string | undefined, routes: Route[]): HttpResponse {
+  const allowed = routes.map((route) => route.method).join(', ');
+  const response = jsonResponse(405, { error: 'method_not_allowed', error_description: `${String(method).slice(0, 16)} is not allowed here; use ${allowed}` });
+  response.headers.allow = allowed;
+  return response;
+}
+
 function toEvent(req: IncomingMessage, url: URL, route: Route, body: Buffer, requestId: string, country?: string): APIGatewayProxyEventV2 {
+  // Every line of a repeated header, comma-joined in order (req.headers drops or merges some);
+  // cookies go to event.cookies only, as in payload v2.
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
+  for (const [name, values] of Object.entries(req.headersDistinct)) {
     // CloudFront sets these itself; a client-supplied copy never reaches the origin.
-    if (value === undefined || name.startsWith('cloudfront-')) continue;
-    headers[name] = Array.isArray(value) ? value.join(',') : value;
+    if (values === undefined || name === 'cookie' || name.startsWith('cloudfront-')) continue;
+    headers[name] = values.join(',');
   }
   const sourceIp = clientIp(req);
   headers['cloudfront-viewer-address'] = `${sourceIp}:${req.socket.remotePort ?? 0}`;
@@ -71,14 +110,14 @@ function toEvent(req: IncomingMessage, url: URL, route: Route, body: Buffer, req
   });
   const match = route.pattern.exec(url.pathname) ?? [];
   const pathParameters = Object.fromEntries(route.params.map((name, index) => [name, safeDecode(match[index + 1] ?? '')]));
-  const cookies = req.headers.cookie?.split(';').map((cookie) => cookie.trim()).filter((cookie) => cookie !== '');
+  const cookies = (req.headersDistinct.cookie ?? []).flatMap((line) => line.split(';')).map((cookie) => cookie.trim()).filter((cookie) => cookie !== '');
   const now = new Date();
   return {
     version: '2.0',
     routeKey: route.routeKey,
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
-    cookies,
+    cookies: cookies.length > 0 ? cookies : undefined,
     headers,
     queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
     pathParameters: route.params.length > 0 ? pathParameters : undefined,
@@ -89,7 +128,7 @@ function toEvent(req: IncomingMessage, url: URL, route: Route, body: Buffer, req
       apiId: 'local',
       domainName: req.headers.host ?? 'localhost',
       domainPrefix: 'localhost',
-      http: { method: req.method ?? 'GET', path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp, userAgent: req.headers['user-agent'] ?? '' },
+      http: { method: req.method ?? 'GET', path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp, userAgent: headers['user-agent'] ?? '' },
       requestId,
       routeKey: route.routeKey,
       stage: '$default',

@@ -1,9 +1,18 @@
 /**
  * Local DynamoDB: a dynalite server on loopback (in memory, or persisted in a folder so local
- * revocations survive a restart) and the revocation table created from the core's schema module.
+ * revocations survive a restart) or one the user runs, and the revocation table created from
+ * the core's schema module.
  */
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { REVOCATION_TABLE } from '../lambda/core/revocation-schema';
 
@@ -33,24 +42,67 @@ export async function startDynalite(options: { port?: number; path?: string } = 
   };
 }
 
-/** Creates the table unless it exists (a persisted dynalite keeps it across restarts). */
+/**
+ * A DynamoDB-compatible server someone else runs (DynamoDB Local, a dynalite of their own):
+ * stopping it is theirs to do.
+ */
+export function externalDynamo(endpoint: string): LocalDynamo {
+  const url = new URL(endpoint);
+  return { endpoint, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)), stop: async () => undefined };
+}
+
+/**
+ * Creates the table unless it exists (a persisted or external server keeps it across restarts),
+ * and returns once it is ACTIVE: servers other than an in-process dynalite create tables slowly.
+ */
 export async function ensureRevocationTable(endpoint: string, tableName: string): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  const existing = await client.send(new ListTablesCommand({}));
-  if (existing.TableNames?.includes(tableName)) {
+  try {
+    const created = (await tableStatus(client, tableName)) === undefined && (await createTable(client, tableName));
+    await waitUntilActive(client, tableName);
+    if (created) {
+      await client
+        .send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: REVOCATION_TABLE.ttlAttribute, Enabled: true } }))
+        .catch(() => undefined); // dynalite may not implement TTL; the attribute is still written.
+    }
+  } finally {
     client.destroy();
-    return;
   }
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      AttributeDefinitions: [{ AttributeName: REVOCATION_TABLE.partitionKey, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: REVOCATION_TABLE.partitionKey, KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  await client
-    .send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: REVOCATION_TABLE.ttlAttribute, Enabled: true } }))
-    .catch(() => undefined); // dynalite may not implement TTL; the attribute is still written.
-  client.destroy();
+}
+
+async function tableStatus(client: DynamoDBClient, tableName: string): Promise<string | undefined> {
+  try {
+    return (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.TableStatus;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw error;
+  }
+}
+
+/** False when another process created it first. */
+async function createTable(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [{ AttributeName: REVOCATION_TABLE.partitionKey, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: REVOCATION_TABLE.partitionKey, KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ResourceInUseException) return false;
+    throw error;
+  }
+}
+
+async function waitUntilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    const status = await tableStatus(client, tableName);
+    if (status === 'ACTIVE') return;
+    if (Date.now() > deadline) throw new Error(`table ${tableName} is still ${status ?? 'missing'} after 30 s`);
+    await delay(50);
+  }
 }

@@ -1,5 +1,6 @@
 /**
- * The whole local stack in one process: dynalite (persisted in the local folder), the dev IdP,
+ * The whole local stack in one process: dynalite (persisted in the local folder, unless a
+ * DynamoDB-compatible endpoint is given), the dev IdP,
  * the real API handlers behind the API Gateway adapter, and the local edge on one origin.
  * Used by `npm start` and by the end-to-end and browser tests.
  */
@@ -12,10 +13,11 @@ import type { StreamgateApi } from '../lambda/core/api';
 import { createApi } from '../lambda/core/runtime';
 import { createApiAdapter, type ApiAdapterOptions } from './api-adapter';
 import { ensureCloudFrontKey } from './cloudfront-keys';
-import { ensureRevocationTable, startDynalite, type LocalDynamo } from './dynamo-server';
+import { ensureRevocationTable, externalDynamo, startDynalite, type LocalDynamo } from './dynamo-server';
 import { loadKeyGroupFile } from './edge/key-group';
 import type { TrustedKey } from './edge/cloudfront-access';
 import { createEdgeHandler, type EdgeOptions } from './edge-server';
+import { lockFolder, type FolderLock } from './folder-lock';
 import { DEV_IDP_AUDIENCE, DEV_IDP_ISSUER } from './idp/defaults';
 import { DevIdp } from './idp/dev-idp';
 import { LocalMonitor } from './monitor';
@@ -28,6 +30,11 @@ export const REVOCATION_TABLE_NAME = 'streamgate-local-revocations';
 export interface LocalStackOptions {
   /** Git-ignored folder for keys and the DynamoDB data. */
   dir: string;
+  /**
+   * A DynamoDB-compatible endpoint to use (the table is created there if missing).
+   * @default a dynalite in this process, persisted in `<dir>/dynamo`
+   */
+  dynamoEndpoint?: string;
   /** 0 picks a free port. */
   port: number;
   /** Cookie / signed URL lifetime. @default 300 */
@@ -52,13 +59,26 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
+/** Refuses (FolderInUse) a folder another running stack holds. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const lock = lockFolder(options.dir);
+  try {
+    return await startInFolder(options, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startInFolder(options: LocalStackOptions, lock: FolderLock): Promise<LocalStack> {
   const key = ensureCloudFrontKey(options.dir);
   const keyGroupFile = options.keyGroupFile ?? key.keyGroupFile;
   const trustedKeys = watchedKeyGroup(keyGroupFile);
   trustedKeys(); // fail now, naming the file, rather than 403 every request
-  const dynamo = await startDynalite({ path: join(options.dir, 'dynamo') });
-  await ensureRevocationTable(dynamo.endpoint, REVOCATION_TABLE_NAME);
+  const dynamo = options.dynamoEndpoint !== undefined ? externalDynamo(options.dynamoEndpoint) : await startDynalite({ path: join(options.dir, 'dynamo') });
+  await ensureRevocationTable(dynamo.endpoint, REVOCATION_TABLE_NAME).catch((error: unknown) => {
+    throw new Error(`DynamoDB at ${dynamo.endpoint}: cannot read or create table ${REVOCATION_TABLE_NAME} (${error instanceof Error ? `${error.name}: ${error.message}` : String(error)})`, { cause: error });
+  });
   const idp = await DevIdp.open({ keyDir: options.dir });
   const monitor = new LocalMonitor();
 
@@ -123,6 +143,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         server.closeAllConnections();
       })));
       await dynamo.stop();
+      lock.release();
     },
   };
 }

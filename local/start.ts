@@ -1,7 +1,8 @@
 /**
  * `npm start`: brings up the local stack and prints the one URL to open. Ctrl-C stops it all.
  * Environment: PORT (default 8080), STREAMGATE_LOCAL_DIR (default .local), SIGNED_TTL_SECONDS,
- * STREAMGATE_KEY_GROUP_FILE (extra trusted keys without code changes).
+ * STREAMGATE_KEY_GROUP_FILE (extra trusted keys without code changes), DYNAMODB_ENDPOINT (a
+ * DynamoDB-compatible server to use instead of the built-in dynalite).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { localDir } from './idp/defaults';
@@ -10,8 +11,13 @@ import { startLocalStack } from './stack';
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? '8080');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT: must be a port number, got "${process.env.PORT}"`);
+  const dynamoEndpoint = process.env.DYNAMODB_ENDPOINT || undefined;
+  if (dynamoEndpoint !== undefined && !/^https?:\/\/[^/]/.test(dynamoEndpoint)) {
+    throw new Error(`DYNAMODB_ENDPOINT: must be an http(s) URL such as http://localhost:8000, got "${dynamoEndpoint}"`);
+  }
   const stack = await startLocalStack({
     dir: localDir(),
+    dynamoEndpoint,
     port,
     signedTtlSeconds: process.env.SIGNED_TTL_SECONDS === undefined ? undefined : Number(process.env.SIGNED_TTL_SECONDS),
     keyGroupFile: process.env.STREAMGATE_KEY_GROUP_FILE,

@@ -2,7 +2,9 @@
  * The dev IdP over HTTP, as a plain node:http handler the local edge mounts under a prefix:
  *   GET  <prefix>/jwks.json  the public key set
  *   POST <prefix>/token      {sub, scope?, videos?, ttlSeconds?} -> {access_token, token_type, expires_in}
- * Errors use the API's shape, {"error", "error_description"}.
+ * Errors use the API's shape, {"error", "error_description"}. It answers only requests addressed to
+ * a loopback name on its own port: a page on evil.example whose name is rebound to 127.0.0.1 sends
+ * `Host: evil.example`, and must not mint tokens (DNS rebinding).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JSONWebKeySet } from 'jose';
@@ -35,6 +37,11 @@ export function createIdpHandler(idp: TokenIssuer, pathPrefix: string): RequestH
   ]);
   return (req, res) => {
     const answer = (async (): Promise<Answer> => {
+      const local = localHosts(req.socket.localPort);
+      const host = req.headersDistinct.host;
+      if (host?.length !== 1 || !local.includes(host[0].toLowerCase())) {
+        throw new HttpError(421, 'misdirected_request', `the dev IdP answers only requests for ${local.join(', ')}`);
+      }
       const route = routes.get(new URL(req.url ?? '/', 'http://idp.invalid').pathname);
       if (route === undefined) throw new HttpError(404, 'not_found', 'no such IdP endpoint');
       if (req.method !== route.method) {
@@ -56,6 +63,11 @@ export function createIdpHandler(idp: TokenIssuer, pathPrefix: string): RequestH
       },
     );
   };
+}
+
+/** The Host values that name this server on loopback. */
+function localHosts(port: number | undefined): string[] {
+  return ['localhost', '127.0.0.1', '[::1]'].flatMap((name) => (port === 80 ? [name, `${name}:80`] : [`${name}:${port}`]));
 }
 
 interface Answer {

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -152,6 +152,41 @@ describe('dev IdP over loopback HTTP', () => {
     expect((await fetch(`${base}/constructor`)).status).toBe(404);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: string }).error).toBe('not_found');
+  });
+
+  /** node:http, so the Host header can be forged (fetch always sends the URL's host). */
+  function withHost(host: string, method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
+    return new Promise((done, fail) => {
+      const req = request(`${base}${path}`, { method, headers: { host, 'content-type': 'application/json' } }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', fail);
+      req.end(body);
+    });
+  }
+
+  it('refuses to mint a token for a page whose name was rebound to loopback (Host is not the local origin)', async () => {
+    const port = new URL(base).port;
+    for (const host of ['evil.example', `evil.example:${port}`, `localhost.evil.example:${port}`, `localhost:${Number(port) + 1}`, `127.0.0.1`]) {
+      for (const [method, path] of [['POST', '/idp/token'], ['GET', '/idp/jwks.json']]) {
+        const answer = await withHost(host, method, path, method === 'POST' ? JSON.stringify({ sub: 'mallory', videos: '*' }) : undefined);
+        expect(answer.status).toBe(421);
+        const error = JSON.parse(answer.body) as { error: string; error_description: string };
+        expect(error).toEqual({ error: 'misdirected_request', error_description: expect.stringContaining(`localhost:${port}`) });
+        expect(answer.body).not.toContain('access_token');
+      }
+    }
+  });
+
+  it('answers on every loopback name of its own port', async () => {
+    const port = new URL(base).port;
+    for (const host of [`localhost:${port}`, `LOCALHOST:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) {
+      const answer = await withHost(host, 'POST', '/idp/token', JSON.stringify({ sub: 'alice' }));
+      expect(answer.status).toBe(200);
+      expect(answer.body).toContain('access_token');
+    }
   });
 });
 

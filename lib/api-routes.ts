@@ -1,0 +1,21 @@
+/**
+ * The API contract's routes (README "The playback API (v1)"); every path is under `/api/`.
+ * Declared once for both sides: the deployed HTTP API (lib/playback-api.ts) and its local
+ * stand-in (local/api-adapter.ts). No CDK import, so local mode loads it without aws-cdk-lib.
+ */
+
+export type ApiOperation = 'playback' | 'revocations' | 'session';
+
+export interface ApiRoute {
+  /** Which function (`lambda/handlers/<operation>.ts`) serves the route. */
+  readonly operation: ApiOperation;
+  readonly method: 'POST' | 'DELETE';
+  /** API Gateway route path; `{name}` is a path parameter (one non-empty segment). */
+  readonly path: string;
+}
+
+export const API_ROUTES: readonly ApiRoute[] = [
+  { operation: 'playback', method: 'POST', path: '/api/v1/playback/{videoId}' },
+  { operation: 'revocations', method: 'POST', path: '/api/v1/revocations' },
+  { operation: 'session', method: 'DELETE', path: '/api/v1/session' },
+];
