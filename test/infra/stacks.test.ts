@@ -237,6 +237,33 @@ describe('edge protection', () => {
     expect(JSON.stringify(rule('ApiMethodAllowList').Statement)).toMatch(/"SearchString":"POST".*"SearchString":"DELETE"/);
   });
 
+  test('a disguised API path (//api/, /%61pi/) cannot dodge the /api/ rules: every URI-path match URL-decodes, then normalizes', () => {
+    // WAF matches the path as the viewer sent it, so a raw match misses `//api/...` and `/%61pi/...`, which
+    // CloudFront and the API may still read as /api/. Evaluating the match itself (does WAF, with these
+    // transformations, match those paths?) is not possible offline: there is no local WAF engine. This asserts
+    // the configuration that makes it match: URL_DECODE, then NORMALIZE_PATH, on every URI-path match.
+    const rules = onlyResource(synth.edgeTemplate, 'AWS::WAFv2::WebACL').properties.Rules as { Name: string; Statement: unknown }[];
+    const pathMatches: { rule: string; textTransformations: unknown }[] = [];
+    const visit = (rule: string, node: unknown): void => {
+      if (typeof node !== 'object' || node === null) return;
+      const record = node as Record<string, unknown>;
+      const field = record.FieldToMatch as Record<string, unknown> | undefined;
+      if (field?.UriPath !== undefined) pathMatches.push({ rule, textTransformations: record.TextTransformations });
+      for (const child of Object.values(record)) visit(rule, child);
+    };
+    for (const rule of rules) visit(rule.Name, rule.Statement);
+    expect(pathMatches.map((match) => match.rule)).toEqual(['ApiRateLimitPerIp', 'ApiMethodAllowList']);
+    for (const match of pathMatches) {
+      expect(match).toEqual({
+        rule: match.rule,
+        textTransformations: [
+          { Priority: 0, Type: 'URL_DECODE' },
+          { Priority: 1, Type: 'NORMALIZE_PATH' },
+        ],
+      });
+    }
+  });
+
   test('the managed rule groups are Common, KnownBadInputs and AmazonIpReputationList', () => {
     const rules = onlyResource(synth.edgeTemplate, 'AWS::WAFv2::WebACL').properties.Rules as { Statement: { ManagedRuleGroupStatement?: { Name: string; VendorName: string } } }[];
     const groups = rules.flatMap((rule) => (rule.Statement.ManagedRuleGroupStatement === undefined ? [] : [rule.Statement.ManagedRuleGroupStatement]));
