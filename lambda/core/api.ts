@@ -3,7 +3,7 @@
  * came through CloudFront, authenticate the bearer token, check revocation, then act. Every
  * failure becomes the API contract's error response; nothing is signed unless all checks pass.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -13,6 +13,7 @@ import { clientNetwork } from './client-network';
 import { ApiError, ConcurrencyLimit, InvalidRequest, InvalidToken, OriginNotVerified, RateLimited, SharingSuspected } from './errors';
 import { emptyResponse, errorResponse, jsonResponse, type HttpResponse } from './http';
 import type { MediaSigner, SignedGrant } from './media-signer';
+import { ORIGIN_VERIFY_HEADER, originVerified, type OriginVerifyValues } from './origin-verify';
 import { metricReason, type ApiSignals } from './metrics';
 import type { RateLimiter } from './rate-limiter';
 import type { SharingDetector, SharingVerdict } from './sharing-detector';
@@ -39,8 +40,11 @@ export interface ApiDeps {
   signals: ApiSignals;
   /** Epoch seconds; injected so tests use real values instead of fake timers. */
   now: () => number;
-  /** The origin-verify header value CloudFront adds; undefined disables the check (local mode). */
-  originVerifyValue?: string;
+  /**
+   * Origin-verify values a request must carry one of (CloudFront adds it); undefined disables the
+   * check (local mode). The API Gateway authorizer checks the same first; this is the second layer.
+   */
+  originVerify?: OriginVerifyValues;
 }
 
 const MAX_BODY_BYTES = 4096;
@@ -203,11 +207,8 @@ export class StreamgateApi {
   }
 
   private checkOrigin(event: APIGatewayProxyEventV2): void {
-    const expected = this.deps.originVerifyValue;
-    if (expected === undefined) return;
-    const given = Buffer.from(event.headers?.['x-origin-verify'] ?? '');
-    const wanted = Buffer.from(expected);
-    if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) throw new OriginNotVerified();
+    const accepted = this.deps.originVerify;
+    if (accepted !== undefined && !originVerified(event.headers?.[ORIGIN_VERIFY_HEADER], accepted)) throw new OriginNotVerified();
   }
 
   /** Signature and claims only (logout needs no revocation read: it writes one). */
