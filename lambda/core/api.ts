@@ -13,7 +13,7 @@ import { clientNetwork } from './client-network';
 import { ApiError, ConcurrencyLimit, InvalidRequest, InvalidToken, OriginNotVerified, RateLimited, SharingSuspected } from './errors';
 import { emptyResponse, errorResponse, jsonResponse, type HttpResponse } from './http';
 import type { MediaSigner, SignedGrant } from './media-signer';
-import { ORIGIN_VERIFY_HEADER, originVerified, type OriginVerifyValues } from './origin-verify';
+import { ORIGIN_VERIFY_HEADER, type OriginVerifier } from './origin-verify';
 import { metricReason, type ApiSignals } from './metrics';
 import type { RateLimiter } from './rate-limiter';
 import type { SharingDetector, SharingVerdict } from './sharing-detector';
@@ -41,10 +41,10 @@ export interface ApiDeps {
   /** Epoch seconds; injected so tests use real values instead of fake timers. */
   now: () => number;
   /**
-   * Origin-verify values a request must carry one of (CloudFront adds it); undefined disables the
-   * check (local mode). The API Gateway authorizer checks the same first; this is the second layer.
+   * Checks the origin-verify header CloudFront adds; undefined disables the check (local mode).
+   * The API Gateway authorizer checks the same first; this is the second layer.
    */
-  originVerify?: OriginVerifyValues;
+  originVerify?: OriginVerifier;
 }
 
 const MAX_BODY_BYTES = 4096;
@@ -154,7 +154,7 @@ export class StreamgateApi {
     const context: Record<string, unknown> = { operation, requestId: event.requestContext?.requestId };
     const started = performance.now();
     try {
-      this.checkOrigin(event);
+      await this.checkOrigin(event);
       const response = await action(this.deps.now(), context);
       if (operation === 'playback') this.deps.signals.emit({ kind: 'authorized', latencyMs: performance.now() - started });
       return response;
@@ -206,9 +206,9 @@ export class StreamgateApi {
     throw new SharingSuspected();
   }
 
-  private checkOrigin(event: APIGatewayProxyEventV2): void {
-    const accepted = this.deps.originVerify;
-    if (accepted !== undefined && !originVerified(event.headers?.[ORIGIN_VERIFY_HEADER], accepted)) throw new OriginNotVerified();
+  private async checkOrigin(event: APIGatewayProxyEventV2): Promise<void> {
+    const verifier = this.deps.originVerify;
+    if (verifier !== undefined && !(await verifier.verified(event.headers?.[ORIGIN_VERIFY_HEADER]))) throw new OriginNotVerified();
   }
 
   /** Signature and claims only (logout needs no revocation read: it writes one). */

@@ -8,6 +8,7 @@
  * CloudFront is given at deploy) and, when there is one, its previous version (AWSPREVIOUS, which
  * Secrets Manager sets on every put-secret-value). So edges still sending the old value keep
  * working while a new one propagates; removing the AWSPREVIOUS label ends the overlap.
+ * docs/deploy.md "Rotate the origin secrets" has the procedure.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from './config';
@@ -59,6 +60,45 @@ export async function loadOriginVerifyValues(readStage: (stage: OriginVerifyStag
     throw new ConfigError(ORIGIN_VERIFY_SECRET_VARIABLE, `secret must hold a string of at least ${MIN_ORIGIN_VERIFY_LENGTH} characters`);
   }
   return previous === undefined || previous.length < MIN_ORIGIN_VERIFY_LENGTH || previous === current ? { current } : { current, previous };
+}
+
+/**
+ * The API's own check (the second layer, behind the authorizer): the values loaded at init, and
+ * on a value it does not know, one re-read (at most one every `refreshAfterMs`) before refusing. A
+ * request reaches the API only past the authorizer, so an unknown value there means this
+ * container's copy predates a rotation: CloudFront may already send the new value while the API's
+ * containers, which CloudFormation updates after the distribution, still hold the old one.
+ */
+export class OriginVerifier {
+  private refreshedAt = Number.NEGATIVE_INFINITY;
+
+  private constructor(
+    private values: OriginVerifyValues,
+    private readonly load: () => Promise<OriginVerifyValues>,
+    private readonly now: () => number,
+    private readonly refreshAfterMs: number,
+  ) {}
+
+  /** Loads the values; a failure here fails the caller's init. */
+  static async create(
+    load: () => Promise<OriginVerifyValues>,
+    options: { refreshAfterMs?: number; now?: () => number } = {},
+  ): Promise<OriginVerifier> {
+    return new OriginVerifier(await load(), load, options.now ?? Date.now, options.refreshAfterMs ?? 30_000);
+  }
+
+  async verified(given: string | undefined): Promise<boolean> {
+    if (originVerified(given, this.values)) return true;
+    const now = this.now();
+    if (given === undefined || given === '' || now - this.refreshedAt < this.refreshAfterMs) return false;
+    this.refreshedAt = now;
+    try {
+      this.values = await this.load();
+    } catch {
+      return false; // Keep the values it has; this request is refused either way.
+    }
+    return originVerified(given, this.values);
+  }
 }
 
 function digest(value: string): Buffer {

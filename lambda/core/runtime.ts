@@ -7,7 +7,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { StreamgateApi } from './api';
 import { loadConfig, type ApiConfig } from './config';
 import { MediaSigner } from './media-signer';
-import { loadOriginVerifyValues, ORIGIN_VERIFY_SECRET_VARIABLE, type OriginVerifyValues } from './origin-verify';
+import { loadOriginVerifyValues, ORIGIN_VERIFY_SECRET_VARIABLE, OriginVerifier } from './origin-verify';
 import { EmfSignals, type ApiSignals } from './metrics';
 import { RateLimiter } from './rate-limiter';
 import { SharingDetector } from './sharing-detector';
@@ -70,11 +70,13 @@ export async function createApi(options: RuntimeOptions = {}): Promise<Streamgat
 }
 
 /** The secret's current value and, during a rotation overlap, its previous one (origin-verify.ts). */
-async function originVerifyOf(config: ApiConfig, secrets: () => SecretsManagerClient): Promise<OriginVerifyValues | undefined> {
+async function originVerifyOf(config: ApiConfig, secrets: () => SecretsManagerClient): Promise<OriginVerifier | undefined> {
   const secretArn = config.originVerifySecretArn;
   if (secretArn === undefined) return undefined;
-  return loadOriginVerifyValues((stage) =>
-    readSecret(secrets(), secretArn, ORIGIN_VERIFY_SECRET_VARIABLE, { versionStage: stage, optional: stage === 'AWSPREVIOUS' }),
+  return OriginVerifier.create(() =>
+    loadOriginVerifyValues((stage) =>
+      readSecret(secrets(), secretArn, ORIGIN_VERIFY_SECRET_VARIABLE, { versionStage: stage, optional: stage === 'AWSPREVIOUS' }),
+    ),
   );
 }
 

@@ -1,13 +1,13 @@
 /**
  * The HTTP API authorizer that refuses direct calls to the execute-api endpoint (they skip
- * CloudFront and its WAF): real origin-verify values loaded through the same code as deployed
- * (readSecret over a Secrets Manager client, by staging label), with a stand-in client that answers
- * from memory, so nothing but the network call itself is replaced.
+ * CloudFront and its WAF), and the API's own second check: real origin-verify values loaded
+ * through the same code as deployed (readSecret over a Secrets Manager client, by staging label),
+ * with a stand-in client that answers from memory, so nothing but the network call is replaced.
  */
 import { randomBytes } from 'node:crypto';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { OriginAuthorizer, SECRET_UNAVAILABLE_MESSAGE, type OriginAuthorizerOptions } from '../../lambda/core/origin-authorizer';
-import { loadOriginVerifyValues, ORIGIN_VERIFY_HEADER, ORIGIN_VERIFY_SECRET_VARIABLE, originVerified } from '../../lambda/core/origin-verify';
+import { loadOriginVerifyValues, ORIGIN_VERIFY_HEADER, ORIGIN_VERIFY_SECRET_VARIABLE, originVerified, OriginVerifier } from '../../lambda/core/origin-verify';
 import { readSecret } from '../../lambda/core/secrets';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:streamgate-ApiOriginVerify-AbCdEf';
@@ -148,4 +148,56 @@ test('the comparison itself: only an exact, non-empty match of either accepted v
   expect(originVerified('', { current: CURRENT })).toBe(false);
   expect(originVerified(undefined, { current: CURRENT, previous: PREVIOUS })).toBe(false);
   expect(originVerified(`${CURRENT}\u0000`, { current: CURRENT })).toBe(false);
+});
+
+describe("the API's second layer (OriginVerifier)", () => {
+  const verifierOver = (versions: { current: Record<string, string> }, calls: SecretCall[], now: () => number): Promise<OriginVerifier> =>
+    OriginVerifier.create(
+      () => loadOriginVerifyValues((stage) => readSecret(secretsWith(versions.current, calls), ARN, ORIGIN_VERIFY_SECRET_VARIABLE, { versionStage: stage, optional: stage === 'AWSPREVIOUS' })),
+      { now, refreshAfterMs: 30_000 },
+    );
+
+  test('rotation racing the deploy: a container loaded before the rotation accepts the new value after one re-read', async () => {
+    let now = 0;
+    const calls: SecretCall[] = [];
+    const versions = { current: { AWSCURRENT: PREVIOUS } as Record<string, string> };
+    const verifier = await verifierOver(versions, calls, () => now);
+    versions.current = { AWSCURRENT: CURRENT, AWSPREVIOUS: PREVIOUS };
+    now = 1;
+    await expect(verifier.verified(CURRENT)).resolves.toBe(true);
+    await expect(verifier.verified(PREVIOUS)).resolves.toBe(true);
+    expect(calls.length).toBe(4);
+  });
+
+  test('a flood of wrong values re-reads the secret at most once per 30 s, and a missing header never does', async () => {
+    let now = 0;
+    const calls: SecretCall[] = [];
+    const verifier = await verifierOver({ current: { AWSCURRENT: CURRENT } }, calls, () => now);
+    expect(calls.length).toBe(2);
+    for (let request = 0; request < 50; request += 1) await expect(verifier.verified('guess')).resolves.toBe(false);
+    await expect(verifier.verified(undefined)).resolves.toBe(false);
+    expect(calls.length).toBe(4);
+    now = 29_999;
+    await expect(verifier.verified('guess')).resolves.toBe(false);
+    expect(calls.length).toBe(4);
+    now = 30_000;
+    for (let request = 0; request < 50; request += 1) await expect(verifier.verified('guess')).resolves.toBe(false);
+    expect(calls.length).toBe(6);
+    await expect(verifier.verified(CURRENT)).resolves.toBe(true);
+  });
+
+  test('a failed re-read keeps the values it had (the unknown value is refused, the known one still passes)', async () => {
+    let now = 0;
+    let fail = false;
+    const healthy = secretsWith({ AWSCURRENT: CURRENT });
+    const client = { send: (command: never) => (fail ? Promise.reject(Object.assign(new Error('x'), { name: 'InternalServiceError' })) : healthy.send(command)) } as unknown as SecretsManagerClient;
+    const verifier = await OriginVerifier.create(
+      () => loadOriginVerifyValues((stage) => readSecret(client, ARN, ORIGIN_VERIFY_SECRET_VARIABLE, { versionStage: stage, optional: stage === 'AWSPREVIOUS' })),
+      { now: () => now },
+    );
+    fail = true;
+    now = 60_000;
+    await expect(verifier.verified(PREVIOUS)).resolves.toBe(false);
+    await expect(verifier.verified(CURRENT)).resolves.toBe(true);
+  });
 });

@@ -112,6 +112,26 @@ test('origin-verify rotation overlap: edges still sending the previous value are
   logs.stop();
 });
 
+test('origin-verify rotated after init: a container holding the old value serves edges already sending the new one (one re-read)', async () => {
+  const logs = new LogCapture();
+  const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:origin-rotating';
+  SECRETS[arn] = { AWSCURRENT: PREVIOUS_ORIGIN_SECRET };
+  try {
+    const api = await createApi({ env: { ...deployedEnv(), ORIGIN_VERIFY_SECRET_ARN: arn }, logger: logs.logger, secrets });
+    // put-secret-value: the new value becomes AWSCURRENT, the old one AWSPREVIOUS.
+    SECRETS[arn] = { AWSCURRENT: ORIGIN_SECRET, AWSPREVIOUS: PREVIOUS_ORIGIN_SECRET };
+    reads = [];
+    for (const value of [ORIGIN_SECRET, PREVIOUS_ORIGIN_SECRET, ORIGIN_SECRET]) {
+      const response = await api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp)), headers: { 'x-origin-verify': value } }));
+      expect(response.statusCode).toBe(200);
+    }
+    expect(reads.sort()).toEqual([`${arn} AWSCURRENT`, `${arn} AWSPREVIOUS`]);
+  } finally {
+    delete SECRETS[arn];
+    logs.stop();
+  }
+});
+
 test('origin-verify after the overlap ends (AWSPREVIOUS removed): the previous value is refused with 403', async () => {
   const logs = new LogCapture();
   const api = await createApi({ env: deployedEnv(), logger: logs.logger, secrets });
