@@ -134,13 +134,25 @@ export class EdgeProtection extends Construct {
   }
 }
 
+/**
+ * What every match on the URI path does to the path first. WAF inspects the path as the viewer
+ * sent it; a path that CloudFront or the API reads as `/api/...` once decoded or normalized
+ * (`//api/...`, `/%61pi/...`, `/x/../api/...`) would otherwise miss a raw `/api/` match and dodge
+ * the API rate limit and method allow-list. Decode first, so an encoded `/` or `.` is there for
+ * NORMALIZE_PATH to collapse.
+ */
+export const URI_PATH_TRANSFORMATIONS: readonly wafv2.CfnWebACL.TextTransformationProperty[] = [
+  { priority: 0, type: 'URL_DECODE' },
+  { priority: 1, type: 'NORMALIZE_PATH' },
+];
+
 function startsWith(prefix: string): wafv2.CfnWebACL.StatementProperty {
   return {
     byteMatchStatement: {
       fieldToMatch: { uriPath: {} },
       positionalConstraint: 'STARTS_WITH',
       searchString: prefix,
-      textTransformations: [{ priority: 0, type: 'NONE' }],
+      textTransformations: [...URI_PATH_TRANSFORMATIONS],
     },
   };
 }

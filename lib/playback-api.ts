@@ -1,27 +1,37 @@
 /**
  * The playback API: an HTTP API (payload v2) with the three routes of the API contract, each on
  * its own function (lambda/handlers/*) with exactly the grants it uses. CloudFront is the only
- * intended caller: it adds an `x-origin-verify` header whose value lives in Secrets Manager, and
- * the handlers refuse requests without it (lambda/core/api.ts), so calling the execute-api
- * endpoint directly gets nothing.
+ * intended caller: it adds an `x-origin-verify` header whose value lives in Secrets Manager. A
+ * Lambda authorizer on every route refuses requests without it before any API function runs
+ * (API Gateway itself answers 401 when the header is missing), and the handlers check it again
+ * (lambda/core/api.ts), so calling the execute-api endpoint directly gets nothing.
  */
 import * as path from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { ORIGIN_VERIFY_HEADER, ORIGIN_VERIFY_SECRET_VARIABLE, ORIGIN_VERIFY_STAGES } from '../lambda/core/origin-verify';
 import { API_ROUTES, type ApiOperation } from './api-routes';
 import { logRetention, NodeFunction } from './node-function';
 import type { RevocationTable } from './revocation-table';
 import type { SigningKeys } from './signing-keys';
 
-/** Header CloudFront adds to every API origin request; checked by lambda/core/api.ts. */
-export const ORIGIN_VERIFY_HEADER = 'x-origin-verify';
+/** Header CloudFront adds to every API origin request; one constant for CloudFront, the authorizer and the API. */
+export { ORIGIN_VERIFY_HEADER };
+
+/**
+ * How long API Gateway keeps an authorizer answer per header value. CloudFront's value then costs
+ * about one authorizer invocation per TTL; each value it has not seen costs one.
+ */
+export const ORIGIN_AUTHORIZER_CACHE_TTL = Duration.minutes(5);
 
 /** The repository's handlers folder; each operation's entry is `<operation>.ts` in it. */
 export const DEFAULT_HANDLERS_DIR = path.join(__dirname, '..', 'lambda', 'handlers');
@@ -53,7 +63,7 @@ export interface PlaybackApiProps {
    */
   readonly logRetentionDays?: number;
   /**
-   * Folder holding `playback.ts`, `revocations.ts` and `session.ts`.
+   * Folder holding `playback.ts`, `revocations.ts`, `session.ts` and `origin-authorizer.ts`.
    * @default DEFAULT_HANDLERS_DIR (lambda/handlers)
    */
   readonly handlersDir?: string;
@@ -66,6 +76,9 @@ export class PlaybackApi extends Construct {
   /** The value CloudFront sends in `x-origin-verify`; generated at deploy, never in the template. */
   readonly originVerifySecret: secretsmanager.Secret;
   readonly functions: Readonly<Record<ApiOperation, NodeFunction>>;
+  /** The Lambda authorizer on every route: refuses requests without CloudFront's origin-verify value. */
+  readonly originAuthorizer: NodeFunction;
+  readonly authorizer: HttpLambdaAuthorizer;
 
   constructor(scope: Construct, id: string, props: PlaybackApiProps) {
     super(scope, id);
@@ -118,9 +131,41 @@ export class PlaybackApi extends Construct {
     props.table.grantUpdate(session.role);
     this.functions = { playback, revocations, session };
 
+    // The authorizer needs the secret and nothing else. ORIGIN_SECRETS_VERSION (not read by the
+    // code) replaces its containers when bumped, so they re-read the secret.
+    this.originAuthorizer = new NodeFunction(this, 'OriginAuthorizer', {
+      entry: path.join(handlersDir, 'origin-authorizer.ts'),
+      description: `streamgate: API authorizer, refuses requests without CloudFront's ${ORIGIN_VERIFY_HEADER}`,
+      environment: {
+        [ORIGIN_VERIFY_SECRET_VARIABLE]: this.originVerifySecret.secretArn,
+        ...(props.environment.ORIGIN_SECRETS_VERSION !== undefined ? { ORIGIN_SECRETS_VERSION: props.environment.ORIGIN_SECRETS_VERSION } : {}),
+      },
+      memorySize: 128,
+      timeout: Duration.seconds(5),
+      logRetentionDays: props.logRetentionDays,
+    });
+    // Not grantRead: that adds DescribeSecret, which the authorizer never calls. The secret uses
+    // the AWS managed key, so no kms:Decrypt grant is needed. Only the two versions it accepts.
+    this.originAuthorizer.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [this.originVerifySecret.secretArn],
+        conditions: { StringEquals: { 'secretsmanager:VersionStage': [...ORIGIN_VERIFY_STAGES] } },
+      }),
+    );
+    this.authorizer = new HttpLambdaAuthorizer('OriginVerify', this.originAuthorizer.function, {
+      authorizerName: 'origin-verify',
+      // Also the cache key; a request without the header gets 401 from API Gateway, invoking nothing.
+      identitySource: [`$request.header.${ORIGIN_VERIFY_HEADER}`],
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      resultsCacheTtl: ORIGIN_AUTHORIZER_CACHE_TTL,
+    });
+
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
       description: 'streamgate playback API (reached through CloudFront under /api/)',
       createDefaultStage: false,
+      // Every route, including any added later.
+      defaultAuthorizer: this.authorizer,
     });
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention(props.logRetentionDays, 'PlaybackApi') });
     this.stage = new apigwv2.HttpStage(this, 'Stage', {

@@ -87,11 +87,19 @@ export class StreamgateStack extends Stack {
       handlersDir: props.handlersDir,
     });
     this.delivery.addApi(this.api.origin());
+    // CloudFormation replaces the authorizer's containers (they re-read the origin-verify secret,
+    // current and previous value) before the distribution starts sending a rotated value: a
+    // refusal of the new value would be cached by API Gateway for the authorizer's whole TTL.
+    this.delivery.distribution.node.addDependency(this.api.originAuthorizer.function);
     this.monitoring = new Monitoring(this, 'Monitoring', {
       name: config.name,
       alarmEmail: config.monitoring.alarmEmail,
       alarms: config.monitoring.alarms,
-      functions: Object.fromEntries(Object.entries(this.api.functions).map(([operation, fn]) => [operation, fn.function])),
+      functions: {
+        ...Object.fromEntries(Object.entries(this.api.functions).map(([operation, fn]) => [operation, fn.function])),
+        // Its errors are refusals of every request (the secret cannot be read): they page too.
+        'origin-authorizer': this.api.originAuthorizer.function,
+      },
       apiStage: this.api.stage,
       table: this.table.table,
       distributionId: this.delivery.distribution.distributionId,

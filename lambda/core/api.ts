@@ -3,7 +3,7 @@
  * came through CloudFront, authenticate the bearer token, check revocation, then act. Every
  * failure becomes the API contract's error response; nothing is signed unless all checks pass.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -13,6 +13,7 @@ import { clientNetwork } from './client-network';
 import { ApiError, ConcurrencyLimit, InvalidRequest, InvalidToken, OriginNotVerified, RateLimited, SharingSuspected } from './errors';
 import { emptyResponse, errorResponse, jsonResponse, type HttpResponse } from './http';
 import type { MediaSigner, SignedGrant } from './media-signer';
+import { ORIGIN_VERIFY_HEADER, type OriginVerifier } from './origin-verify';
 import { metricReason, type ApiSignals } from './metrics';
 import { bearerToken, deliveryParam, isIdentifier, videoIdParam } from './request';
 import { sessionId, type TokenRef, type UserRef } from './revocation-schema';
@@ -46,8 +47,11 @@ export interface ApiDeps {
   signals: ApiSignals;
   /** Epoch seconds; injected so tests use real values instead of fake timers. */
   now: () => number;
-  /** The origin-verify header value CloudFront adds; undefined disables the check (local mode). */
-  originVerifyValue?: string;
+  /**
+   * Checks the origin-verify header CloudFront adds; undefined disables the check (local mode).
+   * The API Gateway authorizer checks the same first; this is the second layer.
+   */
+  originVerify?: OriginVerifier;
 }
 
 const MAX_BODY_BYTES = 4096;
@@ -168,7 +172,7 @@ export class StreamgateApi {
     const context: Record<string, unknown> = { operation, requestId: event.requestContext?.requestId };
     const started = performance.now();
     try {
-      this.checkOrigin(event);
+      await this.checkOrigin(event);
       const response = await action(this.deps.now(), context);
       if (operation === 'playback') this.deps.signals.emit({ kind: 'authorized', latencyMs: performance.now() - started });
       return response;
@@ -238,12 +242,9 @@ export class StreamgateApi {
     return from + maxLifetimeSeconds + 2 * clockToleranceSeconds + REVOCATION_MARGIN_SECONDS;
   }
 
-  private checkOrigin(event: APIGatewayProxyEventV2): void {
-    const expected = this.deps.originVerifyValue;
-    if (expected === undefined) return;
-    const given = Buffer.from(event.headers?.['x-origin-verify'] ?? '');
-    const wanted = Buffer.from(expected);
-    if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) throw new OriginNotVerified();
+  private async checkOrigin(event: APIGatewayProxyEventV2): Promise<void> {
+    const verifier = this.deps.originVerify;
+    if (verifier !== undefined && !(await verifier.verified(event.headers?.[ORIGIN_VERIFY_HEADER]))) throw new OriginNotVerified();
   }
 
   /** Signature and claims only (logout needs no revocation read: it writes one). */

@@ -5,8 +5,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { StreamgateApi, type TokenState, type UserState } from './api';
-import { ConfigError, loadConfig, type ApiConfig } from './config';
+import { loadConfig, type ApiConfig } from './config';
 import { MediaSigner } from './media-signer';
+import { loadOriginVerifyValues, ORIGIN_VERIFY_SECRET_VARIABLE, OriginVerifier } from './origin-verify';
 import { EmfSignals, type ApiSignals } from './metrics';
 import { createDynamoClient, DynamoCaller } from './dynamo-call';
 import { readSecret } from './secrets';
@@ -39,9 +40,9 @@ export async function createApi(options: RuntimeOptions = {}): Promise<Streamgat
     const config = loadConfig(options.env ?? process.env);
     let secrets = options.secrets;
     const secretsClient = (): SecretsManagerClient => (secrets ??= new SecretsManagerClient({ region: config.store.region }));
-    const [signingKey, originVerifyValue] = await Promise.all([
+    const [signingKey, originVerify] = await Promise.all([
       options.signs === false ? undefined : loadSigningKey(config.signing, secretsClient),
-      originVerifyValueOf(config, secretsClient),
+      originVerifyOf(config, secretsClient),
     ]);
     const dynamo = new DynamoCaller(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs);
     return new StreamgateApi({
@@ -59,7 +60,7 @@ export async function createApi(options: RuntimeOptions = {}): Promise<Streamgat
       signer: signingKey === undefined ? undefined : new MediaSigner(config.signing, signingKey),
       logger,
       now: options.now ?? (() => Math.floor(Date.now() / 1000)),
-      originVerifyValue,
+      originVerify,
     });
   } catch (error) {
     // The message names the variable; it never carries key material (see signing-key.ts).
@@ -68,13 +69,15 @@ export async function createApi(options: RuntimeOptions = {}): Promise<Streamgat
   }
 }
 
-async function originVerifyValueOf(config: ApiConfig, secrets: () => SecretsManagerClient): Promise<string | undefined> {
-  if (config.originVerifySecretArn === undefined) return undefined;
-  const value = await readSecret(secrets(), config.originVerifySecretArn, 'ORIGIN_VERIFY_SECRET_ARN');
-  if (value === undefined || value.length < 16) {
-    throw new ConfigError('ORIGIN_VERIFY_SECRET_ARN', 'secret must hold a string of at least 16 characters');
-  }
-  return value;
+/** The secret's current value and, during a rotation overlap, its previous one (origin-verify.ts). */
+async function originVerifyOf(config: ApiConfig, secrets: () => SecretsManagerClient): Promise<OriginVerifier | undefined> {
+  const secretArn = config.originVerifySecretArn;
+  if (secretArn === undefined) return undefined;
+  return OriginVerifier.create(() =>
+    loadOriginVerifyValues((stage) =>
+      readSecret(secrets(), secretArn, ORIGIN_VERIFY_SECRET_VARIABLE, { versionStage: stage, optional: stage === 'AWSPREVIOUS' }),
+    ),
+  );
 }
 
 /** One API per process, created on first use and shared by the handlers in it. */

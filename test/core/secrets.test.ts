@@ -1,7 +1,8 @@
 /**
- * Deployed mode reads the CloudFront private key and the origin-verify value from Secrets
- * Manager, once per process. Secrets Manager is the one AWS boundary that cannot exist here, so
- * a loopback server answers its JSON protocol (GetSecretValue) and counts the calls.
+ * Deployed mode reads the CloudFront private key and the origin-verify values (current and, during
+ * a rotation, previous) from Secrets Manager, once per process. Secrets Manager is the one AWS
+ * boundary that cannot exist here, so a loopback server answers its JSON protocol (GetSecretValue,
+ * by staging label) and counts the calls.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,9 +15,15 @@ import { idpKey, mint } from '../support/tokens';
 const idp = idpKey('ES256');
 const key = cloudFrontKey('rsa-2048');
 const ORIGIN_SECRET = 'a-long-random-origin-verify-value';
-const SECRETS: Record<string, string> = {
-  'arn:aws:secretsmanager:us-east-1:123456789012:secret:signing': JSON.stringify({ privateKey: key.privateKey.export({ type: 'pkcs8', format: 'pem' }) }),
-  'arn:aws:secretsmanager:us-east-1:123456789012:secret:origin': ORIGIN_SECRET,
+const PREVIOUS_ORIGIN_SECRET = 'the-origin-verify-value-before-rotation';
+const SIGNING_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:signing';
+const ORIGIN_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:origin';
+const ROTATED_ORIGIN_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:origin-rotated';
+/** Each secret's versions by staging label; a label not listed answers ResourceNotFoundException, as Secrets Manager does. */
+const SECRETS: Record<string, Record<string, string>> = {
+  [SIGNING_ARN]: { AWSCURRENT: JSON.stringify({ privateKey: key.privateKey.export({ type: 'pkcs8', format: 'pem' }) }) },
+  [ORIGIN_ARN]: { AWSCURRENT: ORIGIN_SECRET },
+  [ROTATED_ORIGIN_ARN]: { AWSCURRENT: ORIGIN_SECRET, AWSPREVIOUS: PREVIOUS_ORIGIN_SECRET },
 };
 
 let server: Server;
@@ -28,9 +35,9 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      const { SecretId } = JSON.parse(body) as { SecretId: string };
-      reads.push(SecretId);
-      const value = SECRETS[SecretId];
+      const { SecretId, VersionStage = 'AWSCURRENT' } = JSON.parse(body) as { SecretId: string; VersionStage?: string };
+      reads.push(`${SecretId} ${VersionStage}`);
+      const value = SECRETS[SecretId]?.[VersionStage];
       if (req.headers['x-amz-target'] !== 'secretsmanager.GetSecretValue' || value === undefined) {
         res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ __type: 'ResourceNotFoundException', message: 'no such secret' }));
         return;
@@ -62,8 +69,8 @@ const deployedEnv = () => {
     idpKeys: [idp],
     signingKeyFile: '',
     extra: {
-      SIGNING_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:signing',
-      ORIGIN_VERIFY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:origin',
+      SIGNING_KEY_SECRET_ARN: SIGNING_ARN,
+      ORIGIN_VERIFY_SECRET_ARN: ORIGIN_ARN,
     },
   });
   delete env.SIGNING_KEY_FILE;
@@ -77,7 +84,7 @@ test('the signing key and origin-verify value are read from Secrets Manager once
   for (let call = 0; call < 3; call += 1) {
     expect((await api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp)), headers }))).statusCode).toBe(200);
   }
-  expect(reads.sort()).toEqual(Object.keys(SECRETS).sort());
+  expect(reads.sort()).toEqual([`${ORIGIN_ARN} AWSCURRENT`, `${ORIGIN_ARN} AWSPREVIOUS`, `${SIGNING_ARN} AWSCURRENT`]);
   expect(logs.text()).not.toContain(ORIGIN_SECRET);
   logs.stop();
 });
@@ -92,6 +99,45 @@ test('a request without the origin-verify header (it bypassed CloudFront) is ref
     expect(JSON.parse(response.body ?? '{}')).toMatchObject({ error: 'forbidden' });
     expect(response.cookies ?? []).toEqual([]);
   }
+  logs.stop();
+});
+
+test('origin-verify rotation overlap: edges still sending the previous value are served, so a rotation causes no 403 burst', async () => {
+  const logs = new LogCapture();
+  const api = await createApi({ env: { ...deployedEnv(), ORIGIN_VERIFY_SECRET_ARN: ROTATED_ORIGIN_ARN }, logger: logs.logger, secrets });
+  for (const value of [ORIGIN_SECRET, PREVIOUS_ORIGIN_SECRET]) {
+    const response = await api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp)), headers: { 'x-origin-verify': value } }));
+    expect(response.statusCode).toBe(200);
+  }
+  logs.stop();
+});
+
+test('origin-verify rotated after init: a container holding the old value serves edges already sending the new one (one re-read)', async () => {
+  const logs = new LogCapture();
+  const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:origin-rotating';
+  SECRETS[arn] = { AWSCURRENT: PREVIOUS_ORIGIN_SECRET };
+  try {
+    const api = await createApi({ env: { ...deployedEnv(), ORIGIN_VERIFY_SECRET_ARN: arn }, logger: logs.logger, secrets });
+    // put-secret-value: the new value becomes AWSCURRENT, the old one AWSPREVIOUS.
+    SECRETS[arn] = { AWSCURRENT: ORIGIN_SECRET, AWSPREVIOUS: PREVIOUS_ORIGIN_SECRET };
+    reads = [];
+    for (const value of [ORIGIN_SECRET, PREVIOUS_ORIGIN_SECRET, ORIGIN_SECRET]) {
+      const response = await api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp)), headers: { 'x-origin-verify': value } }));
+      expect(response.statusCode).toBe(200);
+    }
+    expect(reads.sort()).toEqual([`${arn} AWSCURRENT`, `${arn} AWSPREVIOUS`]);
+  } finally {
+    delete SECRETS[arn];
+    logs.stop();
+  }
+});
+
+test('origin-verify after the overlap ends (AWSPREVIOUS removed): the previous value is refused with 403', async () => {
+  const logs = new LogCapture();
+  const api = await createApi({ env: deployedEnv(), logger: logs.logger, secrets });
+  const response = await api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp)), headers: { 'x-origin-verify': PREVIOUS_ORIGIN_SECRET } }));
+  expect(response.statusCode).toBe(403);
+  expect(response.cookies ?? []).toEqual([]);
   logs.stop();
 });
 

@@ -14,7 +14,7 @@ import { cdkContext, ROOT } from './synth';
 
 const LIMIT_BYTES = 300 * 1024;
 const ENTRIES = [
-  ...['playback', 'revocations', 'session'].map((name) => ({ name, entry: path.join(DEFAULT_HANDLERS_DIR, `${name}.ts`) })),
+  ...['playback', 'revocations', 'session', 'origin-authorizer'].map((name) => ({ name, entry: path.join(DEFAULT_HANDLERS_DIR, `${name}.ts`) })),
   { name: 'keygen', entry: path.join(ROOT, 'lib', 'keygen', 'handler.ts') },
 ];
 
@@ -65,4 +65,20 @@ const playback = ENTRIES[0];
   );
   expect(run.status).toBe(3);
   expect(`${run.stdout}${run.stderr}`).toMatch(/streamgate failed to start.*"error":"JWT_[A-Z_]+: /);
+});
+
+const authorizer = ENTRIES[3];
+(existsSync(authorizer.entry) ? test : test.skip)('the bundled origin authorizer refuses (fails closed) when its secret is not configured, with a fixed error and a log line naming the variable', () => {
+  const run = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `require(${JSON.stringify(bundles.get('origin-authorizer'))}).handler({ headers: { 'x-origin-verify': 'anything-at-all-long-enough' } })` +
+        '.then((result) => { console.log(JSON.stringify(result)); process.exit(0); }, (error) => { console.log("thrown:" + error.message); process.exit(3); })',
+    ],
+    { env: { PATH: process.env.PATH, NODE_PATH: path.join(ROOT, 'node_modules'), AWS_REGION: 'eu-west-1' }, encoding: 'utf8', timeout: 30_000 },
+  );
+  expect(run.status).toBe(3);
+  expect(run.stdout).toContain('thrown:origin-verify secret unavailable');
+  expect(`${run.stdout}${run.stderr}`).toMatch(/origin authorizer cannot load the origin-verify secret.*"error":"ORIGIN_VERIFY_SECRET_ARN: must be set"/);
 });

@@ -156,10 +156,11 @@ describe('alarms in the main stack (eu-west-1, default thresholds)', () => {
   });
 
   test('Lambda errors and throttles: one alarm each per function', () => {
-    for (const operation of ['playback', 'revocations', 'session']) {
-      const fn = { FunctionName: { Ref: logicalIdOf(split.mainTemplate, 'AWS::Lambda::Function', `Api${operation[0].toUpperCase()}${operation.slice(1)}`) } };
-      expectMetricAlarm(split.mainTemplate, `streamgate-lambda-errors-${operation}`, { namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: fn, ...count });
-      expectMetricAlarm(split.mainTemplate, `streamgate-lambda-throttles-${operation}`, { namespace: 'AWS/Lambda', metricName: 'Throttles', dimensions: fn, ...count });
+    const functions = { playback: 'ApiPlayback', revocations: 'ApiRevocations', session: 'ApiSession', 'origin-authorizer': 'ApiOriginAuthorizer' };
+    for (const [name, idPrefix] of Object.entries(functions)) {
+      const fn = { FunctionName: { Ref: logicalIdOf(split.mainTemplate, 'AWS::Lambda::Function', idPrefix) } };
+      expectMetricAlarm(split.mainTemplate, `streamgate-lambda-errors-${name}`, { namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: fn, ...count });
+      expectMetricAlarm(split.mainTemplate, `streamgate-lambda-throttles-${name}`, { namespace: 'AWS/Lambda', metricName: 'Throttles', dimensions: fn, ...count });
     }
   });
 
@@ -177,7 +178,7 @@ describe('alarms in the main stack (eu-west-1, default thresholds)', () => {
   test('the main stack holds no WAF or CloudFront alarm (their metrics are in us-east-1)', () => {
     const namespaces = Object.values(resourcesOf(split.mainTemplate, 'AWS::CloudWatch::Alarm')).map((resource) => JSON.stringify(resource.Properties));
     expect(namespaces.filter((text) => /AWS\/WAFV2|AWS\/CloudFront/.test(text))).toEqual([]);
-    split.mainTemplate.resourceCountIs('AWS::CloudWatch::Alarm', 4 + 1 + 6 + 1);
+    split.mainTemplate.resourceCountIs('AWS::CloudWatch::Alarm', 4 + 1 + 8 + 1);
   });
 });
 
@@ -330,8 +331,8 @@ describe('dashboard', () => {
 
   test('shows API 5xx, Lambda errors and throttles per function, and DynamoDB throttles', () => {
     expect(JSON.stringify(widget(/^API 5xx/).properties.metrics)).toContain('"AWS/ApiGateway","5xx","ApiId","<token>","Stage","$default"');
-    expect(widget(/^Lambda errors/).properties.metrics?.map((metric) => metric[1])).toEqual(['Errors', 'Errors', 'Errors']);
-    expect(widget(/^Lambda throttles/).properties.metrics?.map((metric) => metric[1])).toEqual(['Throttles', 'Throttles', 'Throttles']);
+    expect(widget(/^Lambda errors/).properties.metrics?.map((metric) => metric[1])).toEqual(['Errors', 'Errors', 'Errors', 'Errors']);
+    expect(widget(/^Lambda throttles/).properties.metrics?.map((metric) => metric[1])).toEqual(['Throttles', 'Throttles', 'Throttles', 'Throttles']);
     const dynamo = JSON.stringify(widget(/^DynamoDB throttles/).properties.metrics);
     expect(dynamo).toContain('"AWS/DynamoDB","ReadThrottleEvents"');
     expect(dynamo).toContain('"AWS/DynamoDB","WriteThrottleEvents"');
@@ -354,7 +355,7 @@ describe('dashboard', () => {
   test('lists this region\'s alarms', () => {
     const status = widgets.find((candidate) => candidate.type === 'alarm');
     expect(status?.properties.title).toMatch(/WAF and CloudFront alarms are in us-east-1/);
-    expect(status?.properties.alarms?.length).toBe(12);
+    expect(status?.properties.alarms?.length).toBe(14);
   });
 });
 
@@ -364,7 +365,7 @@ describe('main stack in us-east-1 (no e-mail, thresholds from the config)', () =
     expect(single.edgeAlarmsTemplate).toBeUndefined();
     const topic = topicRef(single.mainTemplate);
     const alarms = Object.values(resourcesOf(single.mainTemplate, 'AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(12 + 3);
+    expect(alarms.length).toBe(14 + 3);
     for (const resource of alarms) expect(resource.Properties?.AlarmActions).toEqual([topic]);
     single.edgeTemplate.resourceCountIs('AWS::CloudWatch::Alarm', 0);
   });

@@ -11,6 +11,7 @@ import { loadConfig } from '../../lambda/core/config';
 import { REVOCATION_TABLE } from '../../lambda/core/revocation-schema';
 import { loadConfigFile, type StreamgateConfig } from '../../lib/config';
 import { DRM_SYSTEM_IDS } from '../../lib/packaging';
+import { ORIGIN_VERIFY_HEADER } from '../../lib/playback-api';
 import { EXAMPLE_CONFIG, onlyResource, resourcesOf, synthesize, type Synthesis } from './synth';
 
 const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
@@ -237,6 +238,33 @@ describe('edge protection', () => {
     expect(JSON.stringify(rule('ApiMethodAllowList').Statement)).toMatch(/"SearchString":"POST".*"SearchString":"DELETE"/);
   });
 
+  test('a disguised API path (//api/, /%61pi/) cannot dodge the /api/ rules: every URI-path match URL-decodes, then normalizes', () => {
+    // WAF matches the path as the viewer sent it, so a raw match misses `//api/...` and `/%61pi/...`, which
+    // CloudFront and the API may still read as /api/. Evaluating the match itself (does WAF, with these
+    // transformations, match those paths?) is not possible offline: there is no local WAF engine. This asserts
+    // the configuration that makes it match: URL_DECODE, then NORMALIZE_PATH, on every URI-path match.
+    const rules = onlyResource(synth.edgeTemplate, 'AWS::WAFv2::WebACL').properties.Rules as { Name: string; Statement: unknown }[];
+    const pathMatches: { rule: string; textTransformations: unknown }[] = [];
+    const visit = (rule: string, node: unknown): void => {
+      if (typeof node !== 'object' || node === null) return;
+      const record = node as Record<string, unknown>;
+      const field = record.FieldToMatch as Record<string, unknown> | undefined;
+      if (field?.UriPath !== undefined) pathMatches.push({ rule, textTransformations: record.TextTransformations });
+      for (const child of Object.values(record)) visit(rule, child);
+    };
+    for (const rule of rules) visit(rule.Name, rule.Statement);
+    expect(pathMatches.map((match) => match.rule)).toEqual(['ApiRateLimitPerIp', 'ApiMethodAllowList']);
+    for (const match of pathMatches) {
+      expect(match).toEqual({
+        rule: match.rule,
+        textTransformations: [
+          { Priority: 0, Type: 'URL_DECODE' },
+          { Priority: 1, Type: 'NORMALIZE_PATH' },
+        ],
+      });
+    }
+  });
+
   test('the managed rule groups are Common, KnownBadInputs and AmazonIpReputationList', () => {
     const rules = onlyResource(synth.edgeTemplate, 'AWS::WAFv2::WebACL').properties.Rules as { Statement: { ManagedRuleGroupStatement?: { Name: string; VendorName: string } } }[];
     const groups = rules.flatMap((rule) => (rule.Statement.ManagedRuleGroupStatement === undefined ? [] : [rule.Statement.ManagedRuleGroupStatement]));
@@ -293,7 +321,8 @@ describe('playback API', () => {
 
   test('functions run the newest Node.js on arm64 with source maps and a log retention', () => {
     const functions = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([id]) => id.startsWith('Api'));
-    expect(functions.length).toBe(3);
+    // playback, revocations, session and the origin authorizer.
+    expect(functions.length).toBe(4);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -308,7 +337,9 @@ describe('playback API', () => {
   });
 
   test('the environment satisfies lambda/core/config.ts (deploy-time references stand in as plausible values)', () => {
-    for (const [id, fn] of Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([name]) => name.startsWith('Api'))) {
+    const operations = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([name]) => name.startsWith('Api') && !name.startsWith('ApiOriginAuthorizer'));
+    expect(operations.length).toBe(3);
+    for (const [id, fn] of operations) {
       const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
       const env = Object.fromEntries(
         Object.entries(variables).map(([name, value]) => [name, typeof value === 'string' ? value : standIn(name)]),
@@ -357,6 +388,64 @@ describe('playback API', () => {
       .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
     expect(readers.sort()).toEqual(['ApiPlaybackRoleDefaultPolicy', 'SigningKeysGeneratorRoleDefaultPolicy']);
     for (const statement of policiesOf('')) expect(JSON.stringify(statement.Resource)).not.toBe('"*"');
+  });
+});
+
+describe('origin authorizer (direct calls to the execute-api endpoint)', () => {
+  const authorizerId = (): string => onlyResource(synth.mainTemplate, 'AWS::ApiGatewayV2::Authorizer').id;
+
+  test('a direct call is refused before any API function runs: every route is CUSTOM-authorized by the origin authorizer', () => {
+    const routes = Object.values(resourcesOf(synth.mainTemplate, 'AWS::ApiGatewayV2::Route'));
+    expect(routes.length).toBe(3);
+    for (const route of routes) {
+      expect(route.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId() } });
+    }
+  });
+
+  test('a missing header is a 401 from API Gateway itself: the header is the identity source; payload 2.0, simple responses, cached by value', () => {
+    const { properties } = onlyResource(synth.mainTemplate, 'AWS::ApiGatewayV2::Authorizer');
+    expect(properties).toMatchObject({
+      AuthorizerType: 'REQUEST',
+      IdentitySource: [`$request.header.${ORIGIN_VERIFY_HEADER}`],
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      AuthorizerResultTtlInSeconds: 300,
+    });
+    expect(JSON.stringify(properties.AuthorizerUri)).toMatch(/ApiOriginAuthorizerFunction/);
+    // CloudFront sends the same header name the authorizer reads.
+    expect(ORIGIN_VERIFY_HEADER).toBe('x-origin-verify');
+  });
+
+  test('the authorizer function reads only the origin-verify secret (GetSecretValue, current and previous versions) and nothing else', () => {
+    const statements = policiesOf('ApiOriginAuthorizerRole') as unknown as { Action: string | string[]; Resource: unknown; Condition?: unknown }[];
+    const secretStatements = statements.filter((statement) => ![statement.Action].flat().every((action) => action.startsWith('logs:')));
+    expect(secretStatements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: { Ref: expect.stringMatching(/^ApiOriginVerify/) },
+        Condition: { StringEquals: { 'secretsmanager:VersionStage': ['AWSCURRENT', 'AWSPREVIOUS'] } },
+      },
+    ]);
+    expect(actionsOf('ApiOriginAuthorizerRole').sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue']);
+    const fn = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).find(([id]) => id.startsWith('ApiOriginAuthorizer'));
+    expect(Object.keys((fn?.[1].Properties?.Environment as { Variables: Record<string, unknown> }).Variables).sort()).toEqual([
+      'NODE_OPTIONS',
+      'ORIGIN_SECRETS_VERSION',
+      'ORIGIN_VERIFY_SECRET_ARN',
+    ]);
+    // Only API Gateway may invoke it, and only as this API's authorizer.
+    synth.mainTemplate.hasResourceProperties('AWS::Lambda::Permission', {
+      FunctionName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiOriginAuthorizerFunction'), 'Arn'] },
+      Principal: 'apigateway.amazonaws.com',
+      SourceArn: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/authorizers/')])] }),
+    });
+  });
+
+  test('rotation: the distribution is updated after the authorizer, so no edge sends a new value to a container that does not know it', () => {
+    const distribution = onlyResource(synth.mainTemplate, 'AWS::CloudFront::Distribution').id;
+    const dependsOn = [synth.mainTemplate.toJSON().Resources[distribution].DependsOn ?? []].flat() as string[];
+    expect(dependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^ApiOriginAuthorizerFunction/)]));
   });
 });
 

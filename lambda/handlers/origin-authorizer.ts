@@ -1,0 +1,29 @@
+/**
+ * HTTP API Lambda authorizer on every route — thin Lambda entry over lambda/core/origin-authorizer.ts.
+ * It needs only the origin-verify secret: no table, no signing key, no JWT configuration.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResult } from 'aws-lambda';
+import { ConfigError } from '../core/config';
+import { OriginAuthorizer } from '../core/origin-authorizer';
+import { loadOriginVerifyValues, ORIGIN_VERIFY_SECRET_VARIABLE } from '../core/origin-verify';
+import { readSecret } from '../core/secrets';
+
+const logger = new Logger({ serviceName: 'streamgate' });
+let secrets: SecretsManagerClient | undefined;
+
+const authorizer = new OriginAuthorizer({
+  load: async () => {
+    const secretArn = process.env[ORIGIN_VERIFY_SECRET_VARIABLE];
+    if (secretArn === undefined || secretArn === '') throw new ConfigError(ORIGIN_VERIFY_SECRET_VARIABLE, 'must be set');
+    const client = (secrets ??= new SecretsManagerClient({}));
+    return loadOriginVerifyValues((stage) =>
+      readSecret(client, secretArn, ORIGIN_VERIFY_SECRET_VARIABLE, { versionStage: stage, optional: stage === 'AWSPREVIOUS' }),
+    );
+  },
+  // The message names the variable and the error's class, never a value.
+  onLoadFailure: (error) => logger.critical('origin authorizer cannot load the origin-verify secret', { error: error instanceof Error ? error.message : 'unknown error' }),
+});
+
+export const handler = (event: APIGatewayRequestAuthorizerEventV2): Promise<APIGatewaySimpleAuthorizerResult> => authorizer.authorize(event);
