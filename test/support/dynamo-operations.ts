@@ -30,6 +30,9 @@ export async function countOperations(targetEndpoint: string): Promise<Operation
     upstream.on('error', () => outgoing.destroy());
     incoming.pipe(upstream);
   });
+  // Never what keeps a test process alive: some tests stop only the server behind the proxy.
+  server.on('connection', (socket) => socket.unref());
+  server.unref();
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
