@@ -10,7 +10,7 @@
  * dynalite runs in its own process so its CPU is not charged to the measured thread.
  */
 import type { StreamgateApi } from '../lambda/core/api';
-import { createApi } from '../lambda/core/runtime';
+import { createApi } from '../lambda/runtime/runtime';
 import { ensureRevocationTable } from '../local/dynamo-server';
 import { startDynaliteProcess } from './dynalite-process';
 import { apiEnv, bearer, cloudFrontKey, LogCapture, playbackEvent, TABLE } from '../test/support/harness';

@@ -1,14 +1,14 @@
 /**
  * The revocation table: `jti#` items (one revoked token), `sub#` items (a per-user cut-off) and
  * the abuse-defence items (`use#`, `streams#`, `rate#`), keyed and expired exactly as
- * lambda/core/revocation-schema.ts says, so the code and the table cannot disagree. Each grant
+ * lambda/store/table-schema.ts says, so the code and the table cannot disagree. Each grant
  * names the DynamoDB calls one part of lambda/core makes, nothing more.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { REVOCATION_TABLE } from '../lambda/core/revocation-schema';
+import { REVOCATION_TABLE } from '../lambda/store/table-schema';
 
 export interface RevocationTableProps {
   /**

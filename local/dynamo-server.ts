@@ -14,7 +14,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { REVOCATION_TABLE } from '../lambda/core/revocation-schema';
+import { REVOCATION_TABLE } from '../lambda/store/table-schema';
 
 export interface LocalDynamo {
   endpoint: string;

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { StreamgateApi } from '../lambda/core/api';
-import { createApi } from '../lambda/core/runtime';
+import { createApi } from '../lambda/runtime/runtime';
 import { createApiAdapter, type ApiAdapterOptions } from './api-adapter';
 import { ensureCloudFrontKey } from './cloudfront-keys';
 import { ensureRevocationTable, externalDynamo, startDynalite, type LocalDynamo } from './dynamo-server';

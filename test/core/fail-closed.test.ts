@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApi } from '../../lambda/core/runtime';
+import { createApi } from '../../lambda/runtime/runtime';
 import { ensureRevocationTable, startDynalite } from '../../local/dynamo-server';
 import { apiEnv, apiEvent, bearer, cloudFrontKey, LogCapture, playbackEvent, startHarness, TABLE } from '../support/harness';
 import { idpKey, jwksOf, mint } from '../support/tokens';

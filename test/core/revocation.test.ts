@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { createDynamoClient } from '../../lambda/core/dynamo-call';
-import { REVOCATION_TABLE, tokenKey, USER_ATTRIBUTES, userKey } from '../../lambda/core/revocation-schema';
+import { createDynamoClient } from '../../lambda/store/dynamo-call';
+import { REVOCATION_TABLE, tokenKey, USER_ATTRIBUTES, userKey } from '../../lambda/store/table-schema';
 import { apiEvent, bearer, playbackEvent, startHarness, TABLE, type Harness } from '../support/harness';
 import { idpKey, ISSUER, mint } from '../support/tokens';
 

@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createApi } from '../../lambda/core/runtime';
+import { createApi } from '../../lambda/runtime/runtime';
 import { ensureRevocationTable, startDynalite, type LocalDynamo } from '../../local/dynamo-server';
 import { apiEnv, bearer, cloudFrontKey, LogCapture, playbackEvent, TABLE } from '../support/harness';
 import { idpKey, mint } from '../support/tokens';

@@ -62,7 +62,7 @@ test('RevocationTable refuses DESTROY while deletion protection is on', () => {
 });
 
 test('NodeFunction names memorySize and logRetentionDays', () => {
-  const entry = path.join(ROOT, 'lib', 'keygen', 'handler.ts');
+  const entry = path.join(ROOT, 'lambda', 'handlers', 'keygen.ts');
   expect(() => new NodeFunction(stackIn('eu-west-1'), 'F1', { entry, description: 'x', memorySize: 64 })).toThrow(/NodeFunction F1: memorySize/);
   expect(() => new NodeFunction(stackIn('eu-west-1'), 'F2', { entry, description: 'x', logRetentionDays: 2 })).toThrow(/NodeFunction F2: logRetentionDays/);
 });

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfig } from '../../lambda/core/config';
-import { REVOCATION_TABLE } from '../../lambda/core/revocation-schema';
+import { REVOCATION_TABLE } from '../../lambda/store/table-schema';
 import { loadConfigFile, type StreamgateConfig } from '../../lib/config';
 import { DRM_SYSTEM_IDS } from '../../lib/packaging';
 import { ORIGIN_VERIFY_HEADER } from '../../lib/playback-api';

@@ -5,10 +5,10 @@
  * Every failure or timeout is RevocationUnavailable (fail closed).
  */
 import { UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { SharingConfig } from './config';
+import type { SharingConfig } from '../core/config';
 import type { DynamoCaller, Item } from './dynamo-call';
-import { StoreContention } from './errors';
-import { REVOCATION_TABLE, TOKEN_ATTRIBUTES, tokenKey, type TokenRef } from './revocation-schema';
+import { StoreContention } from '../core/errors';
+import { REVOCATION_TABLE, TOKEN_ATTRIBUTES, tokenKey, type TokenRef } from './table-schema';
 
 export interface Presentation {
   network: string;

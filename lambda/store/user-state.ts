@@ -9,8 +9,8 @@
  */
 import { UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { numberOf, type DynamoCaller, type Item } from './dynamo-call';
-import { StoreContention } from './errors';
-import { rateAttribute, REVOCATION_TABLE, sessionExpiryAttribute, USER_ATTRIBUTES, userKey, type UserRef } from './revocation-schema';
+import { StoreContention } from '../core/errors';
+import { rateAttribute, REVOCATION_TABLE, sessionExpiryAttribute, USER_ATTRIBUTES, userKey, type UserRef } from './table-schema';
 
 export interface UserLimits {
   /** Calls per window; 0 = unlimited. */

@@ -3,9 +3,9 @@
  * turned into RevocationUnavailable so callers fail closed (nothing is signed on an unknown state).
  */
 import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { StoreConfig } from './config';
-import { RevocationUnavailable } from './errors';
-import { REVOCATION_TABLE } from './revocation-schema';
+import type { StoreConfig } from '../core/config';
+import { RevocationUnavailable } from '../core/errors';
+import { REVOCATION_TABLE } from './table-schema';
 
 export type Item = Record<string, AttributeValue>;
 
