@@ -21,7 +21,7 @@ import { Construct } from 'constructs';
 import { ORIGIN_VERIFY_HEADER, ORIGIN_VERIFY_SECRET_VARIABLE, ORIGIN_VERIFY_STAGES } from '../lambda/core/origin-verify';
 import { API_ROUTES, type ApiOperation } from './api-routes';
 import { logRetention, NodeFunction } from './node-function';
-import type { RevocationTable } from './revocation-table';
+import type { StateTable } from './state-table';
 import type { SigningKeys } from './signing-keys';
 
 /** Header CloudFront adds to every API origin request; one constant for CloudFront, the authorizer and the API. */
@@ -38,7 +38,7 @@ export const DEFAULT_HANDLERS_DIR = path.join(__dirname, '..', 'lambda', 'handle
 
 export interface PlaybackApiProps {
   /** Revocations and abuse-defence records; each function is granted the calls it makes. */
-  readonly table: RevocationTable;
+  readonly table: StateTable;
   /** The key pair id and private key the playback function signs with. */
   readonly signingKeys: SigningKeys;
   /**

@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 
-export const REVOCATION_TABLE = {
+export const STATE_TABLE = {
   partitionKey: 'pk',
   /** DynamoDB TTL attribute (epoch seconds). */
   ttlAttribute: 'expiresAt',

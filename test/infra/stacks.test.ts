@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfig } from '../../lambda/core/config';
-import { REVOCATION_TABLE } from '../../lambda/store/table-schema';
+import { STATE_TABLE } from '../../lambda/store/table-schema';
 import { loadConfigFile, type StreamgateConfig } from '../../lib/config';
 import { DRM_SYSTEM_IDS } from '../../lib/packaging';
 import { ORIGIN_VERIFY_HEADER } from '../../lib/playback-api';
@@ -292,10 +292,10 @@ describe('revocation table', () => {
   test('uses the shared key schema, on-demand billing, TTL, PITR, encryption and deletion protection', () => {
     synth.mainTemplate.hasResource('AWS::DynamoDB::Table', {
       Properties: {
-        KeySchema: [{ AttributeName: REVOCATION_TABLE.partitionKey, KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: REVOCATION_TABLE.partitionKey, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' }],
         BillingMode: 'PAY_PER_REQUEST',
-        TimeToLiveSpecification: { AttributeName: REVOCATION_TABLE.ttlAttribute, Enabled: true },
+        TimeToLiveSpecification: { AttributeName: STATE_TABLE.ttlAttribute, Enabled: true },
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: { SSEEnabled: true },
         DeletionProtectionEnabled: true,

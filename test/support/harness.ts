@@ -12,7 +12,7 @@ import type { StreamgateApi } from '../../lambda/core/api';
 import { createDynamoClient, DynamoCaller } from '../../lambda/store/dynamo-call';
 import { UserStateStore } from '../../lambda/store/user-state';
 import { createApi } from '../../lambda/runtime/runtime';
-import { ensureRevocationTable, startDynalite, type LocalDynamo } from '../../local/dynamo-server';
+import { ensureStateTable, startDynalite, type LocalDynamo } from '../../local/dynamo-server';
 import { countOperations, type OperationCounter } from './dynamo-operations';
 import { AUDIENCE, ISSUER, jwksOf, type IdpKey } from './tokens';
 
@@ -112,7 +112,7 @@ export async function startHarness(options: {
   now?: () => number;
 }): Promise<Harness> {
   const dynamo = await startDynalite();
-  await ensureRevocationTable(dynamo.endpoint, TABLE);
+  await ensureStateTable(dynamo.endpoint, TABLE);
   const signingKey = cloudFrontKey(options.signingKey ?? 'ecdsa-p256');
   const logs = new LogCapture();
   const store = await countOperations(dynamo.endpoint);

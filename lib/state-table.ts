@@ -8,7 +8,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { REVOCATION_TABLE } from '../lambda/store/table-schema';
+import { STATE_TABLE } from '../lambda/store/table-schema';
 
 export interface RevocationTableProps {
   /**
@@ -23,18 +23,18 @@ export interface RevocationTableProps {
   readonly deletionProtection?: boolean;
 }
 
-export class RevocationTable extends Construct {
+export class StateTable extends Construct {
   readonly table: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: RevocationTableProps = {}) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     if (removalPolicy === RemovalPolicy.DESTROY && props.deletionProtection !== false) {
-      throw new Error('RevocationTable: removalPolicy DESTROY needs deletionProtection: false (the delete would be refused)');
+      throw new Error('StateTable: removalPolicy DESTROY needs deletionProtection: false (the delete would be refused)');
     }
     this.table = new dynamodb.Table(this, 'Table', {
-      partitionKey: { name: REVOCATION_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
-      timeToLiveAttribute: REVOCATION_TABLE.ttlAttribute,
+      partitionKey: { name: STATE_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: STATE_TABLE.ttlAttribute,
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
