@@ -1,8 +1,7 @@
 /**
- * The revocation table: `jti#` items (one revoked token), `sub#` items (a per-user cut-off) and
- * the abuse-defence items (`use#`, `streams#`, `rate#`), keyed and expired exactly as
- * lambda/store/table-schema.ts says, so the code and the table cannot disagree. Each grant
- * names the DynamoDB calls one part of lambda/core makes, nothing more.
+ * The access-state table: one item per token (`tok#`: revoked, where it was presented from) and
+ * one per user (`usr#`: revocation cut-off, rate counters, stream slots), keyed and expired
+ * exactly as lambda/store/table-schema.ts says, so the code and the table cannot disagree.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -10,7 +9,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { STATE_TABLE } from '../lambda/store/table-schema';
 
-export interface RevocationTableProps {
+export interface StateTableProps {
   /**
    * What happens to the table (and every revocation in it) when it leaves the stack.
    * @default RemovalPolicy.RETAIN
@@ -26,7 +25,7 @@ export interface RevocationTableProps {
 export class StateTable extends Construct {
   readonly table: dynamodb.Table;
 
-  constructor(scope: Construct, id: string, props: RevocationTableProps = {}) {
+  constructor(scope: Construct, id: string, props: StateTableProps = {}) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     if (removalPolicy === RemovalPolicy.DESTROY && props.deletionProtection !== false) {
@@ -43,24 +42,11 @@ export class StateTable extends Construct {
     });
   }
 
-  /** Revocation status (revocation-store.ts): one consistent BatchGetItem of the token's and the user's items. */
-  grantStatusRead(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grant(grantee, 'dynamodb:BatchGetItem');
-  }
-
   /**
-   * Revoking (revocation-store.ts), the per-user rate counter (rate-limiter.ts) and releasing a
-   * stream slot (stream-limiter.ts): conditional or atomic UpdateItem calls.
+   * Every API function's calls (lambda/store/): a consistent GetItem of a token's or a user's
+   * item, and conditional UpdateItems that check and record in one write. Nothing else.
    */
-  grantUpdate(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grant(grantee, 'dynamodb:UpdateItem');
-  }
-
-  /**
-   * Sharing detection and the concurrent-stream limit (sharing-detector.ts, stream-limiter.ts):
-   * read a token's or user's record, then write it back under a condition.
-   */
-  grantAbuseTracking(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grant(grantee, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+  grantStateAccess(grantee: iam.IGrantable): iam.Grant {
+    return this.table.grant(grantee, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
   }
 }
