@@ -10,8 +10,8 @@
  * dynalite runs in its own process so its CPU is not charged to the measured thread.
  */
 import type { StreamgateApi } from '../lambda/core/api';
-import { createApi } from '../lambda/core/runtime';
-import { ensureRevocationTable } from '../local/dynamo-server';
+import { createApi } from '../lambda/runtime/runtime';
+import { ensureStateTable } from '../local/dynamo-server';
 import { startDynaliteProcess } from './dynalite-process';
 import { apiEnv, bearer, cloudFrontKey, LogCapture, playbackEvent, TABLE } from '../test/support/harness';
 import { idpKey, mint } from '../test/support/tokens';
@@ -26,7 +26,7 @@ export async function benchAbuse(seconds: number): Promise<void> {
   // One token per user, many users playing: every call is admitted, as in steady state.
   const tokens = await Promise.all(Array.from({ length: 400 }, (_, index) => mint(idp, { claims: { sub: `viewer-${index}` } })));
   const dynamo = await startDynaliteProcess();
-  await ensureRevocationTable(dynamo.endpoint, TABLE);
+  await ensureStateTable(dynamo.endpoint, TABLE);
   const proxy = await startLatencyProxy(dynamo.port, 2);
   const logs = new LogCapture();
   logs.logger.setLogLevel('ERROR');

@@ -9,10 +9,10 @@ import { getSignedCookies } from '@aws-sdk/cloudfront-signer';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { loadConfig } from '../lambda/core/config';
 import type { TokenState, UserState } from '../lambda/core/api';
-import type { TokenVerdict } from '../lambda/core/token-state';
-import type { UserVerdict } from '../lambda/core/user-state';
-import { createApi } from '../lambda/core/runtime';
-import { ensureRevocationTable, startDynalite } from '../local/dynamo-server';
+import type { TokenVerdict } from '../lambda/store/token-state';
+import type { UserVerdict } from '../lambda/store/user-state';
+import { createApi } from '../lambda/runtime/runtime';
+import { ensureStateTable, startDynalite } from '../local/dynamo-server';
 import { apiEnv, bearer, cloudFrontKey, LogCapture, playbackEvent, TABLE, type SigningKeyKind } from '../test/support/harness';
 import { AUDIENCE, idpKey, ISSUER, jwksOf, mint } from '../test/support/tokens';
 import { measure, report, type Rate } from './measure';
@@ -38,7 +38,7 @@ export async function benchAuthorize(seconds: number): Promise<void> {
   let next = 0;
   const nextToken = (): string => tokens[(next = (next + 1) % tokens.length)];
   const dynamo = await startDynalite();
-  await ensureRevocationTable(dynamo.endpoint, TABLE);
+  await ensureStateTable(dynamo.endpoint, TABLE);
   const logs = new LogCapture();
   logs.logger.setLogLevel('ERROR');
 

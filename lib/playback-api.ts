@@ -21,7 +21,7 @@ import { Construct } from 'constructs';
 import { ORIGIN_VERIFY_HEADER, ORIGIN_VERIFY_SECRET_VARIABLE, ORIGIN_VERIFY_STAGES } from '../lambda/core/origin-verify';
 import { API_ROUTES, type ApiOperation } from './api-routes';
 import { logRetention, NodeFunction } from './node-function';
-import type { RevocationTable } from './revocation-table';
+import type { StateTable } from './state-table';
 import type { SigningKeys } from './signing-keys';
 
 /** Header CloudFront adds to every API origin request; one constant for CloudFront, the authorizer and the API. */
@@ -38,7 +38,7 @@ export const DEFAULT_HANDLERS_DIR = path.join(__dirname, '..', 'lambda', 'handle
 
 export interface PlaybackApiProps {
   /** Revocations and abuse-defence records; each function is granted the calls it makes. */
-  readonly table: RevocationTable;
+  readonly table: StateTable;
   /** The key pair id and private key the playback function signs with. */
   readonly signingKeys: SigningKeys;
   /**
@@ -119,16 +119,9 @@ export class PlaybackApi extends Construct {
     const playback = make('playback', 'streamgate: POST /api/v1/playback/{videoId} (signs cookies)', 512);
     const revocations = make('revocations', 'streamgate: POST /api/v1/revocations (admin revocation)', 256);
     const session = make('session', 'streamgate: DELETE /api/v1/session (logout)', 256);
-    // What each operation of lambda/core/api.ts calls. Playback: revocation status, rate counter,
-    // sharing record and stream slot (and a revocation when the sharing action says so), then signs.
-    props.table.grantStatusRead(playback.role);
-    props.table.grantAbuseTracking(playback.role);
+    // Each operation reads a token's or user's item and writes them with conditional updates.
+    for (const fn of [playback, revocations, session]) props.table.grantStateAccess(fn.role);
     props.signingKeys.grantSign(playback.role);
-    // Revocations: the admin token's own status and rate counter, then the revocation write.
-    props.table.grantStatusRead(revocations.role);
-    props.table.grantUpdate(revocations.role);
-    // Session (logout): writes only, its own revocation and the release of its stream slot.
-    props.table.grantUpdate(session.role);
     this.functions = { playback, revocations, session };
 
     // The authorizer needs the secret and nothing else. ORIGIN_SECRETS_VERSION (not read by the

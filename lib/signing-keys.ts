@@ -1,7 +1,7 @@
 /**
  * Signing keys: one CloudFront PublicKey per rotation slot, all trusted by one KeyGroup, and the
  * active slot's private key in Secrets Manager for the playback function. Private keys are made
- * in the account at deploy time by a custom resource (lib/keygen/handler.ts) that writes them to
+ * in the account at deploy time by a custom resource (lambda/handlers/keygen.ts) that writes them to
  * the slot's secret and returns only the public key: no key material in templates or the repo.
  *
  * Every slot's resources are named by (id, generation, algorithm), so bumping a generation
@@ -53,7 +53,7 @@ export class SigningKeys extends Construct {
     validateKeys(props);
 
     this.generator = new NodeFunction(this, 'Generator', {
-      entry: path.join(__dirname, 'keygen', 'handler.ts'),
+      entry: path.join(__dirname, '..', 'lambda', 'handlers', 'keygen.ts'),
       description: 'streamgate: generates CloudFront signing key pairs into Secrets Manager',
       timeout: Duration.seconds(60),
       logRetentionDays: props.logRetentionDays,

@@ -13,7 +13,7 @@ import { MediaOrigin } from './media-origin';
 import { EDGE_METRICS_REGION, Monitoring } from './monitoring';
 import { Packaging } from './packaging';
 import { PlaybackApi } from './playback-api';
-import { RevocationTable } from './revocation-table';
+import { StateTable } from './state-table';
 import { SigningKeys } from './signing-keys';
 
 export interface StreamgateStackProps extends StackProps {
@@ -31,7 +31,7 @@ export interface StreamgateStackProps extends StackProps {
 }
 
 export class StreamgateStack extends Stack {
-  readonly table: RevocationTable;
+  readonly table: StateTable;
   readonly media: MediaOrigin;
   readonly signingKeys: SigningKeys;
   readonly packaging?: Packaging;
@@ -43,7 +43,7 @@ export class StreamgateStack extends Stack {
     const { config } = props;
     super(scope, id, { ...props, env: { account: config.account, region: config.region }, crossRegionReferences: true });
 
-    this.table = new RevocationTable(this, 'Revocations');
+    this.table = new StateTable(this, 'Revocations');
     this.media = new MediaOrigin(this, 'MediaOrigin', { logRetentionDays: config.logRetentionDays });
     this.signingKeys = new SigningKeys(this, 'SigningKeys', {
       keys: config.signing.keys,

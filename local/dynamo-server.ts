@@ -14,7 +14,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { REVOCATION_TABLE } from '../lambda/core/revocation-schema';
+import { STATE_TABLE } from '../lambda/store/table-schema';
 
 export interface LocalDynamo {
   endpoint: string;
@@ -55,14 +55,14 @@ export function externalDynamo(endpoint: string): LocalDynamo {
  * Creates the table unless it exists (a persisted or external server keeps it across restarts),
  * and returns once it is ACTIVE: servers other than an in-process dynalite create tables slowly.
  */
-export async function ensureRevocationTable(endpoint: string, tableName: string): Promise<void> {
+export async function ensureStateTable(endpoint: string, tableName: string): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   try {
     const created = (await tableStatus(client, tableName)) === undefined && (await createTable(client, tableName));
     await waitUntilActive(client, tableName);
     if (created) {
       await client
-        .send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: REVOCATION_TABLE.ttlAttribute, Enabled: true } }))
+        .send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: STATE_TABLE.ttlAttribute, Enabled: true } }))
         .catch(() => undefined); // dynalite may not implement TTL; the attribute is still written.
     }
   } finally {
@@ -85,8 +85,8 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<b
     await client.send(
       new CreateTableCommand({
         TableName: tableName,
-        AttributeDefinitions: [{ AttributeName: REVOCATION_TABLE.partitionKey, AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: REVOCATION_TABLE.partitionKey, KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' }],
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );

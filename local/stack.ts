@@ -10,10 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { StreamgateApi } from '../lambda/core/api';
-import { createApi } from '../lambda/core/runtime';
+import { createApi } from '../lambda/runtime/runtime';
 import { createApiAdapter, type ApiAdapterOptions } from './api-adapter';
 import { ensureCloudFrontKey } from './cloudfront-keys';
-import { ensureRevocationTable, externalDynamo, startDynalite, type LocalDynamo } from './dynamo-server';
+import { ensureStateTable, externalDynamo, startDynalite, type LocalDynamo } from './dynamo-server';
 import { loadKeyGroupFile } from './edge/key-group';
 import type { TrustedKey } from './edge/cloudfront-access';
 import { createEdgeHandler, type EdgeOptions } from './edge-server';
@@ -76,7 +76,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
   const trustedKeys = watchedKeyGroup(keyGroupFile);
   trustedKeys(); // fail now, naming the file, rather than 403 every request
   const dynamo = options.dynamoEndpoint !== undefined ? externalDynamo(options.dynamoEndpoint) : await startDynalite({ path: join(options.dir, 'dynamo') });
-  await ensureRevocationTable(dynamo.endpoint, REVOCATION_TABLE_NAME).catch((error: unknown) => {
+  await ensureStateTable(dynamo.endpoint, REVOCATION_TABLE_NAME).catch((error: unknown) => {
     throw new Error(`DynamoDB at ${dynamo.endpoint}: cannot read or create table ${REVOCATION_TABLE_NAME} (${error instanceof Error ? `${error.name}: ${error.message}` : String(error)})`, { cause: error });
   });
   const idp = await DevIdp.open({ keyDir: options.dir });

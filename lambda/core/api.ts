@@ -16,12 +16,12 @@ import type { MediaSigner, SignedGrant } from './media-signer';
 import { ORIGIN_VERIFY_HEADER, type OriginVerifier } from './origin-verify';
 import { metricReason, type ApiSignals } from './metrics';
 import { bearerToken, deliveryParam, isIdentifier, videoIdParam } from './request';
-import { sessionId, type TokenRef, type UserRef } from './revocation-schema';
-import type { Presentation, SharingVerdict, TokenVerdict } from './token-state';
-import type { UserCall, UserLimits, UserVerdict } from './user-state';
+import { sessionId, type TokenRef, type UserRef } from '../store/table-schema';
+import type { Presentation, SharingVerdict, TokenVerdict } from '../store/token-state';
+import type { UserCall, UserLimits, UserVerdict } from '../store/user-state';
 import type { TokenVerifier, VerifiedToken } from './token-verifier';
 
-/** Per-token state: revocation and sharing detection (lambda/core/token-state.ts). */
+/** Per-token state: revocation and sharing detection (lambda/store/token-state.ts). */
 export interface TokenState {
   check(token: TokenRef, presentation: Presentation | undefined, keepUntil: number): Promise<TokenVerdict>;
   isRevoked(token: TokenRef): Promise<boolean>;
@@ -29,7 +29,7 @@ export interface TokenState {
   readonly sharing: SharingConfig;
 }
 
-/** Per-user state: revocation cut-off, rate limit and stream slots (lambda/core/user-state.ts). */
+/** Per-user state: revocation cut-off, rate limit and stream slots (lambda/store/user-state.ts). */
 export interface UserState {
   check(call: UserCall): Promise<UserVerdict>;
   revoke(user: UserRef, before: number, keepUntil: number): Promise<void>;

@@ -127,7 +127,7 @@ export class DependencyUnavailable extends ApiError {
 }
 
 /** 503: the revocation store could not be read or written (fail closed). */
-export class RevocationUnavailable extends DependencyUnavailable {
+export class StoreUnavailable extends DependencyUnavailable {
   constructor(
     readonly causeMessage: string,
     options?: { cause?: unknown },

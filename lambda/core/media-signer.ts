@@ -7,7 +7,7 @@ import { isIPv4 } from 'node:net';
 import { getSignedCookies, getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import type { SigningConfig } from './config';
 import { InvalidRequest } from './errors';
-import type { SigningKey } from './signing-key';
+import type { SigningKey } from '../runtime/signing-key';
 
 export interface SignRequest {
   videoId: string;

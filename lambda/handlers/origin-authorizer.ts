@@ -8,7 +8,7 @@ import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResu
 import { ConfigError } from '../core/config';
 import { OriginAuthorizer } from '../core/origin-authorizer';
 import { loadOriginVerifyValues, ORIGIN_VERIFY_SECRET_VARIABLE } from '../core/origin-verify';
-import { readSecret } from '../core/secrets';
+import { readSecret } from '../runtime/secrets';
 
 const logger = new Logger({ serviceName: 'streamgate' });
 let secrets: SecretsManagerClient | undefined;

@@ -1,7 +1,7 @@
 /** `POST /api/v1/revocations` — thin Lambda entry over lambda/core/api.ts. */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { HttpResponse } from '../core/http';
-import { sharedApi } from '../core/runtime';
+import { sharedApi } from '../runtime/runtime';
 
 // Never signs: it neither loads nor may read the CloudFront private key.
 const api = sharedApi({ signs: false });

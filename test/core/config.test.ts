@@ -1,6 +1,6 @@
 /** Configuration: each missing or invalid variable fails at init with an error naming it. */
 import { ConfigError, loadConfig } from '../../lambda/core/config';
-import { createApi } from '../../lambda/core/runtime';
+import { createApi } from '../../lambda/runtime/runtime';
 import { cloudFrontKey, LogCapture } from '../support/harness';
 
 const base: Record<string, string> = {

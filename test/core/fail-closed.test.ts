@@ -5,8 +5,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApi } from '../../lambda/core/runtime';
-import { ensureRevocationTable, startDynalite } from '../../local/dynamo-server';
+import { createApi } from '../../lambda/runtime/runtime';
+import { ensureStateTable, startDynalite } from '../../local/dynamo-server';
 import { apiEnv, apiEvent, bearer, cloudFrontKey, LogCapture, playbackEvent, startHarness, TABLE } from '../support/harness';
 import { idpKey, jwksOf, mint } from '../support/tokens';
 
@@ -79,7 +79,7 @@ describe('revocation store failure', () => {
     const { tmpdir } = await import('node:os');
     const path = mkdtempSync(join(tmpdir(), 'streamgate-dynalite-'));
     const first = await startDynalite({ path });
-    await ensureRevocationTable(first.endpoint, TABLE);
+    await ensureStateTable(first.endpoint, TABLE);
     const logs = new LogCapture();
     const key = cloudFrontKey('ecdsa-p256');
     const env = (endpoint: string) => apiEnv({ dynamoEndpoint: endpoint, idpKeys: [idp], signingKeyFile: key.file });
@@ -88,7 +88,7 @@ describe('revocation store failure', () => {
     expect((await api1.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }))).statusCode).toBe(204);
     await first.stop();
     const second = await startDynalite({ path, port: first.port });
-    await ensureRevocationTable(second.endpoint, TABLE);
+    await ensureStateTable(second.endpoint, TABLE);
     const api2 = await createApi({ env: env(second.endpoint), logger: logs.logger });
     expect((await api2.playback(playbackEvent('demo-1', { authorization: bearer(token) }))).statusCode).toBe(401);
     logs.stop();

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ensureRevocationTable, startDynalite, type LocalDynamo } from '../../local/dynamo-server';
+import { ensureStateTable, startDynalite, type LocalDynamo } from '../../local/dynamo-server';
 import { apiEnv, apiEvent, bearer, LogCapture, playbackEvent, startHarness, TABLE, cloudFrontKey } from '../support/harness';
 import { idpKey, mint } from '../support/tokens';
 
@@ -37,7 +37,7 @@ describe('the Lambda entry modules', () => {
   const saved = { ...process.env };
   beforeAll(async () => {
     dynamo = await startDynalite();
-    await ensureRevocationTable(dynamo.endpoint, TABLE);
+    await ensureStateTable(dynamo.endpoint, TABLE);
     Object.assign(process.env, apiEnv({ dynamoEndpoint: dynamo.endpoint, idpKeys: [idp], signingKeyFile: cloudFrontKey('rsa-2048').file }));
   });
   afterAll(async () => {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { OriginAuthorizer, SECRET_UNAVAILABLE_MESSAGE, type OriginAuthorizerOptions } from '../../lambda/core/origin-authorizer';
 import { loadOriginVerifyValues, ORIGIN_VERIFY_HEADER, ORIGIN_VERIFY_SECRET_VARIABLE, originVerified, OriginVerifier } from '../../lambda/core/origin-verify';
-import { readSecret } from '../../lambda/core/secrets';
+import { readSecret } from '../../lambda/runtime/secrets';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:streamgate-ApiOriginVerify-AbCdEf';
 // Shaped like the deployed values (48 characters), made at run time.

@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { createDynamoClient } from '../../lambda/core/dynamo-call';
-import { REVOCATION_TABLE, tokenKey, USER_ATTRIBUTES, userKey } from '../../lambda/core/revocation-schema';
+import { createDynamoClient } from '../../lambda/store/dynamo-call';
+import { STATE_TABLE, tokenKey, USER_ATTRIBUTES, userKey } from '../../lambda/store/table-schema';
 import { apiEvent, bearer, playbackEvent, startHarness, TABLE, type Harness } from '../support/harness';
 import { idpKey, ISSUER, mint } from '../support/tokens';
 
@@ -25,7 +25,7 @@ const play = (token: string) => harness.api.playback(playbackEvent('demo-1', { a
 
 async function storedItem(key: string): Promise<Record<string, { N?: string; S?: string }> | undefined> {
   const client = createDynamoClient({ tableName: TABLE, endpoint: harness.dynamo.endpoint, region: 'us-east-1', timeoutMs: 1000 });
-  const output = await client.send(new GetItemCommand({ TableName: TABLE, Key: { [REVOCATION_TABLE.partitionKey]: { S: key } }, ConsistentRead: true }));
+  const output = await client.send(new GetItemCommand({ TableName: TABLE, Key: { [STATE_TABLE.partitionKey]: { S: key } }, ConsistentRead: true }));
   client.destroy();
   return output.Item as Record<string, { N?: string; S?: string }> | undefined;
 }
@@ -47,7 +47,7 @@ describe('POST /api/v1/revocations', () => {
     const jti = randomUUID();
     const before = Math.floor(Date.now() / 1000);
     await revokeCall({ sub: 'alice', jti });
-    const expiresAt = Number((await storedItem(jtiKey(jti)))?.[REVOCATION_TABLE.ttlAttribute]?.N);
+    const expiresAt = Number((await storedItem(jtiKey(jti)))?.[STATE_TABLE.ttlAttribute]?.N);
     expect(expiresAt).toBeGreaterThanOrEqual(before + 3600 + 30);
   });
 
@@ -134,7 +134,7 @@ describe('DELETE /api/v1/session', () => {
     const now = Math.floor(Date.now() / 1000);
     const token = await mint(idp, { claims: { jti }, now, lifetime: 600 });
     await harness.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }));
-    expect(Number((await storedItem(jtiKey(jti)))?.[REVOCATION_TABLE.ttlAttribute]?.N)).toBe(now + 600 + 30);
+    expect(Number((await storedItem(jtiKey(jti)))?.[STATE_TABLE.ttlAttribute]?.N)).toBe(now + 600 + 30);
   });
 
   test('logout with an invalid token is refused with 401', async () => {

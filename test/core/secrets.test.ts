@@ -7,8 +7,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createApi } from '../../lambda/core/runtime';
-import { ensureRevocationTable, startDynalite, type LocalDynamo } from '../../local/dynamo-server';
+import { createApi } from '../../lambda/runtime/runtime';
+import { ensureStateTable, startDynalite, type LocalDynamo } from '../../local/dynamo-server';
 import { apiEnv, bearer, cloudFrontKey, LogCapture, playbackEvent, TABLE } from '../support/harness';
 import { idpKey, mint } from '../support/tokens';
 
@@ -52,7 +52,7 @@ beforeAll(async () => {
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
   dynamo = await startDynalite();
-  await ensureRevocationTable(dynamo.endpoint, TABLE);
+  await ensureStateTable(dynamo.endpoint, TABLE);
 });
 afterAll(async () => {
   server.closeAllConnections();

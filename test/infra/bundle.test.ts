@@ -15,7 +15,7 @@ import { cdkContext, ROOT } from './synth';
 const LIMIT_BYTES = 300 * 1024;
 const ENTRIES = [
   ...['playback', 'revocations', 'session', 'origin-authorizer'].map((name) => ({ name, entry: path.join(DEFAULT_HANDLERS_DIR, `${name}.ts`) })),
-  { name: 'keygen', entry: path.join(ROOT, 'lib', 'keygen', 'handler.ts') },
+  { name: 'keygen', entry: path.join(ROOT, 'lambda', 'handlers', 'keygen.ts') },
 ];
 
 const bundles = new Map<string, string>();

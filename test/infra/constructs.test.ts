@@ -11,7 +11,7 @@ import { EdgeProtection } from '../../lib/edge-protection';
 import { MediaOrigin } from '../../lib/media-origin';
 import { NodeFunction } from '../../lib/node-function';
 import { Packaging } from '../../lib/packaging';
-import { RevocationTable } from '../../lib/revocation-table';
+import { StateTable } from '../../lib/state-table';
 import { SigningKeys } from '../../lib/signing-keys';
 import { ROOT } from './synth';
 
@@ -57,12 +57,12 @@ test('Packaging names spekeUrl when it is not https', () => {
   expect(() => new Packaging(stack, 'P', { mode: 'live', name: 'sg', spekeRole, spekeUrl: 'http://speke.example.com' })).toThrow(/Packaging: spekeUrl/);
 });
 
-test('RevocationTable refuses DESTROY while deletion protection is on', () => {
-  expect(() => new RevocationTable(stackIn('eu-west-1'), 'T', { removalPolicy: RemovalPolicy.DESTROY })).toThrow(/RevocationTable: removalPolicy DESTROY needs deletionProtection: false/);
+test('StateTable refuses DESTROY while deletion protection is on', () => {
+  expect(() => new StateTable(stackIn('eu-west-1'), 'T', { removalPolicy: RemovalPolicy.DESTROY })).toThrow(/StateTable: removalPolicy DESTROY needs deletionProtection: false/);
 });
 
 test('NodeFunction names memorySize and logRetentionDays', () => {
-  const entry = path.join(ROOT, 'lib', 'keygen', 'handler.ts');
+  const entry = path.join(ROOT, 'lambda', 'handlers', 'keygen.ts');
   expect(() => new NodeFunction(stackIn('eu-west-1'), 'F1', { entry, description: 'x', memorySize: 64 })).toThrow(/NodeFunction F1: memorySize/);
   expect(() => new NodeFunction(stackIn('eu-west-1'), 'F2', { entry, description: 'x', logRetentionDays: 2 })).toThrow(/NodeFunction F2: logRetentionDays/);
 });

@@ -1,10 +1,10 @@
 /**
- * The signing-key generator's decision (lib/keygen/handler.ts `planKeyPair`), with real crypto:
+ * The signing-key generator's decision (lambda/handlers/keygen.ts `planKeyPair`), with real crypto:
  * it makes a key CloudFront accepts when the slot's secret holds only its placeholder, keeps the
  * key it finds on every later run, and refuses to swap a key for one of another type.
  */
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
-import { planKeyPair } from '../../lib/keygen/handler';
+import { planKeyPair } from '../../lambda/handlers/keygen';
 
 const PLACEHOLDER = 'kV2x8mJ4rQ9tL1wZ7pN3sB6yH0cF5gDa'; // what CloudFormation generates into a new secret
 

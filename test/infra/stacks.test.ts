@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfig } from '../../lambda/core/config';
-import { REVOCATION_TABLE } from '../../lambda/core/revocation-schema';
+import { STATE_TABLE } from '../../lambda/store/table-schema';
 import { loadConfigFile, type StreamgateConfig } from '../../lib/config';
 import { DRM_SYSTEM_IDS } from '../../lib/packaging';
 import { ORIGIN_VERIFY_HEADER } from '../../lib/playback-api';
@@ -292,10 +292,10 @@ describe('revocation table', () => {
   test('uses the shared key schema, on-demand billing, TTL, PITR, encryption and deletion protection', () => {
     synth.mainTemplate.hasResource('AWS::DynamoDB::Table', {
       Properties: {
-        KeySchema: [{ AttributeName: REVOCATION_TABLE.partitionKey, KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: REVOCATION_TABLE.partitionKey, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' }],
         BillingMode: 'PAY_PER_REQUEST',
-        TimeToLiveSpecification: { AttributeName: REVOCATION_TABLE.ttlAttribute, Enabled: true },
+        TimeToLiveSpecification: { AttributeName: STATE_TABLE.ttlAttribute, Enabled: true },
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: { SSEEnabled: true },
         DeletionProtectionEnabled: true,
@@ -367,12 +367,11 @@ describe('playback API', () => {
     const common = ['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
     const tableActions = (prefix: string): string[] => [...new Set(actionsOf(prefix).filter((action) => action.startsWith('dynamodb:')))].sort();
 
-    // Playback: revocation status, then the abuse defences (rate counter, sharing record, stream slot).
-    expect(tableActions('ApiPlaybackRole')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
-    // Revocations: the admin token's status and rate counter, then the revocation itself.
-    expect(tableActions('ApiRevocationsRole')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:UpdateItem']);
-    // Session (logout): writes only.
-    expect(tableActions('ApiSessionRole')).toEqual(['dynamodb:UpdateItem']);
+    // Every operation: consistent reads and conditional updates of single items, nothing else
+    // (no scans, queries, batch or unconditional puts, no deletes).
+    for (const role of ['ApiPlaybackRole', 'ApiRevocationsRole', 'ApiSessionRole']) {
+      expect(tableActions(role)).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    }
     for (const prefix of ['ApiPlaybackRole', 'ApiRevocationsRole', 'ApiSessionRole']) {
       expect(actionsOf(prefix).filter((action) => !action.startsWith('dynamodb:')).sort()).toEqual(common);
       for (const statement of policiesOf(prefix).filter((candidate) => [candidate.Action].flat().some((action) => action.startsWith('dynamodb:')))) {

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { StreamgateApi } from '../../lambda/core/api';
-import { createDynamoClient, DynamoCaller } from '../../lambda/core/dynamo-call';
-import { UserStateStore } from '../../lambda/core/user-state';
-import { createApi } from '../../lambda/core/runtime';
-import { ensureRevocationTable, startDynalite, type LocalDynamo } from '../../local/dynamo-server';
+import { createDynamoClient, DynamoCaller } from '../../lambda/store/dynamo-call';
+import { UserStateStore } from '../../lambda/store/user-state';
+import { createApi } from '../../lambda/runtime/runtime';
+import { ensureStateTable, startDynalite, type LocalDynamo } from '../../local/dynamo-server';
 import { countOperations, type OperationCounter } from './dynamo-operations';
 import { AUDIENCE, ISSUER, jwksOf, type IdpKey } from './tokens';
 
@@ -112,7 +112,7 @@ export async function startHarness(options: {
   now?: () => number;
 }): Promise<Harness> {
   const dynamo = await startDynalite();
-  await ensureRevocationTable(dynamo.endpoint, TABLE);
+  await ensureStateTable(dynamo.endpoint, TABLE);
   const signingKey = cloudFrontKey(options.signingKey ?? 'ecdsa-p256');
   const logs = new LogCapture();
   const store = await countOperations(dynamo.endpoint);

@@ -5,12 +5,12 @@
  * each with its own expiry attribute). The condition makes the limits exact under parallel calls;
  * a user's first calls need no item to exist, so parallel first calls never race to create one.
  * Only when the stream set is full (perhaps of expired sessions) is it read, pruned and written
- * back under a version check. Every failure or timeout is RevocationUnavailable (fail closed).
+ * back under a version check. Every failure or timeout is StoreUnavailable (fail closed).
  */
 import { UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { numberOf, type DynamoCaller, type Item } from './dynamo-call';
-import { StoreContention } from './errors';
-import { rateAttribute, REVOCATION_TABLE, sessionExpiryAttribute, USER_ATTRIBUTES, userKey, type UserRef } from './revocation-schema';
+import { StoreContention } from '../core/errors';
+import { rateAttribute, STATE_TABLE, sessionExpiryAttribute, USER_ATTRIBUTES, userKey, type UserRef } from './table-schema';
 
 export interface UserLimits {
   /** Calls per window; 0 = unlimited. */
@@ -41,7 +41,7 @@ export type UserVerdict =
   | { outcome: 'streams-full' }
   | { outcome: 'admitted'; undo(): Promise<void> };
 
-const { partitionKey: PK, ttlAttribute: TTL } = REVOCATION_TABLE;
+const { partitionKey: PK, ttlAttribute: TTL } = STATE_TABLE;
 const { revokedBefore: BEFORE, sessions: SESSIONS, version: VERSION } = USER_ATTRIBUTES;
 /** Rounds of (write, read why it was refused) before a call gives up under contention. */
 const ATTEMPTS = 4;

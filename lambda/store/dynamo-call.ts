@@ -1,11 +1,11 @@
 /**
  * One way to call DynamoDB for every store on the table: a per-call deadline, and any failure
- * turned into RevocationUnavailable so callers fail closed (nothing is signed on an unknown state).
+ * turned into StoreUnavailable so callers fail closed (nothing is signed on an unknown state).
  */
 import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { StoreConfig } from './config';
-import { RevocationUnavailable } from './errors';
-import { REVOCATION_TABLE } from './revocation-schema';
+import type { StoreConfig } from '../core/config';
+import { StoreUnavailable } from '../core/errors';
+import { STATE_TABLE } from './table-schema';
 
 export type Item = Record<string, AttributeValue>;
 
@@ -32,12 +32,12 @@ export class DynamoCaller {
     private readonly timeoutMs: number,
   ) {}
 
-  /** Runs one SDK call under the deadline; failure or timeout throws RevocationUnavailable with the SDK error as cause. */
+  /** Runs one SDK call under the deadline; failure or timeout throws StoreUnavailable with the SDK error as cause. */
   async send<T>(call: Call<T>): Promise<T> {
     try {
       return await call(this.client, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
-      throw new RevocationUnavailable(error instanceof Error ? `${error.name}: ${error.message}` : String(error), { cause: error });
+      throw new StoreUnavailable(error instanceof Error ? `${error.name}: ${error.message}` : String(error), { cause: error });
     }
   }
 
@@ -56,7 +56,7 @@ export class DynamoCaller {
       return { written: true, output: await this.send(call) };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const refusal = (error as RevocationUnavailable).cause as ConditionalCheckFailedException;
+      const refusal = (error as StoreUnavailable).cause as ConditionalCheckFailedException;
       if (refusal.Item !== undefined || key === undefined) return { written: false, item: refusal.Item };
       return { written: false, item: await this.get(key) };
     }
@@ -65,14 +65,14 @@ export class DynamoCaller {
   /** A strongly consistent read of one item. */
   async get(key: string): Promise<Item | undefined> {
     const output = await this.send((client, options) =>
-      client.send(new GetItemCommand({ TableName: this.tableName, Key: { [REVOCATION_TABLE.partitionKey]: { S: key } }, ConsistentRead: true }), options),
+      client.send(new GetItemCommand({ TableName: this.tableName, Key: { [STATE_TABLE.partitionKey]: { S: key } }, ConsistentRead: true }), options),
     );
     return output.Item;
   }
 }
 
 export function isConditionFailure(error: unknown): boolean {
-  return error instanceof RevocationUnavailable && error.cause instanceof ConditionalCheckFailedException;
+  return error instanceof StoreUnavailable && error.cause instanceof ConditionalCheckFailedException;
 }
 
 export function numberOf(item: Item | undefined, attribute: string): number | undefined {

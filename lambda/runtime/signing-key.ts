@@ -5,7 +5,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ConfigError, type HashAlgorithm, type SigningConfig } from './config';
+import { ConfigError, type HashAlgorithm, type SigningConfig } from '../core/config';
 import { readSecret } from './secrets';
 
 /** The two key types CloudFront accepts in a key group. */

@@ -1,6 +1,6 @@
 /**
- * The access-state table's key schema, shared by the runtime stores (lambda/core/token-state.ts,
- * lambda/core/user-state.ts) and the CDK table (lib/), so the two can never disagree.
+ * The access-state table's key schema, shared by the runtime stores (lambda/store/token-state.ts,
+ * lambda/store/user-state.ts) and the CDK table (lib/), so the two can never disagree.
  *
  * One table, one string partition key, every item expiring through the TTL attribute. Keys are
  * hashes of issuer + subject (+ jti): two users whose IdP reuses a `jti` never share state, and
@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 
-export const REVOCATION_TABLE = {
+export const STATE_TABLE = {
   partitionKey: 'pk',
   /** DynamoDB TTL attribute (epoch seconds). */
   ttlAttribute: 'expiresAt',

@@ -4,17 +4,17 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { StreamgateApi, type TokenState, type UserState } from './api';
-import { loadConfig, type ApiConfig } from './config';
-import { MediaSigner } from './media-signer';
-import { loadOriginVerifyValues, ORIGIN_VERIFY_SECRET_VARIABLE, OriginVerifier } from './origin-verify';
-import { EmfSignals, type ApiSignals } from './metrics';
-import { createDynamoClient, DynamoCaller } from './dynamo-call';
+import { StreamgateApi, type TokenState, type UserState } from '../core/api';
+import { loadConfig, type ApiConfig } from '../core/config';
+import { MediaSigner } from '../core/media-signer';
+import { loadOriginVerifyValues, ORIGIN_VERIFY_SECRET_VARIABLE, OriginVerifier } from '../core/origin-verify';
+import { EmfSignals, type ApiSignals } from '../core/metrics';
+import { createDynamoClient, DynamoCaller } from '../store/dynamo-call';
 import { readSecret } from './secrets';
 import { loadSigningKey } from './signing-key';
-import { TokenStateStore } from './token-state';
-import { TokenVerifier } from './token-verifier';
-import { UserStateStore } from './user-state';
+import { TokenStateStore } from '../store/token-state';
+import { TokenVerifier } from '../core/token-verifier';
+import { UserStateStore } from '../store/user-state';
 
 export interface RuntimeOptions {
   env?: Readonly<Record<string, string | undefined>>;

@@ -7,7 +7,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import type { KeyAlgorithm } from '../config';
+import type { KeyAlgorithm } from '../../lib/config';
 
 export interface KeyPairPlan {
   publicKeyPem: string;

@@ -1,6 +1,6 @@
 /** Secrets Manager reads at init: a failure names the variable that pointed at the secret. */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ConfigError } from './config';
+import { ConfigError } from '../core/config';
 
 export interface ReadSecretOptions {
   /** Staging label of the version to read. @default Secrets Manager's default, AWSCURRENT */

@@ -2,13 +2,13 @@
  * Per-token state in DynamoDB: revocation (by admin, logout or a sharing action) and token-sharing
  * detection, both on the token's one item, so a playback call checks and records them with ONE
  * conditional write: "not revoked, and this network/country within the limits" → ADD them.
- * Every failure or timeout is RevocationUnavailable (fail closed).
+ * Every failure or timeout is StoreUnavailable (fail closed).
  */
 import { UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { SharingConfig } from './config';
+import type { SharingConfig } from '../core/config';
 import type { DynamoCaller, Item } from './dynamo-call';
-import { StoreContention } from './errors';
-import { REVOCATION_TABLE, TOKEN_ATTRIBUTES, tokenKey, type TokenRef } from './revocation-schema';
+import { StoreContention } from '../core/errors';
+import { STATE_TABLE, TOKEN_ATTRIBUTES, tokenKey, type TokenRef } from './table-schema';
 
 export interface Presentation {
   network: string;
@@ -24,7 +24,7 @@ export interface SharingVerdict {
 
 export type TokenVerdict = { revoked: true } | { revoked: false; sharing: SharingVerdict };
 
-const { partitionKey: PK, ttlAttribute: TTL } = REVOCATION_TABLE;
+const { partitionKey: PK, ttlAttribute: TTL } = STATE_TABLE;
 const { revokedAt: REVOKED, networks: NETWORKS, countries: COUNTRIES } = TOKEN_ATTRIBUTES;
 const NOT_SUSPECTED: SharingVerdict = { suspected: false, networks: [], countries: [] };
 /** A refusal the item read afterwards does not explain (it changed in between) is retried. */
