@@ -1,10 +1,14 @@
 /**
- * `npm start`: brings up the local stack and prints the one URL to open. Ctrl-C stops it all.
+ * `npm start`: brings up the local stack and prints a banner: the URL to open, the demo viewers,
+ * the monitor page and a token example. Ctrl-C stops it all.
  * Environment: PORT (default 8080), STREAMGATE_LOCAL_DIR (default .local), SIGNED_TTL_SECONDS,
  * STREAMGATE_KEY_GROUP_FILE (extra trusted keys without code changes), DYNAMODB_ENDPOINT (a
  * DynamoDB-compatible server to use instead of the built-in dynalite).
  */
+// First: it takes over warning output before any import loads the AWS SDK.
+import { startupWarnings } from './startup-warnings';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { startBanner } from './banner';
 import { localDir } from './idp/defaults';
 import { startLocalStack } from './stack';
 
@@ -23,7 +27,7 @@ async function main(): Promise<void> {
     keyGroupFile: process.env.STREAMGATE_KEY_GROUP_FILE,
     logger: new Logger({ serviceName: 'streamgate-local', logLevel: process.env.POWERTOOLS_LOG_LEVEL === undefined ? 'INFO' : undefined }),
   });
-  console.log(`streamgate local is up: open ${stack.url}`);
+  console.log(startBanner(stack.url, startupWarnings));
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

@@ -11,7 +11,7 @@ import { TokenRequestError, type TokenRequest } from './token-request';
 
 const USAGE = `usage: tsx local/idp/token-cli.ts --sub <user> [--videos <id,id,...|*>] [--scope "<scopes>"] [--ttl <seconds>] [--jti <id>]
   --sub     subject (the viewer), e.g. alice
-  --videos  videos the token entitles, comma-separated or repeated; "*" for all (default: no videos claim)
+  --videos  videos the token entitles, comma-separated or repeated; "*" for all (default: no videos claim, which the API refuses unless REQUIRE_VIDEOS_CLAIM=false)
   --scope   space-separated scopes (default: stream:play; admin: streamgate:admin)
   --ttl     lifetime in seconds, 10 to 3600 (default: 900)
   --jti     token id (default: a random UUID)`;

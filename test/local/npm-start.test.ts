@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEMO_VIEWERS } from '../../local/demo-viewers';
 import { issue, logout, play, start, startFailing, stop } from '../support/npm-start';
 
 const dir = join(mkdtempSync(join(tmpdir(), 'streamgate-start-')), '.local');
@@ -34,6 +35,25 @@ test('first start generates keys and the table; Ctrl-C stops it; a second start 
   expect((await play(second.url, loggedOut)).status).toBe(401);
   expect(await stop(second)).toBe(0);
 }, 60000);
+
+test('the start-up banner says where to go and what to try, and the SDK Node-version warning does not bury it', async () => {
+  const running = await start(join(mkdtempSync(join(tmpdir(), 'streamgate-banner-')), '.local'));
+  expect(await stop(running)).toBe(0);
+  const base = running.url.replace(/\/$/, '');
+  expect(running.output).toContain(`player       ${base}/`);
+  expect(running.output).toMatch(/viewers\s+alice \(demo-1, demo-2\), bob \(demo-1\)/);
+  expect(running.output).toContain(`monitor      ${base}/local/monitor`);
+  expect(running.output).toContain('npm run -s token -- --sub alice --videos demo-1');
+  // The SDK's nine-line notice is at most one line of the banner now.
+  expect(running.output).not.toContain('To continue receiving updates to AWS services');
+}, 60000);
+
+test('the player offers the same demo viewers as the banner', () => {
+  const player = readFileSync(join(__dirname, '..', '..', 'web', 'player.js'), 'utf8');
+  const literal = /var VIEWERS = (\{[^}]*\});/.exec(player)?.[1] ?? '';
+  const viewers = JSON.parse(literal.replace(/'/g, '"').replace(/(\w+):/g, '"$1":')) as Record<string, string[]>;
+  expect(viewers).toEqual(DEMO_VIEWERS);
+});
 
 test('a second npm start on a folder another one holds exits 1 with one sentence naming the holder, not a LevelDB trace', async () => {
   const shared = join(mkdtempSync(join(tmpdir(), 'streamgate-twice-')), '.local');

@@ -7,6 +7,8 @@ const REPO = resolve(__dirname, '..', '..');
 export interface Running {
   child: ChildProcess;
   url: string;
+  /** What it printed (stdout and stderr) up to and including the start-up banner. */
+  output: string;
 }
 
 /** `npm start` on a local folder, with extra environment. */
@@ -26,10 +28,10 @@ export function start(localDir: string, env: Record<string, string> = {}): Promi
     const timer = setTimeout(() => fail(new Error(`npm start printed no URL in 20 s:\n${output}`)), 20000);
     const read = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /open (http:\/\/localhost:\d+\/)/.exec(output);
+      const match = /player\s+(http:\/\/localhost:\d+\/)/.exec(output);
       if (match !== null) {
         clearTimeout(timer);
-        done({ child, url: match[1] });
+        done({ child, url: match[1], output });
       }
     };
     child.stdout?.on('data', read);
