@@ -20,7 +20,7 @@ export function ensureCloudFrontKey(dir: string): LocalCloudFrontKey {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const privateKeyFile = join(dir, PRIVATE_KEY_FILE);
   const keyGroupFile = join(dir, KEY_GROUP_FILE);
-  // RSA-2048: DESIGN.md's default key type, and the cheaper one to verify at the edge.
+  // RSA-2048: the default key type (docs/design.md), and the cheaper one to verify at the edge.
   const pem = readOrCreatePrivateKeyPem(privateKeyFile, () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
   const activeId = activeKeyId(keyGroupFile);
   if (activeId !== undefined) return { keyPairId: activeId, privateKeyFile, keyGroupFile };

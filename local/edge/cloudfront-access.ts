@@ -1,9 +1,9 @@
 /**
- * The local edge's access check: decides, the way CloudFront does (fact sheet CLOUDFRONT.md),
+ * The local edge's access check: decides, the way CloudFront does (docs/cloudfront-rules.md),
  * whether a request to a protected path carries a valid signed URL or signed cookies. It is the
  * executable specification of the deployed distribution, so it is pure (clock, viewer IP and
  * trusted keys are parameters) and strict: anything malformed is a 403 decision, never a throw.
- * Facts marked [U] in CLOUDFRONT.md, and choices made where AWS documents nothing, say [U] here.
+ * Facts marked unverified in docs/cloudfront-rules.md, and choices made where AWS documents nothing, say [U] here.
  */
 import { constants, verify, type KeyObject } from 'node:crypto';
 
@@ -32,7 +32,7 @@ export type AccessDecision =
   | { allowed: true; via: 'url' | 'cookie'; policy: 'canned' | 'custom' }
   | { allowed: false; status: 403; code: string; message: string };
 
-/** CloudFront's 403 codes and messages (§1.6; only MissingKey is verified, the rest are [U]). */
+/** CloudFront's 403 codes and messages (docs/cloudfront-rules.md "403 answers"; only MissingKey is verified, the rest are [U]). */
 const DENIALS = {
   MissingKey: 'Missing Key-Pair-Id query parameter or cookie value',
   InvalidKey: 'Unknown Key',
@@ -42,10 +42,10 @@ const DENIALS = {
 } as const;
 type DenialCode = keyof typeof DENIALS;
 
-/** Largest `AWS:EpochTime` / `Expires`: a signed 32-bit integer (§1.1). */
+/** Largest `AWS:EpochTime` / `Expires`: a signed 32-bit integer (docs/cloudfront-rules.md "Canned and custom policies"). */
 const MAX_EPOCH_SECONDS = 2147483647;
 
-/** Query parameters that make CloudFront treat the request as a signed URL and ignore cookies (§1.5). */
+/** Query parameters that make CloudFront treat the request as a signed URL and ignore cookies (docs/cloudfront-rules.md "Signed URL or signed cookies"). */
 const URL_SIGNING_TRIGGERS = ['Expires', 'Policy', 'Signature', 'Key-Pair-Id'] as const;
 /** Query parameters removed before the URL is compared with (or rebuilt into) the policy Resource. */
 const SIGNING_QUERY_PARAMS: ReadonlySet<string> = new Set([...URL_SIGNING_TRIGGERS, 'Hash-Algorithm']);
@@ -124,13 +124,13 @@ export function checkSignedAccess(req: EdgeRequest, trusted: ReadonlyMap<string,
   }
 }
 
-/** CloudFront's 403 body (§1.6): one line, XML declaration, no trailing newline. */
+/** CloudFront's 403 body (docs/cloudfront-rules.md "403 answers"): one line, XML declaration, no trailing newline. */
 export function errorXml(code: string, message: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error>`;
 }
 
 /**
- * Why CloudFront would refuse this key in a key group (§1.2: RSA-2048 or ECDSA P-256 only),
+ * Why CloudFront would refuse this key in a key group (docs/cloudfront-rules.md "Encoding, signature, hash and keys": RSA-2048 or ECDSA P-256 only),
  * or undefined when it is acceptable.
  */
 export function unsupportedKeyReason(key: KeyObject): string | undefined {
@@ -208,7 +208,7 @@ function requestTarget(req: EdgeRequest): RequestTarget | undefined {
       }
     }
   }
-  const query = kept.length > 0 ? `?${kept.join('&')}` : ''; // `?` omitted when no query is left (§1.1)
+  const query = kept.length > 0 ? `?${kept.join('&')}` : ''; // `?` omitted when no query is left (docs/cloudfront-rules.md "Canned and custom policies")
   return { resourceUrl: `${scheme}://${host}${path}${query}`, signedQuery };
 }
 
@@ -250,7 +250,7 @@ function parseCookieHeader(header: string | undefined): Map<string, string> {
   return jar;
 }
 
-/** SHA-1 unless the request says SHA256 (§1.2); [U] values are case-sensitive, others rejected. */
+/** SHA-1 unless the request says SHA256 (docs/cloudfront-rules.md "Encoding, signature, hash and keys"); [U] values are case-sensitive, others rejected. */
 function hashFor(value: string | undefined): 'sha1' | 'sha256' | undefined {
   if (value === undefined || value === 'SHA1') return 'sha1';
   return value === 'SHA256' ? 'sha256' : undefined;
@@ -259,7 +259,7 @@ function hashFor(value: string | undefined): 'sha1' | 'sha256' | undefined {
 const BASE64URL_CANONICAL = /^(?:[A-Za-z0-9~-]{4})*(?:[A-Za-z0-9~-]{2}__|[A-Za-z0-9~-]{3}_)?$/;
 
 /**
- * CloudFront's URL-safe base64 (`+`→`-`, `=`→`_`, `/`→`~`, §1.2). [U] Strict: padding required
+ * CloudFront's URL-safe base64 (`+`→`-`, `=`→`_`, `/`→`~`, docs/cloudfront-rules.md "Encoding, signature, hash and keys"). [U] Strict: padding required
  * and canonical, so no two spellings decode to the same bytes; the standard alphabet is refused.
  */
 function decodeBase64Url(text: string): Buffer | undefined {
@@ -285,7 +285,7 @@ function policyOf(signed: SignedParams, resourceUrl: string): SignedPolicy | und
   return statement === undefined ? undefined : { kind: 'custom', bytes, statement };
 }
 
-/** The canned policy CloudFront rebuilds from the request (§1.1): this key order, no whitespace. */
+/** The canned policy CloudFront rebuilds from the request (docs/cloudfront-rules.md "Canned and custom policies"): this key order, no whitespace. */
 function cannedPolicy(expires: string, resourceUrl: string): SignedPolicy | undefined {
   // [U] a malformed Expires (not a decimal integer, leading zero, > 2^31-1) is a malformed policy.
   if (!/^(?:0|[1-9][0-9]{0,9})$/.test(expires)) return undefined;
@@ -300,7 +300,7 @@ function cannedPolicy(expires: string, resourceUrl: string): SignedPolicy | unde
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
- * A custom policy (§1.1): exactly one Statement, exact parameter names, DateLessThan required,
+ * A custom policy (docs/cloudfront-rules.md "Canned and custom policies"): exactly one Statement, exact parameter names, DateLessThan required,
  * key order free. [U] Unknown keys, a BOM, or quoted numbers make it malformed; duplicate JSON
  * keys follow JSON.parse (last wins).
  */
@@ -387,12 +387,12 @@ function statementAllows(statement: Statement, resourceUrl: string, req: EdgeReq
   if (!(now < statement.dateLessThan)) return false; // [U] now == DateLessThan is expired
   if (statement.dateGreaterThan !== undefined && !(now > statement.dateGreaterThan)) return false;
   if (statement.sourceIp !== undefined && !ipv4InCidr(req.clientIp, statement.sourceIp)) return false;
-  // An omitted Resource grants every URL (§1.1); [U] matching is case-sensitive.
+  // An omitted Resource grants every URL (docs/cloudfront-rules.md "Canned and custom policies"); [U] matching is case-sensitive.
   return statement.resource === undefined || wildcardMatch(statement.resource, resourceUrl);
 }
 
 /**
- * IpAddress is IPv4 only (§1.8): an IPv6 viewer never matches. An IPv4-mapped IPv6 address is a
+ * IpAddress is IPv4 only (docs/cloudfront-rules.md "Canned and custom policies"): an IPv6 viewer never matches. An IPv4-mapped IPv6 address is a
  * dual-stack socket's spelling of an IPv4 viewer (CloudFront sees the IPv4), so it is unmapped.
  */
 function ipv4InCidr(clientIp: string, cidr: Ipv4Cidr): boolean {
@@ -405,7 +405,7 @@ function ipv4InCidr(clientIp: string, cidr: Ipv4Cidr): boolean {
 }
 
 /**
- * `*` matches zero or more characters and `?` exactly one, anywhere (§1.1). Greedy with one
+ * `*` matches zero or more characters and `?` exactly one, anywhere (docs/cloudfront-rules.md "Canned and custom policies"). Greedy with one
  * backtrack point: linear in practice, no regular expression built from viewer input.
  */
 function wildcardMatch(pattern: string, text: string): boolean {

@@ -1,7 +1,7 @@
 /**
  * Loads the local edge's trusted keys from a key-group file, the local stand-in for the CloudFront
  * key group the CDK app deploys. It enforces CloudFront's own limits (SPKI PEM, RSA-2048 or EC
- * P-256, at most 5 keys: CLOUDFRONT.md §1.2, §1.7) so a key that works locally would deploy, and
+ * P-256, at most 5 keys: docs/cloudfront-rules.md) so a key that works locally would deploy, and
  * fails at start-up with an error naming the file and the entry rather than 403ing every request.
  *
  * File format: {"keys":[{"id":"K2ABC...","publicKeyPem":"-----BEGIN PUBLIC KEY-----\n..."}]}
@@ -10,7 +10,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { unsupportedKeyReason, type TrustedKey } from './cloudfront-access';
 
-/** CloudFront quota "public keys in a single key group" (§1.7). */
+/** CloudFront quota "public keys in a single key group" (docs/cloudfront-rules.md "Encoding, signature, hash and keys"). */
 export const MAX_KEYS_PER_KEY_GROUP = 5;
 
 /** Shape of a CloudFront public key ID (the Key-Pair-Id), e.g. K2JCJMDEHXQW5F. */

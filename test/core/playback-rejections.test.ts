@@ -1,5 +1,5 @@
 /**
- * Every rejection in DESIGN.md's threat model, each its own test, through the real API with
+ * Every rejection in the threat model (docs/threat-model.md), each its own test, through the real API with
  * real crypto and a real DynamoDB-compatible server. Each asserts status, error code, the
  * RFC 6750 challenge where one applies, and that no cookie was set.
  */

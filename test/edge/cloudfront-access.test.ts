@@ -1,6 +1,6 @@
 /**
  * Conformance of the local edge's access check with CloudFront's signed URL / signed cookie rules
- * (fact sheet CLOUDFRONT.md). Passing requests are signed by @aws-sdk/cloudfront-signer and,
+ * (docs/cloudfront-rules.md). Passing requests are signed by @aws-sdk/cloudfront-signer and,
  * in the "hand-signed" block, by node:crypto directly. Every rule runs with an RSA-2048 and an EC
  * P-256 key. A test whose expectation rests on an unverified fact says [U] in its name.
  */

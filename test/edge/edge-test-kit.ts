@@ -40,7 +40,7 @@ export function publicKeyPemOf(key: TestKey): string {
   return createPublicKey(key.privateKey).export({ type: 'spki', format: 'pem' }).toString();
 }
 
-/** CloudFront's URL-safe base64 (CLOUDFRONT.md §1.2), written independently of the SDK. */
+/** CloudFront's URL-safe base64 (docs/cloudfront-rules.md), written independently of the SDK. */
 export function toBase64Url(data: Buffer | string): string {
   const b64 = (typeof data === 'string' ? Buffer.from(data, 'utf8') : data).toString('base64');
   return b64.replace(/\+/g, '-').replace(/=/g, '_').replace(/\//g, '~');
@@ -116,7 +116,7 @@ function splitOnce(text: string, sep: string): [string, string?] {
   return i === -1 ? [text] : [text.slice(0, i), text.slice(i + 1)];
 }
 
-/** The published aws-sdk-js-v3 test key's PUBLIC half (CLOUDFRONT.md §4.3). */
+/** The published aws-sdk-js-v3 test key's PUBLIC half (published in aws-sdk-js-v3's cloudfront-signer sign.spec.ts). */
 export function sdkTestPublicKeyPem(): string {
   return readFileSync(join(__dirname, '..', 'fixtures', 'edge', 'aws-sdk-js-v3-test-key.pub.pem'), 'utf8');
 }

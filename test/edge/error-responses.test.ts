@@ -1,5 +1,5 @@
 /**
- * CloudFront's 403 answers (CLOUDFRONT.md §1.6): the codes and messages a denial carries, and the
+ * CloudFront's 403 answers (docs/cloudfront-rules.md, "403 answers"): the codes and messages a denial carries, and the
  * exact XML body the edge sends. Only MissingKey's text is verified; the others are [U].
  */
 import { checkSignedAccess, errorXml, type EdgeRequest } from '../../local/edge/cloudfront-access';

@@ -1,7 +1,7 @@
 /**
- * Published vectors from CLOUDFRONT.md §4, byte for byte. §4.3: signatures over the aws-sdk-js-v3
+ * Published vectors, byte for byte. aws-sdk-js-v3: signatures over the aws-sdk-js-v3
  * test key (packages/cloudfront-signer/src/sign.spec.ts); only its public half is in the repo,
- * derived from the published private key. §4.1: the AWS docs' cookie policy, whose signature is a
+ * derived from the published private key. The AWS docs' cookie policy, whose signature is a
  * placeholder, so it is re-signed here to prove the IpAddress-before-DateLessThan key order.
  */
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
@@ -28,7 +28,7 @@ const IP_POLICY_SIGNATURE =
 const denied = (code: string): AccessDecision =>
   expect.objectContaining({ allowed: false, status: 403, code }) as AccessDecision;
 
-describe('aws-sdk-js-v3 test key vectors (CLOUDFRONT.md §4.3)', () => {
+describe('aws-sdk-js-v3 test key vectors (from cloudfront-signer sign.spec.ts)', () => {
   const trusted = parseKeyGroup({ keys: [{ id: SDK_KEY_ID, publicKeyPem: sdkTestPublicKeyPem() }] }, 'fixture');
   const cannedUrl = (signature: string, extra = '') =>
     `${SDK_URL}?Expires=${EXPIRES}&Key-Pair-Id=${SDK_KEY_ID}&Signature=${signature}${extra}`;
@@ -108,7 +108,7 @@ describe('aws-sdk-js-v3 test key vectors (CLOUDFRONT.md §4.3)', () => {
   });
 });
 
-describe('AWS docs custom-policy cookie (CLOUDFRONT.md §4.1)', () => {
+describe('AWS docs custom-policy cookie (AWS CloudFront Developer Guide, custom-policy signed cookies)', () => {
   const DOC_POLICY_B64 =
     'eyJTdGF0ZW1lbnQiOlt7IlJlc291cmNlIjoiaHR0cDovL2QxMTExMTFhYmNkZWY4LmNsb3VkZnJvbnQubmV0L2dhbWVfZG93bmxvYWQuemlwIiwiQ29uZGl0aW9uIjp7IklwQWRkcmVzcyI6eyJBV1M6U291cmNlSXAiOiIxOTIuMC4yLjAvMjQifSwiRGF0ZUxlc3NUaGFuIjp7IkFXUzpFcG9jaFRpbWUiOjE0MjY1MDAwMDB9fX1dfQ__';
   const DOC_POLICY =
