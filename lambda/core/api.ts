@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { ApiConfig, SharingConfig } from './config';
+import type { ApiConfig } from './config';
 import { requirePlayback, requireScope } from './entitlement';
 import { clientNetwork } from './client-network';
 import { ApiError, ConcurrencyLimit, InvalidRequest, InvalidToken, OriginNotVerified, RateLimited, SharingSuspected } from './errors';
@@ -16,25 +16,8 @@ import type { MediaSigner, SignedGrant } from './media-signer';
 import { ORIGIN_VERIFY_HEADER, type OriginVerifier } from './origin-verify';
 import { metricReason, type ApiSignals } from './metrics';
 import { bearerToken, deliveryParam, isIdentifier, videoIdParam } from './request';
-import { sessionId, type TokenRef, type UserRef } from '../store/table-schema';
-import type { Presentation, SharingVerdict, TokenVerdict } from '../store/token-state';
-import type { UserCall, UserLimits, UserVerdict } from '../store/user-state';
+import { sessionId, type SharingVerdict, type TokenState, type TokenVerdict, type UserState, type UserVerdict } from './access-state';
 import type { TokenVerifier, VerifiedToken } from './token-verifier';
-
-/** Per-token state: revocation and sharing detection (lambda/store/token-state.ts). */
-export interface TokenState {
-  check(token: TokenRef, presentation: Presentation | undefined, keepUntil: number): Promise<TokenVerdict>;
-  isRevoked(token: TokenRef): Promise<boolean>;
-  revoke(token: TokenRef, nowSeconds: number, keepUntil: number): Promise<boolean>;
-  readonly sharing: SharingConfig;
-}
-
-/** Per-user state: revocation cut-off, rate limit and stream slots (lambda/store/user-state.ts). */
-export interface UserState {
-  check(call: UserCall): Promise<UserVerdict>;
-  revoke(user: UserRef, before: number, keepUntil: number): Promise<void>;
-  readonly limits: UserLimits;
-}
 
 export interface ApiDeps {
   config: ApiConfig;

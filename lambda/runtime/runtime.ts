@@ -4,7 +4,8 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { StreamgateApi, type TokenState, type UserState } from '../core/api';
+import type { TokenState, UserState } from '../core/access-state';
+import { StreamgateApi } from '../core/api';
 import { loadConfig, type ApiConfig } from '../core/config';
 import { MediaSigner } from '../core/media-signer';
 import { loadOriginVerifyValues, ORIGIN_VERIFY_SECRET_VARIABLE, OriginVerifier } from '../core/origin-verify';

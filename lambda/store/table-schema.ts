@@ -12,7 +12,7 @@
  *   (concurrent-stream limit); `r_<window start>` call counts (per-user rate limit); `version`,
  *   bumped by every write, for the rare read-modify-write.
  */
-import { createHash } from 'node:crypto';
+import { sessionId, userId, type TokenRef, type UserRef } from '../core/access-state';
 
 export const STATE_TABLE = {
   partitionKey: 'pk',
@@ -32,23 +32,8 @@ export const USER_ATTRIBUTES = {
   version: 'version',
 } as const;
 
-/** A token as the store knows it: who issued it, to whom, which one. */
-export interface TokenRef {
-  iss: string;
-  sub: string;
-  jti: string;
-}
-
-export type UserRef = Pick<TokenRef, 'iss' | 'sub'>;
-
-/** 132 bits of SHA-256, base64url: collision-free for this use, short enough for many per item. */
-function digest(parts: string[]): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 22);
-}
-
-/** A token's playback session id: stable across its refreshes, unique per issuer + subject + jti. */
-export const sessionId = (token: TokenRef): string => digest([token.iss, token.sub, token.jti]);
+export type { TokenRef, UserRef };
 export const tokenKey = (token: TokenRef): string => `tok#${sessionId(token)}`;
-export const userKey = (user: UserRef): string => `usr#${digest([user.iss, user.sub])}`;
+export const userKey = (user: UserRef): string => `usr#${userId(user)}`;
 export const sessionExpiryAttribute = (session: string): string => `e_${session}`;
 export const rateAttribute = (windowStart: number): string => `r_${windowStart}`;

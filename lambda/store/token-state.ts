@@ -6,23 +6,10 @@
  */
 import { UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { SharingConfig } from '../core/config';
+import type { Presentation, SharingVerdict, TokenVerdict } from '../core/access-state';
 import type { DynamoCaller, Item } from './dynamo-call';
 import { StoreContention } from '../core/errors';
 import { STATE_TABLE, TOKEN_ATTRIBUTES, tokenKey, type TokenRef } from './table-schema';
-
-export interface Presentation {
-  network: string;
-  country?: string;
-}
-
-export interface SharingVerdict {
-  suspected: boolean;
-  /** Networks and countries seen, the new ones included when suspected. */
-  networks: string[];
-  countries: string[];
-}
-
-export type TokenVerdict = { revoked: true } | { revoked: false; sharing: SharingVerdict };
 
 const { partitionKey: PK, ttlAttribute: TTL } = STATE_TABLE;
 const { revokedAt: REVOKED, networks: NETWORKS, countries: COUNTRIES } = TOKEN_ATTRIBUTES;

@@ -9,37 +9,9 @@
  */
 import { UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { numberOf, type DynamoCaller, type Item } from './dynamo-call';
+import type { UserCall, UserLimits, UserVerdict } from '../core/access-state';
 import { StoreContention } from '../core/errors';
 import { rateAttribute, STATE_TABLE, sessionExpiryAttribute, USER_ATTRIBUTES, userKey, type UserRef } from './table-schema';
-
-export interface UserLimits {
-  /** Calls per window; 0 = unlimited. */
-  rateLimit: number;
-  rateWindowSeconds: number;
-  /** Active playback sessions; 0 = unlimited. */
-  maxStreams: number;
-}
-
-export interface UserCall {
-  user: UserRef;
-  /** The calling token's `iat`: refused when the user's cut-off is later. */
-  iat: number;
-  nowSeconds: number;
-  /** Whether the call counts in the per-user rate limit. */
-  counted: boolean;
-  /** Take, or renew, this session's stream slot until `until` (playback). */
-  session?: { id: string; until: number };
-  /** Free this session's stream slot (logout). */
-  release?: string;
-  /** The item's expiry if this call writes it. */
-  keepUntil: number;
-}
-
-export type UserVerdict =
-  | { outcome: 'revoked' }
-  | { outcome: 'rate-limited'; retryAfterSeconds: number }
-  | { outcome: 'streams-full' }
-  | { outcome: 'admitted'; undo(): Promise<void> };
 
 const { partitionKey: PK, ttlAttribute: TTL } = STATE_TABLE;
 const { revokedBefore: BEFORE, sessions: SESSIONS, version: VERSION } = USER_ATTRIBUTES;
