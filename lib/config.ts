@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ASYMMETRIC_ALGORITHMS, type HashAlgorithm, type JwsAlgorithm } from '../lambda/core/config';
+import { DEFAULT_PLAYER_CSP } from './page-headers';
 import { ALARM_KEYS, type AlarmKey, alarmSettingFields, alarmSettingProblems, type AlarmThresholds, EMAIL_ADDRESS, resolveAlarms } from './monitoring';
 
 export type KeyAlgorithm = 'RSA_2048' | 'ECDSA_P256';
@@ -112,6 +113,9 @@ export interface ConfigIssue {
   readonly problem: string;
 }
 
+/** The player page's default Content-Security-Policy (lib/page-headers.ts). */
+export { DEFAULT_PLAYER_CSP };
+
 export class ConfigValidationError extends Error {
   constructor(
     readonly issues: readonly ConfigIssue[],
@@ -121,21 +125,6 @@ export class ConfigValidationError extends Error {
     this.name = 'ConfigValidationError';
   }
 }
-
-/** The player page's default policy: hls.js plays through MSE (blob: media) and may start a blob: worker. */
-export const DEFAULT_PLAYER_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "media-src 'self' blob:",
-  "worker-src 'self' blob:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
 
 /** ISO 3166-1 alpha-2, the codes CloudFront geo restriction takes. */
 const COUNTRY_CODES = new Set(
