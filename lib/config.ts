@@ -5,11 +5,12 @@
  * list an operator can fix in one pass.
  */
 import { readFileSync } from 'node:fs';
+import { CLOUDFRONT_KEY_ALGORITHMS, type CloudFrontKeyAlgorithm } from '../lambda/core/cloudfront-key-types';
 import { ASYMMETRIC_ALGORITHMS, type HashAlgorithm, type JwsAlgorithm } from '../lambda/core/config';
 import { DEFAULT_PLAYER_CSP } from './page-headers';
 import { ALARM_KEYS, type AlarmKey, alarmSettingFields, alarmSettingProblems, type AlarmThresholds, EMAIL_ADDRESS, resolveAlarms } from './monitoring';
 
-export type KeyAlgorithm = 'RSA_2048' | 'ECDSA_P256';
+export type KeyAlgorithm = CloudFrontKeyAlgorithm;
 export type PriceClassName = 'PriceClass_100' | 'PriceClass_200' | 'PriceClass_All';
 export type PackagingMode = 'none' | 'live' | 'vod';
 export type SharingAction = 'alert' | 'deny' | 'revoke-token' | 'revoke-user';
@@ -144,7 +145,6 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
-const KEY_ALGORITHMS = ['RSA_2048', 'ECDSA_P256'] as const;
 const PRICE_CLASSES = ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'] as const;
 /** SPEKE v2 presets; either spelling (MediaPackage v1 uses `-`, v2 `_`), Packaging converts. */
 const presets = (kind: string, count: number): string[] =>
@@ -220,7 +220,7 @@ function readSigning(signing: Fields): StreamgateConfig['signing'] {
       return {
         id: key.string('id', { pattern: /^[a-z][a-z0-9]{0,15}$/, what: 'a lower-case slot name such as blue (at most 16 characters)' }),
         generation: key.integer('generation', 1, 9999),
-        algorithm: key.oneOf('algorithm', KEY_ALGORITHMS, 'RSA_2048'),
+        algorithm: key.oneOf('algorithm', CLOUDFRONT_KEY_ALGORITHMS, 'RSA_2048'),
       };
     },
     undefined,
