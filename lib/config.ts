@@ -5,6 +5,7 @@
  * list an operator can fix in one pass.
  */
 import { readFileSync } from 'node:fs';
+import { ABUSE_DEFAULTS, type AbuseSettingName, type SharingAction } from '../lambda/core/abuse-defaults';
 import { CLOUDFRONT_KEY_ALGORITHMS, type CloudFrontKeyAlgorithm } from '../lambda/core/cloudfront-key-types';
 import { ASYMMETRIC_ALGORITHMS, type HashAlgorithm, type JwsAlgorithm } from '../lambda/core/config';
 import { DEFAULT_PLAYER_CSP } from './page-headers';
@@ -13,7 +14,7 @@ import { ALARM_KEYS, type AlarmKey, alarmSettingFields, alarmSettingProblems, ty
 export type KeyAlgorithm = CloudFrontKeyAlgorithm;
 export type PriceClassName = 'PriceClass_100' | 'PriceClass_200' | 'PriceClass_All';
 export type PackagingMode = 'none' | 'live' | 'vod';
-export type SharingAction = 'alert' | 'deny' | 'revoke-token' | 'revoke-user';
+export type { SharingAction };
 
 export interface SigningKeyConfig {
   /** Stable slot name (`blue`, `green`); part of construct ids. */
@@ -307,15 +308,19 @@ function readApi(api: Fields): StreamgateConfig['api'] {
   };
 }
 
-/** Same ranges and defaults as lambda/core/config.ts, so a value that synthesizes also starts. */
+/** Same ranges and defaults as lambda/core/config.ts (both from abuse-defaults.ts), so a value that synthesizes also starts. */
 function readAbuse(abuse: Fields): StreamgateConfig['abuse'] {
+  const integer = (key: Exclude<AbuseSettingName, 'sharingAction'>): number => {
+    const { min, max, fallback } = ABUSE_DEFAULTS[key];
+    return abuse.integer(key, min, max, fallback);
+  };
   return {
-    sharingMaxNetworks: abuse.integer('sharingMaxNetworks', 0, 1000, 3),
-    sharingMaxCountries: abuse.integer('sharingMaxCountries', 1, 250, 1),
-    sharingAction: abuse.oneOf('sharingAction', ['alert', 'deny', 'revoke-token', 'revoke-user'] as const, 'alert'),
-    maxConcurrentStreams: abuse.integer('maxConcurrentStreams', 0, 1000, 3),
-    rateLimitPerWindow: abuse.integer('rateLimitPerWindow', 0, 1_000_000, 60),
-    rateWindowSeconds: abuse.integer('rateWindowSeconds', 1, 3600, 60),
+    sharingMaxNetworks: integer('sharingMaxNetworks'),
+    sharingMaxCountries: integer('sharingMaxCountries'),
+    sharingAction: abuse.oneOf('sharingAction', ABUSE_DEFAULTS.sharingAction.allowed, ABUSE_DEFAULTS.sharingAction.fallback),
+    maxConcurrentStreams: integer('maxConcurrentStreams'),
+    rateLimitPerWindow: integer('rateLimitPerWindow'),
+    rateWindowSeconds: integer('rateWindowSeconds'),
   };
 }
 

@@ -3,14 +3,16 @@
  * nothing to drift; these tests cover what they cannot share: what CloudFront, API Gateway and
  * Lambda end up with (the synthesized template) against what local mode actually does.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ABUSE_DEFAULTS, type AbuseSettingName } from '../../lambda/core/abuse-defaults';
+import { loadConfig } from '../../lambda/core/config';
 import { loadConfigFile } from '../../lib/config';
 import { pageHeaders } from '../../lib/page-headers';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { LogCapture } from '../support/harness';
-import { EXAMPLE_CONFIG, onlyResource, synthesize, type Synthesis } from './synth';
+import { EXAMPLE_CONFIG, exampleWith, onlyResource, resourcesOf, ROOT, synthesize, type Synthesis } from './synth';
 
 type Json = Record<string, unknown>;
 
@@ -79,5 +81,76 @@ describe('page security headers', () => {
       expect(sent).toEqual(overHttp);
       await response.arrayBuffer();
     }
+  });
+});
+
+describe('abuse defaults (lambda/core/abuse-defaults.ts)', () => {
+  const names = Object.keys(ABUSE_DEFAULTS) as AbuseSettingName[];
+  const defaults = Object.fromEntries(names.map((name) => [name, ABUSE_DEFAULTS[name].fallback]));
+  /** The functions' abuse config in the deploy config's terms. */
+  const asDeployFields = (abuse: ReturnType<typeof loadConfig>['abuse']): Record<AbuseSettingName, unknown> => ({
+    sharingMaxNetworks: abuse.sharing.maxNetworks,
+    sharingMaxCountries: abuse.sharing.maxCountries,
+    sharingAction: abuse.sharing.action,
+    maxConcurrentStreams: abuse.maxConcurrentStreams,
+    rateLimitPerWindow: abuse.rateLimit,
+    rateWindowSeconds: abuse.rateWindowSeconds,
+  });
+  const lambdaEnv: Record<string, string> = {
+    JWT_ISSUER: 'https://idp.example/',
+    JWT_AUDIENCE: 'streamgate',
+    JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
+    REVOCATION_TABLE_NAME: 'streamgate-revocations',
+    MEDIA_BASE_URL: 'https://d111111abcdef8.cloudfront.net',
+    SIGNING_KEY_PAIR_ID: 'K2JCJMDEHXQW5F',
+    SIGNING_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:cf-key',
+  };
+
+  test('a function without the variables and a deploy config without the section get the same defaults', () => {
+    expect(asDeployFields(loadConfig(lambdaEnv).abuse)).toEqual(defaults);
+    expect(exampleWith({ abuse: null }).abuse).toEqual(defaults);
+  });
+
+  test('every API function gets each setting in its variable, and reads back the deploy config\'s values', () => {
+    const config = exampleWith({ abuse: { sharingMaxNetworks: 7, sharingAction: 'deny', rateWindowSeconds: 30 } });
+    const functions = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([id]) => /^Api(Playback|Revocations|Session)/.test(id));
+    expect(functions).toHaveLength(3);
+    const example = loadConfigFile(EXAMPLE_CONFIG).abuse;
+    for (const [, fn] of functions) {
+      const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+      for (const name of names) expect([name, variables[ABUSE_DEFAULTS[name].variable]]).toEqual([name, String(example[name])]);
+    }
+    // The variables the stack writes are the ones the functions read: a changed value makes the round trip.
+    const env = { ...lambdaEnv, ...Object.fromEntries(names.map((name) => [ABUSE_DEFAULTS[name].variable, String(config.abuse[name])])) };
+    expect(asDeployFields(loadConfig(env).abuse)).toEqual(config.abuse);
+  });
+
+  test('docs/configuration.md lists each default, range and variable as declared', () => {
+    const docs = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8');
+    const rows = (heading: string): string[][] => {
+      const section = docs.slice(docs.indexOf(heading));
+      const table = section.slice(0, section.search(/\n\n(?!\|)/)).split('\n').filter((line) => line.startsWith('| `'));
+      return table.map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()));
+    };
+    const deployRows = new Map(rows('### `abuse` (optional)').map(([field, ...rest]) => [field.replace(/`/g, ''), rest]));
+    const lambdaRows = new Map(rows('### Store and abuse defences').map(([variable, ...rest]) => [variable.replace(/`/g, ''), rest]));
+    for (const name of names) {
+      const setting = ABUSE_DEFAULTS[name];
+      const [deployDefault, deployMeaning] = deployRows.get(name) ?? [];
+      expect([name, deployDefault, deployMeaning]).toEqual([name, `\`${setting.fallback}\``, expect.stringContaining(`(\`${setting.variable}\`)`)]);
+      const [lambdaDefault, lambdaMeaning] = lambdaRows.get(setting.variable) ?? [];
+      expect([setting.variable, lambdaDefault]).toEqual([setting.variable, `\`${setting.fallback}\``]);
+      const range = 'allowed' in setting ? setting.allowed.map((value) => `\`${value}\``).join(', ') : `${setting.min}–${setting.max}`;
+      expect([setting.variable, lambdaMeaning.slice(0, range.length)]).toEqual([setting.variable, range]);
+    }
+  });
+
+  test('README points at the configuration page instead of repeating the figures', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    for (const name of names) {
+      const row = readme.split('\n').find((line) => line.includes(`\`${ABUSE_DEFAULTS[name].variable}\``)) ?? '';
+      expect(row).toContain('(docs/configuration.md#store-and-abuse-defences)');
+    }
+    expect(readme).toContain('(docs/configuration.md#abuse-optional)');
   });
 });
