@@ -5,13 +5,16 @@
  * list an operator can fix in one pass.
  */
 import { readFileSync } from 'node:fs';
+import { ABUSE_DEFAULTS, type AbuseSettingName, type SharingAction } from '../lambda/core/abuse-defaults';
+import { CLOUDFRONT_KEY_ALGORITHMS, type CloudFrontKeyAlgorithm } from '../lambda/core/cloudfront-key-types';
 import { ASYMMETRIC_ALGORITHMS, type HashAlgorithm, type JwsAlgorithm } from '../lambda/core/config';
+import { DEFAULT_PLAYER_CSP } from './page-headers';
 import { ALARM_KEYS, type AlarmKey, alarmSettingFields, alarmSettingProblems, type AlarmThresholds, EMAIL_ADDRESS, resolveAlarms } from './monitoring';
 
-export type KeyAlgorithm = 'RSA_2048' | 'ECDSA_P256';
+export type KeyAlgorithm = CloudFrontKeyAlgorithm;
 export type PriceClassName = 'PriceClass_100' | 'PriceClass_200' | 'PriceClass_All';
 export type PackagingMode = 'none' | 'live' | 'vod';
-export type SharingAction = 'alert' | 'deny' | 'revoke-token' | 'revoke-user';
+export type { SharingAction };
 
 export interface SigningKeyConfig {
   /** Stable slot name (`blue`, `green`); part of construct ids. */
@@ -112,6 +115,9 @@ export interface ConfigIssue {
   readonly problem: string;
 }
 
+/** The player page's default Content-Security-Policy (lib/page-headers.ts). */
+export { DEFAULT_PLAYER_CSP };
+
 export class ConfigValidationError extends Error {
   constructor(
     readonly issues: readonly ConfigIssue[],
@@ -121,21 +127,6 @@ export class ConfigValidationError extends Error {
     this.name = 'ConfigValidationError';
   }
 }
-
-/** The player page's default policy: hls.js plays through MSE (blob: media) and may start a blob: worker. */
-export const DEFAULT_PLAYER_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "media-src 'self' blob:",
-  "worker-src 'self' blob:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
 
 /** ISO 3166-1 alpha-2, the codes CloudFront geo restriction takes. */
 const COUNTRY_CODES = new Set(
@@ -155,7 +146,6 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
-const KEY_ALGORITHMS = ['RSA_2048', 'ECDSA_P256'] as const;
 const PRICE_CLASSES = ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'] as const;
 /** SPEKE v2 presets; either spelling (MediaPackage v1 uses `-`, v2 `_`), Packaging converts. */
 const presets = (kind: string, count: number): string[] =>
@@ -231,7 +221,7 @@ function readSigning(signing: Fields): StreamgateConfig['signing'] {
       return {
         id: key.string('id', { pattern: /^[a-z][a-z0-9]{0,15}$/, what: 'a lower-case slot name such as blue (at most 16 characters)' }),
         generation: key.integer('generation', 1, 9999),
-        algorithm: key.oneOf('algorithm', KEY_ALGORITHMS, 'RSA_2048'),
+        algorithm: key.oneOf('algorithm', CLOUDFRONT_KEY_ALGORITHMS, 'RSA_2048'),
       };
     },
     undefined,
@@ -318,15 +308,19 @@ function readApi(api: Fields): StreamgateConfig['api'] {
   };
 }
 
-/** Same ranges and defaults as lambda/core/config.ts, so a value that synthesizes also starts. */
+/** Same ranges and defaults as lambda/core/config.ts (both from abuse-defaults.ts), so a value that synthesizes also starts. */
 function readAbuse(abuse: Fields): StreamgateConfig['abuse'] {
+  const integer = (key: Exclude<AbuseSettingName, 'sharingAction'>): number => {
+    const { min, max, fallback } = ABUSE_DEFAULTS[key];
+    return abuse.integer(key, min, max, fallback);
+  };
   return {
-    sharingMaxNetworks: abuse.integer('sharingMaxNetworks', 0, 1000, 3),
-    sharingMaxCountries: abuse.integer('sharingMaxCountries', 1, 250, 1),
-    sharingAction: abuse.oneOf('sharingAction', ['alert', 'deny', 'revoke-token', 'revoke-user'] as const, 'alert'),
-    maxConcurrentStreams: abuse.integer('maxConcurrentStreams', 0, 1000, 3),
-    rateLimitPerWindow: abuse.integer('rateLimitPerWindow', 0, 1_000_000, 60),
-    rateWindowSeconds: abuse.integer('rateWindowSeconds', 1, 3600, 60),
+    sharingMaxNetworks: integer('sharingMaxNetworks'),
+    sharingMaxCountries: integer('sharingMaxCountries'),
+    sharingAction: abuse.oneOf('sharingAction', ABUSE_DEFAULTS.sharingAction.allowed, ABUSE_DEFAULTS.sharingAction.fallback),
+    maxConcurrentStreams: integer('maxConcurrentStreams'),
+    rateLimitPerWindow: integer('rateLimitPerWindow'),
+    rateWindowSeconds: integer('rateWindowSeconds'),
   };
 }
 

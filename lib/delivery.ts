@@ -13,15 +13,17 @@ import { Duration } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { Construct } from 'constructs';
-import { DEFAULT_PLAYER_CSP, type GeoRestrictionConfig, type PriceClassName } from './config';
+import type { GeoRestrictionConfig, PriceClassName } from './config';
+import { API_PATH_PREFIX } from './api-routes';
 import { MediaOrigin } from './media-origin';
+import { DEFAULT_PLAYER_CSP, PAGE_SECURITY_HEADERS } from './page-headers';
 
 /** Media behaviours: manifests first (CloudFront matches in order), then everything else under /media/. */
 export const MANIFEST_PATTERNS = ['/media/*.m3u8', '/media/*.mpd'];
 export const MEDIA_PATTERN = '/media/*';
 /** MediaPackage content, rewritten to its egress path `/out/v1/...` by the viewer-request function. */
 export const DRM_PATTERN = '/drm/*';
-export const API_PATTERN = '/api/*';
+export const API_PATTERN = `${API_PATH_PREFIX}*`;
 /** The one viewer-request function's source (CloudFront Functions, cloudfront-js-2.0); the local edge runs it too. */
 export const VIEWER_REQUEST_FUNCTION_FILE = path.join(__dirname, '..', 'edge-function', 'viewer-request.js');
 
@@ -136,18 +138,20 @@ export class Delivery extends Construct {
       cookieBehavior: cloudfront.CacheCookieBehavior.none(),
       headerBehavior: cloudfront.CacheHeaderBehavior.none(),
     });
+    // The local edge sends the same headers (lib/page-headers.ts), HSTS aside: it serves plain HTTP.
+    const headers = PAGE_SECURITY_HEADERS;
     this.responseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'streamgate: HSTS, nosniff, frame denial, referrer policy, CSP for the player',
       securityHeadersBehavior: {
-        strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, override: true },
+        strictTransportSecurity: { accessControlMaxAge: Duration.seconds(headers.hstsMaxAgeSeconds), includeSubdomains: headers.hstsIncludeSubdomains, override: true },
         contentTypeOptions: { override: true },
-        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
-        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: true },
+        frameOptions: { frameOption: enumValue(cloudfront.HeadersFrameOption, headers.frameOptions), override: true },
+        referrerPolicy: { referrerPolicy: enumValue(cloudfront.HeadersReferrerPolicy, headers.referrerPolicy), override: true },
         contentSecurityPolicy: { contentSecurityPolicy: props.contentSecurityPolicy ?? DEFAULT_PLAYER_CSP, override: true },
-        xssProtection: { protection: false, override: true },
+        xssProtection: { protection: headers.xssProtection !== '0', override: true },
       },
       customHeadersBehavior: {
-        customHeaders: [{ header: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=()', override: true }],
+        customHeaders: [{ header: 'Permissions-Policy', value: headers.permissionsPolicy, override: true }],
       },
     });
 
@@ -261,4 +265,11 @@ function priceClassOf(name: PriceClassName): cloudfront.PriceClass {
 function geoRestrictionOf(geo: GeoRestrictionConfig | undefined): cloudfront.GeoRestriction | undefined {
   if (geo === undefined || geo.type === 'none') return undefined;
   return geo.type === 'allow' ? cloudfront.GeoRestriction.allowlist(...geo.countries) : cloudfront.GeoRestriction.denylist(...geo.countries);
+}
+
+/** The member of a CDK string enum whose value is `value`. */
+function enumValue<E extends string>(members: Record<string, E>, value: string): E {
+  const member = Object.values(members).find((candidate) => candidate === value);
+  if (member === undefined) throw new Error(`Delivery: "${value}" is not one of ${Object.values(members).join(', ')}`);
+  return member;
 }

@@ -15,6 +15,10 @@ import { Packaging } from './packaging';
 import { PlaybackApi } from './playback-api';
 import { StateTable } from './state-table';
 import { SigningKeys } from './signing-keys';
+import { ABUSE_DEFAULTS, type AbuseSettingName } from '../lambda/core/abuse-defaults';
+
+/** The abuse settings, in the order the environment lists them. */
+const ABUSE_SETTING_NAMES = Object.keys(ABUSE_DEFAULTS) as AbuseSettingName[];
 
 export interface StreamgateStackProps extends StackProps {
   /** The validated deploy config. */
@@ -142,12 +146,7 @@ function apiEnvironment(config: StreamgateConfig, mediaBaseUrl: string): Record<
     SIGN_BIND_VIEWER_IP: String(signing.bindViewerIp),
     SIGNING_HASH_ALGORITHM: signing.hashAlgorithm,
     ...(signing.cookieDomain !== undefined ? { COOKIE_DOMAIN: signing.cookieDomain } : {}),
-    SHARING_MAX_NETWORKS: String(abuse.sharingMaxNetworks),
-    SHARING_MAX_COUNTRIES: String(abuse.sharingMaxCountries),
-    SHARING_ACTION: abuse.sharingAction,
-    MAX_CONCURRENT_STREAMS: String(abuse.maxConcurrentStreams),
-    RATE_LIMIT_PER_WINDOW: String(abuse.rateLimitPerWindow),
-    RATE_LIMIT_WINDOW_SECONDS: String(abuse.rateWindowSeconds),
+    ...Object.fromEntries(ABUSE_SETTING_NAMES.map((name) => [ABUSE_DEFAULTS[name].variable, String(abuse[name])])),
     // CloudFront sets these (the ALL_VIEWER_EXCEPT_HOST_HEADER policy forwards them): ip:port and country.
     VIEWER_IP_HEADER: 'cloudfront-viewer-address',
     VIEWER_COUNTRY_HEADER: 'cloudfront-viewer-country',

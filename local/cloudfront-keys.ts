@@ -2,9 +2,10 @@
  * Local mode's CloudFront key pair: generated on first start into the git-ignored local folder
  * (private key 0600) with a key-group file the local edge trusts, and reused on later starts.
  */
-import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { generateCloudFrontKeyPair } from '../lambda/core/cloudfront-key-types';
 import { readOrCreatePrivateKeyPem } from './private-key-file';
 
 export interface LocalCloudFrontKey {
@@ -21,7 +22,7 @@ export function ensureCloudFrontKey(dir: string): LocalCloudFrontKey {
   const privateKeyFile = join(dir, PRIVATE_KEY_FILE);
   const keyGroupFile = join(dir, KEY_GROUP_FILE);
   // RSA-2048: the default key type (docs/design.md), and the cheaper one to verify at the edge.
-  const pem = readOrCreatePrivateKeyPem(privateKeyFile, () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
+  const pem = readOrCreatePrivateKeyPem(privateKeyFile, () => generateCloudFrontKeyPair('RSA_2048').privateKey);
   const activeId = activeKeyId(keyGroupFile);
   if (activeId !== undefined) return { keyPairId: activeId, privateKeyFile, keyGroupFile };
 

@@ -13,6 +13,8 @@ import { extname, resolve, sep } from 'node:path';
 import { mediaObjectKey, nonCanonicalReason } from './edge/canonical-path';
 import { checkSignedAccess, errorXml, VerifiedSignatures, type TrustedKey } from './edge/cloudfront-access';
 import { ViewerRequestFunction, viewerRequestEvent, type ViewerRequestOutcome } from './edge/viewer-request-function';
+import { API_PATH_PREFIX } from '../lib/api-routes';
+import { pageHeaders } from '../lib/page-headers';
 import { clientIp } from './api-adapter';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -62,14 +64,8 @@ const CONTENT_TYPES: Record<string, string> = {
   '.png': 'image/png',
 };
 
-/** The player's headers, as the distribution's response headers policy sets them. */
-const PAGE_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-};
+/** The player's headers, as the distribution's response headers policy sets them (no HSTS: this is plain HTTP). */
+const PAGE_HEADERS = pageHeaders({ https: false });
 
 export function createEdgeHandler(options: EdgeOptions): Handler {
   const now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
@@ -77,7 +73,7 @@ export function createEdgeHandler(options: EdgeOptions): Handler {
   const viewerFunction = options.viewerRequestFunction === undefined ? ViewerRequestFunction.fromFile() : options.viewerRequestFunction;
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path.startsWith('/api/')) return options.api(req, res);
+    if (path.startsWith(API_PATH_PREFIX)) return options.api(req, res);
     if (path.startsWith('/idp/')) return options.idp(req, res);
     if (path.startsWith('/media/')) return serveMedia(req, res, options, now(), verified, viewerFunction);
     const extra = options.extraRoutes?.[path];

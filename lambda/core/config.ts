@@ -3,6 +3,9 @@
  * A missing or invalid value throws ConfigError naming the variable, so a bad deploy fails
  * loudly at cold start instead of answering requests with a half-configured signer.
  */
+import { ABUSE_DEFAULTS, type IntegerSetting, type SharingAction } from './abuse-defaults';
+
+export type { SharingAction };
 
 export class ConfigError extends Error {
   constructor(
@@ -72,8 +75,6 @@ export interface StoreConfig {
   region: string;
   timeoutMs: number;
 }
-
-export type SharingAction = 'alert' | 'deny' | 'revoke-token' | 'revoke-user';
 
 export interface SharingConfig {
   /** Suspected above this many distinct networks (IPv4 /24, IPv6 /48) per token; 0 turns detection off. */
@@ -148,13 +149,13 @@ export function loadConfig(env: Env = process.env): ApiConfig {
     },
     abuse: {
       sharing: {
-        maxNetworks: read.integer('SHARING_MAX_NETWORKS', 3, 0, 1000),
-        maxCountries: read.integer('SHARING_MAX_COUNTRIES', 1, 1, 250),
-        action: read.oneOf('SHARING_ACTION', ['alert', 'deny', 'revoke-token', 'revoke-user'] as const, 'alert'),
+        maxNetworks: read.setting(ABUSE_DEFAULTS.sharingMaxNetworks),
+        maxCountries: read.setting(ABUSE_DEFAULTS.sharingMaxCountries),
+        action: read.oneOf(ABUSE_DEFAULTS.sharingAction.variable, ABUSE_DEFAULTS.sharingAction.allowed, ABUSE_DEFAULTS.sharingAction.fallback),
       },
-      maxConcurrentStreams: read.integer('MAX_CONCURRENT_STREAMS', 3, 0, 1000),
-      rateLimit: read.integer('RATE_LIMIT_PER_WINDOW', 60, 0, 1000000),
-      rateWindowSeconds: read.integer('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 3600),
+      maxConcurrentStreams: read.setting(ABUSE_DEFAULTS.maxConcurrentStreams),
+      rateLimit: read.setting(ABUSE_DEFAULTS.rateLimitPerWindow),
+      rateWindowSeconds: read.setting(ABUSE_DEFAULTS.rateWindowSeconds),
     },
     viewerCountryHeader: (read.optional('VIEWER_COUNTRY_HEADER') ?? 'cloudfront-viewer-country').toLowerCase(),
     viewerIpHeader: (read.optional('VIEWER_IP_HEADER') ?? 'cloudfront-viewer-address').toLowerCase(),
@@ -183,6 +184,10 @@ class EnvReader {
     const value = Number(raw);
     if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
     return value;
+  }
+
+  setting({ variable, fallback, min, max }: IntegerSetting): number {
+    return this.integer(variable, fallback, min, max);
   }
 
   boolean(name: string, fallback: boolean): boolean {

@@ -4,10 +4,16 @@
  * Manager secret; only the public key goes back to CloudFormation. Create and Update are
  * idempotent: a secret that already holds a usable key keeps it, so re-running never rotates.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import type { KeyAlgorithm } from '../../lib/config';
+import {
+  CLOUDFRONT_KEY_ALGORITHMS,
+  cloudFrontKeyAlgorithmOf,
+  type CloudFrontKeyAlgorithm as KeyAlgorithm,
+  generateCloudFrontKeyPair,
+  isCloudFrontKeyAlgorithm,
+} from '../core/cloudfront-key-types';
 
 export interface KeyPairPlan {
   publicKeyPem: string;
@@ -22,16 +28,13 @@ export interface KeyPairPlan {
 export function planKeyPair(current: string | undefined, algorithm: KeyAlgorithm): KeyPairPlan {
   const existing = readPrivateKey(current);
   if (existing !== undefined) {
-    if (keyAlgorithmOf(existing) !== algorithm) {
+    if (cloudFrontKeyAlgorithmOf(existing) !== algorithm) {
       // Replacing it here would swap the key under a PublicKey CloudFront cannot update: refuse.
       throw new Error(`the secret already holds a key that is not ${algorithm}; bump the slot's generation instead`);
     }
     return { publicKeyPem: publicPemOf(existing) };
   }
-  const { privateKey } =
-    algorithm === 'RSA_2048'
-      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const { privateKey } = generateCloudFrontKeyPair(algorithm);
   return { publicKeyPem: publicPemOf(privateKey), newPrivateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
 }
 
@@ -42,13 +45,6 @@ function readPrivateKey(value: string | undefined): KeyObject | undefined {
   } catch {
     return undefined;
   }
-}
-
-function keyAlgorithmOf(key: KeyObject): KeyAlgorithm | undefined {
-  const details = key.asymmetricKeyDetails;
-  if (key.asymmetricKeyType === 'rsa' && details?.modulusLength === 2048) return 'RSA_2048';
-  if (key.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1') return 'ECDSA_P256';
-  return undefined;
 }
 
 function publicPemOf(privateKey: KeyObject): string {
@@ -67,8 +63,8 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
   const secretArn: unknown = event.ResourceProperties.SecretArn;
   const algorithm: unknown = event.ResourceProperties.Algorithm;
-  if (typeof secretArn !== 'string' || (algorithm !== 'RSA_2048' && algorithm !== 'ECDSA_P256')) {
-    throw new Error('SecretArn (string) and Algorithm (RSA_2048 | ECDSA_P256) are required');
+  if (typeof secretArn !== 'string' || !isCloudFrontKeyAlgorithm(algorithm)) {
+    throw new Error(`SecretArn (string) and Algorithm (${CLOUDFRONT_KEY_ALGORITHMS.join(' | ')}) are required`);
   }
   const current = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
   const plan = planKeyPair(current.SecretString, algorithm);

@@ -5,11 +5,14 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { cloudFrontKeyAlgorithmOf, type CloudFrontKeyAlgorithm } from '../core/cloudfront-key-types';
 import { ConfigError, type HashAlgorithm, type SigningConfig } from '../core/config';
 import { readSecret } from './secrets';
 
 /** The two key types CloudFront accepts in a key group. */
 export type SigningKeyType = 'rsa-2048' | 'ecdsa-p256';
+
+const SIGNING_KEY_TYPES: Record<CloudFrontKeyAlgorithm, SigningKeyType> = { RSA_2048: 'rsa-2048', ECDSA_P256: 'ecdsa-p256' };
 
 export interface SigningKey {
   keyPairId: string;
@@ -27,9 +30,8 @@ export function parsePrivateKey(pem: string, source: string): { privateKey: KeyO
     // The parser's message may quote key bytes: never pass it on.
     throw new ConfigError(source, 'does not hold a readable PEM private key');
   }
-  const details = privateKey.asymmetricKeyDetails;
-  if (privateKey.asymmetricKeyType === 'rsa' && details?.modulusLength === 2048) return { privateKey, type: 'rsa-2048' };
-  if (privateKey.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1') return { privateKey, type: 'ecdsa-p256' };
+  const algorithm = cloudFrontKeyAlgorithmOf(privateKey);
+  if (algorithm !== undefined) return { privateKey, type: SIGNING_KEY_TYPES[algorithm] };
   throw new ConfigError(source, 'must be an RSA-2048 or ECDSA P-256 private key (the types CloudFront accepts)');
 }
 

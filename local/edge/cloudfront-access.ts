@@ -6,6 +6,7 @@
  * Facts marked unverified in docs/cloudfront-rules.md, and choices made where AWS documents nothing, say [U] here.
  */
 import { constants, verify, type KeyObject } from 'node:crypto';
+import { unacceptedKeyReason } from '../../lambda/core/cloudfront-key-types';
 
 /** A public key of the trusted key group, looked up by its Key-Pair-Id (CloudFront public key ID). */
 export interface TrustedKey {
@@ -135,14 +136,7 @@ export function errorXml(code: string, message: string): string {
  */
 export function unsupportedKeyReason(key: KeyObject): string | undefined {
   if (key.type !== 'public') return `a ${key.type} key, not a public key`;
-  const details = key.asymmetricKeyDetails ?? {};
-  if (key.asymmetricKeyType === 'rsa') {
-    return details.modulusLength === 2048 ? undefined : `RSA-${details.modulusLength ?? '?'}; only RSA-2048 is accepted`;
-  }
-  if (key.asymmetricKeyType === 'ec') {
-    return details.namedCurve === 'prime256v1' ? undefined : `EC ${details.namedCurve ?? '?'}; only EC P-256 is accepted`;
-  }
-  return `a ${key.asymmetricKeyType ?? 'unknown'} key; only RSA-2048 or EC P-256 is accepted`;
+  return unacceptedKeyReason(key);
 }
 
 function decide(req: EdgeRequest, trusted: ReadonlyMap<string, TrustedKey>, verified: VerifiedSignatures | undefined): AccessDecision {

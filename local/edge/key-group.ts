@@ -8,7 +8,10 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { CLOUDFRONT_KEY_TYPES } from '../../lambda/core/cloudfront-key-types';
 import { unsupportedKeyReason, type TrustedKey } from './cloudfront-access';
+
+const ACCEPTED_KEY_TYPES = Object.values(CLOUDFRONT_KEY_TYPES).map((type) => type.label).join(' or ');
 
 /** CloudFront quota "public keys in a single key group" (docs/cloudfront-rules.md "Encoding, signature, hash and keys"). */
 export const MAX_KEYS_PER_KEY_GROUP = 5;
@@ -91,7 +94,7 @@ function parseEntry(entry: unknown, source: string, index: number): TrustedKey {
   if (typeof pem !== 'string') throw fail('"publicKeyPem" must be a string');
   const publicKey = parseSpkiPem(pem.trim(), fail);
   const reason = unsupportedKeyReason(publicKey);
-  if (reason !== undefined) throw fail(`public key is ${reason} (CloudFront accepts RSA-2048 or EC P-256)`);
+  if (reason !== undefined) throw fail(`public key is ${reason} (CloudFront accepts ${ACCEPTED_KEY_TYPES})`);
   return { id, publicKey };
 }
 

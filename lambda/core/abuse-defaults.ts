@@ -1,0 +1,39 @@
+/**
+ * The playback API's abuse defences (sharing detection, stream and rate limits): each setting's
+ * default, range and Lambda variable, declared once for the functions' config (config.ts) and
+ * the deploy config (lib/config.ts), so a value that synthesizes also starts. No imports.
+ * docs/configuration.md lists them (test/infra/contracts.test.ts checks it against this).
+ */
+
+export const SHARING_ACTIONS = ['alert', 'deny', 'revoke-token', 'revoke-user'] as const;
+export type SharingAction = (typeof SHARING_ACTIONS)[number];
+
+export interface IntegerSetting {
+  /** The Lambda environment variable carrying it. */
+  readonly variable: string;
+  readonly fallback: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface ChoiceSetting<T extends string> {
+  readonly variable: string;
+  readonly fallback: T;
+  readonly allowed: readonly T[];
+}
+
+/** By the deploy config's field names (`abuse.<name>`), in the order the docs list them. */
+export const ABUSE_DEFAULTS = {
+  /** Distinct networks (IPv4 /24, IPv6 /48) per token above which sharing is suspected; 0 turns detection off. */
+  sharingMaxNetworks: { variable: 'SHARING_MAX_NETWORKS', fallback: 3, min: 0, max: 1000 },
+  /** Distinct countries per token above which sharing is suspected. */
+  sharingMaxCountries: { variable: 'SHARING_MAX_COUNTRIES', fallback: 1, min: 1, max: 250 },
+  sharingAction: { variable: 'SHARING_ACTION', fallback: 'alert', allowed: SHARING_ACTIONS },
+  /** Active playback sessions per user; 0 = unlimited. */
+  maxConcurrentStreams: { variable: 'MAX_CONCURRENT_STREAMS', fallback: 3, min: 0, max: 1000 },
+  /** API calls per user per window; 0 = unlimited. */
+  rateLimitPerWindow: { variable: 'RATE_LIMIT_PER_WINDOW', fallback: 60, min: 0, max: 1_000_000 },
+  rateWindowSeconds: { variable: 'RATE_LIMIT_WINDOW_SECONDS', fallback: 60, min: 1, max: 3600 },
+} as const satisfies Record<string, IntegerSetting | ChoiceSetting<SharingAction>>;
+
+export type AbuseSettingName = keyof typeof ABUSE_DEFAULTS;
