@@ -2,16 +2,9 @@
 import { ConfigError, loadConfig } from '../../lambda/core/config';
 import { createApi } from '../../lambda/runtime/runtime';
 import { cloudFrontKey, LogCapture } from '../support/harness';
+import { MINIMAL_LAMBDA_ENV } from '../support/minimal-env';
 
-const base: Record<string, string> = {
-  JWT_ISSUER: 'https://idp.example/',
-  JWT_AUDIENCE: 'streamgate',
-  JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
-  REVOCATION_TABLE_NAME: 'streamgate-revocations',
-  MEDIA_BASE_URL: 'https://d111111abcdef8.cloudfront.net',
-  SIGNING_KEY_PAIR_ID: 'K2JCJMDEHXQW5F',
-  SIGNING_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:cf-key',
-};
+const base: Record<string, string> = { ...MINIMAL_LAMBDA_ENV };
 
 function errorFor(overrides: Record<string, string | undefined>): ConfigError {
   try {

@@ -23,6 +23,7 @@ import { loadKeyGroupFile, parseKeyGroup } from '../../local/edge/key-group';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { LogCapture } from '../support/harness';
 import { EXAMPLE_CONFIG, exampleWith, issuesOf, onlyResource, resourcesOf, ROOT, synthesize, type Synthesis } from './synth';
+import { MINIMAL_LAMBDA_ENV } from '../support/minimal-env';
 
 type Json = Record<string, unknown>;
 
@@ -181,15 +182,7 @@ describe('abuse defaults (lambda/core/abuse-defaults.ts)', () => {
     rateLimitPerWindow: abuse.rateLimit,
     rateWindowSeconds: abuse.rateWindowSeconds,
   });
-  const lambdaEnv: Record<string, string> = {
-    JWT_ISSUER: 'https://idp.example/',
-    JWT_AUDIENCE: 'streamgate',
-    JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
-    REVOCATION_TABLE_NAME: 'streamgate-revocations',
-    MEDIA_BASE_URL: 'https://d111111abcdef8.cloudfront.net',
-    SIGNING_KEY_PAIR_ID: 'K2JCJMDEHXQW5F',
-    SIGNING_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:cf-key',
-  };
+  const lambdaEnv: Record<string, string> = { ...MINIMAL_LAMBDA_ENV };
 
   test('a function without the variables and a deploy config without the section get the same defaults', () => {
     expect(asDeployFields(loadConfig(lambdaEnv).abuse)).toEqual(defaults);
