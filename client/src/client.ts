@@ -111,10 +111,23 @@ export function createPlaybackSession(options: PlaybackSessionOptions): Playback
   const ready = new Promise<Grant>((resolve, reject) => (settle = { resolve, reject }));
   ready.catch(() => undefined); // an app that never awaits `ready` gets no unhandled rejection
 
+  let dueAt = 0;
+  let offline = false;
   const schedule = (delayMs: number) => {
     clearTimeout(timer);
+    dueAt = now() + delayMs;
     timer = setTimeout(() => void request(), Math.min(MAX_TIMER_MS, Math.max(0, delayMs)));
   };
+
+  // Timers of hidden tabs are throttled and a sleeping device fires none: when the page is shown
+  // again or the network comes back, catch up at once on a refresh (or a network retry) now due.
+  const target = typeof window === 'object' && window !== null && typeof window.addEventListener === 'function' ? window : undefined;
+  const wake = () => {
+    if (typeof document === 'object' && document?.visibilityState === 'hidden') return;
+    if (now() >= dueAt || offline) void request();
+  };
+  target?.addEventListener('online', wake);
+  target?.document?.addEventListener('visibilitychange', wake);
 
   const finish = (reason: StreamgateDenial | undefined) => {
     if (stopped) return;
@@ -122,6 +135,8 @@ export function createPlaybackSession(options: PlaybackSessionOptions): Playback
     stopDenial = reason;
     clearTimeout(timer);
     inFlight?.abort();
+    target?.removeEventListener('online', wake);
+    target?.document?.removeEventListener('visibilitychange', wake);
     settle.reject(new StreamgateError(reason ?? denial('bad-request', { message: 'Playback was stopped.' })));
     options.onStop?.(reason);
     emit('stop', reason);
@@ -129,6 +144,7 @@ export function createPlaybackSession(options: PlaybackSessionOptions): Playback
 
   const failed = (reason: StreamgateDenial) => {
     if (!isRetryable(reason) || attempt >= maxRetries) return finish(reason);
+    offline = reason.kind === 'network';
     // Full jitter over the upper half of the exponential step; Retry-After is a floor.
     const step = Math.min(maxDelay, baseDelay * 2 ** attempt);
     const delayMs = Math.max((reason.retryAfterSeconds ?? 0) * 1000, step / 2 + (random() * step) / 2);
@@ -150,6 +166,7 @@ export function createPlaybackSession(options: PlaybackSessionOptions): Playback
     grant = next;
     scope = mediaScope(manifestUrl, videoId);
     attempt = 0;
+    offline = false;
     // refreshAfter is on the server's clock: measure from the response's Date when our clock is off.
     const local = now();
     const skew = Number.isNaN(serverDate) || Math.abs(serverDate - local) < 2000 ? 0 : serverDate - local;
@@ -159,25 +176,28 @@ export function createPlaybackSession(options: PlaybackSessionOptions): Playback
     emit('grant', next);
   };
 
+  /** One grant request at a time; its outcome (grant, retry or stop) runs once it is over. */
   async function request(): Promise<void> {
-    clearTimeout(timer);
     if (stopped || busy) return;
+    clearTimeout(timer);
     busy = true;
+    let outcome: (() => void) | undefined;
     try {
-      await attemptGrant();
+      outcome = await attemptGrant();
     } finally {
       busy = false;
     }
+    if (!stopped) outcome?.();
   }
 
-  async function attemptGrant(): Promise<void> {
+  async function attemptGrant(): Promise<(() => void) | undefined> {
     let token: string;
     try {
       token = await options.getToken();
     } catch (error) {
-      return finish(denial('signed-out', { detail: error instanceof Error ? error.message : String(error) }));
+      return () => finish(denial('signed-out', { detail: error instanceof Error ? error.message : String(error) }));
     }
-    if (stopped) return;
+    if (stopped) return undefined;
     const controller = (inFlight = new AbortController());
     let response: Response;
     let body: unknown;
@@ -191,18 +211,20 @@ export function createPlaybackSession(options: PlaybackSessionOptions): Playback
       });
       body = await response.json().catch(() => undefined);
     } catch (error) {
-      if (stopped) return;
-      return failed(denial('network', { detail: error instanceof Error ? error.message : String(error) }));
+      if (stopped) return undefined;
+      return () => failed(denial('network', { detail: error instanceof Error ? error.message : String(error) }));
     } finally {
       if (inFlight === controller) inFlight = undefined;
     }
-    if (stopped) return;
+    if (stopped) return undefined;
     const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined;
     if (response.ok && fields !== undefined && typeof fields.manifestUrl === 'string') {
-      return granted(fields, Date.parse(response.headers.get('date') ?? ''));
+      const serverDate = Date.parse(response.headers.get('date') ?? '');
+      return () => granted(fields, serverDate);
     }
     const status = response.ok ? 502 : response.status; // a 2xx without a grant: treat as unavailable
-    failed(denialOf(status, body, retryAfterSeconds(response.headers.get('retry-after'), now())));
+    const reason = denialOf(status, body, retryAfterSeconds(response.headers.get('retry-after'), now()));
+    return () => failed(reason);
   }
 
   void request();

@@ -70,6 +70,39 @@ test('cookie mode: the grant lands as cookies that open the manifest, and is ref
   expect((await fetch(second.manifestUrl, { headers: { cookie: jar.cookie() } })).status).toBe(200);
 }, 30000);
 
+test('a device clock 10 minutes ahead: the refresh still waits for refreshAfter on the server\'s clock', async () => {
+  const ahead = session('demo-1', () => env.token('skewed-viewer', ['demo-1']), { now: () => Date.now() + 600000 });
+  const first = await ahead.ready;
+  const grantedAt = Date.now();
+  await next<Grant>((listener) => ahead.on('grant', listener));
+  // Without the Date header's correction this would be the 1 s floor, then a refresh every second.
+  expect(Date.now() - grantedAt).toBeGreaterThanOrEqual(first.refreshAfter.getTime() - grantedAt - 1200);
+}, 30000);
+
+test('a page shown again after its timers were throttled refreshes at once when the refresh is due', async () => {
+  const page = Object.assign(new EventTarget(), { document: Object.assign(new EventTarget(), { visibilityState: 'visible' }) });
+  const globals = globalThis as unknown as { window?: unknown; document?: unknown };
+  globals.window = page;
+  globals.document = page.document;
+  let late = 0;
+  try {
+    const s = session('demo-1', () => env.token('sleepy-viewer', ['demo-1']), { now: () => Date.now() + late });
+    const first = await s.ready;
+    const shownAt = Date.now();
+    page.document.dispatchEvent(new Event('visibilitychange')); // not due yet: nothing happens
+    late = first.refreshAfter.getTime() - Date.now() + 100; // as if the device had slept until then
+    const refreshed = next<Grant>((listener) => s.on('grant', listener));
+    page.document.dispatchEvent(new Event('visibilitychange'));
+    const second = await refreshed;
+    expect(second).not.toBe(first);
+    expect(second.expiresAt.getTime()).toBeGreaterThanOrEqual(first.expiresAt.getTime()); // whole seconds
+    expect(Date.now() - shownAt).toBeLessThan(3000); // not the timer's 8 s
+  } finally {
+    delete globals.window;
+    delete globals.document;
+  }
+}, 30000);
+
 test('URL mode: withSignedQuery signs media URLs of this video only, never other videos, paths or origins', async () => {
   const s = session('demo-1', () => env.token('url-viewer', ['demo-1', 'demo-2']), { delivery: 'url' });
   const grant = await s.ready;
