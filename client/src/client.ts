@@ -29,7 +29,7 @@ export interface RetryOptions {
 }
 
 export interface PlaybackSessionOptions {
-  /** Origin (and optional path) the API is served under, e.g. `https://video.example.com`. */
+  /** Origin (and optional path) the API is served under, e.g. `https://video.example.com`; `''` for the page's own origin. */
   apiBase: string;
   videoId: string;
   /** Called before every grant request (first and each refresh): return a current bearer JWT. */
@@ -218,7 +218,16 @@ export function createPlaybackSession(options: PlaybackSessionOptions): Playback
     }
     if (stopped) return undefined;
     const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined;
-    if (response.ok && fields !== undefined && typeof fields.manifestUrl === 'string') {
+    let manifestUrl: string | undefined;
+    try {
+      // Absolute in every API answer; resolved anyway, against the page for a relative apiBase.
+      const page = typeof location === 'object' && location !== null ? location.href : undefined;
+      if (response.ok && typeof fields?.manifestUrl === 'string') manifestUrl = new URL(fields.manifestUrl, new URL(endpoint, page)).href;
+    } catch {
+      manifestUrl = undefined;
+    }
+    if (fields !== undefined && manifestUrl !== undefined) {
+      fields.manifestUrl = manifestUrl;
       const serverDate = Date.parse(response.headers.get('date') ?? '');
       return () => granted(fields, serverDate);
     }

@@ -46,7 +46,7 @@ async function play(delivery: 'cookie' | 'url'): Promise<{ time: number; media: 
       return ((await response.json()) as { access_token: string }).access_token;
     };
     const video = document.getElementById('v') as HTMLVideoElement;
-    const session = createPlaybackSession({ apiBase: location.origin, videoId: 'demo-1', getToken, delivery: mode });
+    const session = createPlaybackSession({ apiBase: mode === 'cookie' ? '' : location.origin, videoId: 'demo-1', getToken, delivery: mode }); // '': the page's origin
     await attachHlsJs(new Hls(), session, video);
     await video.play();
     await new Promise<void>((done, fail) => {
