@@ -1,0 +1,5 @@
+/** The player-independent core: sessions, denials and signed URLs (no adapters). */
+export { createPlaybackSession } from './client';
+export type { Delivery, Grant, PlaybackSession, PlaybackSessionOptions, RetryOptions, SessionEvents } from './client';
+export { StreamgateError, denialOf, isRetryable } from './denial';
+export type { DenialAction, DenialKind, StreamgateDenial } from './denial';

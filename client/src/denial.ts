@@ -1,0 +1,92 @@
+/**
+ * Every way a playback call can fail, as one typed value an app can show and act on: the API's
+ * `{error, error_description}` bodies (docs/api.md, Errors), the answers that are not the API's
+ * own (API Gateway, the WAF) and network failures.
+ */
+export type DenialKind =
+  | 'signed-out'
+  | 'not-entitled'
+  | 'revoked'
+  | 'too-many-streams'
+  | 'sharing'
+  | 'rate-limited'
+  | 'unavailable'
+  | 'bad-request'
+  | 'network';
+
+/** What the app should offer the viewer. */
+export type DenialAction = 'sign-in' | 'pick-another' | 'retry-later' | 'none';
+
+export interface StreamgateDenial {
+  kind: DenialKind;
+  /** HTTP status; absent for network failures. */
+  status?: number;
+  /** The API's `error` code (e.g. `invalid_token`), when it sent one. */
+  code?: string;
+  /** A sentence for the viewer. */
+  message: string;
+  action: DenialAction;
+  /** From `Retry-After` (429, 503). */
+  retryAfterSeconds?: number;
+  /** The API's `error_description`, for logs (not for viewers). */
+  detail?: string;
+}
+
+/** Thrown (and used to reject `session.ready`) when a session stops on a denial. */
+export class StreamgateError extends Error {
+  constructor(readonly denial: StreamgateDenial) {
+    super(denial.message);
+    this.name = 'StreamgateError';
+  }
+}
+
+const TEXT: Record<DenialKind, [string, DenialAction]> = {
+  'signed-out': ['Please sign in to watch.', 'sign-in'],
+  revoked: ['Your session was ended. Sign in again.', 'sign-in'],
+  'not-entitled': ["Your account doesn't include this video.", 'pick-another'],
+  'too-many-streams': ["You're watching on too many devices. Stop one of them and try again.", 'retry-later'],
+  sharing: ['Playback was blocked because this account seems to be shared.', 'none'],
+  'rate-limited': ['Too many requests. Trying again shortly.', 'retry-later'],
+  unavailable: ['The service is briefly unavailable. Trying again shortly.', 'retry-later'],
+  'bad-request': ["This video can't be played.", 'none'],
+  network: ['No connection to the video service. Trying again shortly.', 'retry-later'],
+};
+
+/** Kinds worth retrying automatically (with backoff): the rest stop the session. */
+export const isRetryable = (denial: StreamgateDenial): boolean =>
+  denial.kind === 'rate-limited' || denial.kind === 'unavailable' || denial.kind === 'network';
+
+export function denial(kind: DenialKind, extra: Partial<StreamgateDenial> = {}): StreamgateDenial {
+  const [message, action] = TEXT[kind];
+  return { kind, message, action, ...extra };
+}
+
+/** `Retry-After` as whole seconds: delta-seconds or an HTTP date. */
+export function retryAfterSeconds(header: string | null, nowMs: number): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  if (/^\s*\d+\s*$/.test(header)) return Number(header);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - nowMs) / 1000));
+}
+
+/** A non-2xx answer of the playback route as a denial. `body` is the parsed JSON, if any. */
+export function denialOf(status: number, body: unknown, retryAfter: number | undefined): StreamgateDenial {
+  const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  const code = typeof fields.error === 'string' ? fields.error : undefined;
+  const detail = typeof fields.error_description === 'string' ? fields.error_description : typeof fields.message === 'string' ? fields.message : undefined;
+  const extra: Partial<StreamgateDenial> = { status, code, detail };
+  if (retryAfter !== undefined) extra.retryAfterSeconds = retryAfter;
+  let kind: DenialKind;
+  if (status === 401) kind = code === 'invalid_token' && /revoked/i.test(detail ?? '') ? 'revoked' : 'signed-out';
+  else if (status === 403) kind = code === 'concurrency_limit' ? 'too-many-streams' : code === 'sharing_suspected' ? 'sharing' : 'not-entitled';
+  else if (status === 429) kind = 'rate-limited';
+  else if (status >= 500) kind = 'unavailable';
+  else kind = 'bad-request';
+  const result = denial(kind, extra);
+  // 403 `forbidden` (origin check) or a WAF block: nothing the viewer can pick to fix it.
+  if (status === 403 && code !== 'insufficient_scope' && kind === 'not-entitled') {
+    result.action = 'none';
+    result.message = "Playback isn't allowed from here.";
+  }
+  return result;
+}

@@ -1,0 +1,8 @@
+export * from './core';
+export { attachHlsJs, hlsJsConfig } from './adapters/hlsjs';
+export type { HlsLike } from './adapters/hlsjs';
+export { attachShaka, shakaRequestFilter } from './adapters/shaka';
+export type { ShakaPlayerLike } from './adapters/shaka';
+export { attachVideoJs, vhsRequestHook } from './adapters/videojs';
+export type { VideoJsPlayerLike } from './adapters/videojs';
+export { NATIVE_URL_MODE_ERROR, attachNative, canPlayNativeHls } from './adapters/native';
