@@ -4,6 +4,9 @@
  * stand-in (local/api-adapter.ts). No CDK import, so local mode loads it without aws-cdk-lib.
  */
 
+/** Every API path starts with it: the distribution's `/api/*` behaviour, the WAF's `/api/` rules, the local edge. */
+export const API_PATH_PREFIX = '/api/';
+
 export type ApiOperation = 'playback' | 'revocations' | 'session';
 
 export interface ApiRoute {

@@ -14,6 +14,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { Construct } from 'constructs';
 import type { GeoRestrictionConfig, PriceClassName } from './config';
+import { API_PATH_PREFIX } from './api-routes';
 import { MediaOrigin } from './media-origin';
 import { DEFAULT_PLAYER_CSP, PAGE_SECURITY_HEADERS } from './page-headers';
 
@@ -22,7 +23,7 @@ export const MANIFEST_PATTERNS = ['/media/*.m3u8', '/media/*.mpd'];
 export const MEDIA_PATTERN = '/media/*';
 /** MediaPackage content, rewritten to its egress path `/out/v1/...` by the viewer-request function. */
 export const DRM_PATTERN = '/drm/*';
-export const API_PATTERN = '/api/*';
+export const API_PATTERN = `${API_PATH_PREFIX}*`;
 /** The one viewer-request function's source (CloudFront Functions, cloudfront-js-2.0); the local edge runs it too. */
 export const VIEWER_REQUEST_FUNCTION_FILE = path.join(__dirname, '..', 'edge-function', 'viewer-request.js');
 

@@ -8,12 +8,14 @@ import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { API_PATH_PREFIX } from './api-routes';
 import { logRetention } from './node-function';
+
+export { API_PATH_PREFIX };
 
 /** Managed rule groups, in evaluation order after the IP reputation list. */
 export const MANAGED_RULE_GROUPS = ['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet'] as const;
 export const IP_REPUTATION_GROUP = 'AWSManagedRulesAmazonIpReputationList';
-export const API_PATH_PREFIX = '/api/';
 
 export interface EdgeProtectionProps {
   /** Requests one IP may make per evaluation window, any path. */

@@ -104,10 +104,11 @@ export class PlaybackApi extends Construct {
       ORIGIN_VERIFY_SECRET_ARN: this.originVerifySecret.secretArn,
     };
     const handlersDir = props.handlersDir ?? DEFAULT_HANDLERS_DIR;
-    const make = (operation: ApiOperation, description: string, memorySize: number): NodeFunction => {
+    const make = (operation: ApiOperation, purpose: string, memorySize: number): NodeFunction => {
+      const routes = API_ROUTES.filter((route) => route.operation === operation).map((route) => `${route.method} ${route.path}`);
       const fn = new NodeFunction(this, `${operation[0].toUpperCase()}${operation.slice(1)}`, {
         entry: path.join(handlersDir, `${operation}.ts`),
-        description,
+        description: `streamgate: ${routes.join(', ')} (${purpose})`,
         environment,
         memorySize,
         logRetentionDays: props.logRetentionDays,
@@ -116,9 +117,9 @@ export class PlaybackApi extends Construct {
       return fn;
     };
     // Signing is CPU-bound (RSA) and CPU scales with memory: playback gets more.
-    const playback = make('playback', 'streamgate: POST /api/v1/playback/{videoId} (signs cookies)', 512);
-    const revocations = make('revocations', 'streamgate: POST /api/v1/revocations (admin revocation)', 256);
-    const session = make('session', 'streamgate: DELETE /api/v1/session (logout)', 256);
+    const playback = make('playback', 'signs cookies', 512);
+    const revocations = make('revocations', 'admin revocation', 256);
+    const session = make('session', 'logout', 256);
     // What each operation of lambda/core/api.ts calls. Playback: revocation status, rate counter,
     // sharing record and stream slot (and a revocation when the sharing action says so), then signs.
     props.table.grantStatusRead(playback.role);

@@ -13,6 +13,7 @@ import { extname, resolve, sep } from 'node:path';
 import { mediaObjectKey, nonCanonicalReason } from './edge/canonical-path';
 import { checkSignedAccess, errorXml, VerifiedSignatures, type TrustedKey } from './edge/cloudfront-access';
 import { ViewerRequestFunction, viewerRequestEvent, type ViewerRequestOutcome } from './edge/viewer-request-function';
+import { API_PATH_PREFIX } from '../lib/api-routes';
 import { pageHeaders } from '../lib/page-headers';
 import { clientIp } from './api-adapter';
 
@@ -72,7 +73,7 @@ export function createEdgeHandler(options: EdgeOptions): Handler {
   const viewerFunction = options.viewerRequestFunction === undefined ? ViewerRequestFunction.fromFile() : options.viewerRequestFunction;
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path.startsWith('/api/')) return options.api(req, res);
+    if (path.startsWith(API_PATH_PREFIX)) return options.api(req, res);
     if (path.startsWith('/idp/')) return options.idp(req, res);
     if (path.startsWith('/media/')) return serveMedia(req, res, options, now(), verified, viewerFunction);
     const extra = options.extraRoutes?.[path];

@@ -6,8 +6,11 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CfnElement } from 'aws-cdk-lib';
 import { ABUSE_DEFAULTS, type AbuseSettingName } from '../../lambda/core/abuse-defaults';
 import { loadConfig } from '../../lambda/core/config';
+import { ORIGIN_VERIFY_HEADER } from '../../lambda/core/origin-verify';
+import { API_PATH_PREFIX, API_ROUTES } from '../../lib/api-routes';
 import { loadConfigFile } from '../../lib/config';
 import { pageHeaders } from '../../lib/page-headers';
 import { startLocalStack, type LocalStack } from '../../local/stack';
@@ -81,6 +84,79 @@ describe('page security headers', () => {
       expect(sent).toEqual(overHttp);
       await response.arrayBuffer();
     }
+  });
+});
+
+describe('API routes (lib/api-routes.ts)', () => {
+  const routeKeys = API_ROUTES.map((route) => `${route.method} ${route.path}`);
+  const logicalIdOfFunction = (operation: keyof Synthesis['main']['api']['functions']): string =>
+    synth.main.getLogicalId(synth.main.api.functions[operation].function.node.defaultChild as CfnElement);
+
+  test('every path is under the API prefix the distribution and the WAF route on', () => {
+    for (const route of API_ROUTES) expect(route.path.startsWith(API_PATH_PREFIX)).toBe(true);
+    const behaviors = (onlyResource(synth.mainTemplate, 'AWS::CloudFront::Distribution').properties.DistributionConfig as { CacheBehaviors: { PathPattern: string }[] }).CacheBehaviors;
+    expect(behaviors.map((behavior) => behavior.PathPattern)).toContain(`${API_PATH_PREFIX}*`);
+    const rules = (onlyResource(synth.edgeTemplate, 'AWS::WAFv2::WebACL').properties.Rules as { Name: string; Statement: Json }[]);
+    const byteMatches = (statement: unknown): Json[] =>
+      typeof statement !== 'object' || statement === null
+        ? []
+        : Object.entries(statement).flatMap(([key, value]) => (key === 'ByteMatchStatement' ? [value as Json] : byteMatches(value)));
+    const methodRule = byteMatches(rules.find((rule) => rule.Name === 'ApiMethodAllowList')?.Statement);
+    const onPath = methodRule.filter((match) => 'UriPath' in (match.FieldToMatch as Json));
+    expect(onPath.map((match) => [match.PositionalConstraint, match.SearchString])).toEqual([['STARTS_WITH', API_PATH_PREFIX]]);
+    const allowed = methodRule.filter((match) => 'Method' in (match.FieldToMatch as Json)).map((match) => match.SearchString);
+    expect(allowed.sort()).toEqual([...new Set(API_ROUTES.map((route) => route.method))].sort());
+  });
+
+  test('the HTTP API has exactly these routes, each on its operation\'s function, behind the origin-verify authorizer', () => {
+    const template = synth.mainTemplate.toJSON() as { Resources: Record<string, { Type: string; Properties: Json }> };
+    const routes = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::ApiGatewayV2::Route');
+    expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual([...routeKeys].sort());
+    for (const { Properties: route } of routes) {
+      const operation = API_ROUTES.find((candidate) => `${candidate.method} ${candidate.path}` === route.RouteKey)?.operation;
+      if (operation === undefined) throw new Error(`no API_ROUTES entry for ${String(route.RouteKey)}`);
+      const integrationId = ((route.Target as { 'Fn::Join': [string, [string, { Ref: string }]] })['Fn::Join'][1][1]).Ref;
+      expect([route.RouteKey, template.Resources[integrationId].Properties.IntegrationUri]).toEqual([route.RouteKey, { 'Fn::GetAtt': [logicalIdOfFunction(operation), 'Arn'] }]);
+      expect(route.AuthorizationType).toBe('CUSTOM');
+    }
+  });
+
+  test('the local API serves exactly these routes: the right method reaches the handler, another gets 405 with Allow', async () => {
+    for (const route of API_ROUTES) {
+      const url = `${local.url}${route.path.slice(1).replace(/\{[^}]+\}/g, 'demo-1')}`;
+      const reached = await fetch(url, { method: route.method });
+      // The handler's own answer: no bearer token.
+      expect([route.method, route.path, reached.status, reached.headers.get('www-authenticate')]).toEqual([route.method, route.path, 401, 'Bearer realm="streamgate"']);
+      await reached.arrayBuffer();
+      const other = await fetch(url, { method: 'PUT' });
+      expect([route.path, other.status, other.headers.get('allow')]).toEqual([route.path, 405, route.method]);
+      await other.arrayBuffer();
+    }
+    const unknown = await fetch(`${local.url}${API_PATH_PREFIX.slice(1)}v1/unknown`, { method: 'POST' });
+    expect(unknown.status).toBe(404);
+    await unknown.arrayBuffer();
+  });
+
+  test('the player (web/player.js, which cannot import the module) calls only these routes', () => {
+    const player = readFileSync(join(ROOT, 'web', 'player.js'), 'utf8');
+    const called = [...player.matchAll(/'(\/api\/[^']*)'/g)].map((match) => match[1]);
+    expect(called.length).toBeGreaterThan(0);
+    const patterns = API_ROUTES.map((route) => new RegExp(`^${route.path.replace(/\{[^}]+\}/g, '[^/]+')}$`));
+    for (const path of called) {
+      // A literal ending in "/" is a prefix the player appends a path parameter to.
+      const candidate = path.endsWith('/') ? `${path}x` : path;
+      expect([path, patterns.some((pattern) => pattern.test(candidate))]).toEqual([path, true]);
+    }
+  });
+});
+
+describe('origin-verify header (lambda/core/origin-verify.ts)', () => {
+  test('CloudFront adds the header the authorizer reads as its identity source', () => {
+    const origins = (onlyResource(synth.mainTemplate, 'AWS::CloudFront::Distribution').properties.DistributionConfig as { Origins: { CustomOriginConfig?: unknown; OriginCustomHeaders?: { HeaderName: string }[] }[] }).Origins;
+    const apiOrigin = origins.filter((origin) => origin.OriginCustomHeaders?.some((header) => header.HeaderName === ORIGIN_VERIFY_HEADER));
+    expect(apiOrigin).toHaveLength(1);
+    const authorizer = onlyResource(synth.mainTemplate, 'AWS::ApiGatewayV2::Authorizer').properties;
+    expect(authorizer.IdentitySource).toEqual([`$request.header.${ORIGIN_VERIFY_HEADER}`]);
   });
 });
 
