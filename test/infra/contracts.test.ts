@@ -7,26 +7,34 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { ABUSE_DEFAULTS, type AbuseSettingName } from '../../lambda/core/abuse-defaults';
+import { CLOUDFRONT_KEY_ALGORITHMS } from '../../lambda/core/cloudfront-key-types';
 import { loadConfig } from '../../lambda/core/config';
 import { ORIGIN_VERIFY_HEADER } from '../../lambda/core/origin-verify';
+import { parsePrivateKey } from '../../lambda/core/signing-key';
 import { API_PATH_PREFIX, API_ROUTES } from '../../lib/api-routes';
 import { loadConfigFile } from '../../lib/config';
+import { planKeyPair } from '../../lib/keygen/handler';
 import { pageHeaders } from '../../lib/page-headers';
+import { KEY_GROUP_FILE, PRIVATE_KEY_FILE } from '../../local/cloudfront-keys';
+import { loadKeyGroupFile, parseKeyGroup } from '../../local/edge/key-group';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { LogCapture } from '../support/harness';
-import { EXAMPLE_CONFIG, exampleWith, onlyResource, resourcesOf, ROOT, synthesize, type Synthesis } from './synth';
+import { EXAMPLE_CONFIG, exampleWith, issuesOf, onlyResource, resourcesOf, ROOT, synthesize, type Synthesis } from './synth';
 
 type Json = Record<string, unknown>;
 
 let synth: Synthesis;
 let local: LocalStack;
+let localDir: string;
 let logs: LogCapture;
 
 beforeAll(async () => {
   synth = synthesize(loadConfigFile(EXAMPLE_CONFIG));
   logs = new LogCapture();
-  local = await startLocalStack({ dir: mkdtempSync(join(tmpdir(), 'streamgate-contracts-')), port: 0, logger: logs.logger });
+  localDir = mkdtempSync(join(tmpdir(), 'streamgate-contracts-'));
+  local = await startLocalStack({ dir: localDir, port: 0, logger: logs.logger });
 }, 120_000);
 
 afterAll(async () => {
@@ -228,5 +236,37 @@ describe('abuse defaults (lambda/core/abuse-defaults.ts)', () => {
       expect(row).toContain('(docs/configuration.md#store-and-abuse-defences)');
     }
     expect(readme).toContain('(docs/configuration.md#abuse-optional)');
+  });
+});
+
+describe('CloudFront key types (lambda/core/cloudfront-key-types.ts)', () => {
+  const pem = (key: KeyObject): string => key.export({ type: key.type === 'private' ? 'pkcs8' : 'spki', format: 'pem' }).toString();
+  const keyGroupOf = (publicKey: KeyObject): unknown => ({ keys: [{ id: 'K2JCJMDEHXQW5F', publicKeyPem: pem(publicKey) }] });
+
+  test('what the deploy config takes, the generator makes, the function signs with and the local edge trusts', () => {
+    for (const algorithm of CLOUDFRONT_KEY_ALGORITHMS) {
+      const signing = (slot: string): Record<string, unknown> => ({ id: slot, generation: 1, algorithm });
+      expect(issuesOf({ signing: { keys: [signing('blue'), signing('green')] } })).toEqual([]);
+      const plan = planKeyPair(undefined, algorithm);
+      const privateKey = parsePrivateKey(plan.newPrivateKeyPem ?? '', 'test').privateKey;
+      expect(pem(createPublicKey(privateKey))).toBe(plan.publicKeyPem);
+      expect(parseKeyGroup(keyGroupOf(createPublicKey(plan.publicKeyPem)), 'test').size).toBe(1);
+    }
+  });
+
+  test('a key of another type is refused on every side', () => {
+    const others = [generateKeyPairSync('rsa', { modulusLength: 3072 }), generateKeyPairSync('ec', { namedCurve: 'secp384r1' }), generateKeyPairSync('ed25519')];
+    for (const { privateKey, publicKey } of others) {
+      for (const algorithm of CLOUDFRONT_KEY_ALGORITHMS) expect(() => planKeyPair(pem(privateKey), algorithm)).toThrow(/bump the slot's generation/);
+      expect(() => parsePrivateKey(pem(privateKey), 'test')).toThrow(/must be an RSA-2048 or ECDSA P-256 private key/);
+      expect(() => parseKeyGroup(keyGroupOf(publicKey), 'test')).toThrow(/CloudFront accepts RSA-2048 or EC P-256/);
+    }
+    expect(issuesOf({ signing: { keys: [{ id: 'blue', generation: 1, algorithm: 'RSA_3072' }, { id: 'green', generation: 1, algorithm: 'RSA_2048' }] } })).toEqual(['signing.keys[0].algorithm']);
+  });
+
+  test('local mode generates a key pair the function and the local edge both accept', () => {
+    const privateKey = parsePrivateKey(readFileSync(join(localDir, PRIVATE_KEY_FILE), 'utf8'), 'test').privateKey;
+    const trusted = [...loadKeyGroupFile(join(localDir, KEY_GROUP_FILE)).values()];
+    expect(trusted.map((key) => pem(key.publicKey))).toEqual([pem(createPublicKey(privateKey))]);
   });
 });
