@@ -20,7 +20,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/core/metrics';
+import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE, REASON_DIMENSION, SERVICE_DIMENSION } from '../lambda/core/metric-names';
 
 /** Where CloudWatch keeps the metrics of CLOUDFRONT-scope web ACLs and of CloudFront distributions. */
 export const EDGE_METRICS_REGION = 'us-east-1';
@@ -436,7 +436,7 @@ function dashboard(scope: Construct, name: string, signals: Signals, authFailure
           [
             // Every Reason series there is, the API error codes included, without listing them here.
             new cloudwatch.MathExpression({
-              expression: `SEARCH('{${METRICS_NAMESPACE},Reason,service} MetricName="${METRIC.denied}" service="${METRICS_SERVICE}"', 'Sum', ${period.toSeconds()})`,
+              expression: `SEARCH('{${METRICS_NAMESPACE},${REASON_DIMENSION},${SERVICE_DIMENSION}} MetricName="${METRIC.denied}" ${SERVICE_DIMENSION}="${METRICS_SERVICE}"', 'Sum', ${period.toSeconds()})`,
               usingMetrics: {},
               label: '',
             }),
@@ -496,7 +496,7 @@ type ApplicationMetrics = Record<'authorized' | 'denied' | 'revokedTokenReuse' |
 /** The playback API's EMF series, each on its single `service` dimension (the alarmed ones). */
 function applicationMetrics(): ApplicationMetrics {
   const metric = (name: string): cloudwatch.Metric =>
-    new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { service: METRICS_SERVICE }, statistic: 'Sum' });
+    new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { [SERVICE_DIMENSION]: METRICS_SERVICE }, statistic: 'Sum' });
   return {
     authorized: metric(METRIC.authorized),
     denied: metric(METRIC.denied),

@@ -6,19 +6,9 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SharingAction } from './config';
 import type { ApiError } from './errors';
+import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE, REASON_DIMENSION } from './metric-names';
 
-export const METRICS_NAMESPACE = 'Streamgate';
-export const METRICS_SERVICE = 'streamgate';
-
-/** Metric names, shared with the CDK alarms and dashboard. */
-export const METRIC = {
-  authorized: 'PlaybackAuthorized',
-  denied: 'PlaybackDenied',
-  revokedTokenReuse: 'RevokedTokenReuse',
-  sharingSuspected: 'TokenSharingSuspected',
-  storeError: 'RevocationStoreError',
-  latency: 'AuthorizeLatency',
-} as const;
+export { METRIC, METRICS_NAMESPACE, METRICS_SERVICE };
 
 export type ApiSignal =
   | { kind: 'authorized'; latencyMs: number }
@@ -57,7 +47,7 @@ export class EmfSignals implements ApiSignals {
         this.metrics.addMetric(METRIC.denied, MetricUnit.Count, 1);
         this.metrics.addMetric(METRIC.latency, MetricUnit.Milliseconds, signal.latencyMs);
         const byReason = this.metrics.singleMetric();
-        byReason.addDimension('Reason', signal.reason);
+        byReason.addDimension(REASON_DIMENSION, signal.reason);
         byReason.addMetric(METRIC.denied, MetricUnit.Count, 1);
         return;
       }

@@ -3,10 +3,11 @@
  * nothing to drift; these tests cover what they cannot share: what CloudFront, API Gateway and
  * Lambda end up with (the synthesized template) against what local mode actually does.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
+import { execFileSync } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { ABUSE_DEFAULTS, type AbuseSettingName } from '../../lambda/core/abuse-defaults';
 import { CLOUDFRONT_KEY_ALGORITHMS } from '../../lambda/core/cloudfront-key-types';
@@ -269,4 +270,45 @@ describe('CloudFront key types (lambda/core/cloudfront-key-types.ts)', () => {
     const trusted = [...loadKeyGroupFile(join(localDir, KEY_GROUP_FILE)).values()];
     expect(trusted.map((key) => pem(key.publicKey))).toEqual([pem(createPublicKey(privateKey))]);
   });
+});
+
+describe('what each side loads', () => {
+  /**
+   * The files a fresh Node process has loaded after requiring `modules` (repository-relative,
+   * node_modules entries as `node_modules/<package>/...`). A child process, not
+   * jest.isolateModules: under Jest, require.cache lists the main module registry only, and
+   * this file has already loaded Powertools through local mode.
+   */
+  const loadedBy = (modules: readonly string[]): string[] => {
+    const script = `${modules.map((module) => `require(${JSON.stringify(`./${module}`)});`).join('')}process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
+    const keys = JSON.parse(execFileSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: ROOT, encoding: 'utf8' })) as string[];
+    return keys.map((key) => relative(ROOT, key));
+  };
+  /** The packages among `files`, but the TypeScript loader's own (tsx, esbuild). */
+  let loaderFiles: Set<string>;
+  beforeAll(() => {
+    loaderFiles = new Set(loadedBy([]));
+  }, 60_000);
+  const packagesIn = (files: readonly string[]): string[] => {
+    const packageOf = (file: string): string => file.split('/').slice(1, file.split('/')[1].startsWith('@') ? 3 : 2).join('/');
+    return [...new Set(files.filter((file) => file.startsWith('node_modules/') && !loaderFiles.has(file)).map(packageOf))].sort();
+  };
+
+  test('lib/monitoring* (alarms, dashboard, alarm table) does not load Powertools', () => {
+    const folder = join(ROOT, 'lib', 'monitoring');
+    const monitoring = ['lib/monitoring.ts', ...(existsSync(folder) ? readdirSync(folder).map((name) => `lib/monitoring/${name}`) : [])];
+    const loaded = loadedBy(monitoring);
+    expect(loaded).toEqual(expect.arrayContaining(monitoring));
+    expect(packagesIn(loaded)).toContain('aws-cdk-lib');
+    expect(packagesIn(loaded).filter((name) => name.startsWith('@aws-lambda-powertools/'))).toEqual([]);
+  }, 60_000);
+
+  test('the shared contract modules load no package at all', () => {
+    const modules = ['lib/page-headers.ts', 'lib/api-routes.ts', 'lambda/core/abuse-defaults.ts', 'lambda/core/metric-names.ts', 'lambda/core/cloudfront-key-types.ts', 'lambda/core/origin-verify.ts'];
+    expect(packagesIn(loadedBy(modules))).toEqual([]);
+  }, 60_000);
+
+  test('local mode does not load aws-cdk-lib', () => {
+    expect(packagesIn(loadedBy(['local/stack.ts'])).filter((name) => name === 'aws-cdk-lib' || name === 'constructs')).toEqual([]);
+  }, 60_000);
 });

@@ -1,0 +1,22 @@
+/**
+ * The playback API's CloudWatch metrics: namespace, dimensions and names. Shared by the functions
+ * (metrics.ts writes them as EMF through Powertools) and the CDK alarms and dashboard
+ * (lib/monitoring); no imports, so synthesizing never loads Powertools.
+ */
+
+export const METRICS_NAMESPACE = 'Streamgate';
+/** The value of the `service` dimension Powertools puts on every metric. */
+export const METRICS_SERVICE = 'streamgate';
+export const SERVICE_DIMENSION = 'service';
+/** The dimension of the PlaybackDenied breakdown; its values are a fixed set (metricReason). */
+export const REASON_DIMENSION = 'Reason';
+
+/** Metric names, shared with the CDK alarms and dashboard. */
+export const METRIC = {
+  authorized: 'PlaybackAuthorized',
+  denied: 'PlaybackDenied',
+  revokedTokenReuse: 'RevokedTokenReuse',
+  sharingSuspected: 'TokenSharingSuspected',
+  storeError: 'RevocationStoreError',
+  latency: 'AuthorizeLatency',
+} as const;
