@@ -1,0 +1,70 @@
+/**
+ * What the alarms and the dashboard read: the playback API's EMF series, the table's throttles,
+ * and the WAF and CloudFront metrics of us-east-1.
+ */
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE, SERVICE_DIMENSION } from '../../lambda/core/metric-names';
+
+/** Where CloudWatch keeps the metrics of CLOUDFRONT-scope web ACLs and of CloudFront distributions. */
+export const EDGE_METRICS_REGION = 'us-east-1';
+
+/** What the main region's alarms and dashboard read. */
+export interface Signals {
+  readonly app: ApplicationMetrics;
+  readonly apiServerErrors: cloudwatch.Metric;
+  readonly functions: readonly { readonly name: string; readonly errors: cloudwatch.Metric; readonly throttles: cloudwatch.Metric }[];
+  readonly tableThrottles: cloudwatch.MathExpression;
+  readonly edge: EdgeMetrics;
+}
+
+export type ApplicationMetrics = Record<'authorized' | 'denied' | 'revokedTokenReuse' | 'sharingSuspected' | 'storeError' | 'latency', cloudwatch.Metric>;
+
+/** The playback API's EMF series, each on its single `service` dimension (the alarmed ones). */
+export function applicationMetrics(): ApplicationMetrics {
+  const metric = (name: string): cloudwatch.Metric =>
+    new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { [SERVICE_DIMENSION]: METRICS_SERVICE }, statistic: 'Sum' });
+  return {
+    authorized: metric(METRIC.authorized),
+    denied: metric(METRIC.denied),
+    revokedTokenReuse: metric(METRIC.revokedTokenReuse),
+    sharingSuspected: metric(METRIC.sharingSuspected),
+    storeError: metric(METRIC.storeError),
+    latency: metric(METRIC.latency),
+  };
+}
+
+/** Throttled reads plus throttled writes (on-demand tables throttle too: per-partition limits). */
+export function dynamoDbThrottles(table: dynamodb.ITable): cloudwatch.MathExpression {
+  const events = (name: string): cloudwatch.Metric =>
+    new cloudwatch.Metric({ namespace: 'AWS/DynamoDB', metricName: name, dimensionsMap: { TableName: table.tableName }, statistic: 'Sum' });
+  return new cloudwatch.MathExpression({
+    expression: 'FILL(reads, 0) + FILL(writes, 0)',
+    usingMetrics: { reads: events('ReadThrottleEvents'), writes: events('WriteThrottleEvents') },
+    label: 'throttled reads + writes',
+  });
+}
+
+export interface EdgeMetrics {
+  readonly wafBlocked: cloudwatch.Metric;
+  readonly wafAllowed: cloudwatch.Metric;
+  readonly cloudFront4xx: cloudwatch.Metric;
+  readonly cloudFront5xx: cloudwatch.Metric;
+}
+
+/**
+ * WAF and CloudFront metrics, all in us-east-1 (a CLOUDFRONT-scope web ACL has no Region
+ * dimension). No region is set on them: widgets set it, and an alarm is in us-east-1 anyway.
+ */
+export function edgeMetrics(webAclName: string, distributionId: string): EdgeMetrics {
+  const waf = (name: string): cloudwatch.Metric =>
+    new cloudwatch.Metric({ namespace: 'AWS/WAFV2', metricName: name, dimensionsMap: { WebACL: webAclName, Rule: 'ALL' }, statistic: 'Sum' });
+  const cloudFront = (name: string): cloudwatch.Metric =>
+    new cloudwatch.Metric({ namespace: 'AWS/CloudFront', metricName: name, dimensionsMap: { DistributionId: distributionId, Region: 'Global' }, statistic: 'Average' });
+  return {
+    wafBlocked: waf('BlockedRequests'),
+    wafAllowed: waf('AllowedRequests'),
+    cloudFront4xx: cloudFront('4xxErrorRate'),
+    cloudFront5xx: cloudFront('5xxErrorRate'),
+  };
+}
