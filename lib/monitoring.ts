@@ -17,7 +17,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { Alerting, type AlertingProps, applicationAlarms } from './monitoring/alerting';
+import { Alerting, type AlertingProps } from './monitoring/alerting';
 import { dashboard } from './monitoring/dashboard';
 import { applicationMetrics, dynamoDbThrottles, EDGE_METRICS_REGION, edgeMetrics, type Signals } from './monitoring/signals';
 
@@ -80,10 +80,10 @@ export class Monitoring extends Construct {
       tableThrottles: dynamoDbThrottles(props.table),
       edge: edgeMetrics(props.webAclName, props.distributionId),
     };
-    const authFailure = applicationAlarms(alerting, signals);
+    alerting.applicationAlarms(signals);
     if (edgeAlarms) alerting.edgeAlarms(signals.edge);
     this.alarms = alerting.alarms;
-    this.dashboard = dashboard(this, alerting.name, signals, authFailure, Object.values(this.alarms), edgeAlarms);
+    this.dashboard = dashboard(this, alerting, signals, edgeAlarms);
   }
 }
 

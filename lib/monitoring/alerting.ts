@@ -1,6 +1,6 @@
 /**
- * One region's alerting (validated settings, the encrypted topic, alarms that all notify it) and
- * the alarms on the playback API, its functions and table.
+ * One region's alerting: validated settings, the encrypted topic, and the alarm table's alarms,
+ * which all notify it.
  */
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -10,7 +10,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { ALARM_NAMES, type AlarmKey, type AlarmOverrides, type AlarmThresholds, THRESHOLD_KIND } from './alarm-table';
+import { ALARM_KEYS, type AlarmKey, type AlarmMetric, type AlarmOverrides, ALARMS, alarmSpec, type AlarmThresholds } from './alarm-table';
 import { EMAIL_ADDRESS, mergeSettings } from './settings';
 import type { EdgeMetrics, Signals } from './signals';
 
@@ -80,61 +80,60 @@ export class Alerting {
     this.action = new actions.SnsAction(this.topic);
   }
 
+  /** The alarms made so far, by table key (per-function alarms: the first function's). */
+  readonly alarmsByKey: Partial<Record<AlarmKey, cloudwatch.Alarm>> = {};
+
   /**
-   * An alarm with the settings of `key` (for one function: `fn`). Counters alarm at the threshold,
-   * rates above it. Missing data is never a breach: counters emit nothing when nothing happens,
-   * and CloudFront has no rate without requests.
+   * The alarm of table record `key` (for one function: `fn`), with this region's settings for it.
+   * Counters alarm at the threshold, rates above it. Missing data is never a breach: counters emit
+   * nothing when nothing happens, and CloudFront has no rate without requests.
    */
-  alarm(key: AlarmKey, metric: cloudwatch.Metric | cloudwatch.MathExpression, description: string, fn?: string): cloudwatch.Alarm {
+  alarm(key: AlarmKey, metric: AlarmMetric, description: string, fn?: string): cloudwatch.Alarm {
     const { threshold, periodSeconds, evaluationPeriods } = this.settings[key];
     const id = `${upperFirst(key)}${fn === undefined ? '' : upperFirst(fn)}Alarm`;
     const alarm = new cloudwatch.Alarm(this.scope, id, {
-      alarmName: `${this.name}-${ALARM_NAMES[key]}${fn === undefined ? '' : `-${fn}`}`,
+      alarmName: `${this.name}-${ALARMS[key].name}${fn === undefined ? '' : `-${fn}`}`,
       alarmDescription: description,
       metric: metric.with({ period: Duration.seconds(periodSeconds) }),
       threshold,
       evaluationPeriods,
       datapointsToAlarm: evaluationPeriods,
       comparisonOperator:
-        THRESHOLD_KIND[key] === 'count' ? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD : cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        ALARMS[key].kind === 'count' ? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD : cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     alarm.addAlarmAction(this.action);
     this.alarms[id] = alarm;
+    this.alarmsByKey[key] ??= alarm;
     return alarm;
   }
 
+  /** The table's edge alarms (WAF, CloudFront), in table order. */
   edgeAlarms(edge: EdgeMetrics): void {
-    this.alarm('wafBlockedRequests', edge.wafBlocked, 'The WAF blocked an unusual number of requests (rate limits, IP reputation, managed rules): an attack or a misbehaving client.');
-    this.alarm('cloudFront4xxRate', edge.cloudFront4xx, 'A high share of CloudFront responses are 4xx (403: missing or invalid signatures): URL guessing, hot-linking, or cookies not refreshed.');
-    this.alarm('cloudFront5xxRate', edge.cloudFront5xx, 'A high share of CloudFront responses are 5xx: an origin (S3, MediaPackage, API) is failing.');
+    for (const key of ALARM_KEYS) {
+      const spec = alarmSpec(key);
+      if (spec.scope === 'edge') this.alarm(key, spec.metric(edge), spec.description());
+    }
   }
-}
 
-/** The alarms on the playback API, its functions and table; returns the auth-failure alarm (the dashboard shows it). */
-export function applicationAlarms(alerting: Alerting, { app, apiServerErrors, functions, tableThrottles }: Signals): cloudwatch.Alarm {
-  const { minDenied, threshold: ratio } = alerting.settings.authFailureSpike;
-  // One expression: the ratio counts only once denials reach the floor (else 0). FILL: a flood of
-  // denials with no successful playback at all must still give a ratio (1), not a missing point.
-  const authFailure = alerting.alarm(
-    'authFailureSpike',
-    new cloudwatch.MathExpression({
-      expression: `IF(denied >= ${minDenied}, denied / (denied + FILL(authorized, 0)), 0)`,
-      usingMetrics: { denied: app.denied, authorized: app.authorized },
-      label: 'denied / (denied + authorized)',
-    }),
-    `More than ${+(ratio * 100).toFixed(2)}% of playback requests denied, with at least ${minDenied} denials: credential stuffing, token forgery, or a broken IdP or client.`,
-  );
-  alerting.alarm('revokedTokenReuse', app.revokedTokenReuse, 'A revoked token was presented again: a stolen or shared token is being replayed.');
-  alerting.alarm('tokenSharingSuspected', app.sharingSuspected, 'A token is used from more networks or countries than allowed: likely shared.');
-  alerting.alarm('revocationStoreErrors', app.storeError, 'The revocation table could not be read: playback fails closed (503) until it recovers.');
-  alerting.alarm('api5xx', apiServerErrors, 'The playback API answered with 5xx (503 includes fail-closed revocation reads).');
-  for (const { name, errors, throttles } of functions) {
-    alerting.alarm('lambdaErrors', errors, `The ${name} function failed (an unhandled error or timeout, not an API error answer).`, name);
-    alerting.alarm('lambdaThrottles', throttles, `The ${name} function was throttled (concurrency limit): viewers get errors.`, name);
+  /**
+   * The table's alarms on the playback API, its table and its functions, in table order; the
+   * per-function alarms function by function, so each function's alarms sit together.
+   */
+  applicationAlarms(signals: Signals): void {
+    const functionKeys = ALARM_KEYS.filter((key) => ALARMS[key].scope === 'function');
+    for (const key of ALARM_KEYS) {
+      const spec = alarmSpec(key);
+      if (spec.scope === 'main') this.alarm(key, spec.metric(signals, this.settings[key]), spec.description(this.settings[key]));
+      if (spec.scope !== 'function' || key !== functionKeys[0]) continue;
+      for (const fn of signals.functions) {
+        for (const functionKey of functionKeys) {
+          const perFunction = alarmSpec(functionKey);
+          if (perFunction.scope === 'function') this.alarm(functionKey, perFunction.metric(fn), perFunction.description(fn.name), fn.name);
+        }
+      }
+    }
   }
-  alerting.alarm('dynamoDbThrottles', tableThrottles, 'The revocation table throttled reads or writes: revocation checks may fail closed.');
-  return authFailure;
 }
 
 function upperFirst(text: string): string {

@@ -1,21 +1,34 @@
 /**
- * The dashboard, in the main region; the WAF and CloudFront widgets read us-east-1.
+ * The dashboard, in the main region; the WAF and CloudFront widgets read us-east-1. What an alarm
+ * watches is graphed from its alarm table record, and the alarms are the ones made from it.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE, REASON_DIMENSION, SERVICE_DIMENSION } from '../../lambda/core/metric-names';
-import { EDGE_METRICS_REGION, type Signals } from './signals';
+import { type AlarmKey, type AlarmMetric, alarmSpec } from './alarm-table';
+import type { Alerting } from './alerting';
+import { EDGE_METRICS_REGION, type FunctionSignals, type Signals } from './signals';
 
 /** The dashboard, in the main region; the WAF and CloudFront widgets read us-east-1. */
-export function dashboard(scope: Construct, name: string, signals: Signals, authFailure: cloudwatch.Alarm, alarms: cloudwatch.IAlarm[], edgeAlarmsHere: boolean): cloudwatch.Dashboard {
+export function dashboard(scope: Construct, alerting: Alerting, signals: Signals, edgeAlarmsHere: boolean): cloudwatch.Dashboard {
   const { app, edge } = signals;
+  const authFailure = alerting.alarmsByKey.authFailureSpike;
+  if (authFailure === undefined) throw new Error('dashboard: the auth-failure alarm must exist first');
+  /** The series alarm `key` watches (for a per-function alarm, `fn`'s). */
+  const watched = (key: AlarmKey, fn?: FunctionSignals): AlarmMetric => {
+    const spec = alarmSpec(key);
+    if (spec.scope === 'main') return spec.metric(signals, alerting.settings[key]);
+    if (spec.scope === 'edge') return spec.metric(edge);
+    if (fn === undefined) throw new Error(`dashboard: ${key} is per function`);
+    return spec.metric(fn);
+  };
   const period = Duration.minutes(5);
   const graph = (title: string, left: cloudwatch.IMetric[], extra: Partial<cloudwatch.GraphWidgetProps> = {}): cloudwatch.GraphWidget =>
     new cloudwatch.GraphWidget({ title, left, width: 8, height: 6, period, ...extra });
-  const labelled = (metric: cloudwatch.Metric, label: string): cloudwatch.Metric => metric.with({ label });
+  const labelled = (metric: AlarmMetric, label: string): cloudwatch.IMetric => metric.with({ label });
   return new cloudwatch.Dashboard(scope, 'Dashboard', {
-    dashboardName: name,
+    dashboardName: alerting.name,
     defaultInterval: Duration.hours(3),
     widgets: [
       [
@@ -45,25 +58,27 @@ export function dashboard(scope: Construct, name: string, signals: Signals, auth
         new cloudwatch.AlarmWidget({ title: 'Auth failure ratio (alarm)', alarm: authFailure, width: 8, height: 6 }),
         graph(`${METRIC.latency} (ms) p50 / p99`, [app.latency.with({ statistic: 'p50', label: 'p50' }), app.latency.with({ statistic: 'p99', label: 'p99' })]),
         graph('Revoked-token reuse, sharing, store errors', [
-          labelled(app.revokedTokenReuse, METRIC.revokedTokenReuse),
-          labelled(app.sharingSuspected, METRIC.sharingSuspected),
-          labelled(app.storeError, METRIC.storeError),
+          labelled(watched('revokedTokenReuse'), METRIC.revokedTokenReuse),
+          labelled(watched('tokenSharingSuspected'), METRIC.sharingSuspected),
+          labelled(watched('revocationStoreErrors'), METRIC.storeError),
         ]),
       ],
       [
-        graph('API 5xx', [labelled(signals.apiServerErrors, '5xx')]),
-        graph('Lambda errors', signals.functions.map((fn) => labelled(fn.errors, fn.name))),
-        graph('Lambda throttles', signals.functions.map((fn) => labelled(fn.throttles, fn.name))),
+        graph('API 5xx', [labelled(watched('api5xx'), '5xx')]),
+        graph('Lambda errors', signals.functions.map((fn) => labelled(watched('lambdaErrors', fn), fn.name))),
+        graph('Lambda throttles', signals.functions.map((fn) => labelled(watched('lambdaThrottles', fn), fn.name))),
       ],
       [
-        graph('DynamoDB throttles (revocation table)', [signals.tableThrottles]),
-        graph(`WAF requests (${EDGE_METRICS_REGION})`, [labelled(edge.wafBlocked, 'blocked'), labelled(edge.wafAllowed, 'allowed')], { region: EDGE_METRICS_REGION }),
-        graph(`CloudFront error rates % (${EDGE_METRICS_REGION})`, [labelled(edge.cloudFront4xx, '4xx'), labelled(edge.cloudFront5xx, '5xx')], { region: EDGE_METRICS_REGION }),
+        graph('DynamoDB throttles (revocation table)', [watched('dynamoDbThrottles')]),
+        graph(`WAF requests (${EDGE_METRICS_REGION})`, [labelled(watched('wafBlockedRequests'), 'blocked'), labelled(edge.wafAllowed, 'allowed')], { region: EDGE_METRICS_REGION }),
+        graph(`CloudFront error rates % (${EDGE_METRICS_REGION})`, [labelled(watched('cloudFront4xxRate'), '4xx'), labelled(watched('cloudFront5xxRate'), '5xx')], {
+          region: EDGE_METRICS_REGION,
+        }),
       ],
       [
         new cloudwatch.AlarmStatusWidget({
           title: edgeAlarmsHere ? 'Alarms' : `Alarms (the WAF and CloudFront alarms are in ${EDGE_METRICS_REGION})`,
-          alarms,
+          alarms: Object.values(alerting.alarms),
           width: 24,
           height: 4,
         }),

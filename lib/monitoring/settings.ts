@@ -2,7 +2,7 @@
  * Alarm settings: how an alarm's settings are resolved from defaults and validated, shared by the
  * deploy config and the constructs.
  */
-import { type AlarmKey, type AlarmOverrides, type AlarmSettings, type AlarmThresholds, type AuthFailureSettings, ALARM_KEYS, DEFAULT_ALARMS, THRESHOLD_KIND, type ThresholdKind } from './alarm-table';
+import { ALARM_KEYS, ALARMS, type AlarmKey, type AlarmOverrides, type AlarmSettings, type AlarmThresholds, type AuthFailureSettings, byAlarm, DEFAULT_ALARMS, type ThresholdKind } from './alarm-table';
 
 interface Limits {
   readonly min: number;
@@ -21,10 +21,9 @@ const PERIOD_LIMITS: Limits = { min: 60, max: 86_400, whole: true };
 /** CloudWatch: periods times evaluation periods may span at most one day. */
 const MAX_EVALUATION_SECONDS = 86_400;
 
-/** The fields an alarm's settings hold (the config reads exactly these). */
+/** The fields an alarm's settings hold: those of its defaults (the config reads exactly these). */
 export function alarmSettingFields(key: AlarmKey): readonly (keyof AuthFailureSettings)[] {
-  const common = ['threshold', 'periodSeconds', 'evaluationPeriods'] as const;
-  return key === 'authFailureSpike' ? [...common, 'minDenied'] : common;
+  return Object.keys(DEFAULT_ALARMS[key]) as (keyof AuthFailureSettings)[];
 }
 
 /**
@@ -32,24 +31,12 @@ export function alarmSettingFields(key: AlarmKey): readonly (keyof AuthFailureSe
  * given its default. Validation is alarmSettingProblems'.
  */
 export function resolveAlarms(pick: (key: AlarmKey, field: keyof AuthFailureSettings, fallback: number) => number): AlarmThresholds {
-  const read = (key: AlarmKey): AlarmSettings => ({
-    threshold: pick(key, 'threshold', DEFAULT_ALARMS[key].threshold),
-    periodSeconds: pick(key, 'periodSeconds', DEFAULT_ALARMS[key].periodSeconds),
-    evaluationPeriods: pick(key, 'evaluationPeriods', DEFAULT_ALARMS[key].evaluationPeriods),
-  });
-  return {
-    authFailureSpike: { ...read('authFailureSpike'), minDenied: pick('authFailureSpike', 'minDenied', DEFAULT_ALARMS.authFailureSpike.minDenied) },
-    revokedTokenReuse: read('revokedTokenReuse'),
-    tokenSharingSuspected: read('tokenSharingSuspected'),
-    revocationStoreErrors: read('revocationStoreErrors'),
-    wafBlockedRequests: read('wafBlockedRequests'),
-    api5xx: read('api5xx'),
-    lambdaErrors: read('lambdaErrors'),
-    lambdaThrottles: read('lambdaThrottles'),
-    dynamoDbThrottles: read('dynamoDbThrottles'),
-    cloudFront4xxRate: read('cloudFront4xxRate'),
-    cloudFront5xxRate: read('cloudFront5xxRate'),
+  const settingsOf = (key: AlarmKey): AlarmSettings => {
+    const defaults: Partial<AuthFailureSettings> = DEFAULT_ALARMS[key];
+    return Object.fromEntries(alarmSettingFields(key).map((field) => [field, pick(key, field, defaults[field] ?? Number.NaN)])) as unknown as AlarmSettings;
   };
+  // Each alarm gets exactly the fields of its own defaults: the cast restores each key's settings type.
+  return byAlarm(settingsOf) as AlarmThresholds;
 }
 
 export interface SettingProblem {
@@ -68,7 +55,7 @@ export function alarmSettingProblems(key: AlarmKey, settings: AlarmSettings & { 
       problems.push({ field, problem: `must be ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${value}` });
     }
   };
-  check('threshold', settings.threshold, THRESHOLD_LIMITS[THRESHOLD_KIND[key]]);
+  check('threshold', settings.threshold, THRESHOLD_LIMITS[ALARMS[key].kind]);
   check('minDenied', settings.minDenied, MIN_DENIED_LIMITS);
   check('periodSeconds', settings.periodSeconds, PERIOD_LIMITS);
   if (problems.every((p) => p.field !== 'periodSeconds') && settings.periodSeconds % 60 !== 0) {

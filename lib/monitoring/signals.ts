@@ -13,9 +13,16 @@ export const EDGE_METRICS_REGION = 'us-east-1';
 export interface Signals {
   readonly app: ApplicationMetrics;
   readonly apiServerErrors: cloudwatch.Metric;
-  readonly functions: readonly { readonly name: string; readonly errors: cloudwatch.Metric; readonly throttles: cloudwatch.Metric }[];
+  readonly functions: readonly FunctionSignals[];
   readonly tableThrottles: cloudwatch.MathExpression;
   readonly edge: EdgeMetrics;
+}
+
+/** One function's metrics, by the name used in its alarm names (`playback`, ...). */
+export interface FunctionSignals {
+  readonly name: string;
+  readonly errors: cloudwatch.Metric;
+  readonly throttles: cloudwatch.Metric;
 }
 
 export type ApplicationMetrics = Record<'authorized' | 'denied' | 'revokedTokenReuse' | 'sharingSuspected' | 'storeError' | 'latency', cloudwatch.Metric>;

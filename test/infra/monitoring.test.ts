@@ -12,8 +12,10 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfigFile } from '../../lib/config';
-import { ALARM_KEYS, DEFAULT_ALARMS, EdgeAlarms, Monitoring, type MonitoringProps } from '../../lib/monitoring';
-import { EXAMPLE_CONFIG, exampleWith, issuesOf, onlyResource, resourcesOf, synthesize, type Synthesis } from './synth';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { ALARM_KEYS, ALARMS, DEFAULT_ALARMS, EdgeAlarms, Monitoring, type MonitoringProps } from '../../lib/monitoring';
+import { EXAMPLE_CONFIG, exampleWith, issuesOf, onlyResource, resourcesOf, ROOT, synthesize, type Synthesis } from './synth';
 
 type Json = Record<string, unknown>;
 
@@ -499,4 +501,25 @@ test('cdk-nag: no unacknowledged findings in either layout, the edge alarms stac
     const report = new AwsSolutionsChecks(synthesis.app).validateScope(synthesis.app);
     expect(report.violations.map((violation) => `${violation.ruleName} ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
   }
+});
+
+describe('the alarm table', () => {
+  test('every alarm has its runbook in docs/operations.md, under a heading naming the alarm', () => {
+    const headings = readFileSync(path.join(ROOT, 'docs', 'operations.md'), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('### '))
+      .map((line) => line.slice(4));
+    // GitHub's anchor of a heading: lower case, punctuation but "-" dropped, spaces to "-".
+    const anchorOf = (heading: string): string => heading.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-');
+    for (const key of ALARM_KEYS) {
+      const { name, runbook, scope } = ALARMS[key];
+      const heading = headings.find((candidate) => anchorOf(candidate) === runbook);
+      expect([key, heading?.startsWith(`\`${name}${scope === 'function' ? '-<function>' : ''}\``)]).toEqual([key, true]);
+    }
+  });
+
+  test('alarm names are unique, so each alarm name and construct id is', () => {
+    const names = ALARM_KEYS.map((key) => ALARMS[key].name);
+    expect(new Set(names).size).toBe(names.length);
+  });
 });
