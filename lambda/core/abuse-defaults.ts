@@ -1,7 +1,7 @@
 /**
  * The playback API's abuse defences (sharing detection, stream and rate limits): each setting's
  * default, range and Lambda variable, declared once for the functions' config (config.ts) and
- * the deploy config (lib/config.ts), so a value that synthesizes also starts. No imports.
+ * the deploy config (lib/config/protection.ts), so a value that synthesizes also starts. No imports.
  * docs/configuration.md lists them (test/infra/contracts.test.ts checks it against this).
  */
 

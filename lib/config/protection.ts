@@ -1,0 +1,31 @@
+/**
+ * Limits on callers: the API stage's throttling (`api`), the playback API's own abuse defences
+ * (`abuse`, defaults and ranges from lambda/core/abuse-defaults.ts, shared with the functions so
+ * a value that synthesizes also starts) and the WAF's per-IP limits (`waf`).
+ */
+import { ABUSE_DEFAULTS, type IntegerSetting } from '../../lambda/core/abuse-defaults';
+import { choice, integer, optionalSection, reportAt, whenValid } from './fields';
+
+export const apiSchema = optionalSection({
+  throttleRateLimit: integer(1, 10000).default(50),
+  throttleBurstLimit: integer(1, 5000).default(100),
+});
+
+const abuseInteger = ({ min, max, fallback }: IntegerSetting) => integer(min, max).default(fallback);
+
+export const abuseSchema = optionalSection({
+  sharingMaxNetworks: abuseInteger(ABUSE_DEFAULTS.sharingMaxNetworks),
+  sharingMaxCountries: abuseInteger(ABUSE_DEFAULTS.sharingMaxCountries),
+  sharingAction: choice(ABUSE_DEFAULTS.sharingAction.allowed).default(ABUSE_DEFAULTS.sharingAction.fallback),
+  maxConcurrentStreams: abuseInteger(ABUSE_DEFAULTS.maxConcurrentStreams),
+  rateLimitPerWindow: abuseInteger(ABUSE_DEFAULTS.rateLimitPerWindow),
+  rateWindowSeconds: abuseInteger(ABUSE_DEFAULTS.rateWindowSeconds),
+});
+
+export const wafSchema = optionalSection({
+  rateLimitPerIp: integer(10, 2_000_000_000).default(2000),
+  apiRateLimitPerIp: integer(10, 2_000_000_000).default(300),
+  evaluationWindowSeconds: choice([60, 120, 300, 600]).default(300),
+}).superRefine(({ rateLimitPerIp, apiRateLimitPerIp }, ctx) => {
+  if (apiRateLimitPerIp >= rateLimitPerIp) reportAt(ctx, 'apiRateLimitPerIp', 'must be lower than waf.rateLimitPerIp (the /api/ limit is the tighter one)');
+}, whenValid('rateLimitPerIp', 'apiRateLimitPerIp'));
