@@ -138,6 +138,7 @@ function apiEnvironment(config: StreamgateConfig, mediaBaseUrl: string): Record<
     JWT_MAX_LIFETIME_SECONDS: String(jwt.maxLifetimeSeconds),
     SCOPE_CLAIM: entitlement.scopeClaim,
     VIDEOS_CLAIM: entitlement.videosClaim,
+    REQUIRE_VIDEOS_CLAIM: String(entitlement.requireVideosClaim),
     PLAY_SCOPE: entitlement.playScope,
     ADMIN_SCOPE: entitlement.adminScope,
     MEDIA_BASE_URL: mediaBaseUrl,

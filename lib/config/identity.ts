@@ -3,7 +3,7 @@
  * defaults match what lambda/core/config.ts accepts from the variables these become.
  */
 import { ASYMMETRIC_ALGORITHMS } from '../../lambda/core/config';
-import { choice, httpsUrl, integer, list, optionalSection, section, text } from './fields';
+import { choice, flag, httpsUrl, integer, list, optionalSection, section, text } from './fields';
 
 /** Same rule as lambda/core/config.ts applies to claim names at runtime. */
 const CLAIM_NAME = /^[A-Za-z0-9_:./-]{1,128}$/;
@@ -23,6 +23,8 @@ export const jwtSchema = section({
 export const entitlementSchema = optionalSection({
   scopeClaim: claimName('scope'),
   videosClaim: claimName('videos'),
+  /** Refuse tokens without the videos claim; false only for IdPs whose tokens carry no per-video claim. */
+  requireVideosClaim: flag().default(true),
   playScope: scope('stream:play'),
   adminScope: scope('streamgate:admin'),
 });

@@ -345,8 +345,9 @@ describe('playback API', () => {
         Object.entries(variables).map(([name, value]) => [name, typeof value === 'string' ? value : standIn(name)]),
       );
       const loaded = loadConfig(env);
-      expect({ id, issuer: loaded.token.issuer, ttl: loaded.signing.ttlSeconds, bind: loaded.signing.bindViewerIp, abuse: loaded.abuse }).toEqual({
+      expect({ id, issuer: loaded.token.issuer, ttl: loaded.signing.ttlSeconds, bind: loaded.signing.bindViewerIp, abuse: loaded.abuse, videosClaimRequired: loaded.entitlement.requireVideosClaim }).toEqual({
         id,
+        videosClaimRequired: true,
         issuer: 'https://login.example.com/',
         ttl: 300,
         bind: true,
