@@ -7,7 +7,7 @@ import { decodeJwt } from 'jose';
 import { clientNetwork } from '../lambda/core/client-network';
 import type { ApiConfig } from '../lambda/core/config';
 import { createDynamoClient, DynamoCaller } from '../lambda/store/dynamo-call';
-import { sessionId, type TokenRef } from '../lambda/store/table-schema';
+import { sessionId, type TokenRef } from '../lambda/core/access-state';
 import { TokenStateStore } from '../lambda/store/token-state';
 import { UserStateStore } from '../lambda/store/user-state';
 
