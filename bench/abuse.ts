@@ -26,7 +26,12 @@ import { playbackStoreCalls } from './store-calls';
 import { alternating, report, type Rate } from './measure';
 
 const CORE_ONLY = { SHARING_MAX_NETWORKS: '0', MAX_CONCURRENT_STREAMS: '0', RATE_LIMIT_PER_WINDOW: '0' };
-const DEFENCES = { SHARING_MAX_NETWORKS: '3', SHARING_ACTION: 'deny', MAX_CONCURRENT_STREAMS: '3', RATE_LIMIT_PER_WINDOW: '60' };
+const DEFENCES = {
+  SHARING_MAX_NETWORKS: '3',
+  SHARING_ACTION: 'deny',
+  MAX_CONCURRENT_STREAMS: '3',
+  RATE_LIMIT_PER_WINDOW: '60',
+};
 /** One token per user, enough users that none reaches the rate limit (60 a minute) at dynalite's full speed. */
 const USERS = 1500;
 /** The address playbackEvent reports: every call comes from one network, as a refreshing player does. */
@@ -35,14 +40,17 @@ const ROUNDS = 5;
 
 export async function benchAbuse(seconds: number): Promise<void> {
   const idp = idpKey('RS256');
-  const tokens = await Promise.all(Array.from({ length: USERS }, (_, index) => mint(idp, { claims: { sub: `viewer-${index}` } })));
+  const tokens = await Promise.all(
+    Array.from({ length: USERS }, (_, index) => mint(idp, { claims: { sub: `viewer-${index}` } })),
+  );
   const dynamo = await startDynaliteProcess();
   await ensureStateTable(dynamo.endpoint, TABLE);
   const proxy = await startLatencyProxy(dynamo.port, 2);
   const logs = new LogCapture();
   logs.logger.setLogLevel('ERROR');
   const key = cloudFrontKey('ecdsa-p256');
-  const envFor = (endpoint: string, extra: Record<string, string>) => apiEnv({ dynamoEndpoint: endpoint, idpKeys: [idp], signingKeyFile: key.file, extra });
+  const envFor = (endpoint: string, extra: Record<string, string>) =>
+    apiEnv({ dynamoEndpoint: endpoint, idpKeys: [idp], signingKeyFile: key.file, extra });
 
   let refused = 0;
   let next = 0;
@@ -57,15 +65,25 @@ export async function benchAbuse(seconds: number): Promise<void> {
     });
 
   const cases: { title: string; endpoint: string; concurrency: number }[] = [
-    { title: 'one request at a time (a Lambda instance), store 2 ms each way', endpoint: proxy.endpoint, concurrency: 1 },
-    { title: '16 in flight, straight to dynalite (its one JS thread is the bottleneck)', endpoint: dynamo.endpoint, concurrency: 16 },
+    {
+      title: 'one request at a time (a Lambda instance), store 2 ms each way',
+      endpoint: proxy.endpoint,
+      concurrency: 1,
+    },
+    {
+      title: '16 in flight, straight to dynalite (its one JS thread is the bottleneck)',
+      endpoint: dynamo.endpoint,
+      concurrency: 16,
+    },
   ];
   const results: { title: string; handler: [Rate, Rate]; store: [Rate, Rate] }[] = [];
   for (const { title, endpoint, concurrency } of cases) {
     const coreApi = await createApi({ env: envFor(endpoint, CORE_ONLY), logger: logs.logger });
     const fullApi = await createApi({ env: envFor(endpoint, DEFENCES), logger: logs.logger });
     // Steady state: every user's token and user items exist (refreshes, not first calls).
-    await inParallel(16, tokens, (token) => fullApi.playback(playbackEvent('demo-1', { authorization: bearer(token) })));
+    await inParallel(16, tokens, (token) =>
+      fullApi.playback(playbackEvent('demo-1', { authorization: bearer(token) })),
+    );
     refused = 0;
     const [core, full, reads, writes] = await alternating(
       [
@@ -80,7 +98,11 @@ export async function benchAbuse(seconds: number): Promise<void> {
     );
     const handler: [Rate, Rate] = [core, full];
     const store: [Rate, Rate] = [reads, writes];
-    results.push({ title: `${title}; median of ${ROUNDS} alternating rounds${refused > 0 ? `; ${refused} calls refused` : ''}`, handler, store });
+    results.push({
+      title: `${title}; median of ${ROUNDS} alternating rounds${refused > 0 ? `; ${refused} calls refused` : ''}`,
+      handler,
+      store,
+    });
   }
   logs.stop();
   await proxy.close();
@@ -100,7 +122,9 @@ export async function benchAbuse(seconds: number): Promise<void> {
 
 async function inParallel<T>(width: number, items: T[], run: (item: T) => Promise<unknown>): Promise<void> {
   let index = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (index < items.length) await run(items[index++]);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (index < items.length) await run(items[index++]);
+    }),
+  );
 }

@@ -11,7 +11,15 @@ import { loadConfig } from '../lambda/core/config';
 import type { TokenState, TokenVerdict, UserState, UserVerdict } from '../lambda/core/access-state';
 import { createApi } from '../lambda/runtime/runtime';
 import { ensureStateTable, startDynalite } from '../local/dynamo-server';
-import { apiEnv, bearer, cloudFrontKey, LogCapture, playbackEvent, TABLE, type SigningKeyKind } from '../test/support/harness';
+import {
+  apiEnv,
+  bearer,
+  cloudFrontKey,
+  LogCapture,
+  playbackEvent,
+  TABLE,
+  type SigningKeyKind,
+} from '../test/support/harness';
 import { AUDIENCE, idpKey, ISSUER, jwksOf, mint } from '../test/support/tokens';
 import { measure, report, type Rate } from './measure';
 
@@ -19,7 +27,10 @@ import { measure, report, type Rate } from './measure';
 const inProcessState: { tokens: TokenState; users: UserState } = {
   tokens: {
     sharing: { maxNetworks: 0, maxCountries: 1, action: 'alert' },
-    check: async (): Promise<TokenVerdict> => ({ revoked: false, sharing: { suspected: false, networks: [], countries: [] } }),
+    check: async (): Promise<TokenVerdict> => ({
+      revoked: false,
+      sharing: { suspected: false, networks: [], countries: [] },
+    }),
     isRevoked: async () => false,
     revoke: async () => true,
   },
@@ -45,31 +56,64 @@ export async function benchAuthorize(seconds: number): Promise<void> {
     const key = cloudFrontKey(kind);
     const env = apiEnv({ dynamoEndpoint: dynamo.endpoint, idpKeys: [idp], signingKeyFile: key.file });
     const config = loadConfig(env);
-    const policy = JSON.stringify({ Statement: [{ Resource: 'https://media.test.example/media/demo-1/*', Condition: { DateLessThan: { 'AWS:EpochTime': 2000000000 } } }] });
+    const policy = JSON.stringify({
+      Statement: [
+        {
+          Resource: 'https://media.test.example/media/demo-1/*',
+          Condition: { DateLessThan: { 'AWS:EpochTime': 2000000000 } },
+        },
+      ],
+    });
     const pem = key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const jwks = createLocalJWKSet(jwksOf(idp) as Parameters<typeof createLocalJWKSet>[0]);
 
-    const rawSign = await measure(`raw CloudFront signature, node:crypto (${kind}, SHA-256)`, () =>
-      createSign('SHA256').update(policy).sign(key.privateKey), seconds);
-    const rawVerify = await measure('raw jose jwtVerify (RS256 token)', () =>
-      jwtVerify(nextToken(), jwks, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['RS256'] }), seconds);
-    const signerPem = await measure('@aws-sdk/cloudfront-signer given the PEM each call', () =>
-      getSignedCookies({ policy, keyPairId: 'K1', privateKey: pem, algorithm: 'SHA256' }), seconds);
+    const rawSign = await measure(
+      `raw CloudFront signature, node:crypto (${kind}, SHA-256)`,
+      () => createSign('SHA256').update(policy).sign(key.privateKey),
+      seconds,
+    );
+    const rawVerify = await measure(
+      'raw jose jwtVerify (RS256 token)',
+      () => jwtVerify(nextToken(), jwks, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['RS256'] }),
+      seconds,
+    );
+    const signerPem = await measure(
+      '@aws-sdk/cloudfront-signer given the PEM each call',
+      () => getSignedCookies({ policy, keyPairId: 'K1', privateKey: pem, algorithm: 'SHA256' }),
+      seconds,
+    );
 
     // Abuse defences off (their stores are DynamoDB round trips; bench/abuse.ts measures them),
     // and the revocation read answered in process: what is left is the handler's own CPU.
     const offline = { ...env, SHARING_MAX_NETWORKS: '0', MAX_CONCURRENT_STREAMS: '0', RATE_LIMIT_PER_WINDOW: '0' };
     const inProcess = (cacheSeconds: number) =>
-      createApi({ env: { ...offline, JWT_VERIFIED_CACHE_SECONDS: String(cacheSeconds) }, state: inProcessState, logger: logs.logger });
+      createApi({
+        env: { ...offline, JWT_VERIFIED_CACHE_SECONDS: String(cacheSeconds) },
+        state: inProcessState,
+        logger: logs.logger,
+      });
     const cold = await inProcess(0);
-    const authorizeCold = await measure('authorize, first presentation of each token (no reuse)', () =>
-      cold.playback(playbackEvent('demo-1', { authorization: bearer(nextToken()) })), seconds);
+    const authorizeCold = await measure(
+      'authorize, first presentation of each token (no reuse)',
+      () => cold.playback(playbackEvent('demo-1', { authorization: bearer(nextToken()) })),
+      seconds,
+    );
     const warm = await inProcess(config.token.cacheSeconds);
-    const authorizeWarm = await measure('authorize, token re-presented (cookie refresh)', () =>
-      warm.playback(playbackEvent('demo-1', { authorization: bearer(nextToken()) })), seconds);
-    const withDynalite = await createApi({ env: { ...env, SHARING_MAX_NETWORKS: '0', MAX_CONCURRENT_STREAMS: '0', RATE_LIMIT_PER_WINDOW: '0' }, logger: logs.logger });
-    const authorizeDynalite = await measure('authorize handler + dynalite on loopback (16 in flight)', () =>
-      withDynalite.playback(playbackEvent('demo-1', { authorization: bearer(nextToken()) })), seconds, 16);
+    const authorizeWarm = await measure(
+      'authorize, token re-presented (cookie refresh)',
+      () => warm.playback(playbackEvent('demo-1', { authorization: bearer(nextToken()) })),
+      seconds,
+    );
+    const withDynalite = await createApi({
+      env: { ...env, SHARING_MAX_NETWORKS: '0', MAX_CONCURRENT_STREAMS: '0', RATE_LIMIT_PER_WINDOW: '0' },
+      logger: logs.logger,
+    });
+    const authorizeDynalite = await measure(
+      'authorize handler + dynalite on loopback (16 in flight)',
+      () => withDynalite.playback(playbackEvent('demo-1', { authorization: bearer(nextToken()) })),
+      seconds,
+      16,
+    );
     results.push([kind, rawSign, [rawVerify, signerPem, authorizeCold, authorizeWarm, authorizeDynalite]]);
   }
   logs.stop();

@@ -50,10 +50,17 @@ interface Bundle {
   gzipBytes: number;
 }
 
-async function bundle(outDir: string, name: string, external: string[], entry: { file: string } | { source: string }): Promise<Bundle> {
+async function bundle(
+  outDir: string,
+  name: string,
+  external: string[],
+  entry: { file: string } | { source: string },
+): Promise<Bundle> {
   const file = join(outDir, name, 'index.js');
   await build({
-    ...('file' in entry ? { entryPoints: [entry.file] } : { stdin: { contents: entry.source, resolveDir: REPO, loader: 'ts', sourcefile: `${name}.ts` } }),
+    ...('file' in entry
+      ? { entryPoints: [entry.file] }
+      : { stdin: { contents: entry.source, resolveDir: REPO, loader: 'ts', sourcefile: `${name}.ts` } }),
     bundle: true,
     outfile: file,
     platform: 'node',
@@ -81,13 +88,17 @@ lambda.sharedApi().then(() => {
   process.stdout.write('\\n' + JSON.stringify({ load: loaded - started, init: performance.now() - started }) + '\\n');
 });`;
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--enable-source-maps', '-e', script], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, ['--enable-source-maps', '-e', script], {
+      env,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', fail);
     child.on('exit', () => {
       const line = output.split('\n').find((candidate) => candidate.startsWith('{"load"'));
-      if (line === undefined) return fail(new Error(`cold-start child printed no timing (init failed?): ${output.slice(0, 500)}`));
+      if (line === undefined)
+        return fail(new Error(`cold-start child printed no timing (init failed?): ${output.slice(0, 500)}`));
       done(JSON.parse(line) as { load: number; init: number });
     });
   });
@@ -99,7 +110,10 @@ export async function benchColdStart(runs = RUNS): Promise<void> {
   const idp = idpKey('RS256');
   // As deployed, less what needs AWS: the key from a file, the JWKS inline, no origin-verify secret.
   const base = { PATH: process.env.PATH ?? '', NODE_PATH: join(REPO, 'node_modules'), AWS_REGION: 'us-east-1' };
-  const playbackEnv: Record<string, string> = { ...base, ...apiEnv({ dynamoEndpoint: '', idpKeys: [idp], signingKeyFile: key.file }) };
+  const playbackEnv: Record<string, string> = {
+    ...base,
+    ...apiEnv({ dynamoEndpoint: '', idpKeys: [idp], signingKeyFile: key.file }),
+  };
   delete playbackEnv.DYNAMODB_ENDPOINT;
   delete playbackEnv.MAX_CONCURRENT_STREAMS;
   delete playbackEnv.RATE_LIMIT_PER_WINDOW;
@@ -111,9 +125,16 @@ export async function benchColdStart(runs = RUNS): Promise<void> {
   ] as const) {
     const tag = external.length === 0 ? 'all' : 'ext';
     const baseline = await bundle(outDir, `baseline-${tag}`, [...external], { source: BASELINE_SOURCE });
-    const playback = await bundle(outDir, `playback-${tag}`, [...external], { file: join(REPO, 'lambda', 'handlers', 'playback.ts') });
-    const playbackTimed = await bundle(outDir, `playback-timed-${tag}`, [...external], { source: PLAYBACK_TIMED_SOURCE });
-    const times = { baseline: [] as { load: number; init: number }[], playback: [] as { load: number; init: number }[] };
+    const playback = await bundle(outDir, `playback-${tag}`, [...external], {
+      file: join(REPO, 'lambda', 'handlers', 'playback.ts'),
+    });
+    const playbackTimed = await bundle(outDir, `playback-timed-${tag}`, [...external], {
+      source: PLAYBACK_TIMED_SOURCE,
+    });
+    const times = {
+      baseline: [] as { load: number; init: number }[],
+      playback: [] as { load: number; init: number }[],
+    };
     // One of each first, unmeasured: the files into the page cache.
     await initOnce(baseline.file, base);
     await initOnce(playbackTimed.file, playbackEnv);
@@ -121,7 +142,8 @@ export async function benchColdStart(runs = RUNS): Promise<void> {
       times.baseline.push(await initOnce(baseline.file, base));
       times.playback.push(await initOnce(playbackTimed.file, playbackEnv));
     }
-    const med = (values: { load: number; init: number }[], part: 'load' | 'init') => median(values.map((value) => value[part]));
+    const med = (values: { load: number; init: number }[], part: 'load' | 'init') =>
+      median(values.map((value) => value[part]));
     const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
     lines.push(
       `\ncold start, ${packaging}: median of ${runs} alternating fresh processes`,

@@ -30,7 +30,10 @@ export interface DynaliteProcess {
 
 export async function startDynaliteProcess(options: DynaliteProcessOptions = {}): Promise<DynaliteProcess> {
   const args = [String(options.port ?? 0), options.path ?? '', String(options.createTableMs ?? 0)];
-  const child = spawn(process.execPath, ['-e', SERVER, ...args], { cwd: resolve(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', SERVER, ...args], {
+    cwd: resolve(__dirname, '..'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const port = await new Promise<number>((done, fail) => {
     child.stdout.once('data', (chunk: Buffer) => done(Number(chunk.toString().trim())));

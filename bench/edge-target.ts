@@ -28,7 +28,9 @@ async function main(): Promise<void> {
   const server = createServer((req, res) => void unchecked(req, res));
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const token = await stack.idp.issueToken({ sub: 'bench', videos: ['demo-1'] });
-  process.stdout.write(`${JSON.stringify({ checked: stack.port, unchecked: (server.address() as AddressInfo).port, token })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ checked: stack.port, unchecked: (server.address() as AddressInfo).port, token })}\n`,
+  );
 }
 
 main().catch((error: unknown) => {

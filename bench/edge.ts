@@ -12,17 +12,29 @@ const REPO = resolve(__dirname, '..');
 
 function get(agent: Agent, port: number, path: string, cookie?: string): Promise<number> {
   return new Promise((done, fail) => {
-    const req = request({ host: '127.0.0.1', port, path, agent, headers: { host: `localhost:${port}`, ...(cookie !== undefined ? { cookie } : {}) } }, (res) => {
-      res.resume();
-      res.on('end', () => done(res.statusCode ?? 0));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        agent,
+        headers: { host: `localhost:${port}`, ...(cookie !== undefined ? { cookie } : {}) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => done(res.statusCode ?? 0));
+      },
+    );
     req.on('error', fail);
     req.end();
   });
 }
 
 export async function benchEdge(seconds: number): Promise<void> {
-  const child = spawn(join(REPO, 'node_modules', '.bin', 'tsx'), ['bench/edge-target.ts'], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(join(REPO, 'node_modules', '.bin', 'tsx'), ['bench/edge-target.ts'], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const target = await new Promise<{ checked: number; unchecked: number; token: string }>((done) => {
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -32,8 +44,14 @@ export async function benchEdge(seconds: number): Promise<void> {
     });
   });
   try {
-    const granted = await fetch(`http://localhost:${target.checked}/api/v1/playback/demo-1`, { method: 'POST', headers: { authorization: `Bearer ${target.token}` } });
-    const cookie = granted.headers.getSetCookie().map((header) => header.split(';')[0]).join('; ');
+    const granted = await fetch(`http://localhost:${target.checked}/api/v1/playback/demo-1`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${target.token}` },
+    });
+    const cookie = granted.headers
+      .getSetCookie()
+      .map((header) => header.split(';')[0])
+      .join('; ');
     const agent = new Agent({ keepAlive: true, maxSockets: 16 });
     const segment = '/media/demo-1/segment_000.m2ts';
     // Identical requests (cookies included) to both: the only difference is the check.
@@ -48,7 +66,9 @@ export async function benchEdge(seconds: number): Promise<void> {
       seconds / 2,
       16,
     );
-    console.log('\nlocal edge, one 64 KB segment, 16 in flight, median of 5 alternating rounds (ratio against serving without checks)');
+    console.log(
+      '\nlocal edge, one 64 KB segment, 16 in flight, median of 5 alternating rounds (ratio against serving without checks)',
+    );
     report(baseline, [checked]);
     agent.destroy();
   } finally {

@@ -5,7 +5,10 @@
  */
 import { createConnection, createServer, type AddressInfo, type Server } from 'node:net';
 
-export async function startLatencyProxy(targetPort: number, oneWayMs: number): Promise<{ endpoint: string; close(): Promise<void> }> {
+export async function startLatencyProxy(
+  targetPort: number,
+  oneWayMs: number,
+): Promise<{ endpoint: string; close(): Promise<void> }> {
   const server: Server = createServer((client) => {
     const upstream = createConnection({ host: '127.0.0.1', port: targetPort });
     client.on('data', (chunk) => setTimeout(() => upstream.write(chunk), oneWayMs));

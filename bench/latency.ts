@@ -54,21 +54,36 @@ export async function benchLatency(seconds: number): Promise<void> {
     const play = (token: string) => post(agent, stack.port, '/api/v1/playback/demo-1', token);
 
     // First presentations: a new token of a new user on every call (jose verifies it, both items are created).
-    const fresh = await Promise.all(Array.from({ length: WARM_UP + samples }, (_, index) => issue(`latency-new-${index}`)));
+    const fresh = await Promise.all(
+      Array.from({ length: WARM_UP + samples }, (_, index) => issue(`latency-new-${index}`)),
+    );
     // Refreshes: tokens already presented once, re-presented in turn (the verified-token cache answers).
-    const refreshing = await Promise.all(Array.from({ length: REFRESH_USERS }, (_, index) => issue(`latency-refresh-${index}`)));
+    const refreshing = await Promise.all(
+      Array.from({ length: REFRESH_USERS }, (_, index) => issue(`latency-refresh-${index}`)),
+    );
     // Tokens for the floor's jose verification alone: first presentations too.
     const toVerify = await Promise.all(Array.from({ length: samples }, (_, index) => issue(`latency-verify-${index}`)));
 
     const jwks = createLocalJWKSet(stack.idp.jwks());
-    const verify = (token: string) => jwtVerify(token, jwks, { issuer: stack.idp.issuer, audience: stack.idp.audience, algorithms: ['ES256'] });
+    const verify = (token: string) =>
+      jwtVerify(token, jwks, { issuer: stack.idp.issuer, audience: stack.idp.audience, algorithms: ['ES256'] });
     const signingKey = createPrivateKey(readFileSync(join(dir, PRIVATE_KEY_FILE)));
     const now = Math.floor(Date.now() / 1000);
     const policy = JSON.stringify({
-      Statement: [{ Resource: `http://localhost:${stack.port}/media/demo-1/*`, Condition: { DateLessThan: { 'AWS:EpochTime': now + 300 } } }],
+      Statement: [
+        {
+          Resource: `http://localhost:${stack.port}/media/demo-1/*`,
+          Condition: { DateLessThan: { 'AWS:EpochTime': now + 300 } },
+        },
+      ],
     });
     const sign = () => createSign('SHA256').update(policy).sign(signingKey);
-    const store = createDynamoClient({ tableName: REVOCATION_TABLE_NAME, endpoint: proxy.endpoint, region: 'us-east-1', timeoutMs: 1000 });
+    const store = createDynamoClient({
+      tableName: REVOCATION_TABLE_NAME,
+      endpoint: proxy.endpoint,
+      region: 'us-east-1',
+      timeoutMs: 1000,
+    });
     // A real item: the first refreshing user's.
     const getItem = (sub: string) =>
       store.send(
@@ -109,25 +124,35 @@ export async function benchLatency(seconds: number): Promise<void> {
     const stores: number[] = [];
     const floor = { getItem: [] as number[], verify: [] as number[], sign: [] as number[] };
     for (let done = 0; done < samples; done += BLOCK) {
-      for (let index = done; index < done + BLOCK; index += 1) await timeOnce(() => expectOk(play(fresh[WARM_UP + index])), first);
-      for (let index = done; index < done + BLOCK; index += 1) await timeOnce(() => expectOk(play(refreshing[index % REFRESH_USERS])), refresh);
+      for (let index = done; index < done + BLOCK; index += 1)
+        await timeOnce(() => expectOk(play(fresh[WARM_UP + index])), first);
+      for (let index = done; index < done + BLOCK; index += 1)
+        await timeOnce(() => expectOk(play(refreshing[index % REFRESH_USERS])), refresh);
       for (let index = done; index < done + BLOCK; index += 1) await timeOnce(storeCalls, stores);
-      for (let index = done; index < done + BLOCK; index += 1) await timeOnce(() => getItem('latency-refresh-0'), floor.getItem);
-      for (let index = done; index < done + BLOCK; index += 1) await timeOnce(() => verify(toVerify[index]), floor.verify);
+      for (let index = done; index < done + BLOCK; index += 1)
+        await timeOnce(() => getItem('latency-refresh-0'), floor.getItem);
+      for (let index = done; index < done + BLOCK; index += 1)
+        await timeOnce(() => verify(toVerify[index]), floor.verify);
       for (let index = done; index < done + BLOCK; index += 1) await timeOnce(sign, floor.sign);
     }
 
-    const p50 = (values: number[]) => quantile([...values].sort((a, b) => a - b), 0.5);
+    const p50 = (values: number[]) =>
+      quantile(
+        [...values].sort((a, b) => a - b),
+        0.5,
+      );
     const floorMs = p50(floor.getItem) + p50(floor.verify) + p50(floor.sign);
     logs.stop();
-    console.log(`\nplayback latency: loopback HTTP → local edge → API adapter → handler, store 2 ms each way, one at a time, ${samples} samples each`);
+    console.log(
+      `\nplayback latency: loopback HTTP → local edge → API adapter → handler, store 2 ms each way, one at a time, ${samples} samples each`,
+    );
     console.log(
       `  floor = GetItem p50 ${p50(floor.getItem).toFixed(2)} + jose verify p50 ${p50(floor.verify).toFixed(2)}` +
         ` + RSA-2048 signature p50 ${p50(floor.sign).toFixed(2)} = ${floorMs.toFixed(2)} ms`,
     );
     for (const [name, values] of [
-      ['one GetItem alone (the floor\'s store part)', floor.getItem],
-      ['store alone: the call\'s 2 conditional writes', stores],
+      ["one GetItem alone (the floor's store part)", floor.getItem],
+      ["store alone: the call's 2 conditional writes", stores],
       ['playback, first presentation (new user)', first],
       ['playback, refresh (token re-presented)', refresh],
     ] as const) {
@@ -156,7 +181,14 @@ async function expectOk(response: Promise<number>): Promise<void> {
 function post(agent: Agent, port: number, path: string, token: string): Promise<number> {
   return new Promise((done, fail) => {
     const req = request(
-      { host: '127.0.0.1', port, path, method: 'POST', agent, headers: { host: `localhost:${port}`, authorization: `Bearer ${token}`, 'content-length': '0' } },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent,
+        headers: { host: `localhost:${port}`, authorization: `Bearer ${token}`, 'content-length': '0' },
+      },
       (res) => {
         res.resume();
         res.on('end', () => done(res.statusCode ?? 0));

@@ -27,7 +27,9 @@ export function report(baseline: Rate, others: Rate[]): void {
   console.log(`  ${baseline.name.padEnd(58)} ${Math.round(baseline.perSecond).toString().padStart(8)} /s   (baseline)`);
   for (const rate of others) {
     const ratio = rate.perSecond / baseline.perSecond;
-    console.log(`  ${rate.name.padEnd(58)} ${Math.round(rate.perSecond).toString().padStart(8)} /s   ratio ${ratio.toFixed(2)}`);
+    console.log(
+      `  ${rate.name.padEnd(58)} ${Math.round(rate.perSecond).toString().padStart(8)} /s   ratio ${ratio.toFixed(2)}`,
+    );
   }
 }
 
@@ -47,10 +49,16 @@ export async function interleaved(
 }
 
 /** `interleaved` for any number of operations: each round measures every one in turn. */
-export async function alternating(ops: [string, () => unknown][], rounds: number, secondsPerRound: number, concurrency: number): Promise<Rate[]> {
+export async function alternating(
+  ops: [string, () => unknown][],
+  rounds: number,
+  secondsPerRound: number,
+  concurrency: number,
+): Promise<Rate[]> {
   const rates: number[][] = ops.map(() => []);
   for (let round = 0; round < rounds; round += 1) {
-    for (const [index, [name, op]] of ops.entries()) rates[index].push((await measure(name, op, secondsPerRound, concurrency)).perSecond);
+    for (const [index, [name, op]] of ops.entries())
+      rates[index].push((await measure(name, op, secondsPerRound, concurrency)).perSecond);
   }
   return ops.map(([name], index) => ({ name, perSecond: median(rates[index]) }));
 }

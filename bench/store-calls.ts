@@ -17,7 +17,12 @@ type Claims = TokenRef & { iat: number; exp: number };
  * Checks `tokens` in turn, each presented from `viewerIp`, with the stores `config` describes;
  * `onRefused` hears of any call the stores would refuse.
  */
-export function playbackStoreCalls(config: ApiConfig, tokens: string[], viewerIp: string, onRefused: () => void = () => undefined): () => Promise<void> {
+export function playbackStoreCalls(
+  config: ApiConfig,
+  tokens: string[],
+  viewerIp: string,
+  onRefused: () => void = () => undefined,
+): () => Promise<void> {
   const claims = tokens.map((token) => decodeJwt(token) as Claims);
   const caller = new DynamoCaller(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs);
   const tokenState = new TokenStateStore(caller, config.abuse.sharing);

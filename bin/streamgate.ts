@@ -12,7 +12,9 @@ import { ConfigValidationError, loadConfigFile } from '../lib/config';
 const app = new App();
 const configPath: unknown = app.node.tryGetContext('streamgate:config');
 if (typeof configPath !== 'string' || configPath === '') {
-  console.error('streamgate: set the context "streamgate:config" to the deploy config file (cdk.json, or -c streamgate:config=config/prod.json)');
+  console.error(
+    'streamgate: set the context "streamgate:config" to the deploy config file (cdk.json, or -c streamgate:config=config/prod.json)',
+  );
   process.exit(1);
 }
 try {

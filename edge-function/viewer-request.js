@@ -46,7 +46,7 @@ function segmentRefusal(raw) {
   }
   try {
     decoded = decodeURIComponent(raw);
-  } catch (e) {
+  } catch (_e) {
     return 'invalid percent-encoding';
   }
   if (decoded === '.' || decoded === '..') return 'dot segment';
@@ -71,6 +71,7 @@ function uriRefusal(uri) {
   return '';
 }
 
+// biome-ignore lint/correctness/noUnusedVariables: the entry point CloudFront calls by name
 function handler(event) {
   var request = event.request;
   var reason = uriRefusal(request.uri);

@@ -28,7 +28,11 @@ export interface CreateStreamgateOptions {
   readonly handlersDir?: string;
 }
 
-export function createStreamgate(app: App, config: StreamgateConfig, options: CreateStreamgateOptions = {}): StreamgateStacks {
+export function createStreamgate(
+  app: App,
+  config: StreamgateConfig,
+  options: CreateStreamgateOptions = {},
+): StreamgateStacks {
   const edge = new EdgeStack(app, `${config.name}-edge`, {
     config,
     description: 'streamgate edge protection: CLOUDFRONT-scope WAF web ACL (us-east-1)',
@@ -38,7 +42,8 @@ export function createStreamgate(app: App, config: StreamgateConfig, options: Cr
     webAclArn: edge.protection.webAclArn,
     webAclName: edge.protection.webAclName,
     handlersDir: options.handlersDir,
-    description: 'streamgate: token-protected video streaming (CloudFront signed cookies, playback API, MediaPackage DRM)',
+    description:
+      'streamgate: token-protected video streaming (CloudFront signed cookies, playback API, MediaPackage DRM)',
   });
   const edgeAlarms =
     config.region === EDGE_METRICS_REGION
@@ -47,7 +52,8 @@ export function createStreamgate(app: App, config: StreamgateConfig, options: Cr
           config,
           webAclName: edge.protection.webAclName,
           distributionId: main.delivery.distribution.distributionId,
-          description: 'streamgate edge alarms: WAF and CloudFront alarms and their SNS topic (us-east-1, where those metrics live)',
+          description:
+            'streamgate edge alarms: WAF and CloudFront alarms and their SNS topic (us-east-1, where those metrics live)',
         });
   Tags.of(app).add('project', 'streamgate');
   const stacks = { edge, main, edgeAlarms };

@@ -75,7 +75,10 @@ export function loadConfigFile(path: string): StreamgateConfig {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new ConfigValidationError([{ field: '(file)', problem: `cannot read JSON: ${error instanceof Error ? error.message : String(error)}` }], path);
+    throw new ConfigValidationError(
+      [{ field: '(file)', problem: `cannot read JSON: ${error instanceof Error ? error.message : String(error)}` }],
+      path,
+    );
   }
   return validateConfig(raw, path);
 }

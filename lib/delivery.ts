@@ -104,9 +104,12 @@ export class Delivery extends Construct {
     super(scope, id);
     const manifestTtl = props.manifestTtlSeconds ?? 2;
     const segmentTtl = props.segmentTtlSeconds ?? 86400;
-    if (!Number.isInteger(manifestTtl) || manifestTtl < 1) throw new Error(`Delivery: manifestTtlSeconds must be a whole number >= 1, got ${manifestTtl}`);
+    if (!Number.isInteger(manifestTtl) || manifestTtl < 1)
+      throw new Error(`Delivery: manifestTtlSeconds must be a whole number >= 1, got ${manifestTtl}`);
     if (!Number.isInteger(segmentTtl) || segmentTtl < manifestTtl || segmentTtl > 31536000) {
-      throw new Error(`Delivery: segmentTtlSeconds must be a whole number from manifestTtlSeconds to 31536000, got ${segmentTtl}`);
+      throw new Error(
+        `Delivery: segmentTtlSeconds must be a whole number from manifestTtlSeconds to 31536000, got ${segmentTtl}`,
+      );
     }
     const originSecretsVersion = props.originSecretsVersion ?? 1;
     if (!Number.isInteger(originSecretsVersion) || originSecretsVersion < 1) {
@@ -143,11 +146,21 @@ export class Delivery extends Construct {
     this.responseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'streamgate: HSTS, nosniff, frame denial, referrer policy, CSP for the player',
       securityHeadersBehavior: {
-        strictTransportSecurity: { accessControlMaxAge: Duration.seconds(headers.hstsMaxAgeSeconds), includeSubdomains: headers.hstsIncludeSubdomains, override: true },
+        strictTransportSecurity: {
+          accessControlMaxAge: Duration.seconds(headers.hstsMaxAgeSeconds),
+          includeSubdomains: headers.hstsIncludeSubdomains,
+          override: true,
+        },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: enumValue(cloudfront.HeadersFrameOption, headers.frameOptions), override: true },
-        referrerPolicy: { referrerPolicy: enumValue(cloudfront.HeadersReferrerPolicy, headers.referrerPolicy), override: true },
-        contentSecurityPolicy: { contentSecurityPolicy: props.contentSecurityPolicy ?? DEFAULT_PLAYER_CSP, override: true },
+        referrerPolicy: {
+          referrerPolicy: enumValue(cloudfront.HeadersReferrerPolicy, headers.referrerPolicy),
+          override: true,
+        },
+        contentSecurityPolicy: {
+          contentSecurityPolicy: props.contentSecurityPolicy ?? DEFAULT_PLAYER_CSP,
+          override: true,
+        },
         xssProtection: { protection: headers.xssProtection !== '0', override: true },
       },
       customHeadersBehavior: {
@@ -264,7 +277,9 @@ function priceClassOf(name: PriceClassName): cloudfront.PriceClass {
 
 function geoRestrictionOf(geo: GeoRestrictionConfig | undefined): cloudfront.GeoRestriction | undefined {
   if (geo === undefined || geo.type === 'none') return undefined;
-  return geo.type === 'allow' ? cloudfront.GeoRestriction.allowlist(...geo.countries) : cloudfront.GeoRestriction.denylist(...geo.countries);
+  return geo.type === 'allow'
+    ? cloudfront.GeoRestriction.allowlist(...geo.countries)
+    : cloudfront.GeoRestriction.denylist(...geo.countries);
 }
 
 /** The member of a CDK string enum whose value is `value`. */

@@ -49,17 +49,26 @@ export class EdgeProtection extends Construct {
     super(scope, id);
     const region = Stack.of(this).region;
     if (!Token.isUnresolved(region) && region !== 'us-east-1') {
-      throw new Error(`EdgeProtection: a CLOUDFRONT-scope web ACL must be created in us-east-1; this stack is in ${region}`);
+      throw new Error(
+        `EdgeProtection: a CLOUDFRONT-scope web ACL must be created in us-east-1; this stack is in ${region}`,
+      );
     }
     const window = props.evaluationWindowSeconds ?? 300;
-    if (![60, 120, 300, 600].includes(window)) throw new Error(`EdgeProtection: evaluationWindowSeconds must be 60, 120, 300 or 600, got ${window}`);
-    for (const [prop, limit] of [['rateLimitPerIp', props.rateLimitPerIp], ['apiRateLimitPerIp', props.apiRateLimitPerIp]] as const) {
-      if (!Number.isInteger(limit) || limit < 10) throw new Error(`EdgeProtection: ${prop} must be a whole number >= 10 (WAF's minimum), got ${limit}`);
+    if (![60, 120, 300, 600].includes(window))
+      throw new Error(`EdgeProtection: evaluationWindowSeconds must be 60, 120, 300 or 600, got ${window}`);
+    for (const [prop, limit] of [
+      ['rateLimitPerIp', props.rateLimitPerIp],
+      ['apiRateLimitPerIp', props.apiRateLimitPerIp],
+    ] as const) {
+      if (!Number.isInteger(limit) || limit < 10)
+        throw new Error(`EdgeProtection: ${prop} must be a whole number >= 10 (WAF's minimum), got ${limit}`);
     }
-    if (props.apiRateLimitPerIp >= props.rateLimitPerIp) throw new Error('EdgeProtection: apiRateLimitPerIp must be lower than rateLimitPerIp');
+    if (props.apiRateLimitPerIp >= props.rateLimitPerIp)
+      throw new Error('EdgeProtection: apiRateLimitPerIp must be lower than rateLimitPerIp');
     if (props.apiMethods.length === 0) throw new Error('EdgeProtection: apiMethods must list at least one method');
     const name = props.name ?? 'streamgate';
-    if (!/^[A-Za-z0-9-]{1,64}$/.test(name)) throw new Error(`EdgeProtection: name must be 1-64 letters, digits or "-", got "${name}"`);
+    if (!/^[A-Za-z0-9-]{1,64}$/.test(name))
+      throw new Error(`EdgeProtection: name must be 1-64 letters, digits or "-", got "${name}"`);
 
     const visibility = (metric: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
       cloudWatchMetricsEnabled: true,
@@ -86,7 +95,9 @@ export class EdgeProtection extends Construct {
           name: 'RateLimitPerIp',
           priority: 1,
           action: { block: {} },
-          statement: { rateBasedStatement: { limit: props.rateLimitPerIp, aggregateKeyType: 'IP', evaluationWindowSec: window } },
+          statement: {
+            rateBasedStatement: { limit: props.rateLimitPerIp, aggregateKeyType: 'IP', evaluationWindowSec: window },
+          },
           visibilityConfig: visibility('rate-per-ip'),
         },
         {
@@ -94,7 +105,12 @@ export class EdgeProtection extends Construct {
           priority: 2,
           action: { block: {} },
           statement: {
-            rateBasedStatement: { limit: props.apiRateLimitPerIp, aggregateKeyType: 'IP', evaluationWindowSec: window, scopeDownStatement: underApi },
+            rateBasedStatement: {
+              limit: props.apiRateLimitPerIp,
+              aggregateKeyType: 'IP',
+              evaluationWindowSec: window,
+              scopeDownStatement: underApi,
+            },
           },
           visibilityConfig: visibility('api-rate-per-ip'),
         },
@@ -102,7 +118,9 @@ export class EdgeProtection extends Construct {
           name: 'ApiMethodAllowList',
           priority: 3,
           action: { block: {} },
-          statement: { andStatement: { statements: [underApi, { notStatement: { statement: anyMethod(props.apiMethods) } }] } },
+          statement: {
+            andStatement: { statements: [underApi, { notStatement: { statement: anyMethod(props.apiMethods) } }] },
+          },
           visibilityConfig: visibility('api-method'),
         },
         ...MANAGED_RULE_GROUPS.map((group, index) => managed(4 + index, group)),
@@ -118,10 +136,19 @@ export class EdgeProtection extends Construct {
       resourceArn: this.webAcl.attrArn,
       // WAF wants the log group ARN without the `:*` suffix logGroupArn carries.
       logDestinationConfigs: [
-        Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: this.logGroup.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+        Stack.of(this).formatArn({
+          service: 'logs',
+          resource: 'log-group',
+          resourceName: this.logGroup.logGroupName,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
       ],
       // Bearer tokens, signed cookies and signed-URL query strings are credentials.
-      redactedFields: [{ singleHeader: { Name: 'authorization' } }, { singleHeader: { Name: 'cookie' } }, { queryString: {} }],
+      redactedFields: [
+        { singleHeader: { Name: 'authorization' } },
+        { singleHeader: { Name: 'cookie' } },
+        { queryString: {} },
+      ],
     });
     logging.node.addDependency(this.logGroup);
   }

@@ -22,7 +22,11 @@ export class EdgeStack extends Stack {
   readonly protection: EdgeProtection;
 
   constructor(scope: Construct, id: string, props: EdgeStackProps) {
-    super(scope, id, { ...props, env: { account: props.config.account, region: 'us-east-1' }, crossRegionReferences: true });
+    super(scope, id, {
+      ...props,
+      env: { account: props.config.account, region: 'us-east-1' },
+      crossRegionReferences: true,
+    });
     const { waf } = props.config;
     this.protection = new EdgeProtection(this, 'EdgeProtection', {
       rateLimitPerIp: waf.rateLimitPerIp,
@@ -48,7 +52,11 @@ export class EdgeAlarmsStack extends Stack {
   readonly alarms: EdgeAlarms;
 
   constructor(scope: Construct, id: string, props: EdgeAlarmsStackProps) {
-    super(scope, id, { ...props, env: { account: props.config.account, region: EDGE_METRICS_REGION }, crossRegionReferences: true });
+    super(scope, id, {
+      ...props,
+      env: { account: props.config.account, region: EDGE_METRICS_REGION },
+      crossRegionReferences: true,
+    });
     const { name, monitoring } = props.config;
     this.alarms = new EdgeAlarms(this, 'EdgeAlarms', {
       name,
@@ -57,6 +65,9 @@ export class EdgeAlarmsStack extends Stack {
       webAclName: props.webAclName,
       distributionId: props.distributionId,
     });
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'WAF and CloudFront alarms; subscribe more endpoints here' });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarms.topic.topicArn,
+      description: 'WAF and CloudFront alarms; subscribe more endpoints here',
+    });
   }
 }

@@ -47,7 +47,9 @@ export class MediaOrigin extends Construct {
       throw new Error(`MediaOrigin: logRetentionDays must be a whole number of days >= 1, got ${logRetentionDays}`);
     }
     if (!Number.isInteger(noncurrentVersionDays) || noncurrentVersionDays < 1) {
-      throw new Error(`MediaOrigin: noncurrentVersionDays must be a whole number of days >= 1, got ${noncurrentVersionDays}`);
+      throw new Error(
+        `MediaOrigin: noncurrentVersionDays must be a whole number of days >= 1, got ${noncurrentVersionDays}`,
+      );
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 

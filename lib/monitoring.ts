@@ -19,10 +19,22 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { Alerting, type AlertingProps } from './monitoring/alerting';
 import { dashboard } from './monitoring/dashboard';
-import { applicationMetrics, dynamoDbThrottles, EDGE_METRICS_REGION, edgeMetrics, type Signals } from './monitoring/signals';
+import {
+  applicationMetrics,
+  dynamoDbThrottles,
+  EDGE_METRICS_REGION,
+  edgeMetrics,
+  type Signals,
+} from './monitoring/signals';
 
 export * from './monitoring/alarm-table';
-export { alarmSettingFields, alarmSettingProblems, EMAIL_ADDRESS, resolveAlarms, type SettingProblem } from './monitoring/settings';
+export {
+  alarmSettingFields,
+  alarmSettingProblems,
+  EMAIL_ADDRESS,
+  resolveAlarms,
+  type SettingProblem,
+} from './monitoring/settings';
 export { EDGE_METRICS_REGION } from './monitoring/signals';
 export type { AlertingProps } from './monitoring/alerting';
 
@@ -68,7 +80,8 @@ export class Monitoring extends Construct {
     const functionNames = Object.keys(props.functions);
     if (functionNames.length === 0) throw new Error('Monitoring: functions must name at least one function');
     const badName = functionNames.find((name) => !/^[a-z][a-z0-9-]{0,31}$/.test(name));
-    if (badName !== undefined) throw new Error(`Monitoring: functions keys must be lower-case names (part of alarm names), got "${badName}"`);
+    if (badName !== undefined)
+      throw new Error(`Monitoring: functions keys must be lower-case names (part of alarm names), got "${badName}"`);
 
     const alerting = new Alerting(this, 'Monitoring', props);
     this.topic = alerting.topic;
@@ -76,7 +89,11 @@ export class Monitoring extends Construct {
     const signals: Signals = {
       app: applicationMetrics(),
       apiServerErrors: props.apiStage.metricServerError(),
-      functions: Object.entries(props.functions).map(([name, fn]) => ({ name, errors: fn.metricErrors({ statistic: 'Sum' }), throttles: fn.metricThrottles({ statistic: 'Sum' }) })),
+      functions: Object.entries(props.functions).map(([name, fn]) => ({
+        name,
+        errors: fn.metricErrors({ statistic: 'Sum' }),
+        throttles: fn.metricThrottles({ statistic: 'Sum' }),
+      })),
       tableThrottles: dynamoDbThrottles(props.table),
       edge: edgeMetrics(props.webAclName, props.distributionId),
     };
@@ -108,6 +125,8 @@ export class EdgeAlarms extends Construct {
 function requireEdgeRegion(scope: Construct, what: string): void {
   const region = Stack.of(scope).region;
   if (!Token.isUnresolved(region) && region !== EDGE_METRICS_REGION) {
-    throw new Error(`${what} needs a stack in ${EDGE_METRICS_REGION} (where WAF and CloudFront metrics live); this stack is in ${region}`);
+    throw new Error(
+      `${what} needs a stack in ${EDGE_METRICS_REGION} (where WAF and CloudFront metrics live); this stack is in ${region}`,
+    );
   }
 }

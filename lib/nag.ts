@@ -8,12 +8,21 @@ import type { IConstruct } from 'constructs';
 import type { StreamgateStacks } from './app';
 
 export function acknowledgeFindings({ main }: StreamgateStacks): void {
-  const add = (scope: IConstruct, id: string, reason: string): void => Validations.of(scope).acknowledge({ id, reason });
+  const add = (scope: IConstruct, id: string, reason: string): void =>
+    Validations.of(scope).acknowledge({ id, reason });
 
   for (const secret of main.signingKeys.privateKeys.values()) {
-    add(secret, 'AwsSolutions-SMG4', 'Signing keys rotate by the two-slot procedure (docs/deploy.md): Secrets Manager rotation cannot change the CloudFront public key.');
+    add(
+      secret,
+      'AwsSolutions-SMG4',
+      'Signing keys rotate by the two-slot procedure (docs/deploy.md): Secrets Manager rotation cannot change the CloudFront public key.',
+    );
   }
-  add(main.api.originVerifySecret, 'AwsSolutions-SMG4', 'CloudFront reads the value only at deploy (dynamic reference); rotated by the documented update-and-redeploy procedure.');
+  add(
+    main.api.originVerifySecret,
+    'AwsSolutions-SMG4',
+    'CloudFront reads the value only at deploy (dynamic reference); rotated by the documented update-and-redeploy procedure.',
+  );
   add(
     main.signingKeys,
     `AwsSolutions-IAM5[Resource::<${logicalId(main.signingKeys.generator.function)}.Arn>:*]`,
@@ -21,7 +30,11 @@ export function acknowledgeFindings({ main }: StreamgateStacks): void {
   );
   const packaging = main.packaging;
   if (packaging !== undefined) {
-    add(packaging.cdnSecret, 'AwsSolutions-SMG4', 'MediaPackage CDN authorization uses a static identifier; rotated manually as docs/deploy.md describes.');
+    add(
+      packaging.cdnSecret,
+      'AwsSolutions-SMG4',
+      'MediaPackage CDN authorization uses a static identifier; rotated manually as docs/deploy.md describes.',
+    );
     if (packaging.ingestRole !== undefined) {
       add(
         packaging.ingestRole,
@@ -31,7 +44,11 @@ export function acknowledgeFindings({ main }: StreamgateStacks): void {
     }
   }
   if (main.delivery.domainNames.length === 0) {
-    add(main.delivery.distribution, 'AwsSolutions-CFR4', 'Without a custom domain the cloudfront.net certificate is used, whose TLS policy cannot be chosen; set delivery.domainNames.');
+    add(
+      main.delivery.distribution,
+      'AwsSolutions-CFR4',
+      'Without a custom domain the cloudfront.net certificate is used, whose TLS policy cannot be chosen; set delivery.domainNames.',
+    );
   }
 }
 

@@ -25,7 +25,8 @@ export const RUNTIME_PROVIDED_MODULES = ['@aws-sdk/client-dynamodb', '@aws-sdk/c
 /** A CloudWatch Logs retention from a day count (default 90); `owner` names the construct in the error. */
 export function logRetention(days: number | undefined, owner: string): logs.RetentionDays {
   const retention = LOG_RETENTION_DAYS.find((candidate) => candidate === (days ?? 90));
-  if (retention === undefined) throw new Error(`${owner}: logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${days}`);
+  if (retention === undefined)
+    throw new Error(`${owner}: logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${days}`);
   return retention;
 }
 
@@ -70,9 +71,13 @@ export class NodeFunction extends Construct {
     super(scope, id);
     const memorySize = props.memorySize ?? 256;
     if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) {
-      throw new Error(`NodeFunction ${id}: memorySize must be a whole number of MB from 128 to 10240, got ${memorySize}`);
+      throw new Error(
+        `NodeFunction ${id}: memorySize must be a whole number of MB from 128 to 10240, got ${memorySize}`,
+      );
     }
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logRetention(props.logRetentionDays, `NodeFunction ${id}`) });
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logRetention(props.logRetentionDays, `NodeFunction ${id}`),
+    });
     // An explicit role instead of the default AWSLambdaBasicExecutionRole: it may write only to its own log group.
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

@@ -27,8 +27,16 @@ export const VOD_SOURCE_PREFIX = 'vod-source/';
 
 /** Header and secret JSON key of CDN authorization, per MediaPackage version. */
 const CDN_AUTH = {
-  live: { header: 'X-MediaPackageV2-CDNIdentifier', secretKey: 'MediaPackageV2CDNIdentifier', service: 'mediapackagev2.amazonaws.com' },
-  vod: { header: 'X-MediaPackage-CDNIdentifier', secretKey: 'MediaPackageCDNIdentifier', service: 'mediapackage.amazonaws.com' },
+  live: {
+    header: 'X-MediaPackageV2-CDNIdentifier',
+    secretKey: 'MediaPackageV2CDNIdentifier',
+    service: 'mediapackagev2.amazonaws.com',
+  },
+  vod: {
+    header: 'X-MediaPackage-CDNIdentifier',
+    secretKey: 'MediaPackageCDNIdentifier',
+    service: 'mediapackage.amazonaws.com',
+  },
 } as const;
 
 export interface PackagingProps {
@@ -70,24 +78,38 @@ export class Packaging extends Construct {
 
   constructor(scope: Construct, id: string, props: PackagingProps) {
     super(scope, id);
-    if (!/^https:\/\/[^\s/]+(\/\S*)?$/.test(props.spekeUrl)) throw new Error(`Packaging: spekeUrl must be an https URL, got "${props.spekeUrl}"`);
-    if (!/^[A-Za-z0-9_-]{1,40}$/.test(props.name)) throw new Error(`Packaging: name must be 1-40 letters, digits, "-" or "_", got "${props.name}"`);
-    if (props.sourceBucket !== undefined && props.mode !== 'vod') throw new Error('Packaging: sourceBucket applies to mode "vod" only');
+    if (!/^https:\/\/[^\s/]+(\/\S*)?$/.test(props.spekeUrl))
+      throw new Error(`Packaging: spekeUrl must be an https URL, got "${props.spekeUrl}"`);
+    if (!/^[A-Za-z0-9_-]{1,40}$/.test(props.name))
+      throw new Error(`Packaging: name must be 1-40 letters, digits, "-" or "_", got "${props.name}"`);
+    if (props.sourceBucket !== undefined && props.mode !== 'vod')
+      throw new Error('Packaging: sourceBucket applies to mode "vod" only');
     if (props.presetVideo !== undefined && !/^(PRESET[-_]VIDEO[-_][1-8]|SHARED|UNENCRYPTED)$/.test(props.presetVideo)) {
-      throw new Error(`Packaging: presetVideo must be PRESET-VIDEO-1..8, SHARED or UNENCRYPTED, got "${props.presetVideo}"`);
+      throw new Error(
+        `Packaging: presetVideo must be PRESET-VIDEO-1..8, SHARED or UNENCRYPTED, got "${props.presetVideo}"`,
+      );
     }
     if (props.presetAudio !== undefined && !/^(PRESET[-_]AUDIO[-_][1-3]|SHARED|UNENCRYPTED)$/.test(props.presetAudio)) {
-      throw new Error(`Packaging: presetAudio must be PRESET-AUDIO-1..3, SHARED or UNENCRYPTED, got "${props.presetAudio}"`);
+      throw new Error(
+        `Packaging: presetAudio must be PRESET-AUDIO-1..3, SHARED or UNENCRYPTED, got "${props.presetAudio}"`,
+      );
     }
 
     const auth = CDN_AUTH[props.mode];
     this.cdnAuth = auth;
     // MediaPackage assumes the roles; only on behalf of this account (confused-deputy guard).
     const mediaPackage = (): iam.ServicePrincipal =>
-      new iam.ServicePrincipal(auth.service, { conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } } });
+      new iam.ServicePrincipal(auth.service, {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      });
     this.cdnSecret = new secretsmanager.Secret(this, 'CdnIdentifier', {
       description: `streamgate: value CloudFront sends in ${auth.header}; MediaPackage serves only requests carrying it`,
-      generateSecretString: { secretStringTemplate: '{}', generateStringKey: auth.secretKey, passwordLength: 36, excludePunctuation: true },
+      generateSecretString: {
+        secretStringTemplate: '{}',
+        generateStringKey: auth.secretKey,
+        passwordLength: 36,
+        excludePunctuation: true,
+      },
     });
     this.secretsRole = new iam.Role(this, 'CdnAuthRole', {
       description: 'streamgate: lets MediaPackage read the CDN identifier secret',
@@ -95,10 +117,15 @@ export class Packaging extends Construct {
     });
     this.cdnSecret.grantRead(this.secretsRole);
     // MediaPackage's documented policy also lists the secret's versions (it accepts the previous one during rotation).
-    iam.Grant.addToPrincipal({ grantee: this.secretsRole, actions: ['secretsmanager:ListSecretVersionIds'], resourceArns: [this.cdnSecret.secretArn] });
+    iam.Grant.addToPrincipal({
+      grantee: this.secretsRole,
+      actions: ['secretsmanager:ListSecretVersionIds'],
+      resourceArns: [this.cdnSecret.secretArn],
+    });
 
     // The two APIs spell presets differently: v1 `PRESET-VIDEO-1`, v2 `PRESET_VIDEO_1`.
-    const spell = (preset: string): string => (props.mode === 'live' ? preset.replace(/-/g, '_') : preset.replace(/_/g, '-'));
+    const spell = (preset: string): string =>
+      props.mode === 'live' ? preset.replace(/-/g, '_') : preset.replace(/_/g, '-');
     const speke = {
       url: props.spekeUrl,
       roleArn: props.spekeRole.roleArn,
@@ -136,7 +163,9 @@ export class Packaging extends Construct {
     return new origins.HttpOrigin(this.originDomainName, {
       protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
       originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
-      customHeaders: { [this.cdnAuth.header]: this.cdnSecret.secretValueFromJson(this.cdnAuth.secretKey).unsafeUnwrap() },
+      customHeaders: {
+        [this.cdnAuth.header]: this.cdnSecret.secretValueFromJson(this.cdnAuth.secretKey).unsafeUnwrap(),
+      },
     });
   }
 
@@ -149,8 +178,15 @@ export class Packaging extends Construct {
   private live(name: string, speke: SpekeSettings): string {
     const channelGroupName = `${name}-group`;
     const channelName = `${name}-live`;
-    const group = new mediapackagev2.CfnChannelGroup(this, 'ChannelGroup', { channelGroupName, description: 'streamgate live' });
-    const channel = new mediapackagev2.CfnChannel(this, 'Channel', { channelGroupName, channelName, description: 'streamgate live channel' });
+    const group = new mediapackagev2.CfnChannelGroup(this, 'ChannelGroup', {
+      channelGroupName,
+      description: 'streamgate live',
+    });
+    const channel = new mediapackagev2.CfnChannel(this, 'Channel', {
+      channelGroupName,
+      channelName,
+      description: 'streamgate live channel',
+    });
     channel.node.addDependency(group);
 
     const endpoints = [
@@ -204,7 +240,10 @@ export class Packaging extends Construct {
             }),
           ],
         }).toJSON(),
-        cdnAuthConfiguration: { cdnIdentifierSecretArns: [this.cdnSecret.secretArn], secretsRoleArn: this.secretsRole.roleArn },
+        cdnAuthConfiguration: {
+          cdnIdentifierSecretArns: [this.cdnSecret.secretArn],
+          secretsRoleArn: this.secretsRole.roleArn,
+        },
       });
       policy.node.addDependency(endpoint);
     }

@@ -64,7 +64,11 @@ export interface PageHeaderOptions {
 export function pageHeaders(options: PageHeaderOptions): Record<string, string> {
   const headers = PAGE_SECURITY_HEADERS;
   return {
-    ...(options.https ? { 'strict-transport-security': `max-age=${headers.hstsMaxAgeSeconds}${headers.hstsIncludeSubdomains ? '; includeSubDomains' : ''}` } : {}),
+    ...(options.https
+      ? {
+          'strict-transport-security': `max-age=${headers.hstsMaxAgeSeconds}${headers.hstsIncludeSubdomains ? '; includeSubDomains' : ''}`,
+        }
+      : {}),
     'content-security-policy': options.contentSecurityPolicy ?? DEFAULT_PLAYER_CSP,
     'x-content-type-options': headers.contentTypeOptions,
     'x-frame-options': headers.frameOptions,

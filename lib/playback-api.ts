@@ -18,7 +18,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ORIGIN_VERIFY_HEADER, ORIGIN_VERIFY_SECRET_VARIABLE, ORIGIN_VERIFY_STAGES } from '../lambda/core/origin-verify';
+import {
+  ORIGIN_VERIFY_HEADER,
+  ORIGIN_VERIFY_SECRET_VARIABLE,
+  ORIGIN_VERIFY_STAGES,
+} from '../lambda/core/origin-verify';
 import { API_ROUTES, type ApiOperation } from './api-routes';
 import { logRetention, NodeFunction } from './node-function';
 import type { StateTable } from './state-table';
@@ -84,11 +88,19 @@ export class PlaybackApi extends Construct {
     super(scope, id);
     const rateLimit = props.throttleRateLimit ?? 50;
     const burstLimit = props.throttleBurstLimit ?? 100;
-    if (!Number.isInteger(rateLimit) || rateLimit < 1) throw new Error(`PlaybackApi: throttleRateLimit must be a whole number >= 1, got ${rateLimit}`);
-    if (!Number.isInteger(burstLimit) || burstLimit < 1) throw new Error(`PlaybackApi: throttleBurstLimit must be a whole number >= 1, got ${burstLimit}`);
-    const reserved = ['REVOCATION_TABLE_NAME', 'SIGNING_KEY_PAIR_ID', 'SIGNING_KEY_SECRET_ARN', 'ORIGIN_VERIFY_SECRET_ARN'];
+    if (!Number.isInteger(rateLimit) || rateLimit < 1)
+      throw new Error(`PlaybackApi: throttleRateLimit must be a whole number >= 1, got ${rateLimit}`);
+    if (!Number.isInteger(burstLimit) || burstLimit < 1)
+      throw new Error(`PlaybackApi: throttleBurstLimit must be a whole number >= 1, got ${burstLimit}`);
+    const reserved = [
+      'REVOCATION_TABLE_NAME',
+      'SIGNING_KEY_PAIR_ID',
+      'SIGNING_KEY_SECRET_ARN',
+      'ORIGIN_VERIFY_SECRET_ARN',
+    ];
     const clash = Object.keys(props.environment).filter((name) => reserved.includes(name));
-    if (clash.length > 0) throw new Error(`PlaybackApi: environment must not set ${clash.join(', ')} (the construct sets them)`);
+    if (clash.length > 0)
+      throw new Error(`PlaybackApi: environment must not set ${clash.join(', ')} (the construct sets them)`);
 
     this.originVerifySecret = new secretsmanager.Secret(this, 'OriginVerify', {
       description: `streamgate: value CloudFront sends in ${ORIGIN_VERIFY_HEADER} so the API can refuse callers that bypass it`,
@@ -105,7 +117,9 @@ export class PlaybackApi extends Construct {
     };
     const handlersDir = props.handlersDir ?? DEFAULT_HANDLERS_DIR;
     const make = (operation: ApiOperation, purpose: string, memorySize: number): NodeFunction => {
-      const routes = API_ROUTES.filter((route) => route.operation === operation).map((route) => `${route.method} ${route.path}`);
+      const routes = API_ROUTES.filter((route) => route.operation === operation).map(
+        (route) => `${route.method} ${route.path}`,
+      );
       const fn = new NodeFunction(this, `${operation[0].toUpperCase()}${operation.slice(1)}`, {
         entry: path.join(handlersDir, `${operation}.ts`),
         description: `streamgate: ${routes.join(', ')} (${purpose})`,
@@ -132,7 +146,9 @@ export class PlaybackApi extends Construct {
       description: `streamgate: API authorizer, refuses requests without CloudFront's ${ORIGIN_VERIFY_HEADER}`,
       environment: {
         [ORIGIN_VERIFY_SECRET_VARIABLE]: this.originVerifySecret.secretArn,
-        ...(props.environment.ORIGIN_SECRETS_VERSION !== undefined ? { ORIGIN_SECRETS_VERSION: props.environment.ORIGIN_SECRETS_VERSION } : {}),
+        ...(props.environment.ORIGIN_SECRETS_VERSION !== undefined
+          ? { ORIGIN_SECRETS_VERSION: props.environment.ORIGIN_SECRETS_VERSION }
+          : {}),
       },
       memorySize: 128,
       timeout: Duration.seconds(5),
@@ -161,7 +177,9 @@ export class PlaybackApi extends Construct {
       // Every route, including any added later.
       defaultAuthorizer: this.authorizer,
     });
-    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention(props.logRetentionDays, 'PlaybackApi') });
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logRetention(props.logRetentionDays, 'PlaybackApi'),
+    });
     this.stage = new apigwv2.HttpStage(this, 'Stage', {
       httpApi: this.httpApi,
       stageName: '$default',
@@ -189,7 +207,10 @@ export class PlaybackApi extends Construct {
       this.httpApi.addRoutes({
         path: route.path,
         methods: [apigwv2.HttpMethod[route.method]],
-        integration: new HttpLambdaIntegration(`${route.operation}-integration`, this.functions[route.operation].function),
+        integration: new HttpLambdaIntegration(
+          `${route.operation}-integration`,
+          this.functions[route.operation].function,
+        ),
       });
     }
   }

@@ -116,13 +116,19 @@ export class SigningKeys extends Construct {
 function validateKeys(props: SigningKeysProps): void {
   const ids = props.keys.map((key) => key.id);
   if (props.keys.length < 1 || props.keys.length > MAX_KEYS_PER_GROUP) {
-    throw new Error(`SigningKeys: keys must hold 1 to ${MAX_KEYS_PER_GROUP} slots (CloudFront's key group quota), got ${props.keys.length}`);
+    throw new Error(
+      `SigningKeys: keys must hold 1 to ${MAX_KEYS_PER_GROUP} slots (CloudFront's key group quota), got ${props.keys.length}`,
+    );
   }
-  if (new Set(ids).size !== ids.length) throw new Error(`SigningKeys: keys must have distinct ids, got ${ids.join(', ')}`);
+  if (new Set(ids).size !== ids.length)
+    throw new Error(`SigningKeys: keys must have distinct ids, got ${ids.join(', ')}`);
   for (const key of props.keys) {
-    if (!/^[a-z][a-z0-9]{0,15}$/.test(key.id)) throw new Error(`SigningKeys: keys[].id must be a lower-case slot name, got "${key.id}"`);
+    if (!/^[a-z][a-z0-9]{0,15}$/.test(key.id))
+      throw new Error(`SigningKeys: keys[].id must be a lower-case slot name, got "${key.id}"`);
     if (!Number.isInteger(key.generation) || key.generation < 1) {
-      throw new Error(`SigningKeys: keys[].generation must be a whole number >= 1, got ${key.generation} for "${key.id}"`);
+      throw new Error(
+        `SigningKeys: keys[].generation must be a whole number >= 1, got ${key.generation} for "${key.id}"`,
+      );
     }
   }
   if (!ids.includes(props.activeKeyId)) {

@@ -29,7 +29,9 @@ export class StateTable extends Construct {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     if (removalPolicy === RemovalPolicy.DESTROY && props.deletionProtection !== false) {
-      throw new Error('StateTable: removalPolicy DESTROY needs deletionProtection: false (the delete would be refused)');
+      throw new Error(
+        'StateTable: removalPolicy DESTROY needs deletionProtection: false (the delete would be refused)',
+      );
     }
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: STATE_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },

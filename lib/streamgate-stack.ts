@@ -45,7 +45,11 @@ export class StreamgateStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StreamgateStackProps) {
     const { config } = props;
-    super(scope, id, { ...props, env: { account: config.account, region: config.region }, crossRegionReferences: true });
+    super(scope, id, {
+      ...props,
+      env: { account: config.account, region: config.region },
+      crossRegionReferences: true,
+    });
 
     this.table = new StateTable(this, 'Revocations');
     this.media = new MediaOrigin(this, 'MediaOrigin', { logRetentionDays: config.logRetentionDays });
@@ -115,13 +119,22 @@ export class StreamgateStack extends Stack {
     new CfnOutput(this, 'BaseUrl', { value: this.delivery.baseUrl, description: 'Player page, media and API' });
     new CfnOutput(this, 'DistributionDomainName', { value: this.delivery.distribution.distributionDomainName });
     new CfnOutput(this, 'DistributionId', { value: this.delivery.distribution.distributionId });
-    new CfnOutput(this, 'MediaBucketName', { value: this.media.bucket.bucketName, description: 'Upload web/ and media/<videoId>/ here' });
+    new CfnOutput(this, 'MediaBucketName', {
+      value: this.media.bucket.bucketName,
+      description: 'Upload web/ and media/<videoId>/ here',
+    });
     new CfnOutput(this, 'ActiveKeyPairId', { value: this.signingKeys.activePublicKey.publicKeyId });
     new CfnOutput(this, 'RevocationTableName', { value: this.table.table.tableName });
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: `Alarms of ${config.region}; subscribe more endpoints here` });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.monitoring.topic.topicArn,
+      description: `Alarms of ${config.region}; subscribe more endpoints here`,
+    });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     if (this.packaging?.ingestRole !== undefined) {
-      new CfnOutput(this, 'VodIngestRoleArn', { value: this.packaging.ingestRole.roleArn, description: 'Source role for mediapackage-vod create-asset' });
+      new CfnOutput(this, 'VodIngestRoleArn', {
+        value: this.packaging.ingestRole.roleArn,
+        description: 'Source role for mediapackage-vod create-asset',
+      });
     }
   }
 }

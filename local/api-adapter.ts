@@ -67,7 +67,9 @@ export function createApiAdapter(api: ApiOperations, options: ApiAdapterOptions 
     }
     const body = await readBody(req);
     if (body === undefined) {
-      res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Request Entity Too Large' }));
+      res
+        .writeHead(413, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ message: 'Request Entity Too Large' }));
       return;
     }
     requestCounter += 1;
@@ -86,12 +88,22 @@ function notFound(path: string): HttpResponse {
 /** A declared path with another method: 405 and the methods it takes. */
 function methodNotAllowed(method: string | undefined, routes: Route[]): HttpResponse {
   const allowed = routes.map((route) => route.method).join(', ');
-  const response = jsonResponse(405, { error: 'method_not_allowed', error_description: `${String(method).slice(0, 16)} is not allowed here; use ${allowed}` });
+  const response = jsonResponse(405, {
+    error: 'method_not_allowed',
+    error_description: `${String(method).slice(0, 16)} is not allowed here; use ${allowed}`,
+  });
   response.headers.allow = allowed;
   return response;
 }
 
-function toEvent(req: IncomingMessage, url: URL, route: Route, body: Buffer, requestId: string, country?: string): APIGatewayProxyEventV2 {
+function toEvent(
+  req: IncomingMessage,
+  url: URL,
+  route: Route,
+  body: Buffer,
+  requestId: string,
+  country?: string,
+): APIGatewayProxyEventV2 {
   // Every line of a repeated header, comma-joined in order (req.headers drops or merges some);
   // cookies go to event.cookies only, as in payload v2.
   const headers: Record<string, string> = {};
@@ -109,8 +121,13 @@ function toEvent(req: IncomingMessage, url: URL, route: Route, body: Buffer, req
     query[name] = name in query ? `${query[name]},${value}` : value;
   });
   const match = route.pattern.exec(url.pathname) ?? [];
-  const pathParameters = Object.fromEntries(route.params.map((name, index) => [name, safeDecode(match[index + 1] ?? '')]));
-  const cookies = (req.headersDistinct.cookie ?? []).flatMap((line) => line.split(';')).map((cookie) => cookie.trim()).filter((cookie) => cookie !== '');
+  const pathParameters = Object.fromEntries(
+    route.params.map((name, index) => [name, safeDecode(match[index + 1] ?? '')]),
+  );
+  const cookies = (req.headersDistinct.cookie ?? [])
+    .flatMap((line) => line.split(';'))
+    .map((cookie) => cookie.trim())
+    .filter((cookie) => cookie !== '');
   const now = new Date();
   return {
     version: '2.0',
@@ -128,7 +145,13 @@ function toEvent(req: IncomingMessage, url: URL, route: Route, body: Buffer, req
       apiId: 'local',
       domainName: req.headers.host ?? 'localhost',
       domainPrefix: 'localhost',
-      http: { method: req.method ?? 'GET', path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp, userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp,
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId,
       routeKey: route.routeKey,
       stage: '$default',
@@ -141,7 +164,10 @@ function toEvent(req: IncomingMessage, url: URL, route: Route, body: Buffer, req
 function writeResponse(res: ServerResponse, response: HttpResponse): void {
   const headers: Record<string, string | string[]> = { ...response.headers };
   if (response.cookies !== undefined && response.cookies.length > 0) headers['set-cookie'] = response.cookies;
-  const body = response.body === undefined ? undefined : Buffer.from(response.body, response.isBase64Encoded === true ? 'base64' : 'utf8');
+  const body =
+    response.body === undefined
+      ? undefined
+      : Buffer.from(response.body, response.isBase64Encoded === true ? 'base64' : 'utf8');
   res.writeHead(response.statusCode, headers).end(body);
 }
 

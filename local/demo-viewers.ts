@@ -3,4 +3,7 @@
  * (web/player.js, plain browser JS without a build step) carries the same table; a test compares
  * the two.
  */
-export const DEMO_VIEWERS: Readonly<Record<string, readonly string[]>> = { alice: ['demo-1', 'demo-2'], bob: ['demo-1'] };
+export const DEMO_VIEWERS: Readonly<Record<string, readonly string[]>> = {
+  alice: ['demo-1', 'demo-2'],
+  bob: ['demo-1'],
+};

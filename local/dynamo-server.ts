@@ -56,13 +56,22 @@ export function externalDynamo(endpoint: string): LocalDynamo {
  * and returns once it is ACTIVE: servers other than an in-process dynalite create tables slowly.
  */
 export async function ensureStateTable(endpoint: string, tableName: string): Promise<void> {
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   try {
     const created = (await tableStatus(client, tableName)) === undefined && (await createTable(client, tableName));
     await waitUntilActive(client, tableName);
     if (created) {
       await client
-        .send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: STATE_TABLE.ttlAttribute, Enabled: true } }))
+        .send(
+          new UpdateTimeToLiveCommand({
+            TableName: tableName,
+            TimeToLiveSpecification: { AttributeName: STATE_TABLE.ttlAttribute, Enabled: true },
+          }),
+        )
         .catch(() => undefined); // dynalite may not implement TTL; the attribute is still written.
     }
   } finally {

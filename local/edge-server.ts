@@ -70,7 +70,8 @@ const PAGE_HEADERS = pageHeaders({ https: false });
 export function createEdgeHandler(options: EdgeOptions): Handler {
   const now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const verified = new VerifiedSignatures();
-  const viewerFunction = options.viewerRequestFunction === undefined ? ViewerRequestFunction.fromFile() : options.viewerRequestFunction;
+  const viewerFunction =
+    options.viewerRequestFunction === undefined ? ViewerRequestFunction.fromFile() : options.viewerRequestFunction;
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path.startsWith(API_PATH_PREFIX)) return options.api(req, res);
@@ -122,14 +123,27 @@ async function serveMedia(
       : options.requireSignedAccess === false
         ? ({ allowed: true } as const)
         : checkSignedAccess(
-            { scheme: 'http', host: req.headers.host ?? '', rawPath, cookieHeader: req.headers.cookie, clientIp: clientIp(req), nowSeconds },
+            {
+              scheme: 'http',
+              host: req.headers.host ?? '',
+              rawPath,
+              cookieHeader: req.headers.cookie,
+              clientIp: clientIp(req),
+              nowSeconds,
+            },
             options.trustedKeys(),
             verified,
           );
   if (!decision.allowed) {
     options.onMedia?.(403, rawPath);
     const body = errorXml(decision.code, decision.message);
-    res.writeHead(403, { 'content-type': 'text/xml', 'x-cache': 'Error from cloudfront', 'content-length': Buffer.byteLength(body) }).end(body);
+    res
+      .writeHead(403, {
+        'content-type': 'text/xml',
+        'x-cache': 'Error from cloudfront',
+        'content-length': Buffer.byteLength(body),
+      })
+      .end(body);
     return;
   }
   // The file is looked up from the very path checked (the function leaves /media/ paths as they are).
@@ -149,21 +163,31 @@ async function serveMedia(
  * A response the function generated, or CloudFront's 503 when it failed. The `x-cache` values are
  * the ones CloudFront is reported to send for these cases [U: not in the developer guide].
  */
-function sendFunctionOutcome(req: IncomingMessage, res: ServerResponse, outcome: Exclude<ViewerRequestOutcome, { kind: 'request' }>): void {
+function sendFunctionOutcome(
+  req: IncomingMessage,
+  res: ServerResponse,
+  outcome: Exclude<ViewerRequestOutcome, { kind: 'request' }>,
+): void {
   if (outcome.kind === 'error') {
     const body = 'The CloudFront function associated with this distribution could not run.\n';
-    res.writeHead(503, { 'content-type': 'text/plain', 'x-cache': 'FunctionExecutionError from cloudfront', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(503, {
+      'content-type': 'text/plain',
+      'x-cache': 'FunctionExecutionError from cloudfront',
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(req.method === 'HEAD' ? undefined : body);
     return;
   }
   const headers = outcome.headers.filter(([name]) => name !== 'content-length' && name !== 'transfer-encoding');
-  if (!headers.some(([name]) => name === 'x-cache')) headers.push(['x-cache', 'FunctionGeneratedResponse from cloudfront']);
+  if (!headers.some(([name]) => name === 'x-cache'))
+    headers.push(['x-cache', 'FunctionGeneratedResponse from cloudfront']);
   headers.push(['content-length', String(outcome.body.length)]);
   try {
     res.writeHead(outcome.statusCode, outcome.statusDescription, headers.flat());
   } catch {
     // A header or status text node refuses to send (e.g. a line break in it): a failed function.
-    return sendFunctionOutcome(req, res, { kind: 'error', reason: 'unsendable response' });
+    sendFunctionOutcome(req, res, { kind: 'error', reason: 'unsendable response' });
+    return;
   }
   res.end(req.method === 'HEAD' ? undefined : outcome.body);
 }
@@ -183,7 +207,8 @@ function mediaFile(mediaDir: string, path: string): StaticFile | undefined {
   if (key === undefined) return undefined;
   const segments = key.split('/');
   // Guaranteed by canonical form; checked again where it matters, so no lookup can ever resolve.
-  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..' || /[/\\\0]/.test(segment))) return undefined;
+  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..' || /[/\\\0]/.test(segment)))
+    return undefined;
   return existingFile(resolve(mediaDir) + sep + segments.join(sep));
 }
 

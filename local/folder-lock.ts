@@ -15,7 +15,9 @@ export class FolderInUse extends Error {
     readonly dir: string,
     readonly pid: number,
   ) {
-    super(`another streamgate (pid ${pid}) is running on ${dir}; stop it or set STREAMGATE_LOCAL_DIR to another folder`);
+    super(
+      `another streamgate (pid ${pid}) is running on ${dir}; stop it or set STREAMGATE_LOCAL_DIR to another folder`,
+    );
     this.name = 'FolderInUse';
   }
 }

@@ -67,7 +67,9 @@ export class LocalMonitor implements ApiSignals {
 
   /** `GET /local/monitor.json` */
   readonly handler = (_req: IncomingMessage, res: ServerResponse): void => {
-    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(this.snapshot()));
+    res
+      .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+      .end(JSON.stringify(this.snapshot()));
   };
 
   private note(event: string, detail?: string): void {

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { StreamgateApi } from '../lambda/core/api';
 import { createApi } from '../lambda/runtime/runtime';
 import { createApiAdapter, type ApiAdapterOptions } from './api-adapter';
@@ -75,9 +75,15 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
   const keyGroupFile = options.keyGroupFile ?? key.keyGroupFile;
   const trustedKeys = watchedKeyGroup(keyGroupFile);
   trustedKeys(); // fail now, naming the file, rather than 403 every request
-  const dynamo = options.dynamoEndpoint !== undefined ? externalDynamo(options.dynamoEndpoint) : await startDynalite({ path: join(options.dir, 'dynamo') });
+  const dynamo =
+    options.dynamoEndpoint !== undefined
+      ? externalDynamo(options.dynamoEndpoint)
+      : await startDynalite({ path: join(options.dir, 'dynamo') });
   await ensureStateTable(dynamo.endpoint, REVOCATION_TABLE_NAME).catch((error: unknown) => {
-    throw new Error(`DynamoDB at ${dynamo.endpoint}: cannot read or create table ${REVOCATION_TABLE_NAME} (${error instanceof Error ? `${error.name}: ${error.message}` : String(error)})`, { cause: error });
+    throw new Error(
+      `DynamoDB at ${dynamo.endpoint}: cannot read or create table ${REVOCATION_TABLE_NAME} (${error instanceof Error ? `${error.name}: ${error.message}` : String(error)})`,
+      { cause: error },
+    );
   });
   const idp = await DevIdp.open({ keyDir: options.dir });
   const monitor = new LocalMonitor();
@@ -138,10 +144,15 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     monitor,
     dynamo,
     close: async () => {
-      await Promise.all(servers.map((server) => new Promise<void>((done) => {
-        server.close(() => done());
-        server.closeAllConnections();
-      })));
+      await Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((done) => {
+              server.close(() => done());
+              server.closeAllConnections();
+            }),
+        ),
+      );
       await dynamo.stop();
       lock.release();
     },

@@ -14,7 +14,8 @@ import { startLocalStack } from './stack';
 
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? '8080');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT: must be a port number, got "${process.env.PORT}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT: must be a port number, got "${process.env.PORT}"`);
   const dynamoEndpoint = process.env.DYNAMODB_ENDPOINT || undefined;
   if (dynamoEndpoint !== undefined && !/^https?:\/\/[^/]/.test(dynamoEndpoint)) {
     throw new Error(`DYNAMODB_ENDPOINT: must be an http(s) URL such as http://localhost:8000, got "${dynamoEndpoint}"`);
@@ -25,14 +26,20 @@ async function main(): Promise<void> {
     port,
     signedTtlSeconds: process.env.SIGNED_TTL_SECONDS === undefined ? undefined : Number(process.env.SIGNED_TTL_SECONDS),
     keyGroupFile: process.env.STREAMGATE_KEY_GROUP_FILE,
-    logger: new Logger({ serviceName: 'streamgate-local', logLevel: process.env.POWERTOOLS_LOG_LEVEL === undefined ? 'INFO' : undefined }),
+    logger: new Logger({
+      serviceName: 'streamgate-local',
+      logLevel: process.env.POWERTOOLS_LOG_LEVEL === undefined ? 'INFO' : undefined,
+    }),
   });
   console.log(startBanner(stack.url, startupWarnings));
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    stack.close().then(() => process.exit(0), () => process.exit(1));
+    stack.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -66,7 +66,8 @@
   }
 
   function showViewer() {
-    ui.signedInAs.textContent = viewer.name === null ? 'nobody' : viewer.name + (viewer.loggedOut ? ' (logged out)' : '');
+    ui.signedInAs.textContent =
+      viewer.name === null ? 'nobody' : viewer.name + (viewer.loggedOut ? ' (logged out)' : '');
     ui.logout.disabled = viewer.token === null || viewer.loggedOut;
   }
 
@@ -95,7 +96,7 @@
           var body = null;
           try {
             body = text ? JSON.parse(text) : null;
-          } catch (ignored) {
+          } catch (_ignored) {
             body = null; // e.g. an HTML 403 page from a geo block or WAF
           }
           return { status: response.status, body: body, headers: response.headers };
@@ -217,7 +218,8 @@
   /** POST /api/v1/playback/{videoId}: the first access to the video (then playback starts) or a refresh. */
   function requestAccess(current) {
     clearTimeout(current.refreshTimer);
-    var path = '/api/v1/playback/' + encodeURIComponent(current.videoId) + (current.delivery === 'url' ? '?delivery=url' : '');
+    var path =
+      '/api/v1/playback/' + encodeURIComponent(current.videoId) + (current.delivery === 'url' ? '?delivery=url' : '');
     callApi('POST', path).then(function (result) {
       if (current !== session) return;
       if (result.status === 200 && result.body && typeof result.body.manifestUrl === 'string') {
@@ -265,7 +267,8 @@
   function applyGrant(current, result) {
     var body = result.body;
     var serverNow = Date.parse(result.headers.get('Date') || '');
-    var skew = Number.isFinite(serverNow) && Math.abs(Date.now() - serverNow) > SKEW_THRESHOLD_MS ? Date.now() - serverNow : 0;
+    var skew =
+      Number.isFinite(serverNow) && Math.abs(Date.now() - serverNow) > SKEW_THRESHOLD_MS ? Date.now() - serverNow : 0;
     var expiresAt = Date.parse(body.expiresAt) + skew;
     var refreshAfter = Date.parse(body.refreshAfter) + skew;
     if (!Number.isFinite(refreshAfter)) refreshAfter = Date.now() + (expiresAt - Date.now()) * 0.8;
@@ -326,7 +329,8 @@
       hls.attachMedia(video);
     } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
       // Native HLS sends cookies but cannot add the signed query to segment requests.
-      if (current.delivery === 'url') showError('Native HLS cannot add the signed query to segment requests; use cookies.');
+      if (current.delivery === 'url')
+        showError('Native HLS cannot add the signed query to segment requests; use cookies.');
       video.src = current.manifestUrl;
       video.play().catch(function () {});
     } else {
@@ -352,7 +356,13 @@
     stopPlayback();
     if (data.type === Hls.ErrorTypes.NETWORK_ERROR && httpStatus === 403) {
       showStatus('Media access denied (403) — playback stopped');
-      showError('The CDN refused ' + file + ' (' + data.details + '): the signed cookies or URL were not accepted. Press Play to ask for access again.');
+      showError(
+        'The CDN refused ' +
+          file +
+          ' (' +
+          data.details +
+          '): the signed cookies or URL were not accepted. Press Play to ask for access again.',
+      );
     } else if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
       showStatus('Media could not be loaded — playback stopped');
       showError((httpStatus ? 'HTTP ' + httpStatus : 'Network error') + ' for ' + file + ' (' + data.details + ').');

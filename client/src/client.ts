@@ -121,7 +121,8 @@ export function createPlaybackSession(options: PlaybackSessionOptions): Playback
 
   // Timers of hidden tabs are throttled and a sleeping device fires none: when the page is shown
   // again or the network comes back, catch up at once on a refresh (or a network retry) now due.
-  const target = typeof window === 'object' && window !== null && typeof window.addEventListener === 'function' ? window : undefined;
+  const target =
+    typeof window === 'object' && window !== null && typeof window.addEventListener === 'function' ? window : undefined;
   const wake = () => {
     if (typeof document === 'object' && document?.visibilityState === 'hidden') return;
     if (now() >= dueAt || offline) void request();
@@ -222,7 +223,8 @@ export function createPlaybackSession(options: PlaybackSessionOptions): Playback
     try {
       // Absolute in every API answer; resolved anyway, against the page for a relative apiBase.
       const page = typeof location === 'object' && location !== null ? location.href : undefined;
-      if (response.ok && typeof fields?.manifestUrl === 'string') manifestUrl = new URL(fields.manifestUrl, new URL(endpoint, page)).href;
+      if (response.ok && typeof fields?.manifestUrl === 'string')
+        manifestUrl = new URL(fields.manifestUrl, new URL(endpoint, page)).href;
     } catch {
       manifestUrl = undefined;
     }

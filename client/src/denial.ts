@@ -73,12 +73,19 @@ export function retryAfterSeconds(header: string | null, nowMs: number): number 
 export function denialOf(status: number, body: unknown, retryAfter: number | undefined): StreamgateDenial {
   const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
   const code = typeof fields.error === 'string' ? fields.error : undefined;
-  const detail = typeof fields.error_description === 'string' ? fields.error_description : typeof fields.message === 'string' ? fields.message : undefined;
+  const detail =
+    typeof fields.error_description === 'string'
+      ? fields.error_description
+      : typeof fields.message === 'string'
+        ? fields.message
+        : undefined;
   const extra: Partial<StreamgateDenial> = { status, code, detail };
   if (retryAfter !== undefined) extra.retryAfterSeconds = retryAfter;
   let kind: DenialKind;
   if (status === 401) kind = code === 'invalid_token' && /revoked/i.test(detail ?? '') ? 'revoked' : 'signed-out';
-  else if (status === 403) kind = code === 'concurrency_limit' ? 'too-many-streams' : code === 'sharing_suspected' ? 'sharing' : 'not-entitled';
+  else if (status === 403)
+    kind =
+      code === 'concurrency_limit' ? 'too-many-streams' : code === 'sharing_suspected' ? 'sharing' : 'not-entitled';
   else if (status === 429) kind = 'rate-limited';
   else if (status >= 500) kind = 'unavailable';
   else kind = 'bad-request';

@@ -25,7 +25,8 @@ export function inScope(url: string, base: string, scope: { origin: string; pref
     return undefined;
   }
   // An encoded slash or backslash could be decoded into `..` by a server: refuse such paths.
-  if (parsed.origin !== scope.origin || !parsed.pathname.startsWith(scope.prefix) || /%2f|%5c/i.test(parsed.pathname)) return undefined;
+  if (parsed.origin !== scope.origin || !parsed.pathname.startsWith(scope.prefix) || /%2f|%5c/i.test(parsed.pathname))
+    return undefined;
   return parsed;
 }
 
@@ -33,7 +34,12 @@ export function inScope(url: string, base: string, scope: { origin: string; pref
  * `url` with `signedQuery` appended when it is under the scope (any old signature replaced);
  * otherwise `url` unchanged. Relative URLs are resolved against `base` (the manifest URL).
  */
-export function appendSignedQuery(url: string, base: string, scope: { origin: string; prefix: string }, signedQuery: string): string {
+export function appendSignedQuery(
+  url: string,
+  base: string,
+  scope: { origin: string; prefix: string },
+  signedQuery: string,
+): string {
   const parsed = inScope(url, base, scope);
   if (parsed === undefined || signedQuery === '') return url;
   const kept = parsed.search

@@ -82,4 +82,3 @@ export interface UserState {
   revoke(user: UserRef, before: number, keepUntil: number): Promise<void>;
   readonly limits: UserLimits;
 }
-

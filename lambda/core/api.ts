@@ -10,13 +10,28 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ApiConfig } from './config';
 import { requirePlayback, requireScope } from './entitlement';
 import { clientNetwork } from './client-network';
-import { ApiError, ConcurrencyLimit, InvalidRequest, InvalidToken, OriginNotVerified, RateLimited, SharingSuspected } from './errors';
+import {
+  ApiError,
+  ConcurrencyLimit,
+  InvalidRequest,
+  InvalidToken,
+  OriginNotVerified,
+  RateLimited,
+  SharingSuspected,
+} from './errors';
 import { emptyResponse, errorResponse, jsonResponse, type HttpResponse } from './http';
 import type { MediaSigner, SignedGrant } from './media-signer';
 import { ORIGIN_VERIFY_HEADER, type OriginVerifier } from './origin-verify';
 import { metricReason, type ApiSignals } from './metrics';
 import { bearerToken, deliveryParam, isIdentifier, videoIdParam } from './request';
-import { sessionId, type SharingVerdict, type TokenState, type TokenVerdict, type UserState, type UserVerdict } from './access-state';
+import {
+  sessionId,
+  type SharingVerdict,
+  type TokenState,
+  type TokenVerdict,
+  type UserState,
+  type UserVerdict,
+} from './access-state';
 import type { TokenVerifier, VerifiedToken } from './token-verifier';
 
 export interface ApiDeps {
@@ -116,13 +131,18 @@ export class StreamgateApi {
       if (body.jti !== undefined) {
         const target = { iss, sub: body.sub, jti: body.jti };
         // Any token with this jti that is valid now expires within the max lifetime (plus tolerance).
-        await this.deps.tokens.revoke(target, now, now + maxLifetimeSeconds + 2 * clockToleranceSeconds + REVOCATION_MARGIN_SECONDS);
+        await this.deps.tokens.revoke(
+          target,
+          now,
+          now + maxLifetimeSeconds + 2 * clockToleranceSeconds + REVOCATION_MARGIN_SECONDS,
+        );
         this.deps.logger.info('token revoked by admin', { ...context, revokedSub: body.sub, revokedJti: body.jti });
         return jsonResponse(201, { revoked: target });
       }
       const latest = this.defaultCutoff(now);
       const before = body.before ?? latest;
-      if (before > latest) throw new InvalidRequest(`"before" must not be later than now + ${clockToleranceSeconds + 1} s`);
+      if (before > latest)
+        throw new InvalidRequest(`"before" must not be later than now + ${clockToleranceSeconds + 1} s`);
       await this.deps.users.revoke({ iss, sub: body.sub }, before, this.userKeepUntil(before));
       this.deps.logger.info('user revoked by admin', { ...context, revokedSub: body.sub, before });
       return jsonResponse(201, { revoked: { iss, sub: body.sub, before } });
@@ -138,11 +158,22 @@ export class StreamgateApi {
       const token = await this.verify(event, now, context);
       const [alreadyRevoked, user] = await Promise.all([
         this.deps.tokens.isRevoked(token),
-        this.deps.users.check({ user: token, iat: token.iat, nowSeconds: now, counted: true, release: sessionId(token), keepUntil: this.userKeepUntil(now) }),
+        this.deps.users.check({
+          user: token,
+          iat: token.iat,
+          nowSeconds: now,
+          counted: true,
+          release: sessionId(token),
+          keepUntil: this.userKeepUntil(now),
+        }),
       ]);
       if (user.outcome === 'rate-limited') throw new RateLimited(user.retryAfterSeconds);
-      if (!alreadyRevoked && user.outcome !== 'revoked') await this.deps.tokens.revoke(token, now, this.tokenKeepUntil(token));
-      this.deps.logger.info('session ended', { ...context, alreadyRevoked: alreadyRevoked || user.outcome === 'revoked' });
+      if (!alreadyRevoked && user.outcome !== 'revoked')
+        await this.deps.tokens.revoke(token, now, this.tokenKeepUntil(token));
+      this.deps.logger.info('session ended', {
+        ...context,
+        alreadyRevoked: alreadyRevoked || user.outcome === 'revoked',
+      });
       return emptyResponse(204);
     });
   }
@@ -157,7 +188,8 @@ export class StreamgateApi {
     try {
       await this.checkOrigin(event);
       const response = await action(this.deps.now(), context);
-      if (operation === 'playback') this.deps.signals.emit({ kind: 'authorized', latencyMs: performance.now() - started });
+      if (operation === 'playback')
+        this.deps.signals.emit({ kind: 'authorized', latencyMs: performance.now() - started });
       return response;
     } catch (error) {
       if (error instanceof ApiError) {
@@ -182,7 +214,8 @@ export class StreamgateApi {
   private signalDenial(operation: Operation, error: ApiError, latencyMs: number): void {
     if (error.reason === 'revoked') this.deps.signals.emit({ kind: 'revoked-token-reuse' });
     if (error.reason === 'store_unavailable') this.deps.signals.emit({ kind: 'store-error' });
-    if (operation === 'playback') this.deps.signals.emit({ kind: 'denied', reason: metricReason(error), status: error.status, latencyMs });
+    if (operation === 'playback')
+      this.deps.signals.emit({ kind: 'denied', reason: metricReason(error), status: error.status, latencyMs });
   }
 
   /** Token or user revoked → 401; over the user's rate → 429. Sharing and streams are decided by the caller. */
@@ -193,10 +226,20 @@ export class StreamgateApi {
   }
 
   /** Applies the configured action to a token presented from too many networks or countries. */
-  private async onSharing(token: VerifiedToken, verdict: SharingVerdict, now: number, context: Record<string, unknown>): Promise<void> {
+  private async onSharing(
+    token: VerifiedToken,
+    verdict: SharingVerdict,
+    now: number,
+    context: Record<string, unknown>,
+  ): Promise<void> {
     const { action } = this.deps.tokens.sharing;
     this.deps.signals.emit({ kind: 'sharing-suspected', action });
-    this.deps.logger.warn('token sharing suspected', { ...context, action, networks: verdict.networks, countries: verdict.countries });
+    this.deps.logger.warn('token sharing suspected', {
+      ...context,
+      action,
+      networks: verdict.networks,
+      countries: verdict.countries,
+    });
     if (action === 'alert') return;
     if (action === 'revoke-token') await this.deps.tokens.revoke(token, now, this.tokenKeepUntil(token));
     if (action === 'revoke-user') {
@@ -227,11 +270,16 @@ export class StreamgateApi {
 
   private async checkOrigin(event: APIGatewayProxyEventV2): Promise<void> {
     const verifier = this.deps.originVerify;
-    if (verifier !== undefined && !(await verifier.verified(event.headers?.[ORIGIN_VERIFY_HEADER]))) throw new OriginNotVerified();
+    if (verifier !== undefined && !(await verifier.verified(event.headers?.[ORIGIN_VERIFY_HEADER])))
+      throw new OriginNotVerified();
   }
 
   /** Signature and claims only (logout needs no revocation read: it writes one). */
-  private async verify(event: APIGatewayProxyEventV2, now: number, context: Record<string, unknown>): Promise<VerifiedToken> {
+  private async verify(
+    event: APIGatewayProxyEventV2,
+    now: number,
+    context: Record<string, unknown>,
+  ): Promise<VerifiedToken> {
     const raw = bearerToken(event.headers?.authorization, this.deps.config.token.maxTokenBytes);
     const token = await this.deps.verifier.verify(raw, now);
     context.jti = token.jti;
@@ -240,13 +288,26 @@ export class StreamgateApi {
   }
 
   /** Verified, not revoked (by token or by user) and within the user's rate limit. */
-  private async authenticate(event: APIGatewayProxyEventV2, now: number, context: Record<string, unknown>): Promise<VerifiedToken> {
+  private async authenticate(
+    event: APIGatewayProxyEventV2,
+    now: number,
+    context: Record<string, unknown>,
+  ): Promise<VerifiedToken> {
     const token = await this.verify(event, now, context);
     const [revoked, user] = await Promise.all([
       this.deps.tokens.isRevoked(token),
-      this.deps.users.check({ user: token, iat: token.iat, nowSeconds: now, counted: true, keepUntil: this.userKeepUntil(now) }),
+      this.deps.users.check({
+        user: token,
+        iat: token.iat,
+        nowSeconds: now,
+        counted: true,
+        keepUntil: this.userKeepUntil(now),
+      }),
     ]);
-    this.refuseRevokedOrLimited(revoked ? { revoked } : { revoked, sharing: { suspected: false, networks: [], countries: [] } }, user);
+    this.refuseRevokedOrLimited(
+      revoked ? { revoked } : { revoked, sharing: { suspected: false, networks: [], countries: [] } },
+      user,
+    );
     return token;
   }
 
@@ -266,7 +327,9 @@ export class StreamgateApi {
   }
 }
 
-type RevocationBody = { sub: string; jti: string; before?: undefined } | { sub: string; jti?: undefined; before?: number };
+type RevocationBody =
+  | { sub: string; jti: string; before?: undefined }
+  | { sub: string; jti?: undefined; before?: number };
 
 /** `{"sub", "jti"}` (a jti is unique only per issuer and subject) or `{"sub", "before"?}`. */
 function revocationBody(event: APIGatewayProxyEventV2): RevocationBody {
@@ -276,17 +339,23 @@ function revocationBody(event: APIGatewayProxyEventV2): RevocationBody {
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new InvalidRequest('body must be JSON: {"sub": "...", "jti": "..."} or {"sub": "...", "before": <epoch seconds>}');
+    throw new InvalidRequest(
+      'body must be JSON: {"sub": "...", "jti": "..."} or {"sub": "...", "before": <epoch seconds>}',
+    );
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidRequest('body must be a JSON object');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new InvalidRequest('body must be a JSON object');
   const { jti, sub, before, ...rest } = parsed as Record<string, unknown>;
   const extra = Object.keys(rest)[0];
   if (extra !== undefined) throw new InvalidRequest(`unknown field "${extra.slice(0, 32)}"`);
   if (sub === undefined) throw new InvalidRequest('"sub" is required: whose token or tokens to revoke');
-  if (!isIdentifier(sub)) throw new InvalidRequest('"sub" must be a string of 1 to 256 characters without control characters');
+  if (!isIdentifier(sub))
+    throw new InvalidRequest('"sub" must be a string of 1 to 256 characters without control characters');
   if (jti !== undefined) {
-    if (!isIdentifier(jti)) throw new InvalidRequest('"jti" must be a string of 1 to 256 characters without control characters');
-    if (before !== undefined) throw new InvalidRequest('give "jti" (one token) or "before" (every token of the user), not both');
+    if (!isIdentifier(jti))
+      throw new InvalidRequest('"jti" must be a string of 1 to 256 characters without control characters');
+    if (before !== undefined)
+      throw new InvalidRequest('give "jti" (one token) or "before" (every token of the user), not both');
     return { sub, jti };
   }
   if (before !== undefined && (typeof before !== 'number' || !Number.isInteger(before) || before < 0)) {

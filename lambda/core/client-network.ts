@@ -12,7 +12,10 @@ export function clientNetwork(ip: string): string | undefined {
   if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) {
     return clientNetwork(`${groups[6] >> 8}.${groups[6] & 0xff}.${groups[7] >> 8}.${groups[7] & 0xff}`);
   }
-  return `${groups.slice(0, 3).map((group) => group.toString(16)).join(':')}::/48`;
+  return `${groups
+    .slice(0, 3)
+    .map((group) => group.toString(16))
+    .join(':')}::/48`;
 }
 
 /** The eight 16-bit groups of an IPv6 address (`::` and a trailing dotted IPv4 expanded). */

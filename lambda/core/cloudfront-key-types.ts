@@ -31,7 +31,9 @@ export function cloudFrontKeyAlgorithmOf(key: KeyObject): CloudFrontKeyAlgorithm
   return CLOUDFRONT_KEY_ALGORITHMS.find((algorithm) => {
     const spec = CLOUDFRONT_KEY_TYPES[algorithm];
     if (spec.asymmetricKeyType !== key.asymmetricKeyType) return false;
-    return spec.asymmetricKeyType === 'rsa' ? details.modulusLength === spec.modulusLength : details.namedCurve === spec.namedCurve;
+    return spec.asymmetricKeyType === 'rsa'
+      ? details.modulusLength === spec.modulusLength
+      : details.namedCurve === spec.namedCurve;
   });
 }
 

@@ -19,7 +19,16 @@ export class ConfigError extends Error {
 
 /** JWS algorithms we can ever accept: asymmetric only, so HS/RS confusion and `none` are impossible. */
 export const ASYMMETRIC_ALGORITHMS = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
 ] as const;
 export type JwsAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
 
@@ -137,7 +146,11 @@ export function loadConfig(env: Env = process.env): ApiConfig {
       ttlSeconds: read.integer('SIGNED_TTL_SECONDS', 300, 5, 3600),
       cookieDomain: read.cookieDomain('COOKIE_DOMAIN'),
       bindViewerIp: read.boolean('SIGN_BIND_VIEWER_IP', false),
-      keyPairId: read.pattern('SIGNING_KEY_PAIR_ID', /^[A-Z0-9]{1,64}$/, 'a CloudFront public key id such as K2JCJMDEHXQW5F'),
+      keyPairId: read.pattern(
+        'SIGNING_KEY_PAIR_ID',
+        /^[A-Z0-9]{1,64}$/,
+        'a CloudFront public key id such as K2JCJMDEHXQW5F',
+      ),
       key: read.signingKeySource(),
       hashAlgorithm: read.oneOf('SIGNING_HASH_ALGORITHM', ['SHA1', 'SHA256'] as const, 'SHA256'),
     },
@@ -151,7 +164,11 @@ export function loadConfig(env: Env = process.env): ApiConfig {
       sharing: {
         maxNetworks: read.setting(ABUSE_DEFAULTS.sharingMaxNetworks),
         maxCountries: read.setting(ABUSE_DEFAULTS.sharingMaxCountries),
-        action: read.oneOf(ABUSE_DEFAULTS.sharingAction.variable, ABUSE_DEFAULTS.sharingAction.allowed, ABUSE_DEFAULTS.sharingAction.fallback),
+        action: read.oneOf(
+          ABUSE_DEFAULTS.sharingAction.variable,
+          ABUSE_DEFAULTS.sharingAction.allowed,
+          ABUSE_DEFAULTS.sharingAction.fallback,
+        ),
       },
       maxConcurrentStreams: read.setting(ABUSE_DEFAULTS.maxConcurrentStreams),
       rateLimit: read.setting(ABUSE_DEFAULTS.rateLimitPerWindow),
@@ -214,7 +231,7 @@ class EnvReader {
 
   claimName(name: string, fallback: string): string {
     const value = this.optional(name) ?? fallback;
-    if (!/^[A-Za-z0-9_:.\/-]{1,128}$/.test(value)) throw new ConfigError(name, `is not a usable claim name: "${value}"`);
+    if (!/^[A-Za-z0-9_:./-]{1,128}$/.test(value)) throw new ConfigError(name, `is not a usable claim name: "${value}"`);
     return value;
   }
 
@@ -231,7 +248,10 @@ class EnvReader {
     const url = parseUrl(name, value);
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(name, 'must be an http(s) URL');
     if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '') {
-      throw new ConfigError(name, `must be a scheme and host only, such as https://d111111abcdef8.cloudfront.net, got "${value}"`);
+      throw new ConfigError(
+        name,
+        `must be a scheme and host only, such as https://d111111abcdef8.cloudfront.net, got "${value}"`,
+      );
     }
     return url.origin;
   }
@@ -240,7 +260,8 @@ class EnvReader {
     const value = this.optional(name);
     if (value === undefined) return undefined;
     const url = parseUrl(name, value);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, `must be an http(s) URL, got "${value}"`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new ConfigError(name, `must be an http(s) URL, got "${value}"`);
     return value;
   }
 
@@ -256,7 +277,10 @@ class EnvReader {
   algorithms(name: string, fallback: JwsAlgorithm[]): JwsAlgorithm[] {
     const raw = this.optional(name);
     if (raw === undefined) return fallback;
-    const names = raw.split(',').map((part) => part.trim()).filter((part) => part !== '');
+    const names = raw
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== '');
     if (names.length === 0) throw new ConfigError(name, 'must list at least one algorithm');
     return names.map((alg) => {
       const known = ASYMMETRIC_ALGORITHMS.find((candidate) => candidate === alg);
@@ -272,7 +296,10 @@ class EnvReader {
   verifiedCacheSeconds(keys: JwtKeySource): number {
     const seconds = this.integer('JWT_VERIFIED_CACHE_SECONDS', 300, 0, 3600);
     if (keys.kind === 'jwks-url' && seconds * 1000 > keys.cacheMaxAgeMs) {
-      throw new ConfigError('JWT_VERIFIED_CACHE_SECONDS', `must not exceed JWKS_CACHE_MAX_AGE_SECONDS (${keys.cacheMaxAgeMs / 1000})`);
+      throw new ConfigError(
+        'JWT_VERIFIED_CACHE_SECONDS',
+        `must not exceed JWKS_CACHE_MAX_AGE_SECONDS (${keys.cacheMaxAgeMs / 1000})`,
+      );
     }
     return seconds;
   }
@@ -287,7 +314,8 @@ class EnvReader {
     }
     if (url !== undefined) {
       const parsed = parseUrl('JWT_JWKS_URL', url);
-      const loopback = parsed.hostname === 'localhost' || parsed.hostname === '127.0.0.1' || parsed.hostname === '[::1]';
+      const loopback =
+        parsed.hostname === 'localhost' || parsed.hostname === '127.0.0.1' || parsed.hostname === '[::1]';
       if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) {
         throw new ConfigError('JWT_JWKS_URL', 'must use https (plain http only on loopback, for local mode)');
       }
@@ -307,7 +335,10 @@ class EnvReader {
     const secretArn = this.optional('SIGNING_KEY_SECRET_ARN');
     const path = this.optional('SIGNING_KEY_FILE');
     if ((secretArn === undefined) === (path === undefined)) {
-      throw new ConfigError('SIGNING_KEY_SECRET_ARN', 'set exactly one of SIGNING_KEY_SECRET_ARN (deployed) or SIGNING_KEY_FILE (local)');
+      throw new ConfigError(
+        'SIGNING_KEY_SECRET_ARN',
+        'set exactly one of SIGNING_KEY_SECRET_ARN (deployed) or SIGNING_KEY_FILE (local)',
+      );
     }
     return secretArn !== undefined ? { kind: 'secret', secretArn } : { kind: 'file', path: path ?? '' };
   }

@@ -13,7 +13,10 @@ export function scopesOf(token: VerifiedToken, config: EntitlementConfig): strin
   if (raw === undefined) return [];
   if (typeof raw === 'string') return raw.split(' ').filter((scope) => scope !== '');
   if (Array.isArray(raw) && raw.every((scope): scope is string => typeof scope === 'string')) return raw;
-  throw new InvalidToken('malformed_token', `token "${config.scopeClaim}" claim must be a string or an array of strings`);
+  throw new InvalidToken(
+    'malformed_token',
+    `token "${config.scopeClaim}" claim must be a string or an array of strings`,
+  );
 }
 
 export function requireScope(token: VerifiedToken, scope: string, config: EntitlementConfig): void {
@@ -32,7 +35,10 @@ export function requirePlayback(token: VerifiedToken, videoId: string, config: E
   }
   if (videos === '*') return;
   if (!Array.isArray(videos) || !videos.every((id) => typeof id === 'string')) {
-    throw new InvalidToken('malformed_token', `token "${config.videosClaim}" claim must be an array of video ids or "*"`);
+    throw new InvalidToken(
+      'malformed_token',
+      `token "${config.videosClaim}" claim must be an array of video ids or "*"`,
+    );
   }
   if (!videos.includes(videoId)) throw new InsufficientScope('token is not entitled to this video');
 }

@@ -97,7 +97,10 @@ export class ConcurrencyLimit extends ApiError {
   readonly status = 403;
   readonly code = 'concurrency_limit' as const;
   constructor(limit: number) {
-    super('concurrency_limit', `already playing on ${limit} sessions, the most allowed; stop one (or log out there) and retry`);
+    super(
+      'concurrency_limit',
+      `already playing on ${limit} sessions, the most allowed; stop one (or log out there) and retry`,
+    );
   }
 }
 

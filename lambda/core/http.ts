@@ -3,7 +3,7 @@
  * RFC 6750 `WWW-Authenticate` challenges. Nothing here is ever cached by a browser or CDN.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ApiError, InsufficientScope, InvalidToken } from './errors';
+import { type ApiError, InsufficientScope, InvalidToken } from './errors';
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
 

@@ -25,7 +25,16 @@ export interface ApiSignals {
 }
 
 /** Reasons worth their own series; every other denial is counted under its API error code. */
-const NAMED_REASONS = new Set(['expired', 'bad_signature', 'revoked', 'not_entitled', 'rate_limited', 'concurrency_limit', 'sharing_suspected', 'store_unavailable']);
+const NAMED_REASONS = new Set([
+  'expired',
+  'bad_signature',
+  'revoked',
+  'not_entitled',
+  'rate_limited',
+  'concurrency_limit',
+  'sharing_suspected',
+  'store_unavailable',
+]);
 
 export function metricReason(error: ApiError): string {
   return NAMED_REASONS.has(error.reason) ? error.reason : error.code;
@@ -33,7 +42,9 @@ export function metricReason(error: ApiError): string {
 
 export class EmfSignals implements ApiSignals {
   private pending = false;
-  constructor(private readonly metrics: Metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE })) {}
+  constructor(
+    private readonly metrics: Metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE }),
+  ) {}
 
   emit(signal: ApiSignal): void {
     this.pending = true;

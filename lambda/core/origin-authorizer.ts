@@ -46,7 +46,9 @@ export class OriginAuthorizer {
   }
 
   /** The authorizer's answer to API Gateway: `{isAuthorized}`, or the fixed error (a 500, not cached). */
-  async authorize(event: Pick<APIGatewayRequestAuthorizerEventV2, 'headers'>): Promise<APIGatewaySimpleAuthorizerResult> {
+  async authorize(
+    event: Pick<APIGatewayRequestAuthorizerEventV2, 'headers'>,
+  ): Promise<APIGatewaySimpleAuthorizerResult> {
     const verdict = await this.verdict(event);
     if (verdict === 'secret-unavailable') throw new Error(SECRET_UNAVAILABLE_MESSAGE);
     return { isAuthorized: verdict === 'verified' };

@@ -54,12 +54,19 @@ export function originVerified(given: string | undefined, accepted: OriginVerify
  * cannot be read. A current value shorter than MIN_ORIGIN_VERIFY_LENGTH throws; such a previous
  * value is dropped: not accepting the old value is the safe side of a bad overlap.
  */
-export async function loadOriginVerifyValues(readStage: (stage: OriginVerifyStage) => Promise<string | undefined>): Promise<OriginVerifyValues> {
+export async function loadOriginVerifyValues(
+  readStage: (stage: OriginVerifyStage) => Promise<string | undefined>,
+): Promise<OriginVerifyValues> {
   const [current, previous] = await Promise.all(ORIGIN_VERIFY_STAGES.map(readStage));
   if (current === undefined || current.length < MIN_ORIGIN_VERIFY_LENGTH) {
-    throw new ConfigError(ORIGIN_VERIFY_SECRET_VARIABLE, `secret must hold a string of at least ${MIN_ORIGIN_VERIFY_LENGTH} characters`);
+    throw new ConfigError(
+      ORIGIN_VERIFY_SECRET_VARIABLE,
+      `secret must hold a string of at least ${MIN_ORIGIN_VERIFY_LENGTH} characters`,
+    );
   }
-  return previous === undefined || previous.length < MIN_ORIGIN_VERIFY_LENGTH || previous === current ? { current } : { current, previous };
+  return previous === undefined || previous.length < MIN_ORIGIN_VERIFY_LENGTH || previous === current
+    ? { current }
+    : { current, previous };
 }
 
 /**

@@ -29,7 +29,8 @@ export function bearerToken(authorization: string | undefined, maxBytes: number)
     throw new InvalidToken('malformed_token', 'the Authorization header must be "Bearer <token>"');
   }
   const token = match[1];
-  if (!B64TOKEN.test(token)) throw new InvalidToken('malformed_token', 'the bearer token has characters a JWT cannot contain');
+  if (!B64TOKEN.test(token))
+    throw new InvalidToken('malformed_token', 'the bearer token has characters a JWT cannot contain');
   return token;
 }
 

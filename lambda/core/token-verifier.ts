@@ -106,7 +106,10 @@ export class TokenVerifier {
     }
     const alg = header.alg;
     if (typeof alg !== 'string' || !this.config.algorithms.some((allowed) => allowed === alg)) {
-      throw new InvalidToken('disallowed_algorithm', `token algorithm is not allowed; expected one of ${this.config.algorithms.join(', ')}`);
+      throw new InvalidToken(
+        'disallowed_algorithm',
+        `token algorithm is not allowed; expected one of ${this.config.algorithms.join(', ')}`,
+      );
     }
   }
 
@@ -139,7 +142,8 @@ function keyResolver(source: JwtKeySource): JWTVerifyGetKey {
         try {
           return await remote(header, token);
         } catch (error) {
-          if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+          if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
+            throw error;
           throw new KeysUnavailable(error instanceof Error ? error.message : String(error));
         }
       };
@@ -159,7 +163,8 @@ function parseJwks(raw: string): JSONWebKeySet {
     throw new ConfigError('JWT_JWKS', 'is not valid JSON');
   }
   const keys = (parsed as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(keys) || keys.length === 0) throw new ConfigError('JWT_JWKS', 'must be a JWKS object {"keys":[...]} with at least one key');
+  if (!Array.isArray(keys) || keys.length === 0)
+    throw new ConfigError('JWT_JWKS', 'must be a JWKS object {"keys":[...]} with at least one key');
   keys.forEach((key: unknown, index) => {
     const jwk = key as Record<string, unknown> | null;
     if (jwk === null || typeof jwk !== 'object' || (jwk.kty !== 'RSA' && jwk.kty !== 'EC' && jwk.kty !== 'OKP')) {
@@ -179,7 +184,10 @@ function pemToJwk(pem: string, kid: string | undefined): JSONWebKeySet['keys'][n
     const jwk = key.export({ format: 'jwk' });
     return kid === undefined ? jwk : { ...jwk, kid };
   } catch (error) {
-    throw new ConfigError('JWT_PUBLIC_KEY_PEM', `is not a usable public key (${error instanceof Error ? error.message : 'unreadable'})`);
+    throw new ConfigError(
+      'JWT_PUBLIC_KEY_PEM',
+      `is not a usable public key (${error instanceof Error ? error.message : 'unreadable'})`,
+    );
   }
 }
 
@@ -188,7 +196,8 @@ function toApiError(error: unknown): InvalidToken | KeysUnavailable {
   if (error instanceof InvalidToken || error instanceof KeysUnavailable) return error;
   if (error instanceof errors.JWTExpired) return new InvalidToken('expired', 'token has expired');
   if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.reason === 'missing') return new InvalidToken('missing_claim', `token is missing the "${error.claim}" claim`);
+    if (error.reason === 'missing')
+      return new InvalidToken('missing_claim', `token is missing the "${error.claim}" claim`);
     switch (error.claim) {
       case 'iss':
         return new InvalidToken('wrong_issuer', 'token issuer is not trusted');
@@ -202,10 +211,14 @@ function toApiError(error: unknown): InvalidToken | KeysUnavailable {
         return new InvalidToken('malformed_token', `token claim "${error.claim}" is invalid`);
     }
   }
-  if (error instanceof errors.JOSEAlgNotAllowed) return new InvalidToken('disallowed_algorithm', 'token algorithm is not allowed');
-  if (error instanceof errors.JWSSignatureVerificationFailed) return new InvalidToken('bad_signature', 'token signature is invalid');
-  if (error instanceof errors.JWKSNoMatchingKey) return new InvalidToken('unknown_key', 'token key id is not among the trusted keys');
-  if (error instanceof errors.JWKSMultipleMatchingKeys) return new InvalidToken('unknown_key', 'token does not name which trusted key signed it');
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return new InvalidToken('disallowed_algorithm', 'token algorithm is not allowed');
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return new InvalidToken('bad_signature', 'token signature is invalid');
+  if (error instanceof errors.JWKSNoMatchingKey)
+    return new InvalidToken('unknown_key', 'token key id is not among the trusted keys');
+  if (error instanceof errors.JWKSMultipleMatchingKeys)
+    return new InvalidToken('unknown_key', 'token does not name which trusted key signed it');
   if (error instanceof errors.JOSEError) return new InvalidToken('malformed_token', 'token is malformed');
   // Anything else (a TypeError from a hostile input, say) is still a refusal, never a crash.
   return new InvalidToken('malformed_token', 'token could not be verified');

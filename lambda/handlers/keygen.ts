@@ -35,7 +35,10 @@ export function planKeyPair(current: string | undefined, algorithm: KeyAlgorithm
     return { publicKeyPem: publicPemOf(existing) };
   }
   const { privateKey } = generateCloudFrontKeyPair(algorithm);
-  return { publicKeyPem: publicPemOf(privateKey), newPrivateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+  return {
+    publicKeyPem: publicPemOf(privateKey),
+    newPrivateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
 }
 
 function readPrivateKey(value: string | undefined): KeyObject | undefined {

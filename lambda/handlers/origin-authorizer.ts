@@ -16,14 +16,22 @@ let secrets: SecretsManagerClient | undefined;
 const authorizer = new OriginAuthorizer({
   load: async () => {
     const secretArn = process.env[ORIGIN_VERIFY_SECRET_VARIABLE];
-    if (secretArn === undefined || secretArn === '') throw new ConfigError(ORIGIN_VERIFY_SECRET_VARIABLE, 'must be set');
+    if (secretArn === undefined || secretArn === '')
+      throw new ConfigError(ORIGIN_VERIFY_SECRET_VARIABLE, 'must be set');
     const client = (secrets ??= new SecretsManagerClient({}));
     return loadOriginVerifyValues((stage) =>
-      readSecret(client, secretArn, ORIGIN_VERIFY_SECRET_VARIABLE, { versionStage: stage, optional: stage === 'AWSPREVIOUS' }),
+      readSecret(client, secretArn, ORIGIN_VERIFY_SECRET_VARIABLE, {
+        versionStage: stage,
+        optional: stage === 'AWSPREVIOUS',
+      }),
     );
   },
   // The message names the variable and the error's class, never a value.
-  onLoadFailure: (error) => logger.critical('origin authorizer cannot load the origin-verify secret', { error: error instanceof Error ? error.message : 'unknown error' }),
+  onLoadFailure: (error) =>
+    logger.critical('origin authorizer cannot load the origin-verify secret', {
+      error: error instanceof Error ? error.message : 'unknown error',
+    }),
 });
 
-export const handler = (event: APIGatewayRequestAuthorizerEventV2): Promise<APIGatewaySimpleAuthorizerResult> => authorizer.authorize(event);
+export const handler = (event: APIGatewayRequestAuthorizerEventV2): Promise<APIGatewaySimpleAuthorizerResult> =>
+  authorizer.authorize(event);

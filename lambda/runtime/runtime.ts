@@ -40,7 +40,8 @@ export async function createApi(options: RuntimeOptions = {}): Promise<Streamgat
   try {
     const config = loadConfig(options.env ?? process.env);
     let secrets = options.secrets;
-    const secretsClient = (): SecretsManagerClient => (secrets ??= new SecretsManagerClient({ region: config.store.region }));
+    const secretsClient = (): SecretsManagerClient =>
+      (secrets ??= new SecretsManagerClient({ region: config.store.region }));
     const [signingKey, originVerify] = await Promise.all([
       options.signs === false ? undefined : loadSigningKey(config.signing, secretsClient),
       originVerifyOf(config, secretsClient),
@@ -71,12 +72,18 @@ export async function createApi(options: RuntimeOptions = {}): Promise<Streamgat
 }
 
 /** The secret's current value and, during a rotation overlap, its previous one (origin-verify.ts). */
-async function originVerifyOf(config: ApiConfig, secrets: () => SecretsManagerClient): Promise<OriginVerifier | undefined> {
+async function originVerifyOf(
+  config: ApiConfig,
+  secrets: () => SecretsManagerClient,
+): Promise<OriginVerifier | undefined> {
   const secretArn = config.originVerifySecretArn;
   if (secretArn === undefined) return undefined;
   return OriginVerifier.create(() =>
     loadOriginVerifyValues((stage) =>
-      readSecret(secrets(), secretArn, ORIGIN_VERIFY_SECRET_VARIABLE, { versionStage: stage, optional: stage === 'AWSPREVIOUS' }),
+      readSecret(secrets(), secretArn, ORIGIN_VERIFY_SECRET_VARIABLE, {
+        versionStage: stage,
+        optional: stage === 'AWSPREVIOUS',
+      }),
     ),
   );
 }

@@ -17,7 +17,8 @@ export async function readSecret(
   options: ReadSecretOptions = {},
 ): Promise<string | undefined> {
   try {
-    return (await client.send(new GetSecretValueCommand({ SecretId: secretArn, VersionStage: options.versionStage }))).SecretString;
+    return (await client.send(new GetSecretValueCommand({ SecretId: secretArn, VersionStage: options.versionStage })))
+      .SecretString;
   } catch (error) {
     const name = error instanceof Error ? error.name : 'unknown error';
     if (options.optional === true && name === 'ResourceNotFoundException') return undefined;

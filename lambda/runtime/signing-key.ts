@@ -12,7 +12,10 @@ import { readSecret } from './secrets';
 /** The two key types CloudFront accepts in a key group. */
 export type SigningKeyType = 'rsa-2048' | 'ecdsa-p256';
 
-const SIGNING_KEY_TYPES: Record<CloudFrontKeyAlgorithm, SigningKeyType> = { RSA_2048: 'rsa-2048', ECDSA_P256: 'ecdsa-p256' };
+const SIGNING_KEY_TYPES: Record<CloudFrontKeyAlgorithm, SigningKeyType> = {
+  RSA_2048: 'rsa-2048',
+  ECDSA_P256: 'ecdsa-p256',
+};
 
 export interface SigningKey {
   keyPairId: string;

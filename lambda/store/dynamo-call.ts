@@ -2,7 +2,12 @@
  * One way to call DynamoDB for every store on the table: a per-call deadline, and any failure
  * turned into StoreUnavailable so callers fail closed (nothing is signed on an unknown state).
  */
-import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import type { StoreConfig } from '../core/config';
 import { StoreUnavailable } from '../core/errors';
 import { STATE_TABLE } from './table-schema';
@@ -37,7 +42,9 @@ export class DynamoCaller {
     try {
       return await call(this.client, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
-      throw new StoreUnavailable(error instanceof Error ? `${error.name}: ${error.message}` : String(error), { cause: error });
+      throw new StoreUnavailable(error instanceof Error ? `${error.name}: ${error.message}` : String(error), {
+        cause: error,
+      });
     }
   }
 
@@ -65,7 +72,14 @@ export class DynamoCaller {
   /** A strongly consistent read of one item. */
   async get(key: string): Promise<Item | undefined> {
     const output = await this.send((client, options) =>
-      client.send(new GetItemCommand({ TableName: this.tableName, Key: { [STATE_TABLE.partitionKey]: { S: key } }, ConsistentRead: true }), options),
+      client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { [STATE_TABLE.partitionKey]: { S: key } },
+          ConsistentRead: true,
+        }),
+        options,
+      ),
     );
     return output.Item;
   }

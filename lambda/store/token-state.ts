@@ -31,10 +31,15 @@ export class TokenStateStore {
   async check(token: TokenRef, presentation: Presentation | undefined, keepUntil: number): Promise<TokenVerdict> {
     const key = tokenKey(token);
     if (this.sharing.maxNetworks === 0 || presentation === undefined) {
-      return (await this.dynamo.get(key))?.[REVOKED] !== undefined ? { revoked: true } : { revoked: false, sharing: NOT_SUSPECTED };
+      return (await this.dynamo.get(key))?.[REVOKED] !== undefined
+        ? { revoked: true }
+        : { revoked: false, sharing: NOT_SUSPECTED };
     }
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
-      const outcome = await this.dynamo.attempt((client, options) => client.send(this.record(key, presentation, keepUntil, true), options), key);
+      const outcome = await this.dynamo.attempt(
+        (client, options) => client.send(this.record(key, presentation, keepUntil, true), options),
+        key,
+      );
       if (outcome.written) {
         const countries = presentation.country === undefined ? [] : [presentation.country];
         return { revoked: false, sharing: { suspected: false, networks: [presentation.network], countries } };
@@ -44,7 +49,9 @@ export class TokenStateStore {
       if (!this.beyondLimits(item, presentation)) continue;
       if (this.sharing.action === 'alert') {
         // Alert only: the presentation still counts, so later checks see every network used.
-        await this.dynamo.send((client, options) => client.send(this.record(key, presentation, keepUntil, false), options));
+        await this.dynamo.send((client, options) =>
+          client.send(this.record(key, presentation, keepUntil, false), options),
+        );
       }
       return { revoked: false, sharing: verdictFrom(item, presentation) };
     }
@@ -56,7 +63,10 @@ export class TokenStateStore {
     const networks = item?.[NETWORKS]?.SS ?? [];
     const countries = item?.[COUNTRIES]?.SS ?? [];
     const newNetwork = !networks.includes(presentation.network) && networks.length >= this.sharing.maxNetworks;
-    const newCountry = presentation.country !== undefined && !countries.includes(presentation.country) && countries.length >= this.sharing.maxCountries;
+    const newCountry =
+      presentation.country !== undefined &&
+      !countries.includes(presentation.country) &&
+      countries.length >= this.sharing.maxCountries;
     return newNetwork || newCountry;
   }
 
@@ -84,7 +94,10 @@ export class TokenStateStore {
   /** ADD the network (and country); `bounded` adds only while the token is unrevoked and within the limits. */
   private record(key: string, presentation: Presentation, keepUntil: number, bounded: boolean): UpdateItemCommand {
     const names: Record<string, string> = { '#n': NETWORKS, '#t': TTL, '#r': REVOKED };
-    const values: Record<string, AttributeValue> = { ':n': { SS: [presentation.network] }, ':t': { N: String(keepUntil) } };
+    const values: Record<string, AttributeValue> = {
+      ':n': { SS: [presentation.network] },
+      ':t': { N: String(keepUntil) },
+    };
     const adds = ['#n :n'];
     const conditions = ['attribute_not_exists(#r)'];
     if (bounded) {

@@ -11,7 +11,14 @@ import { UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb
 import { numberOf, type DynamoCaller, type Item } from './dynamo-call';
 import type { UserCall, UserLimits, UserVerdict } from '../core/access-state';
 import { StoreContention } from '../core/errors';
-import { rateAttribute, STATE_TABLE, sessionExpiryAttribute, USER_ATTRIBUTES, userKey, type UserRef } from './table-schema';
+import {
+  rateAttribute,
+  STATE_TABLE,
+  sessionExpiryAttribute,
+  USER_ATTRIBUTES,
+  userKey,
+  type UserRef,
+} from './table-schema';
 
 const { partitionKey: PK, ttlAttribute: TTL } = STATE_TABLE;
 const { revokedBefore: BEFORE, sessions: SESSIONS, version: VERSION } = USER_ATTRIBUTES;
@@ -37,21 +44,33 @@ export class UserStateStore {
       return revokedFor(item, call.iat) ? { outcome: 'revoked' } : { outcome: 'admitted', undo: NOTHING_TO_UNDO };
     }
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
-      const outcome = await this.dynamo.attempt((client, options) => client.send(this.update(key, { ...call, session, release }, window), options), key);
+      const outcome = await this.dynamo.attempt(
+        (client, options) => client.send(this.update(key, { ...call, session, release }, window), options),
+        key,
+      );
       if (outcome.written) {
-        const previous = session === undefined ? undefined : numberOf(outcome.output.Attributes, sessionExpiryAttribute(session.id));
-        return { outcome: 'admitted', undo: session === undefined ? NOTHING_TO_UNDO : () => this.restore(key, session.id, previous) };
+        const previous =
+          session === undefined ? undefined : numberOf(outcome.output.Attributes, sessionExpiryAttribute(session.id));
+        return {
+          outcome: 'admitted',
+          undo: session === undefined ? NOTHING_TO_UNDO : () => this.restore(key, session.id, previous),
+        };
       }
       const item = outcome.item;
       if (revokedFor(item, call.iat)) return { outcome: 'revoked' };
-      if (call.counted && this.limits.rateLimit > 0 && (numberOf(item, rateAttribute(window.start)) ?? 0) >= this.limits.rateLimit) {
+      if (
+        call.counted &&
+        this.limits.rateLimit > 0 &&
+        (numberOf(item, rateAttribute(window.start)) ?? 0) >= this.limits.rateLimit
+      ) {
         return { outcome: 'rate-limited', retryAfterSeconds: window.retryAfterSeconds };
       }
       if (session !== undefined && this.full(item, session.id)) {
         const active = activeSessions(item, call.nowSeconds);
         if (active.length >= this.limits.maxStreams) return { outcome: 'streams-full' };
         // Room once the expired sessions are dropped: rewrite the set if nobody wrote in between.
-        if (await this.prune(key, call, window, item, active)) return { outcome: 'admitted', undo: () => this.restore(key, session.id, undefined) };
+        if (await this.prune(key, call, window, item, active))
+          return { outcome: 'admitted', undo: () => this.restore(key, session.id, undefined) };
       }
       // Refused for a reason the item no longer shows: it changed in between; try again.
     }
@@ -105,11 +124,22 @@ export class UserStateStore {
       expression.deletes.push('#ss :rset');
       expression.removes.push('#er');
     }
-    return new UpdateItemCommand({ TableName: this.dynamo.tableName, Key: { [PK]: { S: key } }, ...expression.render(), ReturnValues: 'UPDATED_OLD' });
+    return new UpdateItemCommand({
+      TableName: this.dynamo.tableName,
+      Key: { [PK]: { S: key } },
+      ...expression.render(),
+      ReturnValues: 'UPDATED_OLD',
+    });
   }
 
   /** Replaces the session set with the active sessions plus this one, if the item is still at `item`'s version. */
-  private async prune(key: string, call: UserCall, window: { start: number }, item: Item | undefined, active: string[]): Promise<boolean> {
+  private async prune(
+    key: string,
+    call: UserCall,
+    window: { start: number },
+    item: Item | undefined,
+    active: string[],
+  ): Promise<boolean> {
     const session = call.session as { id: string; until: number };
     const expression = new Expression(call, this.limits, window.start);
     const version = numberOf(item, VERSION);
@@ -130,7 +160,11 @@ export class UserStateStore {
       expression.values[':version'] = { N: String(version) };
       expression.conditions.push('#v = :version');
     }
-    const update = new UpdateItemCommand({ TableName: this.dynamo.tableName, Key: { [PK]: { S: key } }, ...expression.render() });
+    const update = new UpdateItemCommand({
+      TableName: this.dynamo.tableName,
+      Key: { [PK]: { S: key } },
+      ...expression.render(),
+    });
     return this.dynamo.sendConditional((client, options) => client.send(update, options));
   }
 
@@ -140,10 +174,13 @@ export class UserStateStore {
     const update = new UpdateItemCommand({
       TableName: this.dynamo.tableName,
       Key: { [PK]: { S: key } },
-      UpdateExpression: previous === undefined ? 'DELETE #ss :sset REMOVE #e ADD #v :one' : 'SET #e = :previous ADD #v :one',
+      UpdateExpression:
+        previous === undefined ? 'DELETE #ss :sset REMOVE #e ADD #v :one' : 'SET #e = :previous ADD #v :one',
       ExpressionAttributeNames: previous === undefined ? names : { '#e': names['#e'], '#v': VERSION },
       ExpressionAttributeValues:
-        previous === undefined ? { ':sset': { SS: [session] }, ':one': { N: '1' } } : { ':previous': { N: String(previous) }, ':one': { N: '1' } },
+        previous === undefined
+          ? { ':sset': { SS: [session] }, ':one': { N: '1' } }
+          : { ':previous': { N: String(previous) }, ':one': { N: '1' } },
     });
     await this.dynamo.send((client, options) => client.send(update, options));
   }
@@ -173,7 +210,12 @@ class Expression {
     }
   }
 
-  render(): { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues: Record<string, AttributeValue> } {
+  render(): {
+    UpdateExpression: string;
+    ConditionExpression: string;
+    ExpressionAttributeNames: Record<string, string>;
+    ExpressionAttributeValues: Record<string, AttributeValue>;
+  } {
     const clauses = [
       `SET ${this.sets.join(', ')}`,
       `ADD ${this.adds.join(', ')}`,
@@ -196,5 +238,7 @@ function revokedFor(item: Item | undefined, iat: number): boolean {
 
 /** The stored sessions whose slot has not expired. */
 function activeSessions(item: Item | undefined, nowSeconds: number): string[] {
-  return (item?.[SESSIONS]?.SS ?? []).filter((session) => (numberOf(item, sessionExpiryAttribute(session)) ?? 0) > nowSeconds);
+  return (item?.[SESSIONS]?.SS ?? []).filter(
+    (session) => (numberOf(item, sessionExpiryAttribute(session)) ?? 0) > nowSeconds,
+  );
 }

@@ -22,11 +22,14 @@ const COUNTRY = /^[A-Z]{2}$/;
 
 export const PRICE_CLASSES = ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'] as const;
 
-export type GeoRestrictionConfig = { readonly type: 'none' } | { readonly type: 'allow' | 'deny'; readonly countries: readonly string[] };
+export type GeoRestrictionConfig =
+  | { readonly type: 'none' }
+  | { readonly type: 'allow' | 'deny'; readonly countries: readonly string[] };
 
 const countryCode = text(COUNTRY, 'an upper-case ISO 3166-1 alpha-2 code such as US').superRefine(
   (code, ctx) => {
-    if (!COUNTRY_CODES.has(code)) ctx.addIssue({ code: 'custom', message: `"${code}" is not an ISO 3166-1 alpha-2 country code`, input: code });
+    if (!COUNTRY_CODES.has(code))
+      ctx.addIssue({ code: 'custom', message: `"${code}" is not an ISO 3166-1 alpha-2 country code`, input: code });
   },
   { when: (payload) => payload.issues.length === 0 },
 );
@@ -34,42 +37,75 @@ const countryCode = text(COUNTRY, 'an upper-case ISO 3166-1 alpha-2 code such as
 export const geoRestrictionSchema = section({
   type: choice(['allow', 'deny', 'none']),
   countries: list(countryCode, 1)
-    .superRefine((countries, ctx) => {
-      if (new Set(countries).size !== countries.length) ctx.addIssue({ code: 'custom', message: 'must not repeat a country', input: countries });
-    }, { when: (payload) => payload.issues.length === 0 })
+    .superRefine(
+      (countries, ctx) => {
+        if (new Set(countries).size !== countries.length)
+          ctx.addIssue({ code: 'custom', message: 'must not repeat a country', input: countries });
+      },
+      { when: (payload) => payload.issues.length === 0 },
+    )
     .optional(),
 })
-  .superRefine(({ type, countries }, ctx) => {
-    if (type === 'none') {
-      if (countries !== undefined) reportAt(ctx, 'countries', 'must be absent when type is "none"');
-    } else if (countries === undefined) {
-      // An invalid type reads on as "allow": its countries are still required.
-      reportAt(ctx, 'countries', 'is required');
-    }
-  }, { when: (payload) => typeof payload.value === 'object' && payload.value !== null })
-  .transform(({ type, countries }): GeoRestrictionConfig => (type === 'none' ? { type } : { type, countries: countries ?? [] }));
+  .superRefine(
+    ({ type, countries }, ctx) => {
+      if (type === 'none') {
+        if (countries !== undefined) reportAt(ctx, 'countries', 'must be absent when type is "none"');
+      } else if (countries === undefined) {
+        // An invalid type reads on as "allow": its countries are still required.
+        reportAt(ctx, 'countries', 'is required');
+      }
+    },
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  )
+  .transform(
+    ({ type, countries }): GeoRestrictionConfig => (type === 'none' ? { type } : { type, countries: countries ?? [] }),
+  );
 
 export const deliverySchema = section({
   domainNames: list(text(HOST_NAME, 'a lower-case host name')).default([]),
   certificateArn: text(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, 'an ACM certificate ARN')
-    .superRefine((arn, ctx) => {
-      if (arn.split(':')[3] !== 'us-east-1') {
-        ctx.addIssue({ code: 'custom', message: 'must be an ACM certificate in us-east-1 (the only region CloudFront takes certificates from)', input: arn });
-      }
-    }, { when: (payload) => payload.issues.length === 0 })
+    .superRefine(
+      (arn, ctx) => {
+        if (arn.split(':')[3] !== 'us-east-1') {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must be an ACM certificate in us-east-1 (the only region CloudFront takes certificates from)',
+            input: arn,
+          });
+        }
+      },
+      { when: (payload) => payload.issues.length === 0 },
+    )
     .optional(),
   priceClass: choice(PRICE_CLASSES).default('PriceClass_100'),
   geoRestriction: geoRestrictionSchema,
   manifestTtlSeconds: integer(1, 3600).default(2),
   segmentTtlSeconds: integer(60, 31536000).default(86400),
-  manifestName: text(/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/, 'a plain file name such as index.m3u8').default('index.m3u8'),
-  contentSecurityPolicy: text(/^[\x20-\x7e]{1,1783}$/, 'a printable Content-Security-Policy of at most 1783 characters (the CloudFront limit)').default(DEFAULT_PLAYER_CSP),
+  manifestName: text(/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/, 'a plain file name such as index.m3u8').default(
+    'index.m3u8',
+  ),
+  contentSecurityPolicy: text(
+    /^[\x20-\x7e]{1,1783}$/,
+    'a printable Content-Security-Policy of at most 1783 characters (the CloudFront limit)',
+  ).default(DEFAULT_PLAYER_CSP),
   /** Bump after changing an origin header secret so CloudFront and the functions re-read it. */
   originSecretsVersion: integer(1, 1_000_000).default(1),
 })
-  .superRefine(({ domainNames, certificateArn }, ctx) => {
-    if ((certificateArn === undefined) !== (domainNames.length === 0)) reportAt(ctx, 'certificateArn', 'set both domainNames and certificateArn, or neither (the cloudfront.net name)');
-  }, whenValid('domainNames', 'certificateArn'))
-  .superRefine(({ manifestTtlSeconds, segmentTtlSeconds }, ctx) => {
-    if (manifestTtlSeconds > segmentTtlSeconds) reportAt(ctx, 'manifestTtlSeconds', 'must not exceed delivery.segmentTtlSeconds');
-  }, whenValid('manifestTtlSeconds', 'segmentTtlSeconds'));
+  .superRefine(
+    ({ domainNames, certificateArn }, ctx) => {
+      if ((certificateArn === undefined) !== (domainNames.length === 0))
+        reportAt(
+          ctx,
+          'certificateArn',
+          'set both domainNames and certificateArn, or neither (the cloudfront.net name)',
+        );
+    },
+    whenValid('domainNames', 'certificateArn'),
+  )
+  .superRefine(
+    ({ manifestTtlSeconds, segmentTtlSeconds }, ctx) => {
+      if (manifestTtlSeconds > segmentTtlSeconds)
+        reportAt(ctx, 'manifestTtlSeconds', 'must not exceed delivery.segmentTtlSeconds');
+    },
+    whenValid('manifestTtlSeconds', 'segmentTtlSeconds'),
+  );

@@ -10,7 +10,7 @@ export const HOST_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[
 
 /** A value as the messages quote it. */
 export function describe(value: unknown): string {
-  return typeof value === 'string' ? `"${value}"` : JSON.stringify(value) ?? String(value);
+  return typeof value === 'string' ? `"${value}"` : (JSON.stringify(value) ?? String(value));
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -24,7 +24,9 @@ const typeError = (wrong: (input: unknown) => string) => ({
 
 /** A whole number from `min` to `max`. */
 export function integer(min: number, max: number) {
-  const range = { error: (issue: { input?: unknown }) => `must be between ${min} and ${max}, got ${String(issue.input)}` };
+  const range = {
+    error: (issue: { input?: unknown }) => `must be between ${min} and ${max}, got ${String(issue.input)}`,
+  };
   return z
     .number(typeError((input) => `must be a whole number, got ${describe(input)}`))
     .int({ error: (issue) => `must be a whole number, got ${describe(issue.input)}`, abort: true })
@@ -60,30 +62,45 @@ export function httpsUrl() {
       return;
     }
     if (url.protocol !== 'https:' || url.username !== '' || url.password !== '') {
-      ctx.addIssue({ code: 'custom', message: `must be an https URL without credentials, got "${value}"`, input: value });
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be an https URL without credentials, got "${value}"`,
+        input: value,
+      });
     }
   });
 }
 
 /** One of `values`. */
 export function choice<const T extends readonly (string | number)[]>(values: T) {
-  return z.literal(values, typeError((input) => `must be one of ${values.join(', ')}, got ${describe(input)}`));
+  return z.literal(
+    values,
+    typeError((input) => `must be one of ${values.join(', ')}, got ${describe(input)}`),
+  );
 }
 
 /** An array of `min` to `max` items, each checked by `item` (its issues name the index). */
 export function list<T extends z.ZodType>(item: T, min = 0, max = 100) {
-  return z.array(item, typeError(() => 'must be an array')).superRefine(
-    (items, ctx) => {
-      if (items.length >= min && items.length <= max) return;
-      ctx.addIssue({
-        code: 'custom',
-        message: min === max ? `must hold exactly ${min} entries` : `must hold ${min} to ${max} entries, got ${items.length}`,
-        input: items,
-      });
-    },
-    // Counted even when items are wrong, as those are reported on their own index.
-    { when: (payload) => Array.isArray(payload.value) },
-  );
+  return z
+    .array(
+      item,
+      typeError(() => 'must be an array'),
+    )
+    .superRefine(
+      (items, ctx) => {
+        if (items.length >= min && items.length <= max) return;
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            min === max
+              ? `must hold exactly ${min} entries`
+              : `must hold ${min} to ${max} entries, got ${items.length}`,
+          input: items,
+        });
+      },
+      // Counted even when items are wrong, as those are reported on their own index.
+      { when: (payload) => Array.isArray(payload.value) },
+    );
 }
 
 /**
@@ -111,7 +128,9 @@ export function optionalSection<Shape extends z.core.$ZodLooseShape>(shape: Shap
 
 /** Whether parsing so far found nothing wrong at (or inside) these fields of the object being checked. */
 export function fieldsOk(issues: readonly z.core.$ZodRawIssue[], fields: readonly string[]): boolean {
-  return !issues.some((issue) => issue.path !== undefined && issue.path.length > 0 && fields.includes(String(issue.path[0])));
+  return !issues.some(
+    (issue) => issue.path !== undefined && issue.path.length > 0 && fields.includes(String(issue.path[0])),
+  );
 }
 
 /**
@@ -137,9 +156,14 @@ export interface FieldIssue {
 export function fieldIssues(error: z.ZodError): FieldIssue[] {
   const issues: FieldIssue[] = [];
   const pathOf = (path: readonly PropertyKey[]): string =>
-    path.reduce<string>((dotted, key) => (typeof key === 'number' ? `${dotted}[${key}]` : dotted === '' ? String(key) : `${dotted}.${String(key)}`), '');
+    path.reduce<string>(
+      (dotted, key) =>
+        typeof key === 'number' ? `${dotted}[${key}]` : dotted === '' ? String(key) : `${dotted}.${String(key)}`,
+      '',
+    );
   for (const issue of error.issues) {
-    const fields = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => pathOf([...issue.path, key])) : [pathOf(issue.path)];
+    const fields =
+      issue.code === 'unrecognized_keys' ? issue.keys.map((key) => pathOf([...issue.path, key])) : [pathOf(issue.path)];
     for (const field of fields) {
       if (!issues.some((known) => known.field === field)) issues.push({ field, problem: issue.message });
     }

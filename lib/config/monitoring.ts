@@ -3,8 +3,15 @@
  * evaluation periods. The alarms, their fields, defaults and rules come from the alarm table
  * (lib/monitoring/alarm-table.ts, lib/monitoring/settings.ts), shared with the constructs.
  */
-import { z } from 'zod';
-import { type AlarmKey, type AlarmSettings, type AlarmThresholds, type AuthFailureSettings, byAlarm, DEFAULT_ALARMS } from '../monitoring/alarm-table';
+import type { z } from 'zod';
+import {
+  type AlarmKey,
+  type AlarmSettings,
+  type AlarmThresholds,
+  type AuthFailureSettings,
+  byAlarm,
+  DEFAULT_ALARMS,
+} from '../monitoring/alarm-table';
 import { alarmSettingFields, alarmSettingProblems, EMAIL_ADDRESS } from '../monitoring/settings';
 import { fieldsOk, isRecord, number, optionalSection, reportAt, text } from './fields';
 
@@ -12,10 +19,14 @@ import { fieldsOk, isRecord, number, optionalSection, reportAt, text } from './f
 function alarmSettingsSchema(key: AlarmKey) {
   const defaults: Partial<Record<keyof AuthFailureSettings, number>> = DEFAULT_ALARMS[key];
   const fields = alarmSettingFields(key);
-  return optionalSection(Object.fromEntries(fields.map((field) => [field, number().default(defaults[field] ?? Number.NaN)]))).superRefine(
+  return optionalSection(
+    Object.fromEntries(fields.map((field) => [field, number().default(defaults[field] ?? Number.NaN)])),
+  ).superRefine(
     (settings, ctx) => {
       // A field that is not a number is reported as such; the rules then see its default.
-      const checked = Object.fromEntries(fields.map((field) => [field, fieldsOk(ctx.issues, [field]) ? settings[field] : defaults[field]]));
+      const checked = Object.fromEntries(
+        fields.map((field) => [field, fieldsOk(ctx.issues, [field]) ? settings[field] : defaults[field]]),
+      );
       for (const { field, problem } of alarmSettingProblems(key, checked as unknown as AlarmSettings)) {
         if (fieldsOk(ctx.issues, [field])) reportAt(ctx, field, problem);
       }

@@ -26,6 +26,10 @@ export const wafSchema = optionalSection({
   rateLimitPerIp: integer(10, 2_000_000_000).default(2000),
   apiRateLimitPerIp: integer(10, 2_000_000_000).default(300),
   evaluationWindowSeconds: choice([60, 120, 300, 600]).default(300),
-}).superRefine(({ rateLimitPerIp, apiRateLimitPerIp }, ctx) => {
-  if (apiRateLimitPerIp >= rateLimitPerIp) reportAt(ctx, 'apiRateLimitPerIp', 'must be lower than waf.rateLimitPerIp (the /api/ limit is the tighter one)');
-}, whenValid('rateLimitPerIp', 'apiRateLimitPerIp'));
+}).superRefine(
+  ({ rateLimitPerIp, apiRateLimitPerIp }, ctx) => {
+    if (apiRateLimitPerIp >= rateLimitPerIp)
+      reportAt(ctx, 'apiRateLimitPerIp', 'must be lower than waf.rateLimitPerIp (the /api/ limit is the tighter one)');
+  },
+  whenValid('rateLimitPerIp', 'apiRateLimitPerIp'),
+);

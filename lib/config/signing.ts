@@ -21,11 +21,19 @@ export const signingSchema = section({
   bindViewerIp: flag().default(false),
   cookieDomain: text(HOST_NAME, 'a lower-case host name such as video.example.com').optional(),
   activeKeyId: text(SLOT_ID, 'the id of one of signing.keys'),
-  keys: list(signingKeySchema, 2, 2).superRefine((keys, ctx) => {
+  keys: list(signingKeySchema, 2, 2).superRefine(
+    (keys, ctx) => {
+      const ids = keys.map((key) => key.id);
+      if (new Set(ids).size !== ids.length)
+        ctx.addIssue({ code: 'custom', message: 'key ids must differ (one per rotation slot)', input: keys });
+    },
+    { when: (payload) => payload.issues.length === 0 },
+  ),
+}).superRefine(
+  ({ keys, activeKeyId }, ctx) => {
     const ids = keys.map((key) => key.id);
-    if (new Set(ids).size !== ids.length) ctx.addIssue({ code: 'custom', message: 'key ids must differ (one per rotation slot)', input: keys });
-  }, { when: (payload) => payload.issues.length === 0 }),
-}).superRefine(({ keys, activeKeyId }, ctx) => {
-  const ids = keys.map((key) => key.id);
-  if (!ids.includes(activeKeyId)) reportAt(ctx, 'activeKeyId', `must be one of the key ids ${ids.join(', ')}, got "${activeKeyId}"`);
-}, whenValid('keys', 'activeKeyId'));
+    if (!ids.includes(activeKeyId))
+      reportAt(ctx, 'activeKeyId', `must be one of the key ids ${ids.join(', ')}, got "${activeKeyId}"`);
+  },
+  whenValid('keys', 'activeKeyId'),
+);

@@ -29,9 +29,17 @@ export type AlarmMetric = cloudwatch.Metric | cloudwatch.MathExpression;
 /** Where an alarm's metric comes from, which decides where and how many times it is made. */
 type AlarmSource<S extends AlarmSettings> =
   /** The main region's API and table: one alarm, in Monitoring. */
-  | { readonly scope: 'main'; readonly metric: (signals: Signals, settings: S) => AlarmMetric; readonly description: (settings: S) => string }
+  | {
+      readonly scope: 'main';
+      readonly metric: (signals: Signals, settings: S) => AlarmMetric;
+      readonly description: (settings: S) => string;
+    }
   /** One alarm per function; its name and construct id gain the function's name. */
-  | { readonly scope: 'function'; readonly metric: (fn: FunctionSignals) => AlarmMetric; readonly description: (fn: string) => string }
+  | {
+      readonly scope: 'function';
+      readonly metric: (fn: FunctionSignals) => AlarmMetric;
+      readonly description: (fn: string) => string;
+    }
   /** WAF and CloudFront, whose metrics exist in us-east-1 only: in Monitoring there, else in EdgeAlarms. */
   | { readonly scope: 'edge'; readonly metric: (edge: EdgeMetrics) => AlarmMetric; readonly description: () => string };
 
@@ -48,7 +56,11 @@ const alarm = <S extends AlarmSettings>(spec: AlarmSpec<S>): AlarmSpec<S> => spe
 
 const FIVE_MINUTES = 300;
 /** Five-minute periods; breaching for `evaluationPeriods` of them in a row alarms. */
-const settings = (threshold: number, evaluationPeriods = 1): AlarmSettings => ({ threshold, periodSeconds: FIVE_MINUTES, evaluationPeriods });
+const settings = (threshold: number, evaluationPeriods = 1): AlarmSettings => ({
+  threshold,
+  periodSeconds: FIVE_MINUTES,
+  evaluationPeriods,
+});
 
 /**
  * Defaults: security signals (revoked-token reuse, sharing, store errors) alarm on the first
@@ -107,7 +119,8 @@ export const ALARMS = {
     kind: 'count',
     defaults: settings(500),
     metric: (edge) => edge.wafBlocked,
-    description: () => 'The WAF blocked an unusual number of requests (rate limits, IP reputation, managed rules): an attack or a misbehaving client.',
+    description: () =>
+      'The WAF blocked an unusual number of requests (rate limits, IP reputation, managed rules): an attack or a misbehaving client.',
   }),
   api5xx: alarm({
     name: 'api-5xx',
@@ -152,7 +165,8 @@ export const ALARMS = {
     kind: 'percent',
     defaults: settings(15, 3),
     metric: (edge) => edge.cloudFront4xx,
-    description: () => 'A high share of CloudFront responses are 4xx (403: missing or invalid signatures): URL guessing, hot-linking, or cookies not refreshed.',
+    description: () =>
+      'A high share of CloudFront responses are 4xx (403: missing or invalid signatures): URL guessing, hot-linking, or cookies not refreshed.',
   }),
   cloudFront5xxRate: alarm({
     name: 'cloudfront-5xx-rate',

@@ -10,7 +10,15 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { ALARM_KEYS, type AlarmKey, type AlarmMetric, type AlarmOverrides, ALARMS, alarmSpec, type AlarmThresholds } from './alarm-table';
+import {
+  ALARM_KEYS,
+  type AlarmKey,
+  type AlarmMetric,
+  type AlarmOverrides,
+  ALARMS,
+  alarmSpec,
+  type AlarmThresholds,
+} from './alarm-table';
 import { EMAIL_ADDRESS, mergeSettings } from './settings';
 import type { EdgeMetrics, Signals } from './signals';
 
@@ -50,19 +58,33 @@ export class Alerting {
     props: AlertingProps,
   ) {
     this.name = props.name ?? 'streamgate';
-    if (!/^[A-Za-z][A-Za-z0-9-]{0,30}$/.test(this.name)) throw new Error(`${owner}: name must be a letter then letters, digits or "-" (at most 31), got "${this.name}"`);
-    if (props.alarmEmail !== undefined && !EMAIL_ADDRESS.test(props.alarmEmail)) throw new Error(`${owner}: alarmEmail must be an e-mail address, got "${props.alarmEmail}"`);
+    if (!/^[A-Za-z][A-Za-z0-9-]{0,30}$/.test(this.name))
+      throw new Error(`${owner}: name must be a letter then letters, digits or "-" (at most 31), got "${this.name}"`);
+    if (props.alarmEmail !== undefined && !EMAIL_ADDRESS.test(props.alarmEmail))
+      throw new Error(`${owner}: alarmEmail must be an e-mail address, got "${props.alarmEmail}"`);
     this.settings = mergeSettings(owner, props.alarms);
 
     const stack = Stack.of(scope);
     const cloudWatch = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
-    this.key = new kms.Key(scope, 'AlarmTopicKey', { description: `${this.name}: encrypts the alarm topic in ${stack.region}`, enableKeyRotation: true });
+    this.key = new kms.Key(scope, 'AlarmTopicKey', {
+      description: `${this.name}: encrypts the alarm topic in ${stack.region}`,
+      enableKeyRotation: true,
+    });
     // CloudWatch encrypts each notification with a data key from this key. The key serves this
     // topic alone, whose policy already admits only our alarms.
     this.key.addToResourcePolicy(
-      new iam.PolicyStatement({ sid: 'AllowCloudWatchAlarmsToPublishToTheTopic', principals: [cloudWatch], actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: ['*'] }),
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublishToTheTopic',
+        principals: [cloudWatch],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
     );
-    this.topic = new sns.Topic(scope, 'AlarmTopic', { displayName: `${this.name} alarms`, masterKey: this.key, enforceSSL: true });
+    this.topic = new sns.Topic(scope, 'AlarmTopic', {
+      displayName: `${this.name} alarms`,
+      masterKey: this.key,
+      enforceSSL: true,
+    });
     this.topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
@@ -72,11 +94,19 @@ export class Alerting {
         // Only this account's alarms of this deployment (named <name>-*) in this region.
         conditions: {
           StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${this.name}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: `${this.name}-*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
         },
       }),
     );
-    if (props.alarmEmail !== undefined) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    if (props.alarmEmail !== undefined)
+      this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     this.action = new actions.SnsAction(this.topic);
   }
 
@@ -99,7 +129,9 @@ export class Alerting {
       evaluationPeriods,
       datapointsToAlarm: evaluationPeriods,
       comparisonOperator:
-        ALARMS[key].kind === 'count' ? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD : cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        ALARMS[key].kind === 'count'
+          ? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+          : cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     alarm.addAlarmAction(this.action);
@@ -124,12 +156,14 @@ export class Alerting {
     const functionKeys = ALARM_KEYS.filter((key) => ALARMS[key].scope === 'function');
     for (const key of ALARM_KEYS) {
       const spec = alarmSpec(key);
-      if (spec.scope === 'main') this.alarm(key, spec.metric(signals, this.settings[key]), spec.description(this.settings[key]));
+      if (spec.scope === 'main')
+        this.alarm(key, spec.metric(signals, this.settings[key]), spec.description(this.settings[key]));
       if (spec.scope !== 'function' || key !== functionKeys[0]) continue;
       for (const fn of signals.functions) {
         for (const functionKey of functionKeys) {
           const perFunction = alarmSpec(functionKey);
-          if (perFunction.scope === 'function') this.alarm(functionKey, perFunction.metric(fn), perFunction.description(fn.name), fn.name);
+          if (perFunction.scope === 'function')
+            this.alarm(functionKey, perFunction.metric(fn), perFunction.description(fn.name), fn.name);
         }
       }
     }

@@ -5,13 +5,24 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE, REASON_DIMENSION, SERVICE_DIMENSION } from '../../lambda/core/metric-names';
+import {
+  METRIC,
+  METRICS_NAMESPACE,
+  METRICS_SERVICE,
+  REASON_DIMENSION,
+  SERVICE_DIMENSION,
+} from '../../lambda/core/metric-names';
 import { type AlarmKey, type AlarmMetric, alarmSpec } from './alarm-table';
 import type { Alerting } from './alerting';
 import { EDGE_METRICS_REGION, type FunctionSignals, type Signals } from './signals';
 
 /** The dashboard, in the main region; the WAF and CloudFront widgets read us-east-1. */
-export function dashboard(scope: Construct, alerting: Alerting, signals: Signals, edgeAlarmsHere: boolean): cloudwatch.Dashboard {
+export function dashboard(
+  scope: Construct,
+  alerting: Alerting,
+  signals: Signals,
+  edgeAlarmsHere: boolean,
+): cloudwatch.Dashboard {
   const { app, edge } = signals;
   const authFailure = alerting.alarmsByKey.authFailureSpike;
   if (authFailure === undefined) throw new Error('dashboard: the auth-failure alarm must exist first');
@@ -24,8 +35,11 @@ export function dashboard(scope: Construct, alerting: Alerting, signals: Signals
     return spec.metric(fn);
   };
   const period = Duration.minutes(5);
-  const graph = (title: string, left: cloudwatch.IMetric[], extra: Partial<cloudwatch.GraphWidgetProps> = {}): cloudwatch.GraphWidget =>
-    new cloudwatch.GraphWidget({ title, left, width: 8, height: 6, period, ...extra });
+  const graph = (
+    title: string,
+    left: cloudwatch.IMetric[],
+    extra: Partial<cloudwatch.GraphWidgetProps> = {},
+  ): cloudwatch.GraphWidget => new cloudwatch.GraphWidget({ title, left, width: 8, height: 6, period, ...extra });
   const labelled = (metric: AlarmMetric, label: string): cloudwatch.IMetric => metric.with({ label });
   return new cloudwatch.Dashboard(scope, 'Dashboard', {
     dashboardName: alerting.name,
@@ -37,7 +51,11 @@ export function dashboard(scope: Construct, alerting: Alerting, signals: Signals
           [
             labelled(app.authorized, 'authorized'),
             labelled(app.denied, 'denied'),
-            new cloudwatch.MathExpression({ expression: 'FILL(authorized, 0) + FILL(denied, 0)', usingMetrics: { authorized: app.authorized, denied: app.denied }, label: 'requests' }),
+            new cloudwatch.MathExpression({
+              expression: 'FILL(authorized, 0) + FILL(denied, 0)',
+              usingMetrics: { authorized: app.authorized, denied: app.denied },
+              label: 'requests',
+            }),
           ],
           { width: 12 },
         ),
@@ -56,7 +74,10 @@ export function dashboard(scope: Construct, alerting: Alerting, signals: Signals
       ],
       [
         new cloudwatch.AlarmWidget({ title: 'Auth failure ratio (alarm)', alarm: authFailure, width: 8, height: 6 }),
-        graph(`${METRIC.latency} (ms) p50 / p99`, [app.latency.with({ statistic: 'p50', label: 'p50' }), app.latency.with({ statistic: 'p99', label: 'p99' })]),
+        graph(`${METRIC.latency} (ms) p50 / p99`, [
+          app.latency.with({ statistic: 'p50', label: 'p50' }),
+          app.latency.with({ statistic: 'p99', label: 'p99' }),
+        ]),
         graph('Revoked-token reuse, sharing, store errors', [
           labelled(watched('revokedTokenReuse'), METRIC.revokedTokenReuse),
           labelled(watched('tokenSharingSuspected'), METRIC.sharingSuspected),
@@ -65,15 +86,29 @@ export function dashboard(scope: Construct, alerting: Alerting, signals: Signals
       ],
       [
         graph('API 5xx', [labelled(watched('api5xx'), '5xx')]),
-        graph('Lambda errors', signals.functions.map((fn) => labelled(watched('lambdaErrors', fn), fn.name))),
-        graph('Lambda throttles', signals.functions.map((fn) => labelled(watched('lambdaThrottles', fn), fn.name))),
+        graph(
+          'Lambda errors',
+          signals.functions.map((fn) => labelled(watched('lambdaErrors', fn), fn.name)),
+        ),
+        graph(
+          'Lambda throttles',
+          signals.functions.map((fn) => labelled(watched('lambdaThrottles', fn), fn.name)),
+        ),
       ],
       [
         graph('DynamoDB throttles (revocation table)', [watched('dynamoDbThrottles')]),
-        graph(`WAF requests (${EDGE_METRICS_REGION})`, [labelled(watched('wafBlockedRequests'), 'blocked'), labelled(edge.wafAllowed, 'allowed')], { region: EDGE_METRICS_REGION }),
-        graph(`CloudFront error rates % (${EDGE_METRICS_REGION})`, [labelled(watched('cloudFront4xxRate'), '4xx'), labelled(watched('cloudFront5xxRate'), '5xx')], {
-          region: EDGE_METRICS_REGION,
-        }),
+        graph(
+          `WAF requests (${EDGE_METRICS_REGION})`,
+          [labelled(watched('wafBlockedRequests'), 'blocked'), labelled(edge.wafAllowed, 'allowed')],
+          { region: EDGE_METRICS_REGION },
+        ),
+        graph(
+          `CloudFront error rates % (${EDGE_METRICS_REGION})`,
+          [labelled(watched('cloudFront4xxRate'), '4xx'), labelled(watched('cloudFront5xxRate'), '5xx')],
+          {
+            region: EDGE_METRICS_REGION,
+          },
+        ),
       ],
       [
         new cloudwatch.AlarmStatusWidget({

@@ -25,12 +25,20 @@ export interface FunctionSignals {
   readonly throttles: cloudwatch.Metric;
 }
 
-export type ApplicationMetrics = Record<'authorized' | 'denied' | 'revokedTokenReuse' | 'sharingSuspected' | 'storeError' | 'latency', cloudwatch.Metric>;
+export type ApplicationMetrics = Record<
+  'authorized' | 'denied' | 'revokedTokenReuse' | 'sharingSuspected' | 'storeError' | 'latency',
+  cloudwatch.Metric
+>;
 
 /** The playback API's EMF series, each on its single `service` dimension (the alarmed ones). */
 export function applicationMetrics(): ApplicationMetrics {
   const metric = (name: string): cloudwatch.Metric =>
-    new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { [SERVICE_DIMENSION]: METRICS_SERVICE }, statistic: 'Sum' });
+    new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: name,
+      dimensionsMap: { [SERVICE_DIMENSION]: METRICS_SERVICE },
+      statistic: 'Sum',
+    });
   return {
     authorized: metric(METRIC.authorized),
     denied: metric(METRIC.denied),
@@ -44,7 +52,12 @@ export function applicationMetrics(): ApplicationMetrics {
 /** Throttled reads plus throttled writes (on-demand tables throttle too: per-partition limits). */
 export function dynamoDbThrottles(table: dynamodb.ITable): cloudwatch.MathExpression {
   const events = (name: string): cloudwatch.Metric =>
-    new cloudwatch.Metric({ namespace: 'AWS/DynamoDB', metricName: name, dimensionsMap: { TableName: table.tableName }, statistic: 'Sum' });
+    new cloudwatch.Metric({
+      namespace: 'AWS/DynamoDB',
+      metricName: name,
+      dimensionsMap: { TableName: table.tableName },
+      statistic: 'Sum',
+    });
   return new cloudwatch.MathExpression({
     expression: 'FILL(reads, 0) + FILL(writes, 0)',
     usingMetrics: { reads: events('ReadThrottleEvents'), writes: events('WriteThrottleEvents') },
@@ -65,9 +78,19 @@ export interface EdgeMetrics {
  */
 export function edgeMetrics(webAclName: string, distributionId: string): EdgeMetrics {
   const waf = (name: string): cloudwatch.Metric =>
-    new cloudwatch.Metric({ namespace: 'AWS/WAFV2', metricName: name, dimensionsMap: { WebACL: webAclName, Rule: 'ALL' }, statistic: 'Sum' });
+    new cloudwatch.Metric({
+      namespace: 'AWS/WAFV2',
+      metricName: name,
+      dimensionsMap: { WebACL: webAclName, Rule: 'ALL' },
+      statistic: 'Sum',
+    });
   const cloudFront = (name: string): cloudwatch.Metric =>
-    new cloudwatch.Metric({ namespace: 'AWS/CloudFront', metricName: name, dimensionsMap: { DistributionId: distributionId, Region: 'Global' }, statistic: 'Average' });
+    new cloudwatch.Metric({
+      namespace: 'AWS/CloudFront',
+      metricName: name,
+      dimensionsMap: { DistributionId: distributionId, Region: 'Global' },
+      statistic: 'Average',
+    });
   return {
     wafBlocked: waf('BlockedRequests'),
     wafAllowed: waf('AllowedRequests'),

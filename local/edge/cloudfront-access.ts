@@ -116,7 +116,11 @@ export class VerifiedSignatures {
   }
 }
 
-export function checkSignedAccess(req: EdgeRequest, trusted: ReadonlyMap<string, TrustedKey>, verified?: VerifiedSignatures): AccessDecision {
+export function checkSignedAccess(
+  req: EdgeRequest,
+  trusted: ReadonlyMap<string, TrustedKey>,
+  verified?: VerifiedSignatures,
+): AccessDecision {
   try {
     return decide(req, trusted, verified);
   } catch {
@@ -139,7 +143,11 @@ export function unsupportedKeyReason(key: KeyObject): string | undefined {
   return unacceptedKeyReason(key);
 }
 
-function decide(req: EdgeRequest, trusted: ReadonlyMap<string, TrustedKey>, verified: VerifiedSignatures | undefined): AccessDecision {
+function decide(
+  req: EdgeRequest,
+  trusted: ReadonlyMap<string, TrustedKey>,
+  verified: VerifiedSignatures | undefined,
+): AccessDecision {
   const target = requestTarget(req);
   if (target === undefined) return deny('AccessDenied');
   const signed = URL_SIGNING_TRIGGERS.some((name) => target.signedQuery.has(name))
@@ -312,7 +320,8 @@ function parseCustomPolicy(bytes: Buffer): Statement | undefined {
   if (!isRecordWithOnly(first, ['Resource', 'Condition'], ['Condition'])) return undefined;
   const { Resource: resource, Condition: condition } = first;
   if (resource !== undefined && typeof resource !== 'string') return undefined;
-  if (!isRecordWithOnly(condition, ['DateLessThan', 'DateGreaterThan', 'IpAddress'], ['DateLessThan'])) return undefined;
+  if (!isRecordWithOnly(condition, ['DateLessThan', 'DateGreaterThan', 'IpAddress'], ['DateLessThan']))
+    return undefined;
 
   const dateLessThan = epochCondition(condition.DateLessThan);
   if (dateLessThan === undefined) return undefined;
@@ -324,7 +333,9 @@ function parseCustomPolicy(bytes: Buffer): Statement | undefined {
   }
   if (condition.IpAddress !== undefined) {
     const ip = condition.IpAddress;
-    statement.sourceIp = isRecordWithOnly(ip, ['AWS:SourceIp'], ['AWS:SourceIp']) ? parseCidr(ip['AWS:SourceIp']) : undefined;
+    statement.sourceIp = isRecordWithOnly(ip, ['AWS:SourceIp'], ['AWS:SourceIp'])
+      ? parseCidr(ip['AWS:SourceIp'])
+      : undefined;
     if (statement.sourceIp === undefined) return undefined;
   }
   return statement;
@@ -333,7 +344,9 @@ function parseCustomPolicy(bytes: Buffer): Statement | undefined {
 function epochCondition(value: unknown): number | undefined {
   if (!isRecordWithOnly(value, ['AWS:EpochTime'], ['AWS:EpochTime'])) return undefined;
   const epoch = value['AWS:EpochTime'];
-  return typeof epoch === 'number' && Number.isInteger(epoch) && epoch >= 0 && epoch <= MAX_EPOCH_SECONDS ? epoch : undefined;
+  return typeof epoch === 'number' && Number.isInteger(epoch) && epoch >= 0 && epoch <= MAX_EPOCH_SECONDS
+    ? epoch
+    : undefined;
 }
 
 function isRecordWithOnly(
@@ -427,7 +440,13 @@ function wildcardMatch(pattern: string, text: string): boolean {
   return pi === p.length;
 }
 
-const XML_ENTITIES: Readonly<Record<string, string>> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' };
+const XML_ENTITIES: Readonly<Record<string, string>> = {
+  '<': '&lt;',
+  '>': '&gt;',
+  '&': '&amp;',
+  '"': '&quot;',
+  "'": '&apos;',
+};
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => XML_ENTITIES[c] ?? c);

@@ -11,7 +11,9 @@ import { readFileSync } from 'node:fs';
 import { CLOUDFRONT_KEY_TYPES } from '../../lambda/core/cloudfront-key-types';
 import { unsupportedKeyReason, type TrustedKey } from './cloudfront-access';
 
-const ACCEPTED_KEY_TYPES = Object.values(CLOUDFRONT_KEY_TYPES).map((type) => type.label).join(' or ');
+const ACCEPTED_KEY_TYPES = Object.values(CLOUDFRONT_KEY_TYPES)
+  .map((type) => type.label)
+  .join(' or ');
 
 /** CloudFront quota "public keys in a single key group" (docs/cloudfront-rules.md "Encoding, signature, hash and keys"). */
 export const MAX_KEYS_PER_KEY_GROUP = 5;
@@ -104,9 +106,11 @@ function parseSpkiPem(pem: string, fail: (detail: string) => KeyGroupError): Key
   if (!SPKI_PEM.test(pem)) {
     const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1];
     const found =
-      label === undefined ? 'no PEM block'
-      : label !== 'PUBLIC KEY' ? `-----BEGIN ${label}-----`
-      : 'extra text or more than one block';
+      label === undefined
+        ? 'no PEM block'
+        : label !== 'PUBLIC KEY'
+          ? `-----BEGIN ${label}-----`
+          : 'extra text or more than one block';
     throw fail(`"publicKeyPem" must be exactly one SPKI PEM block (-----BEGIN PUBLIC KEY-----); found ${found}`);
   }
   try {

@@ -35,7 +35,12 @@ export interface ViewerRequest {
 
 export interface ViewerRequestEvent {
   version: '1.0';
-  context: { eventType: 'viewer-request'; distributionDomainName?: string; distributionId?: string; requestId?: string };
+  context: {
+    eventType: 'viewer-request';
+    distributionDomainName?: string;
+    distributionId?: string;
+    requestId?: string;
+  };
   viewer: { ip: string };
   request: ViewerRequest;
 }
@@ -68,12 +73,19 @@ var console = Object.freeze({ log: function () { __logLines.push(Array.prototype
 export class ViewerRequestFunction {
   /** The function's global scope: for tests that check what the function can and cannot see. */
   readonly context: Context;
-  private readonly invoke = new Script('handler(JSON.parse(__viewerRequestEvent))', { filename: 'invoke-viewer-request' });
-  private readonly drainLog = new Script('__logLines.splice(0, __logLines.length)', { filename: 'drain-viewer-request-log' });
+  private readonly invoke = new Script('handler(JSON.parse(__viewerRequestEvent))', {
+    filename: 'invoke-viewer-request',
+  });
+  private readonly drainLog = new Script('__logLines.splice(0, __logLines.length)', {
+    filename: 'drain-viewer-request-log',
+  });
   private readonly log: (line: string) => void;
   private readonly timeoutMs: number;
 
-  static fromFile(file: string = VIEWER_REQUEST_FUNCTION_FILE, options: ViewerRequestFunctionOptions = {}): ViewerRequestFunction {
+  static fromFile(
+    file: string = VIEWER_REQUEST_FUNCTION_FILE,
+    options: ViewerRequestFunctionOptions = {},
+  ): ViewerRequestFunction {
     return new ViewerRequestFunction(readFileSync(file, 'utf8'), { filename: file, ...options });
   }
 
@@ -151,11 +163,21 @@ function outcomeOf(answer: unknown): ViewerRequestOutcome {
   if (!isRecord(answer)) return { kind: 'error', reason: 'the function returned neither a request nor a response' };
   if ('statusCode' in answer) return responseOf(answer);
   const { method, uri, querystring, headers, cookies } = answer;
-  if (typeof uri !== 'string' || !uri.startsWith('/')) return { kind: 'error', reason: 'the returned request has no absolute uri' };
+  if (typeof uri !== 'string' || !uri.startsWith('/'))
+    return { kind: 'error', reason: 'the returned request has no absolute uri' };
   if (typeof method !== 'string' || !isRecord(querystring) || !isRecord(headers) || !isRecord(cookies)) {
     return { kind: 'error', reason: 'the returned request lacks method, querystring, headers or cookies' };
   }
-  return { kind: 'request', request: { method, uri, querystring: fieldsOf(querystring), headers: fieldsOf(headers), cookies: fieldsOf(cookies) } };
+  return {
+    kind: 'request',
+    request: {
+      method,
+      uri,
+      querystring: fieldsOf(querystring),
+      headers: fieldsOf(headers),
+      cookies: fieldsOf(cookies),
+    },
+  };
 }
 
 function responseOf(answer: Record<string, unknown>): ViewerRequestOutcome {
@@ -163,7 +185,8 @@ function responseOf(answer: Record<string, unknown>): ViewerRequestOutcome {
   if (typeof statusCode !== 'number' || !Number.isInteger(statusCode) || statusCode < 200 || statusCode > 599) {
     return { kind: 'error', reason: `the returned response has an invalid statusCode ${String(statusCode)}` };
   }
-  if (!isRecord(headers) || !isRecord(cookies)) return { kind: 'error', reason: 'the returned response has malformed headers or cookies' };
+  if (!isRecord(headers) || !isRecord(cookies))
+    return { kind: 'error', reason: 'the returned response has malformed headers or cookies' };
   const headerList: [string, string][] = [];
   for (const [name, field] of Object.entries(fieldsOf(headers))) {
     for (const { value } of field.multiValue ?? [field]) headerList.push([name.toLowerCase(), value]);
@@ -176,8 +199,10 @@ function responseOf(answer: Record<string, unknown>): ViewerRequestOutcome {
   let bytes: Buffer;
   if (body === undefined) bytes = Buffer.alloc(0);
   else if (typeof body === 'string') bytes = Buffer.from(body, 'utf8');
-  else if (isRecord(body) && typeof body.data === 'string' && (body.encoding === 'text' || body.encoding === undefined)) bytes = Buffer.from(body.data, 'utf8');
-  else if (isRecord(body) && typeof body.data === 'string' && body.encoding === 'base64') bytes = Buffer.from(body.data, 'base64');
+  else if (isRecord(body) && typeof body.data === 'string' && (body.encoding === 'text' || body.encoding === undefined))
+    bytes = Buffer.from(body.data, 'utf8');
+  else if (isRecord(body) && typeof body.data === 'string' && body.encoding === 'base64')
+    bytes = Buffer.from(body.data, 'base64');
   else return { kind: 'error', reason: 'the returned response has a malformed body' };
   return {
     kind: 'response',
@@ -194,7 +219,9 @@ function fieldsOf(record: Record<string, unknown>): Record<string, FieldValue> {
   for (const [name, field] of Object.entries(record)) {
     if (!isRecord(field) || typeof field.value !== 'string') continue;
     const multiValue = Array.isArray(field.multiValue)
-      ? field.multiValue.filter((entry): entry is { value: string } => isRecord(entry) && typeof entry.value === 'string').map(({ value }) => ({ value }))
+      ? field.multiValue
+          .filter((entry): entry is { value: string } => isRecord(entry) && typeof entry.value === 'string')
+          .map(({ value }) => ({ value }))
       : undefined;
     fields[name] = multiValue === undefined ? { value: field.value } : { value: field.value, multiValue };
   }

@@ -32,7 +32,10 @@ class HttpError extends Error {
 
 export function createIdpHandler(idp: TokenIssuer, pathPrefix: string): RequestHandler {
   const routes = new Map<string, { method: string; answer: (req: IncomingMessage) => Promise<Answer> }>([
-    [`${pathPrefix}/jwks.json`, { method: 'GET', answer: async () => ({ body: idp.jwks(), cacheControl: 'public, max-age=60' }) }],
+    [
+      `${pathPrefix}/jwks.json`,
+      { method: 'GET', answer: async () => ({ body: idp.jwks(), cacheControl: 'public, max-age=60' }) },
+    ],
     [`${pathPrefix}/token`, { method: 'POST', answer: (req) => issue(idp, req) }],
   ]);
   return (req, res) => {
@@ -53,13 +56,20 @@ export function createIdpHandler(idp: TokenIssuer, pathPrefix: string): RequestH
       ({ body, cacheControl }) => send(res, 200, body, { 'cache-control': cacheControl }),
       (error: unknown) => {
         const failure =
-          error instanceof HttpError ? error
-          : error instanceof TokenRequestError ? new HttpError(error.status, error.code, error.message)
-          : new HttpError(500, 'server_error', 'internal error');
-        send(res, failure.status, { error: failure.code, error_description: failure.message }, {
-          'cache-control': 'no-store',
-          ...failure.headers,
-        });
+          error instanceof HttpError
+            ? error
+            : error instanceof TokenRequestError
+              ? new HttpError(error.status, error.code, error.message)
+              : new HttpError(500, 'server_error', 'internal error');
+        send(
+          res,
+          failure.status,
+          { error: failure.code, error_description: failure.message },
+          {
+            'cache-control': 'no-store',
+            ...failure.headers,
+          },
+        );
       },
     );
   };
@@ -67,7 +77,9 @@ export function createIdpHandler(idp: TokenIssuer, pathPrefix: string): RequestH
 
 /** The Host values that name this server on loopback. */
 function localHosts(port: number | undefined): string[] {
-  return ['localhost', '127.0.0.1', '[::1]'].flatMap((name) => (port === 80 ? [name, `${name}:80`] : [`${name}:${port}`]));
+  return ['localhost', '127.0.0.1', '[::1]'].flatMap((name) =>
+    port === 80 ? [name, `${name}:80`] : [`${name}:${port}`],
+  );
 }
 
 interface Answer {
@@ -77,7 +89,8 @@ interface Answer {
 
 async function issue(idp: TokenIssuer, req: IncomingMessage): Promise<Answer> {
   const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (mediaType !== 'application/json') throw new HttpError(415, 'invalid_request', 'Content-Type must be application/json');
+  if (mediaType !== 'application/json')
+    throw new HttpError(415, 'invalid_request', 'Content-Type must be application/json');
   const text = await readBody(req);
   let body: unknown;
   try {
@@ -87,11 +100,16 @@ async function issue(idp: TokenIssuer, req: IncomingMessage): Promise<Answer> {
   }
   const request = parseTokenRequest(body, false);
   const token = await idp.issueToken(request);
-  return { body: { access_token: token, token_type: 'Bearer', expires_in: request.ttlSeconds }, cacheControl: 'no-store' };
+  return {
+    body: { access_token: token, token_type: 'Bearer', expires_in: request.ttlSeconds },
+    cacheControl: 'no-store',
+  };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
-  const tooLarge = new HttpError(413, 'invalid_request', `request body is larger than ${MAX_BODY_BYTES} bytes`, { connection: 'close' });
+  const tooLarge = new HttpError(413, 'invalid_request', `request body is larger than ${MAX_BODY_BYTES} bytes`, {
+    connection: 'close',
+  });
   if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return Promise.reject(tooLarge);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

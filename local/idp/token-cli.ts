@@ -18,22 +18,21 @@ const USAGE = `usage: tsx local/idp/token-cli.ts --sub <user> [--videos <id,id,.
 
 class UsageError extends Error {}
 
+const OPTIONS = {
+  sub: { type: 'string' },
+  videos: { type: 'string', multiple: true },
+  scope: { type: 'string' },
+  ttl: { type: 'string' },
+  jti: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 function tokenRequest(argv: string[]): TokenRequest | 'help' {
-  let parsed;
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; strict: true; allowPositionals: false; options: typeof OPTIONS }>
+  >;
   try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        sub: { type: 'string' },
-        videos: { type: 'string', multiple: true },
-        scope: { type: 'string' },
-        ttl: { type: 'string' },
-        jti: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args: argv, strict: true, allowPositionals: false, options: OPTIONS });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -41,7 +40,10 @@ function tokenRequest(argv: string[]): TokenRequest | 'help' {
   if (help === true) return 'help';
   if (sub === undefined) throw new UsageError('--sub is required');
   if (ttl !== undefined && !/^\d+$/.test(ttl)) throw new UsageError('--ttl must be a whole number of seconds');
-  const ids = videos?.flatMap((list) => list.split(',')).map((id) => id.trim()).filter((id) => id !== '');
+  const ids = videos
+    ?.flatMap((list) => list.split(','))
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
   return {
     sub,
     ...(ids !== undefined ? { videos: ids.length === 1 && ids[0] === '*' ? '*' : ids } : {}),

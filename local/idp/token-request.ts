@@ -51,14 +51,29 @@ export function parseTokenRequest(input: unknown, allowJti: boolean): ValidToken
   const { sub, scope, videos, ttlSeconds, jti, ...rest } = input as Record<string, unknown>;
   const allowed = allowJti ? 'sub, scope, videos, ttlSeconds, jti' : 'sub, scope, videos, ttlSeconds';
   const unknown = Object.keys(rest)[0] ?? (!allowJti && jti !== undefined ? 'jti' : undefined);
-  if (unknown !== undefined) throw new TokenRequestError(`unknown field "${unknown.slice(0, 32)}" (allowed: ${allowed})`);
+  if (unknown !== undefined)
+    throw new TokenRequestError(`unknown field "${unknown.slice(0, 32)}" (allowed: ${allowed})`);
 
   if (sub === undefined) throw new TokenRequestError('"sub" is required');
   return {
     sub: checked(sub, isSub, `"sub" must match ${SUB.source}`),
-    scope: optional(scope, isScope, `"scope" must be space-separated scope tokens (RFC 6749 §3.3), at most ${MAX_SCOPE_LENGTH} characters`) ?? DEV_IDP_DEFAULT_SCOPE,
-    ttlSeconds: optional(ttlSeconds, isTtl, `"ttlSeconds" must be a whole number from ${MIN_TTL_SECONDS} to ${MAX_TTL_SECONDS}`) ?? DEFAULT_TTL_SECONDS,
-    videos: optional(videos, isVideos, `"videos" must be "*" or an array of at most ${MAX_VIDEOS} ids matching ${VIDEO_ID.source}`),
+    scope:
+      optional(
+        scope,
+        isScope,
+        `"scope" must be space-separated scope tokens (RFC 6749 §3.3), at most ${MAX_SCOPE_LENGTH} characters`,
+      ) ?? DEV_IDP_DEFAULT_SCOPE,
+    ttlSeconds:
+      optional(
+        ttlSeconds,
+        isTtl,
+        `"ttlSeconds" must be a whole number from ${MIN_TTL_SECONDS} to ${MAX_TTL_SECONDS}`,
+      ) ?? DEFAULT_TTL_SECONDS,
+    videos: optional(
+      videos,
+      isVideos,
+      `"videos" must be "*" or an array of at most ${MAX_VIDEOS} ids matching ${VIDEO_ID.source}`,
+    ),
     jti: optional(jti, isJti, '"jti" must be 1 to 128 printable ASCII characters without spaces'),
   };
 }
@@ -81,7 +96,12 @@ function isScope(value: unknown): value is string {
 }
 
 function isVideos(value: unknown): value is string[] | '*' {
-  return value === '*' || (Array.isArray(value) && value.length <= MAX_VIDEOS && value.every((id) => typeof id === 'string' && VIDEO_ID.test(id)));
+  return (
+    value === '*' ||
+    (Array.isArray(value) &&
+      value.length <= MAX_VIDEOS &&
+      value.every((id) => typeof id === 'string' && VIDEO_ID.test(id)))
+  );
 }
 
 function isJti(value: unknown): value is string {

@@ -45,7 +45,13 @@ async function openPlayer(): Promise<{ context: BrowserContext; page: Page; seen
   const context = await browser.newContext();
   const page = await context.newPage();
   const seen: Seen[] = [];
-  page.on('response', (response) => seen.push({ url: new URL(response.url()).pathname, status: response.status(), method: response.request().method() }));
+  page.on('response', (response) =>
+    seen.push({
+      url: new URL(response.url()).pathname,
+      status: response.status(),
+      method: response.request().method(),
+    }),
+  );
   await page.goto(stack.url);
   await page.waitForSelector('button.play[data-video="demo-1"]');
   return { context, page, seen };
@@ -58,11 +64,16 @@ async function signIn(page: Page, user: 'alice' | 'bob'): Promise<void> {
 
 async function playUntil(page: Page, videoId: string, seconds: number): Promise<void> {
   await page.click(`button.play[data-video="${videoId}"]`);
-  await page.waitForFunction((target) => (document.querySelector('#video') as HTMLVideoElement).currentTime > target, seconds, { timeout: 20000 });
+  await page.waitForFunction(
+    (target) => (document.querySelector('#video') as HTMLVideoElement).currentTime > target,
+    seconds,
+    { timeout: 20000 },
+  );
 }
 
 /** A request from inside the page, with whatever cookies the browser holds. */
-const fetchStatus = (page: Page, path: string) => page.evaluate((url) => fetch(url, { cache: 'no-store' }).then((response) => response.status), path);
+const fetchStatus = (page: Page, path: string) =>
+  page.evaluate((url) => fetch(url, { cache: 'no-store' }).then((response) => response.status), path);
 
 test('sign in and play video A: currentTime passes 2 s and every segment is answered 200', async () => {
   const { context, page, seen } = await openPlayer();
@@ -99,7 +110,9 @@ test('the AES-128 encrypted video decrypts and plays, its key fetched with the c
   await signIn(page, 'alice');
   await playUntil(page, 'demo-2', 2.2);
   expect(seen.find((entry) => entry.url === '/media/demo-2/key.bin')?.status).toBe(200);
-  expect(seen.filter((entry) => entry.url.startsWith('/media/demo-2/')).every((entry) => entry.status === 200)).toBe(true);
+  expect(seen.filter((entry) => entry.url.startsWith('/media/demo-2/')).every((entry) => entry.status === 200)).toBe(
+    true,
+  );
   await context.close();
 });
 
@@ -126,7 +139,9 @@ test('log out: the next refresh is 401 invalid_token, the page says revoked, and
     undefined,
     { timeout: (SIGNED_TTL_SECONDS + 5) * 1000 },
   );
-  expect(seen.some((entry) => entry.method === 'DELETE' && entry.url === '/api/v1/session' && entry.status === 204)).toBe(true);
+  expect(
+    seen.some((entry) => entry.method === 'DELETE' && entry.url === '/api/v1/session' && entry.status === 204),
+  ).toBe(true);
   expect(await page.textContent('#status')).toMatch(/revoked/i);
   await page.waitForTimeout(SIGNED_TTL_SECONDS * 1000);
   expect(await fetchStatus(page, '/media/demo-1/segment_000.m2ts')).toBe(403);
@@ -169,7 +184,9 @@ test('the local monitor page shows authorized and denied counts by reason', asyn
   await monitor.goto(`${stack.url}local/monitor`);
   await monitor.waitForSelector('#reasons tr[data-reason="not_entitled"]');
   expect(Number(await monitor.textContent('#authorized'))).toBeGreaterThanOrEqual(1);
-  expect(Number(await monitor.textContent('#reasons tr[data-reason="not_entitled"] td:last-child'))).toBeGreaterThanOrEqual(1);
+  expect(
+    Number(await monitor.textContent('#reasons tr[data-reason="not_entitled"] td:last-child')),
+  ).toBeGreaterThanOrEqual(1);
   expect(await monitor.textContent('#recent')).toContain('not_entitled');
   await monitor.screenshot({ path: join(OUTPUT, 'monitor.png'), fullPage: true });
   await context.close();

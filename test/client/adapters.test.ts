@@ -22,8 +22,17 @@ let cookieSession: PlaybackSession;
 let query: string;
 beforeAll(async () => {
   env = await startClientStack();
-  urlSession = createPlaybackSession({ apiBase: env.apiBase, videoId: 'demo-1', delivery: 'url', getToken: () => env.token('adapter-url', ['demo-1']) });
-  cookieSession = createPlaybackSession({ apiBase: env.apiBase, videoId: 'demo-1', getToken: () => env.token('adapter-cookie', ['demo-1']) });
+  urlSession = createPlaybackSession({
+    apiBase: env.apiBase,
+    videoId: 'demo-1',
+    delivery: 'url',
+    getToken: () => env.token('adapter-url', ['demo-1']),
+  });
+  cookieSession = createPlaybackSession({
+    apiBase: env.apiBase,
+    videoId: 'demo-1',
+    getToken: () => env.token('adapter-cookie', ['demo-1']),
+  });
   query = (await urlSession.ready).signedQuery as string;
   await cookieSession.ready;
 });
@@ -37,7 +46,7 @@ const media = (name: string) => `${env.apiBase}/media/demo-1/${name}`;
 const other = 'https://cdn.other.example/lib.js';
 
 describe('hls.js', () => {
-  test('the config fits hls.js\'s own HlsConfig type', () => {
+  test("the config fits hls.js's own HlsConfig type", () => {
     const config: Partial<HlsConfig> = hlsJsConfig(urlSession);
     expect(typeof config.xhrSetup).toBe('function');
     expect(typeof config.fetchSetup).toBe('function');
@@ -46,7 +55,10 @@ describe('hls.js', () => {
   test('URL mode: xhrSetup opens media requests with the signed query, others as they are', async () => {
     const { xhrSetup } = hlsJsConfig(urlSession);
     const opened: string[] = [];
-    const xhr = { open: (_method: string, url: string) => opened.push(url), withCredentials: false } as unknown as XMLHttpRequest;
+    const xhr = {
+      open: (_method: string, url: string) => opened.push(url),
+      withCredentials: false,
+    } as unknown as XMLHttpRequest;
     await xhrSetup(xhr, media('segment_000.m2ts'));
     await xhrSetup(xhr, other);
     expect(opened).toEqual([`${media('segment_000.m2ts')}?${query}`, other]);
@@ -58,13 +70,16 @@ describe('hls.js', () => {
     const signed = await hlsJsConfig(urlSession).fetchSetup({ url: media('segment_001.m2ts') }, { method: 'GET' });
     expect(signed.url).toBe(`${media('segment_001.m2ts')}?${query}`);
     const cookieConfig = hlsJsConfig(cookieSession);
-    expect((await cookieConfig.fetchSetup({ url: media('index.m3u8') }, { method: 'GET', credentials: 'same-origin' })).credentials).toBe('include');
+    expect(
+      (await cookieConfig.fetchSetup({ url: media('index.m3u8') }, { method: 'GET', credentials: 'same-origin' }))
+        .credentials,
+    ).toBe('include');
     const elsewhere = await cookieConfig.fetchSetup({ url: other }, { method: 'GET', credentials: 'same-origin' });
     expect(elsewhere.credentials).toBe('same-origin');
     expect(elsewhere.url).toBe(other);
   });
 
-  test('attachHlsJs sets the hooks on the instance and loads the grant\'s manifest', async () => {
+  test("attachHlsJs sets the hooks on the instance and loads the grant's manifest", async () => {
     const loaded: string[] = [];
     const hls = { config: {}, loadSource: (url: string) => loaded.push(url) };
     await attachHlsJs(hls, urlSession);
@@ -118,7 +133,11 @@ describe('Shaka Player', () => {
 describe('video.js (VHS)', () => {
   type Options = { uri: string; withCredentials?: boolean };
   type Hook = (options: Options) => Options | void;
-  function fakeVideoJs(vhsXhr: { onRequest?: (hook: Hook) => void; offRequest?: (hook: Hook) => void; beforeRequest?: Hook }) {
+  function fakeVideoJs(vhsXhr: {
+    onRequest?: (hook: Hook) => void;
+    offRequest?: (hook: Hook) => void;
+    beforeRequest?: Hook;
+  }) {
     const events = new Map<string, () => void>();
     const sources: unknown[] = [];
     let techReady = false;
@@ -139,7 +158,10 @@ describe('video.js (VHS)', () => {
 
   test('VHS 3 onRequest: installed on xhr-hooks-ready, signs media URIs, removed with offRequest', async () => {
     const hooks: Hook[] = [];
-    const vjs = fakeVideoJs({ onRequest: (hook) => hooks.push(hook), offRequest: (hook) => hooks.splice(hooks.indexOf(hook), 1) });
+    const vjs = fakeVideoJs({
+      onRequest: (hook) => hooks.push(hook),
+      offRequest: (hook) => hooks.splice(hooks.indexOf(hook), 1),
+    });
     const remove = await attachVideoJs(vjs.player, urlSession);
     expect(vjs.sources).toEqual([{ src: urlSession.manifestUrl, type: 'application/x-mpegURL' }]);
     vjs.fire('xhr-hooks-ready');
@@ -155,7 +177,9 @@ describe('video.js (VHS)', () => {
     const xhr: { beforeRequest?: Hook } = {};
     const vjs = fakeVideoJs(xhr);
     await attachVideoJs(vjs.player, cookieSession);
-    expect(vjs.sources).toEqual([{ src: cookieSession.manifestUrl, type: 'application/x-mpegURL', withCredentials: true }]);
+    expect(vjs.sources).toEqual([
+      { src: cookieSession.manifestUrl, type: 'application/x-mpegURL', withCredentials: true },
+    ]);
     vjs.fire('xhr-hooks-ready');
     const options: { uri: string; withCredentials?: boolean } = { uri: media('segment_001.m2ts') };
     xhr.beforeRequest?.(options);
@@ -164,7 +188,11 @@ describe('video.js (VHS)', () => {
 });
 
 describe('native HLS', () => {
-  const video = (hls: boolean) => ({ src: '', canPlayType: (type: string) => (hls && type.includes('mpegurl') ? 'maybe' : '') }) as unknown as HTMLVideoElement;
+  const video = (hls: boolean) =>
+    ({
+      src: '',
+      canPlayType: (type: string) => (hls && type.includes('mpegurl') ? 'maybe' : ''),
+    }) as unknown as HTMLVideoElement;
 
   test('cookie mode: video.src is the manifest', async () => {
     const element = video(true);

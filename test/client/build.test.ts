@@ -12,15 +12,33 @@ import { gzipSync } from 'node:zlib';
 const CLIENT = resolve(__dirname, '..', '..', 'client');
 const dist = (file: string) => join(CLIENT, 'dist', file);
 const gzipped = (file: string) => gzipSync(readFileSync(dist(file)), { level: 9 }).length;
-const API = ['createPlaybackSession', 'StreamgateError', 'attachHlsJs', 'hlsJsConfig', 'attachShaka', 'shakaRequestFilter', 'attachVideoJs', 'attachNative'];
+const API = [
+  'createPlaybackSession',
+  'StreamgateError',
+  'attachHlsJs',
+  'hlsJsConfig',
+  'attachShaka',
+  'shakaRequestFilter',
+  'attachVideoJs',
+  'attachNative',
+];
 
 let output: string;
 beforeAll(() => {
-  output = execFileSync(process.execPath, [join(CLIENT, 'build.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  output = execFileSync(process.execPath, [join(CLIENT, 'build.mjs')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }, 60000);
 
 test('both bundles and the type declarations are built, and the sizes are printed', () => {
-  for (const file of ['streamgate-client.js', 'streamgate-client.global.js', 'types/index.d.ts', 'types/adapters/hlsjs.d.ts']) expect(existsSync(dist(file))).toBe(true);
+  for (const file of [
+    'streamgate-client.js',
+    'streamgate-client.global.js',
+    'types/index.d.ts',
+    'types/adapters/hlsjs.d.ts',
+  ])
+    expect(existsSync(dist(file))).toBe(true);
   expect(output).toMatch(/streamgate-client\.js\s+[\d.]+ KB raw\s+[\d.]+ KB gzipped/);
   expect(output).toMatch(/streamgate-client\.global\.js\s+[\d.]+ KB raw\s+[\d.]+ KB gzipped/);
   expect(output).toMatch(/core .* KB gzipped/);
@@ -39,7 +57,16 @@ test('the ES module exports the same API and imports nothing', () => {
   expect(source).not.toMatch(/\bimport\s*[{*\w]|\brequire\(/);
   expect(source).not.toContain(CLIENT); // no build machine's paths shipped
   // Node loads it as an ES module (package.json "type": "module"); jest itself cannot import ESM.
-  const listed = execFileSync(process.execPath, ['--input-type=module', '-e', 'const m = await import(process.argv[1]); console.log(JSON.stringify(Object.keys(m).filter((k) => typeof m[k] === "function")))', pathToFileURL(dist('streamgate-client.js')).href], { encoding: 'utf8' });
+  const listed = execFileSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      'const m = await import(process.argv[1]); console.log(JSON.stringify(Object.keys(m).filter((k) => typeof m[k] === "function")))',
+      pathToFileURL(dist('streamgate-client.js')).href,
+    ],
+    { encoding: 'utf8' },
+  );
   expect(JSON.parse(listed)).toEqual(expect.arrayContaining(API));
 });
 

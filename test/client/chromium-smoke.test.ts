@@ -15,7 +15,15 @@ let browser: Browser;
 let bundle: string;
 beforeAll(async () => {
   // The script-tag bundle as build.mjs makes it, in memory (dist/ is the build test's).
-  const built = buildSync({ entryPoints: [join(CLIENT, 'src', 'index.ts')], bundle: true, minify: true, format: 'iife', globalName: 'StreamgateClient', target: 'es2020', write: false });
+  const built = buildSync({
+    entryPoints: [join(CLIENT, 'src', 'index.ts')],
+    bundle: true,
+    minify: true,
+    format: 'iife',
+    globalName: 'StreamgateClient',
+    target: 'es2020',
+    write: false,
+  });
   bundle = built.outputFiles[0].text;
   env = await startClientStack();
   browser = await launchChromium();
@@ -25,33 +33,54 @@ afterAll(async () => {
   await env?.close();
 });
 
-async function play(delivery: 'cookie' | 'url'): Promise<{ time: number; media: Array<{ path: string; status: number; signed: boolean }> }> {
+async function play(
+  delivery: 'cookie' | 'url',
+): Promise<{ time: number; media: Array<{ path: string; status: number; signed: boolean }> }> {
   const context = await browser.newContext();
   const page = await context.newPage();
   // A blank page of our own on the stack's origin (the API's and media's), with no CSP.
-  await page.route(`${env.apiBase}/client-smoke.html`, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><video id="v" muted></video>' }));
+  await page.route(`${env.apiBase}/client-smoke.html`, (route) =>
+    route.fulfill({ contentType: 'text/html', body: '<!doctype html><video id="v" muted></video>' }),
+  );
   const media: Array<{ path: string; status: number; signed: boolean }> = [];
   page.on('response', (response) => {
     const url = new URL(response.url());
-    if (url.pathname.startsWith('/media/')) media.push({ path: url.pathname, status: response.status(), signed: url.searchParams.has('Signature') });
+    if (url.pathname.startsWith('/media/'))
+      media.push({ path: url.pathname, status: response.status(), signed: url.searchParams.has('Signature') });
   });
   await page.goto(`${env.apiBase}/client-smoke.html`);
   await page.addScriptTag({ url: '/vendor/hls.min.js' });
   await page.addScriptTag({ content: bundle });
   const time = await page.evaluate(async (mode) => {
-    const { createPlaybackSession, attachHlsJs } = (window as unknown as { StreamgateClient: typeof import('../../client/src') }).StreamgateClient;
+    const { createPlaybackSession, attachHlsJs } = (
+      window as unknown as { StreamgateClient: typeof import('../../client/src') }
+    ).StreamgateClient;
     const Hls = (window as unknown as { Hls: new () => import('../../client/src').HlsLike }).Hls;
     const getToken = async () => {
-      const response = await fetch('/idp/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub: `smoke-${mode}`, videos: ['demo-1'] }) });
+      const response = await fetch('/idp/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sub: `smoke-${mode}`, videos: ['demo-1'] }),
+      });
       return ((await response.json()) as { access_token: string }).access_token;
     };
     const video = document.getElementById('v') as HTMLVideoElement;
-    const session = createPlaybackSession({ apiBase: mode === 'cookie' ? '' : location.origin, videoId: 'demo-1', getToken, delivery: mode }); // '': the page's origin
+    const session = createPlaybackSession({
+      apiBase: mode === 'cookie' ? '' : location.origin,
+      videoId: 'demo-1',
+      getToken,
+      delivery: mode,
+    }); // '': the page's origin
     await attachHlsJs(new Hls(), session, video);
     await video.play();
     await new Promise<void>((done, fail) => {
       const started = Date.now();
-      const check = () => (video.currentTime > 2 ? done() : Date.now() - started > 20000 ? fail(new Error(`stuck at ${video.currentTime}`)) : setTimeout(check, 100));
+      const check = () =>
+        video.currentTime > 2
+          ? done()
+          : Date.now() - started > 20000
+            ? fail(new Error(`stuck at ${video.currentTime}`))
+            : setTimeout(check, 100);
       check();
     });
     session.stop();

@@ -3,7 +3,13 @@
  * HTTP): grants and their refresh at refreshAfter, typed denials, signed-URL scoping, and the
  * backoff on 503/429/network failures honouring Retry-After.
  */
-import { createPlaybackSession, StreamgateError, type Grant, type PlaybackSession, type StreamgateDenial } from '../../client/src';
+import {
+  createPlaybackSession,
+  StreamgateError,
+  type Grant,
+  type PlaybackSession,
+  type StreamgateDenial,
+} from '../../client/src';
 import { next, RATE_LIMIT_PER_WINDOW, SIGNED_TTL_SECONDS, startClientStack, type ClientStack } from './stack';
 
 let env: ClientStack;
@@ -43,14 +49,22 @@ test('cookie mode: the grant lands as cookies that open the manifest, and is ref
   const jar = cookieJar();
   let tokens = 0;
   const grants: Grant[] = [];
-  const s = session('demo-1', () => {
-    tokens += 1;
-    return env.token('cookie-viewer', ['demo-1']);
-  }, { fetch: jar.fetch, onGrant: (grant) => grants.push(grant) });
+  const s = session(
+    'demo-1',
+    () => {
+      tokens += 1;
+      return env.token('cookie-viewer', ['demo-1']);
+    },
+    { fetch: jar.fetch, onGrant: (grant) => grants.push(grant) },
+  );
 
   const first = await s.ready;
   const grantedAt = Date.now();
-  expect(first).toMatchObject({ videoId: 'demo-1', delivery: 'cookie', manifestUrl: `${env.apiBase}/media/demo-1/index.m3u8` });
+  expect(first).toMatchObject({
+    videoId: 'demo-1',
+    delivery: 'cookie',
+    manifestUrl: `${env.apiBase}/media/demo-1/index.m3u8`,
+  });
   expect(first.signedQuery).toBeUndefined();
   expect(s.signedQuery).toBeUndefined();
   expect(first.expiresAt.getTime() - Date.now()).toBeLessThanOrEqual(SIGNED_TTL_SECONDS * 1000);
@@ -70,7 +84,7 @@ test('cookie mode: the grant lands as cookies that open the manifest, and is ref
   expect((await fetch(second.manifestUrl, { headers: { cookie: jar.cookie() } })).status).toBe(200);
 }, 30000);
 
-test('a device clock 10 minutes ahead: the refresh still waits for refreshAfter on the server\'s clock', async () => {
+test("a device clock 10 minutes ahead: the refresh still waits for refreshAfter on the server's clock", async () => {
   const ahead = session('demo-1', () => env.token('skewed-viewer', ['demo-1']), { now: () => Date.now() + 600000 });
   const first = await ahead.ready;
   const grantedAt = Date.now();
@@ -80,7 +94,9 @@ test('a device clock 10 minutes ahead: the refresh still waits for refreshAfter 
 }, 30000);
 
 test('a page shown again after its timers were throttled refreshes at once when the refresh is due', async () => {
-  const page = Object.assign(new EventTarget(), { document: Object.assign(new EventTarget(), { visibilityState: 'visible' }) });
+  const page = Object.assign(new EventTarget(), {
+    document: Object.assign(new EventTarget(), { visibilityState: 'visible' }),
+  });
   const globals = globalThis as unknown as { window?: unknown; document?: unknown };
   globals.window = page;
   globals.document = page.document;
@@ -117,8 +133,12 @@ test('URL mode: withSignedQuery signs media URLs of this video only, never other
   expect((await fetch(s.withSignedQuery(`${env.apiBase}/media/demo-1/segment_001.m2ts`))).status).toBe(200);
   // The manifest URL is already signed: its signature is replaced, not repeated; other params stay.
   expect(s.withSignedQuery(grant.manifestUrl).match(/Signature=/g)).toHaveLength(1);
-  expect(s.withSignedQuery(`${env.apiBase}/media/demo-1/index.m3u8?lang=en`)).toBe(`${env.apiBase}/media/demo-1/index.m3u8?lang=en&${query}`);
-  expect(s.withSignedQuery(`${env.apiBase}/media/demo-1/a.ts#t=1`)).toBe(`${env.apiBase}/media/demo-1/a.ts?${query}#t=1`);
+  expect(s.withSignedQuery(`${env.apiBase}/media/demo-1/index.m3u8?lang=en`)).toBe(
+    `${env.apiBase}/media/demo-1/index.m3u8?lang=en&${query}`,
+  );
+  expect(s.withSignedQuery(`${env.apiBase}/media/demo-1/a.ts#t=1`)).toBe(
+    `${env.apiBase}/media/demo-1/a.ts?${query}#t=1`,
+  );
 
   const untouched = [
     `${env.apiBase}/media/demo-2/index.m3u8`,
@@ -147,7 +167,13 @@ test('logout, then the next refresh: the session stops as revoked, with a sign-i
   expect((await env.logout(token)).status).toBe(204);
   s.refresh();
   const stopped = await next<StreamgateDenial | undefined>((listener) => s.on('stop', listener));
-  expect(stopped).toMatchObject({ kind: 'revoked', status: 401, code: 'invalid_token', action: 'sign-in', message: 'Your session was ended. Sign in again.' });
+  expect(stopped).toMatchObject({
+    kind: 'revoked',
+    status: 401,
+    code: 'invalid_token',
+    action: 'sign-in',
+    message: 'Your session was ended. Sign in again.',
+  });
   expect(stops).toEqual([stopped]);
   expect(s.stopped).toBe(true);
   expect(s.denial).toBe(stopped);
@@ -157,7 +183,12 @@ test('a token the API refuses for any other reason: signed-out', async () => {
   const s = session('demo-1', () => 'not.a.jwt');
   const error: unknown = await s.ready.catch((reason: unknown) => reason);
   expect(error).toBeInstanceOf(StreamgateError);
-  expect((error as StreamgateError).denial).toMatchObject({ kind: 'signed-out', status: 401, code: 'invalid_token', action: 'sign-in' });
+  expect((error as StreamgateError).denial).toMatchObject({
+    kind: 'signed-out',
+    status: 401,
+    code: 'invalid_token',
+    action: 'sign-in',
+  });
   // getToken failing (the app's sign-in expired) is signed-out too, without calling the API.
   const failing = session('demo-1', () => Promise.reject(new Error('refresh token expired')));
   await expect(failing.ready).rejects.toMatchObject({ denial: { kind: 'signed-out', action: 'sign-in' } });
@@ -166,7 +197,13 @@ test('a token the API refuses for any other reason: signed-out', async () => {
 test('a video the token is not entitled to: not-entitled, pick another', async () => {
   const s = session('demo-2', () => env.token('demo-1-only', ['demo-1']));
   await expect(s.ready).rejects.toMatchObject({
-    denial: { kind: 'not-entitled', status: 403, code: 'insufficient_scope', action: 'pick-another', message: "Your account doesn't include this video." },
+    denial: {
+      kind: 'not-entitled',
+      status: 403,
+      code: 'insufficient_scope',
+      action: 'pick-another',
+      message: "Your account doesn't include this video.",
+    },
   });
   expect(s.stopped).toBe(true);
   expect(s.manifestUrl).toBeUndefined();
@@ -176,7 +213,9 @@ test('a malformed video id: bad-request, no retry', async () => {
   const retries: unknown[] = [];
   const s = session('bad id!', () => env.token('bad-request-viewer', ['demo-1']));
   s.on('retry', (value) => retries.push(value));
-  await expect(s.ready).rejects.toMatchObject({ denial: { kind: 'bad-request', status: 400, code: 'invalid_request', action: 'none' } });
+  await expect(s.ready).rejects.toMatchObject({
+    denial: { kind: 'bad-request', status: 400, code: 'invalid_request', action: 'none' },
+  });
   expect(retries).toEqual([]);
 });
 
@@ -185,11 +224,19 @@ test('store down: 503 is retried after Retry-After (not sooner), and the session
   const first = await s.ready;
   await env.stopStore();
   try {
-    const retried = next<{ denial: StreamgateDenial; delayMs: number; attempt: number }>((listener) => s.on('retry', listener));
+    const retried = next<{ denial: StreamgateDenial; delayMs: number; attempt: number }>((listener) =>
+      s.on('retry', listener),
+    );
     s.refresh();
     const retry = await retried;
     const retryAt = Date.now();
-    expect(retry.denial).toMatchObject({ kind: 'unavailable', status: 503, code: 'temporarily_unavailable', action: 'retry-later', retryAfterSeconds: 5 });
+    expect(retry.denial).toMatchObject({
+      kind: 'unavailable',
+      status: 503,
+      code: 'temporarily_unavailable',
+      action: 'retry-later',
+      retryAfterSeconds: 5,
+    });
     expect(retry.delayMs).toBeGreaterThanOrEqual(5000);
     expect(retry.attempt).toBe(1);
     expect(s.stopped).toBe(false);
@@ -217,14 +264,22 @@ test('429: rate-limited, retried no sooner than Retry-After; stop() ends it with
   const token = await env.token('hasty-viewer', ['demo-1']);
   let retryAfter = 0;
   for (let call = 0; call <= RATE_LIMIT_PER_WINDOW && retryAfter < 3; call += 1) {
-    const response = await fetch(`${env.apiBase}/api/v1/playback/demo-1`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const response = await fetch(`${env.apiBase}/api/v1/playback/demo-1`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
     if (response.status === 429) retryAfter = Number(response.headers.get('retry-after'));
   }
   expect(retryAfter).toBeGreaterThanOrEqual(3);
   const stops: unknown[] = [];
   const s = session('demo-1', () => token, { onStop: (denial) => stops.push(denial) });
   const retry = await next<{ denial: StreamgateDenial; delayMs: number }>((listener) => s.on('retry', listener));
-  expect(retry.denial).toMatchObject({ kind: 'rate-limited', status: 429, code: 'rate_limited', action: 'retry-later' });
+  expect(retry.denial).toMatchObject({
+    kind: 'rate-limited',
+    status: 429,
+    code: 'rate_limited',
+    action: 'retry-later',
+  });
   expect(retry.delayMs).toBeGreaterThanOrEqual((retry.denial.retryAfterSeconds ?? 0) * 1000);
   expect(retry.denial.retryAfterSeconds).toBeGreaterThanOrEqual(1);
   s.stop();

@@ -37,7 +37,11 @@ export async function startClientStack(): Promise<ClientStack> {
     port: 0,
     dynamoEndpoint: dynamo.endpoint,
     signedTtlSeconds: SIGNED_TTL_SECONDS,
-    apiEnv: { MAX_CONCURRENT_STREAMS: '50', RATE_LIMIT_PER_WINDOW: String(RATE_LIMIT_PER_WINDOW), STORE_TIMEOUT_MS: '500' },
+    apiEnv: {
+      MAX_CONCURRENT_STREAMS: '50',
+      RATE_LIMIT_PER_WINDOW: String(RATE_LIMIT_PER_WINDOW),
+      STORE_TIMEOUT_MS: '500',
+    },
     logger: logs.logger,
   });
   const apiBase = stack.url.replace(/\/$/, '');
@@ -45,11 +49,16 @@ export async function startClientStack(): Promise<ClientStack> {
     stack,
     apiBase,
     async token(sub, videos) {
-      const response = await fetch(`${apiBase}/idp/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub, videos }) });
+      const response = await fetch(`${apiBase}/idp/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sub, videos }),
+      });
       if (response.status !== 200) throw new Error(`dev IdP: HTTP ${response.status}`);
       return ((await response.json()) as { access_token: string }).access_token;
     },
-    logout: (token) => fetch(`${apiBase}/api/v1/session`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } }),
+    logout: (token) =>
+      fetch(`${apiBase}/api/v1/session`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } }),
     async stopStore() {
       await dynamo?.stop();
       dynamo = undefined;

@@ -46,7 +46,10 @@ function attributes(list: string): Map<string, string> {
 }
 
 function parsePlaylist(text: string): Playlist {
-  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+  const lines = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   const uris: string[] = [];
   const segments: Segment[] = [];
   let targetDuration = NaN;
@@ -59,7 +62,10 @@ function parsePlaylist(text: string): Playlist {
     else if (line.startsWith('#EXTINF:')) duration = Number.parseFloat(line.slice('#EXTINF:'.length));
     else if (line.startsWith('#EXT-X-KEY:')) {
       const attrs = attributes(line.slice('#EXT-X-KEY:'.length));
-      key = attrs.get('METHOD') === 'NONE' ? undefined : { method: attrs.get('METHOD') ?? '', uri: attrs.get('URI'), iv: attrs.get('IV') };
+      key =
+        attrs.get('METHOD') === 'NONE'
+          ? undefined
+          : { method: attrs.get('METHOD') ?? '', uri: attrs.get('URI'), iv: attrs.get('IV') };
     }
     if (line.startsWith('#')) {
       const uri = /URI="([^"]*)"/.exec(line)?.[1];
@@ -161,7 +167,12 @@ describe('sample content', () => {
         expect(existsSync(join(folder, normalized))).toBe(true);
       }
       const referenced = new Set(['index.m3u8', ...playlist.uris.map((uri) => posix.normalize(uri))]);
-      const committed = filesUnder(folder).map((path) => path.slice(folder.length + 1).split('\\').join('/'));
+      const committed = filesUnder(folder).map((path) =>
+        path
+          .slice(folder.length + 1)
+          .split('\\')
+          .join('/'),
+      );
       expect(committed.filter((name) => !referenced.has(name))).toEqual([]);
     });
 

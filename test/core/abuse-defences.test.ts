@@ -12,12 +12,16 @@ import { idpKey, mint } from '../support/tokens';
 const idp = idpKey('ES256');
 
 interface Emf {
-  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+  _aws: {
+    CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
+  };
   [key: string]: unknown;
 }
 
 /** Every EMF document the handler printed, flattened to (metric, dimensions, value). */
-function emfMetrics(harness: Harness): { name: string; namespace: string; dimensions: Record<string, unknown>; value: unknown }[] {
+function emfMetrics(
+  harness: Harness,
+): { name: string; namespace: string; dimensions: Record<string, unknown>; value: unknown }[] {
   return harness.logs
     .records()
     .filter((record): record is Emf => typeof record._aws === 'object')
@@ -64,7 +68,11 @@ describe('token-sharing detection', () => {
     expect((await fromNetwork(harness, token, NETWORKS[4])).statusCode).toBe(200);
     expect(count(harness, 'TokenSharingSuspected')).toBe(2);
     const warning = harness.logs.records().find((record) => record.message === 'token sharing suspected');
-    expect(warning).toMatchObject({ action: 'alert', sub: 'alice', networks: expect.arrayContaining(['100.64.1.0/24', '198.51.100.0/24']) });
+    expect(warning).toMatchObject({
+      action: 'alert',
+      sub: 'alice',
+      networks: expect.arrayContaining(['100.64.1.0/24', '198.51.100.0/24']),
+    });
     expect(JSON.stringify(warning)).not.toContain(token);
     await harness.close();
   });
@@ -94,7 +102,7 @@ describe('token-sharing detection', () => {
     await harness.close();
   });
 
-  test('revoke-token: the revocation is written, so every later call with that token fails; the user\'s other tokens do not', async () => {
+  test("revoke-token: the revocation is written, so every later call with that token fails; the user's other tokens do not", async () => {
     const harness = await harnessWith({ SHARING_ACTION: 'revoke-token', SHARING_MAX_NETWORKS: '1' });
     const token = await mint(idp);
     const other = await mint(idp);
@@ -102,13 +110,16 @@ describe('token-sharing detection', () => {
     expect((await fromNetwork(harness, token, NETWORKS[1])).statusCode).toBe(403);
     const later = await fromNetwork(harness, token, NETWORKS[0]);
     expect(later.statusCode).toBe(401);
-    expect(JSON.parse(later.body ?? '{}')).toMatchObject({ error: 'invalid_token', error_description: 'token has been revoked' });
+    expect(JSON.parse(later.body ?? '{}')).toMatchObject({
+      error: 'invalid_token',
+      error_description: 'token has been revoked',
+    });
     expect((await fromNetwork(harness, other, NETWORKS[0])).statusCode).toBe(200);
     expect(count(harness, 'RevokedTokenReuse')).toBe(1);
     await harness.close();
   });
 
-  test("revoke-user: every token of the user issued until then fails afterwards", async () => {
+  test('revoke-user: every token of the user issued until then fails afterwards', async () => {
     const clock = { now: Math.floor(Date.now() / 1000) };
     const harness = await harnessWith({ SHARING_ACTION: 'revoke-user', SHARING_MAX_NETWORKS: '1' }, clock);
     const sub = `viewer-${randomUUID()}`;
@@ -119,9 +130,13 @@ describe('token-sharing detection', () => {
     expect((await fromNetwork(harness, token, NETWORKS[0])).statusCode).toBe(401);
     expect((await fromNetwork(harness, sibling, NETWORKS[0])).statusCode).toBe(401);
     // A token issued within the clock tolerance after the cut-off is refused too; one after it plays.
-    expect((await fromNetwork(harness, await mint(idp, { claims: { sub }, now: clock.now + 25 }), NETWORKS[0])).statusCode).toBe(401);
+    expect(
+      (await fromNetwork(harness, await mint(idp, { claims: { sub }, now: clock.now + 25 }), NETWORKS[0])).statusCode,
+    ).toBe(401);
     clock.now += 31;
-    expect((await fromNetwork(harness, await mint(idp, { claims: { sub }, now: clock.now }), NETWORKS[0])).statusCode).toBe(200);
+    expect(
+      (await fromNetwork(harness, await mint(idp, { claims: { sub }, now: clock.now }), NETWORKS[0])).statusCode,
+    ).toBe(200);
     await harness.close();
   });
 
@@ -157,7 +172,9 @@ describe('concurrent-stream limit', () => {
     const clock = { now: Math.floor(Date.now() / 1000) };
     const harness = await harnessWith({ MAX_CONCURRENT_STREAMS: '2', SIGNED_TTL_SECONDS: '300' }, clock);
     const sub = `viewer-${randomUUID()}`;
-    const [first, second, third] = await Promise.all([1, 2, 3].map(() => mint(idp, { claims: { sub }, now: clock.now })));
+    const [first, second, third] = await Promise.all(
+      [1, 2, 3].map(() => mint(idp, { claims: { sub }, now: clock.now })),
+    );
     const play = (token: string) => harness.api.playback(playbackEvent('demo-1', { authorization: bearer(token) }));
 
     expect((await play(first)).statusCode).toBe(200);
@@ -165,10 +182,15 @@ describe('concurrent-stream limit', () => {
     expect((await play(first)).statusCode).toBe(200); // a refresh, not a third session
     const refused = await play(third);
     expect(refused.statusCode).toBe(403);
-    expect(JSON.parse(refused.body ?? '{}')).toMatchObject({ error: 'concurrency_limit', error_description: expect.stringMatching(/2 sessions/) });
+    expect(JSON.parse(refused.body ?? '{}')).toMatchObject({
+      error: 'concurrency_limit',
+      error_description: expect.stringMatching(/2 sessions/),
+    });
     expect(refused.cookies ?? []).toEqual([]);
 
-    expect((await harness.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(second) }))).statusCode).toBe(204);
+    expect(
+      (await harness.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(second) }))).statusCode,
+    ).toBe(204);
     expect((await play(third)).statusCode).toBe(200);
     expect((await play(second)).statusCode).toBe(401); // logged out for good
 
@@ -204,7 +226,9 @@ describe('concurrent-stream limit', () => {
     const harness = await harnessWith({ MAX_CONCURRENT_STREAMS: '3' });
     const sub = `viewer-${randomUUID()}`;
     const tokens = await Promise.all([1, 2, 3, 4, 5].map(() => mint(idp, { claims: { sub } })));
-    const responses = await Promise.all(tokens.map((token) => harness.api.playback(playbackEvent('demo-1', { authorization: bearer(token) }))));
+    const responses = await Promise.all(
+      tokens.map((token) => harness.api.playback(playbackEvent('demo-1', { authorization: bearer(token) }))),
+    );
     const statuses = responses.map((response) => response.statusCode).sort();
     // Contention beyond the retries fails closed (503), never over-admits.
     expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(3);
@@ -227,7 +251,13 @@ describe('per-user rate limit', () => {
     expect(errorOf(limited)).toBe('rate_limited');
     expect(limited.cookies ?? []).toEqual([]);
     // The limit follows the user, not the token.
-    expect((await harness.api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp, { claims: { sub }, now: clock.now })) }))).statusCode).toBe(429);
+    expect(
+      (
+        await harness.api.playback(
+          playbackEvent('demo-1', { authorization: bearer(await mint(idp, { claims: { sub }, now: clock.now })) }),
+        )
+      ).statusCode,
+    ).toBe(429);
     clock.now += 50;
     expect((await play()).statusCode).toBe(200);
     await harness.close();
@@ -236,7 +266,11 @@ describe('per-user rate limit', () => {
 
 describe('failing closed with every defence on', () => {
   test('store down: 503, Retry-After, nothing signed, and a RevocationStoreError metric', async () => {
-    const harness = await harnessWith({ MAX_CONCURRENT_STREAMS: '3', RATE_LIMIT_PER_WINDOW: '60', SHARING_ACTION: 'deny' });
+    const harness = await harnessWith({
+      MAX_CONCURRENT_STREAMS: '3',
+      RATE_LIMIT_PER_WINDOW: '60',
+      SHARING_ACTION: 'deny',
+    });
     await harness.dynamo.stop();
     const response = await harness.api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp)) }));
     expect(response.statusCode).toBe(503);
@@ -251,15 +285,29 @@ describe('EMF metrics', () => {
   test('namespace Streamgate, service dimension, authorized/denied counts, reasons and latency', async () => {
     const harness = await harnessWith({});
     await harness.api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp)) }));
-    await harness.api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp, { now: Math.floor(Date.now() / 1000) - 2000 })) }));
-    await harness.api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp, { claims: { videos: ['other'] } })) }));
+    await harness.api.playback(
+      playbackEvent('demo-1', {
+        authorization: bearer(await mint(idp, { now: Math.floor(Date.now() / 1000) - 2000 })),
+      }),
+    );
+    await harness.api.playback(
+      playbackEvent('demo-1', { authorization: bearer(await mint(idp, { claims: { videos: ['other'] } })) }),
+    );
     const metrics = emfMetrics(harness);
     expect(metrics.every((metric) => metric.namespace === 'Streamgate')).toBe(true);
     expect(metrics.every((metric) => metric.dimensions.service === 'streamgate')).toBe(true);
-    expect(metrics.find((metric) => metric.name === 'PlaybackAuthorized')).toMatchObject({ value: 1, dimensions: { service: 'streamgate' } });
+    expect(metrics.find((metric) => metric.name === 'PlaybackAuthorized')).toMatchObject({
+      value: 1,
+      dimensions: { service: 'streamgate' },
+    });
     const denied = metrics.filter((metric) => metric.name === 'PlaybackDenied');
     expect(denied.filter((metric) => metric.dimensions.Reason === undefined)).toHaveLength(2);
-    expect(denied.map((metric) => metric.dimensions.Reason).filter(Boolean).sort()).toEqual(['expired', 'not_entitled']);
+    expect(
+      denied
+        .map((metric) => metric.dimensions.Reason)
+        .filter(Boolean)
+        .sort(),
+    ).toEqual(['expired', 'not_entitled']);
     const latencies = metrics.filter((metric) => metric.name === 'AuthorizeLatency').map((metric) => metric.value);
     expect(latencies).toHaveLength(3);
     for (const latency of latencies) expect(typeof latency === 'number' && latency > 0 && latency < 5000).toBe(true);

@@ -25,7 +25,13 @@ test('a complete environment loads with the documented defaults', () => {
   expect(config.signing.ttlSeconds).toBe(300);
   expect(config.signing.hashAlgorithm).toBe('SHA256');
   expect(config.signing.bindViewerIp).toBe(false);
-  expect(config.entitlement).toEqual({ scopeClaim: 'scope', videosClaim: 'videos', requireVideosClaim: true, playScope: 'stream:play', adminScope: 'streamgate:admin' });
+  expect(config.entitlement).toEqual({
+    scopeClaim: 'scope',
+    videosClaim: 'videos',
+    requireVideosClaim: true,
+    playScope: 'stream:play',
+    adminScope: 'streamgate:admin',
+  });
 });
 
 test.each([
@@ -80,15 +86,18 @@ describe('at init', () => {
   });
 
   test('an unreadable signing key file is named, and the key is never echoed', async () => {
-    await expect(createApi({ env: localEnv({ SIGNING_KEY_FILE: '/nonexistent/key.pem' }), logger: logs.logger })).rejects.toThrow(
-      /^SIGNING_KEY_FILE: cannot read/,
-    );
+    await expect(
+      createApi({ env: localEnv({ SIGNING_KEY_FILE: '/nonexistent/key.pem' }), logger: logs.logger }),
+    ).rejects.toThrow(/^SIGNING_KEY_FILE: cannot read/);
   });
 
   test('a signing key CloudFront does not accept (RSA-1024, P-384) is refused naming the variable', async () => {
     const { generateKeyPairSync } = await import('node:crypto');
     const { writeFileSync } = await import('node:fs');
-    for (const pair of [generateKeyPairSync('rsa', { modulusLength: 1024 }), generateKeyPairSync('ec', { namedCurve: 'secp384r1' })]) {
+    for (const pair of [
+      generateKeyPairSync('rsa', { modulusLength: 1024 }),
+      generateKeyPairSync('ec', { namedCurve: 'secp384r1' }),
+    ]) {
       const file = cloudFrontKey('rsa-2048').file;
       writeFileSync(file, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
       await expect(createApi({ env: localEnv({ SIGNING_KEY_FILE: file }), logger: logs.logger })).rejects.toThrow(
@@ -98,26 +107,37 @@ describe('at init', () => {
   });
 
   test('a bad IdP public key is refused naming JWT_PUBLIC_KEY_PEM', async () => {
-    await expect(createApi({ env: localEnv({ SIGNING_KEY_FILE: cloudFrontKey('ecdsa-p256').file }), logger: logs.logger })).rejects.toThrow(
-      /^JWT_PUBLIC_KEY_PEM: is not a usable public key/,
-    );
+    await expect(
+      createApi({ env: localEnv({ SIGNING_KEY_FILE: cloudFrontKey('ecdsa-p256').file }), logger: logs.logger }),
+    ).rejects.toThrow(/^JWT_PUBLIC_KEY_PEM: is not a usable public key/);
   });
 
   test('a JWKS with private key material is refused naming JWT_JWKS', async () => {
     const { generateKeyPairSync } = await import('node:crypto');
     const jwk = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'jwk' });
-    const env = localEnv({ SIGNING_KEY_FILE: cloudFrontKey('ecdsa-p256').file, JWT_PUBLIC_KEY_PEM: '', JWT_JWKS: JSON.stringify({ keys: [jwk] }) });
-    await expect(createApi({ env, logger: logs.logger })).rejects.toThrow(/^JWT_JWKS: key 0 contains private key material/);
+    const env = localEnv({
+      SIGNING_KEY_FILE: cloudFrontKey('ecdsa-p256').file,
+      JWT_PUBLIC_KEY_PEM: '',
+      JWT_JWKS: JSON.stringify({ keys: [jwk] }),
+    });
+    await expect(createApi({ env, logger: logs.logger })).rejects.toThrow(
+      /^JWT_JWKS: key 0 contains private key material/,
+    );
   });
 
   test('the init failure is logged with the variable and without key material', async () => {
     const { generateKeyPairSync } = await import('node:crypto');
     const { writeFileSync } = await import('node:fs');
     // A real key cut short: unreadable, and its first body line must not reach the logs.
-    const lines = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString().split('\n');
+    const lines = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString()
+      .split('\n');
     const file = cloudFrontKey('rsa-2048').file;
     writeFileSync(file, [...lines.slice(0, 3), lines[lines.length - 2]].join('\n'));
-    await expect(createApi({ env: localEnv({ SIGNING_KEY_FILE: file }), logger: logs.logger })).rejects.toThrow(/SIGNING_KEY_FILE/);
+    await expect(createApi({ env: localEnv({ SIGNING_KEY_FILE: file }), logger: logs.logger })).rejects.toThrow(
+      /SIGNING_KEY_FILE/,
+    );
     expect(logs.text()).toContain('SIGNING_KEY_FILE');
     expect(logs.text()).not.toContain(lines[1]);
   });

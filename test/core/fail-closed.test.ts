@@ -7,12 +7,26 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApi } from '../../lambda/runtime/runtime';
 import { ensureStateTable, startDynalite } from '../../local/dynamo-server';
-import { apiEnv, apiEvent, bearer, cloudFrontKey, LogCapture, playbackEvent, startHarness, TABLE } from '../support/harness';
+import {
+  apiEnv,
+  apiEvent,
+  bearer,
+  cloudFrontKey,
+  LogCapture,
+  playbackEvent,
+  startHarness,
+  TABLE,
+} from '../support/harness';
 import { idpKey, jwksOf, mint } from '../support/tokens';
 
 const idp = idpKey('ES256');
 
-function expect503(response: { statusCode: number; headers: Record<string, string>; cookies?: string[]; body?: string }): void {
+function expect503(response: {
+  statusCode: number;
+  headers: Record<string, string>;
+  cookies?: string[];
+  body?: string;
+}): void {
   expect(response.statusCode).toBe(503);
   expect(response.headers['retry-after']).toMatch(/^\d+$/);
   expect(response.cookies ?? []).toEqual([]);
@@ -30,7 +44,9 @@ describe('revocation store failure', () => {
   test('the DynamoDB server stopped: playback answers 503 with Retry-After and no Set-Cookie', async () => {
     const harness = await startHarness({ idpKeys: [idp] });
     const token = await mint(idp);
-    expect((await harness.api.playback(playbackEvent('demo-1', { authorization: bearer(token) }))).statusCode).toBe(200);
+    expect((await harness.api.playback(playbackEvent('demo-1', { authorization: bearer(token) }))).statusCode).toBe(
+      200,
+    );
     await harness.dynamo.stop();
     expect503(await harness.api.playback(playbackEvent('demo-1', { authorization: bearer(token) })));
     const denied = harness.logs.records().find((record) => record.reason === 'store_unavailable');
@@ -43,7 +59,12 @@ describe('revocation store failure', () => {
     const logs = new LogCapture();
     const key = cloudFrontKey('ecdsa-p256');
     const api = await createApi({
-      env: apiEnv({ dynamoEndpoint: hole.url, idpKeys: [idp], signingKeyFile: key.file, extra: { STORE_TIMEOUT_MS: '300' } }),
+      env: apiEnv({
+        dynamoEndpoint: hole.url,
+        idpKeys: [idp],
+        signingKeyFile: key.file,
+        extra: { STORE_TIMEOUT_MS: '300' },
+      }),
       logger: logs.logger,
     });
     const started = Date.now();
@@ -58,7 +79,10 @@ describe('revocation store failure', () => {
     const dynamo = await startDynalite();
     const logs = new LogCapture();
     const key = cloudFrontKey('rsa-2048');
-    const api = await createApi({ env: apiEnv({ dynamoEndpoint: dynamo.endpoint, idpKeys: [idp], signingKeyFile: key.file }), logger: logs.logger });
+    const api = await createApi({
+      env: apiEnv({ dynamoEndpoint: dynamo.endpoint, idpKeys: [idp], signingKeyFile: key.file }),
+      logger: logs.logger,
+    });
     expect503(await api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp)) })));
     logs.stop();
     await dynamo.stop();
@@ -67,9 +91,15 @@ describe('revocation store failure', () => {
   test('logout and admin revocation report 503 when the write cannot be made, so the caller retries', async () => {
     const harness = await startHarness({ idpKeys: [idp] });
     await harness.dynamo.stop();
-    expect503(await harness.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(await mint(idp)) })));
+    expect503(
+      await harness.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(await mint(idp)) })),
+    );
     const admin = await mint(idp, { claims: { scope: 'streamgate:admin' } });
-    expect503(await harness.api.revoke(apiEvent('POST', '/api/v1/revocations', { authorization: bearer(admin), body: '{"jti":"abc"}' })));
+    expect503(
+      await harness.api.revoke(
+        apiEvent('POST', '/api/v1/revocations', { authorization: bearer(admin), body: '{"jti":"abc"}' }),
+      ),
+    );
     harness.logs.stop();
   });
 
@@ -85,7 +115,9 @@ describe('revocation store failure', () => {
     const env = (endpoint: string) => apiEnv({ dynamoEndpoint: endpoint, idpKeys: [idp], signingKeyFile: key.file });
     const token = await mint(idp);
     const api1 = await createApi({ env: env(first.endpoint), logger: logs.logger });
-    expect((await api1.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }))).statusCode).toBe(204);
+    expect(
+      (await api1.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }))).statusCode,
+    ).toBe(204);
     await first.stop();
     const second = await startDynalite({ path, port: first.port });
     await ensureStateTable(second.endpoint, TABLE);
@@ -127,7 +159,9 @@ describe('remote JWKS', () => {
     const harness = await remoteHarness(url);
     fetches = 0;
     for (let i = 0; i < 5; i += 1) {
-      expect((await harness.api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp)) }))).statusCode).toBe(200);
+      expect(
+        (await harness.api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp)) }))).statusCode,
+      ).toBe(200);
     }
     expect(fetches).toBe(1);
     await harness.close();
@@ -135,11 +169,15 @@ describe('remote JWKS', () => {
 
   test('an unknown kid refetches once (key rotation), then is refused within the cooldown', async () => {
     const harness = await remoteHarness(url, { JWKS_COOLDOWN_SECONDS: '1' });
-    expect((await harness.api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp)) }))).statusCode).toBe(200);
+    expect(
+      (await harness.api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp)) }))).statusCode,
+    ).toBe(200);
     other = idpKey('RS256', 'rotated-in');
     served = [idp, other];
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    expect((await harness.api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(other)) }))).statusCode).toBe(200);
+    expect(
+      (await harness.api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(other)) }))).statusCode,
+    ).toBe(200);
     fetches = 0;
     const stranger = await mint(idpKey('RS256', 'never-published'));
     const response = await harness.api.playback(playbackEvent('demo-1', { authorization: bearer(stranger) }));

@@ -6,8 +6,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { OriginAuthorizer, SECRET_UNAVAILABLE_MESSAGE, type OriginAuthorizerOptions } from '../../lambda/core/origin-authorizer';
-import { loadOriginVerifyValues, ORIGIN_VERIFY_HEADER, ORIGIN_VERIFY_SECRET_VARIABLE, originVerified, OriginVerifier } from '../../lambda/core/origin-verify';
+import {
+  OriginAuthorizer,
+  SECRET_UNAVAILABLE_MESSAGE,
+  type OriginAuthorizerOptions,
+} from '../../lambda/core/origin-authorizer';
+import {
+  loadOriginVerifyValues,
+  ORIGIN_VERIFY_HEADER,
+  ORIGIN_VERIFY_SECRET_VARIABLE,
+  originVerified,
+  OriginVerifier,
+} from '../../lambda/core/origin-verify';
 import { readSecret } from '../../lambda/runtime/secrets';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:streamgate-ApiOriginVerify-AbCdEf';
@@ -25,21 +35,35 @@ function secretsWith(versions: Record<string, string>, calls: SecretCall[] = [])
   const send = async (command: { input: SecretCall }): Promise<{ SecretString: string }> => {
     calls.push(command.input);
     const value = command.input.SecretId === ARN ? versions[command.input.VersionStage ?? 'AWSCURRENT'] : undefined;
-    if (value === undefined) throw Object.assign(new Error("Secrets Manager can't find the specified secret value for staging label"), { name: 'ResourceNotFoundException' });
+    if (value === undefined)
+      throw Object.assign(new Error("Secrets Manager can't find the specified secret value for staging label"), {
+        name: 'ResourceNotFoundException',
+      });
     return { SecretString: value };
   };
   return { send } as unknown as SecretsManagerClient;
 }
 
 /** The deployed handler's load, over `client`. */
-function authorizerOver(client: SecretsManagerClient, options: Partial<OriginAuthorizerOptions> = {}): OriginAuthorizer {
+function authorizerOver(
+  client: SecretsManagerClient,
+  options: Partial<OriginAuthorizerOptions> = {},
+): OriginAuthorizer {
   return new OriginAuthorizer({
-    load: () => loadOriginVerifyValues((stage) => readSecret(client, ARN, ORIGIN_VERIFY_SECRET_VARIABLE, { versionStage: stage, optional: stage === 'AWSPREVIOUS' })),
+    load: () =>
+      loadOriginVerifyValues((stage) =>
+        readSecret(client, ARN, ORIGIN_VERIFY_SECRET_VARIABLE, {
+          versionStage: stage,
+          optional: stage === 'AWSPREVIOUS',
+        }),
+      ),
     ...options,
   });
 }
 
-const withHeader = (value: string | undefined): { headers: Record<string, string> } => ({ headers: value === undefined ? {} : { [ORIGIN_VERIFY_HEADER]: value } });
+const withHeader = (value: string | undefined): { headers: Record<string, string> } => ({
+  headers: value === undefined ? {} : { [ORIGIN_VERIFY_HEADER]: value },
+});
 
 test('a request through CloudFront (its origin-verify value) is authorized', async () => {
   const authorizer = authorizerOver(secretsWith({ AWSCURRENT: CURRENT }));
@@ -63,7 +87,13 @@ test('a direct call with a guessed origin-verify value is refused', async () => 
 
 test('a guess of the wrong length (a prefix, the value with more after it) is refused', async () => {
   const authorizer = authorizerOver(secretsWith({ AWSCURRENT: CURRENT }));
-  for (const guess of [CURRENT.slice(0, 16), CURRENT.slice(0, -1), `${CURRENT}x`, `${CURRENT},${CURRENT}`, CURRENT.repeat(40)]) {
+  for (const guess of [
+    CURRENT.slice(0, 16),
+    CURRENT.slice(0, -1),
+    `${CURRENT}x`,
+    `${CURRENT},${CURRENT}`,
+    CURRENT.repeat(40),
+  ]) {
     await expect(authorizer.authorize(withHeader(guess))).resolves.toEqual({ isAuthorized: false });
   }
 });
@@ -92,11 +122,18 @@ test('the secret is read once per container (both staging labels), not per reque
 });
 
 test('secret unreadable: the request is refused (fail closed) with a fixed error that leaks nothing of the cause, and no value is authorized', async () => {
-  const denied = Object.assign(new Error(`User: arn:aws:sts::111111111111:assumed-role/x is not authorized to perform: secretsmanager:GetSecretValue on resource: ${ARN}`), {
-    name: 'AccessDeniedException',
-  });
+  const denied = Object.assign(
+    new Error(
+      `User: arn:aws:sts::111111111111:assumed-role/x is not authorized to perform: secretsmanager:GetSecretValue on resource: ${ARN}`,
+    ),
+    {
+      name: 'AccessDeniedException',
+    },
+  );
   const failures: unknown[] = [];
-  const authorizer = authorizerOver({ send: () => Promise.reject(denied) } as unknown as SecretsManagerClient, { onLoadFailure: (error) => failures.push(error) });
+  const authorizer = authorizerOver({ send: () => Promise.reject(denied) } as unknown as SecretsManagerClient, {
+    onLoadFailure: (error) => failures.push(error),
+  });
   for (const value of [CURRENT, PREVIOUS, undefined]) {
     await expect(authorizer.verdict(withHeader(value))).resolves.toBe('secret-unavailable');
     // Thrown, not `{isAuthorized: false}`: API Gateway answers 500 and caches nothing, so once the
@@ -110,7 +147,9 @@ test('secret unreadable: the request is refused (fail closed) with a fixed error
     expect(JSON.stringify(error, Object.getOwnPropertyNames(error))).not.toMatch(/arn:|AccessDenied|111111111111/);
   }
   // The log line names the variable and the error class, never the ARN or a value.
-  expect(failures.map((failure) => (failure as Error).message)).toEqual([`${ORIGIN_VERIFY_SECRET_VARIABLE}: cannot be read (AccessDeniedException)`]);
+  expect(failures.map((failure) => (failure as Error).message)).toEqual([
+    `${ORIGIN_VERIFY_SECRET_VARIABLE}: cannot be read (AccessDeniedException)`,
+  ]);
 });
 
 test('secret unreadable: a flood of requests makes one Secrets Manager call per retry delay, then reads again once it is back', async () => {
@@ -119,10 +158,14 @@ test('secret unreadable: a flood of requests makes one Secrets Manager call per 
   const calls: SecretCall[] = [];
   const healthy = secretsWith({ AWSCURRENT: CURRENT }, calls);
   const client = {
-    send: (command: { input: SecretCall }) => (readable ? healthy.send(command as never) : (calls.push(command.input), Promise.reject(Object.assign(new Error('x'), { name: 'InternalServiceError' })))),
+    send: (command: { input: SecretCall }) =>
+      readable
+        ? healthy.send(command as never)
+        : (calls.push(command.input), Promise.reject(Object.assign(new Error('x'), { name: 'InternalServiceError' }))),
   } as unknown as SecretsManagerClient;
   const authorizer = authorizerOver(client, { now: () => now, retryAfterMs: 5000 });
-  for (let request = 0; request < 100; request += 1) await expect(authorizer.verdict(withHeader(CURRENT))).resolves.toBe('secret-unavailable');
+  for (let request = 0; request < 100; request += 1)
+    await expect(authorizer.verdict(withHeader(CURRENT))).resolves.toBe('secret-unavailable');
   expect(calls.length).toBe(2);
   readable = true;
   now += 4999;
@@ -134,10 +177,16 @@ test('secret unreadable: a flood of requests makes one Secrets Manager call per 
 
 test('a current value shorter than 16 characters fails closed; a short or repeated previous value is dropped', async () => {
   const failures: unknown[] = [];
-  const short = authorizerOver(secretsWith({ AWSCURRENT: 'short' }), { onLoadFailure: (error) => failures.push(error) });
+  const short = authorizerOver(secretsWith({ AWSCURRENT: 'short' }), {
+    onLoadFailure: (error) => failures.push(error),
+  });
   await expect(short.verdict(withHeader('short'))).resolves.toBe('secret-unavailable');
-  expect((failures[0] as Error).message).toMatch(/^ORIGIN_VERIFY_SECRET_ARN: secret must hold a string of at least 16 characters/);
-  await expect(loadOriginVerifyValues(async (stage) => (stage === 'AWSCURRENT' ? CURRENT : 'old'))).resolves.toEqual({ current: CURRENT });
+  expect((failures[0] as Error).message).toMatch(
+    /^ORIGIN_VERIFY_SECRET_ARN: secret must hold a string of at least 16 characters/,
+  );
+  await expect(loadOriginVerifyValues(async (stage) => (stage === 'AWSCURRENT' ? CURRENT : 'old'))).resolves.toEqual({
+    current: CURRENT,
+  });
   await expect(loadOriginVerifyValues(async () => CURRENT)).resolves.toEqual({ current: CURRENT });
 });
 
@@ -151,9 +200,19 @@ test('the comparison itself: only an exact, non-empty match of either accepted v
 });
 
 describe("the API's second layer (OriginVerifier)", () => {
-  const verifierOver = (versions: { current: Record<string, string> }, calls: SecretCall[], now: () => number): Promise<OriginVerifier> =>
+  const verifierOver = (
+    versions: { current: Record<string, string> },
+    calls: SecretCall[],
+    now: () => number,
+  ): Promise<OriginVerifier> =>
     OriginVerifier.create(
-      () => loadOriginVerifyValues((stage) => readSecret(secretsWith(versions.current, calls), ARN, ORIGIN_VERIFY_SECRET_VARIABLE, { versionStage: stage, optional: stage === 'AWSPREVIOUS' })),
+      () =>
+        loadOriginVerifyValues((stage) =>
+          readSecret(secretsWith(versions.current, calls), ARN, ORIGIN_VERIFY_SECRET_VARIABLE, {
+            versionStage: stage,
+            optional: stage === 'AWSPREVIOUS',
+          }),
+        ),
       { now, refreshAfterMs: 30_000 },
     );
 
@@ -190,9 +249,18 @@ describe("the API's second layer (OriginVerifier)", () => {
     let now = 0;
     let fail = false;
     const healthy = secretsWith({ AWSCURRENT: CURRENT });
-    const client = { send: (command: never) => (fail ? Promise.reject(Object.assign(new Error('x'), { name: 'InternalServiceError' })) : healthy.send(command)) } as unknown as SecretsManagerClient;
+    const client = {
+      send: (command: never) =>
+        fail ? Promise.reject(Object.assign(new Error('x'), { name: 'InternalServiceError' })) : healthy.send(command),
+    } as unknown as SecretsManagerClient;
     const verifier = await OriginVerifier.create(
-      () => loadOriginVerifyValues((stage) => readSecret(client, ARN, ORIGIN_VERIFY_SECRET_VARIABLE, { versionStage: stage, optional: stage === 'AWSPREVIOUS' })),
+      () =>
+        loadOriginVerifyValues((stage) =>
+          readSecret(client, ARN, ORIGIN_VERIFY_SECRET_VARIABLE, {
+            versionStage: stage,
+            optional: stage === 'AWSPREVIOUS',
+          }),
+        ),
       { now: () => now },
     );
     fail = true;

@@ -22,7 +22,11 @@ function play(authorization: string | undefined, videoId = 'demo-1'): Promise<Ht
   return harness.api.playback(playbackEvent(videoId, { authorization }));
 }
 
-function expectDenied(response: HttpResponse, status: number, code: string): { error: string; error_description: string } {
+function expectDenied(
+  response: HttpResponse,
+  status: number,
+  code: string,
+): { error: string; error_description: string } {
   expect(response.statusCode).toBe(status);
   expect(response.cookies ?? []).toEqual([]);
   expect(JSON.stringify(response.headers).toLowerCase()).not.toContain('set-cookie');
@@ -35,7 +39,9 @@ function expectDenied(response: HttpResponse, status: number, code: string): { e
 function expectInvalidToken(response: HttpResponse, descriptionPart: RegExp): void {
   const body = expectDenied(response, 401, 'invalid_token');
   expect(body.error_description).toMatch(descriptionPart);
-  expect(response.headers['www-authenticate']).toMatch(/^Bearer realm="streamgate", error="invalid_token", error_description="[^"\\]+"$/);
+  expect(response.headers['www-authenticate']).toMatch(
+    /^Bearer realm="streamgate", error="invalid_token", error_description="[^"\\]+"$/,
+  );
 }
 
 describe('playback refuses', () => {
@@ -96,7 +102,10 @@ describe('playback refuses', () => {
     const attacker = idpKey('ES256', 'attacker');
     const jwk = attacker.publicKey.export({ format: 'jwk' });
     expectInvalidToken(await play(bearer(await mint(attacker, { header: { jwk } }))), /jwk/);
-    expectInvalidToken(await play(bearer(await mint(attacker, { header: { x5u: 'https://attacker.example/cert' } }))), /x5u/);
+    expectInvalidToken(
+      await play(bearer(await mint(attacker, { header: { x5u: 'https://attacker.example/cert' } }))),
+      /x5u/,
+    );
   });
 
   test('an expired token', async () => {

@@ -42,7 +42,12 @@ const authorization = (): fc.Arbitrary<string | undefined> =>
     fc.string({ maxLength: 20000 }).map((text) => `Bearer ${text}`),
   );
 
-const videoId = fc.oneof(fc.constant('demo-2'), fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('..', '%2e%2e', 'demo-1/../demo-2', '*'));
+const videoId = fc.oneof(
+  fc.constant('demo-2'),
+  fc.string(),
+  fc.string({ unit: 'binary' }),
+  fc.constantFrom('..', '%2e%2e', 'demo-1/../demo-2', '*'),
+);
 const query = fc.option(fc.dictionary(fc.string({ maxLength: 10 }), fc.string({ maxLength: 10 })), { nil: undefined });
 const headers = fc.dictionary(
   fc.constantFrom('cloudfront-viewer-address', 'x-forwarded-for', 'cookie', 'x-origin-verify', 'content-type'),

@@ -20,12 +20,24 @@ const jtiKey = (jti: string, sub = 'alice'): string => tokenKey({ iss: ISSUER, s
 const subKey = (sub: string): string => userKey({ iss: ISSUER, sub });
 const admin = (): Promise<string> => mint(idp, { claims: { scope: 'streamgate:admin', sub: 'ops' } });
 const revokeCall = async (body: unknown, token?: string) =>
-  harness.api.revoke(apiEvent('POST', '/api/v1/revocations', { authorization: bearer(token ?? (await admin())), body: JSON.stringify(body) }));
+  harness.api.revoke(
+    apiEvent('POST', '/api/v1/revocations', {
+      authorization: bearer(token ?? (await admin())),
+      body: JSON.stringify(body),
+    }),
+  );
 const play = (token: string) => harness.api.playback(playbackEvent('demo-1', { authorization: bearer(token) }));
 
 async function storedItem(key: string): Promise<Record<string, { N?: string; S?: string }> | undefined> {
-  const client = createDynamoClient({ tableName: TABLE, endpoint: harness.dynamo.endpoint, region: 'us-east-1', timeoutMs: 1000 });
-  const output = await client.send(new GetItemCommand({ TableName: TABLE, Key: { [STATE_TABLE.partitionKey]: { S: key } }, ConsistentRead: true }));
+  const client = createDynamoClient({
+    tableName: TABLE,
+    endpoint: harness.dynamo.endpoint,
+    region: 'us-east-1',
+    timeoutMs: 1000,
+  });
+  const output = await client.send(
+    new GetItemCommand({ TableName: TABLE, Key: { [STATE_TABLE.partitionKey]: { S: key } }, ConsistentRead: true }),
+  );
   client.destroy();
   return output.Item as Record<string, { N?: string; S?: string }> | undefined;
 }
@@ -85,7 +97,9 @@ describe('POST /api/v1/revocations', () => {
   });
 
   test('refuses an unauthenticated caller with 401', async () => {
-    const response = await harness.api.revoke(apiEvent('POST', '/api/v1/revocations', { body: JSON.stringify({ jti: 'x' }) }));
+    const response = await harness.api.revoke(
+      apiEvent('POST', '/api/v1/revocations', { body: JSON.stringify({ jti: 'x' }) }),
+    );
     expect(response.statusCode).toBe(401);
     expect(response.headers['www-authenticate']).toBe('Bearer realm="streamgate"');
   });
@@ -101,9 +115,14 @@ describe('POST /api/v1/revocations', () => {
     ['a control character in sub', JSON.stringify({ sub: 'a\u0000b' })],
     ['a fractional before', JSON.stringify({ sub: 'a', before: 1.5 })],
     ['a before in the future', JSON.stringify({ sub: 'a', before: Math.floor(Date.now() / 1000) + 3600 })],
-    ['a before later than now + tolerance + 1 s', JSON.stringify({ sub: 'a', before: Math.floor(Date.now() / 1000) + 40 })],
+    [
+      'a before later than now + tolerance + 1 s',
+      JSON.stringify({ sub: 'a', before: Math.floor(Date.now() / 1000) + 40 }),
+    ],
   ])('answers 400 invalid_request for a body with %s', async (_case, body) => {
-    const response = await harness.api.revoke(apiEvent('POST', '/api/v1/revocations', { authorization: bearer(await admin()), body }));
+    const response = await harness.api.revoke(
+      apiEvent('POST', '/api/v1/revocations', { authorization: bearer(await admin()), body }),
+    );
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body ?? '{}')).toMatchObject({ error: 'invalid_request' });
   });
@@ -138,7 +157,9 @@ describe('DELETE /api/v1/session', () => {
   });
 
   test('logout with an invalid token is refused with 401', async () => {
-    const response = await harness.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer('a.b.c') }));
+    const response = await harness.api.logout(
+      apiEvent('DELETE', '/api/v1/session', { authorization: bearer('a.b.c') }),
+    );
     expect(response.statusCode).toBe(401);
   });
 });

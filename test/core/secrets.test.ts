@@ -21,7 +21,9 @@ const ORIGIN_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:origin'
 const ROTATED_ORIGIN_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:origin-rotated';
 /** Each secret's versions by staging label; a label not listed answers ResourceNotFoundException, as Secrets Manager does. */
 const SECRETS: Record<string, Record<string, string>> = {
-  [SIGNING_ARN]: { AWSCURRENT: JSON.stringify({ privateKey: key.privateKey.export({ type: 'pkcs8', format: 'pem' }) }) },
+  [SIGNING_ARN]: {
+    AWSCURRENT: JSON.stringify({ privateKey: key.privateKey.export({ type: 'pkcs8', format: 'pem' }) }),
+  },
   [ORIGIN_ARN]: { AWSCURRENT: ORIGIN_SECRET },
   [ROTATED_ORIGIN_ARN]: { AWSCURRENT: ORIGIN_SECRET, AWSPREVIOUS: PREVIOUS_ORIGIN_SECRET },
 };
@@ -39,10 +41,14 @@ beforeAll(async () => {
       reads.push(`${SecretId} ${VersionStage}`);
       const value = SECRETS[SecretId]?.[VersionStage];
       if (req.headers['x-amz-target'] !== 'secretsmanager.GetSecretValue' || value === undefined) {
-        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ __type: 'ResourceNotFoundException', message: 'no such secret' }));
+        res
+          .writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
+          .end(JSON.stringify({ __type: 'ResourceNotFoundException', message: 'no such secret' }));
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ ARN: SecretId, Name: 'x', SecretString: value }));
+      res
+        .writeHead(200, { 'content-type': 'application/x-amz-json-1.1' })
+        .end(JSON.stringify({ ARN: SecretId, Name: 'x', SecretString: value }));
     });
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
@@ -82,7 +88,9 @@ test('the signing key and origin-verify value are read from Secrets Manager once
   const api = await createApi({ env: deployedEnv(), logger: logs.logger, secrets });
   const headers = { 'x-origin-verify': ORIGIN_SECRET };
   for (let call = 0; call < 3; call += 1) {
-    expect((await api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp)), headers }))).statusCode).toBe(200);
+    expect(
+      (await api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp)), headers }))).statusCode,
+    ).toBe(200);
   }
   expect(reads.sort()).toEqual([`${ORIGIN_ARN} AWSCURRENT`, `${ORIGIN_ARN} AWSPREVIOUS`, `${SIGNING_ARN} AWSCURRENT`]);
   expect(logs.text()).not.toContain(ORIGIN_SECRET);
@@ -93,7 +101,10 @@ test('a request without the origin-verify header (it bypassed CloudFront) is ref
   const logs = new LogCapture();
   const api = await createApi({ env: deployedEnv(), logger: logs.logger, secrets });
   const token = await mint(idp);
-  for (const headers of [{}, { 'x-origin-verify': 'guess' }, { 'x-origin-verify': `${ORIGIN_SECRET}x` }] as Record<string, string>[]) {
+  for (const headers of [{}, { 'x-origin-verify': 'guess' }, { 'x-origin-verify': `${ORIGIN_SECRET}x` }] as Record<
+    string,
+    string
+  >[]) {
     const response = await api.playback(playbackEvent('demo-1', { authorization: bearer(token), headers }));
     expect(response.statusCode).toBe(403);
     expect(JSON.parse(response.body ?? '{}')).toMatchObject({ error: 'forbidden' });
@@ -104,9 +115,15 @@ test('a request without the origin-verify header (it bypassed CloudFront) is ref
 
 test('origin-verify rotation overlap: edges still sending the previous value are served, so a rotation causes no 403 burst', async () => {
   const logs = new LogCapture();
-  const api = await createApi({ env: { ...deployedEnv(), ORIGIN_VERIFY_SECRET_ARN: ROTATED_ORIGIN_ARN }, logger: logs.logger, secrets });
+  const api = await createApi({
+    env: { ...deployedEnv(), ORIGIN_VERIFY_SECRET_ARN: ROTATED_ORIGIN_ARN },
+    logger: logs.logger,
+    secrets,
+  });
   for (const value of [ORIGIN_SECRET, PREVIOUS_ORIGIN_SECRET]) {
-    const response = await api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp)), headers: { 'x-origin-verify': value } }));
+    const response = await api.playback(
+      playbackEvent('demo-1', { authorization: bearer(await mint(idp)), headers: { 'x-origin-verify': value } }),
+    );
     expect(response.statusCode).toBe(200);
   }
   logs.stop();
@@ -117,12 +134,18 @@ test('origin-verify rotated after init: a container holding the old value serves
   const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:origin-rotating';
   SECRETS[arn] = { AWSCURRENT: PREVIOUS_ORIGIN_SECRET };
   try {
-    const api = await createApi({ env: { ...deployedEnv(), ORIGIN_VERIFY_SECRET_ARN: arn }, logger: logs.logger, secrets });
+    const api = await createApi({
+      env: { ...deployedEnv(), ORIGIN_VERIFY_SECRET_ARN: arn },
+      logger: logs.logger,
+      secrets,
+    });
     // put-secret-value: the new value becomes AWSCURRENT, the old one AWSPREVIOUS.
     SECRETS[arn] = { AWSCURRENT: ORIGIN_SECRET, AWSPREVIOUS: PREVIOUS_ORIGIN_SECRET };
     reads = [];
     for (const value of [ORIGIN_SECRET, PREVIOUS_ORIGIN_SECRET, ORIGIN_SECRET]) {
-      const response = await api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp)), headers: { 'x-origin-verify': value } }));
+      const response = await api.playback(
+        playbackEvent('demo-1', { authorization: bearer(await mint(idp)), headers: { 'x-origin-verify': value } }),
+      );
       expect(response.statusCode).toBe(200);
     }
     expect(reads.sort()).toEqual([`${arn} AWSCURRENT`, `${arn} AWSPREVIOUS`]);
@@ -135,7 +158,12 @@ test('origin-verify rotated after init: a container holding the old value serves
 test('origin-verify after the overlap ends (AWSPREVIOUS removed): the previous value is refused with 403', async () => {
   const logs = new LogCapture();
   const api = await createApi({ env: deployedEnv(), logger: logs.logger, secrets });
-  const response = await api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp)), headers: { 'x-origin-verify': PREVIOUS_ORIGIN_SECRET } }));
+  const response = await api.playback(
+    playbackEvent('demo-1', {
+      authorization: bearer(await mint(idp)),
+      headers: { 'x-origin-verify': PREVIOUS_ORIGIN_SECRET },
+    }),
+  );
   expect(response.statusCode).toBe(403);
   expect(response.cookies ?? []).toEqual([]);
   logs.stop();
@@ -143,7 +171,12 @@ test('origin-verify after the overlap ends (AWSPREVIOUS removed): the previous v
 
 test('a missing signing-key secret fails init naming the variable', async () => {
   const logs = new LogCapture();
-  const env = { ...deployedEnv(), SIGNING_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:missing' };
-  await expect(createApi({ env, logger: logs.logger, secrets })).rejects.toThrow(/^SIGNING_KEY_SECRET_ARN: cannot be read \(ResourceNotFoundException\)/);
+  const env = {
+    ...deployedEnv(),
+    SIGNING_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:missing',
+  };
+  await expect(createApi({ env, logger: logs.logger, secrets })).rejects.toThrow(
+    /^SIGNING_KEY_SECRET_ARN: cannot be read \(ResourceNotFoundException\)/,
+  );
   logs.stop();
 });

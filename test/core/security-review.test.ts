@@ -9,16 +9,27 @@ import { idpKey, ISSUER, mint } from '../support/tokens';
 
 const idp = idpKey('ES256');
 const errorOf = (response: HttpResponse) => (JSON.parse(response.body ?? '{}') as { error?: string }).error;
-const play = (harness: Harness, token: string, videoId = 'demo-1') => harness.api.playback(playbackEvent(videoId, { authorization: bearer(token) }));
-const logout = (harness: Harness, token: string) => harness.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }));
+const play = (harness: Harness, token: string, videoId = 'demo-1') =>
+  harness.api.playback(playbackEvent(videoId, { authorization: bearer(token) }));
+const logout = (harness: Harness, token: string) =>
+  harness.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }));
 const revoke = async (harness: Harness, body: unknown) =>
   harness.api.revoke(
-    apiEvent('POST', '/api/v1/revocations', { authorization: bearer(await mint(idp, { claims: { scope: 'streamgate:admin', sub: 'ops' } })), body: JSON.stringify(body) }),
+    apiEvent('POST', '/api/v1/revocations', {
+      authorization: bearer(await mint(idp, { claims: { scope: 'streamgate:admin', sub: 'ops' } })),
+      body: JSON.stringify(body),
+    }),
   );
-const storeErrors = (harness: Harness) => harness.logs.records().filter((record) => typeof record._aws === 'object' && 'RevocationStoreError' in record).length;
+const storeErrors = (harness: Harness) =>
+  harness.logs.records().filter((record) => typeof record._aws === 'object' && 'RevocationStoreError' in record).length;
 
 /** Every defence on, at the defaults a deployment gets. */
-const ALL_DEFENCES = { MAX_CONCURRENT_STREAMS: '3', RATE_LIMIT_PER_WINDOW: '60', SHARING_MAX_NETWORKS: '3', SHARING_ACTION: 'deny' };
+const ALL_DEFENCES = {
+  MAX_CONCURRENT_STREAMS: '3',
+  RATE_LIMIT_PER_WINDOW: '60',
+  SHARING_MAX_NETWORKS: '3',
+  SHARING_ACTION: 'deny',
+};
 
 describe('parallel first calls of a new user (finding 3)', () => {
   let harness: Harness;
@@ -40,7 +51,9 @@ describe('parallel first calls of a new user (finding 3)', () => {
     const responses = await Promise.all(tokens.map((token) => play(harness, token)));
     const statuses = responses.map((response) => response.statusCode);
     expect(statuses.filter((status) => status === 200)).toHaveLength(3);
-    expect(responses.filter((response) => response.statusCode !== 200).map(errorOf)).toEqual(Array(37).fill('concurrency_limit'));
+    expect(responses.filter((response) => response.statusCode !== 200).map(errorOf)).toEqual(
+      Array(37).fill('concurrency_limit'),
+    );
     expect(storeErrors(harness)).toBe(0);
   });
 });
@@ -66,7 +79,12 @@ describe('state keyed by issuer + subject + jti (finding 4)', () => {
     const alice = await mint(idp, { claims: { sub: `alice-${jti}`, jti } });
     const bob = await mint(idp, { claims: { sub: `bob-${jti}`, jti } });
     const from = (token: string, ip: string) =>
-      harness.api.playback(playbackEvent('demo-1', { authorization: bearer(token), headers: { 'cloudfront-viewer-address': `${ip}:443` } }));
+      harness.api.playback(
+        playbackEvent('demo-1', {
+          authorization: bearer(token),
+          headers: { 'cloudfront-viewer-address': `${ip}:443` },
+        }),
+      );
     expect((await from(alice, '198.51.100.10')).statusCode).toBe(200);
     // One network each: with pooled state bob's network would be alice's second and be refused.
     expect((await from(bob, '203.0.113.20')).statusCode).toBe(200);
@@ -116,7 +134,9 @@ describe('grant expiry (findings 6 and 10)', () => {
   const policyOf = (response: HttpResponse) => {
     const cookie = (response.cookies ?? []).find((value) => value.startsWith('CloudFront-Policy='));
     const encoded = (cookie ?? '').split(';')[0].slice('CloudFront-Policy='.length);
-    return JSON.parse(Buffer.from(encoded.replace(/-/g, '+').replace(/_/g, '=').replace(/~/g, '/'), 'base64').toString('utf8'));
+    return JSON.parse(
+      Buffer.from(encoded.replace(/-/g, '+').replace(/_/g, '=').replace(/~/g, '/'), 'base64').toString('utf8'),
+    );
   };
 
   test('a token with a fractional exp gets a policy in whole seconds, no later than the exp', async () => {
@@ -143,7 +163,10 @@ describe('tokens without the videos claim (finding 10)', () => {
     const harness = await startHarness({ idpKeys: [idp] });
     const response = await play(harness, await mint(idp, { omit: ['videos'] }));
     expect(response.statusCode).toBe(403);
-    expect(JSON.parse(response.body ?? '{}')).toMatchObject({ error: 'insufficient_scope', error_description: expect.stringContaining('"videos"') });
+    expect(JSON.parse(response.body ?? '{}')).toMatchObject({
+      error: 'insufficient_scope',
+      error_description: expect.stringContaining('"videos"'),
+    });
     await harness.close();
   });
 
@@ -156,10 +179,14 @@ describe('tokens without the videos claim (finding 10)', () => {
 
 describe('logout (finding 7)', () => {
   test('counts in the per-user rate limit: a logout flood gets 429 with Retry-After', async () => {
-    const harness = await startHarness({ idpKeys: [idp], extraEnv: { RATE_LIMIT_PER_WINDOW: '3', RATE_LIMIT_WINDOW_SECONDS: '3600' } });
+    const harness = await startHarness({
+      idpKeys: [idp],
+      extraEnv: { RATE_LIMIT_PER_WINDOW: '3', RATE_LIMIT_WINDOW_SECONDS: '3600' },
+    });
     const sub = `viewer-${randomUUID()}`;
     const statuses: number[] = [];
-    for (let call = 0; call < 5; call += 1) statuses.push((await logout(harness, await mint(idp, { claims: { sub } }))).statusCode);
+    for (let call = 0; call < 5; call += 1)
+      statuses.push((await logout(harness, await mint(idp, { claims: { sub } }))).statusCode);
     expect(statuses).toEqual([204, 204, 204, 429, 429]);
     await harness.close();
   });

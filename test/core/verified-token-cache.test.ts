@@ -61,6 +61,13 @@ test('the cache holds at most JWT_VERIFIED_CACHE_ENTRIES tokens', async () => {
 
 test('JWT_VERIFIED_CACHE_SECONDS may not outlive the remote key-set cache', () => {
   expect(() =>
-    loadConfig({ ...env({ JWT_JWKS: '', JWT_JWKS_URL: 'https://idp.example/jwks', JWKS_CACHE_MAX_AGE_SECONDS: '60', JWT_VERIFIED_CACHE_SECONDS: '120' }) }),
+    loadConfig({
+      ...env({
+        JWT_JWKS: '',
+        JWT_JWKS_URL: 'https://idp.example/jwks',
+        JWKS_CACHE_MAX_AGE_SECONDS: '60',
+        JWT_VERIFIED_CACHE_SECONDS: '120',
+      }),
+    }),
   ).toThrow(/^JWT_VERIFIED_CACHE_SECONDS: must not exceed JWKS_CACHE_MAX_AGE_SECONDS/);
 });

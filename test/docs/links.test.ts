@@ -8,13 +8,24 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
 const ROOT = resolve(__dirname, '..', '..');
-const PAGES = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+const PAGES = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
+];
 
 /**
  * Texts no file may contain: references to material outside the repository. Spelled in pieces so
  * this file does not match itself should the scan widen to every tracked file.
  */
-const FORBIDDEN = [['..', 'shared'].join('/'), `/${'work'}/`, ['CLOUDFRONT', 'md'].join('.'), ['DESIGN', 'md'].join('.'), ['STYLE', 'md'].join('.')];
+const FORBIDDEN = [
+  ['..', 'shared'].join('/'),
+  `/${'work'}/`,
+  ['CLOUDFRONT', 'md'].join('.'),
+  ['DESIGN', 'md'].join('.'),
+  ['STYLE', 'md'].join('.'),
+];
 /** Where the forbidden texts are looked for: every tracked text file but the lock file. */
 const SCANNED = (_path: string): boolean => true;
 
@@ -97,11 +108,14 @@ function problemWith(link: Link): string | undefined {
   } catch {
     return 'is not a valid percent-encoded path';
   }
-  if (relative(ROOT, file).startsWith(`..${sep}`) || relative(ROOT, file) === '..') return 'points outside the repository';
+  if (relative(ROOT, file).startsWith(`..${sep}`) || relative(ROOT, file) === '..')
+    return 'points outside the repository';
   if (!existsSync(file)) return `names ${relative(ROOT, file)}, which does not exist`;
   if (anchor === undefined || anchor === '') return undefined;
   if (!statSync(file).isFile() || !file.endsWith('.md')) return undefined;
-  return anchorsOf(file).has(anchor.toLowerCase()) ? undefined : `has no heading for #${anchor} in ${relative(ROOT, file)}`;
+  return anchorsOf(file).has(anchor.toLowerCase())
+    ? undefined
+    : `has no heading for #${anchor} in ${relative(ROOT, file)}`;
 }
 
 describe.each(PAGES)('%s', (page) => {
@@ -127,7 +141,10 @@ test('README links every page of docs/', () => {
 });
 
 test('no file in the repository names anything outside it (notes beside the checkout, machine paths, fact-sheet sections)', () => {
-  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' })
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
     .split('\n')
     .filter((path) => path !== '' && path !== 'package-lock.json' && SCANNED(path) && existsSync(join(ROOT, path)));
   expect(files).toEqual(expect.arrayContaining(PAGES));

@@ -7,7 +7,16 @@
 import fc from 'fast-check';
 import { getSignedCookies, getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { checkSignedAccess, type AccessDecision, type EdgeRequest } from '../../local/edge/cloudfront-access';
-import { NOW, ORIGIN, at, cookieHeader, customPolicy, generateTestKey, requestFor, type TestKey } from './edge-test-kit';
+import {
+  NOW,
+  ORIGIN,
+  at,
+  cookieHeader,
+  customPolicy,
+  generateTestKey,
+  requestFor,
+  type TestKey,
+} from './edge-test-kit';
 
 const KEYS: TestKey[] = [generateTestKey('RSA-2048', 'K2PROPRSA'), generateTestKey('EC P-256', 'K2PROPEC')];
 const TRUSTED = new Map([...KEYS[0].trusted, ...KEYS[1].trusted]);
@@ -31,7 +40,8 @@ const alnum = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 
 /** One edit of `text`: replace a character, insert an alphanumeric one, or delete a non-space one. */
 const edit = (text: string) =>
-  fc.record({ kind: fc.constantFrom('replace', 'delete', 'insert'), at: fc.nat({ max: text.length - 1 }), char: alnum })
+  fc
+    .record({ kind: fc.constantFrom('replace', 'delete', 'insert'), at: fc.nat({ max: text.length - 1 }), char: alnum })
     .filter((m) => (m.kind === 'replace' ? text[m.at] !== m.char : m.kind === 'insert' || text[m.at] !== ' '))
     .map((m) => {
       if (m.kind === 'insert') return text.slice(0, m.at) + m.char + text.slice(m.at);
@@ -74,17 +84,40 @@ describe('access check properties', () => {
 
   it('never throws and never allows for arbitrary raw paths, hosts and cookie bytes', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary' }), fc.string(), fc.string({ unit: 'binary' }), (rawPath, host, cookies) => {
-        checkDenied({ scheme: 'https', host, rawPath, cookieHeader: cookies, clientIp: '203.0.113.7', nowSeconds: NOW });
-        checkDenied({ scheme: 'https', host: 'd111111abcdef8.cloudfront.net', rawPath: `/${rawPath}`, cookieHeader: cookies, clientIp: '203.0.113.7', nowSeconds: NOW });
-      }),
+      fc.property(
+        fc.string({ unit: 'binary' }),
+        fc.string(),
+        fc.string({ unit: 'binary' }),
+        (rawPath, host, cookies) => {
+          checkDenied({
+            scheme: 'https',
+            host,
+            rawPath,
+            cookieHeader: cookies,
+            clientIp: '203.0.113.7',
+            nowSeconds: NOW,
+          });
+          checkDenied({
+            scheme: 'https',
+            host: 'd111111abcdef8.cloudfront.net',
+            rawPath: `/${rawPath}`,
+            cookieHeader: cookies,
+            clientIp: '203.0.113.7',
+            nowSeconds: NOW,
+          });
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   describe.each(KEYS)('with a $label key', (key) => {
     const credentials = { keyPairId: key.id, privateKey: key.privateKeyPem };
-    const policy = customPolicy({ resource: `${ORIGIN}/media/v1/*`, dateLessThan: EXPIRES, sourceIp: '203.0.113.0/24' });
+    const policy = customPolicy({
+      resource: `${ORIGIN}/media/v1/*`,
+      dateLessThan: EXPIRES,
+      sourceIp: '203.0.113.0/24',
+    });
     // A wildcard Resource rightly admits other paths, so the URL mutations use an exact one.
     const exactPolicy = customPolicy({ resource: SEGMENT, dateLessThan: EXPIRES, dateGreaterThan: NOW - 1 });
     const signedUrls = [

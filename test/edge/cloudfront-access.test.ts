@@ -69,7 +69,7 @@ describe.each(KEYS)('with a $label key', (key) => {
       expect(check(requestFor(cannedUrl(`${SEGMENT}?quality=hd&lang=en`)))).toEqual(ALLOW_URL_CANNED);
     });
 
-    it("denies when a viewer query parameter is changed, added, removed or reordered", () => {
+    it('denies when a viewer query parameter is changed, added, removed or reordered', () => {
       const signed = cannedUrl(`${SEGMENT}?quality=hd&lang=en`);
       for (const tampered of [
         signed.replace('quality=hd', 'quality=4k'),
@@ -133,7 +133,12 @@ describe.each(KEYS)('with a $label key', (key) => {
 
   describe('custom policy (Policy) signed URL: conditions', () => {
     it('allows before DateLessThan and denies at it ([U] equality is expired)', () => {
-      const url = getSignedUrl({ url: SEGMENT, dateLessThan: at(EXPIRES), dateGreaterThan: at(NOW - 60), ...credentials() });
+      const url = getSignedUrl({
+        url: SEGMENT,
+        dateLessThan: at(EXPIRES),
+        dateGreaterThan: at(NOW - 60),
+        ...credentials(),
+      });
       expect(paramOf(url, 'Policy')).toBeTruthy();
       expect(check(requestFor(url, { nowSeconds: EXPIRES - 1 }))).toEqual(ALLOW_URL_CUSTOM);
       expect(check(requestFor(url, { nowSeconds: EXPIRES }))).toEqual(denied('AccessDenied'));
@@ -147,7 +152,12 @@ describe.each(KEYS)('with a $label key', (key) => {
     });
 
     it('allows a viewer inside the IpAddress CIDR and denies one outside it', () => {
-      const url = getSignedUrl({ url: SEGMENT, dateLessThan: at(EXPIRES), ipAddress: '203.0.113.0/24', ...credentials() });
+      const url = getSignedUrl({
+        url: SEGMENT,
+        dateLessThan: at(EXPIRES),
+        ipAddress: '203.0.113.0/24',
+        ...credentials(),
+      });
       expect(check(requestFor(url, { clientIp: VIEWER_IP }))).toEqual(ALLOW_URL_CUSTOM);
       expect(check(requestFor(url, { clientIp: '203.0.113.255' }))).toEqual(ALLOW_URL_CUSTOM);
       expect(check(requestFor(url, { clientIp: '203.0.114.7' }))).toEqual(denied('AccessDenied'));
@@ -186,7 +196,11 @@ describe.each(KEYS)('with a $label key', (key) => {
 
   describe('custom policy Resource and wildcards', () => {
     it('matches a Resource without wildcard against the URL with the signing parameters removed', () => {
-      const url = policyUrl(`${SEGMENT}?lang=en`, customPolicy({ resource: `${SEGMENT}?lang=en`, dateLessThan: EXPIRES }), 'SHA256');
+      const url = policyUrl(
+        `${SEGMENT}?lang=en`,
+        customPolicy({ resource: `${SEGMENT}?lang=en`, dateLessThan: EXPIRES }),
+        'SHA256',
+      );
       expect(url).toContain('Hash-Algorithm=SHA256');
       expect(check(requestFor(url))).toEqual(ALLOW_URL_CUSTOM);
       expect(check(requestFor(url.replace('lang=en', 'lang=de')))).toEqual(denied('AccessDenied'));
@@ -215,14 +229,18 @@ describe.each(KEYS)('with a $label key', (key) => {
 
     it('matches the documented example `*game_download.zip*` against `example_game_download.zip?license=yes`', () => {
       const policy = prefixPolicy(`${ORIGIN}/*game_download.zip*`);
-      expect(check(requestFor(policyUrl(`${ORIGIN}/example_game_download.zip?license=yes`, policy)))).toEqual(ALLOW_URL_CUSTOM);
+      expect(check(requestFor(policyUrl(`${ORIGIN}/example_game_download.zip?license=yes`, policy)))).toEqual(
+        ALLOW_URL_CUSTOM,
+      );
       expect(check(requestFor(policyUrl(`${ORIGIN}/example_game.zip`, policy)))).toEqual(denied('AccessDenied'));
     });
 
     it('lets `https://*` grant every https URL on any host, and no http URL', () => {
       const policy = prefixPolicy('https://*');
       expect(check(requestFor(policyUrl('https://video.example.com/any/thing.ts', policy)))).toEqual(ALLOW_URL_CUSTOM);
-      expect(check(requestFor(policyUrl('http://video.example.com/any/thing.ts', policy)))).toEqual(denied('AccessDenied'));
+      expect(check(requestFor(policyUrl('http://video.example.com/any/thing.ts', policy)))).toEqual(
+        denied('AccessDenied'),
+      );
     });
 
     it('grants any URL when Resource is omitted, still enforcing DateLessThan', () => {
@@ -249,19 +267,52 @@ describe.each(KEYS)('with a $label key', (key) => {
     const statement = `"Resource":"${SEGMENT}"`;
     const before = `{"DateLessThan":{"AWS:EpochTime":${EXPIRES}}}`;
     it.each([
-      ['two statements ([U] code; one Statement only)', `{"Statement":[{${statement},"Condition":${before}},{${statement},"Condition":${before}}]}`],
+      [
+        'two statements ([U] code; one Statement only)',
+        `{"Statement":[{${statement},"Condition":${before}},{${statement},"Condition":${before}}]}`,
+      ],
       ['no statement ([U] code)', '{"Statement":[]}'],
-      ['no DateLessThan ([U] code)', `{"Statement":[{${statement},"Condition":{"DateGreaterThan":{"AWS:EpochTime":${NOW - 1}}}}]}`],
+      [
+        'no DateLessThan ([U] code)',
+        `{"Statement":[{${statement},"Condition":{"DateGreaterThan":{"AWS:EpochTime":${NOW - 1}}}}]}`,
+      ],
       ['no Condition ([U] code)', `{"Statement":[{${statement}}]}`],
-      ['a quoted EpochTime ([U])', `{"Statement":[{${statement},"Condition":{"DateLessThan":{"AWS:EpochTime":"${EXPIRES}"}}}]}`],
-      ['an EpochTime above 2147483647 ([U] code)', `{"Statement":[{${statement},"Condition":{"DateLessThan":{"AWS:EpochTime":2147483648}}}]}`],
-      ['a fractional EpochTime ([U] code)', `{"Statement":[{${statement},"Condition":{"DateLessThan":{"AWS:EpochTime":${EXPIRES}.5}}}]}`],
-      ['a negative EpochTime ([U] code)', `{"Statement":[{${statement},"Condition":{"DateLessThan":{"AWS:EpochTime":-1}}}]}`],
-      ['an unknown condition ([U])', `{"Statement":[{${statement},"Condition":{"DateLessThan":{"AWS:EpochTime":${EXPIRES}},"StringLike":{"a":"b"}}}]}`],
-      ['an abbreviated parameter name ([U] code)', `{"Statement":[{${statement},"Condition":{"DateLessThan":{"EpochTime":${EXPIRES}}}}]}`],
-      ['an IPv6 SourceIp ([U] code)', `{"Statement":[{${statement},"Condition":{"DateLessThan":{"AWS:EpochTime":${EXPIRES}},"IpAddress":{"AWS:SourceIp":"2001:db8::/32"}}}]}`],
-      ['a SourceIp without mask ([U])', `{"Statement":[{${statement},"Condition":{"DateLessThan":{"AWS:EpochTime":${EXPIRES}},"IpAddress":{"AWS:SourceIp":"${VIEWER_IP}"}}}]}`],
-      ['a /33 mask ([U] code)', `{"Statement":[{${statement},"Condition":{"DateLessThan":{"AWS:EpochTime":${EXPIRES}},"IpAddress":{"AWS:SourceIp":"10.0.0.0/33"}}}]}`],
+      [
+        'a quoted EpochTime ([U])',
+        `{"Statement":[{${statement},"Condition":{"DateLessThan":{"AWS:EpochTime":"${EXPIRES}"}}}]}`,
+      ],
+      [
+        'an EpochTime above 2147483647 ([U] code)',
+        `{"Statement":[{${statement},"Condition":{"DateLessThan":{"AWS:EpochTime":2147483648}}}]}`,
+      ],
+      [
+        'a fractional EpochTime ([U] code)',
+        `{"Statement":[{${statement},"Condition":{"DateLessThan":{"AWS:EpochTime":${EXPIRES}.5}}}]}`,
+      ],
+      [
+        'a negative EpochTime ([U] code)',
+        `{"Statement":[{${statement},"Condition":{"DateLessThan":{"AWS:EpochTime":-1}}}]}`,
+      ],
+      [
+        'an unknown condition ([U])',
+        `{"Statement":[{${statement},"Condition":{"DateLessThan":{"AWS:EpochTime":${EXPIRES}},"StringLike":{"a":"b"}}}]}`,
+      ],
+      [
+        'an abbreviated parameter name ([U] code)',
+        `{"Statement":[{${statement},"Condition":{"DateLessThan":{"EpochTime":${EXPIRES}}}}]}`,
+      ],
+      [
+        'an IPv6 SourceIp ([U] code)',
+        `{"Statement":[{${statement},"Condition":{"DateLessThan":{"AWS:EpochTime":${EXPIRES}},"IpAddress":{"AWS:SourceIp":"2001:db8::/32"}}}]}`,
+      ],
+      [
+        'a SourceIp without mask ([U])',
+        `{"Statement":[{${statement},"Condition":{"DateLessThan":{"AWS:EpochTime":${EXPIRES}},"IpAddress":{"AWS:SourceIp":"${VIEWER_IP}"}}}]}`,
+      ],
+      [
+        'a /33 mask ([U] code)',
+        `{"Statement":[{${statement},"Condition":{"DateLessThan":{"AWS:EpochTime":${EXPIRES}},"IpAddress":{"AWS:SourceIp":"10.0.0.0/33"}}}]}`,
+      ],
       ['a non-string Resource ([U] code)', `{"Statement":[{"Resource":["${SEGMENT}"],"Condition":${before}}]}`],
       ['an unknown top-level key ([U])', `{"Version":"1","Statement":[{${statement},"Condition":${before}}]}`],
       ['a JSON array ([U] code)', '[]'],
@@ -321,10 +372,13 @@ describe.each(KEYS)('with a $label key', (key) => {
       expect(check(requestFor(withParam(cannedUrl(SEGMENT), 'Hash-Algorithm', 'SHA1')))).toEqual(ALLOW_URL_CANNED);
     });
 
-    it.each(['sha256', 'SHA-256', 'SHA512', 'MD5', ''])('rejects Hash-Algorithm=%p ([U] unknown values rejected)', (value) => {
-      const url = withParam(cannedUrl(SEGMENT, 'SHA256'), 'Hash-Algorithm', value);
-      expect(check(requestFor(url))).toEqual(denied('AccessDenied'));
-    });
+    it.each(['sha256', 'SHA-256', 'SHA512', 'MD5', ''])(
+      'rejects Hash-Algorithm=%p ([U] unknown values rejected)',
+      (value) => {
+        const url = withParam(cannedUrl(SEGMENT, 'SHA256'), 'Hash-Algorithm', value);
+        expect(check(requestFor(url))).toEqual(denied('AccessDenied'));
+      },
+    );
 
     it('takes the cookie hash from CloudFront-Hash-Algorithm', () => {
       const cookies = getSignedCookies({ url: SEGMENT, dateLessThan: at(EXPIRES), ...credentials('SHA256') });
@@ -352,7 +406,9 @@ describe.each(KEYS)('with a $label key', (key) => {
     });
 
     it('answers InvalidKey for a Key-Pair-Id outside the trusted key group', () => {
-      expect(check(requestFor(withParam(cannedUrl(SEGMENT), 'Key-Pair-Id', 'K2UNKNOWNKEY')))).toEqual(denied('InvalidKey'));
+      expect(check(requestFor(withParam(cannedUrl(SEGMENT), 'Key-Pair-Id', 'K2UNKNOWNKEY')))).toEqual(
+        denied('InvalidKey'),
+      );
     });
 
     it('denies a signature made by another key presented under a trusted Key-Pair-Id', () => {
@@ -372,12 +428,16 @@ describe.each(KEYS)('with a $label key', (key) => {
     it('answers MalformedSignature for the standard base64 alphabet ([U] strict URL-safe alphabet)', () => {
       const url = cannedUrl(SEGMENT);
       const standard = paramOf(url, 'Signature').replace(/-/g, '+').replace(/~/g, '/').replace(/_/g, '=');
-      expect(check(requestFor(withParam(url, 'Signature', encodeURIComponent(standard))))).toEqual(denied('MalformedSignature'));
+      expect(check(requestFor(withParam(url, 'Signature', encodeURIComponent(standard))))).toEqual(
+        denied('MalformedSignature'),
+      );
     });
 
     it('answers MalformedSignature for a signature without its padding ([U] padding required)', () => {
       // ECDSA DER signatures are 70-72 bytes, a quarter of them need no padding: sign until one does.
-      const url = Array.from({ length: 40 }, () => cannedUrl(SEGMENT)).find((u) => paramOf(u, 'Signature').endsWith('_'));
+      const url = Array.from({ length: 40 }, () => cannedUrl(SEGMENT)).find((u) =>
+        paramOf(u, 'Signature').endsWith('_'),
+      );
       if (url === undefined) throw new Error('no padded signature in 40 tries');
       const unpadded = paramOf(url, 'Signature').replace(/_+$/, '');
       expect(check(requestFor(url))).toEqual(ALLOW_URL_CANNED);
@@ -385,7 +445,9 @@ describe.each(KEYS)('with a $label key', (key) => {
     });
 
     it('answers MalformedSignature when Signature is missing or empty ([U] code)', () => {
-      expect(check(requestFor(withParam(cannedUrl(SEGMENT), 'Signature', undefined)))).toEqual(denied('MalformedSignature'));
+      expect(check(requestFor(withParam(cannedUrl(SEGMENT), 'Signature', undefined)))).toEqual(
+        denied('MalformedSignature'),
+      );
       expect(check(requestFor(withParam(cannedUrl(SEGMENT), 'Signature', '')))).toEqual(denied('MalformedSignature'));
     });
 
@@ -393,7 +455,8 @@ describe.each(KEYS)('with a $label key', (key) => {
       const url = cannedUrl(SEGMENT);
       const signature = paramOf(url, 'Signature');
       const middle = Math.floor(signature.length / 2);
-      const flipped = signature.slice(0, middle) + (signature[middle] === 'A' ? 'B' : 'A') + signature.slice(middle + 1);
+      const flipped =
+        signature.slice(0, middle) + (signature[middle] === 'A' ? 'B' : 'A') + signature.slice(middle + 1);
       expect(check(requestFor(withParam(url, 'Signature', flipped)))).toEqual(denied('AccessDenied'));
     });
   });
@@ -402,15 +465,21 @@ describe.each(KEYS)('with a $label key', (key) => {
     it('allows SDK canned cookies for exactly the URL they were signed for', () => {
       const cookies = getSignedCookies({ url: SEGMENT, dateLessThan: at(EXPIRES), ...credentials() });
       expect(check(requestFor(SEGMENT, { cookieHeader: cookieHeader(cookies) }))).toEqual(ALLOW_COOKIE_CANNED);
-      expect(check(requestFor(SEGMENT.replace('00042', '00043'), { cookieHeader: cookieHeader(cookies) }))).toEqual(denied('AccessDenied'));
-      expect(check(requestFor(SEGMENT, { cookieHeader: cookieHeader(cookies), nowSeconds: EXPIRES }))).toEqual(denied('AccessDenied'));
+      expect(check(requestFor(SEGMENT.replace('00042', '00043'), { cookieHeader: cookieHeader(cookies) }))).toEqual(
+        denied('AccessDenied'),
+      );
+      expect(check(requestFor(SEGMENT, { cookieHeader: cookieHeader(cookies), nowSeconds: EXPIRES }))).toEqual(
+        denied('AccessDenied'),
+      );
     });
 
     it('allows SDK custom cookies with a wildcard policy for every file under the prefix, and nothing else', () => {
       const header = policyCookies(prefixPolicy());
       expect(check(requestFor(SEGMENT, { cookieHeader: header }))).toEqual(ALLOW_COOKIE_CUSTOM);
       expect(check(requestFor(`${ORIGIN}/media/v1/index.m3u8`, { cookieHeader: header }))).toEqual(ALLOW_COOKIE_CUSTOM);
-      expect(check(requestFor(`${ORIGIN}/media/v2/index.m3u8`, { cookieHeader: header }))).toEqual(denied('AccessDenied'));
+      expect(check(requestFor(`${ORIGIN}/media/v2/index.m3u8`, { cookieHeader: header }))).toEqual(
+        denied('AccessDenied'),
+      );
     });
 
     it('applies DateGreaterThan and IpAddress to cookies', () => {
@@ -424,8 +493,12 @@ describe.each(KEYS)('with a $label key', (key) => {
       const header = cookieHeader(cookies);
       expect(cookies['CloudFront-Policy']).toBeDefined();
       expect(check(requestFor(SEGMENT, { cookieHeader: header }))).toEqual(ALLOW_COOKIE_CUSTOM);
-      expect(check(requestFor(SEGMENT, { cookieHeader: header, nowSeconds: NOW - 10 }))).toEqual(denied('AccessDenied'));
-      expect(check(requestFor(SEGMENT, { cookieHeader: header, clientIp: '192.0.2.1' }))).toEqual(denied('AccessDenied'));
+      expect(check(requestFor(SEGMENT, { cookieHeader: header, nowSeconds: NOW - 10 }))).toEqual(
+        denied('AccessDenied'),
+      );
+      expect(check(requestFor(SEGMENT, { cookieHeader: header, clientIp: '192.0.2.1' }))).toEqual(
+        denied('AccessDenied'),
+      );
     });
 
     it('uses the first of repeated cookies ([U] first wins): valid first is allowed', () => {
@@ -485,12 +558,17 @@ describe.each(KEYS)('with a $label key', (key) => {
     );
 
     it('denies an expired signed URL even when valid cookies come with it', () => {
-      const req = requestFor(cannedUrl(SEGMENT), { cookieHeader: policyCookies(customPolicy({ dateLessThan: EXPIRES + 999 })), nowSeconds: EXPIRES });
+      const req = requestFor(cannedUrl(SEGMENT), {
+        cookieHeader: policyCookies(customPolicy({ dateLessThan: EXPIRES + 999 })),
+        nowSeconds: EXPIRES,
+      });
       expect(check(req)).toEqual(denied('AccessDenied'));
     });
 
     it('allows a valid signed URL whatever cookies come with it', () => {
-      const req = requestFor(cannedUrl(SEGMENT), { cookieHeader: 'CloudFront-Key-Pair-Id=K2UNKNOWNKEY; CloudFront-Policy=%%%' });
+      const req = requestFor(cannedUrl(SEGMENT), {
+        cookieHeader: 'CloudFront-Key-Pair-Id=K2UNKNOWNKEY; CloudFront-Policy=%%%',
+      });
       expect(check(req)).toEqual(ALLOW_URL_CANNED);
     });
   });
@@ -498,7 +576,9 @@ describe.each(KEYS)('with a $label key', (key) => {
   describe('hand-signed with node:crypto (independent of the SDK signer)', () => {
     it('allows a canned URL signed with SHA-1', () => {
       const signature = handSign(cannedPolicy(SEGMENT, EXPIRES), key.privateKey, 'sha1');
-      expect(check(requestFor(`${SEGMENT}?Expires=${EXPIRES}&Signature=${signature}&Key-Pair-Id=${key.id}`))).toEqual(ALLOW_URL_CANNED);
+      expect(check(requestFor(`${SEGMENT}?Expires=${EXPIRES}&Signature=${signature}&Key-Pair-Id=${key.id}`))).toEqual(
+        ALLOW_URL_CANNED,
+      );
     });
 
     it('allows a custom URL signed with SHA-256', () => {
@@ -550,7 +630,12 @@ describe('keys and requests the edge refuses outright', () => {
     ['a NaN clock', { nowSeconds: Number.NaN }],
   ])('denies, without throwing, a request with %s', (_what, overrides) => {
     const rsa = KEYS[0];
-    const url = getSignedUrl({ url: SEGMENT, dateLessThan: at(EXPIRES), keyPairId: rsa.id, privateKey: rsa.privateKeyPem });
+    const url = getSignedUrl({
+      url: SEGMENT,
+      dateLessThan: at(EXPIRES),
+      keyPairId: rsa.id,
+      privateKey: rsa.privateKeyPem,
+    });
     expect(checkSignedAccess({ ...requestFor(url), ...overrides }, rsa.trusted)).toEqual(
       expect.objectContaining({ allowed: false, status: 403 }),
     );

@@ -29,9 +29,17 @@ describe('denial codes and messages', () => {
   it.each<[string, string, EdgeRequest]>([
     ['MissingKey', 'Missing Key-Pair-Id query parameter or cookie value', requestFor(url)],
     ['InvalidKey', 'Unknown Key ([U] text)', signedQuery('Expires=1&Signature=AAAA&Key-Pair-Id=K2NOTTRUSTED')],
-    ['MalformedSignature', 'Could not unencode Signature ([U] text)', signedQuery(`Expires=1&Signature=%%%&Key-Pair-Id=${key.id}`)],
+    [
+      'MalformedSignature',
+      'Could not unencode Signature ([U] text)',
+      signedQuery(`Expires=1&Signature=%%%&Key-Pair-Id=${key.id}`),
+    ],
     ['MalformedPolicy', 'Malformed Policy ([U] text)', signedQuery(`Policy=e30_&Signature=AAAA&Key-Pair-Id=${key.id}`)],
-    ['AccessDenied', 'Access denied ([U] text, lower-case d)', signedQuery(`Expires=1&Signature=AAAA&Key-Pair-Id=${key.id}`)],
+    [
+      'AccessDenied',
+      'Access denied ([U] text, lower-case d)',
+      signedQuery(`Expires=1&Signature=AAAA&Key-Pair-Id=${key.id}`),
+    ],
   ])('answers 403 %s with the message "%s"', (code, described, req) => {
     const message = described.replace(/ \(\[U\].*\)$/, '');
     expect(checkSignedAccess(req, key.trusted)).toEqual({ allowed: false, status: 403, code, message });

@@ -37,7 +37,10 @@ function expectKeyGroupError(run: () => unknown, ...fragments: string[]): void {
 
 describe('parseKeyGroup', () => {
   it('accepts RSA-2048 and EC P-256 SPKI keys and indexes them by id', () => {
-    const keys = parseKeyGroup({ keys: [entry(rsa.id, publicKeyPemOf(rsa)), entry(ec.id, publicKeyPemOf(ec))] }, 'kg.json');
+    const keys = parseKeyGroup(
+      { keys: [entry(rsa.id, publicKeyPemOf(rsa)), entry(ec.id, publicKeyPemOf(ec))] },
+      'kg.json',
+    );
     expect([...keys.keys()]).toEqual([rsa.id, ec.id]);
     expect(keys.get(rsa.id)?.publicKey.asymmetricKeyType).toBe('rsa');
     expect(keys.get(ec.id)?.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
@@ -52,22 +55,38 @@ describe('parseKeyGroup', () => {
     const pem = publicKeyPemOf(ec);
     const keys = (n: number) => Array.from({ length: n }, (_, i) => entry(`K2EC${i}`, pem));
     expect(parseKeyGroup({ keys: keys(MAX_KEYS_PER_KEY_GROUP) }, 'kg.json').size).toBe(MAX_KEYS_PER_KEY_GROUP);
-    expectKeyGroupError(() => parseKeyGroup({ keys: keys(MAX_KEYS_PER_KEY_GROUP + 1) }, 'kg.json'), 'kg.json', '6 keys', 'at most 5');
+    expectKeyGroupError(
+      () => parseKeyGroup({ keys: keys(MAX_KEYS_PER_KEY_GROUP + 1) }, 'kg.json'),
+      'kg.json',
+      '6 keys',
+      'at most 5',
+    );
   });
 
   it.each([
     ['an RSA-4096 key', () => spkiPem('rsa', 4096), 'RSA-4096'],
     ['an RSA-1024 key', () => spkiPem('rsa', 1024), 'RSA-1024'],
     ['an EC P-384 key', () => spkiPem('ec', 'secp384r1'), 'secp384r1'],
-    ['an Ed25519 key', () => generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString(), 'ed25519'],
+    [
+      'an Ed25519 key',
+      () => generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      'ed25519',
+    ],
   ])('refuses %s, naming the file and the entry', (_what, makePem, detail) => {
     const json = { keys: [entry(ec.id, publicKeyPemOf(ec)), entry('K2BADKEY', makePem())] };
     expectKeyGroupError(() => parseKeyGroup(json, 'kg.json'), 'kg.json', 'keys[1] (id "K2BADKEY")', detail);
   });
 
   it('refuses a PKCS#1 RSA public key: SPKI only', () => {
-    const pkcs1 = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-    expectKeyGroupError(() => parseKeyGroup({ keys: [entry('K2PKCS1', pkcs1)] }, 'kg.json'), 'keys[0]', 'BEGIN RSA PUBLIC KEY', 'SPKI');
+    const pkcs1 = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .publicKey.export({ type: 'pkcs1', format: 'pem' })
+      .toString();
+    expectKeyGroupError(
+      () => parseKeyGroup({ keys: [entry('K2PKCS1', pkcs1)] }, 'kg.json'),
+      'keys[0]',
+      'BEGIN RSA PUBLIC KEY',
+      'SPKI',
+    );
   });
 
   it('refuses a private key without echoing it', () => {
@@ -90,11 +109,20 @@ describe('parseKeyGroup', () => {
 
   it('refuses a PEM whose base64 body is not a key', () => {
     const broken = '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----';
-    expectKeyGroupError(() => parseKeyGroup({ keys: [entry('K2BROKEN', broken)] }, 'kg.json'), 'keys[0] (id "K2BROKEN")', 'not a readable public key');
+    expectKeyGroupError(
+      () => parseKeyGroup({ keys: [entry('K2BROKEN', broken)] }, 'kg.json'),
+      'keys[0] (id "K2BROKEN")',
+      'not a readable public key',
+    );
   });
 
   it.each(['k2lowercase', 'K2-DASH', '', 'K'.repeat(65)])('refuses the id %p', (id) => {
-    expectKeyGroupError(() => parseKeyGroup({ keys: [entry(id, publicKeyPemOf(ec))] }, 'kg.json'), 'kg.json', 'keys[0]', '"id" must match');
+    expectKeyGroupError(
+      () => parseKeyGroup({ keys: [entry(id, publicKeyPemOf(ec))] }, 'kg.json'),
+      'kg.json',
+      'keys[0]',
+      '"id" must match',
+    );
   });
 
   it('accepts a 64-character id', () => {
@@ -103,7 +131,11 @@ describe('parseKeyGroup', () => {
 
   it('refuses a duplicate id', () => {
     const pem = publicKeyPemOf(ec);
-    expectKeyGroupError(() => parseKeyGroup({ keys: [entry('K2SAME', pem), entry('K2SAME', pem)] }, 'kg.json'), 'keys[1] (id "K2SAME")', 'duplicate id');
+    expectKeyGroupError(
+      () => parseKeyGroup({ keys: [entry('K2SAME', pem), entry('K2SAME', pem)] }, 'kg.json'),
+      'keys[1] (id "K2SAME")',
+      'duplicate id',
+    );
   });
 
   it.each<[string, unknown, string]>([
@@ -135,7 +167,10 @@ describe('loadKeyGroupFile', () => {
 
   it('loads a file written from generated keys', () => {
     const path = join(dir, 'ok.json');
-    writeFileSync(path, JSON.stringify({ keys: [entry(rsa.id, publicKeyPemOf(rsa)), entry(ec.id, publicKeyPemOf(ec))] }));
+    writeFileSync(
+      path,
+      JSON.stringify({ keys: [entry(rsa.id, publicKeyPemOf(rsa)), entry(ec.id, publicKeyPemOf(ec))] }),
+    );
     expect([...loadKeyGroupFile(path).keys()]).toEqual([rsa.id, ec.id]);
   });
 

@@ -39,7 +39,10 @@ const extraEdges: Server[] = [];
 
 /** The edges under test, by name: the port to send to and the x-cache a refusal carries there. */
 const EDGES = {
-  'the local stack (viewer-request function first)': { port: 0, refusedBy: 'FunctionGeneratedResponse from cloudfront' },
+  'the local stack (viewer-request function first)': {
+    port: 0,
+    refusedBy: 'FunctionGeneratedResponse from cloudfront',
+  },
   "the edge's own check alone (no function)": { port: 0, refusedBy: 'Error from cloudfront' },
 };
 type EdgeName = keyof typeof EDGES;
@@ -75,7 +78,10 @@ beforeAll(async () => {
   host = `localhost:${stack.port}`;
   EDGES['the local stack (viewer-request function first)'].port = stack.port;
   EDGES["the edge's own check alone (no function)"].port = await startEdge(null, dir);
-  failingFunctionPort = await startEdge(new ViewerRequestFunction('function handler(event) { throw new Error("bug"); }'), dir);
+  failingFunctionPort = await startEdge(
+    new ViewerRequestFunction('function handler(event) { throw new Error("bug"); }'),
+    dir,
+  );
   for (const video of ['demo-1', 'demo-2']) {
     grants[`${video} cookies`] = { cookie: await grantCookies(stack, video) };
     grants[`${video} signed URL`] = { query: await grantSignedQuery(stack, video) };
@@ -101,7 +107,9 @@ function expectRefused(response: RawResponse, refusedBy: string): void {
   expect(response.status).toBe(403);
   expect(response.headers['content-type']).toBe('text/xml');
   expect(response.headers['x-cache']).toBe(refusedBy);
-  expect(response.body.toString()).toBe('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access denied</Message></Error>');
+  expect(response.body.toString()).toBe(
+    '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access denied</Message></Error>',
+  );
 }
 
 describe.each(EDGE_NAMES)('%s', (edgeName) => {
@@ -133,25 +141,28 @@ describe.each(EDGE_NAMES)('%s', (edgeName) => {
     });
   });
 
-  describe.each(['cookies', 'signed URL'])('non-canonical paths are refused before the signature matters (%s)', (delivery) => {
-    it("a demo-2 grant still opens demo-2's key plainly (positive control)", async () => {
-      const response = await get('/media/demo-2/key.bin', grants[`demo-2 ${delivery}`], edge.port);
-      expect(response.status).toBe(200);
-      expect(response.body.equals(fileOf('demo-2', 'key.bin'))).toBe(true);
-    });
+  describe.each(['cookies', 'signed URL'])(
+    'non-canonical paths are refused before the signature matters (%s)',
+    (delivery) => {
+      it("a demo-2 grant still opens demo-2's key plainly (positive control)", async () => {
+        const response = await get('/media/demo-2/key.bin', grants[`demo-2 ${delivery}`], edge.port);
+        expect(response.status).toBe(200);
+        expect(response.body.equals(fileOf('demo-2', 'key.bin'))).toBe(true);
+      });
 
-    it.each([
-      ['/./', '/media/demo-2/./key.bin'],
-      ['/%2e/', '/media/demo-2/%2e/key.bin'],
-      ['//', '/media/demo-2//key.bin'],
-      ['/x/../', '/media/demo-2/x/../key.bin'],
-      ['/x/%2e%2e/', '/media/demo-2/x/%2e%2e/key.bin'],
-      ['/%2f', '/media/demo-2/%2fkey.bin'],
-      ['trailing /', '/media/demo-2/key.bin/'],
-    ])("a demo-2 grant on demo-2's own key spelled with %s: 403", async (_name, path) => {
-      expectRefused(await get(path, grants[`demo-2 ${delivery}`], edge.port), edge.refusedBy);
-    });
-  });
+      it.each([
+        ['/./', '/media/demo-2/./key.bin'],
+        ['/%2e/', '/media/demo-2/%2e/key.bin'],
+        ['//', '/media/demo-2//key.bin'],
+        ['/x/../', '/media/demo-2/x/../key.bin'],
+        ['/x/%2e%2e/', '/media/demo-2/x/%2e%2e/key.bin'],
+        ['/%2f', '/media/demo-2/%2fkey.bin'],
+        ['trailing /', '/media/demo-2/key.bin/'],
+      ])("a demo-2 grant on demo-2's own key spelled with %s: 403", async (_name, path) => {
+        expectRefused(await get(path, grants[`demo-2 ${delivery}`], edge.port), edge.refusedBy);
+      });
+    },
+  );
 });
 
 describe('a viewer-request function that fails', () => {
@@ -167,7 +178,26 @@ describe('a viewer-request function that fails', () => {
 
 describe('property: whatever the spelling, a demo-1 grant yields 403 or exactly a demo-1 file', () => {
   /** Segments that are each non-canonical on their own: dot segments in any spelling, encoded separators, empty. */
-  const noise = fc.constantFrom('.', '..', '%2e', '%2E', '.%2e', '%2e.', '%2E%2e', '..%2f', '%2f', '%2F', '%5c', '%5C', '\\', '..\\', '', '%2e%2e%5c', '%00', '%');
+  const noise = fc.constantFrom(
+    '.',
+    '..',
+    '%2e',
+    '%2E',
+    '.%2e',
+    '%2e.',
+    '%2E%2e',
+    '..%2f',
+    '%2f',
+    '%2F',
+    '%5c',
+    '%5C',
+    '\\',
+    '..\\',
+    '',
+    '%2e%2e%5c',
+    '%00',
+    '%',
+  );
   const insertAll = (base: string[], inserts: [number, string][]): string[] => {
     const out = [...base];
     for (const [at, segment] of inserts) out.splice(at % (out.length + 1), 0, segment);
@@ -175,47 +205,78 @@ describe('property: whatever the spelling, a demo-1 grant yields 403 or exactly 
   };
   // The target is a demo-1 file (reached plainly when nothing is inserted) or a demo-2 file behind the demo-1 prefix (then at least one noise segment).
   const spelling = fc.oneof(
-    fc.tuple(fc.constantFrom(...DEMO_1_FILES), fc.array(fc.tuple(fc.nat(), noise), { maxLength: 4 })).map(([file, inserts]) => insertAll(['demo-1', file], inserts)),
+    fc
+      .tuple(fc.constantFrom(...DEMO_1_FILES), fc.array(fc.tuple(fc.nat(), noise), { maxLength: 4 }))
+      .map(([file, inserts]) => insertAll(['demo-1', file], inserts)),
     fc
       .tuple(fc.constantFrom(...DEMO_2_FILES), fc.array(fc.tuple(fc.nat(), noise), { minLength: 1, maxLength: 4 }))
       .map(([file, inserts]) => insertAll(['demo-1', 'demo-2', file], inserts)),
   );
 
-  it.each(EDGE_NAMES.flatMap((edgeName) => ['cookies', 'signed URL'].map((delivery) => [edgeName, delivery])))('on %s, with %s', async (edgeName, delivery) => {
-    await fc.assert(
-      fc.asyncProperty(spelling, async (segments) => {
-        const response = await get(`/media/${segments.join('/')}`, grants[`demo-1 ${delivery}`], EDGES[edgeName as EdgeName].port);
-        expect(isDemo2Bytes(response.body)).toBe(false);
-        if (segments.length === 2) {
-          expect(response.status).toBe(200);
-          expect(response.body.equals(fileOf('demo-1', segments[1]))).toBe(true);
-        } else {
-          expect(response.status).toBe(403);
-        }
-      }),
-      { numRuns: 300 },
-    );
-  });
+  it.each(EDGE_NAMES.flatMap((edgeName) => ['cookies', 'signed URL'].map((delivery) => [edgeName, delivery])))(
+    'on %s, with %s',
+    async (edgeName, delivery) => {
+      await fc.assert(
+        fc.asyncProperty(spelling, async (segments) => {
+          const response = await get(
+            `/media/${segments.join('/')}`,
+            grants[`demo-1 ${delivery}`],
+            EDGES[edgeName as EdgeName].port,
+          );
+          expect(isDemo2Bytes(response.body)).toBe(false);
+          if (segments.length === 2) {
+            expect(response.status).toBe(200);
+            expect(response.body.equals(fileOf('demo-1', segments[1]))).toBe(true);
+          } else {
+            expect(response.status).toBe(403);
+          }
+        }),
+        { numRuns: 300 },
+      );
+    },
+  );
 });
 
 describe('property: free-form spellings never yield anything but the demo-1 file the path names literally', () => {
-  const token = fc.constantFrom('.', '..', '%2e', '%2E', '%2f', '%2F', '%5c', '%5C', '\\', '%25', '%', ';', 'a', 'demo-1', 'demo-2', 'index.m3u8', 'key.bin', 'segment_000.m2ts');
+  const token = fc.constantFrom(
+    '.',
+    '..',
+    '%2e',
+    '%2E',
+    '%2f',
+    '%2F',
+    '%5c',
+    '%5C',
+    '\\',
+    '%25',
+    '%',
+    ';',
+    'a',
+    'demo-1',
+    'demo-2',
+    'index.m3u8',
+    'key.bin',
+    'segment_000.m2ts',
+  );
   const segment = fc.array(token, { maxLength: 3 }).map((tokens) => tokens.join(''));
   const path = fc.array(segment, { minLength: 1, maxLength: 6 }).map((segments) => `/media/${segments.join('/')}`);
 
-  it.each(EDGE_NAMES.flatMap((edgeName) => ['cookies', 'signed URL'].map((delivery) => [edgeName, delivery])))('on %s, with %s: 200 only for /media/demo-1/<file>, else 403 or 404', async (edgeName, delivery) => {
-    await fc.assert(
-      fc.asyncProperty(path, async (rawPath) => {
-        const response = await get(rawPath, grants[`demo-1 ${delivery}`], EDGES[edgeName as EdgeName].port);
-        expect(isDemo2Bytes(response.body)).toBe(false);
-        expect([200, 403, 404]).toContain(response.status);
-        if (response.status === 200) {
-          const name = rawPath.slice('/media/demo-1/'.length);
-          expect(DEMO_1_FILES.map((file) => `/media/demo-1/${file}`)).toContain(rawPath);
-          expect(response.body.equals(fileOf('demo-1', name))).toBe(true);
-        }
-      }),
-      { numRuns: 300 },
-    );
-  });
+  it.each(EDGE_NAMES.flatMap((edgeName) => ['cookies', 'signed URL'].map((delivery) => [edgeName, delivery])))(
+    'on %s, with %s: 200 only for /media/demo-1/<file>, else 403 or 404',
+    async (edgeName, delivery) => {
+      await fc.assert(
+        fc.asyncProperty(path, async (rawPath) => {
+          const response = await get(rawPath, grants[`demo-1 ${delivery}`], EDGES[edgeName as EdgeName].port);
+          expect(isDemo2Bytes(response.body)).toBe(false);
+          expect([200, 403, 404]).toContain(response.status);
+          if (response.status === 200) {
+            const name = rawPath.slice('/media/demo-1/'.length);
+            expect(DEMO_1_FILES.map((file) => `/media/demo-1/${file}`)).toContain(rawPath);
+            expect(response.body.equals(fileOf('demo-1', name))).toBe(true);
+          }
+        }),
+        { numRuns: 300 },
+      );
+    },
+  );
 });

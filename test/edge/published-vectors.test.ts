@@ -104,7 +104,9 @@ describe('aws-sdk-js-v3 test key vectors (from cloudfront-signer sign.spec.ts)',
 
   it('rebuilds the canned policy byte for byte as the vectors were signed', () => {
     const ipPolicy = Buffer.from(IP_POLICY_B64.replace(/-/g, '+').replace(/~/g, '/').replace(/_/g, '='), 'base64');
-    expect(ipPolicy.toString('utf8')).toBe(CANNED_POLICY.replace('}}}]}', '},"IpAddress":{"AWS:SourceIp":"10.0.0.0/32"}}}]}'));
+    expect(ipPolicy.toString('utf8')).toBe(
+      CANNED_POLICY.replace('}}}]}', '},"IpAddress":{"AWS:SourceIp":"10.0.0.0/32"}}}]}'),
+    );
   });
 });
 

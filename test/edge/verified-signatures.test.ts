@@ -5,15 +5,31 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { checkSignedAccess, VerifiedSignatures } from '../../local/edge/cloudfront-access';
-import { cookieHeader, customPolicy, generateTestKey, handSign, NOW, ORIGIN, requestFor, toBase64Url, trustedMap, VIEWER_IP } from './edge-test-kit';
+import {
+  cookieHeader,
+  customPolicy,
+  generateTestKey,
+  handSign,
+  NOW,
+  ORIGIN,
+  requestFor,
+  toBase64Url,
+  trustedMap,
+  VIEWER_IP,
+} from './edge-test-kit';
 
 const key = generateTestKey('RSA-2048', 'K2CACHETEST');
 const policy = customPolicy({ resource: `${ORIGIN}/media/a/*`, dateLessThan: NOW + 60, sourceIp: `${VIEWER_IP}/32` });
-const cookies = cookieHeader({ 'CloudFront-Policy': toBase64Url(policy), 'CloudFront-Signature': handSign(policy, key.privateKey), 'CloudFront-Key-Pair-Id': key.id });
+const cookies = cookieHeader({
+  'CloudFront-Policy': toBase64Url(policy),
+  'CloudFront-Signature': handSign(policy, key.privateKey),
+  'CloudFront-Key-Pair-Id': key.id,
+});
 
 test('a remembered signature still has its dates, IP and resource checked on every request', () => {
   const verified = new VerifiedSignatures();
-  const allow = (url: string, extra = {}) => checkSignedAccess(requestFor(url, { cookieHeader: cookies, ...extra }), key.trusted, verified).allowed;
+  const allow = (url: string, extra = {}) =>
+    checkSignedAccess(requestFor(url, { cookieHeader: cookies, ...extra }), key.trusted, verified).allowed;
   expect(allow(`${ORIGIN}/media/a/seg-1.ts`)).toBe(true);
   expect(allow(`${ORIGIN}/media/a/seg-2.ts`)).toBe(true);
   expect(allow(`${ORIGIN}/media/b/seg-1.ts`)).toBe(false);
@@ -25,7 +41,10 @@ test('a bad signature is refused every time, never remembered', () => {
   const verified = new VerifiedSignatures();
   const forged = cookies.replace(/CloudFront-Signature=([^;]{10})/, 'CloudFront-Signature=AAAAAAAAAA');
   for (let attempt = 0; attempt < 3; attempt += 1) {
-    expect(checkSignedAccess(requestFor(`${ORIGIN}/media/a/seg-1.ts`, { cookieHeader: forged }), key.trusted, verified).allowed).toBe(false);
+    expect(
+      checkSignedAccess(requestFor(`${ORIGIN}/media/a/seg-1.ts`, { cookieHeader: forged }), key.trusted, verified)
+        .allowed,
+    ).toBe(false);
   }
 });
 

@@ -17,32 +17,59 @@ import {
 import { CANONICAL_URIS, NON_CANONICAL_URIS } from './canonical-uris';
 
 const SOURCE = readFileSync(VIEWER_REQUEST_FUNCTION_FILE, 'utf8');
-const FORBIDDEN_XML = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access denied</Message></Error>';
+const FORBIDDEN_XML =
+  '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access denied</Message></Error>';
 
 function eventFor(uri: string, extra: Partial<ViewerRequestEvent['request']> = {}): ViewerRequestEvent {
   return {
     version: '1.0',
     context: { eventType: 'viewer-request' },
     viewer: { ip: '203.0.113.7' },
-    request: { method: 'GET', uri, querystring: {}, headers: { host: { value: 'video.example.com' } }, cookies: {}, ...extra },
+    request: {
+      method: 'GET',
+      uri,
+      querystring: {},
+      headers: { host: { value: 'video.example.com' } },
+      cookies: {},
+      ...extra,
+    },
   };
 }
 
 describe('the function file', () => {
-  it('is under CloudFront Functions\' 10 KB size limit', () => {
+  it("is under CloudFront Functions' 10 KB size limit", () => {
     expect(Buffer.byteLength(SOURCE, 'utf8')).toBeLessThan(10 * 1024);
   });
 
   it('has no export or import statement (CloudFront answers 503 to every request when a function has one)', () => {
     expect(SOURCE).not.toMatch(/^\s*(?:export|import)\b/m);
-    expect(SOURCE).not.toMatch(/\b(?:export\s*\{|export\s+(?:default|function|const|let|var)|module\.exports|require\s*\()/);
+    expect(SOURCE).not.toMatch(
+      /\b(?:export\s*\{|export\s+(?:default|function|const|let|var)|module\.exports|require\s*\()/,
+    );
   });
 
-  it('defines a global handler and loads in a context with only the runtime\'s globals', () => {
+  it("defines a global handler and loads in a context with only the runtime's globals", () => {
     const fn = ViewerRequestFunction.fromFile();
     const visible = (name: string): string => runInContext(`typeof ${name}`, fn.context) as string;
     expect(visible('handler')).toBe('function');
-    for (const absent of ['require', 'module', 'exports', 'process', 'Buffer', 'global', '__dirname', 'setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'fetch', 'URL', 'TextDecoder', 'TextEncoder', 'WebAssembly']) {
+    for (const absent of [
+      'require',
+      'module',
+      'exports',
+      'process',
+      'Buffer',
+      'global',
+      '__dirname',
+      'setTimeout',
+      'setInterval',
+      'setImmediate',
+      'queueMicrotask',
+      'fetch',
+      'URL',
+      'TextDecoder',
+      'TextEncoder',
+      'WebAssembly',
+    ]) {
       expect([absent, visible(absent)]).toEqual([absent, 'undefined']);
     }
     expect(visible('console.log')).toBe('function');
@@ -51,20 +78,30 @@ describe('the function file', () => {
   });
 
   it('does not load when it has an export statement, or no handler', () => {
-    expect(() => new ViewerRequestFunction(`${SOURCE}\nexport { handler };\n`)).toThrow(/does not load: Unexpected token 'export'/);
-    expect(() => new ViewerRequestFunction('function notTheHandler(event) { return event.request; }')).toThrow(/does not load: no global function "handler"/);
+    expect(() => new ViewerRequestFunction(`${SOURCE}\nexport { handler };\n`)).toThrow(
+      /does not load: Unexpected token 'export'/,
+    );
+    expect(() => new ViewerRequestFunction('function notTheHandler(event) { return event.request; }')).toThrow(
+      /does not load: no global function "handler"/,
+    );
   });
 });
 
 describe('decisions', () => {
   const fn = ViewerRequestFunction.fromFile();
 
-  it.each(CANONICAL_URIS.filter((uri) => !uri.startsWith('/drm/')))('passes the canonical %j unchanged', async (uri) => {
-    const event = eventFor(uri, { querystring: { a: { value: '1' } }, cookies: { 'CloudFront-Key-Pair-Id': { value: 'K2X' } } });
-    expect(await fn.run(event)).toEqual({ kind: 'request', request: event.request });
-  });
+  it.each(CANONICAL_URIS.filter((uri) => !uri.startsWith('/drm/')))(
+    'passes the canonical %j unchanged',
+    async (uri) => {
+      const event = eventFor(uri, {
+        querystring: { a: { value: '1' } },
+        cookies: { 'CloudFront-Key-Pair-Id': { value: 'K2X' } },
+      });
+      expect(await fn.run(event)).toEqual({ kind: 'request', request: event.request });
+    },
+  );
 
-  it.each(NON_CANONICAL_URIS)('refuses %j (%s) with a 403 and CloudFront\'s AccessDenied XML', async (uri) => {
+  it.each(NON_CANONICAL_URIS)("refuses %j (%s) with a 403 and CloudFront's AccessDenied XML", async (uri) => {
     const lines: string[] = [];
     const logged = ViewerRequestFunction.fromFile(undefined, { log: (line) => lines.push(line) });
     expect(await logged.run(eventFor(uri))).toEqual({
@@ -123,7 +160,12 @@ describe('the loader', () => {
       kind: 'response',
       statusCode: 302,
       statusDescription: 'Found',
-      headers: [['location', '/x'], ['x-a', '1'], ['x-a', '2'], ['set-cookie', 's=v; Path=/; Secure']],
+      headers: [
+        ['location', '/x'],
+        ['x-a', '1'],
+        ['x-a', '2'],
+        ['set-cookie', 's=v; Path=/; Secure'],
+      ],
       body: Buffer.from('hi'),
     });
   });
@@ -133,7 +175,18 @@ describe('the loader', () => {
       method: 'GET',
       url: '/media/demo-1/%2e%2e/x.ts?a=1&Policy=P%3D&a=2&flag',
       headers: { host: 'localhost:8080' },
-      rawHeaders: ['Host', 'localhost:8080', 'Cookie', 'CloudFront-Policy=p; CloudFront-Signature=s', 'X-Twice', 'one', 'x-twice', 'two', 'Cookie', 'CloudFront-Policy=q'],
+      rawHeaders: [
+        'Host',
+        'localhost:8080',
+        'Cookie',
+        'CloudFront-Policy=p; CloudFront-Signature=s',
+        'X-Twice',
+        'one',
+        'x-twice',
+        'two',
+        'Cookie',
+        'CloudFront-Policy=q',
+      ],
     } as unknown as IncomingMessage;
     const event = viewerRequestEvent(req, '198.51.100.9');
     expect(JSON.parse(JSON.stringify(event))).toEqual({
@@ -143,14 +196,24 @@ describe('the loader', () => {
       request: {
         method: 'GET',
         uri: '/media/demo-1/%2e%2e/x.ts',
-        querystring: { a: { value: '1', multiValue: [{ value: '1' }, { value: '2' }] }, Policy: { value: 'P%3D' }, flag: { value: '' } },
-        headers: { host: { value: 'localhost:8080' }, 'x-twice': { value: 'one', multiValue: [{ value: 'one' }, { value: 'two' }] } },
-        cookies: { 'CloudFront-Policy': { value: 'p', multiValue: [{ value: 'p' }, { value: 'q' }] }, 'CloudFront-Signature': { value: 's' } },
+        querystring: {
+          a: { value: '1', multiValue: [{ value: '1' }, { value: '2' }] },
+          Policy: { value: 'P%3D' },
+          flag: { value: '' },
+        },
+        headers: {
+          host: { value: 'localhost:8080' },
+          'x-twice': { value: 'one', multiValue: [{ value: 'one' }, { value: 'two' }] },
+        },
+        cookies: {
+          'CloudFront-Policy': { value: 'p', multiValue: [{ value: 'p' }, { value: 'q' }] },
+          'CloudFront-Signature': { value: 's' },
+        },
       },
     });
   });
 
-  it('keeps a viewer\'s __proto__ parameter a plain name', () => {
+  it("keeps a viewer's __proto__ parameter a plain name", () => {
     const req = { method: 'GET', url: '/m?__proto__=x', headers: {}, rawHeaders: [] } as unknown as IncomingMessage;
     const event = viewerRequestEvent(req, '198.51.100.9');
     expect(Object.keys(event.request.querystring)).toEqual(['__proto__']);

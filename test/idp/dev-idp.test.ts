@@ -5,7 +5,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { calculateJwkThumbprint, createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  importSPKI,
+  jwtVerify,
+} from 'jose';
 import { DEV_IDP_AUDIENCE, DEV_IDP_ISSUER } from '../../local/idp/defaults';
 import { DevIdp } from '../../local/idp/dev-idp';
 import { PRIVATE_KEY_FILE } from '../../local/idp/key-store';
@@ -81,15 +88,28 @@ describe('dev IdP over loopback HTTP', () => {
     const { keys } = (await response.json()) as { keys: Array<Record<string, string>> };
     expect(keys).toHaveLength(1);
     const [key] = keys;
-    expect(key).toEqual({ kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), kid: idp.kid, alg: 'ES256', use: 'sig' });
+    expect(key).toEqual({
+      kty: 'EC',
+      crv: 'P-256',
+      x: expect.any(String),
+      y: expect.any(String),
+      kid: idp.kid,
+      alg: 'ES256',
+      use: 'sig',
+    });
     expect(await calculateJwkThumbprint(key, 'sha256')).toBe(key.kid);
   });
 
   it('gives every token a fresh jti and honours scope, "*" videos and ttlSeconds', async () => {
-    const response = await postToken(JSON.stringify({ sub: 'ops@example.com', scope: 'stream:play streamgate:admin', videos: '*', ttlSeconds: 3600 }));
+    const response = await postToken(
+      JSON.stringify({ sub: 'ops@example.com', scope: 'stream:play streamgate:admin', videos: '*', ttlSeconds: 3600 }),
+    );
     const body = (await response.json()) as { access_token: string; expires_in: number };
     expect(body.expires_in).toBe(3600);
-    const { payload } = await jwtVerify(body.access_token, createLocalJWKSet(idp.jwks()), { issuer: ISSUER, audience: AUDIENCE });
+    const { payload } = await jwtVerify(body.access_token, createLocalJWKSet(idp.jwks()), {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    });
     expect(payload).toMatchObject({ sub: 'ops@example.com', scope: 'stream:play streamgate:admin', videos: '*' });
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(3600);
 
@@ -103,7 +123,11 @@ describe('dev IdP over loopback HTTP', () => {
     ['a sub with a space', { sub: 'bad sub' }, '"sub" must match ^[A-Za-z0-9_.@-]{1,64}$'],
     ['a sub of 65 characters', { sub: 'a'.repeat(65) }, '"sub" must match'],
     ['a numeric sub', { sub: 42 }, '"sub" must match'],
-    ['a video id with a slash', { sub: 'alice', videos: ['demo/1'] }, '"videos" must be "*" or an array of at most 1000 ids matching ^[A-Za-z0-9_-]{1,128}$'],
+    [
+      'a video id with a slash',
+      { sub: 'alice', videos: ['demo/1'] },
+      '"videos" must be "*" or an array of at most 1000 ids matching ^[A-Za-z0-9_-]{1,128}$',
+    ],
     ['videos as a plain string', { sub: 'alice', videos: 'demo-1' }, '"videos" must be "*" or an array'],
     ['a ttl below 10 s', { sub: 'alice', ttlSeconds: 9 }, '"ttlSeconds" must be a whole number from 10 to 3600'],
     ['a ttl above 1 h', { sub: 'alice', ttlSeconds: 3601 }, '"ttlSeconds" must be a whole number from 10 to 3600'],
@@ -111,7 +135,11 @@ describe('dev IdP over loopback HTTP', () => {
     ['a ttl as a string', { sub: 'alice', ttlSeconds: '900' }, '"ttlSeconds" must be a whole number'],
     ['an empty scope', { sub: 'alice', scope: '' }, '"scope" must be space-separated scope tokens'],
     ['a scope with a double space', { sub: 'alice', scope: 'a  b' }, '"scope" must be space-separated scope tokens'],
-    ['a caller-chosen jti', { sub: 'alice', jti: 'fixed' }, 'unknown field "jti" (allowed: sub, scope, videos, ttlSeconds)'],
+    [
+      'a caller-chosen jti',
+      { sub: 'alice', jti: 'fixed' },
+      'unknown field "jti" (allowed: sub, scope, videos, ttlSeconds)',
+    ],
     ['an unknown field', { sub: 'alice', exp: 1 }, 'unknown field "exp"'],
     ['a JSON array', ['alice'], 'request must be a JSON object'],
     ['JSON null', null, 'request must be a JSON object'],
@@ -126,19 +154,27 @@ describe('dev IdP over loopback HTTP', () => {
   it('rejects a body that is not JSON with 400', async () => {
     const response = await postToken('sub=alice');
     expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ error: 'invalid_request', error_description: 'request body is not valid JSON' });
+    expect(await response.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'request body is not valid JSON',
+    });
   });
 
   it('rejects a non-JSON content type with 415', async () => {
     const response = await postToken(JSON.stringify({ sub: 'alice' }), 'text/plain');
     expect(response.status).toBe(415);
-    expect(await response.json()).toEqual({ error: 'invalid_request', error_description: 'Content-Type must be application/json' });
+    expect(await response.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'Content-Type must be application/json',
+    });
   });
 
   it('rejects a body over 16 KiB with 413', async () => {
     const response = await postToken(JSON.stringify({ sub: 'alice', padding: 'x'.repeat(17 * 1024) }));
     expect(response.status).toBe(413);
-    expect(((await response.json()) as { error_description: string }).error_description).toContain('larger than 16384 bytes');
+    expect(((await response.json()) as { error_description: string }).error_description).toContain(
+      'larger than 16384 bytes',
+    );
   });
 
   it('answers a wrong method with 405 and Allow, and an unknown path with 404', async () => {
@@ -155,13 +191,22 @@ describe('dev IdP over loopback HTTP', () => {
   });
 
   /** node:http, so the Host header can be forged (fetch always sends the URL's host). */
-  function withHost(host: string, method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
+  function withHost(
+    host: string,
+    method: string,
+    path: string,
+    body?: string,
+  ): Promise<{ status: number; body: string }> {
     return new Promise((done, fail) => {
-      const req = request(`${base}${path}`, { method, headers: { host, 'content-type': 'application/json' } }, (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
-      });
+      const req = request(
+        `${base}${path}`,
+        { method, headers: { host, 'content-type': 'application/json' } },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
       req.on('error', fail);
       req.end(body);
     });
@@ -169,12 +214,29 @@ describe('dev IdP over loopback HTTP', () => {
 
   it('refuses to mint a token for a page whose name was rebound to loopback (Host is not the local origin)', async () => {
     const port = new URL(base).port;
-    for (const host of ['evil.example', `evil.example:${port}`, `localhost.evil.example:${port}`, `localhost:${Number(port) + 1}`, `127.0.0.1`]) {
-      for (const [method, path] of [['POST', '/idp/token'], ['GET', '/idp/jwks.json']]) {
-        const answer = await withHost(host, method, path, method === 'POST' ? JSON.stringify({ sub: 'mallory', videos: '*' }) : undefined);
+    for (const host of [
+      'evil.example',
+      `evil.example:${port}`,
+      `localhost.evil.example:${port}`,
+      `localhost:${Number(port) + 1}`,
+      `127.0.0.1`,
+    ]) {
+      for (const [method, path] of [
+        ['POST', '/idp/token'],
+        ['GET', '/idp/jwks.json'],
+      ]) {
+        const answer = await withHost(
+          host,
+          method,
+          path,
+          method === 'POST' ? JSON.stringify({ sub: 'mallory', videos: '*' }) : undefined,
+        );
         expect(answer.status).toBe(421);
         const error = JSON.parse(answer.body) as { error: string; error_description: string };
-        expect(error).toEqual({ error: 'misdirected_request', error_description: expect.stringContaining(`localhost:${port}`) });
+        expect(error).toEqual({
+          error: 'misdirected_request',
+          error_description: expect.stringContaining(`localhost:${port}`),
+        });
         expect(answer.body).not.toContain('access_token');
       }
     }
@@ -200,7 +262,10 @@ describe('dev IdP keys and clock', () => {
     expect(statSync(join(dir, PRIVATE_KEY_FILE)).mode & 0o077).toBe(0);
 
     const token = await first.issueToken({ sub: 'alice' });
-    const { payload } = await jwtVerify(token, createLocalJWKSet(second.jwks()), { issuer: DEV_IDP_ISSUER, audience: DEV_IDP_AUDIENCE });
+    const { payload } = await jwtVerify(token, createLocalJWKSet(second.jwks()), {
+      issuer: DEV_IDP_ISSUER,
+      audience: DEV_IDP_AUDIENCE,
+    });
     expect(payload.sub).toBe('alice');
 
     const elsewhere = await DevIdp.open({ keyDir: keyDir() });
@@ -225,20 +290,28 @@ describe('dev IdP keys and clock', () => {
 
   it('validates requests made in code the same way', async () => {
     const idp = await DevIdp.open({ keyDir: keyDir() });
-    await expect(idp.issueToken({ sub: 'alice', ttlSeconds: 7200 })).rejects.toThrow('"ttlSeconds" must be a whole number from 10 to 3600');
+    await expect(idp.issueToken({ sub: 'alice', ttlSeconds: 7200 })).rejects.toThrow(
+      '"ttlSeconds" must be a whole number from 10 to 3600',
+    );
   });
 });
 
 describe('token CLI', () => {
   const cli = (args: string[], dir: string) =>
-    run('npx', ['tsx', 'local/idp/token-cli.ts', ...args], { cwd: repoRoot, env: { ...process.env, STREAMGATE_LOCAL_DIR: dir } });
+    run('npx', ['tsx', 'local/idp/token-cli.ts', ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, STREAMGATE_LOCAL_DIR: dir },
+    });
 
   it('prints the token alone on stdout, signed with the key in STREAMGATE_LOCAL_DIR', async () => {
     const dir = keyDir();
     const { stdout } = await cli(['--sub', 'alice', '--videos', 'demo-1', '--ttl', '120'], dir);
     expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
     const idp = await DevIdp.open({ keyDir: dir });
-    const { payload } = await jwtVerify(stdout.trim(), createLocalJWKSet(idp.jwks()), { issuer: DEV_IDP_ISSUER, audience: DEV_IDP_AUDIENCE });
+    const { payload } = await jwtVerify(stdout.trim(), createLocalJWKSet(idp.jwks()), {
+      issuer: DEV_IDP_ISSUER,
+      audience: DEV_IDP_AUDIENCE,
+    });
     expect(payload).toMatchObject({ sub: 'alice', videos: ['demo-1'], scope: 'stream:play' });
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(120);
   });

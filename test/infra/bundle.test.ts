@@ -14,7 +14,10 @@ import { cdkContext, ROOT } from './synth';
 
 const LIMIT_BYTES = 300 * 1024;
 const ENTRIES = [
-  ...['playback', 'revocations', 'session', 'origin-authorizer'].map((name) => ({ name, entry: path.join(DEFAULT_HANDLERS_DIR, `${name}.ts`) })),
+  ...['playback', 'revocations', 'session', 'origin-authorizer'].map((name) => ({
+    name,
+    entry: path.join(DEFAULT_HANDLERS_DIR, `${name}.ts`),
+  })),
   { name: 'keygen', entry: path.join(ROOT, 'lambda', 'handlers', 'keygen.ts') },
 ];
 
@@ -25,9 +28,15 @@ beforeAll(() => {
   if (present.length === 0) return;
   const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'streamgate-bundle-')), context: cdkContext() });
   const stack = new Stack(app, 'Bundles', { env: { account: '111111111111', region: 'eu-west-1' } });
-  const functions = present.map(({ name, entry }) => ({ name, fn: new NodeFunction(stack, name, { entry, description: name }) }));
+  const functions = present.map(({ name, entry }) => ({
+    name,
+    fn: new NodeFunction(stack, name, { entry, description: name }),
+  }));
   const assembly = app.synth();
-  const resources = assembly.getStackByName('Bundles').template.Resources as Record<string, { Properties: { Code: { S3Key: string } } }>;
+  const resources = assembly.getStackByName('Bundles').template.Resources as Record<
+    string,
+    { Properties: { Code: { S3Key: string } } }
+  >;
   for (const { name, fn } of functions) {
     const resource = fn.function.node.defaultChild;
     if (!CfnElement.isCfnElement(resource)) throw new Error(`${name} has no CloudFormation function`);
@@ -39,46 +48,73 @@ beforeAll(() => {
 for (const { name, entry } of ENTRIES) {
   const present = existsSync(entry);
   const label = path.relative(ROOT, entry);
-  (present ? test : test.skip)(`${label} bundles with local esbuild to at most 300 KB minified${present ? '' : ` (SKIPPED: ${label} does not exist yet)`}`, () => {
-    const file = bundles.get(name) ?? '';
-    const bytes = statSync(file).size;
-    console.log(`bundle ${label}: ${(bytes / 1024).toFixed(1)} KB minified (+ ${(statSync(`${file}.map`).size / 1024).toFixed(1)} KB source map)`);
-    expect(bytes).toBeLessThanOrEqual(LIMIT_BYTES);
-  });
+  (present ? test : test.skip)(
+    `${label} bundles with local esbuild to at most 300 KB minified${present ? '' : ` (SKIPPED: ${label} does not exist yet)`}`,
+    () => {
+      const file = bundles.get(name) ?? '';
+      const bytes = statSync(file).size;
+      console.log(
+        `bundle ${label}: ${(bytes / 1024).toFixed(1)} KB minified (+ ${(statSync(`${file}.map`).size / 1024).toFixed(1)} KB source map)`,
+      );
+      expect(bytes).toBeLessThanOrEqual(LIMIT_BYTES);
+    },
+  );
 }
 
 const playback = ENTRIES[0];
-(existsSync(playback.entry) ? test : test.skip)('the playback bundle carries @aws-sdk/cloudfront-signer and leaves the runtime-provided SDK clients out', () => {
-  const code = readFileSync(bundles.get('playback') ?? '', 'utf8');
-  expect(code).not.toMatch(/require\("@aws-sdk\/cloudfront-signer"\)/);
-  expect(code).toContain('CloudFront-Key-Pair-Id');
-  expect(code).toMatch(/require\("@aws-sdk\/client-dynamodb"\)/);
-  expect(code).toMatch(/require\("@aws-sdk\/client-secrets-manager"\)/);
-});
+(existsSync(playback.entry) ? test : test.skip)(
+  'the playback bundle carries @aws-sdk/cloudfront-signer and leaves the runtime-provided SDK clients out',
+  () => {
+    const code = readFileSync(bundles.get('playback') ?? '', 'utf8');
+    expect(code).not.toMatch(/require\("@aws-sdk\/cloudfront-signer"\)/);
+    expect(code).toContain('CloudFront-Key-Pair-Id');
+    expect(code).toMatch(/require\("@aws-sdk\/client-dynamodb"\)/);
+    expect(code).toMatch(/require\("@aws-sdk\/client-secrets-manager"\)/);
+  },
+);
 
-(existsSync(playback.entry) ? test : test.skip)('the bundled playback handler loads and fails closed on a missing config (it names the variable)', () => {
-  const run = spawnSync(
-    process.execPath,
-    ['-e', `require(${JSON.stringify(bundles.get('playback'))}).handler({}).then(() => process.exit(0), () => process.exit(3))`],
-    // The runtime provides the SDK clients; here they come from the project's node_modules.
-    { env: { PATH: process.env.PATH, NODE_PATH: path.join(ROOT, 'node_modules') }, encoding: 'utf8', timeout: 30_000 },
-  );
-  expect(run.status).toBe(3);
-  expect(`${run.stdout}${run.stderr}`).toMatch(/streamgate failed to start.*"error":"JWT_[A-Z_]+: /);
-});
+(existsSync(playback.entry) ? test : test.skip)(
+  'the bundled playback handler loads and fails closed on a missing config (it names the variable)',
+  () => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(bundles.get('playback'))}).handler({}).then(() => process.exit(0), () => process.exit(3))`,
+      ],
+      // The runtime provides the SDK clients; here they come from the project's node_modules.
+      {
+        env: { PATH: process.env.PATH, NODE_PATH: path.join(ROOT, 'node_modules') },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    expect(run.status).toBe(3);
+    expect(`${run.stdout}${run.stderr}`).toMatch(/streamgate failed to start.*"error":"JWT_[A-Z_]+: /);
+  },
+);
 
 const authorizer = ENTRIES[3];
-(existsSync(authorizer.entry) ? test : test.skip)('the bundled origin authorizer refuses (fails closed) when its secret is not configured, with a fixed error and a log line naming the variable', () => {
-  const run = spawnSync(
-    process.execPath,
-    [
-      '-e',
-      `require(${JSON.stringify(bundles.get('origin-authorizer'))}).handler({ headers: { 'x-origin-verify': 'anything-at-all-long-enough' } })` +
-        '.then((result) => { console.log(JSON.stringify(result)); process.exit(0); }, (error) => { console.log("thrown:" + error.message); process.exit(3); })',
-    ],
-    { env: { PATH: process.env.PATH, NODE_PATH: path.join(ROOT, 'node_modules'), AWS_REGION: 'eu-west-1' }, encoding: 'utf8', timeout: 30_000 },
-  );
-  expect(run.status).toBe(3);
-  expect(run.stdout).toContain('thrown:origin-verify secret unavailable');
-  expect(`${run.stdout}${run.stderr}`).toMatch(/origin authorizer cannot load the origin-verify secret.*"error":"ORIGIN_VERIFY_SECRET_ARN: must be set"/);
-});
+(existsSync(authorizer.entry) ? test : test.skip)(
+  'the bundled origin authorizer refuses (fails closed) when its secret is not configured, with a fixed error and a log line naming the variable',
+  () => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(bundles.get('origin-authorizer'))}).handler({ headers: { 'x-origin-verify': 'anything-at-all-long-enough' } })` +
+          '.then((result) => { console.log(JSON.stringify(result)); process.exit(0); }, (error) => { console.log("thrown:" + error.message); process.exit(3); })',
+      ],
+      {
+        env: { PATH: process.env.PATH, NODE_PATH: path.join(ROOT, 'node_modules'), AWS_REGION: 'eu-west-1' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    expect(run.status).toBe(3);
+    expect(run.stdout).toContain('thrown:origin-verify secret unavailable');
+    expect(`${run.stdout}${run.stderr}`).toMatch(
+      /origin authorizer cannot load the origin-verify secret.*"error":"ORIGIN_VERIFY_SECRET_ARN: must be set"/,
+    );
+  },
+);

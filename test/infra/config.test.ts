@@ -11,13 +11,21 @@ import { EXAMPLE_CONFIG, exampleJsonWith, issuesOf, ROOT } from './synth';
 
 type Json = Record<string, unknown>;
 
-const keys = (first: Json, second: Json = { id: 'green', generation: 1, algorithm: 'RSA_2048' }): Json => ({ keys: [first, second] });
+const keys = (first: Json, second: Json = { id: 'green', generation: 1, algorithm: 'RSA_2048' }): Json => ({
+  keys: [first, second],
+});
 const blue = { id: 'blue', generation: 1, algorithm: 'RSA_2048' };
 
 test('the example config is valid, with defaults filled in', () => {
   const config = loadConfigFile(EXAMPLE_CONFIG);
   expect(config.signing.activeKeyId).toBe('blue');
-  expect(config.entitlement).toEqual({ scopeClaim: 'scope', videosClaim: 'videos', playScope: 'stream:play', adminScope: 'streamgate:admin' });
+  expect(config.entitlement).toEqual({
+    scopeClaim: 'scope',
+    videosClaim: 'videos',
+    requireVideosClaim: true,
+    playScope: 'stream:play',
+    adminScope: 'streamgate:admin',
+  });
   expect(config.delivery.contentSecurityPolicy).toBe(DEFAULT_PLAYER_CSP);
   expect(config.delivery.manifestName).toBe('index.m3u8');
 });
@@ -43,29 +51,77 @@ test.each<[string, Json, string]>([
   ['two slots with one id', { signing: keys(blue, blue) }, 'signing.keys'],
   ['a key id with capitals', { signing: keys({ ...blue, id: 'Blue' }) }, 'signing.keys[0].id'],
   ['a key generation of 0', { signing: keys({ ...blue, generation: 0 }) }, 'signing.keys[0].generation'],
-  ['a key algorithm CloudFront does not take', { signing: keys(blue, { id: 'green', generation: 1, algorithm: 'RSA_4096' }) }, 'signing.keys[1].algorithm'],
+  [
+    'a key algorithm CloudFront does not take',
+    { signing: keys(blue, { id: 'green', generation: 1, algorithm: 'RSA_4096' }) },
+    'signing.keys[1].algorithm',
+  ],
   ['a cookie domain with a wildcard', { signing: { cookieDomain: '*.example.com' } }, 'signing.cookieDomain'],
-  ['a lower-case country code', { delivery: { geoRestriction: { type: 'allow', countries: ['us'] } } }, 'delivery.geoRestriction.countries[0]'],
-  ['a country code that does not exist', { delivery: { geoRestriction: { type: 'deny', countries: ['CN', 'XX'] } } }, 'delivery.geoRestriction.countries[1]'],
-  ['an allow list with no countries', { delivery: { geoRestriction: { type: 'allow', countries: [] } } }, 'delivery.geoRestriction.countries'],
-  ['an unknown geo restriction type', { delivery: { geoRestriction: { type: 'block', countries: ['US'] } } }, 'delivery.geoRestriction.type'],
-  ['countries with type none', { delivery: { geoRestriction: { type: 'none', countries: ['US'] } } }, 'delivery.geoRestriction.countries'],
-  ['a certificate outside us-east-1', { delivery: { certificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-4000-8000-000000000000' } }, 'delivery.certificateArn'],
+  [
+    'a lower-case country code',
+    { delivery: { geoRestriction: { type: 'allow', countries: ['us'] } } },
+    'delivery.geoRestriction.countries[0]',
+  ],
+  [
+    'a country code that does not exist',
+    { delivery: { geoRestriction: { type: 'deny', countries: ['CN', 'XX'] } } },
+    'delivery.geoRestriction.countries[1]',
+  ],
+  [
+    'an allow list with no countries',
+    { delivery: { geoRestriction: { type: 'allow', countries: [] } } },
+    'delivery.geoRestriction.countries',
+  ],
+  [
+    'an unknown geo restriction type',
+    { delivery: { geoRestriction: { type: 'block', countries: ['US'] } } },
+    'delivery.geoRestriction.type',
+  ],
+  [
+    'countries with type none',
+    { delivery: { geoRestriction: { type: 'none', countries: ['US'] } } },
+    'delivery.geoRestriction.countries',
+  ],
+  [
+    'a certificate outside us-east-1',
+    {
+      delivery: {
+        certificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-4000-8000-000000000000',
+      },
+    },
+    'delivery.certificateArn',
+  ],
   ['a custom domain without a certificate', { delivery: { certificateArn: null } }, 'delivery.certificateArn'],
-  ['a domain name with a scheme', { delivery: { domainNames: ['https://video.example.com'] } }, 'delivery.domainNames[0]'],
+  [
+    'a domain name with a scheme',
+    { delivery: { domainNames: ['https://video.example.com'] } },
+    'delivery.domainNames[0]',
+  ],
   ['a manifest TTL of 0', { delivery: { manifestTtlSeconds: 0 } }, 'delivery.manifestTtlSeconds'],
-  ['a manifest TTL above the segment TTL', { delivery: { manifestTtlSeconds: 600, segmentTtlSeconds: 300 } }, 'delivery.manifestTtlSeconds'],
+  [
+    'a manifest TTL above the segment TTL',
+    { delivery: { manifestTtlSeconds: 600, segmentTtlSeconds: 300 } },
+    'delivery.manifestTtlSeconds',
+  ],
   ['a segment TTL under a minute', { delivery: { segmentTtlSeconds: 30 } }, 'delivery.segmentTtlSeconds'],
   ['an origin secrets version of 0', { delivery: { originSecretsVersion: 0 } }, 'delivery.originSecretsVersion'],
   ['an unknown price class', { delivery: { priceClass: 'PriceClass_50' } }, 'delivery.priceClass'],
   ['an API rate limit of 0', { api: { throttleRateLimit: 0 } }, 'api.throttleRateLimit'],
   ['an unknown sharing action', { abuse: { sharingAction: 'ban' } }, 'abuse.sharingAction'],
   ['a negative stream limit', { abuse: { maxConcurrentStreams: -1 } }, 'abuse.maxConcurrentStreams'],
-  ['a WAF limit under WAF\'s minimum of 10', { waf: { rateLimitPerIp: 5 } }, 'waf.rateLimitPerIp'],
-  ['an /api/ limit that is not tighter', { waf: { rateLimitPerIp: 500, apiRateLimitPerIp: 500 } }, 'waf.apiRateLimitPerIp'],
+  ["a WAF limit under WAF's minimum of 10", { waf: { rateLimitPerIp: 5 } }, 'waf.rateLimitPerIp'],
+  [
+    'an /api/ limit that is not tighter',
+    { waf: { rateLimitPerIp: 500, apiRateLimitPerIp: 500 } },
+    'waf.apiRateLimitPerIp',
+  ],
   ['an evaluation window WAF does not offer', { waf: { evaluationWindowSeconds: 90 } }, 'waf.evaluationWindowSeconds'],
   ['a SPEKE URL over plain http', { packaging: { spekeUrl: 'http://speke.example.com/v2' } }, 'packaging.spekeUrl'],
-  ['a SPEKE role that is not a role ARN', { packaging: { spekeRoleArn: 'arn:aws:iam::111111111111:user/speke' } }, 'packaging.spekeRoleArn'],
+  [
+    'a SPEKE role that is not a role ARN',
+    { packaging: { spekeRoleArn: 'arn:aws:iam::111111111111:user/speke' } },
+    'packaging.spekeRoleArn',
+  ],
   ['an unknown SPEKE preset', { packaging: { presetVideo: 'PRESET-VIDEO-9' } }, 'packaging.presetVideo'],
   ['SHARED on video only', { packaging: { presetVideo: 'SHARED' } }, 'packaging.presetAudio'],
   ['an unknown packaging mode', { packaging: { mode: 'hybrid' } }, 'packaging.mode'],
@@ -78,7 +134,10 @@ test.each<[string, Json, string]>([
 test('reports every bad field at once, one line each', () => {
   let message = '';
   try {
-    validateConfig(exampleJsonWith({ account: 'x', jwt: { issuer: 'ftp://x' }, waf: { evaluationWindowSeconds: 1 } }), 'config/bad.json');
+    validateConfig(
+      exampleJsonWith({ account: 'x', jwt: { issuer: 'ftp://x' }, waf: { evaluationWindowSeconds: 1 } }),
+      'config/bad.json',
+    );
   } catch (error) {
     message = error instanceof Error ? error.message : '';
   }
@@ -99,14 +158,25 @@ test('a file that is not JSON is reported as such', () => {
 test('cdk synth stops on a bad config with the field named, before building anything', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'streamgate-config-'));
   const file = path.join(dir, 'bad.json');
-  writeFileSync(file, JSON.stringify(exampleJsonWith({ delivery: { geoRestriction: { type: 'allow', countries: ['usa'] } } })));
-  const run = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'bin', 'streamgate.ts')], {
-    cwd: ROOT,
-    // What the CDK CLI hands the app: its context and output directory.
-    env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ 'streamgate:config': file }), CDK_OUTDIR: path.join(dir, 'out') },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  writeFileSync(
+    file,
+    JSON.stringify(exampleJsonWith({ delivery: { geoRestriction: { type: 'allow', countries: ['usa'] } } })),
+  );
+  const run = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'bin', 'streamgate.ts')],
+    {
+      cwd: ROOT,
+      // What the CDK CLI hands the app: its context and output directory.
+      env: {
+        ...process.env,
+        CDK_CONTEXT_JSON: JSON.stringify({ 'streamgate:config': file }),
+        CDK_OUTDIR: path.join(dir, 'out'),
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   expect(run.status).toBe(1);
   expect(run.stderr).toContain('delivery.geoRestriction.countries[0]: must be an upper-case ISO 3166-1 alpha-2 code');
 }, 60_000);

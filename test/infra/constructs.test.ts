@@ -22,23 +22,37 @@ const keys = [
 ];
 
 test('SigningKeys names activeKeyId when it is not a slot', () => {
-  expect(() => new SigningKeys(stackIn('eu-west-1'), 'Keys', { keys, activeKeyId: 'red' })).toThrow(/SigningKeys: activeKeyId must be one of blue, green/);
+  expect(() => new SigningKeys(stackIn('eu-west-1'), 'Keys', { keys, activeKeyId: 'red' })).toThrow(
+    /SigningKeys: activeKeyId must be one of blue, green/,
+  );
 });
 
 test('SigningKeys names keys when there are more than a key group holds', () => {
   const many = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id, generation: 1, algorithm: 'RSA_2048' as const }));
-  expect(() => new SigningKeys(stackIn('eu-west-1'), 'Keys', { keys: many, activeKeyId: 'a' })).toThrow(/SigningKeys: keys must hold 1 to 5/);
+  expect(() => new SigningKeys(stackIn('eu-west-1'), 'Keys', { keys: many, activeKeyId: 'a' })).toThrow(
+    /SigningKeys: keys must hold 1 to 5/,
+  );
 });
 
 test('EdgeProtection refuses a region other than us-east-1', () => {
   expect(
-    () => new EdgeProtection(stackIn('eu-west-1'), 'Edge', { rateLimitPerIp: 1000, apiRateLimitPerIp: 100, apiMethods: ['POST'] }),
+    () =>
+      new EdgeProtection(stackIn('eu-west-1'), 'Edge', {
+        rateLimitPerIp: 1000,
+        apiRateLimitPerIp: 100,
+        apiMethods: ['POST'],
+      }),
   ).toThrow(/must be created in us-east-1/);
 });
 
 test('EdgeProtection names apiRateLimitPerIp when it is not the tighter limit', () => {
   expect(
-    () => new EdgeProtection(stackIn('us-east-1'), 'Edge', { rateLimitPerIp: 100, apiRateLimitPerIp: 100, apiMethods: ['POST'] }),
+    () =>
+      new EdgeProtection(stackIn('us-east-1'), 'Edge', {
+        rateLimitPerIp: 100,
+        apiRateLimitPerIp: 100,
+        apiMethods: ['POST'],
+      }),
   ).toThrow(/apiRateLimitPerIp must be lower than rateLimitPerIp/);
 });
 
@@ -48,21 +62,31 @@ test('Delivery names manifestTtlSeconds and certificateArn', () => {
   const keyGroup = cloudfront.KeyGroup.fromKeyGroupId(stack, 'Group', 'kg');
   const base = { media, keyGroup, webAclArn: 'arn:aws:wafv2:us-east-1:111111111111:global/webacl/x/y' };
   expect(() => new Delivery(stack, 'D1', { ...base, manifestTtlSeconds: 0 })).toThrow(/Delivery: manifestTtlSeconds/);
-  expect(() => new Delivery(stack, 'D2', { ...base, domainNames: ['video.example.com'] })).toThrow(/Delivery: domainNames and certificateArn go together/);
+  expect(() => new Delivery(stack, 'D2', { ...base, domainNames: ['video.example.com'] })).toThrow(
+    /Delivery: domainNames and certificateArn go together/,
+  );
 });
 
 test('Packaging names spekeUrl when it is not https', () => {
   const stack = stackIn('eu-west-1');
   const spekeRole = iam.Role.fromRoleArn(stack, 'Speke', 'arn:aws:iam::111111111111:role/speke');
-  expect(() => new Packaging(stack, 'P', { mode: 'live', name: 'sg', spekeRole, spekeUrl: 'http://speke.example.com' })).toThrow(/Packaging: spekeUrl/);
+  expect(
+    () => new Packaging(stack, 'P', { mode: 'live', name: 'sg', spekeRole, spekeUrl: 'http://speke.example.com' }),
+  ).toThrow(/Packaging: spekeUrl/);
 });
 
 test('StateTable refuses DESTROY while deletion protection is on', () => {
-  expect(() => new StateTable(stackIn('eu-west-1'), 'T', { removalPolicy: RemovalPolicy.DESTROY })).toThrow(/StateTable: removalPolicy DESTROY needs deletionProtection: false/);
+  expect(() => new StateTable(stackIn('eu-west-1'), 'T', { removalPolicy: RemovalPolicy.DESTROY })).toThrow(
+    /StateTable: removalPolicy DESTROY needs deletionProtection: false/,
+  );
 });
 
 test('NodeFunction names memorySize and logRetentionDays', () => {
   const entry = path.join(ROOT, 'lambda', 'handlers', 'keygen.ts');
-  expect(() => new NodeFunction(stackIn('eu-west-1'), 'F1', { entry, description: 'x', memorySize: 64 })).toThrow(/NodeFunction F1: memorySize/);
-  expect(() => new NodeFunction(stackIn('eu-west-1'), 'F2', { entry, description: 'x', logRetentionDays: 2 })).toThrow(/NodeFunction F2: logRetentionDays/);
+  expect(() => new NodeFunction(stackIn('eu-west-1'), 'F1', { entry, description: 'x', memorySize: 64 })).toThrow(
+    /NodeFunction F1: memorySize/,
+  );
+  expect(() => new NodeFunction(stackIn('eu-west-1'), 'F2', { entry, description: 'x', logRetentionDays: 2 })).toThrow(
+    /NodeFunction F2: logRetentionDays/,
+  );
 });

@@ -22,7 +22,16 @@ import { KEY_GROUP_FILE, PRIVATE_KEY_FILE } from '../../local/cloudfront-keys';
 import { loadKeyGroupFile, parseKeyGroup } from '../../local/edge/key-group';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { LogCapture } from '../support/harness';
-import { EXAMPLE_CONFIG, exampleWith, issuesOf, onlyResource, resourcesOf, ROOT, synthesize, type Synthesis } from './synth';
+import {
+  EXAMPLE_CONFIG,
+  exampleWith,
+  issuesOf,
+  onlyResource,
+  resourcesOf,
+  ROOT,
+  synthesize,
+  type Synthesis,
+} from './synth';
 import { MINIMAL_LAMBDA_ENV } from '../support/minimal-env';
 
 type Json = Record<string, unknown>;
@@ -52,7 +61,14 @@ function headersCloudFrontSends(config: Json): Record<string, string> {
   expect(Object.keys(config).sort()).toEqual(['Comment', 'CustomHeadersConfig', 'Name', 'SecurityHeadersConfig']);
   const security = config.SecurityHeadersConfig as Record<string, Json>;
   expect(Object.keys(security).sort()).toEqual(
-    ['ContentSecurityPolicy', 'ContentTypeOptions', 'FrameOptions', 'ReferrerPolicy', 'StrictTransportSecurity', 'XSSProtection'].sort(),
+    [
+      'ContentSecurityPolicy',
+      'ContentTypeOptions',
+      'FrameOptions',
+      'ReferrerPolicy',
+      'StrictTransportSecurity',
+      'XSSProtection',
+    ].sort(),
   );
   for (const setting of Object.values(security)) expect(setting.Override).toBe(true);
   const hsts = security.StrictTransportSecurity;
@@ -65,7 +81,8 @@ function headersCloudFrontSends(config: Json): Record<string, string> {
     'referrer-policy': String(security.ReferrerPolicy.ReferrerPolicy),
     'x-xss-protection': xss.Protection === true ? `1${xss.ModeBlock === true ? '; mode=block' : ''}` : '0',
   };
-  for (const custom of (config.CustomHeadersConfig as { Items: { Header: string; Value: string; Override: boolean }[] }).Items) {
+  for (const custom of (config.CustomHeadersConfig as { Items: { Header: string; Value: string; Override: boolean }[] })
+    .Items) {
     expect(custom.Override).toBe(true);
     headers[custom.Header.toLowerCase()] = custom.Value;
   }
@@ -75,7 +92,10 @@ function headersCloudFrontSends(config: Json): Record<string, string> {
 describe('page security headers', () => {
   let deployed: Record<string, string>;
   beforeAll(() => {
-    deployed = headersCloudFrontSends(onlyResource(synth.mainTemplate, 'AWS::CloudFront::ResponseHeadersPolicy').properties.ResponseHeadersPolicyConfig as Json);
+    deployed = headersCloudFrontSends(
+      onlyResource(synth.mainTemplate, 'AWS::CloudFront::ResponseHeadersPolicy').properties
+        .ResponseHeadersPolicyConfig as Json,
+    );
   });
 
   test('the distribution sends the headers of lib/page-headers.ts, HSTS included', () => {
@@ -90,7 +110,11 @@ describe('page security headers', () => {
     for (const path of ['', 'no-such-page']) {
       const response = await fetch(`${local.url}${path}`);
       expect(response.status).toBe(path === '' ? 200 : 404);
-      const sent = Object.fromEntries(Object.keys(deployed).flatMap((name) => (response.headers.has(name) ? [[name, response.headers.get(name)]] : [])));
+      const sent = Object.fromEntries(
+        Object.keys(deployed).flatMap((name) =>
+          response.headers.has(name) ? [[name, response.headers.get(name)]] : [],
+        ),
+      );
       expect(sent).toEqual(overHttp);
       await response.arrayBuffer();
     }
@@ -104,29 +128,47 @@ describe('API routes (lib/api-routes.ts)', () => {
 
   test('every path is under the API prefix the distribution and the WAF route on', () => {
     for (const route of API_ROUTES) expect(route.path.startsWith(API_PATH_PREFIX)).toBe(true);
-    const behaviors = (onlyResource(synth.mainTemplate, 'AWS::CloudFront::Distribution').properties.DistributionConfig as { CacheBehaviors: { PathPattern: string }[] }).CacheBehaviors;
+    const behaviors = (
+      onlyResource(synth.mainTemplate, 'AWS::CloudFront::Distribution').properties.DistributionConfig as {
+        CacheBehaviors: { PathPattern: string }[];
+      }
+    ).CacheBehaviors;
     expect(behaviors.map((behavior) => behavior.PathPattern)).toContain(`${API_PATH_PREFIX}*`);
-    const rules = (onlyResource(synth.edgeTemplate, 'AWS::WAFv2::WebACL').properties.Rules as { Name: string; Statement: Json }[]);
+    const rules = onlyResource(synth.edgeTemplate, 'AWS::WAFv2::WebACL').properties.Rules as {
+      Name: string;
+      Statement: Json;
+    }[];
     const byteMatches = (statement: unknown): Json[] =>
       typeof statement !== 'object' || statement === null
         ? []
-        : Object.entries(statement).flatMap(([key, value]) => (key === 'ByteMatchStatement' ? [value as Json] : byteMatches(value)));
+        : Object.entries(statement).flatMap(([key, value]) =>
+            key === 'ByteMatchStatement' ? [value as Json] : byteMatches(value),
+          );
     const methodRule = byteMatches(rules.find((rule) => rule.Name === 'ApiMethodAllowList')?.Statement);
     const onPath = methodRule.filter((match) => 'UriPath' in (match.FieldToMatch as Json));
-    expect(onPath.map((match) => [match.PositionalConstraint, match.SearchString])).toEqual([['STARTS_WITH', API_PATH_PREFIX]]);
-    const allowed = methodRule.filter((match) => 'Method' in (match.FieldToMatch as Json)).map((match) => match.SearchString);
+    expect(onPath.map((match) => [match.PositionalConstraint, match.SearchString])).toEqual([
+      ['STARTS_WITH', API_PATH_PREFIX],
+    ]);
+    const allowed = methodRule
+      .filter((match) => 'Method' in (match.FieldToMatch as Json))
+      .map((match) => match.SearchString);
     expect(allowed.sort()).toEqual([...new Set(API_ROUTES.map((route) => route.method))].sort());
   });
 
-  test('the HTTP API has exactly these routes, each on its operation\'s function, behind the origin-verify authorizer', () => {
+  test("the HTTP API has exactly these routes, each on its operation's function, behind the origin-verify authorizer", () => {
     const template = synth.mainTemplate.toJSON() as { Resources: Record<string, { Type: string; Properties: Json }> };
     const routes = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::ApiGatewayV2::Route');
     expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual([...routeKeys].sort());
     for (const { Properties: route } of routes) {
-      const operation = API_ROUTES.find((candidate) => `${candidate.method} ${candidate.path}` === route.RouteKey)?.operation;
+      const operation = API_ROUTES.find(
+        (candidate) => `${candidate.method} ${candidate.path}` === route.RouteKey,
+      )?.operation;
       if (operation === undefined) throw new Error(`no API_ROUTES entry for ${String(route.RouteKey)}`);
-      const integrationId = ((route.Target as { 'Fn::Join': [string, [string, { Ref: string }]] })['Fn::Join'][1][1]).Ref;
-      expect([route.RouteKey, template.Resources[integrationId].Properties.IntegrationUri]).toEqual([route.RouteKey, { 'Fn::GetAtt': [logicalIdOfFunction(operation), 'Arn'] }]);
+      const integrationId = (route.Target as { 'Fn::Join': [string, [string, { Ref: string }]] })['Fn::Join'][1][1].Ref;
+      expect([route.RouteKey, template.Resources[integrationId].Properties.IntegrationUri]).toEqual([
+        route.RouteKey,
+        { 'Fn::GetAtt': [logicalIdOfFunction(operation), 'Arn'] },
+      ]);
       expect(route.AuthorizationType).toBe('CUSTOM');
     }
   });
@@ -136,7 +178,12 @@ describe('API routes (lib/api-routes.ts)', () => {
       const url = `${local.url}${route.path.slice(1).replace(/\{[^}]+\}/g, 'demo-1')}`;
       const reached = await fetch(url, { method: route.method });
       // The handler's own answer: no bearer token.
-      expect([route.method, route.path, reached.status, reached.headers.get('www-authenticate')]).toEqual([route.method, route.path, 401, 'Bearer realm="streamgate"']);
+      expect([route.method, route.path, reached.status, reached.headers.get('www-authenticate')]).toEqual([
+        route.method,
+        route.path,
+        401,
+        'Bearer realm="streamgate"',
+      ]);
       await reached.arrayBuffer();
       const other = await fetch(url, { method: 'PUT' });
       expect([route.path, other.status, other.headers.get('allow')]).toEqual([route.path, 405, route.method]);
@@ -162,8 +209,14 @@ describe('API routes (lib/api-routes.ts)', () => {
 
 describe('origin-verify header (lambda/core/origin-verify.ts)', () => {
   test('CloudFront adds the header the authorizer reads as its identity source', () => {
-    const origins = (onlyResource(synth.mainTemplate, 'AWS::CloudFront::Distribution').properties.DistributionConfig as { Origins: { CustomOriginConfig?: unknown; OriginCustomHeaders?: { HeaderName: string }[] }[] }).Origins;
-    const apiOrigin = origins.filter((origin) => origin.OriginCustomHeaders?.some((header) => header.HeaderName === ORIGIN_VERIFY_HEADER));
+    const origins = (
+      onlyResource(synth.mainTemplate, 'AWS::CloudFront::Distribution').properties.DistributionConfig as {
+        Origins: { CustomOriginConfig?: unknown; OriginCustomHeaders?: { HeaderName: string }[] }[];
+      }
+    ).Origins;
+    const apiOrigin = origins.filter((origin) =>
+      origin.OriginCustomHeaders?.some((header) => header.HeaderName === ORIGIN_VERIFY_HEADER),
+    );
     expect(apiOrigin).toHaveLength(1);
     const authorizer = onlyResource(synth.mainTemplate, 'AWS::ApiGatewayV2::Authorizer').properties;
     expect(authorizer.IdentitySource).toEqual([`$request.header.${ORIGIN_VERIFY_HEADER}`]);
@@ -189,17 +242,23 @@ describe('abuse defaults (lambda/core/abuse-defaults.ts)', () => {
     expect(exampleWith({ abuse: null }).abuse).toEqual(defaults);
   });
 
-  test('every API function gets each setting in its variable, and reads back the deploy config\'s values', () => {
+  test("every API function gets each setting in its variable, and reads back the deploy config's values", () => {
     const config = exampleWith({ abuse: { sharingMaxNetworks: 7, sharingAction: 'deny', rateWindowSeconds: 30 } });
-    const functions = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([id]) => /^Api(Playback|Revocations|Session)/.test(id));
+    const functions = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([id]) =>
+      /^Api(Playback|Revocations|Session)/.test(id),
+    );
     expect(functions).toHaveLength(3);
     const example = loadConfigFile(EXAMPLE_CONFIG).abuse;
     for (const [, fn] of functions) {
       const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
-      for (const name of names) expect([name, variables[ABUSE_DEFAULTS[name].variable]]).toEqual([name, String(example[name])]);
+      for (const name of names)
+        expect([name, variables[ABUSE_DEFAULTS[name].variable]]).toEqual([name, String(example[name])]);
     }
     // The variables the stack writes are the ones the functions read: a changed value makes the round trip.
-    const env = { ...lambdaEnv, ...Object.fromEntries(names.map((name) => [ABUSE_DEFAULTS[name].variable, String(config.abuse[name])])) };
+    const env = {
+      ...lambdaEnv,
+      ...Object.fromEntries(names.map((name) => [ABUSE_DEFAULTS[name].variable, String(config.abuse[name])])),
+    };
     expect(asDeployFields(loadConfig(env).abuse)).toEqual(config.abuse);
   });
 
@@ -207,18 +266,37 @@ describe('abuse defaults (lambda/core/abuse-defaults.ts)', () => {
     const docs = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8');
     const rows = (heading: string): string[][] => {
       const section = docs.slice(docs.indexOf(heading));
-      const table = section.slice(0, section.search(/\n\n(?!\|)/)).split('\n').filter((line) => line.startsWith('| `'));
-      return table.map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()));
+      const table = section
+        .slice(0, section.search(/\n\n(?!\|)/))
+        .split('\n')
+        .filter((line) => line.startsWith('| `'));
+      return table.map((line) =>
+        line
+          .split('|')
+          .slice(1, -1)
+          .map((cell) => cell.trim()),
+      );
     };
-    const deployRows = new Map(rows('### `abuse` (optional)').map(([field, ...rest]) => [field.replace(/`/g, ''), rest]));
-    const lambdaRows = new Map(rows('### Store and abuse defences').map(([variable, ...rest]) => [variable.replace(/`/g, ''), rest]));
+    const deployRows = new Map(
+      rows('### `abuse` (optional)').map(([field, ...rest]) => [field.replace(/`/g, ''), rest]),
+    );
+    const lambdaRows = new Map(
+      rows('### Store and abuse defences').map(([variable, ...rest]) => [variable.replace(/`/g, ''), rest]),
+    );
     for (const name of names) {
       const setting = ABUSE_DEFAULTS[name];
       const [deployDefault, deployMeaning] = deployRows.get(name) ?? [];
-      expect([name, deployDefault, deployMeaning]).toEqual([name, `\`${setting.fallback}\``, expect.stringContaining(`(\`${setting.variable}\`)`)]);
+      expect([name, deployDefault, deployMeaning]).toEqual([
+        name,
+        `\`${setting.fallback}\``,
+        expect.stringContaining(`(\`${setting.variable}\`)`),
+      ]);
       const [lambdaDefault, lambdaMeaning] = lambdaRows.get(setting.variable) ?? [];
       expect([setting.variable, lambdaDefault]).toEqual([setting.variable, `\`${setting.fallback}\``]);
-      const range = 'allowed' in setting ? setting.allowed.map((value) => `\`${value}\``).join(', ') : `${setting.min}–${setting.max}`;
+      const range =
+        'allowed' in setting
+          ? setting.allowed.map((value) => `\`${value}\``).join(', ')
+          : `${setting.min}–${setting.max}`;
       expect([setting.variable, lambdaMeaning.slice(0, range.length)]).toEqual([setting.variable, range]);
     }
   });
@@ -236,8 +314,11 @@ describe('abuse defaults (lambda/core/abuse-defaults.ts)', () => {
 });
 
 describe('CloudFront key types (lambda/core/cloudfront-key-types.ts)', () => {
-  const pem = (key: KeyObject): string => key.export({ type: key.type === 'private' ? 'pkcs8' : 'spki', format: 'pem' }).toString();
-  const keyGroupOf = (publicKey: KeyObject): unknown => ({ keys: [{ id: 'K2JCJMDEHXQW5F', publicKeyPem: pem(publicKey) }] });
+  const pem = (key: KeyObject): string =>
+    key.export({ type: key.type === 'private' ? 'pkcs8' : 'spki', format: 'pem' }).toString();
+  const keyGroupOf = (publicKey: KeyObject): unknown => ({
+    keys: [{ id: 'K2JCJMDEHXQW5F', publicKeyPem: pem(publicKey) }],
+  });
 
   test('what the deploy config takes, the generator makes, the function signs with and the local edge trusts', () => {
     for (const algorithm of CLOUDFRONT_KEY_ALGORITHMS) {
@@ -251,13 +332,27 @@ describe('CloudFront key types (lambda/core/cloudfront-key-types.ts)', () => {
   });
 
   test('a key of another type is refused on every side', () => {
-    const others = [generateKeyPairSync('rsa', { modulusLength: 3072 }), generateKeyPairSync('ec', { namedCurve: 'secp384r1' }), generateKeyPairSync('ed25519')];
+    const others = [
+      generateKeyPairSync('rsa', { modulusLength: 3072 }),
+      generateKeyPairSync('ec', { namedCurve: 'secp384r1' }),
+      generateKeyPairSync('ed25519'),
+    ];
     for (const { privateKey, publicKey } of others) {
-      for (const algorithm of CLOUDFRONT_KEY_ALGORITHMS) expect(() => planKeyPair(pem(privateKey), algorithm)).toThrow(/bump the slot's generation/);
+      for (const algorithm of CLOUDFRONT_KEY_ALGORITHMS)
+        expect(() => planKeyPair(pem(privateKey), algorithm)).toThrow(/bump the slot's generation/);
       expect(() => parsePrivateKey(pem(privateKey), 'test')).toThrow(/must be an RSA-2048 or ECDSA P-256 private key/);
       expect(() => parseKeyGroup(keyGroupOf(publicKey), 'test')).toThrow(/CloudFront accepts RSA-2048 or EC P-256/);
     }
-    expect(issuesOf({ signing: { keys: [{ id: 'blue', generation: 1, algorithm: 'RSA_3072' }, { id: 'green', generation: 1, algorithm: 'RSA_2048' }] } })).toEqual(['signing.keys[0].algorithm']);
+    expect(
+      issuesOf({
+        signing: {
+          keys: [
+            { id: 'blue', generation: 1, algorithm: 'RSA_3072' },
+            { id: 'green', generation: 1, algorithm: 'RSA_2048' },
+          ],
+        },
+      }),
+    ).toEqual(['signing.keys[0].algorithm']);
   });
 
   test('local mode generates a key pair the function and the local edge both accept', () => {
@@ -276,7 +371,9 @@ describe('what each side loads', () => {
    */
   const loadedBy = (modules: readonly string[]): string[] => {
     const script = `${modules.map((module) => `require(${JSON.stringify(`./${module}`)});`).join('')}process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
-    const keys = JSON.parse(execFileSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: ROOT, encoding: 'utf8' })) as string[];
+    const keys = JSON.parse(
+      execFileSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: ROOT, encoding: 'utf8' }),
+    ) as string[];
     return keys.map((key) => relative(ROOT, key));
   };
   /** The packages among `files`, but the TypeScript loader's own (tsx, esbuild). */
@@ -285,13 +382,22 @@ describe('what each side loads', () => {
     loaderFiles = new Set(loadedBy([]));
   }, 60_000);
   const packagesIn = (files: readonly string[]): string[] => {
-    const packageOf = (file: string): string => file.split('/').slice(1, file.split('/')[1].startsWith('@') ? 3 : 2).join('/');
-    return [...new Set(files.filter((file) => file.startsWith('node_modules/') && !loaderFiles.has(file)).map(packageOf))].sort();
+    const packageOf = (file: string): string =>
+      file
+        .split('/')
+        .slice(1, file.split('/')[1].startsWith('@') ? 3 : 2)
+        .join('/');
+    return [
+      ...new Set(files.filter((file) => file.startsWith('node_modules/') && !loaderFiles.has(file)).map(packageOf)),
+    ].sort();
   };
 
   test('lib/monitoring* (alarms, dashboard, alarm table) does not load Powertools', () => {
     const folder = join(ROOT, 'lib', 'monitoring');
-    const monitoring = ['lib/monitoring.ts', ...(existsSync(folder) ? readdirSync(folder).map((name) => `lib/monitoring/${name}`) : [])];
+    const monitoring = [
+      'lib/monitoring.ts',
+      ...(existsSync(folder) ? readdirSync(folder).map((name) => `lib/monitoring/${name}`) : []),
+    ];
     const loaded = loadedBy(monitoring);
     expect(loaded).toEqual(expect.arrayContaining(monitoring));
     expect(packagesIn(loaded)).toContain('aws-cdk-lib');
@@ -299,11 +405,20 @@ describe('what each side loads', () => {
   }, 60_000);
 
   test('the shared contract modules load no package at all', () => {
-    const modules = ['lib/page-headers.ts', 'lib/api-routes.ts', 'lambda/core/abuse-defaults.ts', 'lambda/core/metric-names.ts', 'lambda/core/cloudfront-key-types.ts', 'lambda/core/origin-verify.ts'];
+    const modules = [
+      'lib/page-headers.ts',
+      'lib/api-routes.ts',
+      'lambda/core/abuse-defaults.ts',
+      'lambda/core/metric-names.ts',
+      'lambda/core/cloudfront-key-types.ts',
+      'lambda/core/origin-verify.ts',
+    ];
     expect(packagesIn(loadedBy(modules))).toEqual([]);
   }, 60_000);
 
   test('local mode does not load aws-cdk-lib', () => {
-    expect(packagesIn(loadedBy(['local/stack.ts'])).filter((name) => name === 'aws-cdk-lib' || name === 'constructs')).toEqual([]);
+    expect(
+      packagesIn(loadedBy(['local/stack.ts'])).filter((name) => name === 'aws-cdk-lib' || name === 'constructs'),
+    ).toEqual([]);
   }, 60_000);
 });

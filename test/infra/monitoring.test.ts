@@ -15,7 +15,16 @@ import { loadConfigFile } from '../../lib/config';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ALARM_KEYS, ALARMS, DEFAULT_ALARMS, EdgeAlarms, Monitoring, type MonitoringProps } from '../../lib/monitoring';
-import { EXAMPLE_CONFIG, exampleWith, issuesOf, onlyResource, resourcesOf, ROOT, synthesize, type Synthesis } from './synth';
+import {
+  EXAMPLE_CONFIG,
+  exampleWith,
+  issuesOf,
+  onlyResource,
+  resourcesOf,
+  ROOT,
+  synthesize,
+  type Synthesis,
+} from './synth';
 
 type Json = Record<string, unknown>;
 
@@ -25,7 +34,8 @@ let single: Synthesis;
 
 beforeAll(() => {
   split = synthesize(loadConfigFile(EXAMPLE_CONFIG));
-  if (split.edgeAlarmsTemplate === undefined) throw new Error('the example config (eu-west-1) should have an edge alarms stack');
+  if (split.edgeAlarmsTemplate === undefined)
+    throw new Error('the example config (eu-west-1) should have an edge alarms stack');
   splitEdgeAlarms = split.edgeAlarmsTemplate;
   single = synthesize(
     exampleWith({
@@ -45,7 +55,9 @@ beforeAll(() => {
 
 /** The alarm with this AlarmName; fails when there is none. */
 function alarm(template: Template, name: string): Json {
-  const found = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).find((candidate) => candidate.Properties?.AlarmName === name);
+  const found = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).find(
+    (candidate) => candidate.Properties?.AlarmName === name,
+  );
   if (found?.Properties === undefined) throw new Error(`no alarm ${name}`);
   return found.Properties;
 }
@@ -54,7 +66,9 @@ const topicRef = (template: Template): { Ref: string } => ({ Ref: onlyResource(t
 
 /** Dimensions as a name → value map (CloudFormation lists them in no meaningful order). */
 const dimensionsOf = (properties: Json): Json =>
-  Object.fromEntries((properties.Dimensions as { Name: string; Value: unknown }[]).map((dimension) => [dimension.Name, dimension.Value]));
+  Object.fromEntries(
+    (properties.Dimensions as { Name: string; Value: unknown }[]).map((dimension) => [dimension.Name, dimension.Value]),
+  );
 
 interface Expected {
   namespace: string;
@@ -102,7 +116,11 @@ function expectMathAlarm(template: Template, name: string, expected: ExpectedMat
     expect.objectContaining({ Expression: expected.expression, ReturnData: true }),
     ...Object.entries(expected.metrics).map(([id, metricName]) => ({
       Id: id,
-      MetricStat: { Metric: { Namespace: expected.namespace, MetricName: metricName, Dimensions: expected.dimensions }, Period: 300, Stat: 'Sum' },
+      MetricStat: {
+        Metric: { Namespace: expected.namespace, MetricName: metricName, Dimensions: expected.dimensions },
+        Period: 300,
+        Stat: 'Sum',
+      },
       ReturnData: false,
     })),
   ]);
@@ -116,7 +134,12 @@ function expectMathAlarm(template: Template, name: string, expected: ExpectedMat
 }
 
 const service = { service: 'streamgate' };
-const count = { statistic: 'Sum', threshold: 1, comparison: 'GreaterThanOrEqualToThreshold', evaluationPeriods: 1 } as const;
+const count = {
+  statistic: 'Sum',
+  threshold: 1,
+  comparison: 'GreaterThanOrEqualToThreshold',
+  evaluationPeriods: 1,
+} as const;
 const logicalIdOf = (template: Template, type: string, prefix: string): string => {
   const id = Object.keys(resourcesOf(template, type)).find((candidate) => candidate.startsWith(prefix));
   if (id === undefined) throw new Error(`no ${type} ${prefix}*`);
@@ -136,33 +159,66 @@ describe('alarms in the main stack (eu-west-1, default thresholds)', () => {
   });
 
   test('revoked-token reuse: the first RevokedTokenReuse alarms', () => {
-    expectMetricAlarm(split.mainTemplate, 'streamgate-revoked-token-reuse', { namespace: 'Streamgate', metricName: 'RevokedTokenReuse', dimensions: service, ...count });
+    expectMetricAlarm(split.mainTemplate, 'streamgate-revoked-token-reuse', {
+      namespace: 'Streamgate',
+      metricName: 'RevokedTokenReuse',
+      dimensions: service,
+      ...count,
+    });
   });
 
   test('token sharing: the first TokenSharingSuspected alarms', () => {
-    expectMetricAlarm(split.mainTemplate, 'streamgate-token-sharing-suspected', { namespace: 'Streamgate', metricName: 'TokenSharingSuspected', dimensions: service, ...count });
+    expectMetricAlarm(split.mainTemplate, 'streamgate-token-sharing-suspected', {
+      namespace: 'Streamgate',
+      metricName: 'TokenSharingSuspected',
+      dimensions: service,
+      ...count,
+    });
   });
 
   test('revocation store: the first RevocationStoreError alarms', () => {
-    expectMetricAlarm(split.mainTemplate, 'streamgate-revocation-store-errors', { namespace: 'Streamgate', metricName: 'RevocationStoreError', dimensions: service, ...count });
+    expectMetricAlarm(split.mainTemplate, 'streamgate-revocation-store-errors', {
+      namespace: 'Streamgate',
+      metricName: 'RevocationStoreError',
+      dimensions: service,
+      ...count,
+    });
   });
 
   test('API 5xx: five or more 5xx answers of the HTTP API stage in 5 minutes', () => {
     expectMetricAlarm(split.mainTemplate, 'streamgate-api-5xx', {
       namespace: 'AWS/ApiGateway',
       metricName: '5xx',
-      dimensions: { ApiId: { Ref: logicalIdOf(split.mainTemplate, 'AWS::ApiGatewayV2::Api', 'ApiHttpApi') }, Stage: '$default' },
+      dimensions: {
+        ApiId: { Ref: logicalIdOf(split.mainTemplate, 'AWS::ApiGatewayV2::Api', 'ApiHttpApi') },
+        Stage: '$default',
+      },
       ...count,
       threshold: 5,
     });
   });
 
   test('Lambda errors and throttles: one alarm each per function', () => {
-    const functions = { playback: 'ApiPlayback', revocations: 'ApiRevocations', session: 'ApiSession', 'origin-authorizer': 'ApiOriginAuthorizer' };
+    const functions = {
+      playback: 'ApiPlayback',
+      revocations: 'ApiRevocations',
+      session: 'ApiSession',
+      'origin-authorizer': 'ApiOriginAuthorizer',
+    };
     for (const [name, idPrefix] of Object.entries(functions)) {
       const fn = { FunctionName: { Ref: logicalIdOf(split.mainTemplate, 'AWS::Lambda::Function', idPrefix) } };
-      expectMetricAlarm(split.mainTemplate, `streamgate-lambda-errors-${name}`, { namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: fn, ...count });
-      expectMetricAlarm(split.mainTemplate, `streamgate-lambda-throttles-${name}`, { namespace: 'AWS/Lambda', metricName: 'Throttles', dimensions: fn, ...count });
+      expectMetricAlarm(split.mainTemplate, `streamgate-lambda-errors-${name}`, {
+        namespace: 'AWS/Lambda',
+        metricName: 'Errors',
+        dimensions: fn,
+        ...count,
+      });
+      expectMetricAlarm(split.mainTemplate, `streamgate-lambda-throttles-${name}`, {
+        namespace: 'AWS/Lambda',
+        metricName: 'Throttles',
+        dimensions: fn,
+        ...count,
+      });
     }
   });
 
@@ -178,7 +234,9 @@ describe('alarms in the main stack (eu-west-1, default thresholds)', () => {
   });
 
   test('the main stack holds no WAF or CloudFront alarm (their metrics are in us-east-1)', () => {
-    const namespaces = Object.values(resourcesOf(split.mainTemplate, 'AWS::CloudWatch::Alarm')).map((resource) => JSON.stringify(resource.Properties));
+    const namespaces = Object.values(resourcesOf(split.mainTemplate, 'AWS::CloudWatch::Alarm')).map((resource) =>
+      JSON.stringify(resource.Properties),
+    );
     expect(namespaces.filter((text) => /AWS\/WAFV2|AWS\/CloudFront/.test(text))).toEqual([]);
     split.mainTemplate.resourceCountIs('AWS::CloudWatch::Alarm', 4 + 1 + 8 + 1);
   });
@@ -201,24 +259,47 @@ describe('edge alarms stack (us-east-1, beside a main stack in eu-west-1)', () =
     });
     // The web ACL's name: the first part of its Ref (name|id|scope), read from the edge stack.
     expect(dimensionsOf(properties).WebACL).toEqual({
-      'Fn::Select': [0, { 'Fn::Split': ['|', { 'Fn::GetStackOutput': expect.objectContaining({ StackName: 'streamgate-edge', Region: 'us-east-1' }) }] }],
+      'Fn::Select': [
+        0,
+        {
+          'Fn::Split': [
+            '|',
+            { 'Fn::GetStackOutput': expect.objectContaining({ StackName: 'streamgate-edge', Region: 'us-east-1' }) },
+          ],
+        },
+      ],
     });
   });
 
   // The distribution id comes from the main stack, in eu-west-1.
   const cloudFrontRate = {
     namespace: 'AWS/CloudFront',
-    dimensions: { DistributionId: { 'Fn::GetStackOutput': expect.objectContaining({ StackName: 'streamgate', Region: 'eu-west-1' }) }, Region: 'Global' },
+    dimensions: {
+      DistributionId: {
+        'Fn::GetStackOutput': expect.objectContaining({ StackName: 'streamgate', Region: 'eu-west-1' }),
+      },
+      Region: 'Global',
+    },
     statistic: 'Average',
     comparison: 'GreaterThanThreshold',
   } as const;
 
   test('CloudFront 4xx: error rate above 15% for three 5-minute periods', () => {
-    expectMetricAlarm(splitEdgeAlarms, 'streamgate-cloudfront-4xx-rate', { ...cloudFrontRate, metricName: '4xxErrorRate', threshold: 15, evaluationPeriods: 3 });
+    expectMetricAlarm(splitEdgeAlarms, 'streamgate-cloudfront-4xx-rate', {
+      ...cloudFrontRate,
+      metricName: '4xxErrorRate',
+      threshold: 15,
+      evaluationPeriods: 3,
+    });
   });
 
   test('CloudFront 5xx: error rate above 5% in one 5-minute period', () => {
-    expectMetricAlarm(splitEdgeAlarms, 'streamgate-cloudfront-5xx-rate', { ...cloudFrontRate, metricName: '5xxErrorRate', threshold: 5, evaluationPeriods: 1 });
+    expectMetricAlarm(splitEdgeAlarms, 'streamgate-cloudfront-5xx-rate', {
+      ...cloudFrontRate,
+      metricName: '5xxErrorRate',
+      threshold: 5,
+      evaluationPeriods: 1,
+    });
   });
 
   test('holds exactly those three alarms', () => {
@@ -236,22 +317,34 @@ describe('alarm topics', () => {
     for (const [, template] of templates()) {
       const key = onlyResource(template, 'AWS::KMS::Key');
       expect(key.properties.EnableKeyRotation).toBe(true);
-      expect(onlyResource(template, 'AWS::SNS::Topic').properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [key.id, 'Arn'] });
+      expect(onlyResource(template, 'AWS::SNS::Topic').properties.KmsMasterKeyId).toEqual({
+        'Fn::GetAtt': [key.id, 'Arn'],
+      });
     }
   });
 
   test('the key policy lets CloudWatch alarms encrypt notifications for the topic', () => {
     for (const [, template] of templates()) {
-      const statements = (onlyResource(template, 'AWS::KMS::Key').properties.KeyPolicy as { Statement: Json[] }).Statement;
+      const statements = (onlyResource(template, 'AWS::KMS::Key').properties.KeyPolicy as { Statement: Json[] })
+        .Statement;
       expect(statements).toContainEqual(
-        expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }),
+        expect.objectContaining({
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        }),
       );
     }
   });
 
-  test('the topic policy admits only this account\'s streamgate-* alarms of the same region, and refuses plain HTTP', () => {
-    for (const [region, template] of [['eu-west-1', split.mainTemplate], ['us-east-1', splitEdgeAlarms]] as const) {
-      const statements = (onlyResource(template, 'AWS::SNS::TopicPolicy').properties.PolicyDocument as { Statement: Json[] }).Statement;
+  test("the topic policy admits only this account's streamgate-* alarms of the same region, and refuses plain HTTP", () => {
+    for (const [region, template] of [
+      ['eu-west-1', split.mainTemplate],
+      ['us-east-1', splitEdgeAlarms],
+    ] as const) {
+      const statements = (
+        onlyResource(template, 'AWS::SNS::TopicPolicy').properties.PolicyDocument as { Statement: Json[] }
+      ).Statement;
       expect(statements).toContainEqual(
         expect.objectContaining({
           Effect: 'Allow',
@@ -263,13 +356,19 @@ describe('alarm topics', () => {
           },
         }),
       );
-      expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+      expect(statements).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      );
     }
   });
 
   test('the configured e-mail address is subscribed to the topic of each region', () => {
     for (const [, template] of templates()) {
-      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'video-ops@example.com', TopicArn: topicRef(template) });
+      template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: 'video-ops@example.com',
+        TopicArn: topicRef(template),
+      });
       template.resourceCountIs('AWS::SNS::Subscription', 1);
     }
   });
@@ -293,7 +392,11 @@ describe('dashboard', () => {
 
   beforeAll(() => {
     // The body is a Fn::Join; deploy-time values stand in as "<token>" (they sit inside JSON strings).
-    const parts = (onlyResource(split.mainTemplate, 'AWS::CloudWatch::Dashboard').properties.DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    const parts = (
+      onlyResource(split.mainTemplate, 'AWS::CloudWatch::Dashboard').properties.DashboardBody as {
+        'Fn::Join': [string, unknown[]];
+      }
+    )['Fn::Join'][1];
     const body = parts.map((part) => (typeof part === 'string' ? part : '<token>')).join('');
     widgets = (JSON.parse(body) as { widgets: Widget[] }).widgets;
   });
@@ -328,13 +431,26 @@ describe('dashboard', () => {
   test('shows the auth-failure alarm and the security signals', () => {
     expect(JSON.stringify(widget(/^Auth failure ratio/).properties.annotations)).toContain('<token>');
     const signals = JSON.stringify(widget(/^Revoked-token reuse/).properties.metrics);
-    for (const name of ['RevokedTokenReuse', 'TokenSharingSuspected', 'RevocationStoreError']) expect(signals).toContain(`"Streamgate","${name}","service","streamgate"`);
+    for (const name of ['RevokedTokenReuse', 'TokenSharingSuspected', 'RevocationStoreError'])
+      expect(signals).toContain(`"Streamgate","${name}","service","streamgate"`);
   });
 
   test('shows API 5xx, Lambda errors and throttles per function, and DynamoDB throttles', () => {
-    expect(JSON.stringify(widget(/^API 5xx/).properties.metrics)).toContain('"AWS/ApiGateway","5xx","ApiId","<token>","Stage","$default"');
-    expect(widget(/^Lambda errors/).properties.metrics?.map((metric) => metric[1])).toEqual(['Errors', 'Errors', 'Errors', 'Errors']);
-    expect(widget(/^Lambda throttles/).properties.metrics?.map((metric) => metric[1])).toEqual(['Throttles', 'Throttles', 'Throttles', 'Throttles']);
+    expect(JSON.stringify(widget(/^API 5xx/).properties.metrics)).toContain(
+      '"AWS/ApiGateway","5xx","ApiId","<token>","Stage","$default"',
+    );
+    expect(widget(/^Lambda errors/).properties.metrics?.map((metric) => metric[1])).toEqual([
+      'Errors',
+      'Errors',
+      'Errors',
+      'Errors',
+    ]);
+    expect(widget(/^Lambda throttles/).properties.metrics?.map((metric) => metric[1])).toEqual([
+      'Throttles',
+      'Throttles',
+      'Throttles',
+      'Throttles',
+    ]);
     const dynamo = JSON.stringify(widget(/^DynamoDB throttles/).properties.metrics);
     expect(dynamo).toContain('"AWS/DynamoDB","ReadThrottleEvents"');
     expect(dynamo).toContain('"AWS/DynamoDB","WriteThrottleEvents"');
@@ -343,18 +459,22 @@ describe('dashboard', () => {
   test('reads WAF blocks and CloudFront error rates from us-east-1, the rest from the main region', () => {
     const waf = widget(/^WAF requests/);
     expect(waf.properties.region).toBe('us-east-1');
-    expect(JSON.stringify(waf.properties.metrics)).toContain('"AWS/WAFV2","BlockedRequests","Rule","ALL","WebACL","<token>"');
+    expect(JSON.stringify(waf.properties.metrics)).toContain(
+      '"AWS/WAFV2","BlockedRequests","Rule","ALL","WebACL","<token>"',
+    );
     const cloudFront = widget(/^CloudFront error rates/);
     expect(cloudFront.properties.region).toBe('us-east-1');
     expect(cloudFront.properties.metrics?.map((metric) => metric.slice(0, 2))).toEqual([
       ['AWS/CloudFront', '4xxErrorRate'],
       ['AWS/CloudFront', '5xxErrorRate'],
     ]);
-    const others = widgets.filter((candidate) => candidate.type === 'metric' && candidate !== waf && candidate !== cloudFront);
+    const others = widgets.filter(
+      (candidate) => candidate.type === 'metric' && candidate !== waf && candidate !== cloudFront,
+    );
     for (const other of others) expect(other.properties.region).toBe('<token>'); // { Ref: AWS::Region }
   });
 
-  test('lists this region\'s alarms', () => {
+  test("lists this region's alarms", () => {
     const status = widgets.find((candidate) => candidate.type === 'alarm');
     expect(status?.properties.title).toMatch(/WAF and CloudFront alarms are in us-east-1/);
     expect(status?.properties.alarms?.length).toBe(14);
@@ -390,14 +510,24 @@ describe('main stack in us-east-1 (no e-mail, thresholds from the config)', () =
       evaluationPeriods: 2,
       periodSeconds: 600,
     });
-    expect(alarm(single.mainTemplate, 'streamgate-cloudfront-5xx-rate')).toMatchObject({ Threshold: 2.5, EvaluationPeriods: 1, Period: 300 });
+    expect(alarm(single.mainTemplate, 'streamgate-cloudfront-5xx-rate')).toMatchObject({
+      Threshold: 2.5,
+      EvaluationPeriods: 1,
+      Period: 300,
+    });
     // A partial override keeps the other defaults.
-    expect(alarm(single.mainTemplate, 'streamgate-lambda-errors-playback')).toMatchObject({ Threshold: 1, EvaluationPeriods: 2, Period: 300 });
+    expect(alarm(single.mainTemplate, 'streamgate-lambda-errors-playback')).toMatchObject({
+      Threshold: 1,
+      EvaluationPeriods: 2,
+      Period: 300,
+    });
   });
 
   test('the CloudFront alarms reference the distribution in the same stack', () => {
     const distribution = onlyResource(single.mainTemplate, 'AWS::CloudFront::Distribution').id;
-    expect(dimensionsOf(alarm(single.mainTemplate, 'streamgate-cloudfront-4xx-rate')).DistributionId).toEqual({ Ref: distribution });
+    expect(dimensionsOf(alarm(single.mainTemplate, 'streamgate-cloudfront-4xx-rate')).DistributionId).toEqual({
+      Ref: distribution,
+    });
   });
 });
 
@@ -412,39 +542,85 @@ describe('config: the monitoring section', () => {
   });
 
   const each = (field: string, value: unknown): [string, Json, string][] =>
-    ALARM_KEYS.map((key) => [key, { monitoring: { alarms: { [key]: { [field]: value } } } }, `monitoring.alarms.${key}.${field}`]);
+    ALARM_KEYS.map((key) => [
+      key,
+      { monitoring: { alarms: { [key]: { [field]: value } } } },
+      `monitoring.alarms.${key}.${field}`,
+    ]);
 
   test.each(each('threshold', 0))('rejects a threshold of 0 for %s, naming the field', (_, overrides, field) => {
     expect(issuesOf(overrides)).toEqual([field]);
   });
 
-  test.each(each('periodSeconds', 90))('rejects a period that is not whole minutes for %s, naming the field', (_, overrides, field) => {
-    expect(issuesOf(overrides)).toEqual([field]);
-  });
+  test.each(each('periodSeconds', 90))(
+    'rejects a period that is not whole minutes for %s, naming the field',
+    (_, overrides, field) => {
+      expect(issuesOf(overrides)).toEqual([field]);
+    },
+  );
 
-  test.each(each('evaluationPeriods', 0))('rejects 0 evaluation periods for %s, naming the field', (_, overrides, field) => {
-    expect(issuesOf(overrides)).toEqual([field]);
-  });
+  test.each(each('evaluationPeriods', 0))(
+    'rejects 0 evaluation periods for %s, naming the field',
+    (_, overrides, field) => {
+      expect(issuesOf(overrides)).toEqual([field]);
+    },
+  );
 
   const alarms = (entries: Json): Json => ({ monitoring: { alarms: entries } });
   test.each<[string, Json, string]>([
-    ['an auth-failure ratio of 1 (never exceeded)', alarms({ authFailureSpike: { threshold: 1 } }), 'monitoring.alarms.authFailureSpike.threshold'],
-    ['an auth-failure floor of 0 denials', alarms({ authFailureSpike: { minDenied: 0 } }), 'monitoring.alarms.authFailureSpike.minDenied'],
-    ['a fractional auth-failure floor', alarms({ authFailureSpike: { minDenied: 50.5 } }), 'monitoring.alarms.authFailureSpike.minDenied'],
+    [
+      'an auth-failure ratio of 1 (never exceeded)',
+      alarms({ authFailureSpike: { threshold: 1 } }),
+      'monitoring.alarms.authFailureSpike.threshold',
+    ],
+    [
+      'an auth-failure floor of 0 denials',
+      alarms({ authFailureSpike: { minDenied: 0 } }),
+      'monitoring.alarms.authFailureSpike.minDenied',
+    ],
+    [
+      'a fractional auth-failure floor',
+      alarms({ authFailureSpike: { minDenied: 50.5 } }),
+      'monitoring.alarms.authFailureSpike.minDenied',
+    ],
     ['a floor on an alarm that has none', alarms({ api5xx: { minDenied: 5 } }), 'monitoring.alarms.api5xx.minDenied'],
-    ['a threshold that is a string', alarms({ revokedTokenReuse: { threshold: 'one' } }), 'monitoring.alarms.revokedTokenReuse.threshold'],
-    ['a fractional count', alarms({ wafBlockedRequests: { threshold: 2.5 } }), 'monitoring.alarms.wafBlockedRequests.threshold'],
-    ['an error rate of 100% (never exceeded)', alarms({ cloudFront4xxRate: { threshold: 100 } }), 'monitoring.alarms.cloudFront4xxRate.threshold'],
+    [
+      'a threshold that is a string',
+      alarms({ revokedTokenReuse: { threshold: 'one' } }),
+      'monitoring.alarms.revokedTokenReuse.threshold',
+    ],
+    [
+      'a fractional count',
+      alarms({ wafBlockedRequests: { threshold: 2.5 } }),
+      'monitoring.alarms.wafBlockedRequests.threshold',
+    ],
+    [
+      'an error rate of 100% (never exceeded)',
+      alarms({ cloudFront4xxRate: { threshold: 100 } }),
+      'monitoring.alarms.cloudFront4xxRate.threshold',
+    ],
     ['a period under a minute', alarms({ api5xx: { periodSeconds: 30 } }), 'monitoring.alarms.api5xx.periodSeconds'],
     ['a period over a day', alarms({ api5xx: { periodSeconds: 86_460 } }), 'monitoring.alarms.api5xx.periodSeconds'],
-    ['fractional evaluation periods', alarms({ lambdaErrors: { evaluationPeriods: 1.5 } }), 'monitoring.alarms.lambdaErrors.evaluationPeriods'],
-    ['an evaluation range over a day', alarms({ dynamoDbThrottles: { periodSeconds: 3600, evaluationPeriods: 25 } }), 'monitoring.alarms.dynamoDbThrottles.evaluationPeriods'],
+    [
+      'fractional evaluation periods',
+      alarms({ lambdaErrors: { evaluationPeriods: 1.5 } }),
+      'monitoring.alarms.lambdaErrors.evaluationPeriods',
+    ],
+    [
+      'an evaluation range over a day',
+      alarms({ dynamoDbThrottles: { periodSeconds: 3600, evaluationPeriods: 25 } }),
+      'monitoring.alarms.dynamoDbThrottles.evaluationPeriods',
+    ],
     ['an unknown alarm', alarms({ wafBlocks: { threshold: 10 } }), 'monitoring.alarms.wafBlocks'],
     ['a misspelt alarm field', alarms({ api5xx: { treshold: 10 } }), 'monitoring.alarms.api5xx.treshold'],
     ['alarm settings that are not an object', alarms({ api5xx: 5 }), 'monitoring.alarms.api5xx'],
     ['alarms that are not an object', { monitoring: { alarms: [] } }, 'monitoring.alarms'],
     ['an alarm e-mail without a domain', { monitoring: { alarmEmail: 'video-ops' } }, 'monitoring.alarmEmail'],
-    ['an alarm e-mail whose domain has no dot', { monitoring: { alarmEmail: 'ops@localhost' } }, 'monitoring.alarmEmail'],
+    [
+      'an alarm e-mail whose domain has no dot',
+      { monitoring: { alarmEmail: 'ops@localhost' } },
+      'monitoring.alarmEmail',
+    ],
     ['an alarm e-mail with a space', { monitoring: { alarmEmail: 'video ops@example.com' } }, 'monitoring.alarmEmail'],
     ['an alarm e-mail that is not a string', { monitoring: { alarmEmail: 42 } }, 'monitoring.alarmEmail'],
     ['a misspelt monitoring field', { monitoring: { email: 'video-ops@example.com' } }, 'monitoring.email'],
@@ -468,7 +644,9 @@ describe('construct props', () => {
 
   test('Monitoring refuses edge alarms outside us-east-1', () => {
     const stack = stackIn('eu-west-1');
-    expect(() => new Monitoring(stack, 'M', { ...sources(stack), edgeAlarms: true })).toThrow(/Monitoring: edgeAlarms needs a stack in us-east-1 .*this stack is in eu-west-1/);
+    expect(() => new Monitoring(stack, 'M', { ...sources(stack), edgeAlarms: true })).toThrow(
+      /Monitoring: edgeAlarms needs a stack in us-east-1 .*this stack is in eu-west-1/,
+    );
   });
 
   test('Monitoring names the alarm setting it rejects', () => {
@@ -477,29 +655,41 @@ describe('construct props', () => {
     expect(() => new Monitoring(stack, 'M', { ...props, alarms: { authFailureSpike: { threshold: 2 } } })).toThrow(
       /Monitoring: alarms\.authFailureSpike\.threshold must be a number from 0\.01 to 0\.99, got 2/,
     );
-    expect(() => new Monitoring(stack, 'M2', { ...props, alarms: { api5xx: { periodSeconds: 90 } } })).toThrow(/Monitoring: alarms\.api5xx\.periodSeconds must be a multiple of 60/);
+    expect(() => new Monitoring(stack, 'M2', { ...props, alarms: { api5xx: { periodSeconds: 90 } } })).toThrow(
+      /Monitoring: alarms\.api5xx\.periodSeconds must be a multiple of 60/,
+    );
   });
 
   test('Monitoring names alarmEmail when it is not an address', () => {
     const stack = stackIn('eu-west-1');
-    expect(() => new Monitoring(stack, 'M', { ...sources(stack), alarmEmail: 'ops' })).toThrow(/Monitoring: alarmEmail must be an e-mail address/);
+    expect(() => new Monitoring(stack, 'M', { ...sources(stack), alarmEmail: 'ops' })).toThrow(
+      /Monitoring: alarmEmail must be an e-mail address/,
+    );
   });
 
   test('Monitoring in us-east-1 makes the edge alarms by default', () => {
     const stack = stackIn('us-east-1');
     const monitoring = new Monitoring(stack, 'M', sources(stack));
-    expect(Object.keys(monitoring.alarms)).toEqual(expect.arrayContaining(['WafBlockedRequestsAlarm', 'CloudFront4xxRateAlarm', 'CloudFront5xxRateAlarm']));
+    expect(Object.keys(monitoring.alarms)).toEqual(
+      expect.arrayContaining(['WafBlockedRequestsAlarm', 'CloudFront4xxRateAlarm', 'CloudFront5xxRateAlarm']),
+    );
   });
 
   test('EdgeAlarms refuses a region other than us-east-1', () => {
-    expect(() => new EdgeAlarms(stackIn('eu-west-1'), 'E', { distributionId: 'E2EXAMPLE', webAclName: 'acl' })).toThrow(/EdgeAlarms needs a stack in us-east-1/);
+    expect(() => new EdgeAlarms(stackIn('eu-west-1'), 'E', { distributionId: 'E2EXAMPLE', webAclName: 'acl' })).toThrow(
+      /EdgeAlarms needs a stack in us-east-1/,
+    );
   });
 });
 
 test('cdk-nag: no unacknowledged findings in either layout, the edge alarms stack included', () => {
   for (const synthesis of [split, single]) {
     const report = new AwsSolutionsChecks(synthesis.app).validateScope(synthesis.app);
-    expect(report.violations.map((violation) => `${violation.ruleName} ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    expect(
+      report.violations.map(
+        (violation) => `${violation.ruleName} ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`,
+      ),
+    ).toEqual([]);
   }
 });
 
@@ -510,11 +700,18 @@ describe('the alarm table', () => {
       .filter((line) => line.startsWith('### '))
       .map((line) => line.slice(4));
     // GitHub's anchor of a heading: lower case, punctuation but "-" dropped, spaces to "-".
-    const anchorOf = (heading: string): string => heading.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-');
+    const anchorOf = (heading: string): string =>
+      heading
+        .toLowerCase()
+        .replace(/[^a-z0-9 -]/g, '')
+        .replace(/ /g, '-');
     for (const key of ALARM_KEYS) {
       const { name, runbook, scope } = ALARMS[key];
       const heading = headings.find((candidate) => anchorOf(candidate) === runbook);
-      expect([key, heading?.startsWith(`\`${name}${scope === 'function' ? '-<function>' : ''}\``)]).toEqual([key, true]);
+      expect([key, heading?.startsWith(`\`${name}${scope === 'function' ? '-<function>' : ''}\``)]).toEqual([
+        key,
+        true,
+      ]);
     }
   });
 

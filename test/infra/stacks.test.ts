@@ -35,7 +35,8 @@ let behaviors: Behavior[];
 beforeAll(() => {
   config = loadConfigFile(EXAMPLE_CONFIG);
   synth = synthesize(config);
-  distribution = onlyResource(synth.mainTemplate, 'AWS::CloudFront::Distribution').properties.DistributionConfig as Record<string, unknown>;
+  distribution = onlyResource(synth.mainTemplate, 'AWS::CloudFront::Distribution').properties
+    .DistributionConfig as Record<string, unknown>;
   behaviors = [...(distribution.CacheBehaviors as Behavior[]), distribution.DefaultCacheBehavior as Behavior];
 }, 120_000);
 
@@ -46,18 +47,35 @@ const behavior = (pattern: string): Behavior => {
 };
 const refOf = (type: string): { Ref: string } => ({ Ref: onlyResource(synth.mainTemplate, type).id });
 const policiesOf = (roleIdPrefix: string): { Action: string | string[]; Resource: unknown }[] => {
-  const found = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::IAM::Policy')).filter(([id]) => id.startsWith(roleIdPrefix));
-  return found.flatMap(([, policy]) => (policy.Properties?.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+  const found = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::IAM::Policy')).filter(([id]) =>
+    id.startsWith(roleIdPrefix),
+  );
+  return found.flatMap(
+    ([, policy]) =>
+      (policy.Properties?.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] })
+        .Statement,
+  );
 };
-const actionsOf = (roleIdPrefix: string): string[] => policiesOf(roleIdPrefix).flatMap((statement) => [statement.Action].flat());
+const actionsOf = (roleIdPrefix: string): string[] =>
+  policiesOf(roleIdPrefix).flatMap((statement) => [statement.Action].flat());
 
 describe('media origin', () => {
   test('the bucket blocks all public access, enforces TLS, is encrypted, versioned and logs to a separate bucket', () => {
     synth.mainTemplate.hasResourceProperties('AWS::S3::Bucket', {
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
       VersioningConfiguration: { Status: 'Enabled' },
-      LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('^MediaOriginLogBucket') }, LogFilePrefix: 's3-access/' },
+      LoggingConfiguration: {
+        DestinationBucketName: { Ref: Match.stringLikeRegexp('^MediaOriginLogBucket') },
+        LogFilePrefix: 's3-access/',
+      },
     });
     synth.mainTemplate.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: Match.stringLikeRegexp('^MediaOriginBucket') },
@@ -92,17 +110,25 @@ describe('media origin', () => {
       },
     });
     for (const bucketPolicy of Object.values(resourcesOf(synth.mainTemplate, 'AWS::S3::BucketPolicy'))) {
-      const statements = (bucketPolicy.Properties?.PolicyDocument as { Statement: { Effect: string; Principal: unknown }[] }).Statement;
-      const publicAllows = statements.filter((statement) => statement.Effect === 'Allow' && JSON.stringify(statement.Principal).includes('"*"'));
+      const statements = (
+        bucketPolicy.Properties?.PolicyDocument as { Statement: { Effect: string; Principal: unknown }[] }
+      ).Statement;
+      const publicAllows = statements.filter(
+        (statement) => statement.Effect === 'Allow' && JSON.stringify(statement.Principal).includes('"*"'),
+      );
       expect(publicAllows).toEqual([]);
     }
     synth.mainTemplate.resourceCountIs('AWS::CloudFront::CloudFrontOriginAccessIdentity', 0);
     synth.mainTemplate.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
-      OriginAccessControlConfig: { OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' },
+      OriginAccessControlConfig: {
+        OriginAccessControlOriginType: 's3',
+        SigningBehavior: 'always',
+        SigningProtocol: 'sigv4',
+      },
     });
-    const s3Origins = (distribution.Origins as { S3OriginConfig?: { OriginAccessIdentity: string }; OriginAccessControlId?: unknown }[]).filter(
-      (origin) => origin.S3OriginConfig !== undefined,
-    );
+    const s3Origins = (
+      distribution.Origins as { S3OriginConfig?: { OriginAccessIdentity: string }; OriginAccessControlId?: unknown }[]
+    ).filter((origin) => origin.S3OriginConfig !== undefined);
     expect(s3Origins.length).toBe(2);
     for (const origin of s3Origins) {
       expect(origin.S3OriginConfig?.OriginAccessIdentity).toBe('');
@@ -115,10 +141,20 @@ describe('delivery', () => {
   test('every media behaviour (/media/*, /drm/*) requires the trusted key group', () => {
     const keyGroup = refOf('AWS::CloudFront::KeyGroup');
     const media = behaviors.filter((candidate) => /^\/(media|drm)\//.test(candidate.PathPattern ?? ''));
-    expect(media.map((candidate) => candidate.PathPattern)).toEqual(['/media/*.m3u8', '/media/*.mpd', '/media/*', '/drm/*']);
+    expect(media.map((candidate) => candidate.PathPattern)).toEqual([
+      '/media/*.m3u8',
+      '/media/*.mpd',
+      '/media/*',
+      '/drm/*',
+    ]);
     for (const candidate of media) expect(candidate.TrustedKeyGroups).toEqual([keyGroup]);
     synth.mainTemplate.hasResourceProperties('AWS::CloudFront::KeyGroup', {
-      KeyGroupConfig: { Items: [{ Ref: Match.stringLikeRegexp('^SigningKeysblue') }, { Ref: Match.stringLikeRegexp('^SigningKeysgreen') }] },
+      KeyGroupConfig: {
+        Items: [
+          { Ref: Match.stringLikeRegexp('^SigningKeysblue') },
+          { Ref: Match.stringLikeRegexp('^SigningKeysgreen') },
+        ],
+      },
     });
   });
 
@@ -128,16 +164,17 @@ describe('delivery', () => {
     expect(api.OriginRequestPolicyId).toBe(ALL_VIEWER_EXCEPT_HOST_HEADER);
     expect(api.AllowedMethods).toEqual(expect.arrayContaining(['POST', 'DELETE']));
     expect(api.TrustedKeyGroups).toBeUndefined();
-    const origin = (distribution.Origins as { Id: string; OriginCustomHeaders?: { HeaderName: string; HeaderValue: unknown }[] }[]).find(
-      (candidate) => candidate.Id === api.TargetOriginId,
-    );
+    const origin = (
+      distribution.Origins as { Id: string; OriginCustomHeaders?: { HeaderName: string; HeaderValue: unknown }[] }[]
+    ).find((candidate) => candidate.Id === api.TargetOriginId);
     const verify = origin?.OriginCustomHeaders?.find((header) => header.HeaderName === 'x-origin-verify');
     // A dynamic reference resolved by CloudFormation at deploy time, never the value itself.
     expect(JSON.stringify(verify?.HeaderValue)).toMatch(/\{\{resolve:secretsmanager:.*"Ref":"ApiOriginVerify/);
   });
 
   test('viewers are on HTTPS only, with TLSv1.2_2021 as the minimum and HTTP/2 and HTTP/3', () => {
-    for (const candidate of behaviors) expect(['redirect-to-https', 'https-only']).toContain(candidate.ViewerProtocolPolicy);
+    for (const candidate of behaviors)
+      expect(['redirect-to-https', 'https-only']).toContain(candidate.ViewerProtocolPolicy);
     expect(distribution.ViewerCertificate).toEqual({
       AcmCertificateArn: config.delivery.certificateArn,
       MinimumProtocolVersion: 'TLSv1.2_2021',
@@ -148,7 +185,9 @@ describe('delivery', () => {
   });
 
   test('geo restriction comes from the config', () => {
-    expect(distribution.Restrictions).toEqual({ GeoRestriction: { RestrictionType: 'whitelist', Locations: ['US', 'CA', 'GB', 'DE', 'FR'] } });
+    expect(distribution.Restrictions).toEqual({
+      GeoRestriction: { RestrictionType: 'whitelist', Locations: ['US', 'CA', 'GB', 'DE', 'FR'] },
+    });
   });
 
   test('manifests get the short TTL and segments the long one, with signing parameters out of the cache key', () => {
@@ -173,12 +212,16 @@ describe('delivery', () => {
           StrictTransportSecurity: { AccessControlMaxAgeSec: 63072000, IncludeSubdomains: true, Override: true },
           ContentTypeOptions: { Override: true },
           FrameOptions: { FrameOption: 'DENY', Override: true },
-          ContentSecurityPolicy: { ContentSecurityPolicy: Match.stringLikeRegexp("media-src 'self' blob:"), Override: true },
+          ContentSecurityPolicy: {
+            ContentSecurityPolicy: Match.stringLikeRegexp("media-src 'self' blob:"),
+            Override: true,
+          },
         },
       },
     });
     const policy = refOf('AWS::CloudFront::ResponseHeadersPolicy');
-    for (const candidate of behaviors) expect((candidate as unknown as { ResponseHeadersPolicyId: unknown }).ResponseHeadersPolicyId).toEqual(policy);
+    for (const candidate of behaviors)
+      expect((candidate as unknown as { ResponseHeadersPolicyId: unknown }).ResponseHeadersPolicyId).toEqual(policy);
   });
 
   test('standard logging goes to the log bucket without cookies, and IPv6 is off because signatures bind the viewer IP', () => {
@@ -193,14 +236,20 @@ describe('delivery', () => {
 
   test('the origin secrets version is in the distribution and the functions, so bumping it re-reads the header secrets', () => {
     expect(distribution.Comment).toMatch(/\(origin secrets v1\)$/);
-    for (const [, fn] of Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([id]) => id.startsWith('Api'))) {
-      expect((fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables.ORIGIN_SECRETS_VERSION).toBe('1');
+    for (const [, fn] of Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([id]) =>
+      id.startsWith('Api'),
+    )) {
+      expect(
+        (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables.ORIGIN_SECRETS_VERSION,
+      ).toBe('1');
     }
   });
 
   test('the player page is the default behaviour, from web/ in the bucket', () => {
     const defaults = distribution.DefaultCacheBehavior as Behavior;
-    const origin = (distribution.Origins as { Id: string; OriginPath?: string }[]).find((candidate) => candidate.Id === defaults.TargetOriginId);
+    const origin = (distribution.Origins as { Id: string; OriginPath?: string }[]).find(
+      (candidate) => candidate.Id === defaults.TargetOriginId,
+    );
     expect(origin?.OriginPath).toBe('/web');
     expect(distribution.DefaultRootObject).toBe('index.html');
   });
@@ -209,13 +258,20 @@ describe('delivery', () => {
 describe('edge protection', () => {
   test('the web ACL is CLOUDFRONT-scope in us-east-1 and attached to the distribution', () => {
     expect(synth.edge.region).toBe('us-east-1');
-    synth.edgeTemplate.hasResourceProperties('AWS::WAFv2::WebACL', { Scope: 'CLOUDFRONT', DefaultAction: { Allow: {} } });
+    synth.edgeTemplate.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'CLOUDFRONT',
+      DefaultAction: { Allow: {} },
+    });
     expect(JSON.stringify(distribution.WebACLId)).toContain(synth.edge.stackName);
     expect(JSON.stringify(distribution.WebACLId)).toContain('us-east-1');
   });
 
   test('rate-based rules: per IP overall and a tighter limit on /api/, with the configured numbers', () => {
-    const rules = onlyResource(synth.edgeTemplate, 'AWS::WAFv2::WebACL').properties.Rules as { Name: string; Statement: Record<string, unknown>; Action?: unknown }[];
+    const rules = onlyResource(synth.edgeTemplate, 'AWS::WAFv2::WebACL').properties.Rules as {
+      Name: string;
+      Statement: Record<string, unknown>;
+      Action?: unknown;
+    }[];
     const rule = (name: string): { Statement: Record<string, unknown>; Action?: unknown } => {
       const found = rules.find((candidate) => candidate.Name === name);
       if (found === undefined) throw new Error(`no rule ${name}`);
@@ -231,11 +287,19 @@ describe('edge protection', () => {
         RateBasedStatement: {
           Limit: 300,
           AggregateKeyType: 'IP',
-          ScopeDownStatement: { ByteMatchStatement: { FieldToMatch: { UriPath: {} }, PositionalConstraint: 'STARTS_WITH', SearchString: '/api/' } },
+          ScopeDownStatement: {
+            ByteMatchStatement: {
+              FieldToMatch: { UriPath: {} },
+              PositionalConstraint: 'STARTS_WITH',
+              SearchString: '/api/',
+            },
+          },
         },
       },
     });
-    expect(JSON.stringify(rule('ApiMethodAllowList').Statement)).toMatch(/"SearchString":"POST".*"SearchString":"DELETE"/);
+    expect(JSON.stringify(rule('ApiMethodAllowList').Statement)).toMatch(
+      /"SearchString":"POST".*"SearchString":"DELETE"/,
+    );
   });
 
   test('a disguised API path (//api/, /%61pi/) cannot dodge the /api/ rules: every URI-path match URL-decodes, then normalizes', () => {
@@ -243,7 +307,10 @@ describe('edge protection', () => {
     // CloudFront and the API may still read as /api/. Evaluating the match itself (does WAF, with these
     // transformations, match those paths?) is not possible offline: there is no local WAF engine. This asserts
     // the configuration that makes it match: URL_DECODE, then NORMALIZE_PATH, on every URI-path match.
-    const rules = onlyResource(synth.edgeTemplate, 'AWS::WAFv2::WebACL').properties.Rules as { Name: string; Statement: unknown }[];
+    const rules = onlyResource(synth.edgeTemplate, 'AWS::WAFv2::WebACL').properties.Rules as {
+      Name: string;
+      Statement: unknown;
+    }[];
     const pathMatches: { rule: string; textTransformations: unknown }[] = [];
     const visit = (rule: string, node: unknown): void => {
       if (typeof node !== 'object' || node === null) return;
@@ -266,8 +333,12 @@ describe('edge protection', () => {
   });
 
   test('the managed rule groups are Common, KnownBadInputs and AmazonIpReputationList', () => {
-    const rules = onlyResource(synth.edgeTemplate, 'AWS::WAFv2::WebACL').properties.Rules as { Statement: { ManagedRuleGroupStatement?: { Name: string; VendorName: string } } }[];
-    const groups = rules.flatMap((rule) => (rule.Statement.ManagedRuleGroupStatement === undefined ? [] : [rule.Statement.ManagedRuleGroupStatement]));
+    const rules = onlyResource(synth.edgeTemplate, 'AWS::WAFv2::WebACL').properties.Rules as {
+      Statement: { ManagedRuleGroupStatement?: { Name: string; VendorName: string } };
+    }[];
+    const groups = rules.flatMap((rule) =>
+      rule.Statement.ManagedRuleGroupStatement === undefined ? [] : [rule.Statement.ManagedRuleGroupStatement],
+    );
     expect(groups).toEqual(
       expect.arrayContaining([
         { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' },
@@ -278,12 +349,26 @@ describe('edge protection', () => {
   });
 
   test('WAF logs go to an aws-waf-logs- log group with credentials redacted', () => {
-    synth.edgeTemplate.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: 'aws-waf-logs-streamgate', RetentionInDays: 90 });
+    synth.edgeTemplate.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: 'aws-waf-logs-streamgate',
+      RetentionInDays: 90,
+    });
     synth.edgeTemplate.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
       ResourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('WebAcl'), 'Arn'] },
       // The log group's ARN without the `:*` suffix, as WAF requires.
-      LogDestinationConfigs: [{ 'Fn::Join': ['', ['arn:aws:logs:us-east-1:111111111111:log-group:', { Ref: Match.stringLikeRegexp('^EdgeProtectionLogs') }]] }],
-      RedactedFields: [{ SingleHeader: { Name: 'authorization' } }, { SingleHeader: { Name: 'cookie' } }, { QueryString: {} }],
+      LogDestinationConfigs: [
+        {
+          'Fn::Join': [
+            '',
+            ['arn:aws:logs:us-east-1:111111111111:log-group:', { Ref: Match.stringLikeRegexp('^EdgeProtectionLogs') }],
+          ],
+        },
+      ],
+      RedactedFields: [
+        { SingleHeader: { Name: 'authorization' } },
+        { SingleHeader: { Name: 'cookie' } },
+        { QueryString: {} },
+      ],
     });
   });
 });
@@ -316,11 +401,16 @@ describe('playback API', () => {
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
       AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('\\$context.requestId') },
     });
-    synth.mainTemplate.hasResourceProperties('AWS::ApiGatewayV2::Integration', { IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+    synth.mainTemplate.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+    });
   });
 
   test('functions run the newest Node.js on arm64 with source maps and a log retention', () => {
-    const functions = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([id]) => id.startsWith('Api'));
+    const functions = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([id]) =>
+      id.startsWith('Api'),
+    );
     // playback, revocations, session and the origin authorizer.
     expect(functions.length).toBe(4);
     for (const [, fn] of functions) {
@@ -337,7 +427,9 @@ describe('playback API', () => {
   });
 
   test('the environment satisfies lambda/core/config.ts (deploy-time references stand in as plausible values)', () => {
-    const operations = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([name]) => name.startsWith('Api') && !name.startsWith('ApiOriginAuthorizer'));
+    const operations = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(
+      ([name]) => name.startsWith('Api') && !name.startsWith('ApiOriginAuthorizer'),
+    );
     expect(operations.length).toBe(3);
     for (const [id, fn] of operations) {
       const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
@@ -345,13 +437,25 @@ describe('playback API', () => {
         Object.entries(variables).map(([name, value]) => [name, typeof value === 'string' ? value : standIn(name)]),
       );
       const loaded = loadConfig(env);
-      expect({ id, issuer: loaded.token.issuer, ttl: loaded.signing.ttlSeconds, bind: loaded.signing.bindViewerIp, abuse: loaded.abuse, videosClaimRequired: loaded.entitlement.requireVideosClaim }).toEqual({
+      expect({
+        id,
+        issuer: loaded.token.issuer,
+        ttl: loaded.signing.ttlSeconds,
+        bind: loaded.signing.bindViewerIp,
+        abuse: loaded.abuse,
+        videosClaimRequired: loaded.entitlement.requireVideosClaim,
+      }).toEqual({
         id,
         videosClaimRequired: true,
         issuer: 'https://login.example.com/',
         ttl: 300,
         bind: true,
-        abuse: { sharing: { maxNetworks: 3, maxCountries: 1, action: 'alert' }, maxConcurrentStreams: 3, rateLimit: 60, rateWindowSeconds: 60 },
+        abuse: {
+          sharing: { maxNetworks: 3, maxCountries: 1, action: 'alert' },
+          maxConcurrentStreams: 3,
+          rateLimit: 60,
+          rateWindowSeconds: 60,
+        },
       });
       expect(loaded.viewerIpHeader).toBe('cloudfront-viewer-address');
       expect(loaded.viewerCountryHeader).toBe('cloudfront-viewer-country');
@@ -365,8 +469,14 @@ describe('playback API', () => {
       policiesOf(prefix)
         .filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'))
         .flatMap((statement) => [statement.Resource].flat().map((resource) => (resource as { Ref: string }).Ref));
-    const common = ['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
-    const tableActions = (prefix: string): string[] => [...new Set(actionsOf(prefix).filter((action) => action.startsWith('dynamodb:')))].sort();
+    const common = [
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+    ];
+    const tableActions = (prefix: string): string[] =>
+      [...new Set(actionsOf(prefix).filter((action) => action.startsWith('dynamodb:')))].sort();
 
     // Every operation: consistent reads and conditional updates of single items, nothing else
     // (no scans, queries, batch or unconditional puts, no deletes).
@@ -374,12 +484,20 @@ describe('playback API', () => {
       expect(tableActions(role)).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     }
     for (const prefix of ['ApiPlaybackRole', 'ApiRevocationsRole', 'ApiSessionRole']) {
-      expect(actionsOf(prefix).filter((action) => !action.startsWith('dynamodb:')).sort()).toEqual(common);
-      for (const statement of policiesOf(prefix).filter((candidate) => [candidate.Action].flat().some((action) => action.startsWith('dynamodb:')))) {
+      expect(
+        actionsOf(prefix)
+          .filter((action) => !action.startsWith('dynamodb:'))
+          .sort(),
+      ).toEqual(common);
+      for (const statement of policiesOf(prefix).filter((candidate) =>
+        [candidate.Action].flat().some((action) => action.startsWith('dynamodb:')),
+      )) {
         expect(statement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^RevocationsTable/), 'Arn'] });
       }
     }
-    expect(secretRefs('ApiPlaybackRole').sort()).toEqual([expect.stringMatching(/^ApiOriginVerify/), expect.stringMatching(/^SigningKeysblue.*PrivateKey/)].sort());
+    expect(secretRefs('ApiPlaybackRole').sort()).toEqual(
+      [expect.stringMatching(/^ApiOriginVerify/), expect.stringMatching(/^SigningKeysblue.*PrivateKey/)].sort(),
+    );
     expect(secretRefs('ApiRevocationsRole')).toEqual([expect.stringMatching(/^ApiOriginVerify/)]);
     expect(secretRefs('ApiSessionRole')).toEqual([expect.stringMatching(/^ApiOriginVerify/)]);
     // Only the key generator writes key secrets; only playback reads the active one.
@@ -417,8 +535,14 @@ describe('origin authorizer (direct calls to the execute-api endpoint)', () => {
   });
 
   test('the authorizer function reads only the origin-verify secret (GetSecretValue, current and previous versions) and nothing else', () => {
-    const statements = policiesOf('ApiOriginAuthorizerRole') as unknown as { Action: string | string[]; Resource: unknown; Condition?: unknown }[];
-    const secretStatements = statements.filter((statement) => ![statement.Action].flat().every((action) => action.startsWith('logs:')));
+    const statements = policiesOf('ApiOriginAuthorizerRole') as unknown as {
+      Action: string | string[];
+      Resource: unknown;
+      Condition?: unknown;
+    }[];
+    const secretStatements = statements.filter(
+      (statement) => ![statement.Action].flat().every((action) => action.startsWith('logs:')),
+    );
     expect(secretStatements).toEqual([
       {
         Effect: 'Allow',
@@ -427,13 +551,17 @@ describe('origin authorizer (direct calls to the execute-api endpoint)', () => {
         Condition: { StringEquals: { 'secretsmanager:VersionStage': ['AWSCURRENT', 'AWSPREVIOUS'] } },
       },
     ]);
-    expect(actionsOf('ApiOriginAuthorizerRole').sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue']);
-    const fn = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).find(([id]) => id.startsWith('ApiOriginAuthorizer'));
-    expect(Object.keys((fn?.[1].Properties?.Environment as { Variables: Record<string, unknown> }).Variables).sort()).toEqual([
-      'NODE_OPTIONS',
-      'ORIGIN_SECRETS_VERSION',
-      'ORIGIN_VERIFY_SECRET_ARN',
+    expect(actionsOf('ApiOriginAuthorizerRole').sort()).toEqual([
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'secretsmanager:GetSecretValue',
     ]);
+    const fn = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).find(([id]) =>
+      id.startsWith('ApiOriginAuthorizer'),
+    );
+    expect(
+      Object.keys((fn?.[1].Properties?.Environment as { Variables: Record<string, unknown> }).Variables).sort(),
+    ).toEqual(['NODE_OPTIONS', 'ORIGIN_SECRETS_VERSION', 'ORIGIN_VERIFY_SECRET_ARN']);
     // Only API Gateway may invoke it, and only as this API's authorizer.
     synth.mainTemplate.hasResourceProperties('AWS::Lambda::Permission', {
       FunctionName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiOriginAuthorizerFunction'), 'Arn'] },
@@ -481,43 +609,65 @@ describe('signing keys', () => {
 
 describe('packaging (VOD)', () => {
   test('DASH carries Widevine and PlayReady, HLS carries FairPlay, both from the configured SPEKE provider', () => {
-    const speke = { Url: 'https://speke.example.com/v2/copyProtection', RoleArn: 'arn:aws:iam::111111111111:role/streamgate-speke' };
+    const speke = {
+      Url: 'https://speke.example.com/v2/copyProtection',
+      RoleArn: 'arn:aws:iam::111111111111:role/streamgate-speke',
+    };
     synth.mainTemplate.hasResourceProperties('AWS::MediaPackage::PackagingConfiguration', {
       DashPackage: {
         Encryption: {
           SpekeKeyProvider: {
             ...speke,
             SystemIds: [DRM_SYSTEM_IDS.WIDEVINE, DRM_SYSTEM_IDS.PLAYREADY],
-            EncryptionContractConfiguration: { PresetSpeke20Video: 'PRESET-VIDEO-1', PresetSpeke20Audio: 'PRESET-AUDIO-1' },
+            EncryptionContractConfiguration: {
+              PresetSpeke20Video: 'PRESET-VIDEO-1',
+              PresetSpeke20Audio: 'PRESET-AUDIO-1',
+            },
           },
         },
       },
     });
     synth.mainTemplate.hasResourceProperties('AWS::MediaPackage::PackagingConfiguration', {
-      HlsPackage: { Encryption: { EncryptionMethod: 'SAMPLE_AES', SpekeKeyProvider: { ...speke, SystemIds: [DRM_SYSTEM_IDS.FAIRPLAY] } } },
+      HlsPackage: {
+        Encryption: {
+          EncryptionMethod: 'SAMPLE_AES',
+          SpekeKeyProvider: { ...speke, SystemIds: [DRM_SYSTEM_IDS.FAIRPLAY] },
+        },
+      },
     });
   });
 
   test('only CloudFront may pull: CDN authorization with a Secrets Manager identifier it sends as a header', () => {
     synth.mainTemplate.hasResourceProperties('AWS::MediaPackage::PackagingGroup', {
-      Authorization: { CdnIdentifierSecret: { Ref: Match.stringLikeRegexp('^PackagingCdnIdentifier') }, SecretsRoleArn: Match.anyValue() },
+      Authorization: {
+        CdnIdentifierSecret: { Ref: Match.stringLikeRegexp('^PackagingCdnIdentifier') },
+        SecretsRoleArn: Match.anyValue(),
+      },
     });
     synth.mainTemplate.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'mediapackage.amazonaws.com' } })] },
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Service: 'mediapackage.amazonaws.com' } })],
+      },
     });
     const drm = behavior('/drm/*');
-    const origin = (distribution.Origins as { Id: string; OriginCustomHeaders?: { HeaderName: string; HeaderValue: unknown }[] }[]).find(
-      (candidate) => candidate.Id === drm.TargetOriginId,
-    );
+    const origin = (
+      distribution.Origins as { Id: string; OriginCustomHeaders?: { HeaderName: string; HeaderValue: unknown }[] }[]
+    ).find((candidate) => candidate.Id === drm.TargetOriginId);
     expect(origin?.OriginCustomHeaders?.map((header) => header.HeaderName)).toEqual(['X-MediaPackage-CDNIdentifier']);
-    expect(JSON.stringify(origin?.OriginCustomHeaders?.[0].HeaderValue)).toMatch(/\{\{resolve:secretsmanager:.*:SecretString:MediaPackageCDNIdentifier::\}\}/);
+    expect(JSON.stringify(origin?.OriginCustomHeaders?.[0].HeaderValue)).toMatch(
+      /\{\{resolve:secretsmanager:.*:SecretString:MediaPackageCDNIdentifier::\}\}/,
+    );
   });
 });
 
 describe('cdk-nag', () => {
   test('AwsSolutions reports no unacknowledged findings on either stack', () => {
     const report = new AwsSolutionsChecks(synth.app).validateScope(synth.app);
-    expect(report.violations.map((violation) => `${violation.ruleName} ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    expect(
+      report.violations.map(
+        (violation) => `${violation.ruleName} ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`,
+      ),
+    ).toEqual([]);
   });
 
   test('every acknowledgement carries a one-line reason', () => {

@@ -35,19 +35,24 @@ beforeAll(() => {
       },
     }),
   );
-  distribution = onlyResource(synth.mainTemplate, 'AWS::CloudFront::Distribution').properties.DistributionConfig as Record<string, unknown>;
+  distribution = onlyResource(synth.mainTemplate, 'AWS::CloudFront::Distribution').properties
+    .DistributionConfig as Record<string, unknown>;
 }, 120_000);
 
 test('without a custom domain the distribution uses its cloudfront.net name, and the API signs for it', () => {
   expect(distribution.Aliases).toBeUndefined();
   expect(distribution.ViewerCertificate).toBeUndefined();
-  const playback = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).find(([id]) => id.startsWith('ApiPlayback'));
+  const playback = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).find(([id]) =>
+    id.startsWith('ApiPlayback'),
+  );
   const env = (playback?.[1].Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
   expect(JSON.stringify(env.MEDIA_BASE_URL)).toMatch(/"https:\/\/".*DeliveryDistribution.*"DomainName"/);
 });
 
 test('a deny-list geo restriction comes from the config', () => {
-  expect(distribution.Restrictions).toEqual({ GeoRestriction: { RestrictionType: 'blacklist', Locations: ['KP', 'IR'] } });
+  expect(distribution.Restrictions).toEqual({
+    GeoRestriction: { RestrictionType: 'blacklist', Locations: ['KP', 'IR'] },
+  });
 });
 
 test('IPv6 stays on when signatures are not bound to the viewer IP', () => {
@@ -56,7 +61,9 @@ test('IPv6 stays on when signatures are not bound to the viewer IP', () => {
 
 test('the active slot (an ECDSA P-256 key) is the one the API signs with', () => {
   synth.mainTemplate.hasResourceProperties('Custom::StreamgateSigningKeyPair', { Algorithm: 'ECDSA_P256' });
-  const playback = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).find(([id]) => id.startsWith('ApiPlayback'));
+  const playback = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).find(([id]) =>
+    id.startsWith('ApiPlayback'),
+  );
   const env = (playback?.[1].Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
   expect(env.SIGNING_KEY_PAIR_ID).toEqual({ Ref: expect.stringMatching(/^SigningKeysgreeng4ecdsap256PublicKey/) });
   expect(env.SIGNING_KEY_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/^SigningKeysgreeng4ecdsap256PrivateKey/) });
@@ -72,12 +79,22 @@ test('live packaging: DASH/CMAF with CENC for Widevine and PlayReady, HLS/CMAF w
   synth.mainTemplate.hasResourceProperties('AWS::MediaPackageV2::OriginEndpoint', {
     ContainerType: 'CMAF',
     DashManifests: Match.anyValue(),
-    Segment: { Encryption: { EncryptionMethod: { CmafEncryptionMethod: 'CENC' }, SpekeKeyProvider: { ...speke, DrmSystems: ['WIDEVINE', 'PLAYREADY'] } } },
+    Segment: {
+      Encryption: {
+        EncryptionMethod: { CmafEncryptionMethod: 'CENC' },
+        SpekeKeyProvider: { ...speke, DrmSystems: ['WIDEVINE', 'PLAYREADY'] },
+      },
+    },
   });
   synth.mainTemplate.hasResourceProperties('AWS::MediaPackageV2::OriginEndpoint', {
     ContainerType: 'CMAF',
     HlsManifests: Match.anyValue(),
-    Segment: { Encryption: { EncryptionMethod: { CmafEncryptionMethod: 'CBCS' }, SpekeKeyProvider: { ...speke, DrmSystems: ['FAIRPLAY'] } } },
+    Segment: {
+      Encryption: {
+        EncryptionMethod: { CmafEncryptionMethod: 'CBCS' },
+        SpekeKeyProvider: { ...speke, DrmSystems: ['FAIRPLAY'] },
+      },
+    },
   });
   synth.mainTemplate.resourceCountIs('AWS::MediaPackage::PackagingGroup', 0);
 });
@@ -102,17 +119,25 @@ test('live packaging: each endpoint serves only requests with the CDN identifier
     });
   }
   synth.mainTemplate.hasResourceProperties('AWS::IAM::Role', {
-    AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'mediapackagev2.amazonaws.com' } })] },
+    AssumeRolePolicyDocument: {
+      Statement: [Match.objectLike({ Principal: { Service: 'mediapackagev2.amazonaws.com' } })],
+    },
   });
   const origins = distribution.Origins as { OriginCustomHeaders?: { HeaderName: string; HeaderValue: unknown }[] }[];
-  const header = origins.flatMap((origin) => origin.OriginCustomHeaders ?? []).find((candidate) => candidate.HeaderName === 'X-MediaPackageV2-CDNIdentifier');
-  expect(JSON.stringify(header?.HeaderValue)).toMatch(/\{\{resolve:secretsmanager:.*:SecretString:MediaPackageV2CDNIdentifier::\}\}/);
+  const header = origins
+    .flatMap((origin) => origin.OriginCustomHeaders ?? [])
+    .find((candidate) => candidate.HeaderName === 'X-MediaPackageV2-CDNIdentifier');
+  expect(JSON.stringify(header?.HeaderValue)).toMatch(
+    /\{\{resolve:secretsmanager:.*:SecretString:MediaPackageV2CDNIdentifier::\}\}/,
+  );
 });
 
 test('cdk-nag: no unacknowledged findings here either (the cloudfront.net certificate is the one acknowledged gap)', () => {
   const report = new AwsSolutionsChecks(synth.app).validateScope(synth.app);
   expect(report.violations).toEqual([]);
-  const acknowledged = synth.main.delivery.distribution.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY);
+  const acknowledged = synth.main.delivery.distribution.node.metadata.filter(
+    (entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY,
+  );
   expect(JSON.stringify(acknowledged)).toContain('AwsSolutions-CFR4');
 });
 

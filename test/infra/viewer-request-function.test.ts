@@ -16,7 +16,11 @@ interface Behavior {
 
 const SOURCE = readFileSync(VIEWER_REQUEST_FUNCTION_FILE, 'utf8');
 const variants: [string, () => Synthesis, string[]][] = [
-  ['with MediaPackage (example config, VOD packaging)', () => synthesize(loadConfigFile(EXAMPLE_CONFIG)), ['/media/*.m3u8', '/media/*.mpd', '/media/*', '/drm/*']],
+  [
+    'with MediaPackage (example config, VOD packaging)',
+    () => synthesize(loadConfigFile(EXAMPLE_CONFIG)),
+    ['/media/*.m3u8', '/media/*.mpd', '/media/*', '/drm/*'],
+  ],
   [
     'without MediaPackage (packaging mode none)',
     () => synthesize(exampleWith({ packaging: { mode: 'none', spekeUrl: null, spekeRoleArn: null } })),
@@ -32,7 +36,10 @@ describe.each(variants)('%s', (_name, synth, signedPatterns) => {
   beforeAll(() => {
     const { mainTemplate } = synth();
     ({ id: functionId, properties: functionProps } = onlyResource(mainTemplate, 'AWS::CloudFront::Function'));
-    const config = onlyResource(mainTemplate, 'AWS::CloudFront::Distribution').properties.DistributionConfig as Record<string, unknown>;
+    const config = onlyResource(mainTemplate, 'AWS::CloudFront::Distribution').properties.DistributionConfig as Record<
+      string,
+      unknown
+    >;
     behaviors = [...(config.CacheBehaviors as Behavior[]), config.DefaultCacheBehavior as Behavior];
   }, 120_000);
 
@@ -48,7 +55,9 @@ describe.each(variants)('%s', (_name, synth, signedPatterns) => {
     const signed = behaviors.filter((behavior) => (behavior.TrustedKeyGroups ?? []).length > 0);
     expect(signed.map((behavior) => behavior.PathPattern)).toEqual(signedPatterns);
     for (const behavior of signed) {
-      expect(behavior.FunctionAssociations).toEqual([{ EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [functionId, 'FunctionARN'] } }]);
+      expect(behavior.FunctionAssociations).toEqual([
+        { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [functionId, 'FunctionARN'] } },
+      ]);
     }
   });
 

@@ -40,7 +40,9 @@ function send(method: string, path: string, headers: Record<string, string | str
     const req = request({ host: '127.0.0.1', port, method, path }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+      );
     });
     for (const [name, value] of Object.entries(headers)) req.setHeader(name, value);
     req.on('error', fail);
@@ -68,7 +70,10 @@ describe('routes', () => {
       const answer = await send(method, path);
       expect(answer.status).toBe(405);
       expect(answer.headers.allow).toBe(allowed);
-      expect(JSON.parse(answer.body)).toEqual({ error: 'method_not_allowed', error_description: expect.stringContaining(allowed) });
+      expect(JSON.parse(answer.body)).toEqual({
+        error: 'method_not_allowed',
+        error_description: expect.stringContaining(allowed),
+      });
     }
     expect(events).toEqual([]);
   });
@@ -88,7 +93,14 @@ describe('routes', () => {
 
 describe('headers as API Gateway (payload v2) passes them', () => {
   test('a repeated header reaches the handler comma-joined in order, not last-wins or dropped', async () => {
-    expect((await send('POST', '/api/v1/playback/demo-1', { 'x-trace': ['one', 'two'], 'user-agent': ['first/1', 'second/2'] })).status).toBe(200);
+    expect(
+      (
+        await send('POST', '/api/v1/playback/demo-1', {
+          'x-trace': ['one', 'two'],
+          'user-agent': ['first/1', 'second/2'],
+        })
+      ).status,
+    ).toBe(200);
     const [event] = events;
     expect(event.headers['x-trace']).toBe('one,two');
     expect(event.headers['user-agent']).toBe('first/1,second/2');
@@ -96,9 +108,14 @@ describe('headers as API Gateway (payload v2) passes them', () => {
   });
 
   test('two Authorization lines are refused with 400 invalid_request before any handler runs, so no second credential slips by', async () => {
-    const answer = await send('POST', '/api/v1/playback/demo-1', { authorization: ['Bearer first.token.sig', 'Bearer second.token.sig'] });
+    const answer = await send('POST', '/api/v1/playback/demo-1', {
+      authorization: ['Bearer first.token.sig', 'Bearer second.token.sig'],
+    });
     expect(answer.status).toBe(400);
-    expect(JSON.parse(answer.body)).toEqual({ error: 'invalid_request', error_description: expect.stringContaining('one Authorization header') });
+    expect(JSON.parse(answer.body)).toEqual({
+      error: 'invalid_request',
+      error_description: expect.stringContaining('one Authorization header'),
+    });
     expect(events).toEqual([]);
     expect((await send('DELETE', '/api/v1/session', { authorization: 'Bearer only.token.sig' })).status).toBe(200);
     expect(events[0].headers.authorization).toBe('Bearer only.token.sig');
@@ -114,7 +131,10 @@ describe('headers as API Gateway (payload v2) passes them', () => {
   });
 
   test('a client cannot supply the CloudFront viewer headers', async () => {
-    await send('POST', '/api/v1/playback/demo-1', { 'cloudfront-viewer-address': ['203.0.113.9:1', '203.0.113.10:2'], 'cloudfront-viewer-country': 'NZ' });
+    await send('POST', '/api/v1/playback/demo-1', {
+      'cloudfront-viewer-address': ['203.0.113.9:1', '203.0.113.10:2'],
+      'cloudfront-viewer-country': 'NZ',
+    });
     expect(events[0].headers['cloudfront-viewer-address']).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(events[0].headers).not.toHaveProperty('cloudfront-viewer-country');
   });

@@ -14,7 +14,12 @@ let logs: LogCapture;
 beforeAll(async () => {
   logs = new LogCapture();
   // Several tests play as alice at once; the stream limit itself is tested in test/core.
-  stack = await startLocalStack({ dir: mkdtempSync(join(tmpdir(), 'streamgate-local-')), port: 0, apiEnv: { MAX_CONCURRENT_STREAMS: '20' }, logger: logs.logger });
+  stack = await startLocalStack({
+    dir: mkdtempSync(join(tmpdir(), 'streamgate-local-')),
+    port: 0,
+    apiEnv: { MAX_CONCURRENT_STREAMS: '20' },
+    logger: logs.logger,
+  });
 });
 afterAll(async () => {
   await stack.close();
@@ -43,7 +48,7 @@ test('with cookies from the API, the manifest, every segment and the AES key are
   }
 });
 
-test('without cookies the manifest and a segment are 403 with CloudFront\'s XML body', async () => {
+test("without cookies the manifest and a segment are 403 with CloudFront's XML body", async () => {
   for (const path of ['media/demo-1/index.m3u8', 'media/demo-1/segment_000.m2ts']) {
     const denied = await fetch(`${stack.url}${path}`);
     expect(denied.status).toBe(403);
@@ -74,7 +79,10 @@ test('signed-URL delivery: the manifest URL works as is, segments with signedQue
 test('logout revokes the token: the next refresh is 401 invalid_token', async () => {
   const bearer = await token('carol', ['demo-1']);
   expect((await play(bearer, 'demo-1')).status).toBe(200);
-  const logout = await fetch(`${stack.url}api/v1/session`, { method: 'DELETE', headers: { authorization: `Bearer ${bearer}` } });
+  const logout = await fetch(`${stack.url}api/v1/session`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${bearer}` },
+  });
   expect(logout.status).toBe(204);
   const refused = await play(bearer, 'demo-1');
   expect(refused.status).toBe(401);
@@ -104,7 +112,10 @@ test('the local API prints the same EMF metrics as the Lambdas, and /local/monit
   const emf = logs.records().filter((record) => typeof record._aws === 'object');
   expect(emf.some((record) => record.PlaybackAuthorized === 1)).toBe(true);
   expect(emf.some((record) => record.Reason === 'not_entitled' && record.PlaybackDenied === 1)).toBe(true);
-  const snapshot = (await (await fetch(`${stack.url}local/monitor.json`)).json()) as { authorized: number; denied: Record<string, number> };
+  const snapshot = (await (await fetch(`${stack.url}local/monitor.json`)).json()) as {
+    authorized: number;
+    denied: Record<string, number>;
+  };
   expect(snapshot.authorized).toBeGreaterThanOrEqual(1);
   expect(snapshot.denied.not_entitled).toBeGreaterThanOrEqual(1);
   expect((await fetch(`${stack.url}local/monitor`)).status).toBe(200);

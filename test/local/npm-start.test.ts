@@ -67,7 +67,9 @@ test('a second npm start on a folder another one holds exits 1 with one sentence
   expect(second.code).toBe(1);
   const lines = second.stderr.trim().split('\n');
   expect(lines).toHaveLength(1);
-  const match = /another streamgate \(pid (\d+)\) is running on (.+); stop it or set STREAMGATE_LOCAL_DIR/.exec(lines[0]);
+  const match = /another streamgate \(pid (\d+)\) is running on (.+); stop it or set STREAMGATE_LOCAL_DIR/.exec(
+    lines[0],
+  );
   expect(match?.[2]).toBe(shared);
   expect(Number(lock)).toBe(Number(match?.[1]));
   expect(firstStillServes).toBe(200);

@@ -30,13 +30,20 @@ export interface CloudFrontKeyPair {
 
 export function cloudFrontKey(kind: SigningKeyKind): CloudFrontKeyPair {
   const { privateKey, publicKey } =
-    kind === 'rsa-2048' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    kind === 'rsa-2048'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const file = join(mkdtempSync(join(tmpdir(), 'streamgate-key-')), 'cloudfront-private.pem');
   writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   return { privateKey, publicKey, file };
 }
 
-export function apiEnv(options: { dynamoEndpoint: string; idpKeys: IdpKey[]; signingKeyFile: string; extra?: Record<string, string> }): Record<string, string> {
+export function apiEnv(options: {
+  dynamoEndpoint: string;
+  idpKeys: IdpKey[];
+  signingKeyFile: string;
+  extra?: Record<string, string>;
+}): Record<string, string> {
   return {
     JWT_ISSUER: ISSUER,
     JWT_AUDIENCE: AUDIENCE,
@@ -116,13 +123,22 @@ export async function startHarness(options: {
   const signingKey = cloudFrontKey(options.signingKey ?? 'ecdsa-p256');
   const logs = new LogCapture();
   const store = await countOperations(dynamo.endpoint);
-  const env = apiEnv({ dynamoEndpoint: store.endpoint, idpKeys: options.idpKeys, signingKeyFile: signingKey.file, extra: options.extraEnv });
+  const env = apiEnv({
+    dynamoEndpoint: store.endpoint,
+    idpKeys: options.idpKeys,
+    signingKeyFile: signingKey.file,
+    extra: options.extraEnv,
+  });
   const api = await createApi({ env, logger: logs.logger, now: options.now });
   const storeConfig = { tableName: TABLE, endpoint: dynamo.endpoint, region: 'us-east-1', timeoutMs: 1000 };
   return {
     api,
     dynamo,
-    users: new UserStateStore(new DynamoCaller(createDynamoClient(storeConfig), TABLE, 1000), { rateLimit: 0, rateWindowSeconds: 60, maxStreams: 0 }),
+    users: new UserStateStore(new DynamoCaller(createDynamoClient(storeConfig), TABLE, 1000), {
+      rateLimit: 0,
+      rateWindowSeconds: 60,
+      maxStreams: 0,
+    }),
     signingKey,
     logs,
     store,
@@ -142,7 +158,12 @@ export interface EventOptions {
   body?: string;
 }
 
-export function apiEvent(method: string, path: string, options: EventOptions = {}, pathParameters?: Record<string, string>): APIGatewayProxyEventV2 {
+export function apiEvent(
+  method: string,
+  path: string,
+  options: EventOptions = {},
+  pathParameters?: Record<string, string>,
+): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = { ...options.headers };
   if (options.authorization !== undefined) headers.authorization = options.authorization;
   return {

@@ -41,7 +41,10 @@ export function start(localDir: string, env: Record<string, string> = {}): Promi
 }
 
 /** Runs `npm start` expecting it to exit within 20 s (else it is killed); its exit code and stderr. */
-export function startFailing(localDir: string, env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+export function startFailing(
+  localDir: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stderr: string }> {
   const child = spawnStart(localDir, env);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -64,11 +67,16 @@ export function stop(running: Running): Promise<number | null> {
 
 /** A viewer token for demo-1 from the dev IdP over HTTP. */
 export async function issue(url: string, sub: string): Promise<string> {
-  const response = await fetch(`${url}idp/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub, videos: ['demo-1'] }) });
+  const response = await fetch(`${url}idp/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sub, videos: ['demo-1'] }),
+  });
   return ((await response.json()) as { access_token: string }).access_token;
 }
 
 export const play = (url: string, token: string, query = '') =>
   fetch(`${url}api/v1/playback/demo-1${query}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
 
-export const logout = (url: string, token: string) => fetch(`${url}api/v1/session`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+export const logout = (url: string, token: string) =>
+  fetch(`${url}api/v1/session`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });

@@ -11,7 +11,11 @@ export interface RawResponse {
 }
 
 /** Sends `GET <rawPath>` to 127.0.0.1:port; `host` is the Host header (the signed Resource's host). */
-export function rawGet(port: number, rawPath: string, options: { host: string; cookie?: string }): Promise<RawResponse> {
+export function rawGet(
+  port: number,
+  rawPath: string,
+  options: { host: string; cookie?: string },
+): Promise<RawResponse> {
   return new Promise((done, fail) => {
     const headers: Record<string, string> = { host: options.host };
     if (options.cookie !== undefined) headers.cookie = options.cookie;

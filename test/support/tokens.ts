@@ -15,12 +15,16 @@ export interface IdpKey {
 
 export function idpKey(alg: 'RS256' | 'ES256', kid = `${alg.toLowerCase()}-key`): IdpKey {
   const { privateKey, publicKey } =
-    alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    alg === 'RS256'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   return { alg, kid, privateKey, publicKey, publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
 }
 
 export function jwksOf(...keys: IdpKey[]): { keys: Record<string, unknown>[] } {
-  return { keys: keys.map((key) => ({ ...key.publicKey.export({ format: 'jwk' }), kid: key.kid, use: 'sig', alg: key.alg })) };
+  return {
+    keys: keys.map((key) => ({ ...key.publicKey.export({ format: 'jwk' }), kid: key.kid, use: 'sig', alg: key.alg })),
+  };
 }
 
 export interface MintOptions {
@@ -49,7 +53,9 @@ export async function mint(key: IdpKey, options: MintOptions = {}): Promise<stri
     ...options.claims,
   };
   for (const name of options.omit ?? []) delete claims[name];
-  return new SignJWT(claims).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', ...options.header }).sign(key.privateKey);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', ...options.header })
+    .sign(key.privateKey);
 }
 
 const b64url = (value: string | Buffer): string => Buffer.from(value).toString('base64url');
@@ -66,5 +72,15 @@ export function hmacWithPublicKey(publicPem: string, claims: JWTPayload, kid: st
 }
 
 export function validClaims(now = Math.floor(Date.now() / 1000)): JWTPayload {
-  return { iss: ISSUER, aud: AUDIENCE, sub: 'alice', jti: randomUUID(), iat: now, nbf: now, exp: now + 900, scope: 'stream:play', videos: '*' };
+  return {
+    iss: ISSUER,
+    aud: AUDIENCE,
+    sub: 'alice',
+    jti: randomUUID(),
+    iat: now,
+    nbf: now,
+    exp: now + 900,
+    scope: 'stream:play',
+    videos: '*',
+  };
 }

@@ -25,7 +25,8 @@ export function hlsJsConfig(session: PlaybackSession): Required<HlsLike['config'
       if (cookies && session.isMediaUrl(url)) xhr.withCredentials = true;
     },
     fetchSetup(context, initParams) {
-      const init: RequestInit = cookies && session.isMediaUrl(context.url) ? { ...initParams, credentials: 'include' } : initParams;
+      const init: RequestInit =
+        cookies && session.isMediaUrl(context.url) ? { ...initParams, credentials: 'include' } : initParams;
       return new Request(session.withSignedQuery(context.url), init);
     },
   };

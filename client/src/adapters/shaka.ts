@@ -13,7 +13,10 @@ type ShakaRequestFilter = (type: number, request: ShakaRequest) => void;
 
 /** The few Shaka members used here (shaka-player itself is not imported). */
 export interface ShakaPlayerLike {
-  getNetworkingEngine(): { registerRequestFilter(filter: ShakaRequestFilter): void; unregisterRequestFilter(filter: ShakaRequestFilter): void } | null;
+  getNetworkingEngine(): {
+    registerRequestFilter(filter: ShakaRequestFilter): void;
+    unregisterRequestFilter(filter: ShakaRequestFilter): void;
+  } | null;
   load(manifestUri: string): Promise<unknown>;
 }
 

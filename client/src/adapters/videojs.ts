@@ -65,7 +65,11 @@ export async function attachVideoJs(player: VideoJsPlayerLike, session: Playback
     remove();
     throw error;
   });
-  player.src({ src: grant.manifestUrl, type: 'application/x-mpegURL', ...(session.delivery === 'cookie' ? { withCredentials: true } : {}) });
+  player.src({
+    src: grant.manifestUrl,
+    type: 'application/x-mpegURL',
+    ...(session.delivery === 'cookie' ? { withCredentials: true } : {}),
+  });
   install(); // if VHS was already there
   return remove;
 }
