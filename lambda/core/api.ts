@@ -29,6 +29,7 @@ import {
   type SharingVerdict,
   type TokenState,
   type TokenVerdict,
+  type UserCall,
   type UserState,
   type UserVerdict,
 } from './access-state';
@@ -81,12 +82,8 @@ export class StreamgateApi {
       const [tokenCheck, userCheck] = await Promise.allSettled([
         this.deps.tokens.check(token, presentation, this.tokenKeepUntil(token)),
         this.deps.users.check({
-          user: token,
-          iat: token.iat,
-          nowSeconds: now,
-          counted: true,
+          ...this.callerCall(token, now),
           session: { id: sessionId(token), until: signer.expiryFor(request) },
-          keepUntil: this.userKeepUntil(now),
         }),
       ]);
       let grant: SignedGrant;
@@ -159,12 +156,8 @@ export class StreamgateApi {
       const [alreadyRevoked, user] = await Promise.all([
         this.deps.tokens.isRevoked(token),
         this.deps.users.check({
-          user: token,
-          iat: token.iat,
-          nowSeconds: now,
-          counted: true,
+          ...this.callerCall(token, now),
           release: sessionId(token),
-          keepUntil: this.userKeepUntil(now),
         }),
       ]);
       if (user.outcome === 'rate-limited') throw new RateLimited(user.retryAfterSeconds);
@@ -249,6 +242,11 @@ export class StreamgateApi {
     throw new SharingSuspected();
   }
 
+  /** The caller's own user check: its cut-off, counted in its rate limit, the item kept as long as needed. */
+  private callerCall(token: VerifiedToken, now: number): UserCall {
+    return { user: token, iat: token.iat, nowSeconds: now, counted: true, keepUntil: this.userKeepUntil(now) };
+  }
+
   /**
    * A user revocation's default cut-off: later than any `iat` a token verified now can carry
    * (jose accepts an `iat` up to the clock tolerance ahead), so no token issued so far survives it.
@@ -296,13 +294,7 @@ export class StreamgateApi {
     const token = await this.verify(event, now, context);
     const [revoked, user] = await Promise.all([
       this.deps.tokens.isRevoked(token),
-      this.deps.users.check({
-        user: token,
-        iat: token.iat,
-        nowSeconds: now,
-        counted: true,
-        keepUntil: this.userKeepUntil(now),
-      }),
+      this.deps.users.check(this.callerCall(token, now)),
     ]);
     this.refuseRevokedOrLimited(
       revoked ? { revoked } : { revoked, sharing: { suspected: false, networks: [], countries: [] } },
