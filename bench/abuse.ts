@@ -1,38 +1,48 @@
 /**
  * Authorize throughput with sharing detection, the stream limit and the rate limit on, against
- * the core path alone (revocation only), in the same run.
+ * the core path with them off, in the same run. Both make two store operations per call in
+ * parallel (one round trip): with the defences on, one conditional UpdateItem per item (the
+ * token's and the user's); off, one consistent GetItem per item.
  * - One request at a time, the store behind a 2 ms-each-way latency proxy: a Lambda instance
  *   serves one request at a time and DynamoDB costs network time, so this is the deployed model
- *   (throughput per instance = 1 / latency). The extra store calls share the revocation read's
- *   round trip.
+ *   (throughput per instance = 1 / latency).
  * - 16 in flight straight against dynalite: its one JS thread serves every store call in turn, so
- *   this line counts store operations (1 against about 4) rather than latency.
+ *   this line compares what dynalite spends on a conditional write against a read.
+ * Each case also measures the two store calls alone (the same stores, no verify, no sign), all four
+ * alternating: the time a call gains with the defences on, less the time the store alone gains, is
+ * what the defences' own code costs. Against dynalite the store's part is its CPU for a conditional
+ * write (it parses each condition expression with a PEG parser, in one thread), not network.
  * dynalite runs in its own process so its CPU is not charged to the measured thread.
  */
 import type { StreamgateApi } from '../lambda/core/api';
+import { loadConfig } from '../lambda/core/config';
 import { createApi } from '../lambda/runtime/runtime';
 import { ensureStateTable } from '../local/dynamo-server';
 import { startDynaliteProcess } from './dynalite-process';
 import { apiEnv, bearer, cloudFrontKey, LogCapture, playbackEvent, TABLE } from '../test/support/harness';
 import { idpKey, mint } from '../test/support/tokens';
 import { startLatencyProxy } from './latency-proxy';
-import { interleaved, report, type Rate } from './measure';
+import { playbackStoreCalls } from './store-calls';
+import { alternating, report, type Rate } from './measure';
 
 const CORE_ONLY = { SHARING_MAX_NETWORKS: '0', MAX_CONCURRENT_STREAMS: '0', RATE_LIMIT_PER_WINDOW: '0' };
-const DEFENCES = { SHARING_ACTION: 'deny', MAX_CONCURRENT_STREAMS: '3', RATE_LIMIT_PER_WINDOW: '60' };
+const DEFENCES = { SHARING_MAX_NETWORKS: '3', SHARING_ACTION: 'deny', MAX_CONCURRENT_STREAMS: '3', RATE_LIMIT_PER_WINDOW: '60' };
+/** One token per user, enough users that none reaches the rate limit (60 a minute) at dynalite's full speed. */
+const USERS = 1500;
+/** The address playbackEvent reports: every call comes from one network, as a refreshing player does. */
+const VIEWER_IP = '198.51.100.7';
+const ROUNDS = 5;
 
 export async function benchAbuse(seconds: number): Promise<void> {
   const idp = idpKey('RS256');
-  // One token per user, many users playing: every call is admitted, as in steady state.
-  const tokens = await Promise.all(Array.from({ length: 400 }, (_, index) => mint(idp, { claims: { sub: `viewer-${index}` } })));
+  const tokens = await Promise.all(Array.from({ length: USERS }, (_, index) => mint(idp, { claims: { sub: `viewer-${index}` } })));
   const dynamo = await startDynaliteProcess();
   await ensureStateTable(dynamo.endpoint, TABLE);
   const proxy = await startLatencyProxy(dynamo.port, 2);
   const logs = new LogCapture();
   logs.logger.setLogLevel('ERROR');
   const key = cloudFrontKey('ecdsa-p256');
-  const build = (endpoint: string, extra: Record<string, string>) =>
-    createApi({ env: apiEnv({ dynamoEndpoint: endpoint, idpKeys: [idp], signingKeyFile: key.file, extra }), logger: logs.logger });
+  const envFor = (endpoint: string, extra: Record<string, string>) => apiEnv({ dynamoEndpoint: endpoint, idpKeys: [idp], signingKeyFile: key.file, extra });
 
   let refused = 0;
   let next = 0;
@@ -41,32 +51,56 @@ export async function benchAbuse(seconds: number): Promise<void> {
     const response = await api.playback(playbackEvent('demo-1', { authorization: bearer(tokens[next]) }));
     if (response.statusCode !== 200) refused += 1;
   };
+  const storeCalls = (endpoint: string, extra: Record<string, string>) =>
+    playbackStoreCalls(loadConfig(envFor(endpoint, extra)), tokens, VIEWER_IP, () => {
+      refused += 1;
+    });
 
   const cases: { title: string; endpoint: string; concurrency: number }[] = [
     { title: 'one request at a time (a Lambda instance), store 2 ms each way', endpoint: proxy.endpoint, concurrency: 1 },
-    { title: '16 in flight, straight to dynalite (one JS thread: counts store operations)', endpoint: dynamo.endpoint, concurrency: 16 },
+    { title: '16 in flight, straight to dynalite (its one JS thread is the bottleneck)', endpoint: dynamo.endpoint, concurrency: 16 },
   ];
-  const results: [string, Rate, Rate][] = [];
+  const results: { title: string; handler: [Rate, Rate]; store: [Rate, Rate] }[] = [];
   for (const { title, endpoint, concurrency } of cases) {
-    const core = await build(endpoint, CORE_ONLY);
-    const full = await build(endpoint, DEFENCES);
-    // Steady state: every user's session and usage records exist (refreshes, not first calls).
-    for (const token of tokens) await full.playback(playbackEvent('demo-1', { authorization: bearer(token) }));
+    const coreApi = await createApi({ env: envFor(endpoint, CORE_ONLY), logger: logs.logger });
+    const fullApi = await createApi({ env: envFor(endpoint, DEFENCES), logger: logs.logger });
+    // Steady state: every user's token and user items exist (refreshes, not first calls).
+    await inParallel(16, tokens, (token) => fullApi.playback(playbackEvent('demo-1', { authorization: bearer(token) })));
     refused = 0;
-    const [baseline, guarded] = await interleaved(
-      ['core path: verify, revocation read, sign', call(core)],
-      ['+ sharing detection, stream limit, rate limit', call(full)],
-      3,
+    const [core, full, reads, writes] = await alternating(
+      [
+        ['core path: verify, 2 consistent GetItems, sign', call(coreApi)],
+        ['+ sharing, streams, rate limit: 2 conditional UpdateItems', call(fullApi)],
+        ['store alone: the 2 GetItems', storeCalls(endpoint, CORE_ONLY)],
+        ['store alone: the 2 conditional UpdateItems', storeCalls(endpoint, DEFENCES)],
+      ],
+      ROUNDS,
       seconds / 2,
       concurrency,
     );
-    results.push([`${title}; median of 3 alternating rounds${refused > 0 ? `; ${refused} calls refused` : ''}`, baseline, guarded]);
+    const handler: [Rate, Rate] = [core, full];
+    const store: [Rate, Rate] = [reads, writes];
+    results.push({ title: `${title}; median of ${ROUNDS} alternating rounds${refused > 0 ? `; ${refused} calls refused` : ''}`, handler, store });
   }
   logs.stop();
   await proxy.close();
   dynamo.stop();
-  for (const [title, baseline, guarded] of results) {
+  for (const { title, handler, store } of results) {
     console.log(`\nauthorize with abuse defences: ${title}`);
-    report(baseline, [guarded]);
+    report(handler[0], [handler[1]]);
+    report(store[0], [store[1]]);
+    // Time per call (1 / rate): what the defences add to a call, and how much of it the store alone adds.
+    const extra = (pair: [Rate, Rate]) => 1000 / pair[1].perSecond - 1000 / pair[0].perSecond;
+    console.log(
+      `  time added per call: ${extra(handler).toFixed(2)} ms, of which the store alone ${extra(store).toFixed(2)} ms;` +
+        ` the defences' own code ${(extra(handler) - extra(store)).toFixed(2)} ms`,
+    );
   }
+}
+
+async function inParallel<T>(width: number, items: T[], run: (item: T) => Promise<unknown>): Promise<void> {
+  let index = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (index < items.length) await run(items[index++]);
+  }));
 }

@@ -42,14 +42,31 @@ export async function interleaved(
   secondsPerRound: number,
   concurrency: number,
 ): Promise<[Rate, Rate]> {
-  const rates: [number[], number[]] = [[], []];
+  const [first, second] = await alternating([a, b], rounds, secondsPerRound, concurrency);
+  return [first, second];
+}
+
+/** `interleaved` for any number of operations: each round measures every one in turn. */
+export async function alternating(ops: [string, () => unknown][], rounds: number, secondsPerRound: number, concurrency: number): Promise<Rate[]> {
+  const rates: number[][] = ops.map(() => []);
   for (let round = 0; round < rounds; round += 1) {
-    rates[0].push((await measure(a[0], a[1], secondsPerRound, concurrency)).perSecond);
-    rates[1].push((await measure(b[0], b[1], secondsPerRound, concurrency)).perSecond);
+    for (const [index, [name, op]] of ops.entries()) rates[index].push((await measure(name, op, secondsPerRound, concurrency)).perSecond);
   }
-  const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
-  return [
-    { name: a[0], perSecond: median(rates[0]) },
-    { name: b[0], perSecond: median(rates[1]) },
-  ];
+  return ops.map(([name], index) => ({ name, perSecond: median(rates[index]) }));
+}
+
+export function median(values: number[]): number {
+  return [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
+}
+
+/** The `q` quantile (0..1) of `sorted` (ascending), nearest rank. */
+export function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/** Collects the duration (ms) of one awaited `op` into `into`. */
+export async function timeOnce(op: () => unknown, into: number[]): Promise<void> {
+  const started = performance.now();
+  await op();
+  into.push(performance.now() - started);
 }

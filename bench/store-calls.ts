@@ -1,0 +1,49 @@
+/**
+ * The two store checks a playback call makes, made as lambda/core/api.ts makes them (in
+ * parallel, same arguments) and nothing else: no verify, no sign, no HTTP. The benches set them
+ * beside the full call to tell the store's own time from the handler's.
+ */
+import { decodeJwt } from 'jose';
+import { clientNetwork } from '../lambda/core/client-network';
+import type { ApiConfig } from '../lambda/core/config';
+import { createDynamoClient, DynamoCaller } from '../lambda/store/dynamo-call';
+import { sessionId, type TokenRef } from '../lambda/store/table-schema';
+import { TokenStateStore } from '../lambda/store/token-state';
+import { UserStateStore } from '../lambda/store/user-state';
+
+type Claims = TokenRef & { iat: number; exp: number };
+
+/**
+ * Checks `tokens` in turn, each presented from `viewerIp`, with the stores `config` describes;
+ * `onRefused` hears of any call the stores would refuse.
+ */
+export function playbackStoreCalls(config: ApiConfig, tokens: string[], viewerIp: string, onRefused: () => void = () => undefined): () => Promise<void> {
+  const claims = tokens.map((token) => decodeJwt(token) as Claims);
+  const caller = new DynamoCaller(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs);
+  const tokenState = new TokenStateStore(caller, config.abuse.sharing);
+  const userState = new UserStateStore(caller, {
+    rateLimit: config.abuse.rateLimit,
+    rateWindowSeconds: config.abuse.rateWindowSeconds,
+    maxStreams: config.abuse.maxConcurrentStreams,
+  });
+  const presentation = { network: clientNetwork(viewerIp) ?? 'unknown' };
+  const { clockToleranceSeconds, maxLifetimeSeconds } = config.token;
+  let next = 0;
+  return async () => {
+    next = (next + 1) % claims.length;
+    const token = claims[next];
+    const now = Math.floor(Date.now() / 1000);
+    const [tokenVerdict, userVerdict] = await Promise.all([
+      tokenState.check(token, presentation, Math.ceil(token.exp) + clockToleranceSeconds),
+      userState.check({
+        user: token,
+        iat: token.iat,
+        nowSeconds: now,
+        counted: true,
+        session: { id: sessionId(token), until: Math.min(now + config.signing.ttlSeconds, Math.floor(token.exp)) },
+        keepUntil: now + maxLifetimeSeconds + 2 * clockToleranceSeconds + 86400,
+      }),
+    ]);
+    if (tokenVerdict.revoked || userVerdict.outcome !== 'admitted') onRefused();
+  };
+}
