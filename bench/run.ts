@@ -2,12 +2,14 @@
 import { benchAuthorize } from './authorize';
 import { benchAbuse } from './abuse';
 import { benchEdge } from './edge';
+import { benchLatency } from './latency';
 
 async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? '2');
   await benchAuthorize(seconds);
   await benchEdge(seconds);
   await benchAbuse(seconds);
+  await benchLatency(seconds);
 }
 
 main().catch((error: unknown) => {
