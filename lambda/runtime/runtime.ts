@@ -3,14 +3,14 @@
  * are created at init and reused by every invocation (a Lambda container, or the local API).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { StreamgateApi, type TokenState, type UserState } from '../core/api';
 import { loadConfig, type ApiConfig } from '../core/config';
 import { MediaSigner } from '../core/media-signer';
 import { loadOriginVerifyValues, ORIGIN_VERIFY_SECRET_VARIABLE, OriginVerifier } from '../core/origin-verify';
 import { EmfSignals, type ApiSignals } from '../core/metrics';
 import { createDynamoClient, DynamoCaller } from '../store/dynamo-call';
-import { readSecret } from './secrets';
+import { createSecretsClient, readSecret } from './secrets';
 import { loadSigningKey } from './signing-key';
 import { TokenStateStore } from '../store/token-state';
 import { TokenVerifier } from '../core/token-verifier';
@@ -39,7 +39,7 @@ export async function createApi(options: RuntimeOptions = {}): Promise<Streamgat
   try {
     const config = loadConfig(options.env ?? process.env);
     let secrets = options.secrets;
-    const secretsClient = (): SecretsManagerClient => (secrets ??= new SecretsManagerClient({ region: config.store.region }));
+    const secretsClient = (): SecretsManagerClient => (secrets ??= createSecretsClient(config.store.region));
     const [signingKey, originVerify] = await Promise.all([
       options.signs === false ? undefined : loadSigningKey(config.signing, secretsClient),
       originVerifyOf(config, secretsClient),

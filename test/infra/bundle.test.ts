@@ -11,6 +11,8 @@ import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { DEFAULT_HANDLERS_DIR } from '../../lib/playback-api';
 import { NodeFunction } from '../../lib/node-function';
 import { cdkContext, ROOT } from './synth';
+import { apiEnv, cloudFrontKey } from '../support/harness';
+import { idpKey } from '../support/tokens';
 
 const LIMIT_BYTES = 300 * 1024;
 const ENTRIES = [
@@ -65,6 +67,23 @@ const playback = ENTRIES[0];
   );
   expect(run.status).toBe(3);
   expect(`${run.stdout}${run.stderr}`).toMatch(/streamgate failed to start.*"error":"JWT_[A-Z_]+: /);
+});
+
+(existsSync(playback.entry) ? test : test.skip)('the bundled playback handler with its key in a file never loads the Secrets Manager client (cold start)', () => {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    NODE_PATH: path.join(ROOT, 'node_modules'),
+    AWS_REGION: 'eu-west-1',
+    ...apiEnv({ dynamoEndpoint: 'http://127.0.0.1:1', idpKeys: [idpKey('ES256')], signingKeyFile: cloudFrontKey('ecdsa-p256').file }),
+  };
+  const loaded = 'Object.keys(require.cache).filter((file) => file.includes("client-secrets-manager")).length';
+  const run = spawnSync(
+    process.execPath,
+    // A call without a token: it awaits the API's init, then is refused before any store call.
+    ['-e', `require(${JSON.stringify(bundles.get('playback'))}).handler({ headers: {}, pathParameters: { videoId: "demo-1" } }).then((response) => console.log("status=" + response.statusCode + " loaded=" + ${loaded}))`],
+    { env, encoding: 'utf8', timeout: 30_000 },
+  );
+  expect(run.stdout).toContain('status=401 loaded=0');
 });
 
 const authorizer = ENTRIES[3];
