@@ -3,7 +3,7 @@
  * git-ignored file locally), parsed once into a KeyObject, and never logged.
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError, type HashAlgorithm, type SigningConfig } from '../core/config';
 import { readSecret } from './secrets';
@@ -37,9 +37,12 @@ export async function loadSigningKey(config: SigningConfig, secrets: () => Secre
   const source = config.key;
   let pem: string;
   if (source.kind === 'file') {
-    pem = await readFile(source.path, 'utf8').catch(() => {
+    // Read synchronously: once per process, at init, and node:fs/promises costs a cold start more to load.
+    try {
+      pem = readFileSync(source.path, 'utf8');
+    } catch {
       throw new ConfigError('SIGNING_KEY_FILE', `cannot read ${source.path}`);
-    });
+    }
   } else {
     pem = pemFromSecret(await readSecret(secrets(), source.secretArn, 'SIGNING_KEY_SECRET_ARN'));
   }
