@@ -15,7 +15,9 @@
  * key file read and parsed, JWKS parsed, clients created). For that the timed bundle also exports
  * `sharedApi`, the promise the handler awaits (the sizes are of the handler's own bundle). Standard
  * output is opened before the clock starts: the Lambda runtime has it open before it loads a
- * handler. Baseline and playback alternate, run after run; the medians are compared.
+ * handler. Baseline and playback alternate, run after run; the medians are compared, of the wall
+ * time and of the process's CPU time over the same span (less disturbed by other load on the
+ * machine than wall time, so the steadier ratio where the two differ).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
@@ -29,7 +31,7 @@ import { idpKey } from '../test/support/tokens';
 import { median } from './measure';
 
 const REPO = resolve(__dirname, '..');
-const RUNS = 15;
+const RUNS = 21;
 
 /** The baseline: what any DynamoDB-backed Lambda loads before its first line of work. */
 const BASELINE_SOURCE = `
@@ -43,6 +45,12 @@ const PLAYBACK_TIMED_SOURCE = `
 export { handler } from './lambda/handlers/playback';
 export { sharedApi } from './lambda/runtime/runtime';
 `;
+
+interface Timing {
+  load: number;
+  init: number;
+  cpu: number;
+}
 
 interface Bundle {
   file: string;
@@ -71,14 +79,15 @@ async function bundle(outDir: string, name: string, external: string[], entry: {
 }
 
 /** One fresh process: ms to require the bundle, and to its init's end. */
-function initOnce(bundleFile: string, env: Record<string, string>): Promise<{ load: number; init: number }> {
+function initOnce(bundleFile: string, env: Record<string, string>): Promise<{ load: number; init: number; cpu: number }> {
   const script = `
 process.stdout; process.stderr;
+const cpu = process.cpuUsage();
 const started = performance.now();
 const lambda = require(${JSON.stringify(bundleFile)});
 const loaded = performance.now();
 lambda.sharedApi().then(() => {
-  process.stdout.write('\\n' + JSON.stringify({ load: loaded - started, init: performance.now() - started }) + '\\n');
+  process.stdout.write('\\n' + JSON.stringify({ load: loaded - started, init: performance.now() - started, cpu: (({ user, system }) => (user + system) / 1000)(process.cpuUsage(cpu)) }) + '\\n');
 });`;
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, ['--enable-source-maps', '-e', script], { env, stdio: ['ignore', 'pipe', 'ignore'] });
@@ -88,7 +97,7 @@ lambda.sharedApi().then(() => {
     child.on('exit', () => {
       const line = output.split('\n').find((candidate) => candidate.startsWith('{"load"'));
       if (line === undefined) return fail(new Error(`cold-start child printed no timing (init failed?): ${output.slice(0, 500)}`));
-      done(JSON.parse(line) as { load: number; init: number });
+      done(JSON.parse(line) as { load: number; init: number; cpu: number });
     });
   });
 }
@@ -113,7 +122,7 @@ export async function benchColdStart(runs = RUNS): Promise<void> {
     const baseline = await bundle(outDir, `baseline-${tag}`, [...external], { source: BASELINE_SOURCE });
     const playback = await bundle(outDir, `playback-${tag}`, [...external], { file: join(REPO, 'lambda', 'handlers', 'playback.ts') });
     const playbackTimed = await bundle(outDir, `playback-timed-${tag}`, [...external], { source: PLAYBACK_TIMED_SOURCE });
-    const times = { baseline: [] as { load: number; init: number }[], playback: [] as { load: number; init: number }[] };
+    const times = { baseline: [] as Timing[], playback: [] as Timing[] };
     // One of each first, unmeasured: the files into the page cache.
     await initOnce(baseline.file, base);
     await initOnce(playbackTimed.file, playbackEnv);
@@ -121,12 +130,12 @@ export async function benchColdStart(runs = RUNS): Promise<void> {
       times.baseline.push(await initOnce(baseline.file, base));
       times.playback.push(await initOnce(playbackTimed.file, playbackEnv));
     }
-    const med = (values: { load: number; init: number }[], part: 'load' | 'init') => median(values.map((value) => value[part]));
+    const med = (values: Timing[], part: keyof Timing) => median(values.map((value) => value[part]));
     const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
     lines.push(
       `\ncold start, ${packaging}: median of ${runs} alternating fresh processes`,
-      `  baseline: DynamoDB client only   ${kb(baseline.bytes).padStart(9)} min, ${kb(baseline.gzipBytes).padStart(8)} gzip   load ${med(times.baseline, 'load').toFixed(1).padStart(6)} ms   init ${med(times.baseline, 'init').toFixed(1).padStart(6)} ms   (baseline)`,
-      `  playback handler                 ${kb(playback.bytes).padStart(9)} min, ${kb(playback.gzipBytes).padStart(8)} gzip   load ${med(times.playback, 'load').toFixed(1).padStart(6)} ms   init ${med(times.playback, 'init').toFixed(1).padStart(6)} ms   ratio ${(med(times.playback, 'init') / med(times.baseline, 'init')).toFixed(2)}`,
+      `  baseline: DynamoDB client only   ${kb(baseline.bytes).padStart(9)} min, ${kb(baseline.gzipBytes).padStart(8)} gzip   load ${med(times.baseline, 'load').toFixed(1).padStart(6)} ms   init ${med(times.baseline, 'init').toFixed(1).padStart(6)} ms   cpu ${med(times.baseline, 'cpu').toFixed(1).padStart(6)} ms   (baseline)`,
+      `  playback handler                 ${kb(playback.bytes).padStart(9)} min, ${kb(playback.gzipBytes).padStart(8)} gzip   load ${med(times.playback, 'load').toFixed(1).padStart(6)} ms   init ${med(times.playback, 'init').toFixed(1).padStart(6)} ms   cpu ${med(times.playback, 'cpu').toFixed(1).padStart(6)} ms   ratio ${(med(times.playback, 'init') / med(times.baseline, 'init')).toFixed(2)} (cpu ${(med(times.playback, 'cpu') / med(times.baseline, 'cpu')).toFixed(2)})`,
     );
   }
   console.log(lines.join('\n'));
