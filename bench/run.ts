@@ -1,6 +1,7 @@
 /** `npm run bench`: every benchmark, each reporting ratios against a baseline from the same run. */
 import { benchAuthorize } from './authorize';
 import { benchAbuse } from './abuse';
+import { benchColdStart } from './cold-start';
 import { benchEdge } from './edge';
 import { benchLatency } from './latency';
 
@@ -10,6 +11,7 @@ async function main(): Promise<void> {
   await benchEdge(seconds);
   await benchAbuse(seconds);
   await benchLatency(seconds);
+  await benchColdStart();
 }
 
 main().catch((error: unknown) => {
