@@ -123,33 +123,6 @@ const playback = ENTRIES[0];
   },
 );
 
-(existsSync(playback.entry) ? test : test.skip)(
-  'the bundled playback handler with its key in a file never loads the Secrets Manager client (cold start)',
-  () => {
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
-      NODE_PATH: path.join(ROOT, 'node_modules'),
-      AWS_REGION: 'eu-west-1',
-      ...apiEnv({
-        dynamoEndpoint: 'http://127.0.0.1:1',
-        idpKeys: [idpKey('ES256')],
-        signingKeyFile: cloudFrontKey('ecdsa-p256').file,
-      }),
-    };
-    const loaded = 'Object.keys(require.cache).filter((file) => file.includes("client-secrets-manager")).length';
-    const run = spawnSync(
-      process.execPath,
-      // A call without a token: it awaits the API's init, then is refused before any store call.
-      [
-        '-e',
-        `require(${JSON.stringify(bundles.get('playback'))}).handler({ headers: {}, pathParameters: { videoId: "demo-1" } }).then((response) => console.log("status=" + response.statusCode + " loaded=" + ${loaded}))`,
-      ],
-      { env, encoding: 'utf8', timeout: 30_000 },
-    );
-    expect(run.stdout).toContain('status=401 loaded=0');
-  },
-);
-
 const authorizer = ENTRIES[3];
 (existsSync(authorizer.entry) ? test : test.skip)(
   'the bundled origin authorizer refuses (fails closed) when its secret is not configured, with a fixed error and a log line naming the variable',

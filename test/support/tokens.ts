@@ -40,18 +40,7 @@ export interface MintOptions {
 /** A valid token by default: every test changes exactly one thing. */
 export async function mint(key: IdpKey, options: MintOptions = {}): Promise<string> {
   const now = options.now ?? Math.floor(Date.now() / 1000);
-  const claims: JWTPayload = {
-    iss: ISSUER,
-    aud: AUDIENCE,
-    sub: 'alice',
-    jti: randomUUID(),
-    iat: now,
-    nbf: now,
-    exp: now + (options.lifetime ?? 900),
-    scope: 'stream:play',
-    videos: '*',
-    ...options.claims,
-  };
+  const claims: JWTPayload = { ...validClaims(now), exp: now + (options.lifetime ?? 900), ...options.claims };
   for (const name of options.omit ?? []) delete claims[name];
   return new SignJWT(claims)
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', ...options.header })
