@@ -72,8 +72,11 @@ export interface SigningConfig {
   ttlSeconds: number;
   cookieDomain?: string;
   bindViewerIp: boolean;
-  keyPairId: string;
+  /** The key pair id when the key source does not name it (a bare PEM); a key document's own id wins. */
+  keyPairId?: string;
   key: SigningKeySource;
+  /** How long a signer uses a loaded key before re-reading the active slot (rotation picks it up). */
+  keyRefreshSeconds: number;
   hashAlgorithm: HashAlgorithm;
 }
 
@@ -146,12 +149,13 @@ export function loadConfig(env: Env = process.env): ApiConfig {
       ttlSeconds: read.integer('SIGNED_TTL_SECONDS', 300, 5, 3600),
       cookieDomain: read.cookieDomain('COOKIE_DOMAIN'),
       bindViewerIp: read.boolean('SIGN_BIND_VIEWER_IP', false),
-      keyPairId: read.pattern(
+      keyPairId: read.optionalPattern(
         'SIGNING_KEY_PAIR_ID',
         /^[A-Z0-9]{1,64}$/,
         'a CloudFront public key id such as K2JCJMDEHXQW5F',
       ),
       key: read.signingKeySource(),
+      keyRefreshSeconds: read.integer('SIGNING_KEY_REFRESH_SECONDS', 60, 1, 900),
       hashAlgorithm: read.oneOf('SIGNING_HASH_ALGORITHM', ['SHA1', 'SHA256'] as const, 'SHA256'),
     },
     store: {
@@ -227,6 +231,10 @@ class EnvReader {
     const value = this.required(name);
     if (!re.test(value)) throw new ConfigError(name, `must be ${what}, got "${value}"`);
     return value;
+  }
+
+  optionalPattern(name: string, re: RegExp, what: string): string | undefined {
+    return this.optional(name) === undefined ? undefined : this.pattern(name, re, what);
   }
 
   claimName(name: string, fallback: string): string {

@@ -39,7 +39,8 @@ export type DenialReason =
   | 'sharing_suspected'
   | 'store_unavailable'
   | 'store_contention'
-  | 'keys_unavailable';
+  | 'keys_unavailable'
+  | 'signing_key_unavailable';
 
 export abstract class ApiError extends Error {
   abstract readonly status: number;
@@ -154,5 +155,12 @@ export class StoreContention extends DependencyUnavailable {
 export class KeysUnavailable extends DependencyUnavailable {
   constructor(readonly causeMessage: string) {
     super('keys_unavailable', 'token signing keys cannot be fetched right now; retry shortly');
+  }
+}
+
+/** 503: the active CloudFront signing key could not be re-read after a rotation may have replaced it. */
+export class SigningKeyUnavailable extends DependencyUnavailable {
+  constructor(readonly causeMessage: string) {
+    super('signing_key_unavailable', 'media access cannot be signed right now; retry shortly');
   }
 }

@@ -28,18 +28,14 @@ export interface SignedGrant {
 }
 
 export class MediaSigner {
-  /**
-   * The signer types its key as PEM text and would re-parse it on every call (17x slower for
-   * P-256 here, see bench/). Node's createSign accepts a KeyObject in the same slot, so we hand
-   * it the key parsed once; the cookie tests verify every signature independently.
-   */
-  private readonly signerKey: string;
+  private readonly activeKey: () => SigningKey;
 
+  /** `key`: a fixed key, or the active slot's key that a rotation switches (runtime/signing-key.ts). */
   constructor(
     private readonly config: SigningConfig,
-    private readonly key: SigningKey,
+    key: SigningKey | { current(): SigningKey },
   ) {
-    this.signerKey = key.privateKey as unknown as string;
+    this.activeKey = 'current' in key ? () => key.current() : () => key;
   }
 
   mediaPrefix(videoId: string): string {
@@ -73,8 +69,14 @@ export class MediaSigner {
     return Math.min(request.nowSeconds + this.config.ttlSeconds, request.notAfterSeconds);
   }
 
+  /**
+   * The signer types its key as PEM text and would re-parse it on every call (17x slower for
+   * P-256 here, see bench/). Node's createSign accepts a KeyObject in the same slot, so we hand
+   * it the key parsed once per load; the cookie tests verify every signature independently.
+   */
   private credentials(): { keyPairId: string; privateKey: string; algorithm: SigningKey['hashAlgorithm'] } {
-    return { keyPairId: this.key.keyPairId, privateKey: this.signerKey, algorithm: this.key.hashAlgorithm };
+    const key = this.activeKey();
+    return { keyPairId: key.keyPairId, privateKey: key.privateKey as unknown as string, algorithm: key.hashAlgorithm };
   }
 
   /** Custom policy: a wildcard over the video's folder, expiring in minutes, optionally bound to the viewer's IPv4. */

@@ -1,8 +1,19 @@
 /** `POST /api/v1/playback/{videoId}` — thin Lambda entry over lambda/core/api.ts. */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { HttpResponse } from '../core/http';
-import { sharedApi } from '../runtime/runtime';
+import { SigningKeyUnavailable } from '../core/errors';
+import { errorResponse, type HttpResponse } from '../core/http';
+import { sharedRuntime } from '../runtime/runtime';
 
-const api = sharedApi();
+const runtime = sharedRuntime();
 
-export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResponse> => (await api).playback(event);
+export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResponse> => {
+  const { api, signingKey } = await runtime;
+  try {
+    // A rotation switches the active key; never sign with one older than the refresh period.
+    await signingKey?.refresh();
+  } catch (error) {
+    if (error instanceof SigningKeyUnavailable) return errorResponse(error);
+    throw error;
+  }
+  return api.playback(event);
+};

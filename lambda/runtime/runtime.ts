@@ -12,7 +12,7 @@ import { loadOriginVerifyValues, ORIGIN_VERIFY_SECRET_VARIABLE, OriginVerifier }
 import { EmfSignals, type ApiSignals } from '../core/metrics';
 import { createDynamoClient, DynamoCaller } from '../store/dynamo-call';
 import { createSecretsClient, readSecret } from './secrets';
-import { loadSigningKey } from './signing-key';
+import { ActiveSigningKey } from './signing-key';
 import { TokenStateStore } from '../store/token-state';
 import { TokenVerifier } from '../core/token-verifier';
 import { UserStateStore } from '../store/user-state';
@@ -35,18 +35,28 @@ export interface RuntimeOptions {
   secrets?: SecretsManagerClient;
 }
 
+export interface Runtime {
+  api: StreamgateApi;
+  /** The active signing key (absent where the process does not sign); handlers refresh it before signing. */
+  signingKey?: ActiveSigningKey;
+}
+
 export async function createApi(options: RuntimeOptions = {}): Promise<StreamgateApi> {
+  return (await createRuntime(options)).api;
+}
+
+export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = options.logger ?? new Logger({ serviceName: 'streamgate' });
   try {
     const config = loadConfig(options.env ?? process.env);
     let secrets = options.secrets;
     const secretsClient = (): SecretsManagerClient => (secrets ??= createSecretsClient(config.store.region));
     const [signingKey, originVerify] = await Promise.all([
-      options.signs === false ? undefined : loadSigningKey(config.signing, secretsClient),
+      options.signs === false ? undefined : ActiveSigningKey.create(config.signing, secretsClient),
       originVerifyOf(config, secretsClient),
     ]);
     const dynamo = new DynamoCaller(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs);
-    return new StreamgateApi({
+    const api = new StreamgateApi({
       config,
       verifier: new TokenVerifier(config.token),
       tokens: options.state?.tokens ?? new TokenStateStore(dynamo, config.abuse.sharing),
@@ -63,6 +73,7 @@ export async function createApi(options: RuntimeOptions = {}): Promise<Streamgat
       now: options.now ?? (() => Math.floor(Date.now() / 1000)),
       originVerify,
     });
+    return { api, signingKey };
   } catch (error) {
     // The message names the variable; it never carries key material (see signing-key.ts).
     logger.critical('streamgate failed to start', { error: error instanceof Error ? error.message : String(error) });
@@ -88,12 +99,16 @@ async function originVerifyOf(
 }
 
 /** One API per process, created on first use and shared by the handlers in it. */
-let shared: Promise<StreamgateApi> | undefined;
-export function sharedApi(options: Pick<RuntimeOptions, 'signs'> = {}): Promise<StreamgateApi> {
+let shared: Promise<Runtime> | undefined;
+export function sharedRuntime(options: Pick<RuntimeOptions, 'signs'> = {}): Promise<Runtime> {
   if (shared === undefined) {
-    shared = createApi(options);
+    shared = createRuntime(options);
     // Handlers await it per invocation; mark it handled so a failed init is reported there, not as a crash at load.
     shared.catch(() => undefined);
   }
   return shared;
+}
+
+export function sharedApi(options: Pick<RuntimeOptions, 'signs'> = {}): Promise<StreamgateApi> {
+  return sharedRuntime(options).then((runtime) => runtime.api);
 }
