@@ -17,7 +17,7 @@ import { entitlementSchema, jwtSchema } from './config/identity';
 import { monitoringSchema } from './config/monitoring';
 import { type PackagingConfig, type PackagingMode, packagingSchema } from './config/packaging';
 import { abuseSchema, apiSchema, wafSchema } from './config/protection';
-import { type signingKeySchema, signingSchema } from './config/signing';
+import { signingSchema } from './config/signing';
 import { DEFAULT_PLAYER_CSP } from './page-headers';
 
 /** CloudWatch Logs retention periods (days) that exist. */
@@ -45,7 +45,6 @@ const configSchema = section({
 });
 
 export type StreamgateConfig = z.output<typeof configSchema>;
-export type SigningKeyConfig = z.output<typeof signingKeySchema>;
 export type KeyAlgorithm = CloudFrontKeyAlgorithm;
 export type PriceClassName = (typeof PRICE_CLASSES)[number];
 export type { GeoRestrictionConfig, PackagingConfig, PackagingMode, SharingAction };

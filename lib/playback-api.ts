@@ -110,9 +110,8 @@ export class PlaybackApi extends Construct {
     const environment = {
       ...props.environment,
       REVOCATION_TABLE_NAME: props.table.table.tableName,
-      SIGNING_KEY_PAIR_ID: props.signingKeys.activePublicKey.publicKeyId,
       // Every function's config needs the key source set (lambda/core/config.ts); only playback may read it.
-      SIGNING_KEY_SECRET_ARN: props.signingKeys.activePrivateKey.secretArn,
+      SIGNING_KEY_SECRET_ARN: props.signingKeys.secret.secretArn,
       ORIGIN_VERIFY_SECRET_ARN: this.originVerifySecret.secretArn,
     };
     const handlersDir = props.handlersDir ?? DEFAULT_HANDLERS_DIR;

@@ -5,6 +5,7 @@
  * address, and the distribution's `/api/*` behaviour is added once the API exists.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { StreamgateConfig } from './config';
@@ -54,8 +55,7 @@ export class StreamgateStack extends Stack {
     this.table = new StateTable(this, 'Revocations');
     this.media = new MediaOrigin(this, 'MediaOrigin', { logRetentionDays: config.logRetentionDays });
     this.signingKeys = new SigningKeys(this, 'SigningKeys', {
-      keys: config.signing.keys,
-      activeKeyId: config.signing.activeKeyId,
+      algorithm: config.signing.keyAlgorithm,
       logRetentionDays: config.logRetentionDays,
     });
     const packaging = config.packaging;
@@ -95,6 +95,14 @@ export class StreamgateStack extends Stack {
       handlersDir: props.handlersDir,
     });
     this.delivery.addApi(this.api.origin());
+    this.signingKeys.addRotation({
+      distributionIds: [this.delivery.distribution.distributionId],
+      rotateAfterDays: config.signing.rotateAfterDays,
+      checkEveryMinutes: config.signing.rotationCheckMinutes,
+      signedTtlSeconds: config.signing.ttlSeconds,
+      keyRefreshSeconds: config.signing.keyRefreshSeconds,
+      clockToleranceSeconds: config.jwt.clockToleranceSeconds,
+    });
     // CloudFormation replaces the authorizer's containers (they re-read the origin-verify secret,
     // current and previous value) before the distribution starts sending a rotated value: a
     // refusal of the new value would be cached by API Gateway for the authorizer's whole TTL.
@@ -107,6 +115,8 @@ export class StreamgateStack extends Stack {
         ...Object.fromEntries(Object.entries(this.api.functions).map(([operation, fn]) => [operation, fn.function])),
         // Its errors are refusals of every request (the secret cannot be read): they page too.
         'origin-authorizer': this.api.originAuthorizer.function,
+        // A failing rotation run shows here at once; the key-age alarm catches a slow stall.
+        ...(this.signingKeys.rotator === undefined ? {} : { 'key-rotator': this.signingKeys.rotator.function }),
       },
       apiStage: this.api.stage,
       table: this.table.table,
@@ -116,6 +126,8 @@ export class StreamgateStack extends Stack {
       edgeAlarms: config.region === EDGE_METRICS_REGION,
     });
 
+    this.signingKeys.keyAgeAlarm?.addAlarmAction(new SnsAction(this.monitoring.topic));
+
     new CfnOutput(this, 'BaseUrl', { value: this.delivery.baseUrl, description: 'Player page, media and API' });
     new CfnOutput(this, 'DistributionDomainName', { value: this.delivery.distribution.distributionDomainName });
     new CfnOutput(this, 'DistributionId', { value: this.delivery.distribution.distributionId });
@@ -123,7 +135,14 @@ export class StreamgateStack extends Stack {
       value: this.media.bucket.bucketName,
       description: 'Upload web/ and media/<videoId>/ here',
     });
-    new CfnOutput(this, 'ActiveKeyPairId', { value: this.signingKeys.activePublicKey.publicKeyId });
+    new CfnOutput(this, 'KeyGroupId', {
+      value: this.signingKeys.keyGroup.keyGroupId,
+      description: 'Signing keys trusted by CloudFront (members managed by the rotation)',
+    });
+    new CfnOutput(this, 'SigningKeyRotatorName', {
+      value: this.signingKeys.rotator?.function.functionName ?? '',
+      description: 'Invoke with {"force": true} to rotate the signing key now',
+    });
     new CfnOutput(this, 'RevocationTableName', { value: this.table.table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.monitoring.topic.topicArn,
@@ -159,6 +178,7 @@ function apiEnvironment(config: StreamgateConfig, mediaBaseUrl: string): Record<
     SIGNED_TTL_SECONDS: String(signing.ttlSeconds),
     SIGN_BIND_VIEWER_IP: String(signing.bindViewerIp),
     SIGNING_HASH_ALGORITHM: signing.hashAlgorithm,
+    SIGNING_KEY_REFRESH_SECONDS: String(signing.keyRefreshSeconds),
     ...(signing.cookieDomain !== undefined ? { COOKIE_DOMAIN: signing.cookieDomain } : {}),
     ...Object.fromEntries(ABUSE_SETTING_NAMES.map((name) => [ABUSE_DEFAULTS[name].variable, String(abuse[name])])),
     // CloudFront sets these (the ALL_VIEWER_EXCEPT_HOST_HEADER policy forwards them): ip:port and country.

@@ -19,4 +19,6 @@ export const METRIC = {
   sharingSuspected: 'TokenSharingSuspected',
   storeError: 'RevocationStoreError',
   latency: 'AuthorizeLatency',
+  /** Age in seconds of the key the API signs with, reported by every signing-key rotation run. */
+  signingKeyAge: 'ActiveSigningKeyAge',
 } as const;

@@ -1,78 +1,72 @@
 /**
- * Custom resource handler (Provider framework onEvent) that gives a signing-key slot its key pair:
- * the private key is generated here, in the account, and written straight to the slot's Secrets
- * Manager secret; only the public key goes back to CloudFormation. Create and Update are
- * idempotent: a secret that already holds a usable key keeps it, so re-running never rotates.
+ * Custom resource handler (Provider framework onEvent) that bootstraps the signing keys the
+ * rotation then owns: the first key pair is generated here, in the account, and written straight
+ * to the signing secret (AWSCURRENT); its public key and the key group are created through the
+ * CloudFront API, not as CloudFormation resources, so the rotation can change them without drift
+ * that a later deploy would undo. Create is idempotent (a key already there is kept, a key group
+ * of that name is reused); Update changes nothing (the rotation owns the keys from then on);
+ * Delete removes the key group and the public keys it made.
  */
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { randomUUID } from 'node:crypto';
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import {
   CLOUDFRONT_KEY_ALGORITHMS,
-  cloudFrontKeyAlgorithmOf,
-  type CloudFrontKeyAlgorithm as KeyAlgorithm,
   generateCloudFrontKeyPair,
   isCloudFrontKeyAlgorithm,
 } from '../core/cloudfront-key-types';
-
-export interface KeyPairPlan {
-  publicKeyPem: string;
-  /** Set when a new key was generated and must be stored; PKCS#8 PEM. */
-  newPrivateKeyPem?: string;
-}
-
-/**
- * Decides from the secret's current value: keep the key it holds, or generate one. The
- * placeholder CloudFormation puts in a new secret is not a key, so the first run generates.
- */
-export function planKeyPair(current: string | undefined, algorithm: KeyAlgorithm): KeyPairPlan {
-  const existing = readPrivateKey(current);
-  if (existing !== undefined) {
-    if (cloudFrontKeyAlgorithmOf(existing) !== algorithm) {
-      // Replacing it here would swap the key under a PublicKey CloudFront cannot update: refuse.
-      throw new Error(`the secret already holds a key that is not ${algorithm}; bump the slot's generation instead`);
-    }
-    return { publicKeyPem: publicPemOf(existing) };
-  }
-  const { privateKey } = generateCloudFrontKeyPair(algorithm);
-  return {
-    publicKeyPem: publicPemOf(privateKey),
-    newPrivateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-  };
-}
-
-function readPrivateKey(value: string | undefined): KeyObject | undefined {
-  if (value === undefined) return undefined;
-  try {
-    return createPrivateKey(value);
-  } catch {
-    return undefined;
-  }
-}
-
-function publicPemOf(privateKey: KeyObject): string {
-  return createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
-}
-
-const secrets = new SecretsManagerClient({});
+import { publicKeyName, publicKeyPemOf } from '../core/signing-key-rotation';
+import {
+  createPublicKey,
+  deleteKeyGroupAndKeys,
+  ensureKeyGroup,
+  SecretsManagerKeyStore,
+} from '../runtime/signing-key-ports';
 
 export interface KeygenResponse {
   PhysicalResourceId: string;
-  Data?: { PublicKeyPem: string };
+  Data?: { KeyGroupId: string };
 }
 
+const now = () => Math.floor(Date.now() / 1000);
+
 export async function handler(event: CloudFormationCustomResourceEvent): Promise<KeygenResponse> {
-  // Deleting the slot deletes its secret (a CloudFormation resource); nothing to undo here.
-  if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
-  const secretArn: unknown = event.ResourceProperties.SecretArn;
-  const algorithm: unknown = event.ResourceProperties.Algorithm;
-  if (typeof secretArn !== 'string' || !isCloudFrontKeyAlgorithm(algorithm)) {
-    throw new Error(`SecretArn (string) and Algorithm (${CLOUDFRONT_KEY_ALGORITHMS.join(' | ')}) are required`);
+  const { SecretArn: secretArn, Algorithm: algorithm, NamePrefix: namePrefix } = event.ResourceProperties;
+  if (typeof secretArn !== 'string' || typeof namePrefix !== 'string' || !isCloudFrontKeyAlgorithm(algorithm)) {
+    throw new Error(
+      `SecretArn (string), NamePrefix (string) and Algorithm (${CLOUDFRONT_KEY_ALGORITHMS.join(' | ')}) are required`,
+    );
   }
-  const current = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
-  const plan = planKeyPair(current.SecretString, algorithm);
-  if (plan.newPrivateKeyPem !== undefined) {
-    await secrets.send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: plan.newPrivateKeyPem }));
+  // Global service: the CloudFront API answers in us-east-1 whatever the stack's region.
+  const cloudFront = new CloudFrontClient({ region: 'us-east-1' });
+  if (event.RequestType === 'Delete') {
+    await deleteKeyGroupAndKeys(cloudFront, event.PhysicalResourceId, namePrefix);
+    return { PhysicalResourceId: event.PhysicalResourceId };
   }
-  return { PhysicalResourceId: secretArn, Data: { PublicKeyPem: plan.publicKeyPem } };
+  if (event.RequestType === 'Update') {
+    return { PhysicalResourceId: event.PhysicalResourceId, Data: { KeyGroupId: event.PhysicalResourceId } };
+  }
+  const store = new SecretsManagerKeyStore(new SecretsManagerClient({}), secretArn, now);
+  let current = (await store.slots()).current;
+  if (current === undefined) {
+    const { privateKey } = generateCloudFrontKeyPair(algorithm);
+    current = {
+      versionId: randomUUID(),
+      privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      createdAt: now(),
+    };
+    await store.putFirstKey(current);
+  }
+  if (current.keyPairId === undefined) {
+    const keyPairId = await createPublicKey(
+      cloudFront,
+      publicKeyName({ namePrefix }, current.versionId),
+      publicKeyPemOf(current),
+    );
+    current = { ...current, keyPairId, activatedAt: now() };
+    await store.putFirstKey(current);
+  }
+  const keyGroupId = await ensureKeyGroup(cloudFront, namePrefix, [current.keyPairId as string]);
+  return { PhysicalResourceId: keyGroupId, Data: { KeyGroupId: keyGroupId } };
 }

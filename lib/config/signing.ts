@@ -1,39 +1,21 @@
 /**
- * How grants are signed (`signing`): the cookies' lifetime and scope, and the key slots the key
- * group trusts (two, for rotation), one of them active.
+ * How grants are signed (`signing`): the cookies' lifetime and scope, and the signing-key
+ * rotation (lib/signing-keys.ts): the type of key it generates and how often it replaces it.
  */
 import { CLOUDFRONT_KEY_ALGORITHMS } from '../../lambda/core/cloudfront-key-types';
-import { choice, flag, HOST_NAME, integer, list, reportAt, section, text, whenValid } from './fields';
-
-const SLOT_ID = /^[a-z][a-z0-9]{0,15}$/;
-
-export const signingKeySchema = section({
-  /** Stable slot name (`blue`, `green`); part of construct ids. */
-  id: text(SLOT_ID, 'a lower-case slot name such as blue (at most 16 characters)'),
-  /** Bump to replace this slot's key pair (rotation). */
-  generation: integer(1, 9999),
-  algorithm: choice(CLOUDFRONT_KEY_ALGORITHMS).default('RSA_2048'),
-});
+import { choice, flag, HOST_NAME, integer, section, text } from './fields';
 
 export const signingSchema = section({
   ttlSeconds: integer(5, 3600).default(300),
   hashAlgorithm: choice(['SHA1', 'SHA256']).default('SHA256'),
   bindViewerIp: flag().default(false),
   cookieDomain: text(HOST_NAME, 'a lower-case host name such as video.example.com').optional(),
-  activeKeyId: text(SLOT_ID, 'the id of one of signing.keys'),
-  keys: list(signingKeySchema, 2, 2).superRefine(
-    (keys, ctx) => {
-      const ids = keys.map((key) => key.id);
-      if (new Set(ids).size !== ids.length)
-        ctx.addIssue({ code: 'custom', message: 'key ids must differ (one per rotation slot)', input: keys });
-    },
-    { when: (payload) => payload.issues.length === 0 },
-  ),
-}).superRefine(
-  ({ keys, activeKeyId }, ctx) => {
-    const ids = keys.map((key) => key.id);
-    if (!ids.includes(activeKeyId))
-      reportAt(ctx, 'activeKeyId', `must be one of the key ids ${ids.join(', ')}, got "${activeKeyId}"`);
-  },
-  whenValid('keys', 'activeKeyId'),
-);
+  /** Type of the key pairs the rotation generates; a change applies from the next rotation. */
+  keyAlgorithm: choice(CLOUDFRONT_KEY_ALGORITHMS).default('RSA_2048'),
+  /** Rotate the signing key when it is this many days old (AWS FSBP SecretsManager.4 allows 90 at most). */
+  rotateAfterDays: integer(1, 90).default(30),
+  /** Minutes between rotation runs; each run performs the steps that are ready and stops at a wait. */
+  rotationCheckMinutes: integer(5, 60).default(10),
+  /** How long the playback function signs with a key before re-reading the active slot. */
+  keyRefreshSeconds: integer(10, 900).default(60),
+});

@@ -11,14 +11,9 @@ import { EXAMPLE_CONFIG, exampleJsonWith, issuesOf, ROOT } from './synth';
 
 type Json = Record<string, unknown>;
 
-const keys = (first: Json, second: Json = { id: 'green', generation: 1, algorithm: 'RSA_2048' }): Json => ({
-  keys: [first, second],
-});
-const blue = { id: 'blue', generation: 1, algorithm: 'RSA_2048' };
-
 test('the example config is valid, with defaults filled in', () => {
   const config = loadConfigFile(EXAMPLE_CONFIG);
-  expect(config.signing.activeKeyId).toBe('blue');
+  expect(config.signing).toMatchObject({ keyAlgorithm: 'RSA_2048', rotateAfterDays: 30, keyRefreshSeconds: 60 });
   expect(config.entitlement).toEqual({
     scopeClaim: 'scope',
     videosClaim: 'videos',
@@ -46,16 +41,18 @@ test.each<[string, Json, string]>([
   ['a cookie TTL that is not a whole number', { signing: { ttlSeconds: 300.5 } }, 'signing.ttlSeconds'],
   ['an unknown hash algorithm', { signing: { hashAlgorithm: 'MD5' } }, 'signing.hashAlgorithm'],
   ['IP binding that is not a boolean', { signing: { bindViewerIp: 'yes' } }, 'signing.bindViewerIp'],
-  ['an active key id that is no slot', { signing: { activeKeyId: 'red' } }, 'signing.activeKeyId'],
-  ['one key slot instead of two', { signing: { keys: [blue] } }, 'signing.keys'],
-  ['two slots with one id', { signing: keys(blue, blue) }, 'signing.keys'],
-  ['a key id with capitals', { signing: keys({ ...blue, id: 'Blue' }) }, 'signing.keys[0].id'],
-  ['a key generation of 0', { signing: keys({ ...blue, generation: 0 }) }, 'signing.keys[0].generation'],
+  ['a key algorithm CloudFront does not take', { signing: { keyAlgorithm: 'RSA_4096' } }, 'signing.keyAlgorithm'],
   [
-    'a key algorithm CloudFront does not take',
-    { signing: keys(blue, { id: 'green', generation: 1, algorithm: 'RSA_4096' }) },
-    'signing.keys[1].algorithm',
+    'a rotation age over 90 days (FSBP SecretsManager.4)',
+    { signing: { rotateAfterDays: 91 } },
+    'signing.rotateAfterDays',
   ],
+  [
+    'a rotation check more often than every 5 minutes',
+    { signing: { rotationCheckMinutes: 1 } },
+    'signing.rotationCheckMinutes',
+  ],
+  ['the retired two-slot key list', { signing: { keys: [] } }, 'signing.keys'],
   ['a cookie domain with a wildcard', { signing: { cookieDomain: '*.example.com' } }, 'signing.cookieDomain'],
   [
     'a lower-case country code',

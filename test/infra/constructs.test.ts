@@ -16,21 +16,18 @@ import { SigningKeys } from '../../lib/signing-keys';
 import { ROOT } from './synth';
 
 const stackIn = (region: string): Stack => new Stack(new App(), 'Test', { env: { account: '111111111111', region } });
-const keys = [
-  { id: 'blue', generation: 1, algorithm: 'RSA_2048' as const },
-  { id: 'green', generation: 1, algorithm: 'RSA_2048' as const },
-];
 
-test('SigningKeys names activeKeyId when it is not a slot', () => {
-  expect(() => new SigningKeys(stackIn('eu-west-1'), 'Keys', { keys, activeKeyId: 'red' })).toThrow(
-    /SigningKeys: activeKeyId must be one of blue, green/,
-  );
-});
-
-test('SigningKeys names keys when there are more than a key group holds', () => {
-  const many = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id, generation: 1, algorithm: 'RSA_2048' as const }));
-  expect(() => new SigningKeys(stackIn('eu-west-1'), 'Keys', { keys: many, activeKeyId: 'a' })).toThrow(
-    /SigningKeys: keys must hold 1 to 5/,
+test('SigningKeys names rotateAfterDays when it is over 90 days (AWS FSBP SecretsManager.4)', () => {
+  const keys = new SigningKeys(stackIn('eu-west-1'), 'Keys');
+  const rotation = {
+    distributionIds: ['E1'],
+    checkEveryMinutes: 10,
+    signedTtlSeconds: 300,
+    keyRefreshSeconds: 60,
+    clockToleranceSeconds: 30,
+  };
+  expect(() => keys.addRotation({ ...rotation, rotateAfterDays: 91 })).toThrow(
+    /SigningKeys: rotateAfterDays must be a whole number from 1 to 90, got 91/,
   );
 });
 

@@ -16,7 +16,8 @@ import { ORIGIN_VERIFY_HEADER } from '../../lambda/core/origin-verify';
 import { parsePrivateKey } from '../../lambda/runtime/signing-key';
 import { API_PATH_PREFIX, API_ROUTES } from '../../lib/api-routes';
 import { loadConfigFile } from '../../lib/config';
-import { planKeyPair } from '../../lambda/handlers/keygen';
+import { generateCloudFrontKeyPair } from '../../lambda/core/cloudfront-key-types';
+import { publicKeyPemOf } from '../../lambda/core/signing-key-rotation';
 import { pageHeaders } from '../../lib/page-headers';
 import { KEY_GROUP_FILE, PRIVATE_KEY_FILE } from '../../local/cloudfront-keys';
 import { loadKeyGroupFile, parseKeyGroup } from '../../local/edge/key-group';
@@ -322,12 +323,13 @@ describe('CloudFront key types (lambda/core/cloudfront-key-types.ts)', () => {
 
   test('what the deploy config takes, the generator makes, the function signs with and the local edge trusts', () => {
     for (const algorithm of CLOUDFRONT_KEY_ALGORITHMS) {
-      const signing = (slot: string): Record<string, unknown> => ({ id: slot, generation: 1, algorithm });
-      expect(issuesOf({ signing: { keys: [signing('blue'), signing('green')] } })).toEqual([]);
-      const plan = planKeyPair(undefined, algorithm);
-      const privateKey = parsePrivateKey(plan.newPrivateKeyPem ?? '', 'test').privateKey;
-      expect(pem(createPublicKey(privateKey))).toBe(plan.publicKeyPem);
-      expect(parseKeyGroup(keyGroupOf(createPublicKey(plan.publicKeyPem)), 'test').size).toBe(1);
+      expect(issuesOf({ signing: { keyAlgorithm: algorithm } })).toEqual([]);
+      // What the key functions generate (lambda/handlers/keygen.ts, rotate-signing-key.ts).
+      const privateKeyPem = pem(generateCloudFrontKeyPair(algorithm).privateKey);
+      const publicKeyPem = publicKeyPemOf({ privateKeyPem });
+      const privateKey = parsePrivateKey(privateKeyPem, 'test').privateKey;
+      expect(pem(createPublicKey(privateKey))).toBe(publicKeyPem);
+      expect(parseKeyGroup(keyGroupOf(createPublicKey(publicKeyPem)), 'test').size).toBe(1);
     }
   });
 
@@ -338,21 +340,10 @@ describe('CloudFront key types (lambda/core/cloudfront-key-types.ts)', () => {
       generateKeyPairSync('ed25519'),
     ];
     for (const { privateKey, publicKey } of others) {
-      for (const algorithm of CLOUDFRONT_KEY_ALGORITHMS)
-        expect(() => planKeyPair(pem(privateKey), algorithm)).toThrow(/bump the slot's generation/);
       expect(() => parsePrivateKey(pem(privateKey), 'test')).toThrow(/must be an RSA-2048 or ECDSA P-256 private key/);
       expect(() => parseKeyGroup(keyGroupOf(publicKey), 'test')).toThrow(/CloudFront accepts RSA-2048 or EC P-256/);
     }
-    expect(
-      issuesOf({
-        signing: {
-          keys: [
-            { id: 'blue', generation: 1, algorithm: 'RSA_3072' },
-            { id: 'green', generation: 1, algorithm: 'RSA_2048' },
-          ],
-        },
-      }),
-    ).toEqual(['signing.keys[0].algorithm']);
+    expect(issuesOf({ signing: { keyAlgorithm: 'RSA_3072' } })).toEqual(['signing.keyAlgorithm']);
   });
 
   test('local mode generates a key pair the function and the local edge both accept', () => {

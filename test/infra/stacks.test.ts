@@ -138,8 +138,10 @@ describe('media origin', () => {
 });
 
 describe('delivery', () => {
-  test('every media behaviour (/media/*, /drm/*) requires the trusted key group', () => {
-    const keyGroup = refOf('AWS::CloudFront::KeyGroup');
+  test("every media behaviour (/media/*, /drm/*) requires the trusted key group (the bootstrap resource's id)", () => {
+    const keyGroup = {
+      'Fn::GetAtt': [onlyResource(synth.mainTemplate, 'Custom::StreamgateSigningKeyGroup').id, 'KeyGroupId'],
+    };
     const media = behaviors.filter((candidate) => /^\/(media|drm)\//.test(candidate.PathPattern ?? ''));
     expect(media.map((candidate) => candidate.PathPattern)).toEqual([
       '/media/*.m3u8',
@@ -148,14 +150,6 @@ describe('delivery', () => {
       '/drm/*',
     ]);
     for (const candidate of media) expect(candidate.TrustedKeyGroups).toEqual([keyGroup]);
-    synth.mainTemplate.hasResourceProperties('AWS::CloudFront::KeyGroup', {
-      KeyGroupConfig: {
-        Items: [
-          { Ref: Match.stringLikeRegexp('^SigningKeysblue') },
-          { Ref: Match.stringLikeRegexp('^SigningKeysgreen') },
-        ],
-      },
-    });
   });
 
   test('/api/* forwards Authorization (all viewer headers but Host) and caches nothing', () => {
@@ -459,7 +453,10 @@ describe('playback API', () => {
       });
       expect(loaded.viewerIpHeader).toBe('cloudfront-viewer-address');
       expect(loaded.viewerCountryHeader).toBe('cloudfront-viewer-country');
-      expect(variables.SIGNING_KEY_PAIR_ID).toEqual({ Ref: expect.stringMatching(/^SigningKeysblue.*PublicKey/) });
+      // The key pair id comes with the key, from the active slot: a rotation changes both at once.
+      expect(variables.SIGNING_KEY_PAIR_ID).toBeUndefined();
+      expect(variables.SIGNING_KEY_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/^SigningKeysSecret/) });
+      expect(loaded.signing.keyRefreshSeconds).toBe(60);
       expect(variables.ORIGIN_VERIFY_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/^ApiOriginVerify/) });
     }
   });
@@ -496,16 +493,26 @@ describe('playback API', () => {
       }
     }
     expect(secretRefs('ApiPlaybackRole').sort()).toEqual(
-      [expect.stringMatching(/^ApiOriginVerify/), expect.stringMatching(/^SigningKeysblue.*PrivateKey/)].sort(),
+      [expect.stringMatching(/^ApiOriginVerify/), expect.stringMatching(/^SigningKeysSecret/)].sort(),
     );
     expect(secretRefs('ApiRevocationsRole')).toEqual([expect.stringMatching(/^ApiOriginVerify/)]);
     expect(secretRefs('ApiSessionRole')).toEqual([expect.stringMatching(/^ApiOriginVerify/)]);
-    // Only the key generator writes key secrets; only playback reads the active one.
+    // Only the key functions write the signing secret; only playback reads it besides them.
     const readers = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::IAM::Policy'))
-      .filter(([, policy]) => JSON.stringify(policy.Properties).includes('PrivateKey'))
+      .filter(([, policy]) => JSON.stringify(policy.Properties).includes('SigningKeysSecret'))
       .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
-    expect(readers.sort()).toEqual(['ApiPlaybackRoleDefaultPolicy', 'SigningKeysGeneratorRoleDefaultPolicy']);
-    for (const statement of policiesOf('')) expect(JSON.stringify(statement.Resource)).not.toBe('"*"');
+    expect(readers.sort()).toEqual([
+      'ApiPlaybackRoleDefaultPolicy',
+      'SigningKeysGeneratorRoleDefaultPolicy',
+      'SigningKeysRotatorRoleDefaultPolicy',
+    ]);
+    // The one "*": CloudFront's key group and public key calls, which take no resource ARN.
+    for (const statement of policiesOf('')) {
+      if (JSON.stringify(statement.Resource) !== '"*"') continue;
+      expect([statement.Action].flat().every((action) => /^cloudfront:\w+(PublicKeys?|KeyGroups?)$/.test(action))).toBe(
+        true,
+      );
+    }
   });
 });
 
@@ -578,17 +585,67 @@ describe('origin authorizer (direct calls to the execute-api endpoint)', () => {
 });
 
 describe('signing keys', () => {
-  test('each slot gets a key pair generated in the account; CloudFront gets only its public key', () => {
-    synth.mainTemplate.resourceCountIs('Custom::StreamgateSigningKeyPair', 2);
-    synth.mainTemplate.resourceCountIs('AWS::CloudFront::PublicKey', 2);
-    for (const [, key] of Object.entries(resourcesOf(synth.mainTemplate, 'AWS::CloudFront::PublicKey'))) {
-      expect((key.Properties?.PublicKeyConfig as { EncodedKey: unknown }).EncodedKey).toEqual({
-        'Fn::GetAtt': [expect.stringMatching(/KeyPair/), 'PublicKeyPem'],
-      });
-    }
-    synth.mainTemplate.hasResourceProperties('Custom::StreamgateSigningKeyPair', {
-      SecretArn: { Ref: Match.stringLikeRegexp('PrivateKey') },
+  const statementsOf = (prefix: string) =>
+    policiesOf(prefix) as unknown as { Sid?: string; Action: string | string[]; Resource: unknown }[];
+
+  test('ownership: CloudFormation has no public key or key group resource to write back over a rotation', () => {
+    synth.mainTemplate.resourceCountIs('AWS::CloudFront::PublicKey', 0);
+    synth.mainTemplate.resourceCountIs('AWS::CloudFront::KeyGroup', 0);
+    const { properties } = onlyResource(synth.mainTemplate, 'Custom::StreamgateSigningKeyGroup');
+    expect(properties).toMatchObject({
+      SecretArn: { Ref: expect.stringMatching(/^SigningKeysSecret/) },
       Algorithm: 'RSA_2048',
+      NamePrefix: expect.stringContaining('-sign'),
+    });
+    // Only the secret is CloudFormation's, and it never sets the value (no SecretString).
+    const secret = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::SecretsManager::Secret')).find(([id]) =>
+      id.startsWith('SigningKeysSecret'),
+    );
+    expect(secret?.[1].Properties?.SecretString).toBeUndefined();
+  });
+
+  test('a schedule runs the rotator; it may write only the signing secret and read only this distribution', () => {
+    const rotator = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).find(([id]) =>
+      id.startsWith('SigningKeysRotator'),
+    );
+    expect(rotator).toBeDefined();
+    const env = (rotator?.[1].Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env).toMatchObject({
+      ROTATE_AFTER_SECONDS: String(30 * 86400),
+      SIGNED_TTL_SECONDS: '300',
+      SIGNING_KEY_REFRESH_SECONDS: '60',
+      CLOCK_TOLERANCE_SECONDS: '30',
+      KEY_ALGORITHM: 'RSA_2048',
+    });
+    synth.mainTemplate.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(10 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [rotator?.[0], 'Arn'] } })],
+    });
+    const statements = statementsOf('SigningKeysRotatorRole');
+    const bySid = (sid: string) => statements.find((statement) => statement.Sid === sid);
+    expect(bySid('SigningSecretSlots')?.Resource).toEqual({ Ref: expect.stringMatching(/^SigningKeysSecret/) });
+    expect([bySid('SigningSecretSlots')?.Action].flat().sort()).toEqual([
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:ListSecretVersionIds',
+      'secretsmanager:PutSecretValue',
+      'secretsmanager:UpdateSecretVersionStage',
+    ]);
+    expect(JSON.stringify(bySid('DistributionStatus')?.Resource)).toMatch(/distribution\/.*DeliveryDistribution/);
+    expect([bySid('KeyGroupAndPublicKeys')?.Action].flat()).not.toContain('cloudfront:CreateKeyGroup');
+    expect([bySid('KeyGroupAndPublicKeys')?.Action].flat()).not.toContain('cloudfront:DeleteKeyGroup');
+    // No other secret, no UpdateDistribution.
+    expect(JSON.stringify(statements)).not.toMatch(/ApiOriginVerify|UpdateDistribution/);
+  });
+
+  test('a key-age alarm fires past the schedule plus two days, and when the rotation stops reporting', () => {
+    synth.mainTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ActiveSigningKeyAge',
+      Namespace: 'Streamgate',
+      Statistic: 'Maximum',
+      Threshold: 32 * 86400,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^MonitoringAlarmTopic') }],
     });
   });
 

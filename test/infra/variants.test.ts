@@ -1,6 +1,6 @@
 /**
  * The other branches of the config, on one more synthesis: no custom domain, a deny-list geo
- * restriction, signatures not bound to the viewer IP, an ECDSA slot, and live packaging
+ * restriction, signatures not bound to the viewer IP, ECDSA signing keys, and live packaging
  * (MediaPackage v2). Plus the guarantee that an unacknowledged cdk-nag finding fails synthesis.
  */
 import { App, Stack, Validations } from 'aws-cdk-lib';
@@ -22,11 +22,7 @@ beforeAll(() => {
       },
       signing: {
         bindViewerIp: false,
-        keys: [
-          { id: 'blue', generation: 3, algorithm: 'RSA_2048' },
-          { id: 'green', generation: 4, algorithm: 'ECDSA_P256' },
-        ],
-        activeKeyId: 'green',
+        keyAlgorithm: 'ECDSA_P256',
       },
       packaging: {
         mode: 'live',
@@ -59,14 +55,16 @@ test('IPv6 stays on when signatures are not bound to the viewer IP', () => {
   expect(distribution.IPV6Enabled).toBe(true);
 });
 
-test('the active slot (an ECDSA P-256 key) is the one the API signs with', () => {
-  synth.mainTemplate.hasResourceProperties('Custom::StreamgateSigningKeyPair', { Algorithm: 'ECDSA_P256' });
-  const playback = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).find(([id]) =>
-    id.startsWith('ApiPlayback'),
-  );
-  const env = (playback?.[1].Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
-  expect(env.SIGNING_KEY_PAIR_ID).toEqual({ Ref: expect.stringMatching(/^SigningKeysgreeng4ecdsap256PublicKey/) });
-  expect(env.SIGNING_KEY_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/^SigningKeysgreeng4ecdsap256PrivateKey/) });
+test('ECDSA P-256 keys: the bootstrap and every rotation generate that type, and the API reads the same secret', () => {
+  synth.mainTemplate.hasResourceProperties('Custom::StreamgateSigningKeyGroup', { Algorithm: 'ECDSA_P256' });
+  const env = (prefix: string) =>
+    (
+      Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).find(([id]) =>
+        id.startsWith(prefix),
+      )?.[1].Properties?.Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+  expect(env('SigningKeysRotator').KEY_ALGORITHM).toBe('ECDSA_P256');
+  expect(env('ApiPlayback').SIGNING_KEY_SECRET_ARN).toEqual(env('SigningKeysRotator').SIGNING_KEY_SECRET_ARN);
 });
 
 test('live packaging: DASH/CMAF with CENC for Widevine and PlayReady, HLS/CMAF with CBCS for FairPlay', () => {
