@@ -4,7 +4,10 @@
  * API Gateway itself answers 401 when the header is missing (it is the identity source), and caches
  * each answer by the header's value for the authorizer's TTL.
  *
- * The accepted values are loaded once per container. If they cannot be loaded the request is
+ * The accepted values are loaded per container and re-read once they are `refreshAfterMs` old,
+ * before the next check: a rotation publishes its pending value at least that long before
+ * CloudFront sends it, so no container refuses (and API Gateway caches the refusal of) a value
+ * CloudFront legitimately sends. If they cannot be loaded at all the request is
  * refused (fail closed) by throwing a fixed error: API Gateway then answers 500 and, unlike a
  * `{isAuthorized: false}`, does not cache it, so a transient Secrets Manager failure cannot lock
  * CloudFront's own value out for a whole TTL. Nothing of the cause reaches the caller.
@@ -26,6 +29,11 @@ export interface OriginAuthorizerOptions {
    * @default 5000
    */
   retryAfterMs?: number;
+  /**
+   * Re-read the values once they are this old (a failed re-read keeps the old ones).
+   * @default 60000
+   */
+  refreshAfterMs?: number;
   /** Milliseconds, for the retry delay. @default Date.now */
   now?: () => number;
   /** Told of each failed load (the handler logs it). */
@@ -35,6 +43,8 @@ export interface OriginAuthorizerOptions {
 export class OriginAuthorizer {
   private values: Promise<OriginVerifyValues> | undefined;
   private failedAt: number | undefined;
+  private loadedAt = 0;
+  private refreshing?: Promise<void>;
 
   constructor(private readonly options: OriginAuthorizerOptions) {}
 
@@ -59,6 +69,9 @@ export class OriginAuthorizer {
     if (this.values === undefined) {
       if (this.failedAt !== undefined && now - this.failedAt < (this.options.retryAfterMs ?? 5000)) return undefined;
       this.values = this.options.load();
+      this.loadedAt = now;
+    } else if (now - this.loadedAt >= (this.options.refreshAfterMs ?? 60_000)) {
+      await this.refresh(now);
     }
     const pending = this.values;
     try {
@@ -75,5 +88,27 @@ export class OriginAuthorizer {
       }
       return undefined;
     }
+  }
+
+  /** One re-read at a time; on failure the values in hand stay, and the next try waits retryAfterMs. */
+  private refresh(now: number): Promise<void> {
+    this.refreshing ??= this.options
+      .load()
+      .then((values) => {
+        this.values = Promise.resolve(values);
+        this.loadedAt = now;
+      })
+      .catch((error: unknown) => {
+        this.loadedAt = now - (this.options.refreshAfterMs ?? 60_000) + (this.options.retryAfterMs ?? 5000);
+        try {
+          this.options.onLoadFailure?.(error);
+        } catch {
+          // reporting must not change the verdict
+        }
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    return this.refreshing;
   }
 }

@@ -4,11 +4,11 @@
  * through CloudFront (and skipped the WAF). The API Gateway authorizer (origin-authorizer.ts)
  * and the API itself (api.ts) both check it; lib/playback-api.ts sends it.
  *
- * Rotation overlap: the value accepted is the secret's current version (AWSCURRENT, what
- * CloudFront is given at deploy) and, when there is one, its previous version (AWSPREVIOUS, which
- * Secrets Manager sets on every put-secret-value). So edges still sending the old value keep
- * working while a new one propagates; removing the AWSPREVIOUS label ends the overlap.
- * docs/deploy.md "Rotate the origin secrets" has the procedure.
+ * Rotation overlap: the values accepted are the secret's current version (AWSCURRENT), its
+ * previous one (AWSPREVIOUS) and a rotation's pending one (AWSPENDING). The rotation
+ * (lambda/core/origin-secret-rotation.ts) creates the pending value first, lets every receiver
+ * learn it, and only then makes CloudFront send it; edges still sending the old value keep
+ * working until the next rotation moves AWSPREVIOUS on. docs/rotation.md has the sequence.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from './config';
@@ -22,8 +22,8 @@ export const ORIGIN_VERIFY_SECRET_VARIABLE = 'ORIGIN_VERIFY_SECRET_ARN';
 /** Shorter values are refused at init: a guessable value is no check. */
 export const MIN_ORIGIN_VERIFY_LENGTH = 16;
 
-/** Secrets Manager staging labels read: the value CloudFront sends, and the one before it. */
-export const ORIGIN_VERIFY_STAGES = ['AWSCURRENT', 'AWSPREVIOUS'] as const;
+/** Secrets Manager staging labels read: the value CloudFront sends, the one before it, and the one a rotation is introducing. */
+export const ORIGIN_VERIFY_STAGES = ['AWSCURRENT', 'AWSPREVIOUS', 'AWSPENDING'] as const;
 export type OriginVerifyStage = (typeof ORIGIN_VERIFY_STAGES)[number];
 
 /** The values a request may carry. */
@@ -31,6 +31,8 @@ export interface OriginVerifyValues {
   readonly current: string;
   /** The value before the last rotation, while the rotation overlap lasts. */
   readonly previous?: string;
+  /** The value a rotation in progress is about to make CloudFront send. */
+  readonly pending?: string;
 }
 
 /**
@@ -42,7 +44,7 @@ export function originVerified(given: string | undefined, accepted: OriginVerify
   if (given === undefined || given === '') return false;
   const candidate = digest(given);
   let matched = false;
-  for (const value of [accepted.current, accepted.previous]) {
+  for (const value of [accepted.current, accepted.previous, accepted.pending]) {
     if (value !== undefined && timingSafeEqual(candidate, digest(value))) matched = true;
   }
   return matched;
@@ -57,16 +59,21 @@ export function originVerified(given: string | undefined, accepted: OriginVerify
 export async function loadOriginVerifyValues(
   readStage: (stage: OriginVerifyStage) => Promise<string | undefined>,
 ): Promise<OriginVerifyValues> {
-  const [current, previous] = await Promise.all(ORIGIN_VERIFY_STAGES.map(readStage));
+  const [current, previous, pending] = await Promise.all(ORIGIN_VERIFY_STAGES.map(readStage));
   if (current === undefined || current.length < MIN_ORIGIN_VERIFY_LENGTH) {
     throw new ConfigError(
       ORIGIN_VERIFY_SECRET_VARIABLE,
       `secret must hold a string of at least ${MIN_ORIGIN_VERIFY_LENGTH} characters`,
     );
   }
-  return previous === undefined || previous.length < MIN_ORIGIN_VERIFY_LENGTH || previous === current
-    ? { current }
-    : { current, previous };
+  const usable = (value: string | undefined) =>
+    value !== undefined && value.length >= MIN_ORIGIN_VERIFY_LENGTH && value !== current ? value : undefined;
+  const [extraPrevious, extraPending] = [usable(previous), usable(pending)];
+  return {
+    current,
+    ...(extraPrevious === undefined ? {} : { previous: extraPrevious }),
+    ...(extraPending === undefined ? {} : { pending: extraPending }),
+  };
 }
 
 /**

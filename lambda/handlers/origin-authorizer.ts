@@ -22,7 +22,7 @@ const authorizer = new OriginAuthorizer({
     return loadOriginVerifyValues((stage) =>
       readSecret(client, secretArn, ORIGIN_VERIFY_SECRET_VARIABLE, {
         versionStage: stage,
-        optional: stage === 'AWSPREVIOUS',
+        optional: stage !== 'AWSCURRENT',
       }),
     );
   },

@@ -92,7 +92,7 @@ async function originVerifyOf(
     loadOriginVerifyValues((stage) =>
       readSecret(secrets(), secretArn, ORIGIN_VERIFY_SECRET_VARIABLE, {
         versionStage: stage,
-        optional: stage === 'AWSPREVIOUS',
+        optional: stage !== 'AWSCURRENT',
       }),
     ),
   );

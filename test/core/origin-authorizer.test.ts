@@ -54,7 +54,7 @@ function authorizerOver(
       loadOriginVerifyValues((stage) =>
         readSecret(client, ARN, ORIGIN_VERIFY_SECRET_VARIABLE, {
           versionStage: stage,
-          optional: stage === 'AWSPREVIOUS',
+          optional: stage !== 'AWSCURRENT',
         }),
       ),
     ...options,
@@ -111,14 +111,32 @@ test('after the overlap ends (AWSPREVIOUS label removed) a leaked previous value
   await expect(authorizer.authorize(withHeader(CURRENT))).resolves.toEqual({ isAuthorized: true });
 });
 
-test('the secret is read once per container (both staging labels), not per request', async () => {
+test('the secret is read once per refresh period (all three staging labels), not per request', async () => {
   const calls: SecretCall[] = [];
   const authorizer = authorizerOver(secretsWith({ AWSCURRENT: CURRENT }, calls));
   for (const value of [CURRENT, 'guess', CURRENT, undefined]) await authorizer.authorize(withHeader(value));
   expect(calls).toEqual([
     { SecretId: ARN, VersionStage: 'AWSCURRENT' },
     { SecretId: ARN, VersionStage: 'AWSPREVIOUS' },
+    { SecretId: ARN, VersionStage: 'AWSPENDING' },
   ]);
+});
+
+test('rotation: a pending value (AWSPENDING) is authorized once the container re-reads, before CloudFront sends it', async () => {
+  let now = 0;
+  const versions: Record<string, string> = { AWSCURRENT: PREVIOUS };
+  const calls: SecretCall[] = [];
+  const client = { send: (command: never) => secretsWith(versions, calls).send(command) } as unknown as SecretsManagerClient;
+  const authorizer = authorizerOver(client, { now: () => now, refreshAfterMs: 60_000 });
+  await expect(authorizer.authorize(withHeader(PREVIOUS))).resolves.toEqual({ isAuthorized: true });
+  versions.AWSPENDING = CURRENT; // the rotation's createSecret
+  now = 59_999;
+  await expect(authorizer.authorize(withHeader(PREVIOUS))).resolves.toEqual({ isAuthorized: true });
+  expect(calls.length).toBe(3);
+  now = 60_000; // the rotation waits at least this long before CloudFront sends the new value
+  await expect(authorizer.authorize(withHeader(CURRENT))).resolves.toEqual({ isAuthorized: true });
+  await expect(authorizer.authorize(withHeader(PREVIOUS))).resolves.toEqual({ isAuthorized: true });
+  expect(calls.length).toBe(6);
 });
 
 test('secret unreadable: the request is refused (fail closed) with a fixed error that leaks nothing of the cause, and no value is authorized', async () => {
@@ -166,7 +184,7 @@ test('secret unreadable: a flood of requests makes one Secrets Manager call per 
   const authorizer = authorizerOver(client, { now: () => now, retryAfterMs: 5000 });
   for (let request = 0; request < 100; request += 1)
     await expect(authorizer.verdict(withHeader(CURRENT))).resolves.toBe('secret-unavailable');
-  expect(calls.length).toBe(2);
+  expect(calls.length).toBe(3); // one load: its three labels, read at once
   readable = true;
   now += 4999;
   await expect(authorizer.verdict(withHeader(CURRENT))).resolves.toBe('secret-unavailable');
@@ -210,7 +228,7 @@ describe("the API's second layer (OriginVerifier)", () => {
         loadOriginVerifyValues((stage) =>
           readSecret(secretsWith(versions.current, calls), ARN, ORIGIN_VERIFY_SECRET_VARIABLE, {
             versionStage: stage,
-            optional: stage === 'AWSPREVIOUS',
+            optional: stage !== 'AWSCURRENT',
           }),
         ),
       { now, refreshAfterMs: 30_000 },
@@ -225,23 +243,23 @@ describe("the API's second layer (OriginVerifier)", () => {
     now = 1;
     await expect(verifier.verified(CURRENT)).resolves.toBe(true);
     await expect(verifier.verified(PREVIOUS)).resolves.toBe(true);
-    expect(calls.length).toBe(4);
+    expect(calls.length).toBe(6);
   });
 
   test('a flood of wrong values re-reads the secret at most once per 30 s, and a missing header never does', async () => {
     let now = 0;
     const calls: SecretCall[] = [];
     const verifier = await verifierOver({ current: { AWSCURRENT: CURRENT } }, calls, () => now);
-    expect(calls.length).toBe(2);
+    expect(calls.length).toBe(3);
     for (let request = 0; request < 50; request += 1) await expect(verifier.verified('guess')).resolves.toBe(false);
     await expect(verifier.verified(undefined)).resolves.toBe(false);
-    expect(calls.length).toBe(4);
+    expect(calls.length).toBe(6);
     now = 29_999;
     await expect(verifier.verified('guess')).resolves.toBe(false);
-    expect(calls.length).toBe(4);
+    expect(calls.length).toBe(6);
     now = 30_000;
     for (let request = 0; request < 50; request += 1) await expect(verifier.verified('guess')).resolves.toBe(false);
-    expect(calls.length).toBe(6);
+    expect(calls.length).toBe(9);
     await expect(verifier.verified(CURRENT)).resolves.toBe(true);
   });
 
@@ -258,7 +276,7 @@ describe("the API's second layer (OriginVerifier)", () => {
         loadOriginVerifyValues((stage) =>
           readSecret(client, ARN, ORIGIN_VERIFY_SECRET_VARIABLE, {
             versionStage: stage,
-            optional: stage === 'AWSPREVIOUS',
+            optional: stage !== 'AWSCURRENT',
           }),
         ),
       { now: () => now },

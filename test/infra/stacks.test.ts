@@ -555,7 +555,7 @@ describe('origin authorizer (direct calls to the execute-api endpoint)', () => {
         Effect: 'Allow',
         Action: 'secretsmanager:GetSecretValue',
         Resource: { Ref: expect.stringMatching(/^ApiOriginVerify/) },
-        Condition: { StringEquals: { 'secretsmanager:VersionStage': ['AWSCURRENT', 'AWSPREVIOUS'] } },
+        Condition: { StringEquals: { 'secretsmanager:VersionStage': ['AWSCURRENT', 'AWSPREVIOUS', 'AWSPENDING'] } },
       },
     ]);
     expect(actionsOf('ApiOriginAuthorizerRole').sort()).toEqual([
