@@ -22,9 +22,9 @@ export function acknowledgeFindings({ main }: StreamgateStacks): void {
     'CloudFront key group and public key calls take no resource ARN; the functions hold no other "*" (their secret and distribution are named).',
   );
   add(
-    main.api.originVerifySecret,
-    'AwsSolutions-SMG4',
-    'CloudFront reads the value only at deploy (dynamic reference); rotated by the documented update-and-redeploy procedure.',
+    main.originSecretRotation,
+    'AwsSolutions-IAM5[Resource::*]',
+    'Secrets Manager rotation grants GetRandomPassword, which takes no resource; every other call names the secret or the distribution.',
   );
   add(
     main.signingKeys,

@@ -13,7 +13,9 @@ import { Delivery } from './delivery';
 import { MediaOrigin } from './media-origin';
 import { EDGE_METRICS_REGION, Monitoring } from './monitoring';
 import { Packaging } from './packaging';
-import { PlaybackApi } from './playback-api';
+import { OriginSecretRotation } from './origin-secret-rotation';
+import { ORIGIN_VERIFY_HEADER, PlaybackApi } from './playback-api';
+import { ORIGIN_VERIFY_REFRESH_SECONDS } from '../lambda/core/origin-verify';
 import { StateTable } from './state-table';
 import { SigningKeys } from './signing-keys';
 import { ABUSE_DEFAULTS, type AbuseSettingName } from '../lambda/core/abuse-defaults';
@@ -43,6 +45,7 @@ export class StreamgateStack extends Stack {
   readonly delivery: Delivery;
   readonly api: PlaybackApi;
   readonly monitoring: Monitoring;
+  readonly originSecretRotation: OriginSecretRotation;
 
   constructor(scope: Construct, id: string, props: StreamgateStackProps) {
     const { config } = props;
@@ -103,6 +106,14 @@ export class StreamgateStack extends Stack {
       keyRefreshSeconds: config.signing.keyRefreshSeconds,
       clockToleranceSeconds: config.jwt.clockToleranceSeconds,
     });
+    this.originSecretRotation = new OriginSecretRotation(this, 'OriginVerifyRotation', {
+      secret: this.api.originVerifySecret,
+      headerName: ORIGIN_VERIFY_HEADER,
+      distributionId: this.delivery.distribution.distributionId,
+      rotateAfterDays: config.delivery.originSecretRotationDays,
+      receiverRefreshSeconds: ORIGIN_VERIFY_REFRESH_SECONDS,
+      logRetentionDays: config.logRetentionDays,
+    });
     // CloudFormation replaces the authorizer's containers (they re-read the origin-verify secret,
     // current and previous value) before the distribution starts sending a rotated value: a
     // refusal of the new value would be cached by API Gateway for the authorizer's whole TTL.
@@ -117,6 +128,7 @@ export class StreamgateStack extends Stack {
         'origin-authorizer': this.api.originAuthorizer.function,
         // A failing rotation run shows here at once; the key-age alarm catches a slow stall.
         ...(this.signingKeys.rotator === undefined ? {} : { 'key-rotator': this.signingKeys.rotator.function }),
+        'origin-rotator': this.originSecretRotation.rotator.function,
       },
       apiStage: this.api.stage,
       table: this.table.table,

@@ -19,6 +19,9 @@ export const ORIGIN_VERIFY_HEADER = 'x-origin-verify';
 /** The variable naming the secret, in every function that checks the header. */
 export const ORIGIN_VERIFY_SECRET_VARIABLE = 'ORIGIN_VERIFY_SECRET_ARN';
 
+/** How long the authorizer keeps the accepted values before re-reading them (a rotation waits this long). */
+export const ORIGIN_VERIFY_REFRESH_SECONDS = 60;
+
 /** Shorter values are refused at init: a guessable value is no check. */
 export const MIN_ORIGIN_VERIFY_LENGTH = 16;
 

@@ -7,7 +7,11 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResult } from 'aws-lambda';
 import { ConfigError } from '../core/config';
 import { OriginAuthorizer } from '../core/origin-authorizer';
-import { loadOriginVerifyValues, ORIGIN_VERIFY_SECRET_VARIABLE } from '../core/origin-verify';
+import {
+  loadOriginVerifyValues,
+  ORIGIN_VERIFY_REFRESH_SECONDS,
+  ORIGIN_VERIFY_SECRET_VARIABLE,
+} from '../core/origin-verify';
 import { readSecret } from '../runtime/secrets';
 
 const logger = new Logger({ serviceName: 'streamgate' });
@@ -26,6 +30,8 @@ const authorizer = new OriginAuthorizer({
       }),
     );
   },
+  // A rotation waits this long between publishing a pending value and CloudFront sending it.
+  refreshAfterMs: ORIGIN_VERIFY_REFRESH_SECONDS * 1000,
   // The message names the variable and the error's class, never a value.
   onLoadFailure: (error) =>
     logger.critical('origin authorizer cannot load the origin-verify secret', {

@@ -90,6 +90,8 @@ export const deliverySchema = section({
   ).default(DEFAULT_PLAYER_CSP),
   /** Bump after changing an origin header secret so CloudFront and the functions re-read it. */
   originSecretsVersion: integer(1, 1_000_000).default(1),
+  /** Days between automatic rotations of the origin-verify value (AWS FSBP SecretsManager.4 allows 90 at most). */
+  originSecretRotationDays: integer(1, 90).default(30),
 })
   .superRefine(
     ({ domainNames, certificateArn }, ctx) => {

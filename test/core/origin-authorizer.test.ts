@@ -126,7 +126,9 @@ test('rotation: a pending value (AWSPENDING) is authorized once the container re
   let now = 0;
   const versions: Record<string, string> = { AWSCURRENT: PREVIOUS };
   const calls: SecretCall[] = [];
-  const client = { send: (command: never) => secretsWith(versions, calls).send(command) } as unknown as SecretsManagerClient;
+  const client = {
+    send: (command: never) => secretsWith(versions, calls).send(command),
+  } as unknown as SecretsManagerClient;
   const authorizer = authorizerOver(client, { now: () => now, refreshAfterMs: 60_000 });
   await expect(authorizer.authorize(withHeader(PREVIOUS))).resolves.toEqual({ isAuthorized: true });
   versions.AWSPENDING = CURRENT; // the rotation's createSecret

@@ -506,12 +506,12 @@ describe('playback API', () => {
       'SigningKeysGeneratorRoleDefaultPolicy',
       'SigningKeysRotatorRoleDefaultPolicy',
     ]);
-    // The one "*": CloudFront's key group and public key calls, which take no resource ARN.
+    // The only "*": CloudFront's key group and public key calls and Secrets Manager's
+    // GetRandomPassword (rotation), which take no resource ARN.
+    const unscoped = /^(cloudfront:\w+(PublicKeys?|KeyGroups?)|secretsmanager:GetRandomPassword)$/;
     for (const statement of policiesOf('')) {
       if (JSON.stringify(statement.Resource) !== '"*"') continue;
-      expect([statement.Action].flat().every((action) => /^cloudfront:\w+(PublicKeys?|KeyGroups?)$/.test(action))).toBe(
-        true,
-      );
+      expect([statement.Action].flat().filter((action) => !unscoped.test(action))).toEqual([]);
     }
   });
 });
@@ -647,6 +647,28 @@ describe('signing keys', () => {
       TreatMissingData: 'breaching',
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^MonitoringAlarmTopic') }],
     });
+  });
+
+  test('origin-verify rotates itself: a 30-day Secrets Manager schedule whose function may change only this secret and this distribution', () => {
+    const secret = Object.keys(resourcesOf(synth.mainTemplate, 'AWS::SecretsManager::Secret')).find((id) =>
+      id.startsWith('ApiOriginVerify'),
+    );
+    synth.mainTemplate.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      SecretId: { Ref: secret },
+      RotationLambdaARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^OriginVerifyRotationRotatorFunction'), 'Arn'] },
+      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+    });
+    const statements = statementsOf('OriginVerifyRotationRotatorRole');
+    const bySid = (sid: string) => statements.find((statement) => statement.Sid === sid);
+    expect(bySid('RotateThisSecret')?.Resource).toEqual({ Ref: secret });
+    expect([bySid('ThisDistributionsOriginHeader')?.Action].flat().sort()).toEqual([
+      'cloudfront:GetDistributionConfig',
+      'cloudfront:UpdateDistribution',
+    ]);
+    expect(JSON.stringify(bySid('ThisDistributionsOriginHeader')?.Resource)).toMatch(
+      /distribution\/.*DeliveryDistribution/,
+    );
+    expect(JSON.stringify(statements)).not.toMatch(/SigningKeysSecret|PackagingCdn/);
   });
 
   test('no private key material appears in any template', () => {

@@ -1,0 +1,92 @@
+/**
+ * Rotation of a value CloudFront sends to an origin in a custom header (origin-verify; the same
+ * shape fits a CDN identifier), as the four Secrets Manager rotation steps. The order makes a
+ * rotation invisible to viewers:
+ *   createSecret  a new random value under AWSPENDING, for this rotation's token
+ *   setSecret     wait until every receiver has re-read its values (they accept AWSPENDING:
+ *                 origin-verify.ts), then make the distribution send the new value
+ *   testSecret    the distribution's config carries the new value on every such origin
+ *   finishSecret  AWSCURRENT moves to the new value; the old one becomes AWSPREVIOUS, still
+ *                 accepted while edges that have not picked up the change send it
+ * Each step is idempotent for its token, as Secrets Manager requires (it may call a step again).
+ */
+import { randomBytes } from 'node:crypto';
+
+export const ORIGIN_SECRET_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
+export type OriginSecretStep = (typeof ORIGIN_SECRET_STEPS)[number];
+
+/** The secret's versions (Secrets Manager deployed, a file locally). */
+export interface OriginSecretStore {
+  /** The value of the version created for `token`, if there is one. */
+  versionValue(token: string): Promise<string | undefined>;
+  /** Epoch seconds that version was created. */
+  versionCreatedAt(token: string): Promise<number | undefined>;
+  putPending(token: string, value: string): Promise<void>;
+  /** The version id AWSCURRENT is on. */
+  currentVersion(): Promise<string | undefined>;
+  /** Moves AWSCURRENT from `from` to `token` (the store moves AWSPREVIOUS to `from`). */
+  promote(token: string, from: string | undefined): Promise<void>;
+}
+
+/** What the distribution sends in the header (one entry per origin that carries it). */
+export interface OriginHeaderSender {
+  sentValues(): Promise<string[]>;
+  send(value: string): Promise<void>;
+}
+
+export interface OriginSecretRotationOptions {
+  store: OriginSecretStore;
+  sender: OriginHeaderSender;
+  /** Epoch seconds. */
+  now: () => number;
+  sleep: (seconds: number) => Promise<void>;
+  /** The longest a receiver keeps values before re-reading them (OriginAuthorizer refreshAfterMs). */
+  receiverRefreshSeconds: number;
+  /** A new value. @default 48 random hex characters */
+  newValue?: () => string;
+}
+
+export async function rotateOriginSecretStep(
+  step: OriginSecretStep,
+  token: string,
+  options: OriginSecretRotationOptions,
+): Promise<void> {
+  const { store, sender } = options;
+  switch (step) {
+    case 'createSecret': {
+      if ((await store.versionValue(token)) !== undefined) return;
+      await store.putPending(token, (options.newValue ?? (() => randomBytes(24).toString('hex')))());
+      return;
+    }
+    case 'setSecret': {
+      const value = await requiredValue(store, token);
+      const createdAt = (await store.versionCreatedAt(token)) ?? options.now();
+      // Every receiver must know the value before any edge sends it (a refusal would be cached).
+      const readyAt = createdAt + options.receiverRefreshSeconds + 5;
+      if (options.now() < readyAt) await options.sleep(readyAt - options.now());
+      if ((await sender.sentValues()).every((sent) => sent === value)) return;
+      await sender.send(value);
+      return;
+    }
+    case 'testSecret': {
+      const value = await requiredValue(store, token);
+      const sent = await sender.sentValues();
+      if (sent.length === 0 || sent.some((candidate) => candidate !== value)) {
+        throw new Error('the distribution does not send the pending value yet');
+      }
+      return;
+    }
+    case 'finishSecret': {
+      const current = await store.currentVersion();
+      if (current === token) return;
+      await store.promote(token, current);
+      return;
+    }
+  }
+}
+
+async function requiredValue(store: OriginSecretStore, token: string): Promise<string> {
+  const value = await store.versionValue(token);
+  if (value === undefined) throw new Error('no pending version for this rotation token');
+  return value;
+}

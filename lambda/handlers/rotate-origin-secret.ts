@@ -1,0 +1,114 @@
+/**
+ * Secrets Manager rotation function for the origin-verify secret: the four rotation steps of
+ * lambda/core/origin-secret-rotation.ts over Secrets Manager and the distribution's config
+ * (every origin that carries HEADER_NAME gets the new value). Values are never logged.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CloudFrontClient, GetDistributionConfigCommand, UpdateDistributionCommand } from '@aws-sdk/client-cloudfront';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerRotationEvent } from 'aws-lambda';
+import {
+  ORIGIN_SECRET_STEPS,
+  type OriginHeaderSender,
+  type OriginSecretStep,
+  type OriginSecretStore,
+  rotateOriginSecretStep,
+} from '../core/origin-secret-rotation';
+
+const secrets = new SecretsManagerClient({});
+const cloudFront = new CloudFrontClient({ region: 'us-east-1' });
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new Error(`${name} must be set`);
+  return value;
+}
+
+const errorName = (error: unknown) => (error instanceof Error ? error.name : '');
+
+function storeFor(secretId: string): OriginSecretStore {
+  return {
+    async versionValue(token) {
+      try {
+        return (await secrets.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: token }))).SecretString;
+      } catch (error) {
+        if (errorName(error) === 'ResourceNotFoundException') return undefined;
+        throw error;
+      }
+    },
+    async versionCreatedAt(token) {
+      const { Versions } = await secrets.send(new ListSecretVersionIdsCommand({ SecretId: secretId }));
+      const created = Versions?.find((version) => version.VersionId === token)?.CreatedDate;
+      return created === undefined ? undefined : Math.floor(created.getTime() / 1000);
+    },
+    async putPending(token, value) {
+      await secrets.send(
+        new PutSecretValueCommand({
+          SecretId: secretId,
+          ClientRequestToken: token,
+          SecretString: value,
+          VersionStages: ['AWSPENDING'],
+        }),
+      );
+    },
+    async currentVersion() {
+      const { VersionIdsToStages } = await secrets.send(new DescribeSecretCommand({ SecretId: secretId }));
+      return Object.entries(VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0];
+    },
+    async promote(token, from) {
+      await secrets.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: secretId,
+          VersionStage: 'AWSCURRENT',
+          MoveToVersionId: token,
+          RemoveFromVersionId: from,
+        }),
+      );
+    },
+  };
+}
+
+function distributionSender(distributionId: string, headerName: string): OriginHeaderSender {
+  const read = () => cloudFront.send(new GetDistributionConfigCommand({ Id: distributionId }));
+  const headersOf = (config: Awaited<ReturnType<typeof read>>['DistributionConfig']) =>
+    (config?.Origins?.Items ?? [])
+      .flatMap((origin) => origin.CustomHeaders?.Items ?? [])
+      .filter((header) => header.HeaderName?.toLowerCase() === headerName.toLowerCase());
+  return {
+    async sentValues() {
+      return headersOf((await read()).DistributionConfig).map((header) => header.HeaderValue ?? '');
+    },
+    async send(value) {
+      const { DistributionConfig, ETag } = await read();
+      const headers = headersOf(DistributionConfig);
+      if (headers.length === 0) throw new Error(`no origin of ${distributionId} sends ${headerName}`);
+      for (const header of headers) header.HeaderValue = value;
+      await cloudFront.send(new UpdateDistributionCommand({ Id: distributionId, IfMatch: ETag, DistributionConfig }));
+    },
+  };
+}
+
+export async function handler(event: SecretsManagerRotationEvent): Promise<void> {
+  if (!ORIGIN_SECRET_STEPS.includes(event.Step as OriginSecretStep)) throw new Error(`unknown step ${event.Step}`);
+  const { RotationEnabled, VersionIdsToStages } = await secrets.send(
+    new DescribeSecretCommand({ SecretId: event.SecretId }),
+  );
+  if (RotationEnabled !== true) throw new Error('rotation is not enabled on this secret');
+  const stages = VersionIdsToStages?.[event.ClientRequestToken];
+  if (stages === undefined && event.Step !== 'createSecret') throw new Error('unknown rotation token');
+  if (stages !== undefined && stages.includes('AWSCURRENT') && !stages.includes('AWSPENDING')) return; // done already
+  await rotateOriginSecretStep(event.Step as OriginSecretStep, event.ClientRequestToken, {
+    store: storeFor(event.SecretId),
+    sender: distributionSender(required('DISTRIBUTION_ID'), required('HEADER_NAME')),
+    now: () => Math.floor(Date.now() / 1000),
+    sleep: (seconds) => sleep(seconds * 1000),
+    receiverRefreshSeconds: Number(required('RECEIVER_REFRESH_SECONDS')),
+  });
+}
