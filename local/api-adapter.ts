@@ -48,6 +48,14 @@ export interface ApiAdapterOptions {
   viewerCountry?: string;
   /** Called with each answered request (local monitoring). */
   onResponse?: (routeKey: string, response: HttpResponse) => void;
+  /**
+   * Origin-verify, as deployed: the header CloudFront adds to every API request (replacing any
+   * the client sent) and the API Gateway authorizer that checks it before any function runs.
+   */
+  originVerify?: {
+    header: () => { name: string; value: string };
+    authorize: (headers: Record<string, string>) => Promise<'verified' | 'refused' | 'secret-unavailable'>;
+  };
 }
 
 export function createApiAdapter(api: ApiOperations, options: ApiAdapterOptions = {}) {
@@ -74,6 +82,19 @@ export function createApiAdapter(api: ApiOperations, options: ApiAdapterOptions 
     }
     requestCounter += 1;
     const event = toEvent(req, url, route, body, `local-${requestCounter}`, options.viewerCountry);
+    if (options.originVerify !== undefined) {
+      const { name, value } = options.originVerify.header();
+      event.headers[name] = value;
+      const verdict = await options.originVerify.authorize(event.headers as Record<string, string>);
+      if (verdict !== 'verified') {
+        // What API Gateway answers for a refusal (403) or an authorizer error (500).
+        const status = verdict === 'refused' ? 403 : 500;
+        res
+          .writeHead(status, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ message: status === 403 ? 'Forbidden' : 'Internal Server Error' }));
+        return;
+      }
+    }
     const response = await INVOKE[route.operation](api, event);
     options.onResponse?.(route.routeKey, response);
     writeResponse(res, response);
@@ -109,7 +130,8 @@ function toEvent(
   const headers: Record<string, string> = {};
   for (const [name, values] of Object.entries(req.headersDistinct)) {
     // CloudFront sets these itself; a client-supplied copy never reaches the origin.
-    if (values === undefined || name === 'cookie' || name.startsWith('cloudfront-')) continue;
+    if (values === undefined || name === 'cookie' || name.startsWith('cloudfront-') || name === 'x-origin-verify')
+      continue;
     headers[name] = values.join(',');
   }
   const sourceIp = clientIp(req);

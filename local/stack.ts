@@ -10,7 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { StreamgateApi } from '../lambda/core/api';
+import { OriginAuthorizer } from '../lambda/core/origin-authorizer';
+import { loadOriginVerifyValues, ORIGIN_VERIFY_HEADER } from '../lambda/core/origin-verify';
 import { createApi } from '../lambda/runtime/runtime';
+import { LOCAL_ORIGIN_REFRESH_SECONDS, LocalOriginHeader, LocalOriginSecret } from './origin-secret';
 import { createApiAdapter, type ApiAdapterOptions } from './api-adapter';
 import { ensureCloudFrontKey } from './cloudfront-keys';
 import { ensureStateTable, externalDynamo, startDynalite, type LocalDynamo } from './dynamo-server';
@@ -41,6 +44,12 @@ export interface LocalStackOptions {
   signedTtlSeconds?: number;
   /** Key-group file the edge trusts. @default `<dir>/key-group.json` */
   keyGroupFile?: string;
+  /**
+   * Check origin-verify as deployed: the edge adds the header from `<dir>/origin-header.json`,
+   * a local authorizer and the API check it against `<dir>/origin-verify.json`
+   * (`npm run rotate-origin-secret` rotates it). @default false
+   */
+  originVerify?: boolean;
   /** Extra API environment (e.g. SIGN_BIND_VIEWER_IP). */
   apiEnv?: Record<string, string>;
   logger?: Logger;
@@ -115,6 +124,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
   const port = (servers[0].address() as AddressInfo).port;
   const origin = `http://localhost:${port}`;
 
+  const originVerify = options.originVerify === true ? await localOriginVerify(options.dir) : undefined;
   const api = await createApi({
     env: {
       JWT_ISSUER: DEV_IDP_ISSUER,
@@ -133,8 +143,9 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     logger: options.logger,
     // The same signals as deployed (EMF lines on stdout), and the counts behind /local/monitor.
     signals: new SignalFanout([new EmfSignals(), monitor]),
+    originVerify: originVerify?.api,
   });
-  routeToApi = createApiAdapter(api, { onResponse: options.onApiResponse });
+  routeToApi = createApiAdapter(api, { onResponse: options.onApiResponse, originVerify: originVerify?.adapter });
 
   return {
     url: `${origin}/`,
@@ -155,6 +166,24 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
       );
       await dynamo.stop();
       lock.release();
+    },
+  };
+}
+
+/** The local origin-verify pieces: receivers re-read the secret every second, the edge its header file. */
+async function localOriginVerify(dir: string) {
+  const secret = new LocalOriginSecret(dir);
+  secret.ensure();
+  const header = new LocalOriginHeader(dir);
+  await header.ensure(secret);
+  const load = () => loadOriginVerifyValues((stage) => secret.stage(stage));
+  const refreshAfterMs = LOCAL_ORIGIN_REFRESH_SECONDS * 1000;
+  const authorizer = new OriginAuthorizer({ load, refreshAfterMs, retryAfterMs: refreshAfterMs });
+  return {
+    api: { load, refreshAfterMs },
+    adapter: {
+      header: () => ({ name: ORIGIN_VERIFY_HEADER, value: header.edgeValue() }),
+      authorize: (headers: Record<string, string>) => authorizer.verdict({ headers }),
     },
   };
 }

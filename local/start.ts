@@ -26,6 +26,8 @@ async function main(): Promise<void> {
     port,
     signedTtlSeconds: process.env.SIGNED_TTL_SECONDS === undefined ? undefined : Number(process.env.SIGNED_TTL_SECONDS),
     keyGroupFile: process.env.STREAMGATE_KEY_GROUP_FILE,
+    // As deployed: the edge adds the origin-verify header and the API refuses requests without it.
+    originVerify: true,
     logger: new Logger({
       serviceName: 'streamgate-local',
       logLevel: process.env.POWERTOOLS_LOG_LEVEL === undefined ? 'INFO' : undefined,

@@ -8,7 +8,12 @@ import type { TokenState, UserState } from '../core/access-state';
 import { StreamgateApi } from '../core/api';
 import { loadConfig, type ApiConfig } from '../core/config';
 import { MediaSigner } from '../core/media-signer';
-import { loadOriginVerifyValues, ORIGIN_VERIFY_SECRET_VARIABLE, OriginVerifier } from '../core/origin-verify';
+import {
+  loadOriginVerifyValues,
+  ORIGIN_VERIFY_SECRET_VARIABLE,
+  OriginVerifier,
+  type OriginVerifyValues,
+} from '../core/origin-verify';
 import { EmfSignals, type ApiSignals } from '../core/metrics';
 import { createDynamoClient, DynamoCaller } from '../store/dynamo-call';
 import { createSecretsClient, readSecret } from './secrets';
@@ -33,6 +38,11 @@ export interface RuntimeOptions {
   state?: { tokens: TokenState; users: UserState };
   /** Secrets Manager client. @default one for the configured region */
   secrets?: SecretsManagerClient;
+  /**
+   * Where the accepted origin-verify values come from instead of Secrets Manager (local mode),
+   * and how often an unknown value may trigger a re-read.
+   */
+  originVerify?: { load: () => Promise<OriginVerifyValues>; refreshAfterMs: number };
 }
 
 export interface Runtime {
@@ -53,7 +63,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const secretsClient = (): SecretsManagerClient => (secrets ??= createSecretsClient(config.store.region));
     const [signingKey, originVerify] = await Promise.all([
       options.signs === false ? undefined : ActiveSigningKey.create(config.signing, secretsClient),
-      originVerifyOf(config, secretsClient),
+      options.originVerify === undefined
+        ? originVerifyOf(config, secretsClient)
+        : OriginVerifier.create(options.originVerify.load, { refreshAfterMs: options.originVerify.refreshAfterMs }),
     ]);
     const dynamo = new DynamoCaller(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs);
     const api = new StreamgateApi({
