@@ -22,6 +22,14 @@ export interface OriginSecretRotationProps {
   readonly rotateAfterDays: number;
   /** The longest a receiver keeps the values before re-reading (OriginAuthorizer refreshAfterMs). */
   readonly receiverRefreshSeconds: number;
+  /**
+   * `send-then-promote` when receivers accept the pending value (origin-verify);
+   * `promote-then-send` when they read only current and previous (MediaPackage).
+   * @default send-then-promote
+   */
+  readonly order?: 'send-then-promote' | 'promote-then-send';
+  /** Key of the header value in a JSON secret. @default - the secret is the value */
+  readonly valueJsonKey?: string;
   readonly logRetentionDays?: number;
 }
 
@@ -39,13 +47,15 @@ export class OriginSecretRotation extends Construct {
       entry: path.join(__dirname, '..', 'lambda', 'handlers', 'rotate-origin-secret.ts'),
       description: `streamgate: rotates the value CloudFront sends in ${props.headerName}`,
       // setSecret waits for the receivers' refresh period before touching the distribution.
-      timeout: Duration.seconds(props.receiverRefreshSeconds + 120),
+      timeout: Duration.seconds(Math.min(900, props.receiverRefreshSeconds + 120)),
       logRetentionDays: props.logRetentionDays,
       externalModules: ['@aws-sdk/client-secrets-manager', '@aws-sdk/client-cloudfront'],
       environment: {
         DISTRIBUTION_ID: props.distributionId,
         HEADER_NAME: props.headerName,
         RECEIVER_REFRESH_SECONDS: String(props.receiverRefreshSeconds),
+        ROTATION_ORDER: props.order ?? 'send-then-promote',
+        ...(props.valueJsonKey === undefined ? {} : { VALUE_JSON_KEY: props.valueJsonKey }),
       },
     });
     this.rotator.role.addToPrincipalPolicy(

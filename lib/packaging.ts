@@ -169,6 +169,11 @@ export class Packaging extends Construct {
     });
   }
 
+  /** Key of the CDN identifier in `cdnSecret`'s JSON. */
+  get cdnSecretKey(): string {
+    return this.cdnAuth.secretKey;
+  }
+
   /** Header CloudFront sends to MediaPackage (`X-MediaPackageV2-CDNIdentifier` live, `X-MediaPackage-CDNIdentifier` VOD). */
   get cdnHeaderName(): string {
     return this.cdnAuth.header;

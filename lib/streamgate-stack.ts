@@ -20,6 +20,9 @@ import { StateTable } from './state-table';
 import { SigningKeys } from './signing-keys';
 import { ABUSE_DEFAULTS, type AbuseSettingName } from '../lambda/core/abuse-defaults';
 
+/** How long the CDN identifier rotation waits for MediaPackage to re-read the secret [unverified: not published]. */
+const MEDIAPACKAGE_SECRET_REFRESH_SECONDS = 600;
+
 /** The abuse settings, in the order the environment lists them. */
 const ABUSE_SETTING_NAMES = Object.keys(ABUSE_DEFAULTS) as AbuseSettingName[];
 
@@ -46,6 +49,7 @@ export class StreamgateStack extends Stack {
   readonly api: PlaybackApi;
   readonly monitoring: Monitoring;
   readonly originSecretRotation: OriginSecretRotation;
+  readonly cdnSecretRotation?: OriginSecretRotation;
 
   constructor(scope: Construct, id: string, props: StreamgateStackProps) {
     const { config } = props;
@@ -114,6 +118,19 @@ export class StreamgateStack extends Stack {
       receiverRefreshSeconds: ORIGIN_VERIFY_REFRESH_SECONDS,
       logRetentionDays: config.logRetentionDays,
     });
+    if (this.packaging !== undefined) {
+      this.cdnSecretRotation = new OriginSecretRotation(this, 'CdnIdentifierRotation', {
+        secret: this.packaging.cdnSecret,
+        headerName: this.packaging.cdnHeaderName,
+        distributionId: this.delivery.distribution.distributionId,
+        rotateAfterDays: config.delivery.originSecretRotationDays,
+        // MediaPackage accepts AWSCURRENT and AWSPREVIOUS; its re-read period is not published.
+        receiverRefreshSeconds: MEDIAPACKAGE_SECRET_REFRESH_SECONDS,
+        order: 'promote-then-send',
+        valueJsonKey: this.packaging.cdnSecretKey,
+        logRetentionDays: config.logRetentionDays,
+      });
+    }
     // CloudFormation replaces the authorizer's containers (they re-read the origin-verify secret,
     // current and previous value) before the distribution starts sending a rotated value: a
     // refusal of the new value would be cached by API Gateway for the authorizer's whole TTL.
@@ -129,6 +146,7 @@ export class StreamgateStack extends Stack {
         // A failing rotation run shows here at once; the key-age alarm catches a slow stall.
         ...(this.signingKeys.rotator === undefined ? {} : { 'key-rotator': this.signingKeys.rotator.function }),
         'origin-rotator': this.originSecretRotation.rotator.function,
+        ...(this.cdnSecretRotation === undefined ? {} : { 'cdn-rotator': this.cdnSecretRotation.rotator.function }),
       },
       apiStage: this.api.stage,
       table: this.table.table,

@@ -9,6 +9,11 @@
  *   finishSecret  AWSCURRENT moves to the new value; the old one becomes AWSPREVIOUS, still
  *                 accepted while edges that have not picked up the change send it
  * Each step is idempotent for its token, as Secrets Manager requires (it may call a step again).
+ *
+ * A receiver that reads only AWSCURRENT and AWSPREVIOUS (MediaPackage CDN authorization) needs
+ * the other order, `promote-then-send`: setSecret and testSecret change nothing, finishSecret
+ * promotes the new value (the old one stays accepted as AWSPREVIOUS), waits for the receiver to
+ * re-read, then makes the distribution send the new value.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -44,6 +49,10 @@ export interface OriginSecretRotationOptions {
   receiverRefreshSeconds: number;
   /** A new value. @default 48 random hex characters */
   newValue?: () => string;
+  /** The header value a secret value stands for (a JSON secret holds it under a key). @default the value itself */
+  headerValueOf?: (secretValue: string) => string;
+  /** @default 'send-then-promote' (receivers accept AWSPENDING) */
+  order?: 'send-then-promote' | 'promote-then-send';
 }
 
 export async function rotateOriginSecretStep(
@@ -52,6 +61,8 @@ export async function rotateOriginSecretStep(
   options: OriginSecretRotationOptions,
 ): Promise<void> {
   const { store, sender } = options;
+  const headerValue = options.headerValueOf ?? ((value: string) => value);
+  if (options.order === 'promote-then-send') return promoteThenSend(step, token, options, headerValue);
   switch (step) {
     case 'createSecret': {
       if ((await store.versionValue(token)) !== undefined) return;
@@ -59,7 +70,7 @@ export async function rotateOriginSecretStep(
       return;
     }
     case 'setSecret': {
-      const value = await requiredValue(store, token);
+      const value = headerValue(await requiredValue(store, token));
       const createdAt = (await store.versionCreatedAt(token)) ?? options.now();
       // Every receiver must know the value before any edge sends it (a refusal would be cached).
       const readyAt = createdAt + options.receiverRefreshSeconds + 5;
@@ -69,7 +80,7 @@ export async function rotateOriginSecretStep(
       return;
     }
     case 'testSecret': {
-      const value = await requiredValue(store, token);
+      const value = headerValue(await requiredValue(store, token));
       const sent = await sender.sentValues();
       if (sent.length === 0 || sent.some((candidate) => candidate !== value)) {
         throw new Error('the distribution does not send the pending value yet');
@@ -83,6 +94,24 @@ export async function rotateOriginSecretStep(
       return;
     }
   }
+}
+
+async function promoteThenSend(
+  step: OriginSecretStep,
+  token: string,
+  options: OriginSecretRotationOptions,
+  headerValue: (value: string) => string,
+): Promise<void> {
+  const { store, sender } = options;
+  if (step === 'createSecret') return rotateOriginSecretStep(step, token, { ...options, order: undefined });
+  const value = headerValue(await requiredValue(store, token)); // also checks the value's shape
+  if (step !== 'finishSecret') return;
+  const current = await store.currentVersion();
+  if (current !== token) await store.promote(token, current);
+  if ((await sender.sentValues()).every((sent) => sent === value)) return;
+  // The receiver re-reads AWSCURRENT on its own schedule; until then it knows only the old value.
+  await options.sleep(options.receiverRefreshSeconds);
+  await sender.send(value);
 }
 
 async function requiredValue(store: OriginSecretStore, token: string): Promise<string> {

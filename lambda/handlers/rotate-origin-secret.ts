@@ -3,6 +3,7 @@
  * lambda/core/origin-secret-rotation.ts over Secrets Manager and the distribution's config
  * (every origin that carries HEADER_NAME gets the new value). Values are never logged.
  */
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CloudFrontClient, GetDistributionConfigCommand, UpdateDistributionCommand } from '@aws-sdk/client-cloudfront';
 import {
@@ -104,11 +105,25 @@ export async function handler(event: SecretsManagerRotationEvent): Promise<void>
   const stages = VersionIdsToStages?.[event.ClientRequestToken];
   if (stages === undefined && event.Step !== 'createSecret') throw new Error('unknown rotation token');
   if (stages !== undefined && stages.includes('AWSCURRENT') && !stages.includes('AWSPENDING')) return; // done already
+  // A JSON secret (MediaPackage CDN identifier) holds the header value under VALUE_JSON_KEY.
+  const jsonKey = process.env.VALUE_JSON_KEY;
   await rotateOriginSecretStep(event.Step as OriginSecretStep, event.ClientRequestToken, {
     store: storeFor(event.SecretId),
     sender: distributionSender(required('DISTRIBUTION_ID'), required('HEADER_NAME')),
     now: () => Math.floor(Date.now() / 1000),
     sleep: (seconds) => sleep(seconds * 1000),
     receiverRefreshSeconds: Number(required('RECEIVER_REFRESH_SECONDS')),
+    order: process.env.ROTATION_ORDER === 'promote-then-send' ? 'promote-then-send' : 'send-then-promote',
+    ...(jsonKey === undefined || jsonKey === ''
+      ? {}
+      : {
+          newValue: () => JSON.stringify({ [jsonKey]: randomUUID() }),
+          headerValueOf: (value: string) => {
+            const parsed = JSON.parse(value) as Record<string, unknown>;
+            const header = parsed[jsonKey];
+            if (typeof header !== 'string' || header.length < 8) throw new Error(`the secret has no ${jsonKey} string`);
+            return header;
+          },
+        }),
   });
 }

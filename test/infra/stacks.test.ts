@@ -671,6 +671,28 @@ describe('signing keys', () => {
     expect(JSON.stringify(statements)).not.toMatch(/SigningKeysSecret|PackagingCdn/);
   });
 
+  test('the MediaPackage CDN identifier rotates itself too: promote first (MediaPackage accepts AWSPREVIOUS), then switch the header', () => {
+    const secret = Object.keys(resourcesOf(synth.mainTemplate, 'AWS::SecretsManager::Secret')).find((id) =>
+      id.startsWith('PackagingCdnIdentifier'),
+    );
+    synth.mainTemplate.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      SecretId: { Ref: secret },
+      RotationLambdaARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CdnIdentifierRotationRotatorFunction'), 'Arn'] },
+      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+    });
+    const rotator = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).find(([id]) =>
+      id.startsWith('CdnIdentifierRotationRotator'),
+    );
+    expect((rotator?.[1].Properties?.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+      HEADER_NAME: 'X-MediaPackage-CDNIdentifier',
+      ROTATION_ORDER: 'promote-then-send',
+      VALUE_JSON_KEY: 'MediaPackageCDNIdentifier',
+    });
+    expect(JSON.stringify(statementsOf('CdnIdentifierRotationRotatorRole'))).not.toMatch(
+      /ApiOriginVerify|SigningKeysSecret/,
+    );
+  });
+
   test('no private key material appears in any template', () => {
     const dir = synth.assembly.directory;
     const templates = readdirSync(dir).filter((file) => file.endsWith('.template.json'));

@@ -146,3 +146,19 @@ test('an unacknowledged cdk-nag finding fails synthesis', () => {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
 });
+
+test('live: the MediaPackage v2 CDN identifier rotates (promote first, then switch the header) and the origin-verify value too', () => {
+  const rotator = (prefix: string) =>
+    (
+      Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).find(([id]) =>
+        id.startsWith(prefix),
+      )?.[1].Properties?.Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+  expect(rotator('CdnIdentifierRotationRotator')).toMatchObject({
+    HEADER_NAME: 'X-MediaPackageV2-CDNIdentifier',
+    ROTATION_ORDER: 'promote-then-send',
+    VALUE_JSON_KEY: 'MediaPackageV2CDNIdentifier',
+  });
+  expect(rotator('OriginVerifyRotationRotator')).toMatchObject({ ROTATION_ORDER: 'send-then-promote' });
+  expect(Object.keys(resourcesOf(synth.mainTemplate, 'AWS::SecretsManager::RotationSchedule')).length).toBe(2);
+});

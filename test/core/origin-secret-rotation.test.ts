@@ -1,0 +1,139 @@
+/**
+ * The header-secret rotation steps (lambda/core/origin-secret-rotation.ts) over an in-memory
+ * secret (Secrets Manager's label semantics) and distribution, with receivers modelled as
+ * Secrets Manager readers: at every moment, the value the distribution sends must be one the
+ * receiver accepts. Every step is run twice (Secrets Manager may repeat one) and made to fail
+ * once; the rotation then completes.
+ */
+import {
+  ORIGIN_SECRET_STEPS,
+  type OriginHeaderSender,
+  type OriginSecretStore,
+  rotateOriginSecretStep,
+} from '../../lambda/core/origin-secret-rotation';
+
+class World implements OriginSecretStore, OriginHeaderSender {
+  now = 1000;
+  versions = new Map<string, { value: string; stages: Set<string>; createdAt: number }>([
+    ['v0', { value: 'old-value-0123456789', stages: new Set(['AWSCURRENT']), createdAt: 0 }],
+  ]);
+  sent = 'old-value-0123456789';
+  failNext?: string;
+  /** Every value the receiver was sent while it did not accept it. */
+  refused: string[] = [];
+  constructor(private readonly accepts: readonly string[]) {}
+
+  private maybeFail(op: string): void {
+    if (this.failNext === op) {
+      this.failNext = undefined;
+      throw new Error(`${op} failed`);
+    }
+  }
+  accepted(): string[] {
+    return [...this.versions.values()].filter((v) => this.accepts.some((s) => v.stages.has(s))).map((v) => v.value);
+  }
+  check(): void {
+    if (!this.accepted().includes(this.sent)) this.refused.push(this.sent);
+  }
+  async versionValue(token: string) {
+    return this.versions.get(token)?.value;
+  }
+  async versionCreatedAt(token: string) {
+    return this.versions.get(token)?.createdAt;
+  }
+  async putPending(token: string, value: string) {
+    this.maybeFail('putPending');
+    this.versions.set(token, { value, stages: new Set(['AWSPENDING']), createdAt: this.now });
+  }
+  async currentVersion() {
+    return [...this.versions].find(([, v]) => v.stages.has('AWSCURRENT'))?.[0];
+  }
+  async promote(token: string, from: string | undefined) {
+    this.maybeFail('promote');
+    for (const v of this.versions.values()) v.stages.delete('AWSPREVIOUS');
+    if (from !== undefined) {
+      this.versions.get(from)?.stages.delete('AWSCURRENT');
+      this.versions.get(from)?.stages.add('AWSPREVIOUS');
+    }
+    this.versions.get(token)?.stages.add('AWSCURRENT');
+    this.versions.get(token)?.stages.delete('AWSPENDING');
+    this.check();
+  }
+  async sentValues() {
+    return [this.sent];
+  }
+  async send(value: string) {
+    this.maybeFail('send');
+    this.sent = value;
+    this.check();
+  }
+}
+
+async function rotate(world: World, order: 'send-then-promote' | 'promote-then-send', failing?: string) {
+  world.failNext = failing;
+  const errors: string[] = [];
+  for (const step of ORIGIN_SECRET_STEPS) {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const options = {
+          store: world,
+          sender: world,
+          now: () => world.now,
+          sleep: async (seconds: number) => {
+            world.now += seconds;
+          },
+          receiverRefreshSeconds: 60,
+          newValue: () => 'new-value-0123456789',
+          order,
+        };
+        await rotateOriginSecretStep(step, 'token-1', options);
+        await rotateOriginSecretStep(step, 'token-1', options); // a repeated call changes nothing more
+        break;
+      } catch (error) {
+        errors.push((error as Error).message);
+      }
+    }
+  }
+  return errors;
+}
+
+describe.each([
+  ['send-then-promote', ['AWSCURRENT', 'AWSPREVIOUS', 'AWSPENDING']],
+  ['promote-then-send', ['AWSCURRENT', 'AWSPREVIOUS']],
+] as const)('%s, with a receiver that reads %j', (order, accepts) => {
+  for (const failing of [undefined, 'putPending', 'send', 'promote']) {
+    it(`completes with no refused value${failing === undefined ? '' : ` when ${failing} fails once`}`, async () => {
+      const world = new World(accepts);
+      const errors = await rotate(world, order, failing);
+      expect(errors).toEqual(failing === undefined ? [] : [`${failing} failed`]);
+      expect(world.refused).toEqual([]);
+      expect(world.sent).toBe('new-value-0123456789');
+      expect(await world.versionValue((await world.currentVersion()) ?? '')).toBe('new-value-0123456789');
+      // The old value stays accepted for edges that still send it.
+      expect(world.accepted()).toContain('old-value-0123456789');
+    });
+  }
+});
+
+it('send-then-promote waits for the receivers to re-read before the distribution sends the new value', async () => {
+  const world = new World(['AWSCURRENT', 'AWSPREVIOUS', 'AWSPENDING']);
+  const options = {
+    store: world,
+    sender: world,
+    now: () => world.now,
+    sleep: async (seconds: number) => {
+      world.now += seconds;
+    },
+    receiverRefreshSeconds: 60,
+  };
+  await rotateOriginSecretStep('createSecret', 't', options);
+  const created = world.now;
+  await rotateOriginSecretStep('setSecret', 't', options);
+  expect(world.now).toBeGreaterThanOrEqual(created + 60);
+});
+
+it('the wrong order is caught: sending before promoting to a receiver that ignores AWSPENDING is refused', async () => {
+  const world = new World(['AWSCURRENT', 'AWSPREVIOUS']);
+  await rotate(world, 'send-then-promote');
+  expect(world.refused).toEqual(['new-value-0123456789']);
+});
