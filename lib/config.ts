@@ -12,7 +12,7 @@ import type { z } from 'zod';
 import type { SharingAction } from '../lambda/core/abuse-defaults';
 import type { CloudFrontKeyAlgorithm } from '../lambda/core/cloudfront-key-types';
 import { deliverySchema, type GeoRestrictionConfig, type PRICE_CLASSES } from './config/delivery';
-import { choice, fieldIssues, isRecord, section, text } from './config/fields';
+import { choice, fieldIssues, isRecord, section, text, whenValid } from './config/fields';
 import { entitlementSchema, jwtSchema } from './config/identity';
 import { monitoringSchema } from './config/monitoring';
 import { type PackagingConfig, type PackagingMode, packagingSchema } from './config/packaging';
@@ -26,6 +26,11 @@ export const LOG_RETENTION_DAYS = [
 ] as const;
 
 const configSchema = section({
+  /**
+   * `production` (default) requires a custom domain (AWS FSBP CloudFront.7); `test` allows the
+   * cloudfront.net name, for a deployment nobody outside the team uses.
+   */
+  deployment: choice(['production', 'test']).default('production'),
   /** Prefix of stack and resource names. */
   name: text(/^[A-Za-z][A-Za-z0-9-]{0,30}$/, 'a letter then letters, digits or "-" (at most 31)'),
   account: text(/^\d{12}$/, 'a 12-digit AWS account id'),
@@ -42,7 +47,20 @@ const configSchema = section({
   /** Alarms, their topic(s) and the dashboard (lib/monitoring.ts). */
   monitoring: monitoringSchema,
   logRetentionDays: choice(LOG_RETENTION_DAYS).default(90),
-});
+}).superRefine(
+  ({ deployment, delivery }, ctx) => {
+    if (deployment === 'production' && delivery.domainNames.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['delivery', 'domainNames'],
+        message:
+          'a production deployment needs a custom domain (AWS FSBP CloudFront.7): set delivery.domainNames and delivery.certificateArn, or mark the config "deployment": "test"',
+        input: delivery.domainNames,
+      });
+    }
+  },
+  whenValid('deployment', 'delivery'),
+);
 
 export type StreamgateConfig = z.output<typeof configSchema>;
 export type KeyAlgorithm = CloudFrontKeyAlgorithm;

@@ -234,11 +234,7 @@ export class Delivery extends Construct {
       enableIpv6: !(props.bindViewerIp ?? false),
       priceClass: priceClassOf(props.priceClass ?? 'PriceClass_100'),
       geoRestriction: geoRestrictionOf(props.geoRestriction),
-      enableLogging: true,
-      logBucket: props.media.logBucket,
-      logFilePrefix: MediaOrigin.CLOUDFRONT_LOG_PREFIX,
-      // Signed cookies are credentials: never in the logs.
-      logIncludesCookies: false,
+      // Standard logging v2 (lib/cloudfront-logs.ts) replaces the legacy ACL-based logging.
       webAclId: props.webAclArn,
     });
     this.domainNames = domainNames;

@@ -12,6 +12,8 @@ import type { StreamgateConfig } from './config';
 import { EdgeProtection } from './edge-protection';
 import { EDGE_METRICS_REGION, EdgeAlarms } from './monitoring';
 import { API_ROUTES } from './api-routes';
+import { CloudFrontAccessLogs } from './cloudfront-logs';
+import { MediaOrigin } from './media-origin';
 
 export interface EdgeStackProps extends StackProps {
   /** The validated deploy config (account, WAF limits, log retention). */
@@ -46,10 +48,13 @@ export interface EdgeAlarmsStackProps extends StackProps {
   readonly webAclName: string;
   /** Id of the distribution (main stack). */
   readonly distributionId: string;
+  /** ARN of the log bucket CloudFront's standard logs (v2) go to (main stack). */
+  readonly logBucketArn: string;
 }
 
 export class EdgeAlarmsStack extends Stack {
   readonly alarms: EdgeAlarms;
+  readonly accessLogs: CloudFrontAccessLogs;
 
   constructor(scope: Construct, id: string, props: EdgeAlarmsStackProps) {
     super(scope, id, {
@@ -64,6 +69,13 @@ export class EdgeAlarmsStack extends Stack {
       alarms: monitoring.alarms,
       webAclName: props.webAclName,
       distributionId: props.distributionId,
+    });
+    // A CloudFront delivery source exists only in us-east-1.
+    this.accessLogs = new CloudFrontAccessLogs(this, 'AccessLogs', {
+      distributionId: props.distributionId,
+      bucketArn: props.logBucketArn,
+      prefix: MediaOrigin.CLOUDFRONT_LOG_PREFIX,
+      name,
     });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.alarms.topic.topicArn,

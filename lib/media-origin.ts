@@ -1,9 +1,11 @@
 /**
  * The media origin: one private bucket holding the player page (`web/`) and the media
  * (`media/<videoId>/...`), readable only by the distribution through Origin Access Control, and a
- * separate log bucket for the bucket's server access logs and CloudFront's standard logs.
+ * separate log bucket for the bucket's server access logs and CloudFront's standard logs (v2,
+ * delivered under a bucket policy: no ACLs on either bucket).
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -57,8 +59,9 @@ export class MediaOrigin extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       encryption: s3.BucketEncryption.S3_MANAGED,
-      // CloudFront standard logging still delivers through a bucket ACL grant, so ACLs stay enabled here only.
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      // No ACLs anywhere: CloudFront standard logging v2 and S3 server access logging deliver
+      // under bucket policy statements (allowLogDelivery, and CDK's own for access logs).
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [{ expiration: Duration.days(logRetentionDays) }],
       removalPolicy,
     });
@@ -79,6 +82,28 @@ export class MediaOrigin extends Construct {
     this.accessControl = new cloudfront.S3OriginAccessControl(this, 'AccessControl', {
       description: 'streamgate: CloudFront reads the media bucket, signing every request (SigV4)',
     });
+  }
+
+  /**
+   * Lets CloudWatch Logs vended-log delivery (CloudFront standard logging v2) write under
+   * `prefix`, only for this account's delivery sources in `sourceRegion`.
+   */
+  allowLogDelivery(prefix: string, sourceRegion: string): void {
+    const stack = Stack.of(this);
+    this.logBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudFrontStandardLogsV2',
+        principals: [new iam.ServicePrincipal('delivery.logs.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [this.logBucket.arnForObjects(`${prefix}*`)],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account, 's3:x-amz-acl': 'bucket-owner-full-control' },
+          ArnLike: {
+            'aws:SourceArn': `arn:${stack.partition}:logs:${sourceRegion}:${stack.account}:delivery-source:*`,
+          },
+        },
+      }),
+    );
   }
 
   /**

@@ -9,6 +9,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { StreamgateConfig } from './config';
+import { CloudFrontAccessLogs } from './cloudfront-logs';
 import { Delivery } from './delivery';
 import { MediaOrigin } from './media-origin';
 import { EDGE_METRICS_REGION, Monitoring } from './monitoring';
@@ -50,6 +51,8 @@ export class StreamgateStack extends Stack {
   readonly monitoring: Monitoring;
   readonly originSecretRotation: OriginSecretRotation;
   readonly cdnSecretRotation?: OriginSecretRotation;
+  /** CloudFront's standard logs (v2) when this stack is in us-east-1 (else EdgeAlarmsStack has them). */
+  readonly accessLogs?: CloudFrontAccessLogs;
 
   constructor(scope: Construct, id: string, props: StreamgateStackProps) {
     const { config } = props;
@@ -156,6 +159,16 @@ export class StreamgateStack extends Stack {
       edgeAlarms: config.region === EDGE_METRICS_REGION,
     });
 
+    // CloudFront standard logging v2: delivered from us-east-1 (here, or the edge alarms stack).
+    this.media.allowLogDelivery(MediaOrigin.CLOUDFRONT_LOG_PREFIX, EDGE_METRICS_REGION);
+    if (config.region === EDGE_METRICS_REGION) {
+      this.accessLogs = new CloudFrontAccessLogs(this, 'AccessLogs', {
+        distributionId: this.delivery.distribution.distributionId,
+        bucketArn: this.media.logBucket.bucketArn,
+        prefix: MediaOrigin.CLOUDFRONT_LOG_PREFIX,
+        name: config.name,
+      });
+    }
     this.signingKeys.keyAgeAlarm?.addAlarmAction(new SnsAction(this.monitoring.topic));
 
     new CfnOutput(this, 'BaseUrl', { value: this.delivery.baseUrl, description: 'Player page, media and API' });

@@ -218,12 +218,8 @@ describe('delivery', () => {
       expect((candidate as unknown as { ResponseHeadersPolicyId: unknown }).ResponseHeadersPolicyId).toEqual(policy);
   });
 
-  test('standard logging goes to the log bucket without cookies, and IPv6 is off because signatures bind the viewer IP', () => {
-    expect(distribution.Logging).toEqual({
-      Bucket: { 'Fn::GetAtt': [expect.stringMatching(/^MediaOriginLogBucket/), 'RegionalDomainName'] },
-      IncludeCookies: false,
-      Prefix: 'cloudfront/',
-    });
+  test('standard logging is v2 (test/infra/fsbp.test.ts), and IPv6 is off because signatures bind the viewer IP', () => {
+    expect(distribution.Logging).toBeUndefined();
     expect(config.signing.bindViewerIp).toBe(true);
     expect(distribution.IPV6Enabled).toBe(false);
   });

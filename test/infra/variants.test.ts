@@ -15,6 +15,8 @@ let distribution: Record<string, unknown>;
 beforeAll(() => {
   synth = synthesize(
     exampleWith({
+      // Without a custom domain a config must say it is a test deployment (AWS FSBP CloudFront.7).
+      deployment: 'test',
       delivery: {
         domainNames: null,
         certificateArn: null,
