@@ -6,7 +6,7 @@
  * policy-validation report); every acknowledgement carries a one-line reason (lib/nag.ts).
  */
 import { type App, Tags, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { StreamgateConfig } from './config';
 import { EdgeAlarmsStack, EdgeStack } from './edge-stack';
 import { EDGE_METRICS_REGION } from './monitoring';
@@ -59,6 +59,6 @@ export function createStreamgate(
   Tags.of(app).add('project', 'streamgate');
   const stacks = { edge, main, edgeAlarms };
   acknowledgeFindings(stacks);
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   return stacks;
 }

@@ -27,9 +27,41 @@ export const FSBP_SUPPRESSIONS: Readonly<Record<string, string>> = {
     'a config with "deployment": "test" may use the cloudfront.net name; a production config without a custom domain fails synth',
 };
 
-export function acknowledgeFindings({ main }: StreamgateStacks): void {
+export function acknowledgeFindings({ main, edgeAlarms }: StreamgateStacks): void {
   const add = (scope: IConstruct, id: string, reason: string): void =>
     Validations.of(scope).acknowledge({ id, reason });
+
+  // cdk-nag Serverless pack.
+  add(
+    main,
+    'Serverless-LambdaTracing',
+    'Latency and every decision are EMF metrics and logs already; X-Ray would put a "*" policy on every role.',
+  );
+  add(
+    main,
+    'Serverless-LambdaDLQ',
+    'Invoked synchronously (API Gateway, CloudFormation, Secrets Manager) or retried by the next scheduled run; errors alarm.',
+  );
+  add(
+    main.signingKeys.provider,
+    'Serverless-LambdaDefaultMemorySize',
+    "CDK's custom resource framework function: its memory is the framework's choice, not ours.",
+  );
+  if (main.signingKeys.rotationSchedule !== undefined) {
+    add(
+      main.signingKeys.rotationSchedule,
+      'Serverless-EventBusDLQ',
+      'A missed rotation run is redone by the next one (minutes later); the key-age alarm fires if runs keep failing.',
+    );
+  }
+  for (const topic of [main.monitoring.topic, edgeAlarms?.alarms.topic]) {
+    if (topic === undefined) continue;
+    add(
+      topic,
+      'Serverless-SNSRedrivePolicy',
+      'E-mail subscriptions: undelivered alarm mail would sit unread in a queue; alarms stay visible in CloudWatch.',
+    );
+  }
 
   add(
     main.signingKeys.secret,
