@@ -7,7 +7,7 @@
  */
 import { generateKeyPairSync, type KeyObject, type KeyPairKeyObjectResult } from 'node:crypto';
 
-/** The deploy config's names of the accepted types (`signing.keys[].algorithm`). */
+/** The deploy config's names of the accepted types (`signing.keyAlgorithm`). */
 export const CLOUDFRONT_KEY_ALGORITHMS = ['RSA_2048', 'ECDSA_P256'] as const;
 export type CloudFrontKeyAlgorithm = (typeof CLOUDFRONT_KEY_ALGORITHMS)[number];
 
