@@ -83,7 +83,7 @@ const deployedEnv = () => {
   return env;
 };
 
-test('the signing key and origin-verify value are read from Secrets Manager once per process', async () => {
+test('the signing key and origin-verify value are read from Secrets Manager once per process (within the key refresh period)', async () => {
   const logs = new LogCapture();
   const api = await createApi({ env: deployedEnv(), logger: logs.logger, secrets });
   const headers = { 'x-origin-verify': ORIGIN_SECRET };
@@ -92,7 +92,12 @@ test('the signing key and origin-verify value are read from Secrets Manager once
       (await api.playback(playbackEvent('demo-1', { authorization: bearer(await mint(idp)), headers }))).statusCode,
     ).toBe(200);
   }
-  expect(reads.sort()).toEqual([`${ORIGIN_ARN} AWSCURRENT`, `${ORIGIN_ARN} AWSPREVIOUS`, `${SIGNING_ARN} AWSCURRENT`]);
+  expect(reads.sort()).toEqual([
+    `${ORIGIN_ARN} AWSCURRENT`,
+    `${ORIGIN_ARN} AWSPENDING`,
+    `${ORIGIN_ARN} AWSPREVIOUS`,
+    `${SIGNING_ARN} AWSCURRENT`,
+  ]);
   expect(logs.text()).not.toContain(ORIGIN_SECRET);
   logs.stop();
 });
@@ -148,7 +153,7 @@ test('origin-verify rotated after init: a container holding the old value serves
       );
       expect(response.statusCode).toBe(200);
     }
-    expect(reads.sort()).toEqual([`${arn} AWSCURRENT`, `${arn} AWSPREVIOUS`]);
+    expect(reads.sort()).toEqual([`${arn} AWSCURRENT`, `${arn} AWSPENDING`, `${arn} AWSPREVIOUS`]);
   } finally {
     delete SECRETS[arn];
     logs.stop();
