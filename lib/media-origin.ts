@@ -34,6 +34,8 @@ export class MediaOrigin extends Construct {
   static readonly MEDIA_PREFIX = 'media';
   /** Key prefix of the player page served as the distribution's default behaviour. */
   static readonly WEB_PREFIX = 'web';
+  /** Prefix of the media bucket's server access logs in the log bucket. */
+  static readonly ACCESS_LOG_PREFIX = 's3-access/';
   /** Prefix of CloudFront standard logs in the log bucket. */
   static readonly CLOUDFRONT_LOG_PREFIX = 'cloudfront/';
 
@@ -73,11 +75,28 @@ export class MediaOrigin extends Construct {
       encryption: s3.BucketEncryption.S3_MANAGED,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: true,
-      serverAccessLogsBucket: this.logBucket,
-      serverAccessLogsPrefix: 's3-access/',
       lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(noncurrentVersionDays) }],
       removalPolicy,
     });
+
+    // Server access logs under a bucket policy (not CDK's feature-flag-dependent ACL fallback):
+    // the log bucket stays BucketOwnerEnforced in any app.
+    (this.bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
+      destinationBucketName: this.logBucket.bucketName,
+      logFilePrefix: MediaOrigin.ACCESS_LOG_PREFIX,
+    };
+    this.logBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'S3ServerAccessLogs',
+        principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [this.logBucket.arnForObjects(`${MediaOrigin.ACCESS_LOG_PREFIX}*`)],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': this.bucket.bucketArn },
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+        },
+      }),
+    );
 
     this.accessControl = new cloudfront.S3OriginAccessControl(this, 'AccessControl', {
       description: 'streamgate: CloudFront reads the media bucket, signing every request (SigV4)',

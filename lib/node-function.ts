@@ -20,7 +20,11 @@ export const NODE_ARCHITECTURE = lambda.Architecture.ARM_64;
  * SDK v3 clients the Lambda runtime already ships: kept out of the bundle. Everything else,
  * notably `@aws-sdk/cloudfront-signer` (not in the runtime), jose and Powertools, is bundled.
  */
-export const RUNTIME_PROVIDED_MODULES = ['@aws-sdk/client-dynamodb', '@aws-sdk/client-secrets-manager'];
+export const RUNTIME_PROVIDED_MODULES = [
+  '@aws-sdk/client-dynamodb',
+  '@aws-sdk/client-secrets-manager',
+  '@aws-sdk/client-cloudfront',
+];
 
 /** A CloudWatch Logs retention from a day count (default 90); `owner` names the construct in the error. */
 export function logRetention(days: number | undefined, owner: string): logs.RetentionDays {

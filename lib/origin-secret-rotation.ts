@@ -49,7 +49,6 @@ export class OriginSecretRotation extends Construct {
       // setSecret waits for the receivers' refresh period before touching the distribution.
       timeout: Duration.seconds(Math.min(900, props.receiverRefreshSeconds + 120)),
       logRetentionDays: props.logRetentionDays,
-      externalModules: ['@aws-sdk/client-secrets-manager', '@aws-sdk/client-cloudfront'],
       environment: {
         DISTRIBUTION_ID: props.distributionId,
         HEADER_NAME: props.headerName,

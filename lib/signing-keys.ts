@@ -93,7 +93,6 @@ export class SigningKeys extends Construct {
       description: 'streamgate: bootstraps the CloudFront signing key, its public key and key group',
       timeout: Duration.seconds(60),
       logRetentionDays: props.logRetentionDays,
-      externalModules: ['@aws-sdk/client-secrets-manager', '@aws-sdk/client-cloudfront'],
     });
     this.grantKeyManagement(this.generator.role, true);
     const providerLogs = new logs.LogGroup(this, 'ProviderLogs', {
@@ -132,7 +131,6 @@ export class SigningKeys extends Construct {
       description: 'streamgate: scheduled CloudFront signing-key rotation (one resumable step at a time)',
       timeout: Duration.seconds(60),
       logRetentionDays: this.logRetentionDays,
-      externalModules: ['@aws-sdk/client-secrets-manager', '@aws-sdk/client-cloudfront'],
       environment: {
         SIGNING_KEY_SECRET_ARN: this.secret.secretArn,
         KEY_GROUP_ID: this.keyGroup.keyGroupId,
