@@ -13,6 +13,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import {
   CLOUDFRONT_KEY_ALGORITHMS,
+  type CloudFrontKeyAlgorithm,
   generateCloudFrontKeyPair,
   isCloudFrontKeyAlgorithm,
 } from '../core/cloudfront-key-types';
@@ -28,8 +29,6 @@ export interface KeygenResponse {
   PhysicalResourceId: string;
   Data?: { KeyGroupId: string };
 }
-
-const now = () => Math.floor(Date.now() / 1000);
 
 export async function handler(event: CloudFormationCustomResourceEvent): Promise<KeygenResponse> {
   const { SecretArn: secretArn, Algorithm: algorithm, NamePrefix: namePrefix } = event.ResourceProperties;
@@ -47,7 +46,35 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
   if (event.RequestType === 'Update') {
     return { PhysicalResourceId: event.PhysicalResourceId, Data: { KeyGroupId: event.PhysicalResourceId } };
   }
-  const store = new SecretsManagerKeyStore(new SecretsManagerClient({}), secretArn, now);
+  const keyGroupId = await bootstrapKeyGroup({
+    secrets: new SecretsManagerClient({}),
+    cloudFront,
+    secretArn,
+    algorithm,
+    namePrefix,
+  });
+  return { PhysicalResourceId: keyGroupId, Data: { KeyGroupId: keyGroupId } };
+}
+
+export interface BootstrapOptions {
+  secrets: SecretsManagerClient;
+  cloudFront: CloudFrontClient;
+  secretArn: string;
+  algorithm: CloudFrontKeyAlgorithm;
+  namePrefix: string;
+  /** Epoch seconds. @default the system clock */
+  now?: () => number;
+}
+
+/**
+ * The first key and the key group, idempotently: a key already in the secret is kept (a re-run
+ * never rotates), a public key already made for it is found by name, a key group of that name
+ * is reused. Answers the key group id.
+ */
+export async function bootstrapKeyGroup(options: BootstrapOptions): Promise<string> {
+  const { cloudFront, algorithm, namePrefix } = options;
+  const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  const store = new SecretsManagerKeyStore(options.secrets, options.secretArn, now);
   let current = (await store.slots()).current;
   if (current === undefined) {
     const { privateKey } = generateCloudFrontKeyPair(algorithm);
@@ -66,7 +93,9 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
     );
     current = { ...current, keyPairId, activatedAt: now() };
     await store.putFirstKey(current);
+    // The same key without its id is now AWSPREVIOUS: not a key to keep trusting, drop the label.
+    const { previous } = await store.slots();
+    if (previous?.versionId === current.versionId) await store.forgetPrevious(current.versionId);
   }
-  const keyGroupId = await ensureKeyGroup(cloudFront, namePrefix, [current.keyPairId as string]);
-  return { PhysicalResourceId: keyGroupId, Data: { KeyGroupId: keyGroupId } };
+  return ensureKeyGroup(cloudFront, namePrefix, [current.keyPairId as string]);
 }
