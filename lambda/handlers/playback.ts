@@ -1,10 +1,12 @@
 /** `POST /api/v1/playback/{videoId}` — thin Lambda entry over lambda/core/api.ts. */
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { SigningKeyUnavailable } from '../core/errors';
 import { errorResponse, type HttpResponse } from '../core/http';
 import { sharedRuntime } from '../runtime/runtime';
 
 const runtime = sharedRuntime();
+const logger = new Logger({ serviceName: 'streamgate' });
 
 export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResponse> => {
   const { api, signingKey } = await runtime;
@@ -12,8 +14,10 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpRespon
     // A rotation switches the active key; never sign with one older than the refresh period.
     await signingKey?.refresh();
   } catch (error) {
-    if (error instanceof SigningKeyUnavailable) return errorResponse(error);
-    throw error;
+    if (!(error instanceof SigningKeyUnavailable)) throw error;
+    // The message names the variable and the error class, never key material.
+    logger.error('signing key cannot be re-read; refusing to sign', { error: error.causeMessage });
+    return errorResponse(error);
   }
   return api.playback(event);
 };

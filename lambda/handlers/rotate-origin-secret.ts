@@ -34,7 +34,8 @@ function required(name: string): string {
 
 const errorName = (error: unknown) => (error instanceof Error ? error.name : '');
 
-function storeFor(secretId: string): OriginSecretStore {
+/** The rotation's view of the secret, over Secrets Manager. */
+export function storeFor(secrets: SecretsManagerClient, secretId: string): OriginSecretStore {
   return {
     async versionValue(token) {
       try {
@@ -76,7 +77,12 @@ function storeFor(secretId: string): OriginSecretStore {
   };
 }
 
-function distributionSender(distributionId: string, headerName: string): OriginHeaderSender {
+/** What the distribution sends in `headerName`, over its config (every origin that carries the header). */
+export function distributionSender(
+  cloudFront: CloudFrontClient,
+  distributionId: string,
+  headerName: string,
+): OriginHeaderSender {
   const read = () => cloudFront.send(new GetDistributionConfigCommand({ Id: distributionId }));
   const headersOf = (config: Awaited<ReturnType<typeof read>>['DistributionConfig']) =>
     (config?.Origins?.Items ?? [])
@@ -108,8 +114,8 @@ export async function handler(event: SecretsManagerRotationEvent): Promise<void>
   // A JSON secret (MediaPackage CDN identifier) holds the header value under VALUE_JSON_KEY.
   const jsonKey = process.env.VALUE_JSON_KEY;
   await rotateOriginSecretStep(event.Step as OriginSecretStep, event.ClientRequestToken, {
-    store: storeFor(event.SecretId),
-    sender: distributionSender(required('DISTRIBUTION_ID'), required('HEADER_NAME')),
+    store: storeFor(secrets, event.SecretId),
+    sender: distributionSender(cloudFront, required('DISTRIBUTION_ID'), required('HEADER_NAME')),
     now: () => Math.floor(Date.now() / 1000),
     sleep: (seconds) => sleep(seconds * 1000),
     receiverRefreshSeconds: Number(required('RECEIVER_REFRESH_SECONDS')),

@@ -5,12 +5,14 @@
  * receiver accepts. Every step is run twice (Secrets Manager may repeat one) and made to fail
  * once; the rotation then completes.
  */
+import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import {
   ORIGIN_SECRET_STEPS,
   type OriginHeaderSender,
   type OriginSecretStore,
   rotateOriginSecretStep,
 } from '../../lambda/core/origin-secret-rotation';
+import { distributionSender } from '../../lambda/handlers/rotate-origin-secret';
 
 class World implements OriginSecretStore, OriginHeaderSender {
   now = 1000;
@@ -136,4 +138,57 @@ it('the wrong order is caught: sending before promoting to a receiver that ignor
   const world = new World(['AWSCURRENT', 'AWSPREVIOUS']);
   await rotate(world, 'send-then-promote');
   expect(world.refused).toEqual(['new-value-0123456789']);
+});
+
+describe('the distribution adapter (lambda/handlers/rotate-origin-secret.ts)', () => {
+  /** GetDistributionConfig / UpdateDistribution with ETags, as CloudFront answers them. */
+  function fakeCloudFront() {
+    type Header = { HeaderName: string; HeaderValue: string };
+    type Config = { Origins: { Items: { Id: string; CustomHeaders: { Quantity: number; Items: Header[] } }[] } };
+    const config: Config = {
+      Origins: {
+        Items: [
+          { Id: 'media', CustomHeaders: { Quantity: 0, Items: [] } },
+          { Id: 'api', CustomHeaders: { Quantity: 1, Items: [{ HeaderName: 'x-origin-verify', HeaderValue: 'old' }] } },
+          {
+            Id: 'api2',
+            CustomHeaders: { Quantity: 1, Items: [{ HeaderName: 'X-Origin-Verify', HeaderValue: 'old' }] },
+          },
+        ],
+      },
+    };
+    const state = { etag: 'E1', updates: 0, config };
+    const client = {
+      send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+        if (command.constructor.name === 'GetDistributionConfigCommand') {
+          return { DistributionConfig: structuredClone(state.config), ETag: state.etag };
+        }
+        if (command.constructor.name === 'UpdateDistributionCommand') {
+          if (command.input.IfMatch !== state.etag) throw Object.assign(new Error('x'), { name: 'PreconditionFailed' });
+          state.config = structuredClone(command.input.DistributionConfig) as Config;
+          state.etag = `E${++state.updates + 1}`;
+          return {};
+        }
+        throw new Error(`unexpected ${command.constructor.name}`);
+      },
+    };
+    return { state, client: client as unknown as CloudFrontClient };
+  }
+
+  it('sets the header on every origin that carries it (any case), leaves the others, and uses the ETag', async () => {
+    const { state, client } = fakeCloudFront();
+    const sender = distributionSender(client, 'E123', 'x-origin-verify');
+    expect(await sender.sentValues()).toEqual(['old', 'old']);
+    await sender.send('new-value');
+    expect(await sender.sentValues()).toEqual(['new-value', 'new-value']);
+    expect(state.config.Origins.Items[0].CustomHeaders.Items).toEqual([]);
+    expect(state.updates).toBe(1);
+  });
+
+  it('refuses to "send" through a distribution with no origin carrying the header', async () => {
+    const { client } = fakeCloudFront();
+    await expect(distributionSender(client, 'E123', 'x-other').send('v')).rejects.toThrow(
+      /no origin of E123 sends x-other/,
+    );
+  });
 });
