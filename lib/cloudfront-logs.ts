@@ -6,7 +6,8 @@
  *
  * The record fields leave out `cs(Cookie)` (signed cookies are credentials) and `cs-uri-query`
  * (a signed URL's Policy and Signature). Field names: those of CloudFront's standard log format
- * [unverified for v2 beyond the documented legacy names].
+ * [unverified for v2 beyond the documented legacy names]. The destination ARN carries the key
+ * prefix after the bucket ARN [unverified: the vended-logs S3 destination form].
  */
 import { Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -86,6 +87,5 @@ export class CloudFrontAccessLogs extends Construct {
       deliveryDestinationArn: this.destination.attrArn,
       recordFields: [...ACCESS_LOG_FIELDS],
     });
-    this.delivery.addDependency(this.source);
   }
 }

@@ -110,7 +110,7 @@ export async function handler(event: SecretsManagerRotationEvent): Promise<void>
   if (RotationEnabled !== true) throw new Error('rotation is not enabled on this secret');
   const stages = VersionIdsToStages?.[event.ClientRequestToken];
   if (stages === undefined && event.Step !== 'createSecret') throw new Error('unknown rotation token');
-  if (stages !== undefined && stages.includes('AWSCURRENT') && !stages.includes('AWSPENDING')) return; // done already
+  if (stages?.includes('AWSCURRENT') && !stages.includes('AWSPENDING')) return; // done already
   // A JSON secret (MediaPackage CDN identifier) holds the header value under VALUE_JSON_KEY.
   const jsonKey = process.env.VALUE_JSON_KEY;
   await rotateOriginSecretStep(event.Step as OriginSecretStep, event.ClientRequestToken, {
