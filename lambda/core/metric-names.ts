@@ -20,3 +20,16 @@ export const METRIC = {
   storeError: 'RevocationStoreError',
   latency: 'AuthorizeLatency',
 } as const;
+
+/**
+ * The edge deny-list's functions (lambda/runtime/deny-list-runtime.ts): stream records whose
+ * revocation could not be written to the KeyValueStore (alarmed), entries written, entries the
+ * sweeper deleted, and the store's size in bytes after each sweep (alarmed near its 5 MB limit).
+ */
+export const DENY_LIST_METRIC = {
+  writesFailed: 'DenyListWritesFailed',
+  entriesWritten: 'DenyListEntriesWritten',
+  writeConflicts: 'DenyListWriteConflicts',
+  entriesSwept: 'DenyListEntriesSwept',
+  storeBytes: 'DenyListStoreBytes',
+} as const;

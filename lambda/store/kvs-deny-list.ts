@@ -69,6 +69,9 @@ export interface KvsWriteReport {
 export interface SweepReport extends KvsWriteReport {
   scanned: number;
   deleted: number;
+  /** The store's size after the sweep (keys + values), against its 5 MB limit. */
+  storeBytes: number;
+  storeItems: number;
 }
 
 /** Why a write gave up: the last error as cause, and how far it got. */
@@ -172,7 +175,23 @@ export class KvsDenyList implements DenyListWriter {
     const entries = await this.list();
     const expired = expiredKeys(entries, nowSeconds);
     await this.delete(expired);
-    return { ...this.takeReport(), scanned: entries.length, deleted: expired.length };
+    const { totalSizeInBytes, itemCount } = await this.describe();
+    return {
+      ...this.takeReport(),
+      scanned: entries.length,
+      deleted: expired.length,
+      storeBytes: totalSizeInBytes,
+      storeItems: itemCount,
+    };
+  }
+
+  /** The store's size and item count (and its ETag, kept for the next write). */
+  async describe(): Promise<{ totalSizeInBytes: number; itemCount: number }> {
+    const described = await this.withRetries(() =>
+      this.client.send(new DescribeKeyValueStoreCommand({ KvsARN: this.options.kvsArn })),
+    );
+    this.etag = described.ETag;
+    return { totalSizeInBytes: described.TotalSizeInBytes ?? 0, itemCount: described.ItemCount ?? 0 };
   }
 
   /** Counts since the last call (requests, retries, conflicts), then starts again from zero. */

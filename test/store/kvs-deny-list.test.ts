@@ -148,7 +148,8 @@ describe('KvsDenyList.sweep', () => {
     server.entries.set('garbage', 'not a deny value');
     const report = await writer().sweep(NOW);
 
-    expect(report).toMatchObject({ scanned: 131, deleted: 76, requests: 2 });
+    expect(report).toMatchObject({ scanned: 131, deleted: 76, requests: 2, storeItems: 55 });
+    expect(report.storeBytes).toBe(55 * (22 + `revoked ${NOW + 60}`.length));
     const lists = server.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/keys'));
     expect(lists).toHaveLength(3);
     expect(lists.map((r) => r.query.get('MaxResults'))).toEqual(['50', '50', '50']);
@@ -162,7 +163,7 @@ describe('KvsDenyList.sweep', () => {
 
   test('nothing expired: no write at all', async () => {
     server.entries.set(entry(1).key, denyValue(entry(1)));
-    expect(await writer().sweep(NOW)).toMatchObject({ scanned: 1, deleted: 0, requests: 0 });
+    expect(await writer().sweep(NOW)).toMatchObject({ scanned: 1, deleted: 0, requests: 0, storeItems: 1 });
     expect(server.updates()).toEqual([]);
   });
 });
