@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import type { SharingAction } from '../lambda/core/abuse-defaults';
 import type { CloudFrontKeyAlgorithm } from '../lambda/core/cloudfront-key-types';
+import { edgeRevocationSchema } from './config/edge-revocation';
 import { deliverySchema, type GeoRestrictionConfig, type PRICE_CLASSES } from './config/delivery';
 import { choice, fieldIssues, isRecord, section, text } from './config/fields';
 import { entitlementSchema, jwtSchema } from './config/identity';
@@ -38,6 +39,8 @@ const configSchema = section({
   /** The playback API's own abuse defences (lambda/core: sharing detection, stream and rate limits). */
   abuse: abuseSchema,
   waf: wafSchema,
+  /** The edge deny-list (lib/edge-revocation.ts): revocation reaches every edge in seconds. */
+  edgeRevocation: edgeRevocationSchema,
   packaging: packagingSchema,
   /** Alarms, their topic(s) and the dashboard (lib/monitoring.ts). */
   monitoring: monitoringSchema,

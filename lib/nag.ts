@@ -43,6 +43,19 @@ export function acknowledgeFindings({ main }: StreamgateStacks): void {
       );
     }
   }
+  const edgeRevocation = main.edgeRevocation;
+  if (edgeRevocation !== undefined) {
+    add(
+      edgeRevocation.streamConsumer.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'dynamodb:ListStreams (added with the stream event source) has no resource-level permission; every other action names its ARN.',
+    );
+    add(
+      edgeRevocation.failedRecords,
+      'AwsSolutions-SQS3',
+      "This queue is the stream event source's on-failure destination (a DLQ itself); its depth is alarmed.",
+    );
+  }
   if (main.delivery.domainNames.length === 0) {
     add(
       main.delivery.distribution,

@@ -9,13 +9,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { StreamgateConfig } from './config';
 import { Delivery } from './delivery';
+import { EdgeRevocation } from './edge-revocation';
 import { MediaOrigin } from './media-origin';
 import { EDGE_METRICS_REGION, Monitoring } from './monitoring';
 import { Packaging } from './packaging';
 import { PlaybackApi } from './playback-api';
 import { StateTable } from './state-table';
 import { SigningKeys } from './signing-keys';
-import { ABUSE_DEFAULTS, type AbuseSettingName } from '../lambda/core/abuse-defaults';
+import { ABUSE_DEFAULTS, type AbuseSettingName, STREAM_LIMIT_POLICY } from '../lambda/core/abuse-defaults';
+import { EDGE_DENY_LIST_VARIABLE } from '../lambda/runtime/deny-list-env';
 
 /** The abuse settings, in the order the environment lists them. */
 const ABUSE_SETTING_NAMES = Object.keys(ABUSE_DEFAULTS) as AbuseSettingName[];
@@ -40,6 +42,8 @@ export class StreamgateStack extends Stack {
   readonly signingKeys: SigningKeys;
   readonly packaging?: Packaging;
   readonly delivery: Delivery;
+  /** The edge deny-list and its pipeline; absent when `edgeRevocation.enabled` is false. */
+  readonly edgeRevocation?: EdgeRevocation;
   readonly api: PlaybackApi;
   readonly monitoring: Monitoring;
 
@@ -51,7 +55,16 @@ export class StreamgateStack extends Stack {
       crossRegionReferences: true,
     });
 
-    this.table = new StateTable(this, 'Revocations');
+    const edgeRevocation = config.edgeRevocation.enabled;
+    this.table = new StateTable(this, 'Revocations', { stream: edgeRevocation });
+    if (edgeRevocation) {
+      this.edgeRevocation = new EdgeRevocation(this, 'EdgeRevocation', {
+        table: this.table,
+        clockToleranceSeconds: config.jwt.clockToleranceSeconds,
+        sweepIntervalMinutes: config.edgeRevocation.sweepIntervalMinutes,
+        logRetentionDays: config.logRetentionDays,
+      });
+    }
     this.media = new MediaOrigin(this, 'MediaOrigin', { logRetentionDays: config.logRetentionDays });
     this.signingKeys = new SigningKeys(this, 'SigningKeys', {
       keys: config.signing.keys,
@@ -84,6 +97,7 @@ export class StreamgateStack extends Stack {
       bindViewerIp: config.signing.bindViewerIp,
       drmOrigin: this.packaging?.origin(),
       originSecretsVersion: config.delivery.originSecretsVersion,
+      denyList: this.edgeRevocation?.store,
     });
     this.api = new PlaybackApi(this, 'Api', {
       table: this.table,
@@ -107,7 +121,21 @@ export class StreamgateStack extends Stack {
         ...Object.fromEntries(Object.entries(this.api.functions).map(([operation, fn]) => [operation, fn.function])),
         // Its errors are refusals of every request (the secret cannot be read): they page too.
         'origin-authorizer': this.api.originAuthorizer.function,
+        ...(this.edgeRevocation !== undefined
+          ? {
+              // A failing stream consumer delays edge revocation; a failing sweeper lets the store fill.
+              'deny-list-stream': this.edgeRevocation.streamConsumer.function,
+              'deny-list-sweeper': this.edgeRevocation.sweeper.function,
+            }
+          : {}),
       },
+      edgeRevocation:
+        this.edgeRevocation === undefined
+          ? undefined
+          : {
+              streamConsumer: this.edgeRevocation.streamConsumer.function,
+              failedRecords: this.edgeRevocation.failedRecords,
+            },
       apiStage: this.api.stage,
       table: this.table.table,
       distributionId: this.delivery.distribution.distributionId,
@@ -129,6 +157,16 @@ export class StreamgateStack extends Stack {
       value: this.monitoring.topic.topicArn,
       description: `Alarms of ${config.region}; subscribe more endpoints here`,
     });
+    if (this.edgeRevocation !== undefined) {
+      new CfnOutput(this, 'EdgeDenyListArn', {
+        value: this.edgeRevocation.store.keyValueStoreArn,
+        description: 'KeyValueStore the viewer-request function reads (revoked grants)',
+      });
+      new CfnOutput(this, 'EdgeDenyListFailedRecordsQueueUrl', {
+        value: this.edgeRevocation.failedRecords.queueUrl,
+        description: 'Stream batches the deny-list could not write (see docs/operations.md)',
+      });
+    }
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     if (this.packaging?.ingestRole !== undefined) {
       new CfnOutput(this, 'VodIngestRoleArn', {
@@ -141,7 +179,7 @@ export class StreamgateStack extends Stack {
 
 /** The lambda/core/config.ts variables that come from the deploy config. */
 function apiEnvironment(config: StreamgateConfig, mediaBaseUrl: string): Record<string, string> {
-  const { jwt, entitlement, signing, delivery, abuse } = config;
+  const { jwt, entitlement, signing, delivery, abuse, edgeRevocation } = config;
   return {
     JWT_ISSUER: jwt.issuer,
     JWT_AUDIENCE: jwt.audience,
@@ -161,6 +199,9 @@ function apiEnvironment(config: StreamgateConfig, mediaBaseUrl: string): Record<
     SIGNING_HASH_ALGORITHM: signing.hashAlgorithm,
     ...(signing.cookieDomain !== undefined ? { COOKIE_DOMAIN: signing.cookieDomain } : {}),
     ...Object.fromEntries(ABUSE_SETTING_NAMES.map((name) => [ABUSE_DEFAULTS[name].variable, String(abuse[name])])),
+    [STREAM_LIMIT_POLICY.variable]: abuse.streamLimitPolicy,
+    // on: the API records each grant's id so revoking a session denies its grants at the edge.
+    [EDGE_DENY_LIST_VARIABLE]: edgeRevocation.enabled ? 'on' : 'off',
     // CloudFront sets these (the ALL_VIEWER_EXCEPT_HOST_HEADER policy forwards them): ip:port and country.
     VIEWER_IP_HEADER: 'cloudfront-viewer-address',
     VIEWER_COUNTRY_HEADER: 'cloudfront-viewer-country',

@@ -25,10 +25,11 @@ import { DenyListReplicator } from '../store/deny-list-replicator';
 import { createDynamoClient, DynamoCaller, type Item } from '../store/dynamo-call';
 import { KvsDenyList, type SweepReport } from '../store/kvs-deny-list';
 import { STATE_TABLE } from '../store/table-schema';
+import { DENY_LIST_KVS_ARN_VARIABLE } from './deny-list-env';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export const DENY_LIST_KVS_ARN_VARIABLE = 'EDGE_DENY_LIST_KVS_ARN';
+export { DENY_LIST_KVS_ARN_VARIABLE };
 
 export interface DenyListFunctionConfig {
   tableName: string;
