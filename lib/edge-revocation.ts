@@ -46,8 +46,9 @@ export interface EdgeRevocationProps {
   /** Seconds added to every entry's expiry (the JWT clock tolerance: CloudFront's clock may lag ours). */
   readonly clockToleranceSeconds: number;
   /**
-   * Minutes between sweeps of expired entries.
-   * @default 15
+   * Minutes between sweeps of expired entries (each sweep is one DescribeKeyValueStore call;
+   * it lists and deletes only once the store holds 1 MB).
+   * @default 60
    */
   readonly sweepIntervalMinutes?: number;
   /**
@@ -84,7 +85,7 @@ export class EdgeRevocation extends Construct {
 
   constructor(scope: Construct, id: string, props: EdgeRevocationProps) {
     super(scope, id);
-    const sweepMinutes = props.sweepIntervalMinutes ?? 15;
+    const sweepMinutes = props.sweepIntervalMinutes ?? 60;
     if (!Number.isInteger(sweepMinutes) || sweepMinutes < 1 || sweepMinutes > 1440)
       throw new Error(
         `EdgeRevocation: sweepIntervalMinutes must be a whole number from 1 to 1440, got ${sweepMinutes}`,
@@ -163,7 +164,7 @@ export class EdgeRevocation extends Construct {
         // Every API call writes the user's item (rate counters): only changes that may deny reach the function.
         filters: DENYING_ATTRIBUTES.map((attribute) =>
           lambda.FilterCriteria.filter({
-            dynamodb: { NewImage: { [attribute]: { N: [lambda.FilterRule.exists()] } } },
+            dynamodb: { NewImage: { [attribute]: { N: lambda.FilterRule.exists() } } },
           }),
         ),
       }),

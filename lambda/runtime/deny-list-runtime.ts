@@ -12,6 +12,8 @@
  * - `JWT_CLOCK_TOLERANCE_SECONDS` (default 30, 0-300): added to every entry's expiry, as
  *   CloudFront's clock may run behind ours;
  * - `STORE_TIMEOUT_MS` (default 1000): per DynamoDB call;
+ * - `DENY_LIST_SWEEP_MIN_BYTES` (default 1000000, 0-5242880): the sweeper lists and deletes only
+ *   once the store holds this much (expired entries are harmless; listing is billed per call);
  * - `DYNAMODB_ENDPOINT`: local mode and tests only.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -38,6 +40,7 @@ export interface DenyListFunctionConfig {
   region: string;
   timeoutMs: number;
   endpoint?: string;
+  sweepMinBytes: number;
 }
 
 /** Reads and checks the environment; a bad value throws ConfigError naming the variable. */
@@ -70,6 +73,7 @@ export function loadDenyListConfig(env: Env): DenyListFunctionConfig {
     region: value('AWS_REGION') ?? 'us-east-1',
     timeoutMs: integer('STORE_TIMEOUT_MS', 1000, 50, 10000),
     endpoint: value('DYNAMODB_ENDPOINT'),
+    sweepMinBytes: integer('DENY_LIST_SWEEP_MIN_BYTES', 1_000_000, 0, 5_242_880),
   };
 }
 
@@ -90,12 +94,14 @@ export class DenyListRuntime {
   private readonly now: () => number;
   readonly kvs: KvsDenyList;
   readonly replicator: DenyListReplicator;
+  private readonly sweepMinBytes: number;
 
   constructor(options: DenyListRuntimeOptions = {}) {
     this.logger = options.logger ?? new Logger({ serviceName: METRICS_SERVICE });
     this.metrics = options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
     this.now = options.now ?? (() => Math.floor(Date.now() / 1000));
     const config = loadDenyListConfig(options.env ?? process.env);
+    this.sweepMinBytes = config.sweepMinBytes;
     this.kvs = new KvsDenyList({ kvsArn: config.kvsArn, client: options.kvsClient, sleep: options.sleep });
     const dynamo = new DynamoCaller(createDynamoClient(config), config.tableName, config.timeoutMs);
     this.replicator = new DenyListReplicator(dynamo, this.kvs, {
@@ -149,10 +155,10 @@ export class DenyListRuntime {
     }
   }
 
-  /** Deletes the expired entries; a failure throws (the function's errors alarm). */
+  /** Deletes the expired entries once the store is big enough; a failure throws (the function's errors alarm). */
   async sweep(): Promise<SweepReport> {
     try {
-      const report = await this.kvs.sweep(this.now());
+      const report = await this.kvs.sweep(this.now(), this.sweepMinBytes);
       this.metrics.addMetric(DENY_LIST_METRIC.entriesSwept, MetricUnit.Count, report.deleted);
       this.metrics.addMetric(DENY_LIST_METRIC.storeBytes, MetricUnit.Bytes, report.storeBytes);
       this.logger.info('deny-list swept', { ...report });

@@ -168,14 +168,26 @@ export class KvsDenyList implements DenyListWriter {
   }
 
   /**
-   * Deletes every entry whose grant has expired (or whose value is unreadable) at `nowSeconds`.
-   * The whole listing comes first: deleting while paging could make the pages skip keys.
+   * Deletes every entry whose grant has expired (or whose value is unreadable) at `nowSeconds`,
+   * once the store holds at least `minBytes`: an expired entry is harmless (CloudFront refuses
+   * the expired grant anyway), and listing costs one API call per 50 keys, so a small store is
+   * left alone. The whole listing comes first: deleting while paging could make pages skip keys.
    */
-  async sweep(nowSeconds: number): Promise<SweepReport> {
+  async sweep(nowSeconds: number, minBytes = 0): Promise<SweepReport> {
+    const before = await this.describe();
+    if (before.totalSizeInBytes < minBytes) {
+      return {
+        ...this.takeReport(),
+        scanned: 0,
+        deleted: 0,
+        storeBytes: before.totalSizeInBytes,
+        storeItems: before.itemCount,
+      };
+    }
     const entries = await this.list();
     const expired = expiredKeys(entries, nowSeconds);
     await this.delete(expired);
-    const { totalSizeInBytes, itemCount } = await this.describe();
+    const { totalSizeInBytes, itemCount } = expired.length > 0 ? await this.describe() : before;
     return {
       ...this.takeReport(),
       scanned: entries.length,

@@ -8,6 +8,6 @@ import { flag, integer, optionalSection } from './fields';
 
 export const edgeRevocationSchema = optionalSection({
   enabled: flag().default(true),
-  /** Minutes between sweeps of entries whose grant has expired anyway. */
-  sweepIntervalMinutes: integer(1, 1440).default(15),
+  /** Minutes between sweeps of entries whose grant has expired anyway (a sweep lists the store only from 1 MB). */
+  sweepIntervalMinutes: integer(1, 1440).default(60),
 });

@@ -83,6 +83,7 @@ const runtime = (): DenyListRuntime =>
       EDGE_DENY_LIST_KVS_ARN: TEST_KVS_ARN,
       JWT_CLOCK_TOLERANCE_SECONDS: '30',
       DYNAMODB_ENDPOINT: dynamo.endpoint,
+      DENY_LIST_SWEEP_MIN_BYTES: '0',
     },
     logger: logs.logger,
     now: () => NOW,
@@ -199,6 +200,7 @@ describe('environment', () => {
     [{ EDGE_DENY_LIST_KVS_ARN: 'arn:aws:cloudfront::123456789012:distribution/E1' }, 'EDGE_DENY_LIST_KVS_ARN'],
     [{ REVOCATION_TABLE_NAME: '' }, 'REVOCATION_TABLE_NAME'],
     [{ JWT_CLOCK_TOLERANCE_SECONDS: '301' }, 'JWT_CLOCK_TOLERANCE_SECONDS'],
+    [{ DENY_LIST_SWEEP_MIN_BYTES: '6000000' }, 'DENY_LIST_SWEEP_MIN_BYTES'],
   ])('%j is refused, naming %s', (override, variable) => {
     const error = (() => {
       try {
@@ -211,7 +213,7 @@ describe('environment', () => {
     expect((error as ConfigError).variable).toBe(variable);
   });
 
-  test('defaults: 30 s tolerance, 1 s per DynamoDB call', () => {
-    expect(loadDenyListConfig(base)).toMatchObject({ toleranceSeconds: 30, timeoutMs: 1000 });
+  test('defaults: 30 s tolerance, 1 s per DynamoDB call, sweep from 1 MB', () => {
+    expect(loadDenyListConfig(base)).toMatchObject({ toleranceSeconds: 30, timeoutMs: 1000, sweepMinBytes: 1_000_000 });
   });
 });

@@ -161,6 +161,13 @@ describe('KvsDenyList.sweep', () => {
     expect([...server.entries.values()].every((value) => value === `revoked ${NOW + 60}`)).toBe(true);
   });
 
+  test('a store below minBytes is only described: no listing, no write', async () => {
+    server.entries.set(entry(1).key, `revoked ${NOW - 1}`);
+    expect(await writer().sweep(NOW, 1000)).toMatchObject({ scanned: 0, deleted: 0, storeItems: 1, storeBytes: 40 });
+    expect(server.requests.map((r) => [r.method, r.path.endsWith('/keys')])).toEqual([['GET', false]]);
+    expect(server.entries.size).toBe(1);
+  });
+
   test('nothing expired: no write at all', async () => {
     server.entries.set(entry(1).key, denyValue(entry(1)));
     expect(await writer().sweep(NOW)).toMatchObject({ scanned: 1, deleted: 0, requests: 0, storeItems: 1 });
