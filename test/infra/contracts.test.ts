@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { execFileSync } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { ABUSE_DEFAULTS, type AbuseSettingName } from '../../lambda/core/abuse-defaults';
+import { ABUSE_DEFAULTS, type AbuseSettingName, STREAM_LIMIT_POLICY } from '../../lambda/core/abuse-defaults';
 import { CLOUDFRONT_KEY_ALGORITHMS } from '../../lambda/core/cloudfront-key-types';
 import { loadConfig } from '../../lambda/core/config';
 import { ORIGIN_VERIFY_HEADER } from '../../lambda/core/origin-verify';
@@ -239,7 +239,11 @@ describe('abuse defaults (lambda/core/abuse-defaults.ts)', () => {
 
   test('a function without the variables and a deploy config without the section get the same defaults', () => {
     expect(asDeployFields(loadConfig(lambdaEnv).abuse)).toEqual(defaults);
-    expect(exampleWith({ abuse: null }).abuse).toEqual(defaults);
+    // streamLimitPolicy is read by the API's stream-limit code, not the abuse settings table.
+    expect(exampleWith({ abuse: null }).abuse).toEqual({
+      ...defaults,
+      streamLimitPolicy: STREAM_LIMIT_POLICY.fallback,
+    });
   });
 
   test("every API function gets each setting in its variable, and reads back the deploy config's values", () => {
@@ -259,7 +263,9 @@ describe('abuse defaults (lambda/core/abuse-defaults.ts)', () => {
       ...lambdaEnv,
       ...Object.fromEntries(names.map((name) => [ABUSE_DEFAULTS[name].variable, String(config.abuse[name])])),
     };
-    expect(asDeployFields(loadConfig(env).abuse)).toEqual(config.abuse);
+    const { streamLimitPolicy, ...settings } = config.abuse;
+    expect(asDeployFields(loadConfig(env).abuse)).toEqual(settings);
+    expect(streamLimitPolicy).toBe(STREAM_LIMIT_POLICY.fallback);
   });
 
   test('docs/configuration.md lists each default, range and variable as declared', () => {
