@@ -114,8 +114,9 @@ export class EdgeRevocation extends Construct {
       entry: path.join(handlersDir, 'edge-deny-list-stream.ts'),
       description: 'streamgate: state table stream to the edge deny-list (CloudFront KeyValueStore)',
       environment,
-      // Retries with backoff inside one invocation (ETag conflicts, throttling) need headroom.
-      timeout: Duration.seconds(60),
+      // The writer's bounded retries (8 attempts, up to 7 s each with backoff) must end before
+      // the invocation does, so a failure is reported per record rather than as a timeout.
+      timeout: Duration.minutes(2),
       logRetentionDays: props.logRetentionDays,
     });
     this.sweeper = new NodeFunction(this, 'Sweeper', {

@@ -30,6 +30,20 @@ export const KVS_LIST_PAGE = 50;
 export const KVS_MAX_KEY_BYTES = 512;
 export const KVS_MAX_VALUE_BYTES = 1024;
 
+/** The writer's bounds: attempts per batch, backoff ceiling, and per-request timeouts (ms). */
+export const KVS_WRITE_LIMITS = {
+  maxAttempts: 8,
+  baseDelayMs: 50,
+  maxDelayMs: 2000,
+  connectionTimeoutMs: 2000,
+  requestTimeoutMs: 5000,
+} as const;
+
+/** The longest one batch can take before the writer gives up (ms): every attempt timing out, every backoff at its ceiling. */
+export const KVS_WORST_BATCH_MS =
+  KVS_WRITE_LIMITS.maxAttempts * (KVS_WRITE_LIMITS.connectionTimeoutMs + KVS_WRITE_LIMITS.requestTimeoutMs) +
+  (KVS_WRITE_LIMITS.maxAttempts - 1) * KVS_WRITE_LIMITS.maxDelayMs;
+
 export interface KvsDenyListOptions {
   /** ARN of the store (`arn:aws:cloudfront::<account>:key-value-store/<id>`). */
   readonly kvsArn: string;
@@ -93,7 +107,10 @@ export class KvsWriteError extends Error {
 export function kvsClient(config: CloudFrontKeyValueStoreClientConfig = {}): CloudFrontKeyValueStoreClient {
   return new CloudFrontKeyValueStoreClient({
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: 2000, requestTimeout: 5000 },
+    requestHandler: {
+      connectionTimeout: KVS_WRITE_LIMITS.connectionTimeoutMs,
+      requestTimeout: KVS_WRITE_LIMITS.requestTimeoutMs,
+    },
     ...config,
   });
 }
@@ -116,11 +133,11 @@ export class KvsDenyList implements DenyListWriter {
     if (!/^arn:aws[a-z-]*:cloudfront::\d{12}:key-value-store\/[A-Za-z0-9-]+$/.test(options.kvsArn))
       throw new Error(`KvsDenyList: kvsArn must be a KeyValueStore ARN, got "${options.kvsArn}"`);
     this.client = options.client ?? kvsClient();
-    this.maxAttempts = options.maxAttempts ?? 8;
+    this.maxAttempts = options.maxAttempts ?? KVS_WRITE_LIMITS.maxAttempts;
     if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1)
       throw new Error(`KvsDenyList: maxAttempts must be a whole number >= 1, got ${this.maxAttempts}`);
-    this.baseDelayMs = options.baseDelayMs ?? 50;
-    this.maxDelayMs = options.maxDelayMs ?? 2000;
+    this.baseDelayMs = options.baseDelayMs ?? KVS_WRITE_LIMITS.baseDelayMs;
+    this.maxDelayMs = options.maxDelayMs ?? KVS_WRITE_LIMITS.maxDelayMs;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
   }

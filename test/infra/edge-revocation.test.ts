@@ -9,6 +9,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { STREAM_LIMIT_POLICY } from '../../lambda/core/abuse-defaults';
 import { DENY_LIST_METRIC, METRICS_NAMESPACE } from '../../lambda/core/metric-names';
 import { BY_USER_INDEX, STATE_TABLE } from '../../lambda/store/table-schema';
+import { KVS_WORST_BATCH_MS } from '../../lambda/store/kvs-deny-list';
 import { DENYING_ATTRIBUTES, KVS_WRITER_ACTIONS } from '../../lib/edge-revocation';
 import { exampleWith, issuesOf, onlyResource, resourcesOf, synthesize, type Synthesis } from './synth';
 
@@ -181,8 +182,13 @@ describe.each([
     );
   });
 
-  test('each function knows the store, the table and the clock tolerance', () => {
+  test("each function knows the store, the table and the clock tolerance; the consumer outlasts its writer's retries", () => {
     const { mainTemplate } = synthesis();
+    const consumer = resourcesOf(mainTemplate, 'AWS::Lambda::Function')[
+      idOf(mainTemplate, 'AWS::Lambda::Function', 'EdgeRevocationStreamConsumer')
+    ].Properties;
+    // A user cut-off's sessions may take a few batches; one must at least fit with room to report.
+    expect(consumer?.Timeout).toBeGreaterThan(KVS_WORST_BATCH_MS / 1000 + 10);
     const store = { 'Fn::GetAtt': [onlyResource(mainTemplate, 'AWS::CloudFront::KeyValueStore').id, 'Arn'] };
     for (const prefix of ['EdgeRevocationStreamConsumer', 'EdgeRevocationSweeper']) {
       expect(envOf(mainTemplate, prefix)).toMatchObject({
