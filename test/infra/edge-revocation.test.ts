@@ -252,6 +252,14 @@ describe.each([
       expect(alarmNamed(mainTemplate, `streamgate-lambda-errors-${fn}`).MetricName).toBe('Errors');
   });
 
+  test('the dashboard has an edge deny-list row: entries written, failures, queue, stream lag, store size', () => {
+    const body = JSON.stringify(onlyResource(synthesis().mainTemplate, 'AWS::CloudWatch::Dashboard').properties);
+    for (const metric of [DENY_LIST_METRIC.entriesWritten, DENY_LIST_METRIC.writesFailed, DENY_LIST_METRIC.storeBytes])
+      expect(body).toContain(`\\"${METRICS_NAMESPACE}\\",\\"${metric}\\"`);
+    expect(body).toContain('\\"AWS/Lambda\\",\\"IteratorAge\\"');
+    expect(body).toContain('\\"AWS/SQS\\",\\"ApproximateNumberOfMessagesVisible\\"');
+  });
+
   test('the API functions get EDGE_DENY_LIST=on and the stream limit policy', () => {
     const { mainTemplate } = synthesis();
     const policy = synthesis() === live ? 'evict-oldest' : STREAM_LIMIT_POLICY.fallback;
@@ -287,6 +295,9 @@ describe('edgeRevocation.enabled: false', () => {
     );
     expect(alarmNames.filter((name) => name.includes('deny-list'))).toEqual([]);
     expect(JSON.stringify(resourcesOf(mainTemplate, 'AWS::IAM::Policy'))).not.toContain('cloudfront-keyvaluestore');
+    expect(JSON.stringify(onlyResource(mainTemplate, 'AWS::CloudWatch::Dashboard').properties)).not.toContain(
+      'DenyList',
+    );
   });
 
   test('the table has no stream and keeps its index and logical id; the API gets EDGE_DENY_LIST=off', () => {
