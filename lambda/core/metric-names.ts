@@ -18,5 +18,6 @@ export const METRIC = {
   revokedTokenReuse: 'RevokedTokenReuse',
   sharingSuspected: 'TokenSharingSuspected',
   storeError: 'RevocationStoreError',
+  sessionEvicted: 'SessionEvicted',
   latency: 'AuthorizeLatency',
 } as const;

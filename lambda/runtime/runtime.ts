@@ -56,6 +56,7 @@ export async function createApi(options: RuntimeOptions = {}): Promise<Streamgat
           rateLimit: config.abuse.rateLimit,
           rateWindowSeconds: config.abuse.rateWindowSeconds,
           maxStreams: config.abuse.maxConcurrentStreams,
+          streamLimitPolicy: config.abuse.streamLimitPolicy,
         }),
       signals: options.signals ?? new EmfSignals(),
       signer: signingKey === undefined ? undefined : new MediaSigner(config.signing, signingKey),
