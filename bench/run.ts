@@ -3,12 +3,14 @@ import { benchAuthorize } from './authorize';
 import { benchAbuse } from './abuse';
 import { benchColdStart } from './cold-start';
 import { benchEdge } from './edge';
+import { benchEdgeRevocation } from './edge-revocation';
 import { benchLatency } from './latency';
 
 async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? '2');
   await benchAuthorize(seconds);
   await benchEdge(seconds);
+  await benchEdgeRevocation();
   await benchAbuse(seconds);
   await benchLatency(seconds);
   await benchColdStart();

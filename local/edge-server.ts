@@ -12,7 +12,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
 import { mediaObjectKey, nonCanonicalReason } from './edge/canonical-path';
 import { checkSignedAccess, errorXml, VerifiedSignatures, type TrustedKey } from './edge/cloudfront-access';
-import { ViewerRequestFunction, viewerRequestEvent, type ViewerRequestOutcome } from './edge/viewer-request-function';
+import {
+  type KeyValueStoreReader,
+  ViewerRequestFunction,
+  viewerRequestEvent,
+  type ViewerRequestOutcome,
+} from './edge/viewer-request-function';
 import { API_PATH_PREFIX } from '../lib/api-routes';
 import { pageHeaders } from '../lib/page-headers';
 import { clientIp } from './api-adapter';
@@ -45,6 +50,8 @@ export interface EdgeOptions {
    * @default edge-function/viewer-request.js, compiled once here
    */
   viewerRequestFunction?: ViewerRequestFunction | null;
+  /** The KeyValueStore associated with the default viewer-request function (the deny-list); none = edge revocation off. */
+  keyValueStore?: KeyValueStoreReader;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -71,7 +78,9 @@ export function createEdgeHandler(options: EdgeOptions): Handler {
   const now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const verified = new VerifiedSignatures();
   const viewerFunction =
-    options.viewerRequestFunction === undefined ? ViewerRequestFunction.fromFile() : options.viewerRequestFunction;
+    options.viewerRequestFunction === undefined
+      ? ViewerRequestFunction.fromFile(undefined, { keyValueStore: options.keyValueStore })
+      : options.viewerRequestFunction;
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path.startsWith(API_PATH_PREFIX)) return options.api(req, res);

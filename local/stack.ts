@@ -21,6 +21,8 @@ import { lockFolder, type FolderLock } from './folder-lock';
 import { DEV_IDP_AUDIENCE, DEV_IDP_ISSUER } from './idp/defaults';
 import { DevIdp } from './idp/dev-idp';
 import { LocalMonitor } from './monitor';
+import { attachDenyListStream } from './deny-list-stream';
+import { LocalKeyValueStore } from './edge/key-value-store';
 import { EmfSignals, SignalFanout } from '../lambda/core/metrics';
 
 const REPO_ROOT = resolve(__dirname, '..');
@@ -47,6 +49,8 @@ export interface LocalStackOptions {
   /** Hooks for tests and benches. */
   onApiResponse?: ApiAdapterOptions['onResponse'];
   onMedia?: EdgeOptions['onMedia'];
+  /** Edge revocation (the deny-list in the viewer-request function's KeyValueStore). @default true */
+  edgeRevocation?: boolean;
 }
 
 export interface LocalStack {
@@ -56,6 +60,8 @@ export interface LocalStack {
   idp: DevIdp;
   monitor: LocalMonitor;
   dynamo: LocalDynamo;
+  /** The edge's deny-list (undefined with edge revocation off). */
+  denyList?: LocalKeyValueStore;
   close(): Promise<void>;
 }
 
@@ -87,6 +93,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
   });
   const idp = await DevIdp.open({ keyDir: options.dir });
   const monitor = new LocalMonitor();
+  const denyList = options.edgeRevocation === false ? undefined : new LocalKeyValueStore();
 
   // The API needs the edge's port (JWKS URL, media URL), so the servers listen first.
   let routeToApi: RequestListener = (_req, res) => {
@@ -109,6 +116,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
       '/monitor.js': join(REPO_ROOT, 'web', 'monitor.js'),
     },
     onMedia: options.onMedia,
+    keyValueStore: denyList,
     extraRoutes: { '/local/monitor.json': monitor.handler },
   });
   const servers = await listenOnLoopback(handler, options.port);
@@ -128,9 +136,20 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
       SIGNING_KEY_PAIR_ID: key.keyPairId,
       SIGNING_KEY_FILE: key.privateKeyFile,
       AWS_REGION: 'us-east-1',
+      EDGE_DENY_LIST: denyList === undefined ? 'off' : 'on',
       ...options.apiEnv,
     },
     logger: options.logger,
+    onStoreClient: (client) => {
+      if (denyList === undefined) return;
+      attachDenyListStream(client, {
+        endpoint: dynamo.endpoint,
+        tableName: REVOCATION_TABLE_NAME,
+        writer: denyList,
+        toleranceSeconds: Number(options.apiEnv?.JWT_CLOCK_TOLERANCE_SECONDS ?? 30),
+        logger: options.logger,
+      });
+    },
     // The same signals as deployed (EMF lines on stdout), and the counts behind /local/monitor.
     signals: new SignalFanout([new EmfSignals(), monitor]),
   });
@@ -143,6 +162,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     idp,
     monitor,
     dynamo,
+    denyList,
     close: async () => {
       await Promise.all(
         servers.map(

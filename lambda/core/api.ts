@@ -17,10 +17,11 @@ import {
   InvalidToken,
   OriginNotVerified,
   RateLimited,
+  SessionEnded,
   SharingSuspected,
 } from './errors';
 import { emptyResponse, errorResponse, jsonResponse, type HttpResponse } from './http';
-import type { MediaSigner, SignedGrant } from './media-signer';
+import type { MediaSigner } from './media-signer';
 import { ORIGIN_VERIFY_HEADER, type OriginVerifier } from './origin-verify';
 import { metricReason, type ApiSignals } from './metrics';
 import { bearerToken, deliveryParam, isIdentifier, videoIdParam } from './request';
@@ -78,31 +79,43 @@ export class StreamgateApi {
         network: (viewerIp === undefined ? undefined : clientNetwork(viewerIp)) ?? 'unknown',
         country: this.viewerCountry(event),
       };
+      // Signed first, so the token's write can record the grant's id for the edge's deny-list; a
+      // refused call's grant is dropped unseen. Signing refuses an IPv6 viewer with IP binding on.
+      const grant = delivery === 'url' ? signer.signUrl(request) : signer.signCookies(request);
+      const record = this.deps.config.edgeDenyList
+        ? { grant: { id: grant.grantId, expiresAt: grant.expiresAt }, user: token, iat: token.iat }
+        : undefined;
       // Two conditional writes, one round trip: each checks its item and records this call.
       const [tokenCheck, userCheck] = await Promise.allSettled([
-        this.deps.tokens.check(token, presentation, this.tokenKeepUntil(token)),
+        this.deps.tokens.check(token, presentation, this.tokenKeepUntil(token), record),
         this.deps.users.check({
           ...this.callerCall(token, now),
-          session: { id: sessionId(token), until: signer.expiryFor(request) },
+          session: { id: sessionId(token), until: grant.expiresAt },
         }),
       ]);
-      let grant: SignedGrant;
+      let userVerdict = userCheck.status === 'fulfilled' ? userCheck.value : undefined;
       try {
         if (tokenCheck.status === 'rejected') throw tokenCheck.reason;
         if (userCheck.status === 'rejected') throw userCheck.reason;
         this.refuseRevokedOrLimited(tokenCheck.value, userCheck.value);
         const sharing = (tokenCheck.value as { sharing: SharingVerdict }).sharing;
         if (sharing.suspected) await this.onSharing(token, sharing, now, context);
-        if (userCheck.value.outcome === 'streams-full') {
+        if (userVerdict?.outcome === 'evict') {
+          // evict-oldest: end the oldest session first (its token plays no more, its grants are
+          // denied at the edge), then take its slot.
+          await this.deps.tokens.end(userVerdict.evict, now);
+          this.deps.signals.emit({ kind: 'session-evicted' });
+          this.deps.logger.info('oldest session ended by the stream limit', { ...context, videoId });
+          userVerdict = await userVerdict.admit();
+        }
+        if (userVerdict?.outcome === 'streams-full') {
           this.deps.signals.emit({ kind: 'concurrency-limited' });
           throw new ConcurrencyLimit(this.deps.users.limits.maxStreams);
         }
-        // Signing can still refuse (an IPv6 viewer with IP binding on), so it is inside the guard too.
-        grant = delivery === 'url' ? signer.signUrl(request) : signer.signCookies(request);
       } catch (refusal) {
-        if (userCheck.status === 'fulfilled' && userCheck.value.outcome === 'admitted') {
+        if (userVerdict?.outcome === 'admitted') {
           // The refusal stands even if the undo fails: the slot then frees itself at its expiry.
-          await userCheck.value.undo().catch(() => this.deps.logger.warn('stream slot not rolled back', context));
+          await userVerdict.undo().catch(() => this.deps.logger.warn('stream slot not rolled back', context));
         }
         throw refusal;
       }
@@ -213,6 +226,7 @@ export class StreamgateApi {
 
   /** Token or user revoked → 401; over the user's rate → 429. Sharing and streams are decided by the caller. */
   private refuseRevokedOrLimited(token: TokenVerdict, user: UserVerdict): void {
+    if (token.revoked && token.ended === true) throw new SessionEnded();
     if (token.revoked) throw new InvalidToken('revoked', 'token has been revoked');
     if (user.outcome === 'revoked') throw new InvalidToken('revoked', "the user's tokens have been revoked");
     if (user.outcome === 'rate-limited') throw new RateLimited(user.retryAfterSeconds);

@@ -9,6 +9,7 @@ export type ApiErrorCode =
   | 'insufficient_scope'
   | 'forbidden'
   | 'concurrency_limit'
+  | 'session_ended'
   | 'sharing_suspected'
   | 'rate_limited'
   | 'temporarily_unavailable';
@@ -36,6 +37,7 @@ export type DenialReason =
   | 'origin_not_verified'
   | 'rate_limited'
   | 'concurrency_limit'
+  | 'session_ended'
   | 'sharing_suspected'
   | 'store_unavailable'
   | 'store_contention'
@@ -100,6 +102,18 @@ export class ConcurrencyLimit extends ApiError {
     super(
       'concurrency_limit',
       `already playing on ${limit} sessions, the most allowed; stop one (or log out there) and retry`,
+    );
+  }
+}
+
+/** 403: the stream limit (evict-oldest) ended this token's session when its user started another. */
+export class SessionEnded extends ApiError {
+  readonly status = 403;
+  readonly code = 'session_ended' as const;
+  constructor() {
+    super(
+      'session_ended',
+      'this playback session was ended because the same account started watching on another device; sign in again to watch here',
     );
   }
 }

@@ -3,9 +3,11 @@
  * plus the query the player appends to every media request. Signing is done by
  * @aws-sdk/cloudfront-signer; this module only decides the policy (resource, expiry, IP).
  */
+import { randomInt } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { getSignedCookies, getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import type { SigningConfig } from './config';
+import { grantId } from './edge-deny-list';
 import { InvalidRequest } from './errors';
 import type { SigningKey } from '../runtime/signing-key';
 
@@ -25,6 +27,8 @@ export interface SignedGrant {
   cookies: string[];
   /** Query string without `?` (URL delivery). */
   signedQuery?: string;
+  /** The grant's id at the edge: a hash of its signature (lambda/core/edge-deny-list.ts). */
+  grantId: string;
 }
 
 export class MediaSigner {
@@ -54,14 +58,29 @@ export class MediaSigner {
     const cookies = Object.entries(signed)
       .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
       .map(([name, value]) => [`${name}=${value}`, ...attributes].join('; '));
-    return { manifestUrl: this.manifestUrl(request.videoId), expiresAt, refreshAfter, cookies };
+    const signature = String(signed['CloudFront-Signature']);
+    return {
+      manifestUrl: this.manifestUrl(request.videoId),
+      expiresAt,
+      refreshAfter,
+      cookies,
+      grantId: grantId(signature),
+    };
   }
 
   signUrl(request: SignRequest): SignedGrant {
     const { policy, expiresAt, refreshAfter } = this.policyFor(request);
     const manifestUrl = getSignedUrl({ url: this.manifestUrl(request.videoId), policy, ...this.credentials() });
+    const query = new URL(manifestUrl).searchParams;
     const signedQuery = new URL(manifestUrl).search.slice(1);
-    return { manifestUrl, expiresAt, refreshAfter, cookies: [], signedQuery };
+    return {
+      manifestUrl,
+      expiresAt,
+      refreshAfter,
+      cookies: [],
+      signedQuery,
+      grantId: grantId(query.get('Signature') ?? ''),
+    };
   }
 
   private manifestUrl(videoId: string): string {
@@ -81,7 +100,13 @@ export class MediaSigner {
   private policyFor(request: SignRequest): { policy: string; expiresAt: number; refreshAfter: number } {
     const expiresAt = this.expiryFor(request);
     const refreshAfter = request.nowSeconds + Math.floor((expiresAt - request.nowSeconds) * 0.8);
-    const condition: Record<string, Record<string, string | number>> = { DateLessThan: { 'AWS:EpochTime': expiresAt } };
+    const condition: Record<string, Record<string, string | number>> = {
+      DateLessThan: { 'AWS:EpochTime': expiresAt },
+      // A random instant in the past: it changes nothing about when the grant is valid, but makes
+      // every policy, so every signature (RSA PKCS#1 v1.5 is deterministic), and so every grant id
+      // unique: revoking one viewer's grant at the edge never denies another's identical policy.
+      DateGreaterThan: { 'AWS:EpochTime': 1 + randomInt(Math.max(1, request.nowSeconds - 3600)) },
+    };
     if (this.config.bindViewerIp) condition.IpAddress = { 'AWS:SourceIp': `${this.ipv4(request.viewerIp)}/32` };
     const resource = `${this.config.mediaBaseUrl}${this.mediaPrefix(request.videoId)}*`;
     const policy = JSON.stringify({ Statement: [{ Resource: resource, Condition: condition }] });

@@ -18,6 +18,7 @@ export const METRIC = {
   revokedTokenReuse: 'RevokedTokenReuse',
   sharingSuspected: 'TokenSharingSuspected',
   storeError: 'RevocationStoreError',
+  sessionEvicted: 'SessionEvicted',
   latency: 'AuthorizeLatency',
 } as const;
 

@@ -16,6 +16,7 @@ export type ApiSignal =
   | { kind: 'revoked-token-reuse' }
   | { kind: 'sharing-suspected'; action: SharingAction }
   | { kind: 'concurrency-limited' }
+  | { kind: 'session-evicted' }
   | { kind: 'store-error' };
 
 export interface ApiSignals {
@@ -32,6 +33,7 @@ const NAMED_REASONS = new Set([
   'not_entitled',
   'rate_limited',
   'concurrency_limit',
+  'session_ended',
   'sharing_suspected',
   'store_unavailable',
 ]);
@@ -73,6 +75,9 @@ export class EmfSignals implements ApiSignals {
         return;
       case 'concurrency-limited':
         return; // counted as PlaybackDenied{Reason=concurrency_limit}
+      case 'session-evicted':
+        this.metrics.addMetric(METRIC.sessionEvicted, MetricUnit.Count, 1);
+        return;
     }
   }
 

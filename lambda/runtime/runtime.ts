@@ -3,6 +3,7 @@
  * are created at init and reused by every invocation (a Lambda container, or the local API).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { TokenState, UserState } from '../core/access-state';
 import { StreamgateApi } from '../core/api';
@@ -33,6 +34,8 @@ export interface RuntimeOptions {
   state?: { tokens: TokenState; users: UserState };
   /** Secrets Manager client. @default one for the configured region */
   secrets?: SecretsManagerClient;
+  /** Sees the state table's client once it exists (local mode attaches its stand-in for the table's stream). */
+  onStoreClient?: (client: DynamoDBClient) => void;
 }
 
 export async function createApi(options: RuntimeOptions = {}): Promise<StreamgateApi> {
@@ -46,6 +49,7 @@ export async function createApi(options: RuntimeOptions = {}): Promise<Streamgat
       originVerifyOf(config, secretsClient),
     ]);
     const dynamo = new DynamoCaller(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs);
+    options.onStoreClient?.(dynamo.client);
     return new StreamgateApi({
       config,
       verifier: new TokenVerifier(config.token),
@@ -56,6 +60,7 @@ export async function createApi(options: RuntimeOptions = {}): Promise<Streamgat
           rateLimit: config.abuse.rateLimit,
           rateWindowSeconds: config.abuse.rateWindowSeconds,
           maxStreams: config.abuse.maxConcurrentStreams,
+          streamLimitPolicy: config.abuse.streamLimitPolicy,
         }),
       signals: options.signals ?? new EmfSignals(),
       signer: signingKey === undefined ? undefined : new MediaSigner(config.signing, signingKey),
