@@ -46,9 +46,10 @@ export interface EdgeRevocationProps {
   /** Seconds added to every entry's expiry (the JWT clock tolerance: CloudFront's clock may lag ours). */
   readonly clockToleranceSeconds: number;
   /**
-   * Minutes between sweeps of expired entries (each sweep is one DescribeKeyValueStore call;
-   * it lists and deletes only once the store holds 1 MB).
-   * @default 60
+   * Minutes between sweeps of expired entries. Each sweep is one DescribeKeyValueStore call; it
+   * lists and deletes only once the store holds 1 MB. Entries wait up to this long after their
+   * grant expires, so a shorter interval leaves more room for live ones.
+   * @default 5
    */
   readonly sweepIntervalMinutes?: number;
   /**
@@ -85,7 +86,7 @@ export class EdgeRevocation extends Construct {
 
   constructor(scope: Construct, id: string, props: EdgeRevocationProps) {
     super(scope, id);
-    const sweepMinutes = props.sweepIntervalMinutes ?? 60;
+    const sweepMinutes = props.sweepIntervalMinutes ?? 5;
     if (!Number.isInteger(sweepMinutes) || sweepMinutes < 1 || sweepMinutes > 1440)
       throw new Error(
         `EdgeRevocation: sweepIntervalMinutes must be a whole number from 1 to 1440, got ${sweepMinutes}`,

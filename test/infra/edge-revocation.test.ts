@@ -199,10 +199,10 @@ describe.each([
     }
   });
 
-  test('the sweeper runs hourly on an EventBridge schedule', () => {
+  test('the sweeper runs every 5 minutes on an EventBridge schedule', () => {
     const { mainTemplate } = synthesis();
     const rule = onlyResource(mainTemplate, 'AWS::Events::Rule').properties;
-    expect(rule.ScheduleExpression).toBe('rate(1 hour)');
+    expect(rule.ScheduleExpression).toBe('rate(5 minutes)');
     expect(rule.Targets).toEqual([
       expect.objectContaining({
         Arn: { 'Fn::GetAtt': [idOf(mainTemplate, 'AWS::Lambda::Function', 'EdgeRevocationSweeper'), 'Arn'] },
@@ -313,9 +313,9 @@ describe('edgeRevocation.enabled: false', () => {
 });
 
 describe('config', () => {
-  test('defaults: on, hourly sweeps, reject-newest', () => {
+  test('defaults: on, sweeps every 5 minutes, reject-newest', () => {
     const config = exampleWith({ edgeRevocation: null, abuse: { streamLimitPolicy: null } });
-    expect(config.edgeRevocation).toEqual({ enabled: true, sweepIntervalMinutes: 60 });
+    expect(config.edgeRevocation).toEqual({ enabled: true, sweepIntervalMinutes: 5 });
     expect(config.abuse.streamLimitPolicy).toBe('reject-newest');
   });
 
