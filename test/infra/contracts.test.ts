@@ -247,7 +247,9 @@ describe('abuse defaults (lambda/core/abuse-defaults.ts)', () => {
   });
 
   test("every API function gets each setting in its variable, and reads back the deploy config's values", () => {
-    const config = exampleWith({ abuse: { sharingMaxNetworks: 7, sharingAction: 'deny', rateWindowSeconds: 30 } });
+    const config = exampleWith({
+      abuse: { sharingMaxNetworks: 7, sharingAction: 'deny', rateWindowSeconds: 30, streamLimitPolicy: 'evict-oldest' },
+    });
     const functions = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([id]) =>
       /^Api(Playback|Revocations|Session)/.test(id),
     );
@@ -257,15 +259,19 @@ describe('abuse defaults (lambda/core/abuse-defaults.ts)', () => {
       const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
       for (const name of names)
         expect([name, variables[ABUSE_DEFAULTS[name].variable]]).toEqual([name, String(example[name])]);
+      expect(variables[STREAM_LIMIT_POLICY.variable]).toBe(example.streamLimitPolicy);
     }
     // The variables the stack writes are the ones the functions read: a changed value makes the round trip.
     const env = {
       ...lambdaEnv,
       ...Object.fromEntries(names.map((name) => [ABUSE_DEFAULTS[name].variable, String(config.abuse[name])])),
+      [STREAM_LIMIT_POLICY.variable]: config.abuse.streamLimitPolicy,
     };
     const { streamLimitPolicy, ...settings } = config.abuse;
-    expect(asDeployFields(loadConfig(env).abuse)).toEqual(settings);
-    expect(streamLimitPolicy).toBe(STREAM_LIMIT_POLICY.fallback);
+    const loaded = loadConfig(env).abuse;
+    expect(asDeployFields(loaded)).toEqual(settings);
+    expect(loaded.streamLimitPolicy).toBe(streamLimitPolicy);
+    expect(streamLimitPolicy).toBe('evict-oldest');
   });
 
   test('docs/configuration.md lists each default, range and variable as declared', () => {

@@ -7,10 +7,12 @@
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import { STREAM_LIMIT_POLICY } from '../../lambda/core/abuse-defaults';
+import { loadConfig } from '../../lambda/core/config';
 import { DENY_LIST_METRIC, METRICS_NAMESPACE } from '../../lambda/core/metric-names';
 import { BY_USER_INDEX, STATE_TABLE } from '../../lambda/store/table-schema';
 import { KVS_WORST_BATCH_MS } from '../../lambda/store/kvs-deny-list';
 import { DENYING_ATTRIBUTES, KVS_WRITER_ACTIONS } from '../../lib/edge-revocation';
+import { MINIMAL_LAMBDA_ENV } from '../support/minimal-env';
 import { exampleWith, issuesOf, onlyResource, resourcesOf, synthesize, type Synthesis } from './synth';
 
 type Json = Record<string, unknown>;
@@ -309,6 +311,16 @@ describe('edgeRevocation.enabled: false', () => {
     ]);
     for (const prefix of ['ApiPlayback', 'ApiRevocations', 'ApiSession'])
       expect(envOf(off.mainTemplate, prefix)).toMatchObject({ EDGE_DENY_LIST: 'off' });
+  });
+
+  test('the API reads the value the stack writes: on records grant ids, off does not', () => {
+    for (const [synthesis, expected] of [
+      [vod, true],
+      [off, false],
+    ] as const) {
+      const { EDGE_DENY_LIST } = envOf(synthesis.mainTemplate, 'ApiPlayback');
+      expect(loadConfig({ ...MINIMAL_LAMBDA_ENV, EDGE_DENY_LIST: String(EDGE_DENY_LIST) }).edgeDenyList).toBe(expected);
+    }
   });
 });
 
