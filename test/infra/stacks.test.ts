@@ -458,8 +458,10 @@ describe('playback API', () => {
           maxConcurrentStreams: 3,
           rateLimit: 60,
           rateWindowSeconds: 60,
+          streamLimitPolicy: 'reject-newest',
         },
       });
+      expect(loaded.edgeDenyList).toBe(true);
       expect(loaded.viewerIpHeader).toBe('cloudfront-viewer-address');
       expect(loaded.viewerCountryHeader).toBe('cloudfront-viewer-country');
       expect(variables.SIGNING_KEY_PAIR_ID).toEqual({ Ref: expect.stringMatching(/^SigningKeysblue.*PublicKey/) });
