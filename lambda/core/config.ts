@@ -3,7 +3,13 @@
  * A missing or invalid value throws ConfigError naming the variable, so a bad deploy fails
  * loudly at cold start instead of answering requests with a half-configured signer.
  */
-import { ABUSE_DEFAULTS, type IntegerSetting, type SharingAction } from './abuse-defaults';
+import {
+  ABUSE_DEFAULTS,
+  type IntegerSetting,
+  type SharingAction,
+  STREAM_LIMIT_POLICY,
+  type StreamLimitPolicy,
+} from './abuse-defaults';
 
 export type { SharingAction };
 
@@ -104,7 +110,7 @@ export interface AbuseConfig {
   streamLimitPolicy: StreamLimitPolicy;
 }
 
-export type StreamLimitPolicy = 'reject-newest' | 'evict-oldest';
+export type { StreamLimitPolicy };
 
 export interface ApiConfig {
   token: TokenConfig;
@@ -179,7 +185,11 @@ export function loadConfig(env: Env = process.env): ApiConfig {
       maxConcurrentStreams: read.setting(ABUSE_DEFAULTS.maxConcurrentStreams),
       rateLimit: read.setting(ABUSE_DEFAULTS.rateLimitPerWindow),
       rateWindowSeconds: read.setting(ABUSE_DEFAULTS.rateWindowSeconds),
-      streamLimitPolicy: read.oneOf('STREAM_LIMIT_POLICY', ['reject-newest', 'evict-oldest'] as const, 'reject-newest'),
+      streamLimitPolicy: read.oneOf(
+        STREAM_LIMIT_POLICY.variable,
+        STREAM_LIMIT_POLICY.allowed,
+        STREAM_LIMIT_POLICY.fallback,
+      ),
     },
     viewerCountryHeader: (read.optional('VIEWER_COUNTRY_HEADER') ?? 'cloudfront-viewer-country').toLowerCase(),
     viewerIpHeader: (read.optional('VIEWER_IP_HEADER') ?? 'cloudfront-viewer-address').toLowerCase(),
