@@ -20,22 +20,26 @@ export interface HlsErrorData {
 }
 type HlsErrorListener = (event: string, data: HlsErrorData) => void;
 
+export interface HlsRequestHooks {
+  xhrSetup: (xhr: XMLHttpRequest, url: string) => void | Promise<void>;
+  fetchSetup: (context: { url: string }, initParams: RequestInit) => Request | Promise<Request>;
+}
+
 /** The few hls.js members used here (hls.js itself is not imported). */
 export interface HlsLike {
-  config: {
-    xhrSetup?: (xhr: XMLHttpRequest, url: string) => void | Promise<void>;
-    fetchSetup?: (context: { url: string }, initParams: RequestInit) => Request | Promise<Request>;
-  };
+  /** Gets `xhrSetup`/`fetchSetup` assigned. */
+  config: object;
   loadSource(url: string): void;
   attachMedia?(media: HTMLMediaElement): void;
-  on?(event: 'hlsError', listener: HlsErrorListener): void;
-  off?(event: 'hlsError', listener: HlsErrorListener): void;
+  /** hls.js's `on`/`off` (typed by its Events enum, so only called here, with Events.ERROR's value). */
+  on?: unknown;
+  off?: unknown;
   startLoad?(startPosition?: number): void;
   readonly media?: HTMLMediaElement | null;
 }
 
 /** Config for `new Hls({ ...hlsJsConfig(session), ...yours })`. */
-export function hlsJsConfig(session: PlaybackSession): Required<HlsLike['config']> {
+export function hlsJsConfig(session: PlaybackSession): HlsRequestHooks {
   const cookies = session.delivery === 'cookie';
   return {
     xhrSetup(xhr, url) {
@@ -71,9 +75,12 @@ export function watchHlsJs(hls: HlsLike, session: PlaybackSession): () => void {
       else hls.startLoad?.(hls.media?.currentTime ?? -1);
     });
   };
-  hls.on?.(HLS_ERROR, listener);
+  type Subscribe = (this: HlsLike, event: string, listener: HlsErrorListener) => void;
+  const call = (method: unknown) =>
+    typeof method === 'function' && (method as Subscribe).call(hls, HLS_ERROR, listener);
+  call(hls.on);
   return () => {
-    hls.off?.(HLS_ERROR, listener);
+    call(hls.off);
     watch.close();
   };
 }
