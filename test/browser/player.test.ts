@@ -145,7 +145,7 @@ async function layoutProblems(page: Page): Promise<string[]> {
     const notice = document.getElementById('notice') as HTMLElement;
     if (!notice.hidden) {
       const box = notice.getBoundingClientRect();
-      if (box.top < 0 || box.left < 0 || box.bottom > innerHeight || box.right > innerWidth)
+      if (box.top < -1 || box.left < -1 || box.bottom > innerHeight + 1 || box.right > innerWidth + 1)
         problems.push(`notice outside the window: ${JSON.stringify(box)} in ${innerWidth}x${innerHeight}`);
       const action = (document.getElementById('notice-action') as HTMLElement).getBoundingClientRect();
       if (!(document.getElementById('notice-action') as HTMLElement).hidden && action.bottom > box.bottom)

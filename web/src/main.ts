@@ -83,6 +83,8 @@ function showNotice(message: string, action: DenialAction, tone: 'stop' | 'wait'
   noticeAction = action === 'none' ? undefined : () => act(action);
   ui.noticeAction.hidden = noticeAction === undefined;
   ui.noticeAction.textContent = action === 'none' ? '' : ACTION_LABEL[action];
+  // A stop is news wherever the viewer had scrolled to (e.g. the Log out button, below on a phone).
+  if (tone === 'stop') ui.notice.scrollIntoView({ block: 'nearest' });
 }
 
 function clearNotice(): void {
