@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { denial, type DenialKind } from '../../client/src/denial';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { LogCapture } from '../support/harness';
 import { launchChromium } from './chromium';
@@ -154,6 +155,34 @@ async function layoutProblems(page: Page): Promise<string[]> {
     return problems;
   });
 }
+
+test('on a phone, the longest reason of all, with its button, fits over the video', async () => {
+  const kinds: DenialKind[] = [
+    'signed-out',
+    'revoked',
+    'session-ended',
+    'not-entitled',
+    'too-many-streams',
+    'sharing',
+    'rate-limited',
+    'unavailable',
+    'bad-request',
+    'media-denied',
+    'network',
+  ];
+  const longest = kinds.map((kind) => denial(kind).message).sort((a, b) => b.length - a.length)[0];
+  const context = await browser.newContext({ viewport: { width: 320, height: 640 }, isMobile: true });
+  const page = await context.newPage();
+  await page.goto(stack.url);
+  await page.evaluate((message) => {
+    (document.getElementById('notice-message') as HTMLElement).textContent = message;
+    (document.getElementById('notice-action') as HTMLElement).textContent = 'Try again';
+    (document.getElementById('notice-action') as HTMLElement).hidden = false;
+    (document.getElementById('notice') as HTMLElement).hidden = false;
+  }, longest);
+  expect(await layoutProblems(page)).toEqual([]);
+  await context.close();
+});
 
 for (const [width, height] of [
   [1366, 768],
