@@ -4,13 +4,14 @@
  * the real API handlers behind the API Gateway adapter, and the local edge on one origin.
  * Used by `npm start` and by the end-to-end and browser tests.
  */
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { StreamgateApi } from '../lambda/core/api';
 import { createApi } from '../lambda/runtime/runtime';
+import { buildPlayerPage } from '../web/build';
 import { createApiAdapter, type ApiAdapterOptions } from './api-adapter';
 import { ensureCloudFrontKey } from './cloudfront-keys';
 import { ensureStateTable, externalDynamo, startDynalite, type LocalDynamo } from './dynamo-server';
@@ -43,6 +44,11 @@ export interface LocalStackOptions {
   signedTtlSeconds?: number;
   /** Key-group file the edge trusts. @default `<dir>/key-group.json` */
   keyGroupFile?: string;
+  /**
+   * A built player page folder (web/build.ts) to serve as the distribution would: those static
+   * files only, no dev catalog or vendor files. @default the local build, made into `<dir>/web`
+   */
+  webDir?: string;
   /** Extra API environment (e.g. SIGN_BIND_VIEWER_IP). */
   apiEnv?: Record<string, string>;
   logger?: Logger;
@@ -63,6 +69,25 @@ export interface LocalStack {
   /** The edge's deny-list (undefined with edge revocation off). */
   denyList?: LocalKeyValueStore;
   close(): Promise<void>;
+}
+
+/** The page's files by URL path: a given built folder alone, or the local build plus the dev extras. */
+function playerPageFiles(options: LocalStackOptions): Record<string, string> {
+  const page = (dir: string) => {
+    const files: Record<string, string> = { '/': join(dir, 'index.html') };
+    for (const name of readdirSync(dir)) files[`/${name}`] = join(dir, name);
+    return files;
+  };
+  if (options.webDir !== undefined) return page(options.webDir);
+  const webDir = join(options.dir, 'web');
+  buildPlayerPage({ target: 'local', outDir: webDir });
+  return {
+    ...page(webDir),
+    '/vendor/hls.min.js': require.resolve('hls.js/dist/hls.min.js'),
+    '/local/catalog.json': join(REPO_ROOT, 'local', 'content', 'catalog.json'),
+    '/local/monitor': join(REPO_ROOT, 'web', 'monitor.html'),
+    '/monitor.js': join(REPO_ROOT, 'web', 'monitor.js'),
+  };
 }
 
 /** Refuses (FolderInUse) a folder another running stack holds. */
@@ -92,6 +117,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     );
   });
   const idp = await DevIdp.open({ keyDir: options.dir });
+  const staticFiles = playerPageFiles(options);
   const monitor = new LocalMonitor();
   const denyList = options.edgeRevocation === false ? undefined : new LocalKeyValueStore();
 
@@ -104,17 +130,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     idp: idp.handler,
     trustedKeys,
     mediaDir: join(REPO_ROOT, 'local', 'content', 'media'),
-    staticFiles: {
-      '/': join(REPO_ROOT, 'web', 'index.html'),
-      '/index.html': join(REPO_ROOT, 'web', 'index.html'),
-      '/player.js': join(REPO_ROOT, 'web', 'player.js'),
-      '/style.css': join(REPO_ROOT, 'web', 'style.css'),
-      '/favicon.svg': join(REPO_ROOT, 'web', 'favicon.svg'),
-      '/vendor/hls.min.js': require.resolve('hls.js/dist/hls.min.js'),
-      '/local/catalog.json': join(REPO_ROOT, 'local', 'content', 'catalog.json'),
-      '/local/monitor': join(REPO_ROOT, 'web', 'monitor.html'),
-      '/monitor.js': join(REPO_ROOT, 'web', 'monitor.js'),
-    },
+    staticFiles,
     onMedia: options.onMedia,
     keyValueStore: denyList,
     extraRoutes: { '/local/monitor.json': monitor.handler },

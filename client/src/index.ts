@@ -1,6 +1,6 @@
 export * from './core';
-export { attachHlsJs, hlsJsConfig } from './adapters/hlsjs';
-export type { HlsLike } from './adapters/hlsjs';
+export { attachHlsJs, hlsJsConfig, watchHlsJs } from './adapters/hlsjs';
+export type { HlsErrorData, HlsLike, HlsRequestHooks } from './adapters/hlsjs';
 export { attachShaka, shakaRequestFilter } from './adapters/shaka';
 export type { ShakaPlayerLike } from './adapters/shaka';
 export { attachVideoJs, vhsRequestHook } from './adapters/videojs';

@@ -194,9 +194,12 @@ describe('API routes (lib/api-routes.ts)', () => {
     await unknown.arrayBuffer();
   });
 
-  test('the player (web/player.js, which cannot import the module) calls only these routes', () => {
-    const player = readFileSync(join(ROOT, 'web', 'player.js'), 'utf8');
-    const called = [...player.matchAll(/'(\/api\/[^']*)'/g)].map((match) => match[1]);
+  test('the player page and streamgate-client (browser code, which cannot import the module) call only these routes', () => {
+    const player = ['web/src/main.ts', 'client/src/client.ts']
+      .map((file) => readFileSync(join(ROOT, file), 'utf8'))
+      .join('\n');
+    // '/api/…' literals, and the fixed part of `${base}/api/…/${id}` templates.
+    const called = [...player.matchAll(/['`](?:\$\{[^}]*\})?(\/api\/[^'`$?]*)/g)].map((match) => match[1]);
     expect(called.length).toBeGreaterThan(0);
     const patterns = API_ROUTES.map((route) => new RegExp(`^${route.path.replace(/\{[^}]+\}/g, '[^/]+')}$`));
     for (const path of called) {

@@ -49,8 +49,8 @@ test('the start-up banner says where to go and what to try, and the SDK Node-ver
 }, 60000);
 
 test('the player offers the same demo viewers as the banner', () => {
-  const player = readFileSync(join(__dirname, '..', '..', 'web', 'player.js'), 'utf8');
-  const literal = /var VIEWERS = (\{[^}]*\});/.exec(player)?.[1] ?? '';
+  const player = readFileSync(join(__dirname, '..', '..', 'web', 'src', 'dev-idp.ts'), 'utf8');
+  const literal = /DEMO_VIEWERS: Record<string, string\[\]> = (\{[^}]*\});/.exec(player)?.[1] ?? '';
   const viewers = JSON.parse(literal.replace(/'/g, '"').replace(/(\w+):/g, '"$1":')) as Record<string, string[]>;
   expect(viewers).toEqual(DEMO_VIEWERS);
 });
