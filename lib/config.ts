@@ -14,6 +14,7 @@ import type { CloudFrontKeyAlgorithm } from '../lambda/core/cloudfront-key-types
 import { deliverySchema, type GeoRestrictionConfig, type PRICE_CLASSES } from './config/delivery';
 import { choice, fieldIssues, isRecord, section, text } from './config/fields';
 import { entitlementSchema, jwtSchema } from './config/identity';
+import { drmSchema } from './config/drm';
 import { monitoringSchema } from './config/monitoring';
 import { type PackagingConfig, type PackagingMode, packagingSchema } from './config/packaging';
 import { abuseSchema, apiSchema, wafSchema } from './config/protection';
@@ -39,6 +40,8 @@ const configSchema = section({
   abuse: abuseSchema,
   waf: wafSchema,
   packaging: packagingSchema,
+  /** DRM catalog and licence servers (lib/config/drm.ts). */
+  drm: drmSchema,
   /** Alarms, their topic(s) and the dashboard (lib/monitoring.ts). */
   monitoring: monitoringSchema,
   logRetentionDays: choice(LOG_RETENTION_DAYS).default(90),

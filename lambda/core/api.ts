@@ -34,6 +34,8 @@ import {
   type UserVerdict,
 } from './access-state';
 import type { TokenVerifier, VerifiedToken } from './token-verifier';
+import type { DrmConfig } from './drm-config';
+import type { LicenceProxy } from './licence-proxy';
 
 export interface ApiDeps {
   config: ApiConfig;
@@ -51,13 +53,17 @@ export interface ApiDeps {
    * The API Gateway authorizer checks the same first; this is the second layer.
    */
   originVerify?: OriginVerifier;
+  /** DRM catalog and licence servers (lambda/core/drm-config.ts); absent = no DRM video. */
+  drm?: DrmConfig;
+  /** Present only where licences are forwarded (the licence function, local mode). */
+  licences?: LicenceProxy;
 }
 
 const MAX_BODY_BYTES = 4096;
 /** Extra life for revocation items so a later raise of the max token lifetime cannot resurrect a token. */
 const REVOCATION_MARGIN_SECONDS = 86400;
 
-type Operation = 'playback' | 'revoke' | 'logout';
+type Operation = 'playback' | 'revoke' | 'logout' | 'licence';
 
 export class StreamgateApi {
   constructor(private readonly deps: ApiDeps) {}
@@ -113,8 +119,35 @@ export class StreamgateApi {
         expiresAt: isoTime(grant.expiresAt),
         refreshAfter: isoTime(grant.refreshAfter),
         ...(grant.signedQuery !== undefined ? { signedQuery: grant.signedQuery } : {}),
+        ...this.drmAnswer(videoId, grant),
       };
       return jsonResponse(200, body, grant.cookies);
+    });
+  }
+
+  /**
+   * `POST /api/v1/licence/{videoId}/{drmSystem}`: the playback checks (origin, token, revocation
+   * by token and by user, entitlement to this video, rate limit; fail closed), then the licence
+   * request goes to that DRM system's licence server. Takes no stream slot: a player asks for
+   * licences (and renewals) within a session playback already admitted.
+   */
+  licence(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
+    return this.run('licence', event, async (now, context) => {
+      const proxy = this.deps.licences;
+      if (proxy === undefined) throw new Error('this process was built without a licence proxy');
+      const videoId = videoIdParam(event.pathParameters?.videoId);
+      const drmSystem = proxy.drmSystem(event.pathParameters?.drmSystem);
+      const body = proxy.body(event);
+      Object.assign(context, { videoId, drmSystem });
+      const token = await this.authenticate(event, now, context);
+      requirePlayback(token, videoId, this.deps.config.entitlement);
+      proxy.checkKeyIds(proxy.video(videoId), drmSystem, body);
+      const contentType = event.headers?.['content-type'];
+      const response = await proxy.forward({ videoId, drmSystem, body, contentType }, (outcome) =>
+        Object.assign(context, outcome),
+      );
+      this.deps.logger.info('licence issued', context);
+      return response;
     });
   }
 
@@ -216,6 +249,17 @@ export class StreamgateApi {
     if (token.revoked) throw new InvalidToken('revoked', 'token has been revoked');
     if (user.outcome === 'revoked') throw new InvalidToken('revoked', "the user's tokens have been revoked");
     if (user.outcome === 'rate-limited') throw new RateLimited(user.retryAfterSeconds);
+  }
+
+  /** For a video in the DRM catalog: its signed `/drm/` manifest and where its licences are asked for. */
+  private drmAnswer(videoId: string, grant: SignedGrant): Record<string, unknown> {
+    if (grant.drm === undefined) return {};
+    const base = this.deps.config.signing.mediaBaseUrl;
+    const systems = Object.keys(this.deps.drm?.upstreams ?? {});
+    const licenceUrls = Object.fromEntries(
+      systems.map((system) => [system, `${base}/api/v1/licence/${encodeURIComponent(videoId)}/${system}`]),
+    );
+    return { drm: { ...grant.drm, licenceUrls } };
   }
 
   /** Applies the configured action to a token presented from too many networks or countries. */

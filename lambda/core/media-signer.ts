@@ -6,6 +6,7 @@
 import { isIPv4 } from 'node:net';
 import { getSignedCookies, getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import type { SigningConfig } from './config';
+import type { DrmVideo } from './drm-config';
 import { InvalidRequest } from './errors';
 import type { SigningKey } from '../runtime/signing-key';
 
@@ -25,6 +26,8 @@ export interface SignedGrant {
   cookies: string[];
   /** Query string without `?` (URL delivery). */
   signedQuery?: string;
+  /** For a video in the DRM catalog: its packaged manifest (signed, URL delivery) and that query. */
+  drm?: { manifestUrl: string; signedQuery?: string };
 }
 
 export class MediaSigner {
@@ -38,6 +41,8 @@ export class MediaSigner {
   constructor(
     private readonly config: SigningConfig,
     private readonly key: SigningKey,
+    /** Videos packaged with DRM under `/drm/` (lambda/core/drm-config.ts); the others get `/media/` only. */
+    private readonly drmCatalog: ReadonlyMap<string, DrmVideo> = new Map(),
   ) {
     this.signerKey = key.privateKey as unknown as string;
   }
@@ -46,22 +51,57 @@ export class MediaSigner {
     return `/media/${videoId}/`;
   }
 
+  /**
+   * One cookie set per path prefix: the video's `/media/` folder and, for a DRM video, each of its
+   * `/drm/` prefixes. Each set's Path and policy Resource name that prefix only, so the browser
+   * sends each set only under its own prefix and no set opens anything else.
+   */
   signCookies(request: SignRequest): SignedGrant {
-    const { policy, expiresAt, refreshAfter } = this.policyFor(request);
-    const signed = getSignedCookies({ policy, ...this.credentials() });
-    const attributes = [`Path=${this.mediaPrefix(request.videoId)}`, 'Secure', 'HttpOnly', 'SameSite=Strict'];
-    if (this.config.cookieDomain !== undefined) attributes.push(`Domain=${this.config.cookieDomain}`);
-    const cookies = Object.entries(signed)
-      .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
-      .map(([name, value]) => [`${name}=${value}`, ...attributes].join('; '));
-    return { manifestUrl: this.manifestUrl(request.videoId), expiresAt, refreshAfter, cookies };
+    const drm = this.drmCatalog.get(request.videoId);
+    const prefixes = [this.mediaPrefix(request.videoId), ...(drm?.paths ?? [])];
+    let timing: { expiresAt: number; refreshAfter: number } | undefined;
+    const cookies = prefixes.flatMap((prefix) => {
+      const { policy, ...times } = this.policyFor(request, prefix);
+      timing = times;
+      return this.cookieSet(policy, prefix);
+    });
+    const { expiresAt, refreshAfter } = timing ?? this.policyFor(request, prefixes[0]);
+    return {
+      manifestUrl: this.manifestUrl(request.videoId),
+      expiresAt,
+      refreshAfter,
+      cookies,
+      ...(drm !== undefined ? { drm: { manifestUrl: `${this.config.mediaBaseUrl}${drm.manifest}` } } : {}),
+    };
   }
 
+  /**
+   * A signed manifest URL and the query for its folder. For a DRM video the `drm` part signs the
+   * manifest's own `/drm/` prefix (with URL delivery a player appends one query to every request).
+   */
   signUrl(request: SignRequest): SignedGrant {
-    const { policy, expiresAt, refreshAfter } = this.policyFor(request);
+    const { policy, expiresAt, refreshAfter } = this.policyFor(request, this.mediaPrefix(request.videoId));
     const manifestUrl = getSignedUrl({ url: this.manifestUrl(request.videoId), policy, ...this.credentials() });
     const signedQuery = new URL(manifestUrl).search.slice(1);
-    return { manifestUrl, expiresAt, refreshAfter, cookies: [], signedQuery };
+    const drm = this.drmCatalog.get(request.videoId);
+    const grant: SignedGrant = { manifestUrl, expiresAt, refreshAfter, cookies: [], signedQuery };
+    if (drm === undefined) return grant;
+    const prefix = drm.paths.find((path) => drm.manifest.startsWith(path)) ?? drm.paths[0];
+    const drmUrl = getSignedUrl({
+      url: `${this.config.mediaBaseUrl}${drm.manifest}`,
+      policy: this.policyFor(request, prefix).policy,
+      ...this.credentials(),
+    });
+    return { ...grant, drm: { manifestUrl: drmUrl, signedQuery: new URL(drmUrl).search.slice(1) } };
+  }
+
+  private cookieSet(policy: string, prefix: string): string[] {
+    const signed = getSignedCookies({ policy, ...this.credentials() });
+    const attributes = [`Path=${prefix}`, 'Secure', 'HttpOnly', 'SameSite=Strict'];
+    if (this.config.cookieDomain !== undefined) attributes.push(`Domain=${this.config.cookieDomain}`);
+    return Object.entries(signed)
+      .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
+      .map(([name, value]) => [`${name}=${value}`, ...attributes].join('; '));
   }
 
   private manifestUrl(videoId: string): string {
@@ -77,13 +117,13 @@ export class MediaSigner {
     return { keyPairId: this.key.keyPairId, privateKey: this.signerKey, algorithm: this.key.hashAlgorithm };
   }
 
-  /** Custom policy: a wildcard over the video's folder, expiring in minutes, optionally bound to the viewer's IPv4. */
-  private policyFor(request: SignRequest): { policy: string; expiresAt: number; refreshAfter: number } {
+  /** Custom policy: a wildcard over one folder of the video, expiring in minutes, optionally bound to the viewer's IPv4. */
+  private policyFor(request: SignRequest, prefix: string): { policy: string; expiresAt: number; refreshAfter: number } {
     const expiresAt = this.expiryFor(request);
     const refreshAfter = request.nowSeconds + Math.floor((expiresAt - request.nowSeconds) * 0.8);
     const condition: Record<string, Record<string, string | number>> = { DateLessThan: { 'AWS:EpochTime': expiresAt } };
     if (this.config.bindViewerIp) condition.IpAddress = { 'AWS:SourceIp': `${this.ipv4(request.viewerIp)}/32` };
-    const resource = `${this.config.mediaBaseUrl}${this.mediaPrefix(request.videoId)}*`;
+    const resource = `${this.config.mediaBaseUrl}${prefix}*`;
     const policy = JSON.stringify({ Statement: [{ Resource: resource, Condition: condition }] });
     return { policy, expiresAt, refreshAfter };
   }
