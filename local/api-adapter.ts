@@ -130,7 +130,9 @@ function toEvent(
     .map((cookie) => cookie.trim())
     .filter((cookie) => cookie !== '');
   const now = new Date();
-  const binary = !/^(text\/|application\/(json|x-www-form-urlencoded|xml))/i.test(headers['content-type'] ?? 'text/plain');
+  const binary = !/^(text\/|application\/(json|x-www-form-urlencoded|xml))/i.test(
+    headers['content-type'] ?? 'text/plain',
+  );
   return {
     version: '2.0',
     routeKey: route.routeKey,

@@ -1,6 +1,8 @@
 export * from './core';
-export { attachHlsJs, hlsJsConfig } from './adapters/hlsjs';
-export type { HlsLike } from './adapters/hlsjs';
+export { attachHlsJs, hlsJsConfig, hlsJsDrmConfig } from './adapters/hlsjs';
+export type { AttachHlsJsOptions, HlsLike } from './adapters/hlsjs';
+export { KEY_SYSTEMS, drmSystemsOf, licenceGuard } from './drm';
+export type { DrmOptions, LicenceGuard } from './drm';
 export { attachShaka, shakaRequestFilter } from './adapters/shaka';
 export type { ShakaPlayerLike } from './adapters/shaka';
 export { attachVideoJs, vhsRequestHook } from './adapters/videojs';

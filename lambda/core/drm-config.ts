@@ -99,7 +99,10 @@ export function drmCatalog(raw: string | undefined): ReadonlyMap<string, DrmVide
     }
     if (typeof manifest !== 'string' || !MANIFEST.test(manifest) || !paths.some((p) => manifest.startsWith(p)))
       throw new ConfigError(name, `${where}: "manifest" must be a file path inside one of its "paths"`);
-    if (keyIds !== undefined && (!Array.isArray(keyIds) || !keyIds.every((id) => typeof id === 'string' && KEY_ID.test(id))))
+    if (
+      keyIds !== undefined &&
+      (!Array.isArray(keyIds) || !keyIds.every((id) => typeof id === 'string' && KEY_ID.test(id)))
+    )
       throw new ConfigError(name, `${where}: "keyIds" must be key ids of 32 lower-case hex digits`);
     catalog.set(videoId, { paths, manifest, ...(keyIds !== undefined ? { keyIds } : {}) });
   }

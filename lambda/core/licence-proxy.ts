@@ -63,7 +63,9 @@ export class LicenceProxy {
   drmSystem(raw: string | undefined): DrmSystem {
     if (!isDrmSystem(raw)) throw new InvalidRequest(`drmSystem must be one of ${DRM_SYSTEMS.join(', ')}`);
     if (this.upstreams[raw] === undefined)
-      throw new NotFound(`no ${raw} licence server is configured here; use one of: ${this.systems().join(', ') || 'none'}`);
+      throw new NotFound(
+        `no ${raw} licence server is configured here; use one of: ${this.systems().join(', ') || 'none'}`,
+      );
     return raw;
   }
 
@@ -78,11 +80,13 @@ export class LicenceProxy {
   body(event: APIGatewayProxyEventV2): Buffer {
     const raw = event.body ?? '';
     // A base64 body decodes to at most 3/4 of its length: refuse early on the encoded size too.
-    const encodedLimit = event.isBase64Encoded ? Math.ceil((this.config.maxBodyBytes * 4) / 3) + 4 : this.config.maxBodyBytes * 4;
+    const encodedLimit = event.isBase64Encoded
+      ? Math.ceil((this.config.maxBodyBytes * 4) / 3) + 4
+      : this.config.maxBodyBytes * 4;
     if (raw.length > encodedLimit) throw new PayloadTooLarge(this.config.maxBodyBytes);
     const body = Buffer.from(raw, event.isBase64Encoded ? 'base64' : 'utf8');
     if (body.length > this.config.maxBodyBytes) throw new PayloadTooLarge(this.config.maxBodyBytes);
-    if (body.length === 0) throw new InvalidRequest('the body must carry the player\'s licence request');
+    if (body.length === 0) throw new InvalidRequest("the body must carry the player's licence request");
     return body;
   }
 
@@ -97,7 +101,8 @@ export class LicenceProxy {
     const kids = clearKeyIds(body);
     if (video.keyIds === undefined) return;
     const foreign = kids.filter((kid) => !video.keyIds?.includes(kid));
-    if (foreign.length > 0) throw new LicenceRefused('the licence request names a key that does not belong to this video');
+    if (foreign.length > 0)
+      throw new LicenceRefused('the licence request names a key that does not belong to this video');
   }
 
   /** Forwards to the system's licence server within the timeout, and maps its answer. */
@@ -123,8 +128,10 @@ export class LicenceProxy {
       upstreamMs: Math.round(performance.now() - started),
     });
     if (answer.status >= 500) throw new UpstreamBadAnswer(`the licence server failed (HTTP ${answer.status})`);
-    if (answer.status >= 400) throw new LicenceRefused(`the licence server refused this request (HTTP ${answer.status})`);
-    if (answer.status !== 200) throw new UpstreamBadAnswer(`the licence server answered HTTP ${answer.status}, not a licence`);
+    if (answer.status >= 400)
+      throw new LicenceRefused(`the licence server refused this request (HTTP ${answer.status})`);
+    if (answer.status !== 200)
+      throw new UpstreamBadAnswer(`the licence server answered HTTP ${answer.status}, not a licence`);
     if (answer.body.length === 0) throw new UpstreamBadAnswer('the licence server answered an empty licence');
     if (answer.body.length > this.config.maxAnswerBytes)
       throw new UpstreamBadAnswer(`the licence server answered more than ${this.config.maxAnswerBytes} bytes`);
@@ -145,7 +152,9 @@ export function clearKeyIds(body: Buffer): string[] {
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new InvalidRequest('a ClearKey licence request is JSON: {"kids": ["<base64url key id>"], "type": "temporary"}');
+    throw new InvalidRequest(
+      'a ClearKey licence request is JSON: {"kids": ["<base64url key id>"], "type": "temporary"}',
+    );
   }
   const kids = (parsed as { kids?: unknown } | null)?.kids;
   if (!Array.isArray(kids) || kids.length < 1 || kids.length > 16)

@@ -121,7 +121,8 @@ async function licenceProxyOf(
             : undefined;
       if (upstream.header !== undefined && (value === undefined || value === ''))
         throw new ConfigError('LICENCE_UPSTREAMS', `the ${system} licence server's credential is empty`);
-      const credential = upstream.header !== undefined && value !== undefined ? { header: upstream.header, value } : undefined;
+      const credential =
+        upstream.header !== undefined && value !== undefined ? { header: upstream.header, value } : undefined;
       return [system, new HttpLicenceUpstream({ url: upstream.url, credential, maxAnswerBytes: drm.maxAnswerBytes })];
     }),
   );

@@ -11,7 +11,8 @@ import { DRM_SYSTEMS, drmCatalog, licenceUpstreams } from '../../lambda/core/drm
 import { httpsUrl, integer, isRecord, list, optionalSection, section, text } from './fields';
 
 /** A complete Secrets Manager ARN (with its 6-character suffix), so the grant names exactly one secret. */
-export const COMPLETE_SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,505}-[A-Za-z0-9]{6}$/;
+export const COMPLETE_SECRET_ARN =
+  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,505}-[A-Za-z0-9]{6}$/;
 
 /** Lambda caps a function's whole environment at 4 KB; the rest of it needs about 1.5 KB. */
 export const MAX_DRM_ENVIRONMENT_BYTES = 2500;
