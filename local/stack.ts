@@ -18,6 +18,7 @@ import { loadKeyGroupFile } from './edge/key-group';
 import type { TrustedKey } from './edge/cloudfront-access';
 import { createEdgeHandler, type EdgeOptions } from './edge-server';
 import { lockFolder, type FolderLock } from './folder-lock';
+import { type LocalDrm, prepareLocalDrm } from './drm/local-drm';
 import { DEV_IDP_AUDIENCE, DEV_IDP_ISSUER } from './idp/defaults';
 import { DevIdp } from './idp/dev-idp';
 import { LocalMonitor } from './monitor';
@@ -56,6 +57,8 @@ export interface LocalStack {
   idp: DevIdp;
   monitor: LocalMonitor;
   dynamo: LocalDynamo;
+  /** DRM videos encrypted into the local folder, their keys, and the ClearKey licence server. */
+  drm: LocalDrm;
   close(): Promise<void>;
 }
 
@@ -75,6 +78,8 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
   const keyGroupFile = options.keyGroupFile ?? key.keyGroupFile;
   const trustedKeys = watchedKeyGroup(keyGroupFile);
   trustedKeys(); // fail now, naming the file, rather than 403 every request
+  // Encrypts the committed clear CMAF with this folder's own keys (made on first start).
+  const drm = prepareLocalDrm(options.dir, join(REPO_ROOT, 'local', 'content'));
   const dynamo =
     options.dynamoEndpoint !== undefined
       ? externalDynamo(options.dynamoEndpoint)
@@ -97,6 +102,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     idp: idp.handler,
     trustedKeys,
     mediaDir: join(REPO_ROOT, 'local', 'content', 'media'),
+    drmDir: drm.packagedDir,
     staticFiles: {
       '/': join(REPO_ROOT, 'web', 'index.html'),
       '/index.html': join(REPO_ROOT, 'web', 'index.html'),
@@ -143,6 +149,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     idp,
     monitor,
     dynamo,
+    drm,
     close: async () => {
       await Promise.all(
         servers.map(
