@@ -19,6 +19,7 @@ import type { TrustedKey } from './edge/cloudfront-access';
 import { createEdgeHandler, type EdgeOptions } from './edge-server';
 import { lockFolder, type FolderLock } from './folder-lock';
 import { type LocalDrm, prepareLocalDrm } from './drm/local-drm';
+import { startLocalLicensing } from './drm/clearkey-upstream';
 import { DEV_IDP_AUDIENCE, DEV_IDP_ISSUER } from './idp/defaults';
 import { DevIdp } from './idp/dev-idp';
 import { LocalMonitor } from './monitor';
@@ -121,7 +122,10 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
   const port = (servers[0].address() as AddressInfo).port;
   const origin = `http://localhost:${port}`;
 
+  // The licence server behind the licence proxy, with the DRM catalog the API signs /drm/ from.
+  const licensing = await startLocalLicensing(drm.licenceServer, drm.videoIds, drm.keys);
   const api = await createApi({
+    licences: true,
     env: {
       JWT_ISSUER: DEV_IDP_ISSUER,
       JWT_AUDIENCE: DEV_IDP_AUDIENCE,
@@ -134,6 +138,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
       SIGNING_KEY_PAIR_ID: key.keyPairId,
       SIGNING_KEY_FILE: key.privateKeyFile,
       AWS_REGION: 'us-east-1',
+      ...licensing.env,
       ...options.apiEnv,
     },
     logger: options.logger,
@@ -160,6 +165,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
             }),
         ),
       );
+      await licensing.server.close();
       await dynamo.stop();
       lock.release();
     },

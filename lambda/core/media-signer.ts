@@ -59,18 +59,14 @@ export class MediaSigner {
   signCookies(request: SignRequest): SignedGrant {
     const drm = this.drmCatalog.get(request.videoId);
     const prefixes = [this.mediaPrefix(request.videoId), ...(drm?.paths ?? [])];
-    let timing: { expiresAt: number; refreshAfter: number } | undefined;
-    const cookies = prefixes.flatMap((prefix) => {
-      const { policy, ...times } = this.policyFor(request, prefix);
-      timing = times;
-      return this.cookieSet(policy, prefix);
-    });
-    const { expiresAt, refreshAfter } = timing ?? this.policyFor(request, prefixes[0]);
+    // Every set expires together: the same request, the same clock.
+    const policies = prefixes.map((prefix) => ({ prefix, ...this.policyFor(request, prefix) }));
+    const { expiresAt, refreshAfter } = policies[0];
     return {
       manifestUrl: this.manifestUrl(request.videoId),
       expiresAt,
       refreshAfter,
-      cookies,
+      cookies: policies.flatMap(({ prefix, policy }) => this.cookieSet(policy, prefix)),
       ...(drm !== undefined ? { drm: { manifestUrl: `${this.config.mediaBaseUrl}${drm.manifest}` } } : {}),
     };
   }
