@@ -60,6 +60,8 @@ export interface LocalStack {
   dynamo: LocalDynamo;
   /** DRM videos encrypted into the local folder, their keys, and the ClearKey licence server. */
   drm: LocalDrm;
+  /** The local ClearKey licence server behind the licence proxy (it requires the proxy's credential). */
+  licenceServerUrl: string;
   close(): Promise<void>;
 }
 
@@ -155,6 +157,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     monitor,
     dynamo,
     drm,
+    licenceServerUrl: licensing.server.url,
     close: async () => {
       await Promise.all(
         servers.map(
