@@ -136,12 +136,13 @@ export class StreamgateApi {
       const proxy = this.deps.licences;
       if (proxy === undefined) throw new Error('this process was built without a licence proxy');
       const videoId = videoIdParam(event.pathParameters?.videoId);
-      const drmSystem = proxy.drmSystem(event.pathParameters?.drmSystem);
+      // Size first (a large body costs nothing to refuse); the rest only for an authenticated caller.
       const body = proxy.body(event);
-      Object.assign(context, { videoId, drmSystem });
       const token = await this.authenticate(event, now, context);
+      const drmSystem = proxy.drmSystem(event.pathParameters?.drmSystem);
+      Object.assign(context, { videoId, drmSystem });
       requirePlayback(token, videoId, this.deps.config.entitlement);
-      proxy.checkKeyIds(proxy.video(videoId), drmSystem, body);
+      proxy.checkKeyIds(proxy.video(videoId), drmSystem, proxy.nonEmpty(body));
       const contentType = event.headers?.['content-type'];
       const response = await proxy.forward({ videoId, drmSystem, body, contentType }, (outcome) =>
         Object.assign(context, outcome),

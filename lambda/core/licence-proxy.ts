@@ -86,6 +86,11 @@ export class LicenceProxy {
     if (raw.length > encodedLimit) throw new PayloadTooLarge(this.config.maxBodyBytes);
     const body = Buffer.from(raw, event.isBase64Encoded ? 'base64' : 'utf8');
     if (body.length > this.config.maxBodyBytes) throw new PayloadTooLarge(this.config.maxBodyBytes);
+    return body;
+  }
+
+  /** 400 for an empty body: checked once the caller is authenticated, like every other detail. */
+  nonEmpty(body: Buffer): Buffer {
     if (body.length === 0) throw new InvalidRequest("the body must carry the player's licence request");
     return body;
   }
