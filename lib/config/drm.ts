@@ -37,10 +37,20 @@ const upstreamSchema = section({
 
 export const drmSchema = optionalSection({
   /** videoId → where its DRM packaging lives. Videos not listed get no `/drm/` access. */
-  catalog: z.record(text(/^[A-Za-z0-9_-]{1,128}$/, 'a video id'), drmVideoSchema).default({}),
+  catalog: z
+    .record(text(/^[A-Za-z0-9_-]{1,128}$/, 'a video id'), drmVideoSchema, {
+      error: (issue) =>
+        issue.code === 'invalid_key' ? 'must be a video id (1 to 128 of A-Z, a-z, 0-9, "_", "-")' : undefined,
+    })
+    .default({}),
   /** DRM system → licence server. Systems not listed answer 404 on the licence route. */
   upstreams: z
-    .partialRecord(z.enum(DRM_SYSTEMS, { error: () => `must be one of ${DRM_SYSTEMS.join(', ')}` }), upstreamSchema)
+    .partialRecord(z.enum(DRM_SYSTEMS), upstreamSchema, {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys' || issue.code === 'invalid_key'
+          ? `must be one of ${DRM_SYSTEMS.join(', ')}`
+          : undefined,
+    })
     .default({}),
   /** Bound on one licence server call; the function's own timeout is 10 s. */
   licenceTimeoutMs: integer(100, 8000).default(3000),
