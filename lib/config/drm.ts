@@ -46,10 +46,7 @@ export const drmSchema = optionalSection({
   /** DRM system → licence server. Systems not listed answer 404 on the licence route. */
   upstreams: z
     .partialRecord(z.enum(DRM_SYSTEMS), upstreamSchema, {
-      error: (issue) =>
-        issue.code === 'unrecognized_keys' || issue.code === 'invalid_key'
-          ? `must be one of ${DRM_SYSTEMS.join(', ')}`
-          : undefined,
+      error: (issue) => (issue.code === 'invalid_key' ? `must be one of ${DRM_SYSTEMS.join(', ')}` : undefined),
     })
     .default({}),
   /** Bound on one licence server call; the function's own timeout is 10 s. */
