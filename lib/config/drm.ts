@@ -46,7 +46,11 @@ export const drmSchema = optionalSection({
   /** DRM system → licence server. Systems not listed answer 404 on the licence route. */
   upstreams: z
     .partialRecord(z.enum(DRM_SYSTEMS), upstreamSchema, {
-      error: (issue) => (issue.code === 'invalid_key' ? `must be one of ${DRM_SYSTEMS.join(', ')}` : undefined),
+      // zod reports a key outside the enum as unrecognized, though its types list only the two codes.
+      error: (issue) =>
+        ['invalid_key', 'unrecognized_keys'].includes(issue.code as string)
+          ? `must be one of ${DRM_SYSTEMS.join(', ')}`
+          : undefined,
     })
     .default({}),
   /** Bound on one licence server call; the function's own timeout is 10 s. */
