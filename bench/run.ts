@@ -4,6 +4,7 @@ import { benchAbuse } from './abuse';
 import { benchColdStart } from './cold-start';
 import { benchEdge } from './edge';
 import { benchLatency } from './latency';
+import { benchLicence } from './licence';
 
 async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? '2');
@@ -11,6 +12,7 @@ async function main(): Promise<void> {
   await benchEdge(seconds);
   await benchAbuse(seconds);
   await benchLatency(seconds);
+  await benchLicence(seconds);
   await benchColdStart();
 }
 
