@@ -128,7 +128,7 @@ test('Chromium plays the CENC demo-3 with the ClearKey licence for demo-3', asyn
   const outcome = await playDemo3('/clearkey/demo-3');
   expect(outcome.currentTime).toBeGreaterThan(2);
   expect(outcome.frames).toBeGreaterThan(24);
-  const kid = stack.drm.keys.get('demo-3')?.[0].kid.toString('base64url');
+  const kid = stack.drm.keys.keysOf('demo-3')?.[0].kid.toString('base64url');
   expect(outcome.licenceRequests).toEqual([
     { path: '/clearkey/demo-3', body: expect.stringContaining(`"kids":["${kid}"]`), status: 200 },
   ]);
@@ -145,7 +145,7 @@ test('without a licence (another video’s licence path refuses the key id) noth
 });
 
 test('with a licence carrying another key for the same key id, Chromium fails to decode', async () => {
-  const kid = stack.drm.keys.get('demo-3')?.[0].kid as Buffer;
+  const kid = stack.drm.keys.keysOf('demo-3')?.[0].kid as Buffer;
   const wrong = await startClearKeyServer(new ClearKeyLicenceServer(() => [{ kid, key: randomContentKey().key }]));
   try {
     const outcome = await playDemo3('/clearkey/demo-3', wrong);

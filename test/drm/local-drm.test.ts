@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KEY_GROUP_FILE, PRIVATE_KEY_FILE } from '../../local/cloudfront-keys';
 import { DRM_KEY_FILE, readDrmKeys } from '../../local/drm/drm-keys';
-import { prepareLocalDrm } from '../../local/drm/local-drm';
+import { prepareLocalDrm, requestKey } from '../../local/drm/local-drm';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { LogCapture } from '../support/harness';
 import { rawGet } from '../support/raw-http';
@@ -47,6 +47,17 @@ describe('prepareLocalDrm', () => {
     prepareLocalDrm(other, CONTENT);
     expect(keyIdInPlaylist(other)).not.toBe(keyIdInPlaylist(dir));
     expect(readDrmKeys(join(other, DRM_KEY_FILE))?.get('demo-3')?.[0].key).not.toEqual(stored?.[0].key);
+  });
+
+  it('gets the key through a SPEKE v2.0 exchange with the local key provider, whose pssh and key tag it uses', () => {
+    const dir = tempDir();
+    const drm = prepareLocalDrm(dir, CONTENT);
+    const [stored] = drm.keys.keysOf('demo-3') ?? [];
+    const granted = requestKey(drm.keyProvider, 'demo-3', stored.kid);
+    expect(granted.key).toEqual(stored.key);
+    const playlist = readFileSync(join(dir, 'drm', 'demo-3', 'index.m3u8'), 'utf8');
+    expect(playlist.split('\n')).toContain(granted.hlsKeyTag);
+    expect(readFileSync(join(dir, 'drm', 'demo-3', 'init.mp4')).includes(granted.pssh)).toBe(true);
   });
 
   it('reuses the key and the encrypted copy on the next start', () => {
@@ -138,7 +149,7 @@ describe('the local edge serves /drm/<videoId>/ with signed cookies', () => {
       );
     }
     const playlist = await (await get('/drm/demo-3/index.m3u8', cookie)).text();
-    expect(playlist).toContain(`KEYID=0x${stack.drm.keys.get('demo-3')?.[0].kid.toString('hex')}`);
+    expect(playlist).toContain(`KEYID=0x${stack.drm.keys.keysOf('demo-3')?.[0].kid.toString('hex')}`);
   });
 
   it('refuses without cookies, with cookies for another path, and on a non-canonical path', async () => {
