@@ -86,9 +86,19 @@ function checkKey(key: ContentKey): void {
 
 // ---- init segment --------------------------------------------------------------------------------
 
-/** The init segment with an encrypted sample entry and a ClearKey `pssh`, and what fragments need. */
-export function encryptInitSegment(init: Buffer, key: Pick<ContentKey, 'kid'>): { bytes: Buffer; track: TrackInfo } {
+/**
+ * The init segment with an encrypted sample entry and a `pssh`, and what fragments need. The
+ * `pssh` is the one given (a whole box, as a SPEKE key provider returns it) or else a ClearKey one.
+ */
+export function encryptInitSegment(
+  init: Buffer,
+  key: Pick<ContentKey, 'kid'>,
+  options: { pssh?: Buffer } = {},
+): { bytes: Buffer; track: TrackInfo } {
   if (key.kid.length !== 16) throw new RangeError('a key id is 16 bytes');
+  const pssh = options.pssh === undefined ? undefined : readBoxes(options.pssh);
+  if (pssh !== undefined && (pssh.length !== 1 || pssh[0].type !== 'pssh'))
+    throw new Mp4FormatError('the pssh given is not one pssh box');
   const boxes = readBoxes(init).filter((box) => box.type !== 'mfra');
   const moov = boxes.find((box) => box.type === 'moov');
   if (moov === undefined) throw new Mp4FormatError('init segment has no moov');
@@ -118,10 +128,8 @@ export function encryptInitSegment(init: Buffer, key: Pick<ContentKey, 'kid'>): 
     (box) => box.type === 'trex' && box.payload.readUInt32BE(4) === trackId,
   );
   const defaultSampleSize = trex === undefined ? undefined : trex.payload.readUInt32BE(16);
-  moov.children = [
-    ...(moov.children ?? []),
-    { type: 'pssh', start: 0, size: 0, payload: clearKeyPsshPayload(key.kid) },
-  ];
+  const psshBox = pssh?.[0] ?? { type: 'pssh', start: 0, size: 0, payload: clearKeyPsshPayload(key.kid) };
+  moov.children = [...(moov.children ?? []), psshBox];
   return { bytes: writeBoxes(boxes), track: { trackId, nalLengthSize, codec, defaultSampleSize } };
 }
 
@@ -432,11 +440,17 @@ function u32(value: number): Buffer {
  * hls.js needs to start EME for ClearKey (it does not read key ids from the `pssh`):
  * SAMPLE-AES-CTR, KEYFORMAT org.w3.clearkey, and the key id as KEYID.
  */
-export function encryptedPlaylist(clear: string, kid: Buffer): string {
+export function encryptedPlaylist(clear: string, kid: Buffer, keyTag = clearKeyHlsKeyTag(kid)): string {
   const lines = clear.split(/\r?\n/);
   const mapAt = lines.findIndex((line) => line.startsWith('#EXT-X-MAP:'));
   if (mapAt === -1) throw new Mp4FormatError('the playlist has no #EXT-X-MAP (not fMP4)');
   if (lines.some((line) => line.startsWith('#EXT-X-KEY:'))) throw new Mp4FormatError('the playlist already has a key');
-  const tag = `#EXT-X-KEY:METHOD=SAMPLE-AES-CTR,KEYFORMAT="org.w3.clearkey",KEYFORMATVERSIONS="1",URI="data:text/plain;base64,${kid.toString('base64')}",KEYID=0x${kid.toString('hex')}`;
-  return [...lines.slice(0, mapAt), tag, ...lines.slice(mapAt)].join('\n');
+  if (!keyTag.startsWith('#EXT-X-KEY:') || !keyTag.includes(`KEYID=0x${kid.toString('hex')}`) || /[\r\n]/.test(keyTag))
+    throw new Mp4FormatError('the key tag is not one #EXT-X-KEY line naming the key id');
+  return [...lines.slice(0, mapAt), keyTag, ...lines.slice(mapAt)].join('\n');
+}
+
+/** The ClearKey key tag for a media playlist (`#EXT-X-SESSION-KEY` for a multivariant one). */
+export function clearKeyHlsKeyTag(kid: Buffer, tag: 'EXT-X-KEY' | 'EXT-X-SESSION-KEY' = 'EXT-X-KEY'): string {
+  return `#${tag}:METHOD=SAMPLE-AES-CTR,KEYFORMAT="org.w3.clearkey",KEYFORMATVERSIONS="1",URI="data:text/plain;base64,${kid.toString('base64')}",KEYID=0x${kid.toString('hex')}`;
 }

@@ -28,7 +28,8 @@ export type LicenceRefusalKind =
   | 'unknown-video'
   | 'key-id-not-for-video'
   | 'unauthorized'
-  | 'method-not-allowed';
+  | 'method-not-allowed'
+  | 'not-found';
 
 const STATUS: Record<LicenceRefusalKind, number> = {
   'invalid-video-id': 400,
@@ -38,6 +39,7 @@ const STATUS: Record<LicenceRefusalKind, number> = {
   'key-id-not-for-video': 403,
   unauthorized: 401,
   'method-not-allowed': 405,
+  'not-found': 404,
 };
 
 export interface ClearKeyLicence {
@@ -144,7 +146,7 @@ export function clearKeyHttpHandler(
     };
     const path = (req.url ?? '').split('?')[0];
     if (!path.startsWith(CLEARKEY_PATH_PREFIX)) {
-      send(refuse('unknown-video', 'not a licence path'));
+      send(refuse('not-found', 'not a licence path'));
       return;
     }
     if (req.method !== 'POST') {

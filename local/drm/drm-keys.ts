@@ -49,22 +49,13 @@ export function readDrmKeys(file: string): DrmKeys | undefined {
   return keys;
 }
 
-/** A fresh random key id and key. */
+/** A fresh random key id and key (tests; local mode gets its keys from the SPEKE key provider). */
 export function randomContentKey(): ContentKey {
   return { kid: randomBytes(16), key: randomBytes(16) };
 }
 
-/**
- * The keys of `videoIds` from `file`, making (and storing) a key for each video that has none.
- * The caller holds the local folder's lock, so no other process writes the file meanwhile; the
- * write itself is a rename, so a crash leaves the old file or the new one, never half of one.
- */
-export function ensureDrmKeys(file: string, videoIds: readonly string[], generate = randomContentKey): DrmKeys {
-  const existing = readDrmKeys(file) ?? new Map<string, readonly ContentKey[]>();
-  const missing = videoIds.filter((videoId) => !existing.has(videoId));
-  if (missing.length === 0) return existing;
-  const keys = new Map(existing);
-  for (const videoId of missing) keys.set(videoId, [generate()]);
+/** Writes `keys` to `file` (mode 0600) by a rename, so a crash leaves the old file or the new one. */
+export function writeDrmKeys(file: string, keys: DrmKeys): void {
   const json: KeyFileJson = { videos: {} };
   for (const [videoId, entries] of keys) {
     json.videos[videoId] = entries.map(({ kid, key }) => ({ kid: kid.toString('hex'), key: key.toString('hex') }));
@@ -76,5 +67,45 @@ export function ensureDrmKeys(file: string, videoIds: readonly string[], generat
   } finally {
     rmSync(temp, { force: true });
   }
-  return keys;
+}
+
+/**
+ * The key file as a store: keys are looked up by video and key id, and a key made for a new key
+ * id is written before it is handed out. The caller holds the local folder's lock, so no other
+ * process writes the file meanwhile.
+ */
+export class DrmKeyFile {
+  private keys: Map<string, readonly ContentKey[]>;
+
+  constructor(
+    readonly file: string,
+    private readonly generateKey: () => Buffer = () => randomBytes(16),
+  ) {
+    this.keys = new Map(readDrmKeys(file) ?? []);
+  }
+
+  /** The video's keys, or undefined. */
+  keysOf(videoId: string): readonly ContentKey[] | undefined {
+    return this.keys.get(videoId);
+  }
+
+  /** The video that owns `kid`, if any: a key id belongs to one video only. */
+  ownerOf(kid: Buffer): string | undefined {
+    for (const [videoId, entries] of this.keys) if (entries.some((entry) => entry.kid.equals(kid))) return videoId;
+    return undefined;
+  }
+
+  /** The key of `kid` for `videoId`, made (and stored) if the video has no such key yet. */
+  keyFor(videoId: string, kid: Buffer): ContentKey {
+    const existing = this.keys.get(videoId)?.find((entry) => entry.kid.equals(kid));
+    if (existing !== undefined) return existing;
+    const owner = this.ownerOf(kid);
+    if (owner !== undefined) throw new Error(`key id ${kid.toString('hex')} belongs to another video`);
+    const made: ContentKey = { kid: Buffer.from(kid), key: this.generateKey() };
+    const next = new Map(this.keys);
+    next.set(videoId, [...(this.keys.get(videoId) ?? []), made]);
+    writeDrmKeys(this.file, next);
+    this.keys = next;
+    return made;
+  }
 }

@@ -1,13 +1,15 @@
 /**
  * Local DRM: the catalog's DRM videos, encrypted with CENC from their committed clear CMAF into
- * the git-ignored local folder, with keys from the local key file, and the ClearKey licence
- * server that hands those keys out per video. Run at start, under the local folder's lock.
+ * the git-ignored local folder. Their keys come from the local SPEKE v2.0 key provider (a CPIX
+ * exchange, as MediaPackage gets its keys), which keeps them in the local key file; the ClearKey
+ * licence server hands them out per video from the same file. Run at start, under the local
+ * folder's lock.
  *
  * The packaged copy is served by the local edge under `/drm/<videoId>/...`, which the
  * viewer-request function rewrites to `/out/v1/<videoId>/...`, MediaPackage's egress path: the
  * folder here plays MediaPackage's part.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readIfPresent } from '../atomic-file';
@@ -20,7 +22,9 @@ import {
   type TrackInfo,
 } from './cenc-encrypter';
 import { ClearKeyLicenceServer } from './clearkey-server';
-import { DRM_KEY_FILE, type DrmKeys, ensureDrmKeys } from './drm-keys';
+import { type KeyResponse, keyRequestXml, readKeyResponse, SPEKE_VERSION } from './cpix';
+import { DRM_KEY_FILE, DrmKeyFile } from './drm-keys';
+import { SpekeKeyProvider } from './speke-key-provider';
 
 /** Bumped when the encrypter's output changes, so existing copies are made again. */
 const PACKAGER_VERSION = 1;
@@ -41,7 +45,9 @@ export interface LocalDrm {
   keyFile: string;
   /** DRM video ids. */
   videoIds: string[];
-  keys: DrmKeys;
+  /** The key store the SPEKE key provider writes and the licence server reads. */
+  keys: DrmKeyFile;
+  keyProvider: SpekeKeyProvider;
   licenceServer: ClearKeyLicenceServer;
   /** Codec string of each DRM video (from its avcC), for players that need it up front. */
   codecs: ReadonlyMap<string, string>;
@@ -53,14 +59,17 @@ export function prepareLocalDrm(dir: string, contentDir: string): LocalDrm {
   const videoIds = catalog.filter((entry) => entry.drm === 'clearkey').map((entry) => entry.id);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keyFile = join(dir, DRM_KEY_FILE);
-  const keys = ensureDrmKeys(keyFile, videoIds);
+  const keys = new DrmKeyFile(keyFile);
+  const keyProvider = new SpekeKeyProvider(keys);
   const packagedDir = join(dir, PACKAGED_DIR);
   const codecs = new Map<string, string>();
   for (const videoId of videoIds) {
-    const key = (keys.get(videoId) as readonly ContentKey[])[0];
+    // The key id of an earlier start, else a new one; the provider makes the key for it.
+    const kid = keys.keysOf(videoId)?.[0]?.kid ?? randomBytes(16);
+    const granted = requestKey(keyProvider, videoId, kid);
     codecs.set(
       videoId,
-      packageVideo(join(contentDir, 'cmaf', videoId), packagedDir, join(dir, STATE_DIR), videoId, key),
+      packageVideo(join(contentDir, 'cmaf', videoId), packagedDir, join(dir, STATE_DIR), videoId, { kid, ...granted }),
     );
   }
   return {
@@ -68,9 +77,18 @@ export function prepareLocalDrm(dir: string, contentDir: string): LocalDrm {
     keyFile,
     videoIds,
     keys,
-    licenceServer: new ClearKeyLicenceServer((videoId) => keys.get(videoId)),
+    keyProvider,
+    licenceServer: new ClearKeyLicenceServer((videoId) => keys.keysOf(videoId)),
     codecs,
   };
+}
+
+/** One SPEKE v2.0 exchange: the CPIX request for `kid`, and the key and signalling read back. */
+export function requestKey(provider: SpekeKeyProvider, videoId: string, kid: Buffer): KeyResponse {
+  const answer = provider.answer(keyRequestXml(videoId, kid), SPEKE_VERSION);
+  if (answer.status !== 200)
+    throw new Error(`the SPEKE key provider refused ${videoId}: ${answer.status} ${answer.body}`);
+  return readKeyResponse(answer.body, videoId, kid);
 }
 
 interface PackagedState {
@@ -87,7 +105,7 @@ export function packageVideo(
   packagedDir: string,
   stateDir: string,
   videoId: string,
-  key: ContentKey,
+  key: ContentKey & Partial<Pick<KeyResponse, 'pssh' | 'hlsKeyTag'>>,
 ): string {
   const fingerprint = sourceFingerprint(sourceDir, key);
   const stateFile = join(stateDir, `${videoId}.json`);
@@ -102,10 +120,10 @@ export function packageVideo(
   const temp = join(packagedDir, `.${videoId}.${randomUUID()}.tmp`);
   mkdirSync(temp);
   try {
-    const { bytes, track } = encryptInitSegment(readFileSync(join(sourceDir, initUri)), key);
+    const { bytes, track } = encryptInitSegment(readFileSync(join(sourceDir, initUri)), key, { pssh: key.pssh });
     writeFileSync(join(temp, initUri), bytes);
     encryptSegments(sourceDir, temp, segmentUris, track, key);
-    writeFileSync(join(temp, 'index.m3u8'), encryptedPlaylist(clearPlaylist, key.kid));
+    writeFileSync(join(temp, 'index.m3u8'), encryptedPlaylist(clearPlaylist, key.kid, key.hlsKeyTag));
     rmSync(outDir, { recursive: true, force: true });
     renameSync(temp, outDir);
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
@@ -141,13 +159,17 @@ export function playlistFiles(playlist: string): { initUri: string; segmentUris:
   return { initUri: initUri as string, segmentUris };
 }
 
-/** What the encrypted copy depends on: the source files, the key id and key, the packager version. */
-function sourceFingerprint(sourceDir: string, key: ContentKey): string {
+/** What the encrypted copy depends on: the source files, the key and its signalling, the packager version. */
+function sourceFingerprint(
+  sourceDir: string,
+  key: ContentKey & Partial<Pick<KeyResponse, 'pssh' | 'hlsKeyTag'>>,
+): string {
   const hash = createHash('sha256').update(`v${PACKAGER_VERSION}\n`);
   for (const name of readdirSync(sourceDir).sort()) {
     hash.update(`${name}\n`).update(readFileSync(join(sourceDir, name)));
   }
   // Keyed by a hash of the key, not the key: the state file is not a secret.
+  hash.update(key.pssh ?? '-').update(key.hlsKeyTag ?? '-');
   return hash.update(key.kid).update(createHash('sha256').update(key.key).digest()).digest('hex');
 }
 

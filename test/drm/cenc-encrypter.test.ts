@@ -305,6 +305,14 @@ describe('encryptInitSegment (committed demo-3 init)', () => {
     expect(bytes.subarray(after.start, after.end)).toEqual(init.subarray(before.start, before.end));
   });
 
+  it('puts a given pssh box (as a key provider returns it) in moov as it is, and refuses one that is not a pssh', () => {
+    const given = Buffer.concat([u32(32), Buffer.from('pssh'), u32(0), randomBytes(16), u32(0)]);
+    const withGiven = encryptInitSegment(init, KEY, { pssh: given }).bytes;
+    expect(withGiven.includes(given)).toBe(true);
+    expect(withGiven.includes(CLEARKEY_SYSTEM_ID)).toBe(false);
+    expect(() => encryptInitSegment(init, KEY, { pssh: box('free', u32(0)) })).toThrow(/not one pssh box/);
+  });
+
   it('refuses an already encrypted init and a bad key id', () => {
     expect(() => encryptInitSegment(bytes, KEY)).toThrow(/already encrypted/);
     expect(() => encryptInitSegment(init, { kid: Buffer.alloc(8) })).toThrow(RangeError);
@@ -323,6 +331,15 @@ describe('encryptedPlaylist', () => {
     );
     expect(lines[keyAt + 1]).toBe('#EXT-X-MAP:URI="init.mp4"');
     expect(lines.filter((line) => !line.startsWith('#EXT-X-KEY:'))).toEqual(clear.split('\n'));
+  });
+
+  it('uses a given key tag (as a key provider returns it) only if it is one #EXT-X-KEY line naming the key id', () => {
+    const tag = `#EXT-X-KEY:METHOD=SAMPLE-AES-CTR,KEYFORMAT="org.w3.clearkey",KEYID=0x${KEY.kid.toString('hex')}`;
+    expect(encryptedPlaylist(clear, KEY.kid, tag).split('\n')).toContain(tag);
+    expect(() => encryptedPlaylist(clear, KEY.kid, tag.replace(KEY.kid.toString('hex'), '00'.repeat(16)))).toThrow(
+      /naming/,
+    );
+    expect(() => encryptedPlaylist(clear, KEY.kid, `${tag}\n#EXTINF:1,\nx.m4s`)).toThrow(/one #EXT-X-KEY line/);
   });
 
   it('refuses a playlist without an init section or with a key already', () => {
