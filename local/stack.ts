@@ -125,7 +125,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
   const origin = `http://localhost:${port}`;
 
   // The licence server behind the licence proxy, with the DRM catalog the API signs /drm/ from.
-  const licensing = await startLocalLicensing(drm.licenceServer, drm.videoIds, drm.keys);
+  const licensing = await startLocalLicensing(drm.licenceServer, drm.videoIds, (videoId) => drm.keys.keysOf(videoId));
   const api = await createApi({
     licences: true,
     env: {

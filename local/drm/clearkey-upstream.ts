@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { LicenceAnswer, LicenceCall, LicenceUpstream } from '../../lambda/core/licence-proxy';
-import type { DrmKeys } from './drm-keys';
+import type { ContentKey } from './cenc-encrypter';
 import { type ClearKeyLicenceServer, type RunningClearKeyServer, startClearKeyServer } from './clearkey-server';
 
 export class ClearKeyUpstream implements LicenceUpstream {
@@ -37,7 +37,7 @@ export interface LocalLicensing {
 export async function startLocalLicensing(
   licences: ClearKeyLicenceServer,
   videoIds: readonly string[],
-  keys: DrmKeys,
+  keysOf: (videoId: string) => readonly ContentKey[] | undefined,
 ): Promise<LocalLicensing> {
   const credential = randomBytes(24).toString('base64url');
   const server = await startClearKeyServer(licences, {
@@ -50,7 +50,7 @@ export async function startLocalLicensing(
         paths: [`/drm/${videoId}/`],
         manifest: `/drm/${videoId}/index.m3u8`,
         // The proxy refuses other videos' key ids itself, before the licence server would.
-        keyIds: (keys.get(videoId) ?? []).map((key) => key.kid.toString('hex')),
+        ...keyIdsOf(keysOf(videoId)),
       },
     ]),
   );
@@ -68,4 +68,8 @@ export async function startLocalLicensing(
       [LOCAL_CLEARKEY_CREDENTIAL_VARIABLE]: credential,
     },
   };
+}
+
+function keyIdsOf(keys: readonly ContentKey[] | undefined): { keyIds?: string[] } {
+  return keys === undefined || keys.length === 0 ? {} : { keyIds: keys.map((key) => key.kid.toString('hex')) };
 }

@@ -62,7 +62,7 @@ test('demo-3: the /drm/ manifest and its segments with the grant, a licence with
     expect((await fetch(`${stack.url}${path.slice(1)}`)).status).toBe(403);
   }
 
-  const [key] = stack.drm.keys.get('demo-3') ?? [];
+  const [key] = stack.drm.keys.keysOf('demo-3') ?? [];
   const licence = await fetch(body.drm.licenceUrls.clearkey, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -82,7 +82,7 @@ test('a token for demo-1 only gets no /drm/ cookie for demo-3 and no licence', a
     headers: { authorization: `Bearer ${token}` },
   });
   expect(play.headers.getSetCookie().every((line) => line.includes('Path=/media/demo-1/'))).toBe(true);
-  const [key] = stack.drm.keys.get('demo-3') ?? [];
+  const [key] = stack.drm.keys.keysOf('demo-3') ?? [];
   const licence = await fetch(`${stack.url}api/v1/licence/demo-3/clearkey`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -93,7 +93,7 @@ test('a token for demo-1 only gets no /drm/ cookie for demo-3 and no licence', a
 });
 
 test('the licence server itself refuses a caller without the proxy credential', async () => {
-  const [key] = stack.drm.keys.get('demo-3') ?? [];
+  const [key] = stack.drm.keys.keysOf('demo-3') ?? [];
   const direct = await fetch(`${stack.licenceServerUrl}/clearkey/demo-3`, {
     method: 'POST',
     body: licenceRequest(key.kid),
