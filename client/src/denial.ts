@@ -90,11 +90,6 @@ export function denialOf(status: number, body: unknown, retryAfter: number | und
   else if (status >= 500) kind = 'unavailable';
   else kind = 'bad-request';
   const result = denial(kind, extra);
-  if (code === 'licence_refused') {
-    result.action = 'none';
-    result.message = 'The licence for this video was refused.';
-    return result;
-  }
   // 403 `forbidden` (origin check) or a WAF block: nothing the viewer can pick to fix it.
   if (status === 403 && code !== 'insufficient_scope' && kind === 'not-entitled') {
     result.action = 'none';

@@ -8,7 +8,7 @@
  * the licence route as well as by the playback route.
  */
 import type { DrmGrant } from './client';
-import { denial, denialOf, isRetryable, retryAfterSeconds, type StreamgateDenial } from './denial';
+import { denial, denialOf as apiDenialOf, isRetryable, retryAfterSeconds, type StreamgateDenial } from './denial';
 
 /** EME key system ids per DRM system name of the API. */
 export const KEY_SYSTEMS: Record<string, string> = {
@@ -101,6 +101,16 @@ export function drmSystemsOf(drm: DrmGrant): Record<string, { licenseUrl: string
     if (url !== undefined && KEY_SYSTEMS[name] !== undefined) systems[KEY_SYSTEMS[name]] = { licenseUrl: url };
   return systems;
 }
+
+/** A licence route's answer as a denial: the API's denials, plus the licence server's own refusal. */
+export function licenceDenialOf(status: number, body: unknown, retryAfter: number | undefined): StreamgateDenial {
+  const result = apiDenialOf(status, body, retryAfter);
+  if (result.code === 'licence_refused')
+    return { ...result, action: 'none', message: 'The licence for this video was refused.' };
+  return result;
+}
+
+const denialOf = licenceDenialOf;
 
 /** Whether a licence refusal should stop playback (a retryable one may clear up by itself). */
 export const stopsPlayback = (reason: StreamgateDenial): boolean => !isRetryable(reason);

@@ -1,7 +1,9 @@
 export * from './core';
-export { attachHlsJs, hlsJsConfig, hlsJsDrmConfig } from './adapters/hlsjs';
-export type { AttachHlsJsOptions, HlsLike } from './adapters/hlsjs';
-export { KEY_SYSTEMS, drmSystemsOf, licenceGuard } from './drm';
+export { attachHlsJs, hlsJsConfig } from './adapters/hlsjs';
+export type { HlsLike } from './adapters/hlsjs';
+export { attachHlsJsDrm, hlsJsDrmConfig } from './adapters/hlsjs-drm';
+export type { HlsDrmConfig, HlsDrmLike } from './adapters/hlsjs-drm';
+export { KEY_SYSTEMS, drmSystemsOf, licenceDenialOf, licenceGuard } from './drm';
 export type { DrmOptions, LicenceGuard } from './drm';
 export { attachShaka, shakaRequestFilter } from './adapters/shaka';
 export type { ShakaPlayerLike } from './adapters/shaka';

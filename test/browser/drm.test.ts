@@ -40,7 +40,21 @@ interface PageState {
   frames: number;
   paused: boolean;
   message: string;
+  kind: string | undefined;
   licences: number[];
+}
+
+/** The client library's words for an API answer, as the page's own copy of it says them. */
+function wordsFor(page: Page, status: number, error: string, description = ''): Promise<string> {
+  return page.evaluate(
+    ([status, error, description]) =>
+      (window as unknown as { StreamgateClient: typeof import('../../client/src') }).StreamgateClient.licenceDenialOf(
+        Number(status),
+        { error, error_description: description },
+        undefined,
+      ).message,
+    [String(status), error, description],
+  );
 }
 
 /** Opens the test page, plays demo-3 with DRM, the session token and the licence token given. */
@@ -59,7 +73,7 @@ async function open(sessionToken: string, licenceToken: string, beforeLicence?: 
   await page.addScriptTag({ content: bundle });
   await page.evaluate(
     async ({ sessionToken, licenceToken }) => {
-      const { createPlaybackSession, attachHlsJs } = (
+      const { createPlaybackSession, attachHlsJsDrm } = (
         window as unknown as { StreamgateClient: typeof import('../../client/src') }
       ).StreamgateClient;
       const Hls = (window as unknown as { Hls: new () => import('../../client/src').HlsLike }).Hls;
@@ -71,7 +85,9 @@ async function open(sessionToken: string, licenceToken: string, beforeLicence?: 
       const session = createPlaybackSession({ apiBase: '', videoId: 'demo-3', getToken: () => sessionToken });
       state.session = session;
       session.on('stop', (denial) => {
-        if (denial !== undefined) message.textContent = denial.message;
+        if (denial === undefined) return;
+        message.textContent = denial.message;
+        message.dataset.kind = denial.kind;
       });
       const originalOpen = XMLHttpRequest.prototype.open;
       XMLHttpRequest.prototype.open = function (this: XMLHttpRequest, _method: string, url: string | URL) {
@@ -81,15 +97,14 @@ async function open(sessionToken: string, licenceToken: string, beforeLicence?: 
         return originalOpen.apply(this, arguments as unknown as Parameters<typeof originalOpen>);
       } as typeof XMLHttpRequest.prototype.open;
       try {
-        await attachHlsJs(new Hls(), session, video, {
-          drm: {
-            getToken: async () => {
-              await (window as unknown as { beforeLicence?: () => Promise<void> }).beforeLicence?.();
-              return state.licenceToken;
-            },
-            onDenied: (denial) => {
-              message.textContent = denial.message;
-            },
+        await attachHlsJsDrm(new Hls(), session, video, {
+          getToken: async () => {
+            await (window as unknown as { beforeLicence?: () => Promise<void> }).beforeLicence?.();
+            return state.licenceToken;
+          },
+          onDenied: (denial) => {
+            message.textContent = denial.message;
+            message.dataset.kind = denial.kind;
           },
         });
         await video.play().catch(() => undefined);
@@ -110,6 +125,7 @@ function state(page: Page): Promise<PageState> {
       frames: video.getVideoPlaybackQuality().totalVideoFrames,
       paused: video.paused,
       message: document.getElementById('message')?.textContent ?? '',
+      kind: document.getElementById('message')?.dataset.kind,
       licences: (window as unknown as { licences: number[] }).licences,
     };
   });
@@ -143,7 +159,8 @@ test('a licence request with a revoked token: refused, nothing decoded, the page
     timeout: 30000,
   });
   const shown = await after(page, 1500);
-  expect(shown.message).toBe('Your session was ended. Sign in again.');
+  expect(shown.kind).toBe('revoked');
+  expect(shown.message).toBe(await wordsFor(page, 401, 'invalid_token', 'token has been revoked'));
   expect(shown.licences).toContain(401);
   expect(shown.frames).toBe(0);
   expect(shown.time).toBe(0);
@@ -156,7 +173,8 @@ test('a licence request with a token not entitled to demo-3: refused, nothing de
     timeout: 30000,
   });
   const shown = await after(page, 1500);
-  expect(shown.message).toBe("Your account doesn't include this video.");
+  expect(shown.kind).toBe('not-entitled');
+  expect(shown.message).toBe(await wordsFor(page, 403, 'insufficient_scope'));
   expect(shown.licences).toContain(403);
   expect(shown.frames).toBe(0);
   await page.close();
@@ -169,7 +187,8 @@ test('a viewer not entitled at all: the playback call is refused first, and the 
     timeout: 30000,
   });
   const shown = await after(page, 500);
-  expect(shown.message).toBe("Your account doesn't include this video.");
+  expect(shown.kind).toBe('not-entitled');
+  expect(shown.message).toBe(await wordsFor(page, 403, 'insufficient_scope'));
   expect(shown.licences).toEqual([]);
   expect(shown.frames).toBe(0);
   await page.close();
@@ -188,7 +207,8 @@ test('the revocation store down at licence time: 503, no licence, the page says 
       timeout: 30000,
     });
     const shown = await state(viewer);
-    expect(shown.message).toBe('The service is briefly unavailable. Trying again shortly.');
+    expect(shown.kind).toBe('unavailable');
+    expect(shown.message).toBe(await wordsFor(viewer, 503, 'temporarily_unavailable'));
     expect(shown.licences).toContain(503);
     expect(shown.frames).toBe(0);
   } finally {
@@ -211,7 +231,8 @@ test('a licence renewal refused mid-play (the licence token revoked) stops playb
     timeout: 20000,
   });
   const stopped = await state(page);
-  expect(stopped.message).toBe('Your session was ended. Sign in again.');
+  expect(stopped.kind).toBe('revoked');
+  expect(stopped.message).toBe(await wordsFor(page, 401, 'invalid_token', 'token has been revoked'));
   expect(stopped.paused).toBe(true);
   const later = await after(page, 1500);
   expect(later.time).toBe(stopped.time);
