@@ -2,6 +2,7 @@
 import { benchAuthorize } from './authorize';
 import { benchAbuse } from './abuse';
 import { benchColdStart } from './cold-start';
+import { benchDrmContent } from './drm-content';
 import { benchEdge } from './edge';
 import { benchLatency } from './latency';
 
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
   await benchAbuse(seconds);
   await benchLatency(seconds);
   await benchColdStart();
+  await benchDrmContent(seconds);
 }
 
 main().catch((error: unknown) => {
