@@ -2,6 +2,7 @@
 import { benchAuthorize } from './authorize';
 import { benchAbuse } from './abuse';
 import { benchColdStart } from './cold-start';
+import { benchDrmContent } from './drm-content';
 import { benchEdge } from './edge';
 import { benchLatency } from './latency';
 import { benchLicence } from './licence';
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   await benchLatency(seconds);
   await benchLicence(seconds);
   await benchColdStart();
+  await benchDrmContent(seconds);
 }
 
 main().catch((error: unknown) => {

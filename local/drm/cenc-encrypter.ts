@@ -272,11 +272,15 @@ function encryptFragment(
   // Encrypt each sample, in trun order, and record what senc needs.
   const samples: { iv: Buffer; subsamples: Subsample[] }[] = [];
   let next = moof.start; // data of a trun without data_offset follows the previous one's
+  let encryptedUpTo = 0;
   for (const trun of traf.children?.filter((box) => box.type === 'trun') ?? []) {
     const parsed = readTrun(trun, moof.start, next, defaultSize);
     for (const sample of parsed) {
       if (sample.at < moof.start + moof.size || sample.at + sample.size > mdatEnd)
         throw new Mp4FormatError('a sample lies outside the mdat that follows its moof');
+      // Overlapping samples would be encrypted twice and decrypt to neither.
+      if (sample.at < encryptedUpTo) throw new Mp4FormatError('samples overlap or run backwards');
+      encryptedUpTo = sample.at + sample.size;
       const subsamples = subsamplesOf(input.subarray(sample.at, sample.at + sample.size), track.nalLengthSize);
       if (subsamples.length > MAX_SUBSAMPLES) throw new Mp4FormatError(`a sample has ${subsamples.length} subsamples`);
       const iv = ivs.take();

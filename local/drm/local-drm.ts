@@ -64,13 +64,15 @@ export function prepareLocalDrm(dir: string, contentDir: string): LocalDrm {
   const packagedDir = join(dir, PACKAGED_DIR);
   const codecs = new Map<string, string>();
   for (const videoId of videoIds) {
+    const sourceDir = join(contentDir, 'cmaf', videoId);
+    if (!existsSync(join(sourceDir, 'index.m3u8')))
+      throw new Error(
+        `${videoId} is a DRM video in the catalog, but ${sourceDir} has no clear CMAF (run scripts/make-sample-content.sh)`,
+      );
     // The key id of an earlier start, else a new one; the provider makes the key for it.
     const kid = keys.keysOf(videoId)?.[0]?.kid ?? randomBytes(16);
     const granted = requestKey(keyProvider, videoId, kid);
-    codecs.set(
-      videoId,
-      packageVideo(join(contentDir, 'cmaf', videoId), packagedDir, join(dir, STATE_DIR), videoId, { kid, ...granted }),
-    );
+    codecs.set(videoId, packageVideo(sourceDir, packagedDir, join(dir, STATE_DIR), videoId, { kid, ...granted }));
   }
   return {
     packagedDir,

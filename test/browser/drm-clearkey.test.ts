@@ -42,17 +42,22 @@ afterAll(async () => {
   logs?.stop();
 });
 
-/** The hls.js configuration that plays CENC ClearKey content (hls.js 1.7). */
+/**
+ * The hls.js configuration that plays CENC ClearKey content (hls.js 1.7); in the page,
+ * `licenseXhrSetup` adds the viewer's bearer token to the licence request (it must open the
+ * request itself: hls.js calls it before `open`, and a header cannot be set before that).
+ */
 const HLS_CONFIG = (licenseUrl: string) => ({
   emeEnabled: true,
   drmSystems: { 'org.w3.clearkey': { licenseUrl } },
 });
+const VIEWER_TOKEN = 'viewer-token-for-the-proxy';
 
 interface Outcome {
   currentTime: number;
   frames: number;
   errors: string[];
-  licenceRequests: { path: string; body: string; status: number }[];
+  licenceRequests: { path: string; body: string; status: number; authorization?: string }[];
 }
 
 async function playDemo3(licencePath: string, server: RunningClearKeyServer = licences): Promise<Outcome> {
@@ -80,7 +85,12 @@ async function playDemo3(licencePath: string, server: RunningClearKeyServer = li
     const path = new URL(route.request().url()).pathname.replace('/licence', '');
     const response = await fetch(`${server.url}${path}`, { method: 'POST', body });
     const text = await response.text();
-    licenceRequests.push({ path, body, status: response.status });
+    licenceRequests.push({
+      path,
+      body,
+      status: response.status,
+      authorization: route.request().headers().authorization,
+    });
     await route.fulfill({ status: response.status, contentType: 'application/json', body: text });
   });
   await page.route(`${origin}/drm-check.html`, (route) =>
@@ -91,12 +101,18 @@ async function playDemo3(licencePath: string, server: RunningClearKeyServer = li
   );
   await page.goto(`${origin}/drm-check.html`);
   await page.evaluate(
-    (config) => {
+    ({ config, token }) => {
       const state = { errors: [] as string[] };
       (window as unknown as { drm: typeof state }).drm = state;
       const video = document.getElementById('video') as HTMLVideoElement;
       const Hls = (window as unknown as { Hls: any }).Hls;
-      const hls = new Hls(config);
+      const hls = new Hls({
+        ...config,
+        licenseXhrSetup: (xhr: XMLHttpRequest, url: string) => {
+          xhr.open('POST', url, true);
+          xhr.setRequestHeader('authorization', `Bearer ${token}`);
+        },
+      });
       hls.on(Hls.Events.ERROR, (_event: unknown, data: { details: string; fatal: boolean }) => {
         state.errors.push(`${data.details}${data.fatal ? ' (fatal)' : ''}`);
       });
@@ -105,7 +121,7 @@ async function playDemo3(licencePath: string, server: RunningClearKeyServer = li
       hls.attachMedia(video);
       video.play().catch(() => undefined);
     },
-    HLS_CONFIG(`${origin}/licence${licencePath}`),
+    { config: HLS_CONFIG(`${origin}/licence${licencePath}`), token: VIEWER_TOKEN },
   );
   await page
     .waitForFunction(() => (document.getElementById('video') as HTMLVideoElement).currentTime > 2, undefined, {
@@ -130,7 +146,12 @@ test('Chromium plays the CENC demo-3 with the ClearKey licence for demo-3', asyn
   expect(outcome.frames).toBeGreaterThan(24);
   const kid = stack.drm.keys.keysOf('demo-3')?.[0].kid.toString('base64url');
   expect(outcome.licenceRequests).toEqual([
-    { path: '/clearkey/demo-3', body: expect.stringContaining(`"kids":["${kid}"]`), status: 200 },
+    {
+      path: '/clearkey/demo-3',
+      body: expect.stringContaining(`"kids":["${kid}"]`),
+      status: 200,
+      authorization: `Bearer ${VIEWER_TOKEN}`,
+    },
   ]);
 });
 

@@ -240,6 +240,21 @@ describe('encryptFragments', () => {
       Mp4FormatError,
     );
     expect(() => encryptFragments(box('mdat', keyFrame()), TRACK, KEY, new IvSequence())).toThrow(/no moof/);
+    // Two truns naming the same bytes: encrypting them twice would decrypt to neither.
+    const sample = keyFrame();
+    const twice = (dataOffset: number) =>
+      box(
+        'moof',
+        box('mfhd', u32(0, 1)),
+        box(
+          'traf',
+          box('tfhd', u32(0x20000, 1)),
+          box('trun', u32(0x201, 1, dataOffset), u32(sample.length)),
+          box('trun', u32(0x201, 1, dataOffset), u32(sample.length)),
+        ),
+      );
+    const overlapping = Buffer.concat([twice(twice(0).length + 8), box('mdat', sample)]);
+    expect(() => encryptFragments(overlapping, TRACK, KEY, new IvSequence())).toThrow(/overlap/);
     expect(() => encryptFragments(one, TRACK, { kid: KEY.kid, key: Buffer.alloc(15) }, new IvSequence())).toThrow(
       RangeError,
     );

@@ -96,6 +96,17 @@ describe('prepareLocalDrm', () => {
     expect(() => prepareLocalDrm(dir, CONTENT)).toThrow(new RegExp(`${DRM_KEY_FILE}: not a valid DRM key file`));
   });
 
+  it('names the missing source when the catalog lists a DRM video without clear CMAF', () => {
+    const content = tempDir();
+    writeFileSync(
+      join(content, 'catalog.json'),
+      JSON.stringify([{ id: 'demo-9', title: 't', encrypted: true, drm: 'clearkey' }]),
+    );
+    expect(() => prepareLocalDrm(tempDir(), content)).toThrow(
+      /demo-9 is a DRM video in the catalog, but .*cmaf.*demo-9 has no clear CMAF/,
+    );
+  });
+
   it('keeps keys and the encrypted copy out of git: the default local folder is ignored', () => {
     const paths = [`.local/${DRM_KEY_FILE}`, '.local/drm/demo-3/init.mp4'];
     const ignored = spawnSync('git', ['check-ignore', ...paths], { cwd: REPO, encoding: 'utf8' });
