@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { HttpResponse } from '../../lambda/core/http';
 import type { ContentKey } from '../../local/drm/cenc-encrypter';
 import { ClearKeyLicenceServer, clearKeyHttpHandler } from '../../local/drm/clearkey-server';
+import { ClearKeyUpstream } from '../../local/drm/clearkey-upstream';
 import { bearer, licenceEvent, playbackEvent, startHarness, type Harness } from '../support/harness';
 import { AUDIENCE, hmacWithPublicKey, idpKey, ISSUER, mint, unsignedToken, validClaims } from '../support/tokens';
 
@@ -552,6 +553,38 @@ describe('logs', () => {
       .records()
       .filter((record) => record.message === 'request denied' && record.code === 'licence_refused');
     expect(refused.at(-1)).toMatchObject({ status: 403, upstreamStatus: 403 });
+  });
+});
+
+describe('the in-process ClearKey upstream (local/drm/clearkey-upstream.ts)', () => {
+  test('serves the same licences and refusals as the HTTP server, behind the same checks', async () => {
+    const local = await startHarness({
+      idpKeys: [ec],
+      extraEnv: {
+        DRM_CATALOG: JSON.stringify({ 'demo-3': { paths: ['/drm/demo-3/'], manifest: '/drm/demo-3/index.m3u8' } }),
+      },
+      runtime: {
+        licences: true,
+        licenceUpstreams: { clearkey: new ClearKeyUpstream(new ClearKeyLicenceServer((videoId) => KEYS[videoId])) },
+      },
+    });
+    try {
+      const ask = async (videos: string[], kid: string) =>
+        local.api.licence(
+          licenceEvent('demo-3', 'clearkey', {
+            authorization: bearer(await mint(ec, { claims: { videos } })),
+            body: clearKeyRequest(kid),
+          }),
+        );
+      const granted = await ask(['demo-3'], kidOf('demo-3'));
+      expect(granted.statusCode).toBe(200);
+      expect(JSON.parse(granted.body ?? '{}').keys[0].k).toBe(KEYS['demo-3'][0].key.toString('base64url'));
+      expect((await ask(['demo-3'], kidOf('demo-4'))).statusCode).toBe(403);
+      expect((await ask(['demo-1'], kidOf('demo-3'))).statusCode).toBe(403);
+      expect(clearKey.calls).toEqual([]); // nothing went over HTTP
+    } finally {
+      await local.close();
+    }
   });
 });
 
