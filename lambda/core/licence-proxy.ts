@@ -140,6 +140,7 @@ export class LicenceProxy {
     if (answer.body.length === 0) throw new UpstreamBadAnswer('the licence server answered an empty licence');
     if (answer.body.length > this.config.maxAnswerBytes)
       throw new UpstreamBadAnswer(`the licence server answered more than ${this.config.maxAnswerBytes} bytes`);
+    if (call.drmSystem === 'clearkey') checkClearKeyLicence(call.body, answer.body);
     const contentType = answer.contentType ?? 'application/octet-stream';
     const textual = /^application\/json\b|^text\//i.test(contentType);
     return {
@@ -169,6 +170,27 @@ export function clearKeyIds(body: Buffer): string[] {
       throw new InvalidRequest('each ClearKey key id is 16 bytes in unpadded base64url');
     return Buffer.from(kid, 'base64url').toString('hex');
   });
+}
+
+/**
+ * A ClearKey licence must hold keys of the requested key ids only: a licence server that answers
+ * more (a bug, a misrouted video) must not hand a viewer keys nobody asked the proxy for.
+ */
+function checkClearKeyLicence(request: Buffer, licence: Buffer): void {
+  const asked = new Set(clearKeyIds(request));
+  let keys: unknown;
+  try {
+    keys = (JSON.parse(licence.toString('utf8')) as { keys?: unknown }).keys;
+  } catch {
+    throw new UpstreamBadAnswer('the licence server answered something that is not a ClearKey licence');
+  }
+  if (!Array.isArray(keys) || keys.length === 0)
+    throw new UpstreamBadAnswer('the licence server answered a ClearKey licence without keys');
+  for (const key of keys) {
+    const kid = (key as { kid?: unknown } | null)?.kid;
+    if (typeof kid !== 'string' || !asked.has(Buffer.from(kid, 'base64url').toString('hex')))
+      throw new UpstreamBadAnswer('the licence server answered a key that was not asked for');
+  }
 }
 
 function aborted(signal: AbortSignal): Promise<never> {

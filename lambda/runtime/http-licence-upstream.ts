@@ -30,7 +30,8 @@ export class HttpLicenceUpstream implements LicenceUpstream {
       headers,
       body: new Uint8Array(request.body),
       signal: request.signal,
-      redirect: 'error',
+      // A redirect is answered as it is (a 3xx, which the proxy refuses), never followed elsewhere.
+      redirect: 'manual',
     });
     return {
       status: response.status,

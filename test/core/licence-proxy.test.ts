@@ -58,7 +58,7 @@ async function upstream(
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, calls };
 }
 
-type Mode = 'licence' | 'hang' | 'fail' | 'refuse' | 'empty' | 'huge' | 'redirect';
+type Mode = 'licence' | 'hang' | 'fail' | 'refuse' | 'empty' | 'huge' | 'redirect' | 'extra-key';
 let mode: Mode = 'licence';
 let clearKey: Upstream;
 let vendor: Upstream;
@@ -77,7 +77,15 @@ beforeAll(async () => {
     else if (mode === 'huge')
       res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(randomBytes(70_000));
     else if (mode === 'redirect') res.writeHead(302, { location: 'https://elsewhere.example/' }).end();
-    else res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(WIDEVINE_LICENCE);
+    else if (mode === 'extra-key') {
+      // A ClearKey licence server gone wrong: the requested key and another video's.
+      const keys = ['demo-3', 'demo-4'].map((videoId) => ({
+        kty: 'oct',
+        kid: kidOf(videoId),
+        k: KEYS[videoId][0].key.toString('base64url'),
+      }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys, type: 'temporary' }));
+    } else res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(WIDEVINE_LICENCE);
   });
   // A port nothing listens on: bound, then closed.
   const closed = await upstream(() => undefined);
@@ -507,8 +515,33 @@ describe('licence server failures are mapped, never a hang', () => {
       expect((await vendorCall()).statusCode).toBe(502);
     }
     mode = 'redirect';
-    expect([502, 503]).toContain((await vendorCall()).statusCode);
+    expect((await vendorCall()).statusCode).toBe(502);
     expect(vendor.calls.length).toBe(3);
+  });
+
+  test('a ClearKey licence holding a key nobody asked for: 502, and neither key reaches the viewer', async () => {
+    const strict = await startHarness({
+      idpKeys: [ec],
+      extraEnv: {
+        DRM_CATALOG: JSON.stringify({ 'demo-3': { paths: ['/drm/demo-3/'], manifest: '/drm/demo-3/index.m3u8' } }),
+        LICENCE_UPSTREAMS: JSON.stringify({ clearkey: { url: `${vendor.url}/clearkey/{videoId}` } }),
+      },
+      runtime: { licences: true },
+    });
+    try {
+      mode = 'extra-key';
+      const response = await strict.api.licence(
+        licenceEvent('demo-3', 'clearkey', {
+          authorization: bearer(await mint(ec)),
+          body: clearKeyRequest(kidOf('demo-3')),
+        }),
+      );
+      expect(response.statusCode).toBe(502);
+      for (const videoId of ['demo-3', 'demo-4'])
+        expect(response.body).not.toContain(KEYS[videoId][0].key.toString('base64url'));
+    } finally {
+      await strict.close();
+    }
   });
 
   test('an unreachable licence server: 503 with Retry-After', async () => {
