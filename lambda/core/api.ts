@@ -217,10 +217,13 @@ export class StreamgateApi {
       const response = await action(this.deps.now(), context);
       if (operation === 'playback')
         this.deps.signals.emit({ kind: 'authorized', latencyMs: performance.now() - started });
+      if (operation === 'licence')
+        this.deps.signals.emit({ kind: 'licence-issued', upstreamMs: Number(context.upstreamMs ?? 0) });
       return response;
     } catch (error) {
       if (error instanceof ApiError) {
         this.signalDenial(operation, error, performance.now() - started);
+        if (operation === 'licence') this.signalLicenceDenial(error, context);
         this.deps.logger.warn('request denied', {
           ...context,
           status: error.status,
@@ -243,6 +246,14 @@ export class StreamgateApi {
     if (error.reason === 'store_unavailable') this.deps.signals.emit({ kind: 'store-error' });
     if (operation === 'playback')
       this.deps.signals.emit({ kind: 'denied', reason: metricReason(error), status: error.status, latencyMs });
+  }
+
+  /** A licence refusal by reason; licence server failures have reasons of their own (upstream_*, licence_refused). */
+  private signalLicenceDenial(error: ApiError, context: Record<string, unknown>): void {
+    const reason =
+      error.reason.startsWith('upstream_') || error.reason === 'licence_refused' ? error.reason : metricReason(error);
+    const upstreamMs = typeof context.upstreamMs === 'number' ? context.upstreamMs : undefined;
+    this.deps.signals.emit({ kind: 'licence-denied', reason, status: error.status, upstreamMs });
   }
 
   /** Token or user revoked → 401; over the user's rate → 429. Sharing and streams are decided by the caller. */

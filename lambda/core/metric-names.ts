@@ -19,4 +19,9 @@ export const METRIC = {
   sharingSuspected: 'TokenSharingSuspected',
   storeError: 'RevocationStoreError',
   latency: 'AuthorizeLatency',
+  licenceIssued: 'LicenceIssued',
+  /** Licence route refusals, total and by `Reason` (metricReason, plus the licence server's own). */
+  licenceDenied: 'LicenceDenied',
+  /** Time the licence server took, per forwarded call. */
+  licenceUpstreamLatency: 'LicenceUpstreamLatency',
 } as const;

@@ -16,7 +16,9 @@ export type ApiSignal =
   | { kind: 'revoked-token-reuse' }
   | { kind: 'sharing-suspected'; action: SharingAction }
   | { kind: 'concurrency-limited' }
-  | { kind: 'store-error' };
+  | { kind: 'store-error' }
+  | { kind: 'licence-issued'; upstreamMs: number }
+  | { kind: 'licence-denied'; reason: string; status: number; upstreamMs?: number };
 
 export interface ApiSignals {
   emit(signal: ApiSignal): void;
@@ -73,6 +75,19 @@ export class EmfSignals implements ApiSignals {
         return;
       case 'concurrency-limited':
         return; // counted as PlaybackDenied{Reason=concurrency_limit}
+      case 'licence-issued':
+        this.metrics.addMetric(METRIC.licenceIssued, MetricUnit.Count, 1);
+        this.metrics.addMetric(METRIC.licenceUpstreamLatency, MetricUnit.Milliseconds, signal.upstreamMs);
+        return;
+      case 'licence-denied': {
+        this.metrics.addMetric(METRIC.licenceDenied, MetricUnit.Count, 1);
+        if (signal.upstreamMs !== undefined)
+          this.metrics.addMetric(METRIC.licenceUpstreamLatency, MetricUnit.Milliseconds, signal.upstreamMs);
+        const byReason = this.metrics.singleMetric();
+        byReason.addDimension(REASON_DIMENSION, signal.reason);
+        byReason.addMetric(METRIC.licenceDenied, MetricUnit.Count, 1);
+        return;
+      }
     }
   }
 

@@ -589,6 +589,61 @@ describe('logs', () => {
   });
 });
 
+describe('metrics (EMF)', () => {
+  /** The EMF documents printed since `from` (a log line index), as metric name → [Reason or '', value]. */
+  const emfSince = (from: number): [string, string, unknown][] =>
+    harness.logs
+      .text()
+      .split('\n')
+      .slice(from)
+      .filter((line) => line.includes('"_aws"'))
+      .map(
+        (line) =>
+          JSON.parse(line) as Record<string, unknown> & {
+            _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] };
+          },
+      )
+      .flatMap((doc) =>
+        doc._aws.CloudWatchMetrics.flatMap((directive) =>
+          directive.Metrics.map((metric): [string, string, unknown] => [
+            metric.Name,
+            String(doc.Reason ?? ''),
+            doc[metric.Name],
+          ]),
+        ),
+      );
+
+  test('a licence issued, refused by the licence server, refused by the proxy, and timed out are each counted', async () => {
+    const from = harness.logs.text().split('\n').length - 1;
+    const token = bearer(await mint(ec, { claims: { videos: ['demo-3'] } }));
+    expect((await licence(token)).statusCode).toBe(200);
+    expect((await licence(token, { body: clearKeyRequest(kidOf('demo-4')) })).statusCode).toBe(403);
+    expect((await licence(token, { videoId: 'demo-4' })).statusCode).toBe(403);
+    mode = 'hang';
+    expect(
+      (
+        await licence(token, {
+          system: 'widevine',
+          body: 'AAAA',
+          base64: true,
+          contentType: 'application/octet-stream',
+        })
+      ).statusCode,
+    ).toBe(504);
+    vendor.server.closeAllConnections();
+    const metrics = emfSince(from);
+    expect(metrics.filter(([name]) => name === 'LicenceIssued')).toEqual([['LicenceIssued', '', 1]]);
+    expect(
+      metrics.filter(([name, reason]) => name === 'LicenceDenied' && reason !== '').map(([, reason]) => reason),
+    ).toEqual(['licence_refused', 'not_entitled', 'upstream_timeout']);
+    expect(metrics.filter(([name, reason]) => name === 'LicenceDenied' && reason === '')).toHaveLength(3);
+    // The licence server's time, for the call it answered and the one it refused.
+    expect(metrics.filter(([name]) => name === 'LicenceUpstreamLatency')).toHaveLength(2);
+    // Playback's own series are untouched by licence calls.
+    expect(metrics.filter(([name]) => name === 'PlaybackAuthorized' || name === 'PlaybackDenied')).toEqual([]);
+  });
+});
+
 describe('the in-process ClearKey upstream (local/drm/clearkey-upstream.ts)', () => {
   test('serves the same licences and refusals as the HTTP server, behind the same checks', async () => {
     const local = await startHarness({
