@@ -8,7 +8,10 @@ import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfig } from '../../lambda/core/config';
+import { createVerify } from 'node:crypto';
 import { loadDrmConfig } from '../../lambda/core/drm-config';
+import { bearer, MEDIA_BASE_URL, playbackEvent, startHarness } from '../support/harness';
+import { idpKey, mint } from '../support/tokens';
 import { STATE_TABLE } from '../../lambda/store/table-schema';
 import { loadConfigFile, type StreamgateConfig } from '../../lib/config';
 import { DRM_SYSTEM_IDS } from '../../lib/packaging';
@@ -520,6 +523,7 @@ describe('playback API', () => {
 });
 
 describe('DRM (licence route and catalog)', () => {
+  const drmViewerKey = idpKey('ES256');
   const variablesOf = (idPrefix: string): Record<string, unknown> => {
     const [[, fn]] = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([id]) =>
       id.startsWith(idPrefix),
@@ -555,6 +559,36 @@ describe('DRM (licence route and catalog)', () => {
     expect(statements).toEqual([{ Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: arn }]);
     // The licence function is not handed the signing key either.
     expect(JSON.stringify(policiesOf('ApiLicenceRole'))).not.toContain('PrivateKey');
+  });
+
+  test("a playback call with the synthesized playback function's catalog signs cookies covering the /drm/ prefix (checked independently)", async () => {
+    const variables = variablesOf('ApiPlayback');
+    const harness = await startHarness({
+      idpKeys: [drmViewerKey],
+      extraEnv: { DRM_CATALOG: String(variables.DRM_CATALOG), LICENCE_UPSTREAMS: String(variables.LICENCE_UPSTREAMS) },
+    });
+    try {
+      const response = await harness.api.playback(
+        playbackEvent('feature-1', { authorization: bearer(await mint(drmViewerKey)) }),
+      );
+      expect(response.statusCode).toBe(200);
+      const drmPath = config.drm.catalog['feature-1'].paths[0];
+      const lines = (response.cookies ?? []).filter((line) => line.includes(`Path=${drmPath};`));
+      const value = (name: string) =>
+        (lines.find((line) => line.startsWith(`${name}=`)) ?? '').split(';')[0].slice(name.length + 1);
+      const fromCloudFront = (text: string) =>
+        Buffer.from(text.replace(/-/g, '+').replace(/_/g, '=').replace(/~/g, '/'), 'base64');
+      const policyBytes = fromCloudFront(value('CloudFront-Policy'));
+      const policy = JSON.parse(policyBytes.toString('utf8')) as { Statement: { Resource: string }[] };
+      expect(policy.Statement[0].Resource).toBe(`${MEDIA_BASE_URL}${drmPath}*`);
+      expect(
+        createVerify('sha256')
+          .update(policyBytes)
+          .verify(harness.signingKey.publicKey, fromCloudFront(value('CloudFront-Signature'))),
+      ).toBe(true);
+    } finally {
+      await harness.close();
+    }
   });
 
   test('the licence function times out well after the licence server bound it applies', () => {
