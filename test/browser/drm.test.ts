@@ -41,6 +41,8 @@ interface PageState {
   paused: boolean;
   message: string;
   kind: string | undefined;
+  /** Which call the shown refusal came from: `licence` or `playback`. */
+  source: string | undefined;
   licences: number[];
 }
 
@@ -88,6 +90,7 @@ async function open(sessionToken: string, licenceToken: string, beforeLicence?: 
         if (denial === undefined) return;
         message.textContent = denial.message;
         message.dataset.kind = denial.kind;
+        message.dataset.source = 'playback';
       });
       const originalOpen = XMLHttpRequest.prototype.open;
       XMLHttpRequest.prototype.open = function (this: XMLHttpRequest, _method: string, url: string | URL) {
@@ -105,6 +108,7 @@ async function open(sessionToken: string, licenceToken: string, beforeLicence?: 
           onDenied: (denial) => {
             message.textContent = denial.message;
             message.dataset.kind = denial.kind;
+            message.dataset.source = 'licence';
           },
         });
         await video.play().catch(() => undefined);
@@ -126,6 +130,7 @@ function state(page: Page): Promise<PageState> {
       paused: video.paused,
       message: document.getElementById('message')?.textContent ?? '',
       kind: document.getElementById('message')?.dataset.kind,
+      source: document.getElementById('message')?.dataset.source,
       licences: (window as unknown as { licences: number[] }).licences,
     };
   });
@@ -232,7 +237,29 @@ test('a licence renewal refused mid-play (the licence token revoked) stops playb
   });
   const stopped = await state(page);
   expect(stopped.kind).toBe('revoked');
+  expect(stopped.source).toBe('licence');
   expect(stopped.message).toBe(await wordsFor(page, 401, 'invalid_token', 'token has been revoked'));
+  expect(stopped.paused).toBe(true);
+  const later = await after(page, 1500);
+  expect(later.time).toBe(stopped.time);
+  await page.close();
+}, 60000);
+
+test('a grant refresh refused mid-play (the session token revoked) stops DRM playback too, and says why', async () => {
+  const sessionToken = await env.token('drm-grace', ['demo-3']);
+  const licenceToken = await env.token('drm-grace', ['demo-3']);
+  const page = await open(sessionToken, licenceToken);
+  await page.waitForFunction(() => (document.getElementById('v') as HTMLVideoElement).currentTime > 1, undefined, {
+    timeout: 30000,
+  });
+  expect((await env.logout(sessionToken)).status).toBe(204);
+  await page.evaluate(() => (window as unknown as { session: { refresh(): void } }).session.refresh());
+  await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '') !== '', undefined, {
+    timeout: 20000,
+  });
+  const stopped = await state(page);
+  expect(stopped.kind).toBe('revoked');
+  expect(stopped.source).toBe('playback');
   expect(stopped.paused).toBe(true);
   const later = await after(page, 1500);
   expect(later.time).toBe(stopped.time);

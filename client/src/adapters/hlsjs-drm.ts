@@ -74,6 +74,12 @@ export async function attachHlsJsDrm(
     });
   // ClearKey has no renewal of its own: ask again at each grant refresh.
   session.on('grant', () => void guard.renew());
+  // The session refused a refresh (revoked, no longer entitled): the keys the CDM holds stop serving too.
+  session.on('stop', (reason) => {
+    if (reason === undefined) return;
+    hls.stopLoad?.();
+    media?.pause();
+  });
   if (media !== undefined) hls.attachMedia?.(media);
   hls.loadSource(drm.manifestUrl);
 }
