@@ -80,9 +80,9 @@ describe('a DRM video', () => {
       expect(set.values.get('CloudFront-Key-Pair-Id')).toBe(KEY_PAIR_ID);
       const policyBytes = cloudFrontBase64(set.values.get('CloudFront-Policy') ?? '');
       const policy = JSON.parse(policyBytes.toString('utf8')) as Policy;
-      expect(policy.Statement).toEqual([
-        { Resource: `${MEDIA_BASE_URL}${set.path}*`, Condition: { DateLessThan: { 'AWS:EpochTime': now + 300 } } },
-      ]);
+      expect(policy.Statement).toHaveLength(1);
+      expect(policy.Statement[0].Resource).toBe(`${MEDIA_BASE_URL}${set.path}*`);
+      expect(policy.Statement[0].Condition.DateLessThan).toEqual({ 'AWS:EpochTime': now + 300 });
       const signature = cloudFrontBase64(set.values.get('CloudFront-Signature') ?? '');
       expect(createVerify('sha256').update(policyBytes).verify(harness.signingKey.publicKey, signature)).toBe(true);
       // Not a policy for the whole /drm/ tree: the signature covers exactly this prefix.
