@@ -2,9 +2,11 @@
 import { benchAuthorize } from './authorize';
 import { benchAbuse } from './abuse';
 import { benchColdStart } from './cold-start';
+import { benchDrmContent } from './drm-content';
 import { benchEdge } from './edge';
 import { benchEdgeRevocation } from './edge-revocation';
 import { benchLatency } from './latency';
+import { benchLicence } from './licence';
 
 async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? '2');
@@ -13,7 +15,9 @@ async function main(): Promise<void> {
   await benchEdgeRevocation();
   await benchAbuse(seconds);
   await benchLatency(seconds);
+  await benchLicence(seconds);
   await benchColdStart();
+  await benchDrmContent(seconds);
 }
 
 main().catch((error: unknown) => {

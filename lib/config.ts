@@ -15,6 +15,7 @@ import { edgeRevocationSchema } from './config/edge-revocation';
 import { deliverySchema, type GeoRestrictionConfig, type PRICE_CLASSES } from './config/delivery';
 import { choice, fieldIssues, isRecord, section, text } from './config/fields';
 import { entitlementSchema, jwtSchema } from './config/identity';
+import { drmSchema } from './config/drm';
 import { monitoringSchema } from './config/monitoring';
 import { type PackagingConfig, type PackagingMode, packagingSchema } from './config/packaging';
 import { abuseSchema, apiSchema, wafSchema } from './config/protection';
@@ -42,6 +43,8 @@ const configSchema = section({
   /** The edge deny-list (lib/edge-revocation.ts): revocation reaches every edge in seconds. */
   edgeRevocation: edgeRevocationSchema,
   packaging: packagingSchema,
+  /** DRM catalog and licence servers (lib/config/drm.ts). */
+  drm: drmSchema,
   /** Alarms, their topic(s) and the dashboard (lib/monitoring.ts). */
   monitoring: monitoringSchema,
   logRetentionDays: choice(LOG_RETENTION_DAYS).default(90),

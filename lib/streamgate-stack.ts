@@ -107,6 +107,9 @@ export class StreamgateStack extends Stack {
       throttleBurstLimit: config.api.throttleBurstLimit,
       logRetentionDays: config.logRetentionDays,
       handlersDir: props.handlersDir,
+      licenceSecretArns: Object.values(config.drm.upstreams).flatMap((upstream) =>
+        upstream?.secretArn !== undefined ? [upstream.secretArn] : [],
+      ),
     });
     this.delivery.addApi(this.api.origin());
     // CloudFormation replaces the authorizer's containers (they re-read the origin-verify secret,
@@ -179,7 +182,7 @@ export class StreamgateStack extends Stack {
 
 /** The lambda/core/config.ts variables that come from the deploy config. */
 function apiEnvironment(config: StreamgateConfig, mediaBaseUrl: string): Record<string, string> {
-  const { jwt, entitlement, signing, delivery, abuse, edgeRevocation } = config;
+  const { jwt, entitlement, signing, delivery, abuse, edgeRevocation, drm } = config;
   return {
     JWT_ISSUER: jwt.issuer,
     JWT_AUDIENCE: jwt.audience,
@@ -205,6 +208,11 @@ function apiEnvironment(config: StreamgateConfig, mediaBaseUrl: string): Record<
     // CloudFront sets these (the ALL_VIEWER_EXCEPT_HOST_HEADER policy forwards them): ip:port and country.
     VIEWER_IP_HEADER: 'cloudfront-viewer-address',
     VIEWER_COUNTRY_HEADER: 'cloudfront-viewer-country',
+    // The DRM catalog signs /drm/ access (playback) and gates licences (licence); no secret values.
+    DRM_CATALOG: JSON.stringify(drm.catalog),
+    LICENCE_UPSTREAMS: JSON.stringify(drm.upstreams),
+    LICENCE_TIMEOUT_MS: String(drm.licenceTimeoutMs),
+    LICENCE_MAX_BODY_BYTES: String(drm.licenceMaxBodyBytes),
     // Not read by the code: changing it replaces every container, so the origin-verify value is re-read.
     ORIGIN_SECRETS_VERSION: String(delivery.originSecretsVersion),
   };

@@ -19,6 +19,8 @@ import { loadKeyGroupFile } from './edge/key-group';
 import type { TrustedKey } from './edge/cloudfront-access';
 import { createEdgeHandler, type EdgeOptions } from './edge-server';
 import { lockFolder, type FolderLock } from './folder-lock';
+import { type LocalDrm, prepareLocalDrm } from './drm/local-drm';
+import { startLocalLicensing } from './drm/clearkey-upstream';
 import { DEV_IDP_AUDIENCE, DEV_IDP_ISSUER } from './idp/defaults';
 import { DevIdp } from './idp/dev-idp';
 import { LocalMonitor } from './monitor';
@@ -68,6 +70,10 @@ export interface LocalStack {
   dynamo: LocalDynamo;
   /** The edge's deny-list (undefined with edge revocation off). */
   denyList?: LocalKeyValueStore;
+  /** DRM videos encrypted into the local folder, their keys, and the ClearKey licence server. */
+  drm: LocalDrm;
+  /** The local ClearKey licence server behind the licence proxy (it requires the proxy's credential). */
+  licenceServerUrl: string;
   close(): Promise<void>;
 }
 
@@ -106,6 +112,8 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
   const keyGroupFile = options.keyGroupFile ?? key.keyGroupFile;
   const trustedKeys = watchedKeyGroup(keyGroupFile);
   trustedKeys(); // fail now, naming the file, rather than 403 every request
+  // Encrypts the committed clear CMAF with this folder's own keys (made on first start).
+  const drm = prepareLocalDrm(options.dir, join(REPO_ROOT, 'local', 'content'));
   const dynamo =
     options.dynamoEndpoint !== undefined
       ? externalDynamo(options.dynamoEndpoint)
@@ -130,6 +138,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     idp: idp.handler,
     trustedKeys,
     mediaDir: join(REPO_ROOT, 'local', 'content', 'media'),
+    drmDir: drm.packagedDir,
     staticFiles,
     onMedia: options.onMedia,
     keyValueStore: denyList,
@@ -139,7 +148,10 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
   const port = (servers[0].address() as AddressInfo).port;
   const origin = `http://localhost:${port}`;
 
+  // The licence server behind the licence proxy, with the DRM catalog the API signs /drm/ from.
+  const licensing = await startLocalLicensing(drm.licenceServer, drm.videoIds, (videoId) => drm.keys.keysOf(videoId));
   const api = await createApi({
+    licences: true,
     env: {
       JWT_ISSUER: DEV_IDP_ISSUER,
       JWT_AUDIENCE: DEV_IDP_AUDIENCE,
@@ -153,6 +165,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
       SIGNING_KEY_FILE: key.privateKeyFile,
       AWS_REGION: 'us-east-1',
       EDGE_DENY_LIST: denyList === undefined ? 'off' : 'on',
+      ...licensing.env,
       ...options.apiEnv,
     },
     logger: options.logger,
@@ -179,6 +192,8 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     monitor,
     dynamo,
     denyList,
+    drm,
+    licenceServerUrl: licensing.server.url,
     close: async () => {
       await Promise.all(
         servers.map(
@@ -189,6 +204,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
             }),
         ),
       );
+      await licensing.server.close();
       await dynamo.stop();
       lock.release();
     },

@@ -17,6 +17,15 @@ export interface Grant {
   signedQuery?: string;
   expiresAt: Date;
   refreshAfter: Date;
+  /** A DRM video (the API's DRM catalog lists it): its packaged manifest and licence URLs. */
+  drm?: DrmGrant;
+}
+
+export interface DrmGrant {
+  /** The DRM-packaged manifest under `/drm/` (cookie mode: the grant's cookies cover it too). */
+  manifestUrl: string;
+  /** Licence proxy URL per DRM system (`clearkey`, `widevine`, `playready`, `fairplay`) configured. */
+  licenceUrls: Partial<Record<string, string>>;
 }
 
 export interface RetryOptions {
@@ -198,6 +207,8 @@ export function createPlaybackSession(options: PlaybackSessionOptions): Playback
       refreshAfter: new Date(String(body.refreshAfter)),
     };
     if (typeof body.signedQuery === 'string') next.signedQuery = body.signedQuery;
+    const drm = drmGrantOf(body.drm);
+    if (drm !== undefined) next.drm = drm;
     grant = next;
     scope = mediaScope(manifestUrl, videoId);
     attempt = 0;
@@ -337,4 +348,16 @@ export function createPlaybackSession(options: PlaybackSessionOptions): Playback
       };
     },
   };
+}
+
+/** The answer's `drm` part, when it has a usable one (absolute URLs only). */
+function drmGrantOf(value: unknown): DrmGrant | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { manifestUrl, licenceUrls } = value as Record<string, unknown>;
+  if (typeof manifestUrl !== 'string' || !/^https?:\/\//.test(manifestUrl)) return undefined;
+  const urls: Partial<Record<string, string>> = {};
+  if (typeof licenceUrls === 'object' && licenceUrls !== null)
+    for (const [system, url] of Object.entries(licenceUrls))
+      if (typeof url === 'string' && /^https?:\/\//.test(url)) urls[system] = url;
+  return { manifestUrl, licenceUrls: urls };
 }

@@ -43,7 +43,8 @@ export type TokenVerdict = { revoked: true; ended?: boolean } | { revoked: false
 
 /** What a playback call records on its session (token) item for the edge's deny-list. */
 export interface GrantRecord {
-  grant: IssuedGrant;
+  /** One per signature the grant holds (a DRM video's grant has a `/drm/` set too). */
+  grants: IssuedGrant[];
   /** The token's user (its id is indexed, so a user's cut-off finds every session) and `iat`. */
   user: UserRef;
   iat: number;

@@ -20,6 +20,11 @@ export const METRIC = {
   storeError: 'RevocationStoreError',
   sessionEvicted: 'SessionEvicted',
   latency: 'AuthorizeLatency',
+  licenceIssued: 'LicenceIssued',
+  /** Licence route refusals, total and by `Reason` (metricReason, plus the licence server's own). */
+  licenceDenied: 'LicenceDenied',
+  /** Time the licence server took, per forwarded call. */
+  licenceUpstreamLatency: 'LicenceUpstreamLatency',
 } as const;
 
 /**

@@ -17,7 +17,9 @@ export type ApiSignal =
   | { kind: 'sharing-suspected'; action: SharingAction }
   | { kind: 'concurrency-limited' }
   | { kind: 'session-evicted' }
-  | { kind: 'store-error' };
+  | { kind: 'store-error' }
+  | { kind: 'licence-issued'; upstreamMs: number }
+  | { kind: 'licence-denied'; reason: string; status: number; upstreamMs?: number };
 
 export interface ApiSignals {
   emit(signal: ApiSignal): void;
@@ -78,6 +80,19 @@ export class EmfSignals implements ApiSignals {
       case 'session-evicted':
         this.metrics.addMetric(METRIC.sessionEvicted, MetricUnit.Count, 1);
         return;
+      case 'licence-issued':
+        this.metrics.addMetric(METRIC.licenceIssued, MetricUnit.Count, 1);
+        this.metrics.addMetric(METRIC.licenceUpstreamLatency, MetricUnit.Milliseconds, signal.upstreamMs);
+        return;
+      case 'licence-denied': {
+        this.metrics.addMetric(METRIC.licenceDenied, MetricUnit.Count, 1);
+        if (signal.upstreamMs !== undefined)
+          this.metrics.addMetric(METRIC.licenceUpstreamLatency, MetricUnit.Milliseconds, signal.upstreamMs);
+        const byReason = this.metrics.singleMetric();
+        byReason.addDimension(REASON_DIMENSION, signal.reason);
+        byReason.addMetric(METRIC.licenceDenied, MetricUnit.Count, 1);
+        return;
+      }
     }
   }
 

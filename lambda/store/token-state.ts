@@ -147,7 +147,7 @@ export class TokenStateStore {
       names['#g'] = GRANTS;
       names['#u'] = USER;
       names['#i'] = IAT;
-      values[':g'] = { SS: [grantRecord(grant.grant)] };
+      values[':g'] = { SS: grant.grants.map(grantRecord) };
       values[':u'] = { S: userId(grant.user) };
       values[':i'] = { N: String(grant.iat) };
       adds.push('#g :g');

@@ -254,9 +254,9 @@ describe('abuse defaults (lambda/core/abuse-defaults.ts)', () => {
       abuse: { sharingMaxNetworks: 7, sharingAction: 'deny', rateWindowSeconds: 30, streamLimitPolicy: 'evict-oldest' },
     });
     const functions = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([id]) =>
-      /^Api(Playback|Revocations|Session)/.test(id),
+      /^Api(Playback|Revocations|Session|Licence)/.test(id),
     );
-    expect(functions).toHaveLength(3);
+    expect(functions).toHaveLength(4);
     const example = loadConfigFile(EXAMPLE_CONFIG).abuse;
     for (const [, fn] of functions) {
       const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;

@@ -238,8 +238,8 @@ describe('alarms in the main stack (eu-west-1, default thresholds)', () => {
       JSON.stringify(resource.Properties),
     );
     expect(namespaces.filter((text) => /AWS\/WAFV2|AWS\/CloudFront/.test(text))).toEqual([]);
-    // 4 API signals + API 5xx + 2 per each of 6 functions + DynamoDB throttles + 4 edge deny-list alarms.
-    split.mainTemplate.resourceCountIs('AWS::CloudWatch::Alarm', 4 + 1 + 12 + 1 + 4);
+    // 4 API signals + API 5xx + 2 per each of 7 functions + DynamoDB throttles + 4 edge deny-list alarms.
+    split.mainTemplate.resourceCountIs('AWS::CloudWatch::Alarm', 4 + 1 + 14 + 1 + 4);
   });
 });
 
@@ -447,8 +447,10 @@ describe('dashboard', () => {
       'Errors',
       'Errors',
       'Errors',
+      'Errors',
     ]);
     expect(widget(/^Lambda throttles/).properties.metrics?.map((metric) => metric[1])).toEqual([
+      'Throttles',
       'Throttles',
       'Throttles',
       'Throttles',
@@ -482,7 +484,7 @@ describe('dashboard', () => {
   test("lists this region's alarms", () => {
     const status = widgets.find((candidate) => candidate.type === 'alarm');
     expect(status?.properties.title).toMatch(/WAF and CloudFront alarms are in us-east-1/);
-    expect(status?.properties.alarms?.length).toBe(22);
+    expect(status?.properties.alarms?.length).toBe(24);
   });
 });
 
@@ -492,7 +494,7 @@ describe('main stack in us-east-1 (no e-mail, thresholds from the config)', () =
     expect(single.edgeAlarmsTemplate).toBeUndefined();
     const topic = topicRef(single.mainTemplate);
     const alarms = Object.values(resourcesOf(single.mainTemplate, 'AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(22 + 3);
+    expect(alarms.length).toBe(24 + 3);
     for (const resource of alarms) expect(resource.Properties?.AlarmActions).toEqual([topic]);
     single.edgeTemplate.resourceCountIs('AWS::CloudWatch::Alarm', 0);
   });
