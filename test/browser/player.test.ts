@@ -118,6 +118,23 @@ test('the AES-128 encrypted video decrypts and plays, its key fetched with the c
   await context.close();
 });
 
+test('the DRM video (demo-3, CENC) plays on the page through EME ClearKey, its licence from the licence proxy', async () => {
+  const { context, page, seen } = await openPlayer();
+  await signIn(page, 'alice');
+  await playUntil(page, 'demo-3', 2.2);
+  const frames = await page.evaluate(
+    () => (document.querySelector('#video') as HTMLVideoElement).getVideoPlaybackQuality().totalVideoFrames,
+  );
+  expect(frames).toBeGreaterThan(24);
+  expect(seen.find((entry) => entry.method === 'POST' && entry.url === '/api/v1/licence/demo-3/clearkey')?.status).toBe(
+    200,
+  );
+  expect(seen.filter((entry) => entry.url.startsWith('/drm/demo-3/')).every((entry) => entry.status === 200)).toBe(
+    true,
+  );
+  await context.close();
+});
+
 test('a viewer not entitled to a video is told so and gets no cookies for it', async () => {
   const { context, page } = await openPlayer();
   await signIn(page, 'bob');

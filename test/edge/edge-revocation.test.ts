@@ -7,6 +7,7 @@
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { grantId } from '../../lambda/core/edge-deny-list';
@@ -262,5 +263,47 @@ describe('stream limit evict-oldest', () => {
     // The phone keeps its slot: the ended TV cannot take it back.
     expect(await media(stack, phone)).toMatchObject({ cookie: 200, url: 200 });
     expect((await play(stack, phone.token, VIDEO)).status).toBe(200);
+  });
+});
+
+describe('a sharing action reaches the edge', () => {
+  let stack: LocalStack;
+  let logs: LogCapture;
+  beforeAll(async () => {
+    ({ stack, logs } = await startStack({ SHARING_MAX_NETWORKS: '1', SHARING_ACTION: 'revoke-token' }));
+  });
+  afterAll(async () => {
+    await stack.close();
+    logs.stop();
+  });
+
+  /** A playback call from another network: loopback's 127.0.1.1 is another /24 than 127.0.0.1. */
+  function playFromElsewhere(token: string): Promise<number> {
+    return new Promise((done, fail) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          localAddress: '127.0.1.1',
+          port: stack.port,
+          method: 'POST',
+          path: `/api/v1/playback/${VIDEO}`,
+          headers: { host: `localhost:${stack.port}`, authorization: `Bearer ${token}`, 'content-length': '0' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => done(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', fail);
+      req.end();
+    });
+  }
+
+  test('revoke-token: the token presented from a second network is revoked, and its grants are refused within 1 s', async () => {
+    const [shared, bystander] = [await viewer(stack, 'sharing-jack'), await viewer(stack, 'sharing-kim')];
+    expect(await media(stack, shared)).toMatchObject({ cookie: 200, url: 200 });
+    expect(await playFromElsewhere(shared.token)).toBe(403);
+    expect(await refusedWithinOneSecond(stack, shared)).toMatchObject({ cookie: 403, url: 403 });
+    expect(await media(stack, bystander)).toMatchObject({ cookie: 200, url: 200 });
   });
 });

@@ -41,7 +41,7 @@ test('the start-up banner says where to go and what to try, and the SDK Node-ver
   expect(await stop(running)).toBe(0);
   const base = running.url.replace(/\/$/, '');
   expect(running.output).toContain(`player       ${base}/`);
-  expect(running.output).toMatch(/viewers\s+alice \(demo-1, demo-2\), bob \(demo-1\)/);
+  expect(running.output).toMatch(/viewers\s+alice \(demo-1, demo-2, demo-3\), bob \(demo-1\)/);
   expect(running.output).toContain(`monitor      ${base}/local/monitor`);
   expect(running.output).toContain('npm run -s token -- --sub alice --videos demo-1');
   // The SDK's nine-line notice is at most one line of the banner now.

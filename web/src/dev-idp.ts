@@ -1,7 +1,7 @@
 /** Local mode only: the dev IdP signs demo viewers in (`npm start` serves it; a deployment has none). */
 
 /** Demo viewers and the videos their tokens entitle. */
-export const DEMO_VIEWERS: Record<string, string[]> = { alice: ['demo-1', 'demo-2'], bob: ['demo-1'] };
+export const DEMO_VIEWERS: Record<string, string[]> = { alice: ['demo-1', 'demo-2', 'demo-3'], bob: ['demo-1'] };
 
 export async function devIdpToken(name: string): Promise<string> {
   const response = await fetch('/idp/token', {

@@ -7,11 +7,12 @@
  */
 import Hls from 'hls.js';
 import {
-  attachHlsJs,
+  attachHlsJsDrm,
   attachNative,
   canPlayNativeHls,
   createPlaybackSession,
   hlsJsConfig,
+  isRetryable,
   type Delivery,
   type DenialAction,
   type DenialKind,
@@ -255,7 +256,14 @@ async function startMedia(playback: Playback): Promise<void> {
           `The video could not be ${data.type === Hls.ErrorTypes.NETWORK_ERROR ? 'loaded' : 'decoded'} (${data.details}${status ? `, HTTP ${status}` : ''}).`,
         );
       });
-      await attachHlsJs(hls, session, video);
+      // A DRM video (the grant lists its /drm/ manifest) plays through EME with licences from the
+      // licence proxy; any other as plain hls.js. A refused licence stops playback and says why.
+      await attachHlsJsDrm(hls, session, video, {
+        getToken,
+        onDenied: (denial) => {
+          if (current === playback && !isRetryable(denial)) stopped(denial);
+        },
+      });
     } else if (canPlayNativeHls(video) && delivery === 'cookie') {
       await attachNative(video, session);
       video.play().catch(() => undefined);
