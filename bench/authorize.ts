@@ -33,6 +33,7 @@ const inProcessState: { tokens: TokenState; users: UserState } = {
     }),
     isRevoked: async () => false,
     revoke: async () => true,
+    end: async () => undefined,
   },
   users: {
     limits: { rateLimit: 0, rateWindowSeconds: 60, maxStreams: 0 },

@@ -10,6 +10,9 @@ import { interleaved, report } from './measure';
 
 const REPO = resolve(__dirname, '..');
 
+/** The signed Resource names the stack's host, so every request carries that Host, whichever port it goes to. */
+let signedHost = '';
+
 function get(agent: Agent, port: number, path: string, cookie?: string): Promise<number> {
   return new Promise((done, fail) => {
     const req = request(
@@ -18,7 +21,7 @@ function get(agent: Agent, port: number, path: string, cookie?: string): Promise
         port,
         path,
         agent,
-        headers: { host: `localhost:${port}`, ...(cookie !== undefined ? { cookie } : {}) },
+        headers: { host: signedHost || `localhost:${port}`, ...(cookie !== undefined ? { cookie } : {}) },
       },
       (res) => {
         res.resume();
@@ -35,7 +38,13 @@ export async function benchEdge(seconds: number): Promise<void> {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const target = await new Promise<{ checked: number; unchecked: number; token: string }>((done) => {
+  const target = await new Promise<{
+    checked: number;
+    unchecked: number;
+    noFunction: number;
+    withFunction: number;
+    token: string;
+  }>((done) => {
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
@@ -43,6 +52,7 @@ export async function benchEdge(seconds: number): Promise<void> {
       if (line !== undefined) done(JSON.parse(line));
     });
   });
+  signedHost = `localhost:${target.checked}`;
   try {
     const granted = await fetch(`http://localhost:${target.checked}/api/v1/playback/demo-1`, {
       method: 'POST',
@@ -55,7 +65,7 @@ export async function benchEdge(seconds: number): Promise<void> {
     const agent = new Agent({ keepAlive: true, maxSockets: 16 });
     const segment = '/media/demo-1/segment_000.m2ts';
     // Identical requests (cookies included) to both: the only difference is the check.
-    for (const port of [target.checked, target.unchecked]) {
+    for (const port of [target.checked, target.unchecked, target.noFunction, target.withFunction]) {
       const status = await get(agent, port, segment, cookie);
       if (status !== 200) throw new Error(`bench setup: segment answered ${status} on port ${port}`);
     }
@@ -70,6 +80,24 @@ export async function benchEdge(seconds: number): Promise<void> {
       '\nlocal edge, one 64 KB segment, 16 in flight, median of 5 alternating rounds (ratio against serving without checks)',
     );
     report(baseline, [checked]);
+    // The viewer-request function (canonical path + deny-list lookup) against the same edge without it.
+    const [withoutFunction, withFunction] = await interleaved(
+      [
+        'segment, edge checks without the viewer-request function',
+        () => get(agent, target.noFunction, segment, cookie),
+      ],
+      [
+        'segment, edge checks + function (deny-list of 10,000 grants)',
+        () => get(agent, target.withFunction, segment, cookie),
+      ],
+      5,
+      seconds / 2,
+      16,
+    );
+    console.log(
+      '\nthe viewer-request function at the local edge (ratio against the same edge without it; target ≥ 0.8)',
+    );
+    report(withoutFunction, [withFunction]);
     agent.destroy();
   } finally {
     child.kill('SIGTERM');

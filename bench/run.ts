@@ -2,16 +2,22 @@
 import { benchAuthorize } from './authorize';
 import { benchAbuse } from './abuse';
 import { benchColdStart } from './cold-start';
+import { benchDrmContent } from './drm-content';
 import { benchEdge } from './edge';
+import { benchEdgeRevocation } from './edge-revocation';
 import { benchLatency } from './latency';
+import { benchLicence } from './licence';
 
 async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? '2');
   await benchAuthorize(seconds);
   await benchEdge(seconds);
+  await benchEdgeRevocation();
   await benchAbuse(seconds);
   await benchLatency(seconds);
+  await benchLicence(seconds);
   await benchColdStart();
+  await benchDrmContent(seconds);
 }
 
 main().catch((error: unknown) => {

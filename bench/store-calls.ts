@@ -52,3 +52,40 @@ export function playbackStoreCalls(
     if (tokenVerdict.revoked || userVerdict.outcome !== 'admitted') onRefused();
   };
 }
+
+/**
+ * The two store checks a licence call makes (lambda/core/api.ts `authenticate`): the token's
+ * revocation read and the user's counted check (cut-off and rate limit), in parallel.
+ */
+export function licenceStoreCalls(
+  config: ApiConfig,
+  tokens: string[],
+  onRefused: () => void = () => undefined,
+): () => Promise<void> {
+  const claims = tokens.map((token) => decodeJwt(token) as Claims);
+  const caller = new DynamoCaller(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs);
+  const tokenState = new TokenStateStore(caller, config.abuse.sharing);
+  const userState = new UserStateStore(caller, {
+    rateLimit: config.abuse.rateLimit,
+    rateWindowSeconds: config.abuse.rateWindowSeconds,
+    maxStreams: config.abuse.maxConcurrentStreams,
+  });
+  const { clockToleranceSeconds, maxLifetimeSeconds } = config.token;
+  let next = 0;
+  return async () => {
+    next = (next + 1) % claims.length;
+    const token = claims[next];
+    const now = Math.floor(Date.now() / 1000);
+    const [revoked, user] = await Promise.all([
+      tokenState.isRevoked(token),
+      userState.check({
+        user: token,
+        iat: token.iat,
+        nowSeconds: now,
+        counted: true,
+        keepUntil: now + maxLifetimeSeconds + 2 * clockToleranceSeconds + 86400,
+      }),
+    ]);
+    if (revoked || user.outcome !== 'admitted') onRefused();
+  };
+}

@@ -12,16 +12,45 @@
  *    Canonical: every segment non-empty, printable ASCII without backslash, percent-escapes
  *    well formed and UTF-8; decoded once, not "." or "..", and no "/", "\", control character
  *    or further percent-escape (a second decoder would turn %252e into a dot).
- * 2. Rewrites /drm/<rest> to MediaPackage's egress path /out/v1/<rest>. Changing the URI keeps
+ * 2. Refuses, 403, a grant on the deny-list: the API revoked it (logout, admin, user cut-off,
+ *    sharing) or the stream limit ended its session. A grant is known by the hash of its
+ *    signature (every CloudFront-Signature cookie and Signature query value sent, decoded to
+ *    bytes so a re-spelled signature hashes the same); the CloudFront KeyValueStore associated
+ *    with this function holds the hashes (lambda/core/edge-deny-list.ts computes the same). No
+ *    store associated (edge revocation off) or a lookup error: the request goes on, still
+ *    bound by CloudFront's signature check and its expiry.
+ * 3. Rewrites /drm/<rest> to MediaPackage's egress path /out/v1/<rest>. Changing the URI keeps
  *    the behaviour and origin already chosen
  *    (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/functions-event-structure.html).
  *
  * The entry point is the global `handler`. No export statement: CloudFront cannot load a
- * function that has one and then answers 503 to every request. CloudFront Functions are limited
+ * function that has one and then answers 503 to every request. The only imports are the
+ * runtime's own modules `cloudfront` (KeyValueStore) and `crypto`. CloudFront Functions are limited
  * to 10 KB (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html).
  */
 
+import cf from 'cloudfront';
+import crypto from 'crypto';
+
 var HEX = '0123456789abcdefABCDEF';
+var B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+/* Base64 digit by character code (CloudFront's - _ ~ included), and each byte's two hex digits. */
+var DIGIT = [];
+var BYTE_HEX = [];
+(function () {
+  var i;
+  for (i = 0; i < 128; i++) DIGIT.push(-1);
+  for (i = 0; i < 64; i++) DIGIT[B64.charCodeAt(i)] = i;
+  DIGIT[45] = 62; // '-' is CloudFront's '+'
+  DIGIT[126] = 63; // '~' is CloudFront's '/'
+  for (i = 0; i < 256; i++) BYTE_HEX.push((i < 16 ? '0' : '') + i.toString(16));
+})();
+var DENY_LIST = null;
+try {
+  DENY_LIST = cf.kvs();
+} catch (_e) {
+  DENY_LIST = null; // no KeyValueStore associated: edge revocation is off
+}
 
 var FORBIDDEN_BODY =
   '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access denied</Message></Error>';
@@ -71,18 +100,105 @@ function uriRefusal(uri) {
   return '';
 }
 
+function forbidden(denied) {
+  var headers = { 'content-type': { value: 'text/xml' } };
+  if (denied) headers['x-streamgate-denied'] = { value: denied };
+  return {
+    statusCode: 403,
+    statusDescription: 'Forbidden',
+    headers: headers,
+    body: { encoding: 'text', data: FORBIDDEN_BODY },
+  };
+}
+
+/* A signature as sent (CloudFront's base64: - _ ~, perhaps percent-encoded) as hex of its bytes. */
+function signatureHex(value) {
+  var digit = DIGIT,
+    byteHex = BYTE_HEX; // locals: a global read per character is slow in some engines
+  var text = value,
+    bits = 0,
+    count = 0,
+    hex = [],
+    i,
+    code,
+    v;
+  if (value.indexOf('%') !== -1) {
+    try {
+      text = decodeURIComponent(value);
+    } catch (_e) {
+      text = value;
+    }
+  }
+  for (i = 0; i < text.length; i++) {
+    code = text.charCodeAt(i);
+    v = code < 128 ? digit[code] : -1;
+    if (v === -1) continue; // padding ('=' or CloudFront's '_') and anything else carry no bits
+    bits = ((bits << 6) | v) & 0xfff;
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      hex.push(byteHex[(bits >> count) & 0xff]);
+    }
+  }
+  return hex.join('');
+}
+
+/* Every signature the request carries, whatever the name's case: CloudFront may take any one. */
+function signaturesOf(fields, name) {
+  var out = [],
+    key,
+    field,
+    j,
+    lower;
+  for (key in fields) {
+    lower = key;
+    try {
+      lower = decodeURIComponent(key);
+    } catch (_e) {
+      lower = key;
+    }
+    if (lower.toLowerCase() !== name) continue;
+    field = fields[key];
+    if (field.multiValue) for (j = 0; j < field.multiValue.length; j++) out.push(field.multiValue[j].value);
+    else out.push(field.value);
+  }
+  return out;
+}
+
+/* The deny-list's reason for one of the request's grants, or '' when none is denied. */
+async function deniedGrant(request) {
+  var signatures, i, id, value;
+  if (DENY_LIST === null) return '';
+  signatures = signaturesOf(request.cookies, 'cloudfront-signature').concat(
+    signaturesOf(request.querystring, 'signature'),
+  );
+  for (i = 0; i < signatures.length; i++) {
+    id = crypto.createHash('sha256').update(signatureHex(signatures[i])).digest('base64url').substring(0, 22);
+    try {
+      if (await DENY_LIST.exists(id)) {
+        value = await DENY_LIST.get(id);
+        return String(value).split(' ')[0] || 'revoked';
+      }
+    } catch (e) {
+      console.log('streamgate: deny-list lookup failed: ' + e);
+    }
+  }
+  return '';
+}
+
 // biome-ignore lint/correctness/noUnusedVariables: the entry point CloudFront calls by name
-function handler(event) {
+async function handler(event) {
   var request = event.request;
   var reason = uriRefusal(request.uri);
+  var denied;
   if (reason !== '') {
     console.log('streamgate: 403 for a non-canonical URI (' + reason + ')');
-    return {
-      statusCode: 403,
-      statusDescription: 'Forbidden',
-      headers: { 'content-type': { value: 'text/xml' } },
-      body: { encoding: 'text', data: FORBIDDEN_BODY },
-    };
+    return forbidden('');
+  }
+  denied = await deniedGrant(request);
+  if (denied !== '') {
+    console.log('streamgate: 403 for a grant on the deny-list (' + denied + ')');
+    return forbidden(denied);
   }
   if (request.uri.indexOf('/drm/') === 0) request.uri = '/out/v1/' + request.uri.substring(5);
   return request;

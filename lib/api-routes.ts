@@ -7,7 +7,7 @@
 /** Every API path starts with it: the distribution's `/api/*` behaviour, the WAF's `/api/` rules, the local edge. */
 export const API_PATH_PREFIX = '/api/';
 
-export type ApiOperation = 'playback' | 'revocations' | 'session';
+export type ApiOperation = 'playback' | 'revocations' | 'session' | 'licence';
 
 export interface ApiRoute {
   /** Which function (`lambda/handlers/<operation>.ts`) serves the route. */
@@ -21,4 +21,5 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { operation: 'playback', method: 'POST', path: '/api/v1/playback/{videoId}' },
   { operation: 'revocations', method: 'POST', path: '/api/v1/revocations' },
   { operation: 'session', method: 'DELETE', path: '/api/v1/session' },
+  { operation: 'licence', method: 'POST', path: '/api/v1/licence/{videoId}/{drmSystem}' },
 ];

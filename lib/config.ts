@@ -11,9 +11,11 @@ import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import type { SharingAction } from '../lambda/core/abuse-defaults';
 import type { CloudFrontKeyAlgorithm } from '../lambda/core/cloudfront-key-types';
+import { edgeRevocationSchema } from './config/edge-revocation';
 import { deliverySchema, type GeoRestrictionConfig, type PRICE_CLASSES } from './config/delivery';
 import { choice, fieldIssues, isRecord, section, text, whenValid } from './config/fields';
 import { entitlementSchema, jwtSchema } from './config/identity';
+import { drmSchema } from './config/drm';
 import { monitoringSchema } from './config/monitoring';
 import { type PackagingConfig, type PackagingMode, packagingSchema } from './config/packaging';
 import { abuseSchema, apiSchema, wafSchema } from './config/protection';
@@ -43,7 +45,11 @@ const configSchema = section({
   /** The playback API's own abuse defences (lambda/core: sharing detection, stream and rate limits). */
   abuse: abuseSchema,
   waf: wafSchema,
+  /** The edge deny-list (lib/edge-revocation.ts): revocation reaches every edge in seconds. */
+  edgeRevocation: edgeRevocationSchema,
   packaging: packagingSchema,
+  /** DRM catalog and licence servers (lib/config/drm.ts). */
+  drm: drmSchema,
   /** Alarms, their topic(s) and the dashboard (lib/monitoring.ts). */
   monitoring: monitoringSchema,
   logRetentionDays: choice(LOG_RETENTION_DAYS).default(90),

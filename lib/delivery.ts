@@ -86,6 +86,12 @@ export interface DeliveryProps {
    * @default 1
    */
   readonly originSecretsVersion?: number;
+  /**
+   * The edge deny-list (lib/edge-revocation.ts), associated with the viewer-request function:
+   * the function refuses grants listed there. CloudFront allows one store per function.
+   * @default - no store: the function refuses no grant
+   */
+  readonly denyList?: cloudfront.IKeyValueStore;
 }
 
 export class Delivery extends Construct {
@@ -176,6 +182,8 @@ export class Delivery extends Construct {
       comment: 'streamgate: 403 for non-canonical paths; /drm/* to MediaPackage /out/v1/*',
       runtime: cloudfront.FunctionRuntime.JS_2_0,
       code: cloudfront.FunctionCode.fromFile({ filePath: VIEWER_REQUEST_FUNCTION_FILE }),
+      // The same function, not a second one: a behaviour runs one viewer-request function.
+      keyValueStore: props.denyList,
     });
     const functionAssociations: cloudfront.FunctionAssociation[] = [
       { function: this.viewerRequestFunction, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },

@@ -23,7 +23,9 @@ import {
   applicationMetrics,
   dynamoDbThrottles,
   EDGE_METRICS_REGION,
+  type EdgeRevocationSources,
   edgeMetrics,
+  edgeRevocationMetrics,
   type Signals,
 } from './monitoring/signals';
 
@@ -37,6 +39,7 @@ export {
 } from './monitoring/settings';
 export { EDGE_METRICS_REGION } from './monitoring/signals';
 export type { AlertingProps } from './monitoring/alerting';
+export type { EdgeRevocationSources } from './monitoring/signals';
 
 export interface MonitoringProps extends AlertingProps {
   /** Functions whose errors and throttles are alarmed, by the name used in the alarm names (`playback`, ...). */
@@ -55,6 +58,11 @@ export interface MonitoringProps extends AlertingProps {
    * @default - true when this stack is in us-east-1
    */
   readonly edgeAlarms?: boolean;
+  /**
+   * The edge deny-list pipeline, whose failed writes, failed records, stream lag and store size are alarmed.
+   * @default - none (edge revocation off)
+   */
+  readonly edgeRevocation?: EdgeRevocationSources;
 }
 
 export interface EdgeAlarmsProps extends AlertingProps {
@@ -96,6 +104,7 @@ export class Monitoring extends Construct {
       })),
       tableThrottles: dynamoDbThrottles(props.table),
       edge: edgeMetrics(props.webAclName, props.distributionId),
+      edgeRevocation: props.edgeRevocation === undefined ? undefined : edgeRevocationMetrics(props.edgeRevocation),
     };
     alerting.applicationAlarms(signals);
     if (edgeAlarms) alerting.edgeAlarms(signals.edge);

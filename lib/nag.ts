@@ -105,6 +105,19 @@ export function acknowledgeFindings({ main, edgeAlarms }: StreamgateStacks): voi
     'AwsSolutions-CFR3',
     'Standard logging v2 (AWS::Logs::Delivery from us-east-1, lib/cloudfront-logs.ts) replaces the legacy Logging property this rule reads.',
   );
+  const edgeRevocation = main.edgeRevocation;
+  if (edgeRevocation !== undefined) {
+    add(
+      edgeRevocation.streamConsumer.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'dynamodb:ListStreams (added with the stream event source) has no resource-level permission; every other action names its ARN.',
+    );
+    add(
+      edgeRevocation.failedRecords,
+      'AwsSolutions-SQS3',
+      "This queue is the stream event source's on-failure destination (a DLQ itself); its depth is alarmed.",
+    );
+  }
   if (main.delivery.domainNames.length === 0) {
     add(
       main.delivery.distribution,

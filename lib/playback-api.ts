@@ -67,7 +67,13 @@ export interface PlaybackApiProps {
    */
   readonly logRetentionDays?: number;
   /**
-   * Folder holding `playback.ts`, `revocations.ts`, `session.ts` and `origin-authorizer.ts`.
+   * Secrets holding the licence servers' credentials (complete ARNs). Only the licence function
+   * may read them, and nothing else may.
+   * @default none
+   */
+  readonly licenceSecretArns?: readonly string[];
+  /**
+   * Folder holding `playback.ts`, `revocations.ts`, `session.ts`, `licence.ts` and `origin-authorizer.ts`.
    * @default DEFAULT_HANDLERS_DIR (lambda/handlers)
    */
   readonly handlersDir?: string;
@@ -133,10 +139,17 @@ export class PlaybackApi extends Construct {
     const playback = make('playback', 'signs cookies', 512);
     const revocations = make('revocations', 'admin revocation', 256);
     const session = make('session', 'logout', 256);
+    const licence = make('licence', 'forwards DRM licence requests after the playback checks', 256);
     // Each operation reads a token's or user's item and writes them with conditional updates.
-    for (const fn of [playback, revocations, session]) props.table.grantStateAccess(fn.role);
+    for (const fn of [playback, revocations, session, licence]) props.table.grantStateAccess(fn.role);
     props.signingKeys.grantSign(playback.role);
-    this.functions = { playback, revocations, session };
+    // GetSecretValue only (no DescribeSecret, no other secret): the credential is read once at init.
+    const licenceSecrets = [...new Set(props.licenceSecretArns ?? [])];
+    if (licenceSecrets.length > 0)
+      licence.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: licenceSecrets }),
+      );
+    this.functions = { playback, revocations, session, licence };
 
     // The authorizer needs the secret and nothing else. ORIGIN_SECRETS_VERSION (not read by the
     // code) replaces its containers when bumped, so they re-read the secret.

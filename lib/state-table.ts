@@ -1,13 +1,14 @@
 /**
  * The access-state table: one item per token (`tok#`: revoked, where it was presented from) and
- * one per user (`usr#`: revocation cut-off, rate counters, stream slots), keyed and expired
- * exactly as lambda/store/table-schema.ts says, so the code and the table cannot disagree.
+ * one per user (`usr#`: revocation cut-off, rate counters, stream slots), keyed, indexed
+ * (`byUser`) and expired exactly as lambda/store/table-schema.ts says, so the code and the table
+ * cannot disagree. With edge revocation on, its stream feeds the edge deny-list.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { STATE_TABLE } from '../lambda/store/table-schema';
+import { BY_USER_INDEX, STATE_TABLE } from '../lambda/store/table-schema';
 
 export interface StateTableProps {
   /**
@@ -20,6 +21,11 @@ export interface StateTableProps {
    * @default true
    */
   readonly deletionProtection?: boolean;
+  /**
+   * The table's DynamoDB stream (NEW_AND_OLD_IMAGES), which edge revocation reads.
+   * @default false
+   */
+  readonly stream?: boolean;
 }
 
 export class StateTable extends Construct {
@@ -41,6 +47,16 @@ export class StateTable extends Construct {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       deletionProtection: props.deletionProtection ?? true,
       removalPolicy,
+      // Edge revocation reads both images: what a change revoked, and what it was before.
+      stream: props.stream === true ? dynamodb.StreamViewType.NEW_AND_OLD_IMAGES : undefined,
+    });
+    // A user's sessions (token items carry their user's id when edge revocation is on). Keys
+    // only: the replicator reads the items themselves consistently. Always present, so turning
+    // edge revocation on or off never adds or drops an index (one index change per update).
+    this.table.addGlobalSecondaryIndex({
+      indexName: BY_USER_INDEX.name,
+      partitionKey: { name: BY_USER_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
     });
   }
 
@@ -49,6 +65,11 @@ export class StateTable extends Construct {
    * item, and conditional UpdateItems that check and record in one write. Nothing else.
    */
   grantStateAccess(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grant(grantee, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    // Not table.grant: with an index it adds `<table>/index/*`, which these calls never touch.
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      resourceArns: [this.table.tableArn],
+    });
   }
 }

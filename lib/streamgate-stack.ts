@@ -11,6 +11,7 @@ import type { Construct } from 'constructs';
 import type { StreamgateConfig } from './config';
 import { CloudFrontAccessLogs } from './cloudfront-logs';
 import { Delivery } from './delivery';
+import { EdgeRevocation } from './edge-revocation';
 import { MediaOrigin } from './media-origin';
 import { EDGE_METRICS_REGION, Monitoring } from './monitoring';
 import { Packaging } from './packaging';
@@ -19,7 +20,8 @@ import { ORIGIN_VERIFY_HEADER, PlaybackApi } from './playback-api';
 import { ORIGIN_VERIFY_REFRESH_SECONDS } from '../lambda/core/origin-verify';
 import { StateTable } from './state-table';
 import { SigningKeys } from './signing-keys';
-import { ABUSE_DEFAULTS, type AbuseSettingName } from '../lambda/core/abuse-defaults';
+import { ABUSE_DEFAULTS, type AbuseSettingName, STREAM_LIMIT_POLICY } from '../lambda/core/abuse-defaults';
+import { EDGE_DENY_LIST_VARIABLE } from '../lambda/runtime/deny-list-env';
 
 /** How long the CDN identifier rotation waits for MediaPackage to re-read the secret [unverified: not published]. */
 const MEDIAPACKAGE_SECRET_REFRESH_SECONDS = 600;
@@ -47,6 +49,8 @@ export class StreamgateStack extends Stack {
   readonly signingKeys: SigningKeys;
   readonly packaging?: Packaging;
   readonly delivery: Delivery;
+  /** The edge deny-list and its pipeline; absent when `edgeRevocation.enabled` is false. */
+  readonly edgeRevocation?: EdgeRevocation;
   readonly api: PlaybackApi;
   readonly monitoring: Monitoring;
   readonly originSecretRotation: OriginSecretRotation;
@@ -62,7 +66,16 @@ export class StreamgateStack extends Stack {
       crossRegionReferences: true,
     });
 
-    this.table = new StateTable(this, 'Revocations');
+    const edgeRevocation = config.edgeRevocation.enabled;
+    this.table = new StateTable(this, 'Revocations', { stream: edgeRevocation });
+    if (edgeRevocation) {
+      this.edgeRevocation = new EdgeRevocation(this, 'EdgeRevocation', {
+        table: this.table,
+        clockToleranceSeconds: config.jwt.clockToleranceSeconds,
+        sweepIntervalMinutes: config.edgeRevocation.sweepIntervalMinutes,
+        logRetentionDays: config.logRetentionDays,
+      });
+    }
     this.media = new MediaOrigin(this, 'MediaOrigin', { logRetentionDays: config.logRetentionDays });
     this.signingKeys = new SigningKeys(this, 'SigningKeys', {
       algorithm: config.signing.keyAlgorithm,
@@ -94,6 +107,7 @@ export class StreamgateStack extends Stack {
       bindViewerIp: config.signing.bindViewerIp,
       drmOrigin: this.packaging?.origin(),
       originSecretsVersion: config.delivery.originSecretsVersion,
+      denyList: this.edgeRevocation?.store,
     });
     this.api = new PlaybackApi(this, 'Api', {
       table: this.table,
@@ -103,6 +117,9 @@ export class StreamgateStack extends Stack {
       throttleBurstLimit: config.api.throttleBurstLimit,
       logRetentionDays: config.logRetentionDays,
       handlersDir: props.handlersDir,
+      licenceSecretArns: Object.values(config.drm.upstreams).flatMap((upstream) =>
+        upstream?.secretArn !== undefined ? [upstream.secretArn] : [],
+      ),
     });
     this.delivery.addApi(this.api.origin());
     this.signingKeys.addRotation({
@@ -150,7 +167,21 @@ export class StreamgateStack extends Stack {
         ...(this.signingKeys.rotator === undefined ? {} : { 'key-rotator': this.signingKeys.rotator.function }),
         'origin-rotator': this.originSecretRotation.rotator.function,
         ...(this.cdnSecretRotation === undefined ? {} : { 'cdn-rotator': this.cdnSecretRotation.rotator.function }),
+        ...(this.edgeRevocation !== undefined
+          ? {
+              // A failing stream consumer delays edge revocation; a failing sweeper lets the store fill.
+              'deny-list-stream': this.edgeRevocation.streamConsumer.function,
+              'deny-list-sweeper': this.edgeRevocation.sweeper.function,
+            }
+          : {}),
       },
+      edgeRevocation:
+        this.edgeRevocation === undefined
+          ? undefined
+          : {
+              streamConsumer: this.edgeRevocation.streamConsumer.function,
+              failedRecords: this.edgeRevocation.failedRecords,
+            },
       apiStage: this.api.stage,
       table: this.table.table,
       distributionId: this.delivery.distribution.distributionId,
@@ -191,6 +222,16 @@ export class StreamgateStack extends Stack {
       value: this.monitoring.topic.topicArn,
       description: `Alarms of ${config.region}; subscribe more endpoints here`,
     });
+    if (this.edgeRevocation !== undefined) {
+      new CfnOutput(this, 'EdgeDenyListArn', {
+        value: this.edgeRevocation.store.keyValueStoreArn,
+        description: 'KeyValueStore the viewer-request function reads (revoked grants)',
+      });
+      new CfnOutput(this, 'EdgeDenyListFailedRecordsQueueUrl', {
+        value: this.edgeRevocation.failedRecords.queueUrl,
+        description: 'Stream batches the deny-list could not write (see docs/operations.md)',
+      });
+    }
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     if (this.packaging?.ingestRole !== undefined) {
       new CfnOutput(this, 'VodIngestRoleArn', {
@@ -203,7 +244,7 @@ export class StreamgateStack extends Stack {
 
 /** The lambda/core/config.ts variables that come from the deploy config. */
 function apiEnvironment(config: StreamgateConfig, mediaBaseUrl: string): Record<string, string> {
-  const { jwt, entitlement, signing, delivery, abuse } = config;
+  const { jwt, entitlement, signing, delivery, abuse, edgeRevocation, drm } = config;
   return {
     JWT_ISSUER: jwt.issuer,
     JWT_AUDIENCE: jwt.audience,
@@ -224,9 +265,17 @@ function apiEnvironment(config: StreamgateConfig, mediaBaseUrl: string): Record<
     SIGNING_KEY_REFRESH_SECONDS: String(signing.keyRefreshSeconds),
     ...(signing.cookieDomain !== undefined ? { COOKIE_DOMAIN: signing.cookieDomain } : {}),
     ...Object.fromEntries(ABUSE_SETTING_NAMES.map((name) => [ABUSE_DEFAULTS[name].variable, String(abuse[name])])),
+    [STREAM_LIMIT_POLICY.variable]: abuse.streamLimitPolicy,
+    // on: the API records each grant's id so revoking a session denies its grants at the edge.
+    [EDGE_DENY_LIST_VARIABLE]: edgeRevocation.enabled ? 'on' : 'off',
     // CloudFront sets these (the ALL_VIEWER_EXCEPT_HOST_HEADER policy forwards them): ip:port and country.
     VIEWER_IP_HEADER: 'cloudfront-viewer-address',
     VIEWER_COUNTRY_HEADER: 'cloudfront-viewer-country',
+    // The DRM catalog signs /drm/ access (playback) and gates licences (licence); no secret values.
+    DRM_CATALOG: JSON.stringify(drm.catalog),
+    LICENCE_UPSTREAMS: JSON.stringify(drm.upstreams),
+    LICENCE_TIMEOUT_MS: String(drm.licenceTimeoutMs),
+    LICENCE_MAX_BODY_BYTES: String(drm.licenceMaxBodyBytes),
     // Not read by the code: changing it replaces every container, so the origin-verify value is re-read.
     ORIGIN_SECRETS_VERSION: String(delivery.originSecretsVersion),
   };

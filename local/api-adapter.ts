@@ -11,12 +11,13 @@ import { errorResponse, jsonResponse, type HttpResponse } from '../lambda/core/h
 import { API_ROUTES, type ApiOperation, type ApiRoute } from '../lib/api-routes';
 
 /** What the adapter calls: the API's operations (a Lambda invocation, deployed). */
-export type ApiOperations = Pick<StreamgateApi, 'playback' | 'revoke' | 'logout'>;
+export type ApiOperations = Pick<StreamgateApi, 'playback' | 'revoke' | 'logout' | 'licence'>;
 
 const INVOKE: Record<ApiOperation, (api: ApiOperations, event: APIGatewayProxyEventV2) => Promise<HttpResponse>> = {
   playback: (api, event) => api.playback(event),
   revocations: (api, event) => api.revoke(event),
   session: (api, event) => api.logout(event),
+  licence: (api, event) => api.licence(event),
 };
 
 interface Route {
@@ -151,6 +152,9 @@ function toEvent(
     .map((cookie) => cookie.trim())
     .filter((cookie) => cookie !== '');
   const now = new Date();
+  const binary = !/^(text\/|application\/(json|x-www-form-urlencoded|xml))/i.test(
+    headers['content-type'] ?? 'text/plain',
+  );
   return {
     version: '2.0',
     routeKey: route.routeKey,
@@ -160,8 +164,9 @@ function toEvent(
     headers,
     queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
     pathParameters: route.params.length > 0 ? pathParameters : undefined,
-    body: body.length > 0 ? body.toString('utf8') : undefined,
-    isBase64Encoded: false,
+    // As API Gateway does: text stays text, anything else (a Widevine challenge) arrives base64.
+    body: body.length > 0 ? body.toString(binary ? 'base64' : 'utf8') : undefined,
+    isBase64Encoded: binary && body.length > 0,
     requestContext: {
       accountId: 'local',
       apiId: 'local',

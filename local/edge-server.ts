@@ -5,14 +5,20 @@
  * path (local/edge/canonical-path.ts), whose key is then looked up literally, as S3 would.
  * Before that, `/media/*` goes through the distribution's viewer-request function
  * (edge-function/viewer-request.js), which refuses non-canonical paths on its own. `/idp/*` is
- * the dev IdP, and everything else is the player page.
+ * the dev IdP, and everything else is the player page. `/drm/*` (DRM content) goes the same way as
+ * `/media/*`; the function rewrites it to MediaPackage's `/out/v1/*`, served here from a folder.
  */
 import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
-import { mediaObjectKey, nonCanonicalReason } from './edge/canonical-path';
+import { mediaObjectKey, nonCanonicalReason, objectKeyUnder, PACKAGER_EGRESS_PREFIX } from './edge/canonical-path';
 import { checkSignedAccess, errorXml, VerifiedSignatures, type TrustedKey } from './edge/cloudfront-access';
-import { ViewerRequestFunction, viewerRequestEvent, type ViewerRequestOutcome } from './edge/viewer-request-function';
+import {
+  type KeyValueStoreReader,
+  ViewerRequestFunction,
+  viewerRequestEvent,
+  type ViewerRequestOutcome,
+} from './edge/viewer-request-function';
 import { API_PATH_PREFIX } from '../lib/api-routes';
 import { pageHeaders } from '../lib/page-headers';
 import { clientIp } from './api-adapter';
@@ -28,6 +34,12 @@ export interface EdgeOptions {
   trustedKeys: () => ReadonlyMap<string, TrustedKey>;
   /** Folder holding `<videoId>/...` media files. */
   mediaDir: string;
+  /**
+   * Folder playing MediaPackage's part: `/drm/<videoId>/...`, rewritten to `/out/v1/...` by the
+   * viewer-request function, is served from `<drmDir>/<videoId>/...` with the same signed access.
+   * @default no `/drm/*` content (404 after the access check)
+   */
+  drmDir?: string;
   /** Static files for the player: URL path → file. */
   staticFiles: Record<string, string>;
   nowSeconds?: () => number;
@@ -45,6 +57,8 @@ export interface EdgeOptions {
    * @default edge-function/viewer-request.js, compiled once here
    */
   viewerRequestFunction?: ViewerRequestFunction | null;
+  /** The KeyValueStore associated with the default viewer-request function (the deny-list); none = edge revocation off. */
+  keyValueStore?: KeyValueStoreReader;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -71,12 +85,15 @@ export function createEdgeHandler(options: EdgeOptions): Handler {
   const now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const verified = new VerifiedSignatures();
   const viewerFunction =
-    options.viewerRequestFunction === undefined ? ViewerRequestFunction.fromFile() : options.viewerRequestFunction;
+    options.viewerRequestFunction === undefined
+      ? ViewerRequestFunction.fromFile(undefined, { keyValueStore: options.keyValueStore })
+      : options.viewerRequestFunction;
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path.startsWith(API_PATH_PREFIX)) return options.api(req, res);
     if (path.startsWith('/idp/')) return options.idp(req, res);
-    if (path.startsWith('/media/')) return serveMedia(req, res, options, now(), verified, viewerFunction);
+    if (path.startsWith('/media/') || path.startsWith('/drm/'))
+      return serveMedia(req, res, options, now(), verified, viewerFunction);
     const extra = options.extraRoutes?.[path];
     if (extra !== undefined) return extra(req, res);
     const configured = options.staticFiles[path];
@@ -146,8 +163,9 @@ async function serveMedia(
       .end(body);
     return;
   }
-  // The file is looked up from the very path checked (the function leaves /media/ paths as they are).
-  const file = mediaFile(options.mediaDir, servedPath);
+  // The file is looked up from the very path checked (the function leaves /media/ paths as they
+  // are), or from the packager's egress path the function rewrote /drm/ to.
+  const file = originFile(options, servedPath);
   if (file === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) {
     options.onMedia?.(404, rawPath);
     res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
@@ -198,18 +216,25 @@ interface StaticFile {
 }
 
 /**
- * The file holding the object a canonical `/media/<key>` path names, with S3's literal-key
- * semantics: the key's segments are appended under `mediaDir` and nothing is resolved. Undefined
- * for a non-canonical path or a missing file.
+ * The file holding the object a canonical `/media/<key>` (or `/out/v1/<key>`) path names, with
+ * S3's literal-key semantics: the key's segments are appended under `mediaDir` (or `drmDir`) and
+ * nothing is resolved. Undefined for a non-canonical path or a missing file.
  */
-function mediaFile(mediaDir: string, path: string): StaticFile | undefined {
-  const key = mediaObjectKey(path);
+function originFile(options: Pick<EdgeOptions, 'mediaDir' | 'drmDir'>, path: string): StaticFile | undefined {
+  if (path.startsWith(PACKAGER_EGRESS_PREFIX))
+    return options.drmDir === undefined
+      ? undefined
+      : fileForKey(options.drmDir, objectKeyUnder(path, PACKAGER_EGRESS_PREFIX));
+  return fileForKey(options.mediaDir, mediaObjectKey(path));
+}
+
+function fileForKey(root: string, key: string | undefined): StaticFile | undefined {
   if (key === undefined) return undefined;
   const segments = key.split('/');
   // Guaranteed by canonical form; checked again where it matters, so no lookup can ever resolve.
   if (segments.some((segment) => segment === '' || segment === '.' || segment === '..' || /[/\\\0]/.test(segment)))
     return undefined;
-  return existingFile(resolve(mediaDir) + sep + segments.join(sep));
+  return existingFile(resolve(root) + sep + segments.join(sep));
 }
 
 function existingFile(path: string): StaticFile | undefined {

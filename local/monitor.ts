@@ -54,6 +54,12 @@ export class LocalMonitor implements ApiSignals {
         counts.storeErrors += 1;
         this.note('revocation store error');
         return;
+      case 'licence-issued':
+        this.note('licence issued');
+        return;
+      case 'licence-denied':
+        this.note(`licence denied ${signal.status}`, signal.reason);
+        return;
     }
   }
 

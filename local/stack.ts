@@ -4,7 +4,7 @@
  * the real API handlers behind the API Gateway adapter, and the local edge on one origin.
  * Used by `npm start` and by the end-to-end and browser tests.
  */
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -14,6 +14,7 @@ import { OriginAuthorizer } from '../lambda/core/origin-authorizer';
 import { loadOriginVerifyValues, ORIGIN_VERIFY_HEADER } from '../lambda/core/origin-verify';
 import { createApi } from '../lambda/runtime/runtime';
 import { LOCAL_ORIGIN_REFRESH_SECONDS, LocalOriginHeader, LocalOriginSecret } from './origin-secret';
+import { buildPlayerPage } from '../web/build';
 import { createApiAdapter, type ApiAdapterOptions } from './api-adapter';
 import { ensureCloudFrontKey } from './cloudfront-keys';
 import { ensureStateTable, externalDynamo, startDynalite, type LocalDynamo } from './dynamo-server';
@@ -21,9 +22,13 @@ import { loadKeyGroupFile } from './edge/key-group';
 import type { TrustedKey } from './edge/cloudfront-access';
 import { createEdgeHandler, type EdgeOptions } from './edge-server';
 import { lockFolder, type FolderLock } from './folder-lock';
+import { type LocalDrm, prepareLocalDrm } from './drm/local-drm';
+import { startLocalLicensing } from './drm/clearkey-upstream';
 import { DEV_IDP_AUDIENCE, DEV_IDP_ISSUER } from './idp/defaults';
 import { DevIdp } from './idp/dev-idp';
 import { LocalMonitor } from './monitor';
+import { attachDenyListStream } from './deny-list-stream';
+import { LocalKeyValueStore } from './edge/key-value-store';
 import { EmfSignals, SignalFanout } from '../lambda/core/metrics';
 
 const REPO_ROOT = resolve(__dirname, '..');
@@ -50,12 +55,19 @@ export interface LocalStackOptions {
    * (`npm run rotate-origin-secret` rotates it). @default false
    */
   originVerify?: boolean;
+  /**
+   * A built player page folder (web/build.ts) to serve as the distribution would: those static
+   * files only, no dev catalog or vendor files. @default the local build, made into `<dir>/web`
+   */
+  webDir?: string;
   /** Extra API environment (e.g. SIGN_BIND_VIEWER_IP). */
   apiEnv?: Record<string, string>;
   logger?: Logger;
   /** Hooks for tests and benches. */
   onApiResponse?: ApiAdapterOptions['onResponse'];
   onMedia?: EdgeOptions['onMedia'];
+  /** Edge revocation (the deny-list in the viewer-request function's KeyValueStore). @default true */
+  edgeRevocation?: boolean;
 }
 
 export interface LocalStack {
@@ -65,7 +77,32 @@ export interface LocalStack {
   idp: DevIdp;
   monitor: LocalMonitor;
   dynamo: LocalDynamo;
+  /** The edge's deny-list (undefined with edge revocation off). */
+  denyList?: LocalKeyValueStore;
+  /** DRM videos encrypted into the local folder, their keys, and the ClearKey licence server. */
+  drm: LocalDrm;
+  /** The local ClearKey licence server behind the licence proxy (it requires the proxy's credential). */
+  licenceServerUrl: string;
   close(): Promise<void>;
+}
+
+/** The page's files by URL path: a given built folder alone, or the local build plus the dev extras. */
+function playerPageFiles(options: LocalStackOptions): Record<string, string> {
+  const page = (dir: string) => {
+    const files: Record<string, string> = { '/': join(dir, 'index.html') };
+    for (const name of readdirSync(dir)) files[`/${name}`] = join(dir, name);
+    return files;
+  };
+  if (options.webDir !== undefined) return page(options.webDir);
+  const webDir = join(options.dir, 'web');
+  buildPlayerPage({ target: 'local', outDir: webDir });
+  return {
+    ...page(webDir),
+    '/vendor/hls.min.js': require.resolve('hls.js/dist/hls.min.js'),
+    '/local/catalog.json': join(REPO_ROOT, 'local', 'content', 'catalog.json'),
+    '/local/monitor': join(REPO_ROOT, 'web', 'monitor.html'),
+    '/monitor.js': join(REPO_ROOT, 'web', 'monitor.js'),
+  };
 }
 
 /** Refuses (FolderInUse) a folder another running stack holds. */
@@ -84,6 +121,8 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
   const keyGroupFile = options.keyGroupFile ?? key.keyGroupFile;
   const trustedKeys = watchedKeyGroup(keyGroupFile);
   trustedKeys(); // fail now, naming the file, rather than 403 every request
+  // Encrypts the committed clear CMAF with this folder's own keys (made on first start).
+  const drm = prepareLocalDrm(options.dir, join(REPO_ROOT, 'local', 'content'));
   const dynamo =
     options.dynamoEndpoint !== undefined
       ? externalDynamo(options.dynamoEndpoint)
@@ -95,7 +134,9 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     );
   });
   const idp = await DevIdp.open({ keyDir: options.dir });
+  const staticFiles = playerPageFiles(options);
   const monitor = new LocalMonitor();
+  const denyList = options.edgeRevocation === false ? undefined : new LocalKeyValueStore();
 
   // The API needs the edge's port (JWKS URL, media URL), so the servers listen first.
   let routeToApi: RequestListener = (_req, res) => {
@@ -106,26 +147,21 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     idp: idp.handler,
     trustedKeys,
     mediaDir: join(REPO_ROOT, 'local', 'content', 'media'),
-    staticFiles: {
-      '/': join(REPO_ROOT, 'web', 'index.html'),
-      '/index.html': join(REPO_ROOT, 'web', 'index.html'),
-      '/player.js': join(REPO_ROOT, 'web', 'player.js'),
-      '/style.css': join(REPO_ROOT, 'web', 'style.css'),
-      '/favicon.svg': join(REPO_ROOT, 'web', 'favicon.svg'),
-      '/vendor/hls.min.js': require.resolve('hls.js/dist/hls.min.js'),
-      '/local/catalog.json': join(REPO_ROOT, 'local', 'content', 'catalog.json'),
-      '/local/monitor': join(REPO_ROOT, 'web', 'monitor.html'),
-      '/monitor.js': join(REPO_ROOT, 'web', 'monitor.js'),
-    },
+    drmDir: drm.packagedDir,
+    staticFiles,
     onMedia: options.onMedia,
+    keyValueStore: denyList,
     extraRoutes: { '/local/monitor.json': monitor.handler },
   });
   const servers = await listenOnLoopback(handler, options.port);
   const port = (servers[0].address() as AddressInfo).port;
   const origin = `http://localhost:${port}`;
 
+  // The licence server behind the licence proxy, with the DRM catalog the API signs /drm/ from.
+  const licensing = await startLocalLicensing(drm.licenceServer, drm.videoIds, (videoId) => drm.keys.keysOf(videoId));
   const originVerify = options.originVerify === true ? await localOriginVerify(options.dir) : undefined;
   const api = await createApi({
+    licences: true,
     env: {
       JWT_ISSUER: DEV_IDP_ISSUER,
       JWT_AUDIENCE: DEV_IDP_AUDIENCE,
@@ -138,9 +174,21 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
       SIGNING_KEY_PAIR_ID: key.keyPairId,
       SIGNING_KEY_FILE: key.privateKeyFile,
       AWS_REGION: 'us-east-1',
+      EDGE_DENY_LIST: denyList === undefined ? 'off' : 'on',
+      ...licensing.env,
       ...options.apiEnv,
     },
     logger: options.logger,
+    onStoreClient: (client) => {
+      if (denyList === undefined) return;
+      attachDenyListStream(client, {
+        endpoint: dynamo.endpoint,
+        tableName: REVOCATION_TABLE_NAME,
+        writer: denyList,
+        toleranceSeconds: Number(options.apiEnv?.JWT_CLOCK_TOLERANCE_SECONDS ?? 30),
+        logger: options.logger,
+      });
+    },
     // The same signals as deployed (EMF lines on stdout), and the counts behind /local/monitor.
     signals: new SignalFanout([new EmfSignals(), monitor]),
     originVerify: originVerify?.api,
@@ -154,6 +202,9 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     idp,
     monitor,
     dynamo,
+    denyList,
+    drm,
+    licenceServerUrl: licensing.server.url,
     close: async () => {
       await Promise.all(
         servers.map(
@@ -164,6 +215,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
             }),
         ),
       );
+      await licensing.server.close();
       await dynamo.stop();
       lock.release();
     },

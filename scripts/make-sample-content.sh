@@ -2,6 +2,9 @@
 # Generates the sample HLS content served by the local edge under /media/<videoId>/:
 #   local/content/media/demo-1/  clear H.264/AAC HLS (~6 s, 2 s MPEG-TS segments, *.m2ts)
 #   local/content/media/demo-2/  the same, AES-128 encrypted, key in key.bin next to the playlist
+#   local/content/cmaf/demo-3/   clear H.264 CMAF (fMP4, video only, 2 s fragments): the source that
+#                                local/drm/ encrypts with CENC and a fresh key on first `npm start`; it
+#                                is never served as it is (only its encrypted copy, under /drm/demo-3/)
 #   local/content/catalog.json   what the player lists
 # The output is committed, so nothing at run time needs ffmpeg. Run it again only to change the content:
 #   scripts/make-sample-content.sh            (needs ffmpeg with libx264; drawtext is optional)
@@ -69,6 +72,26 @@ encode() {
     "$out/index.m3u8"
 }
 
+# $1: videoId, $2: lavfi video source + filters, $3: title. Video only: one track keeps the CENC
+# encryption (one key, one track per fragment) simple, and a DRM demo needs no audio.
+encode_cmaf() {
+  local id="$1" source="$2" title="$3"
+  local out="$content/cmaf/$id"
+  rm -rf "$out"
+  mkdir -p "$out"
+  ffmpeg -hide_banner -loglevel error -y \
+    -f lavfi -i "$source" \
+    -vf "$(title_filter "$title")" \
+    -map 0:v -map_metadata -1 \
+    -c:v libx264 -profile:v main -level 3.0 -preset veryfast -pix_fmt yuv420p -threads 1 \
+    -b:v 180k -maxrate 220k -bufsize 440k \
+    -g $((FPS * SEGMENT_SECONDS)) -keyint_min $((FPS * SEGMENT_SECONDS)) -sc_threshold 0 \
+    -flags:v +bitexact -fflags +bitexact \
+    -f hls -hls_time "$SEGMENT_SECONDS" -hls_playlist_type vod -hls_flags independent_segments \
+    -hls_segment_type fmp4 -hls_fmp4_init_filename init.mp4 -hls_segment_filename "$out/segment_%03d.m4s" \
+    "$out/index.m3u8"
+}
+
 encode demo-1 testsrc2 440 "streamgate demo-1"
 
 # Key info file: line 1 is the URI written into the playlist (relative, so the key request also
@@ -81,11 +104,15 @@ printf 'key.bin\n%s\n' "$work/demo-2/key.bin" >"$work/demo-2/keyinfo"
 encode demo-2 testsrc 660 "streamgate demo-2 (AES-128)" -hls_key_info_file "$work/demo-2/keyinfo"
 cp "$work/demo-2/key.bin" "$media/demo-2/key.bin"
 
+encode_cmaf demo-3 "smptehdbars=size=$SIZE:rate=$FPS:duration=$DURATION,hue=H=2*PI*t/$DURATION" \
+  "streamgate demo-3 (CENC)"
+
 cat >"$content/catalog.json" <<'JSON'
 [
   { "id": "demo-1", "title": "Demo 1: test pattern, clear HLS", "encrypted": false },
-  { "id": "demo-2", "title": "Demo 2: test pattern, AES-128 encrypted HLS", "encrypted": true }
+  { "id": "demo-2", "title": "Demo 2: test pattern, AES-128 encrypted HLS", "encrypted": true },
+  { "id": "demo-3", "title": "Demo 3: colour bars, CENC (ClearKey DRM) CMAF", "encrypted": true, "drm": "clearkey" }
 ]
 JSON
 
-du -ab "$media" | sort -k2
+du -ab "$media" "$content/cmaf" | sort -k2

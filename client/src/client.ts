@@ -17,6 +17,15 @@ export interface Grant {
   signedQuery?: string;
   expiresAt: Date;
   refreshAfter: Date;
+  /** A DRM video (the API's DRM catalog lists it): its packaged manifest and licence URLs. */
+  drm?: DrmGrant;
+}
+
+export interface DrmGrant {
+  /** The DRM-packaged manifest under `/drm/` (cookie mode: the grant's cookies cover it too). */
+  manifestUrl: string;
+  /** Licence proxy URL per DRM system (`clearkey`, `widevine`, `playready`, `fairplay`) configured. */
+  licenceUrls: Partial<Record<string, string>>;
 }
 
 export interface RetryOptions {
@@ -43,6 +52,13 @@ export interface PlaybackSessionOptions {
   /** `Math.random`-like source for backoff jitter. @default Math.random */
   random?: () => number;
   retry?: RetryOptions;
+  /**
+   * After a media 403 made the session ask the API again and it granted: 403s reported sooner
+   * than this are of requests made before the new grant, and are ignored. @default 1000
+   */
+  mediaGraceMs?: number;
+  /** ...and a 403 reported from then until this long after that grant stops the session as `media-denied`. @default 10000 */
+  mediaRecheckWindowMs?: number;
   onGrant?: (grant: Grant) => void;
   /** The denial that stopped the session, or undefined when the app called `stop()`. */
   onStop?: (denial: StreamgateDenial | undefined) => void;
@@ -53,6 +69,8 @@ export interface SessionEvents {
   /** A failed attempt that will be retried after `delayMs`. */
   retry: { denial: StreamgateDenial; delayMs: number; attempt: number };
   stop: StreamgateDenial | undefined;
+  /** A media 403 made the session ask the API again now (the answer comes as `grant`, `retry` or `stop`). */
+  check: { url: string | undefined };
 }
 
 export interface PlaybackSession {
@@ -73,8 +91,15 @@ export interface PlaybackSession {
   withSignedQuery(url: string): string;
   /** True when `url` is a media URL of this video (where cookies or the query apply). */
   isMediaUrl(url: string): boolean;
-  /** Asks for a new grant now (e.g. after the player saw a 403 on a segment). */
+  /** Asks for a new grant now. */
   refresh(): void;
+  /**
+   * The player got HTTP 403 on a media request of this video (the adapters call this): the edge
+   * refuses the grant (expired, revoked at the edge, IP changed). The session asks the API again
+   * at once with a fresh token: a refusal stops it with the API's reason; a grant lets the player
+   * retry. A 403 again right after that fresh grant stops it as `media-denied`.
+   */
+  mediaForbidden(url?: string): void;
   stop(): void;
   on<E extends keyof SessionEvents>(event: E, listener: (value: SessionEvents[E]) => void): () => void;
 }
@@ -82,6 +107,16 @@ export interface PlaybackSession {
 const MAX_TIMER_MS = 2147483647;
 /** Never refresh sooner than this after a grant, whatever the clocks say. */
 const MIN_REFRESH_MS = 1000;
+
+const MEDIA_GRACE_MS = 1000;
+const signatureOf = (url: string): string | undefined => {
+  try {
+    return new URL(url, 'http://x/').searchParams.get('Signature') ?? undefined;
+  } catch {
+    return undefined;
+  }
+};
+const MEDIA_RECHECK_WINDOW_MS = 10000;
 
 export function createPlaybackSession(options: PlaybackSessionOptions): PlaybackSession {
   const delivery: Delivery = options.delivery ?? 'cookie';
@@ -110,6 +145,13 @@ export function createPlaybackSession(options: PlaybackSessionOptions): Playback
   let settle!: { resolve: (grant: Grant) => void; reject: (error: unknown) => void };
   const ready = new Promise<Grant>((resolve, reject) => (settle = { resolve, reject }));
   ready.catch(() => undefined); // an app that never awaits `ready` gets no unhandled rejection
+
+  const mediaGrace = options.mediaGraceMs ?? MEDIA_GRACE_MS;
+  const mediaWindow = options.mediaRecheckWindowMs ?? MEDIA_RECHECK_WINDOW_MS;
+  /** A media 403 is being checked with the API. */
+  let checking = false;
+  /** When the last check was answered with a grant. */
+  let checkedAt: number | undefined;
 
   let dueAt = 0;
   let offline = false;
@@ -144,6 +186,7 @@ export function createPlaybackSession(options: PlaybackSessionOptions): Playback
   };
 
   const failed = (reason: StreamgateDenial) => {
+    checking = false;
     if (!isRetryable(reason) || attempt >= maxRetries) return finish(reason);
     offline = reason.kind === 'network';
     // Full jitter over the upper half of the exponential step; Retry-After is a floor.
@@ -164,10 +207,16 @@ export function createPlaybackSession(options: PlaybackSessionOptions): Playback
       refreshAfter: new Date(String(body.refreshAfter)),
     };
     if (typeof body.signedQuery === 'string') next.signedQuery = body.signedQuery;
+    const drm = drmGrantOf(body.drm);
+    if (drm !== undefined) next.drm = drm;
     grant = next;
     scope = mediaScope(manifestUrl, videoId);
     attempt = 0;
     offline = false;
+    if (checking) {
+      checking = false;
+      checkedAt = now();
+    }
     // refreshAfter is on the server's clock: measure from the response's Date when our clock is off.
     const local = now();
     const skew = Number.isNaN(serverDate) || Math.abs(serverDate - local) < 2000 ? 0 : serverDate - local;
@@ -269,6 +318,24 @@ export function createPlaybackSession(options: PlaybackSessionOptions): Playback
     refresh() {
       void request();
     },
+    mediaForbidden(url?: string) {
+      if (stopped || grant === undefined || checking) return;
+      if (url !== undefined && !this.isMediaUrl(url)) return;
+      const since = checkedAt === undefined ? Number.POSITIVE_INFINITY : now() - checkedAt;
+      // URL mode tells a request made with the current grant by its signature; cookie mode by time.
+      const signature = delivery === 'url' && url !== undefined ? signatureOf(url) : undefined;
+      if (signature !== undefined) {
+        if (signature !== signatureOf(grant.manifestUrl) && checkedAt !== undefined) return; // an older grant's
+      } else if (since < mediaGrace) return; // a request made before the fresh grant
+      if (since <= mediaWindow) {
+        finish(denial('media-denied', { status: 403, detail: 'media still refused (403) right after a fresh grant' }));
+        return;
+      }
+      checking = true;
+      emit('check', { url });
+      if (busy) return; // the grant request in flight answers the check
+      void request();
+    },
     stop() {
       finish(undefined);
     },
@@ -281,4 +348,16 @@ export function createPlaybackSession(options: PlaybackSessionOptions): Playback
       };
     },
   };
+}
+
+/** The answer's `drm` part, when it has a usable one (absolute URLs only). */
+function drmGrantOf(value: unknown): DrmGrant | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { manifestUrl, licenceUrls } = value as Record<string, unknown>;
+  if (typeof manifestUrl !== 'string' || !/^https?:\/\//.test(manifestUrl)) return undefined;
+  const urls: Partial<Record<string, string>> = {};
+  if (typeof licenceUrls === 'object' && licenceUrls !== null)
+    for (const [system, url] of Object.entries(licenceUrls))
+      if (typeof url === 'string' && /^https?:\/\//.test(url)) urls[system] = url;
+  return { manifestUrl, licenceUrls: urls };
 }

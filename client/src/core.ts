@@ -1,5 +1,13 @@
 /** The player-independent core: sessions, denials and signed URLs (no adapters). */
 export { createPlaybackSession } from './client';
-export type { Delivery, Grant, PlaybackSession, PlaybackSessionOptions, RetryOptions, SessionEvents } from './client';
+export type {
+  Delivery,
+  DrmGrant,
+  Grant,
+  PlaybackSession,
+  PlaybackSessionOptions,
+  RetryOptions,
+  SessionEvents,
+} from './client';
 export { StreamgateError, denialOf, isRetryable } from './denial';
 export type { DenialAction, DenialKind, StreamgateDenial } from './denial';

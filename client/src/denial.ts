@@ -7,11 +7,13 @@ export type DenialKind =
   | 'signed-out'
   | 'not-entitled'
   | 'revoked'
+  | 'session-ended'
   | 'too-many-streams'
   | 'sharing'
   | 'rate-limited'
   | 'unavailable'
   | 'bad-request'
+  | 'media-denied'
   | 'network';
 
 /** What the app should offer the viewer. */
@@ -42,13 +44,18 @@ export class StreamgateError extends Error {
 
 const TEXT: Record<DenialKind, [string, DenialAction]> = {
   'signed-out': ['Please sign in to watch.', 'sign-in'],
-  revoked: ['Your session was ended. Sign in again.', 'sign-in'],
+  revoked: ['Your access was revoked. Sign in again to watch.', 'sign-in'],
+  'session-ended': [
+    'Your session was ended because this account started watching on another device. Try again to watch here instead.',
+    'retry-later',
+  ],
   'not-entitled': ["Your account doesn't include this video.", 'pick-another'],
   'too-many-streams': ["You're watching on too many devices. Stop one of them and try again.", 'retry-later'],
   sharing: ['Playback was blocked because this account seems to be shared.', 'none'],
   'rate-limited': ['Too many requests. Trying again shortly.', 'retry-later'],
   unavailable: ['The service is briefly unavailable. Trying again shortly.', 'retry-later'],
   'bad-request': ["This video can't be played.", 'none'],
+  'media-denied': ['The video service refused this video even with fresh access. Try again later.', 'retry-later'],
   network: ['No connection to the video service. Trying again shortly.', 'retry-later'],
 };
 
@@ -85,7 +92,13 @@ export function denialOf(status: number, body: unknown, retryAfter: number | und
   if (status === 401) kind = code === 'invalid_token' && /revoked/i.test(detail ?? '') ? 'revoked' : 'signed-out';
   else if (status === 403)
     kind =
-      code === 'concurrency_limit' ? 'too-many-streams' : code === 'sharing_suspected' ? 'sharing' : 'not-entitled';
+      code === 'concurrency_limit'
+        ? 'too-many-streams'
+        : code === 'sharing_suspected'
+          ? 'sharing'
+          : code === 'session_ended'
+            ? 'session-ended'
+            : 'not-entitled';
   else if (status === 429) kind = 'rate-limited';
   else if (status >= 500) kind = 'unavailable';
   else kind = 'bad-request';

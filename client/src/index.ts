@@ -1,6 +1,10 @@
 export * from './core';
-export { attachHlsJs, hlsJsConfig } from './adapters/hlsjs';
-export type { HlsLike } from './adapters/hlsjs';
+export { attachHlsJs, hlsJsConfig, watchHlsJs } from './adapters/hlsjs';
+export type { HlsErrorData, HlsLike, HlsRequestHooks } from './adapters/hlsjs';
+export { attachHlsJsDrm, hlsJsDrmConfig } from './adapters/hlsjs-drm';
+export type { HlsDrmConfig, HlsDrmLike } from './adapters/hlsjs-drm';
+export { KEY_SYSTEMS, drmSystemsOf, licenceDenialOf, licenceGuard } from './drm';
+export type { DrmOptions, LicenceGuard } from './drm';
 export { attachShaka, shakaRequestFilter } from './adapters/shaka';
 export type { ShakaPlayerLike } from './adapters/shaka';
 export { attachVideoJs, vhsRequestHook } from './adapters/videojs';

@@ -37,3 +37,16 @@ export const ABUSE_DEFAULTS = {
 } as const satisfies Record<string, IntegerSetting | ChoiceSetting<SharingAction>>;
 
 export type AbuseSettingName = keyof typeof ABUSE_DEFAULTS;
+
+/**
+ * What the concurrent-stream limit does when a user starts one stream too many: refuse the new
+ * one (`reject-newest`, the original behaviour) or end the oldest session and revoke its grants
+ * at the edge (`evict-oldest`). Deploy config `abuse.streamLimitPolicy`.
+ */
+export const STREAM_LIMIT_POLICIES = ['reject-newest', 'evict-oldest'] as const;
+export type StreamLimitPolicy = (typeof STREAM_LIMIT_POLICIES)[number];
+export const STREAM_LIMIT_POLICY = {
+  variable: 'STREAM_LIMIT_POLICY',
+  fallback: 'reject-newest',
+  allowed: STREAM_LIMIT_POLICIES,
+} as const satisfies ChoiceSetting<StreamLimitPolicy>;

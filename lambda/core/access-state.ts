@@ -4,7 +4,8 @@
  * implement it; the API decides on the verdicts.
  */
 import { createHash } from 'node:crypto';
-import type { SharingConfig } from './config';
+import type { SharingConfig, StreamLimitPolicy } from './config';
+import type { IssuedGrant } from './edge-deny-list';
 
 /** A token as the store knows it: who issued it, to whom, which one. */
 export interface TokenRef {
@@ -37,7 +38,17 @@ export interface SharingVerdict {
   countries: string[];
 }
 
-export type TokenVerdict = { revoked: true } | { revoked: false; sharing: SharingVerdict };
+/** Revoked (by admin, logout or a sharing action), or `ended` by the stream limit (evict-oldest). */
+export type TokenVerdict = { revoked: true; ended?: boolean } | { revoked: false; sharing: SharingVerdict };
+
+/** What a playback call records on its session (token) item for the edge's deny-list. */
+export interface GrantRecord {
+  /** One per signature the grant holds (a DRM video's grant has a `/drm/` set too). */
+  grants: IssuedGrant[];
+  /** The token's user (its id is indexed, so a user's cut-off finds every session) and `iat`. */
+  user: UserRef;
+  iat: number;
+}
 
 export interface UserLimits {
   /** Calls per window; 0 = unlimited. */
@@ -45,6 +56,8 @@ export interface UserLimits {
   rateWindowSeconds: number;
   /** Active playback sessions; 0 = unlimited. */
   maxStreams: number;
+  /** At the limit: refuse the new session, or end the oldest. @default 'reject-newest' */
+  streamLimitPolicy?: StreamLimitPolicy;
 }
 
 export interface UserCall {
@@ -66,13 +79,23 @@ export type UserVerdict =
   | { outcome: 'revoked' }
   | { outcome: 'rate-limited'; retryAfterSeconds: number }
   | { outcome: 'streams-full' }
+  /** evict-oldest at the limit: `evict` must be ended first, then `admit` takes its slot. */
+  | { outcome: 'evict'; evict: string; admit(): Promise<UserVerdict> }
   | { outcome: 'admitted'; undo(): Promise<void> };
 
 /** Per-token state: revocation and sharing detection (implemented in lambda/store/token-state.ts). */
 export interface TokenState {
-  check(token: TokenRef, presentation: Presentation | undefined, keepUntil: number): Promise<TokenVerdict>;
+  check(
+    token: TokenRef,
+    presentation: Presentation | undefined,
+    keepUntil: number,
+    record?: GrantRecord,
+  ): Promise<TokenVerdict>;
+  /** Revoked or ended. */
   isRevoked(token: TokenRef): Promise<boolean>;
   revoke(token: TokenRef, nowSeconds: number, keepUntil: number): Promise<boolean>;
+  /** Ends a session the stream limit evicted: its token plays no more, and its grants are denied at the edge. */
+  end(session: string, nowSeconds: number): Promise<void>;
   readonly sharing: SharingConfig;
 }
 

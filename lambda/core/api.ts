@@ -17,6 +17,7 @@ import {
   InvalidToken,
   OriginNotVerified,
   RateLimited,
+  SessionEnded,
   SharingSuspected,
 } from './errors';
 import { emptyResponse, errorResponse, jsonResponse, type HttpResponse } from './http';
@@ -34,6 +35,8 @@ import {
   type UserVerdict,
 } from './access-state';
 import type { TokenVerifier, VerifiedToken } from './token-verifier';
+import type { DrmConfig } from './drm-config';
+import type { LicenceProxy } from './licence-proxy';
 
 export interface ApiDeps {
   config: ApiConfig;
@@ -51,13 +54,17 @@ export interface ApiDeps {
    * The API Gateway authorizer checks the same first; this is the second layer.
    */
   originVerify?: OriginVerifier;
+  /** DRM catalog and licence servers (lambda/core/drm-config.ts); absent = no DRM video. */
+  drm?: DrmConfig;
+  /** Present only where licences are forwarded (the licence function, local mode). */
+  licences?: LicenceProxy;
 }
 
 const MAX_BODY_BYTES = 4096;
 /** Extra life for revocation items so a later raise of the max token lifetime cannot resurrect a token. */
 const REVOCATION_MARGIN_SECONDS = 86400;
 
-type Operation = 'playback' | 'revoke' | 'logout';
+type Operation = 'playback' | 'revoke' | 'logout' | 'licence';
 
 export class StreamgateApi {
   constructor(private readonly deps: ApiDeps) {}
@@ -78,31 +85,48 @@ export class StreamgateApi {
         network: (viewerIp === undefined ? undefined : clientNetwork(viewerIp)) ?? 'unknown',
         country: this.viewerCountry(event),
       };
+      // Signed first, so the token's write can record the grant's ids (one per signature: the
+      // /media/ set and any /drm/ set) for the edge's deny-list; a refused call's grant is dropped
+      // unseen. Signing refuses an IPv6 viewer with IP binding on.
+      const grant = delivery === 'url' ? signer.signUrl(request) : signer.signCookies(request);
+      const record = this.deps.config.edgeDenyList
+        ? {
+            grants: grant.grantIds.map((id) => ({ id, expiresAt: grant.expiresAt })),
+            user: token,
+            iat: token.iat,
+          }
+        : undefined;
       // Two conditional writes, one round trip: each checks its item and records this call.
       const [tokenCheck, userCheck] = await Promise.allSettled([
-        this.deps.tokens.check(token, presentation, this.tokenKeepUntil(token)),
+        this.deps.tokens.check(token, presentation, this.tokenKeepUntil(token), record),
         this.deps.users.check({
           ...this.callerCall(token, now),
-          session: { id: sessionId(token), until: signer.expiryFor(request) },
+          session: { id: sessionId(token), until: grant.expiresAt },
         }),
       ]);
-      let grant: SignedGrant;
+      let userVerdict = userCheck.status === 'fulfilled' ? userCheck.value : undefined;
       try {
         if (tokenCheck.status === 'rejected') throw tokenCheck.reason;
         if (userCheck.status === 'rejected') throw userCheck.reason;
         this.refuseRevokedOrLimited(tokenCheck.value, userCheck.value);
         const sharing = (tokenCheck.value as { sharing: SharingVerdict }).sharing;
         if (sharing.suspected) await this.onSharing(token, sharing, now, context);
-        if (userCheck.value.outcome === 'streams-full') {
+        if (userVerdict?.outcome === 'evict') {
+          // evict-oldest: end the oldest session first (its token plays no more, its grants are
+          // denied at the edge), then take its slot.
+          await this.deps.tokens.end(userVerdict.evict, now);
+          this.deps.signals.emit({ kind: 'session-evicted' });
+          this.deps.logger.info('oldest session ended by the stream limit', { ...context, videoId });
+          userVerdict = await userVerdict.admit();
+        }
+        if (userVerdict?.outcome === 'streams-full') {
           this.deps.signals.emit({ kind: 'concurrency-limited' });
           throw new ConcurrencyLimit(this.deps.users.limits.maxStreams);
         }
-        // Signing can still refuse (an IPv6 viewer with IP binding on), so it is inside the guard too.
-        grant = delivery === 'url' ? signer.signUrl(request) : signer.signCookies(request);
       } catch (refusal) {
-        if (userCheck.status === 'fulfilled' && userCheck.value.outcome === 'admitted') {
+        if (userVerdict?.outcome === 'admitted') {
           // The refusal stands even if the undo fails: the slot then frees itself at its expiry.
-          await userCheck.value.undo().catch(() => this.deps.logger.warn('stream slot not rolled back', context));
+          await userVerdict.undo().catch(() => this.deps.logger.warn('stream slot not rolled back', context));
         }
         throw refusal;
       }
@@ -113,8 +137,36 @@ export class StreamgateApi {
         expiresAt: isoTime(grant.expiresAt),
         refreshAfter: isoTime(grant.refreshAfter),
         ...(grant.signedQuery !== undefined ? { signedQuery: grant.signedQuery } : {}),
+        ...this.drmAnswer(videoId, grant),
       };
       return jsonResponse(200, body, grant.cookies);
+    });
+  }
+
+  /**
+   * `POST /api/v1/licence/{videoId}/{drmSystem}`: the playback checks (origin, token, revocation
+   * by token and by user, entitlement to this video, rate limit; fail closed), then the licence
+   * request goes to that DRM system's licence server. Takes no stream slot: a player asks for
+   * licences (and renewals) within a session playback already admitted.
+   */
+  licence(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
+    return this.run('licence', event, async (now, context) => {
+      const proxy = this.deps.licences;
+      if (proxy === undefined) throw new Error('this process was built without a licence proxy');
+      const videoId = videoIdParam(event.pathParameters?.videoId);
+      // Size first (a large body costs nothing to refuse); the rest only for an authenticated caller.
+      const body = proxy.body(event);
+      const token = await this.authenticate(event, now, context);
+      const drmSystem = proxy.drmSystem(event.pathParameters?.drmSystem);
+      Object.assign(context, { videoId, drmSystem });
+      requirePlayback(token, videoId, this.deps.config.entitlement);
+      proxy.checkKeyIds(proxy.video(videoId), drmSystem, proxy.nonEmpty(body));
+      const contentType = event.headers?.['content-type'];
+      const response = await proxy.forward({ videoId, drmSystem, body, contentType }, (outcome) =>
+        Object.assign(context, outcome),
+      );
+      this.deps.logger.info('licence issued', context);
+      return response;
     });
   }
 
@@ -183,10 +235,13 @@ export class StreamgateApi {
       const response = await action(this.deps.now(), context);
       if (operation === 'playback')
         this.deps.signals.emit({ kind: 'authorized', latencyMs: performance.now() - started });
+      if (operation === 'licence')
+        this.deps.signals.emit({ kind: 'licence-issued', upstreamMs: Number(context.upstreamMs ?? 0) });
       return response;
     } catch (error) {
       if (error instanceof ApiError) {
         this.signalDenial(operation, error, performance.now() - started);
+        if (operation === 'licence') this.signalLicenceDenial(error, context);
         this.deps.logger.warn('request denied', {
           ...context,
           status: error.status,
@@ -211,11 +266,31 @@ export class StreamgateApi {
       this.deps.signals.emit({ kind: 'denied', reason: metricReason(error), status: error.status, latencyMs });
   }
 
+  /** A licence refusal by reason; licence server failures have reasons of their own (upstream_*, licence_refused). */
+  private signalLicenceDenial(error: ApiError, context: Record<string, unknown>): void {
+    const reason =
+      error.reason.startsWith('upstream_') || error.reason === 'licence_refused' ? error.reason : metricReason(error);
+    const upstreamMs = typeof context.upstreamMs === 'number' ? context.upstreamMs : undefined;
+    this.deps.signals.emit({ kind: 'licence-denied', reason, status: error.status, upstreamMs });
+  }
+
   /** Token or user revoked → 401; over the user's rate → 429. Sharing and streams are decided by the caller. */
   private refuseRevokedOrLimited(token: TokenVerdict, user: UserVerdict): void {
+    if (token.revoked && token.ended === true) throw new SessionEnded();
     if (token.revoked) throw new InvalidToken('revoked', 'token has been revoked');
     if (user.outcome === 'revoked') throw new InvalidToken('revoked', "the user's tokens have been revoked");
     if (user.outcome === 'rate-limited') throw new RateLimited(user.retryAfterSeconds);
+  }
+
+  /** For a video in the DRM catalog: its signed `/drm/` manifest and where its licences are asked for. */
+  private drmAnswer(videoId: string, grant: SignedGrant): Record<string, unknown> {
+    if (grant.drm === undefined) return {};
+    const base = this.deps.config.signing.mediaBaseUrl;
+    const systems = Object.keys(this.deps.drm?.upstreams ?? {});
+    const licenceUrls = Object.fromEntries(
+      systems.map((system) => [system, `${base}/api/v1/licence/${encodeURIComponent(videoId)}/${system}`]),
+    );
+    return { drm: { ...grant.drm, licenceUrls } };
   }
 
   /** Applies the configured action to a token presented from too many networks or countries. */

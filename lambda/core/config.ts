@@ -3,7 +3,13 @@
  * A missing or invalid value throws ConfigError naming the variable, so a bad deploy fails
  * loudly at cold start instead of answering requests with a half-configured signer.
  */
-import { ABUSE_DEFAULTS, type IntegerSetting, type SharingAction } from './abuse-defaults';
+import {
+  ABUSE_DEFAULTS,
+  type IntegerSetting,
+  type SharingAction,
+  STREAM_LIMIT_POLICY,
+  type StreamLimitPolicy,
+} from './abuse-defaults';
 
 export type { SharingAction };
 
@@ -103,7 +109,11 @@ export interface AbuseConfig {
   /** API calls per user per window; 0 = unlimited. */
   rateLimit: number;
   rateWindowSeconds: number;
+  /** At the stream limit: refuse the new session, or end the oldest one (at the edge too) and admit the new. */
+  streamLimitPolicy: StreamLimitPolicy;
 }
+
+export type { StreamLimitPolicy };
 
 export interface ApiConfig {
   token: TokenConfig;
@@ -111,6 +121,8 @@ export interface ApiConfig {
   signing: SigningConfig;
   store: StoreConfig;
   abuse: AbuseConfig;
+  /** Whether grants are recorded for the edge's deny-list (EDGE_DENY_LIST, default on). */
+  edgeDenyList: boolean;
   /** Header carrying the viewer's country as CloudFront saw it. */
   viewerCountryHeader: string;
   /** Header carrying the viewer's address as CloudFront saw it (`ip:port`); falls back to the source IP. */
@@ -177,10 +189,17 @@ export function loadConfig(env: Env = process.env): ApiConfig {
       maxConcurrentStreams: read.setting(ABUSE_DEFAULTS.maxConcurrentStreams),
       rateLimit: read.setting(ABUSE_DEFAULTS.rateLimitPerWindow),
       rateWindowSeconds: read.setting(ABUSE_DEFAULTS.rateWindowSeconds),
+      streamLimitPolicy: read.oneOf(
+        STREAM_LIMIT_POLICY.variable,
+        STREAM_LIMIT_POLICY.allowed,
+        STREAM_LIMIT_POLICY.fallback,
+      ),
     },
     viewerCountryHeader: (read.optional('VIEWER_COUNTRY_HEADER') ?? 'cloudfront-viewer-country').toLowerCase(),
     viewerIpHeader: (read.optional('VIEWER_IP_HEADER') ?? 'cloudfront-viewer-address').toLowerCase(),
     originVerifySecretArn: read.optional('ORIGIN_VERIFY_SECRET_ARN'),
+    // Record every grant's id so a revocation can reach the edge's deny-list (lambda/core/edge-deny-list.ts).
+    edgeDenyList: read.oneOf('EDGE_DENY_LIST', ['on', 'off'] as const, 'on') === 'on',
   };
 }
 

@@ -9,9 +9,15 @@ export type ApiErrorCode =
   | 'insufficient_scope'
   | 'forbidden'
   | 'concurrency_limit'
+  | 'session_ended'
   | 'sharing_suspected'
   | 'rate_limited'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  | 'not_found'
+  | 'payload_too_large'
+  | 'licence_refused'
+  | 'bad_gateway'
+  | 'gateway_timeout';
 
 /**
  * Finer reasons for logs and metrics (`Reason` dimension). Low cardinality by construction.
@@ -36,11 +42,18 @@ export type DenialReason =
   | 'origin_not_verified'
   | 'rate_limited'
   | 'concurrency_limit'
+  | 'session_ended'
   | 'sharing_suspected'
   | 'store_unavailable'
   | 'store_contention'
   | 'keys_unavailable'
-  | 'signing_key_unavailable';
+  | 'signing_key_unavailable'
+  | 'not_found'
+  | 'payload_too_large'
+  | 'licence_refused'
+  | 'upstream_error'
+  | 'upstream_timeout'
+  | 'upstream_unavailable';
 
 export abstract class ApiError extends Error {
   abstract readonly status: number;
@@ -105,6 +118,18 @@ export class ConcurrencyLimit extends ApiError {
   }
 }
 
+/** 403: the stream limit (evict-oldest) ended this token's session when its user started another. */
+export class SessionEnded extends ApiError {
+  readonly status = 403;
+  readonly code = 'session_ended' as const;
+  constructor() {
+    super(
+      'session_ended',
+      'this playback session was ended because the same account started watching on another device; sign in again to watch here',
+    );
+  }
+}
+
 /** 403: this token is being presented from more networks or countries than one viewer would use. */
 export class SharingSuspected extends ApiError {
   readonly status = 403;
@@ -162,5 +187,61 @@ export class KeysUnavailable extends DependencyUnavailable {
 export class SigningKeyUnavailable extends DependencyUnavailable {
   constructor(readonly causeMessage: string) {
     super('signing_key_unavailable', 'media access cannot be signed right now; retry shortly');
+  }
+}
+
+/** 404: the route exists but what it names does not (a video without DRM, a DRM system not configured). */
+export class NotFound extends ApiError {
+  readonly status = 404;
+  readonly code = 'not_found' as const;
+  constructor(description: string) {
+    super('not_found', description);
+  }
+}
+
+/** 413: the request body is larger than the route accepts; refused before anything reads it. */
+export class PayloadTooLarge extends ApiError {
+  readonly status = 413;
+  readonly code = 'payload_too_large' as const;
+  constructor(maxBytes: number) {
+    super('payload_too_large', `body is larger than ${maxBytes} bytes`);
+  }
+}
+
+/**
+ * 403: the caller may play the video, but the licence request itself is refused: it names a key
+ * of another video, or the licence server said no (its 4xx answer, relayed without its body).
+ */
+export class LicenceRefused extends ApiError {
+  readonly status = 403;
+  readonly code = 'licence_refused' as const;
+  constructor(description: string) {
+    super('licence_refused', description);
+  }
+}
+
+/** 502: the licence server answered, but not with a licence (a 5xx, or an answer we cannot relay). */
+export class UpstreamBadAnswer extends ApiError {
+  readonly status = 502;
+  readonly code = 'bad_gateway' as const;
+  constructor(description: string) {
+    super('upstream_error', description);
+  }
+}
+
+/** 504: the licence server did not answer within the configured timeout; the request was aborted. */
+export class UpstreamTimeout extends ApiError {
+  readonly status = 504;
+  readonly code = 'gateway_timeout' as const;
+  override readonly retryAfterSeconds: number = 2;
+  constructor(timeoutMs: number) {
+    super('upstream_timeout', `the licence server did not answer within ${timeoutMs} ms; retry shortly`);
+  }
+}
+
+/** 503: the licence server could not be reached at all (connection refused, DNS, TLS). */
+export class UpstreamUnavailable extends DependencyUnavailable {
+  constructor() {
+    super('upstream_unavailable', 'the licence server cannot be reached right now; retry shortly');
   }
 }

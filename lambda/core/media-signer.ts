@@ -3,9 +3,12 @@
  * plus the query the player appends to every media request. Signing is done by
  * @aws-sdk/cloudfront-signer; this module only decides the policy (resource, expiry, IP).
  */
+import { randomInt } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { getSignedCookies, getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import type { SigningConfig } from './config';
+import type { DrmVideo } from './drm-config';
+import { grantId } from './edge-deny-list';
 import { InvalidRequest } from './errors';
 import type { SigningKey } from '../runtime/signing-key';
 
@@ -25,6 +28,10 @@ export interface SignedGrant {
   cookies: string[];
   /** Query string without `?` (URL delivery). */
   signedQuery?: string;
+  /** For a video in the DRM catalog: its packaged manifest (signed, URL delivery) and that query. */
+  drm?: { manifestUrl: string; signedQuery?: string };
+  /** The grant's ids at the edge, one per signature it holds (lambda/core/edge-deny-list.ts). */
+  grantIds: string[];
 }
 
 export class MediaSigner {
@@ -34,6 +41,8 @@ export class MediaSigner {
   constructor(
     private readonly config: SigningConfig,
     key: SigningKey | { current(): SigningKey },
+    /** Videos packaged with DRM under `/drm/` (lambda/core/drm-config.ts); the others get `/media/` only. */
+    private readonly drmCatalog: ReadonlyMap<string, DrmVideo> = new Map(),
   ) {
     this.activeKey = 'current' in key ? () => key.current() : () => key;
   }
@@ -42,22 +51,70 @@ export class MediaSigner {
     return `/media/${videoId}/`;
   }
 
+  /**
+   * One cookie set per path prefix: the video's `/media/` folder and, for a DRM video, each of its
+   * `/drm/` prefixes. Each set's Path and policy Resource name that prefix only, so the browser
+   * sends each set only under its own prefix and no set opens anything else.
+   */
   signCookies(request: SignRequest): SignedGrant {
-    const { policy, expiresAt, refreshAfter } = this.policyFor(request);
+    const drm = this.drmCatalog.get(request.videoId);
+    const prefixes = [this.mediaPrefix(request.videoId), ...(drm?.paths ?? [])];
+    // Every set expires together: the same request, the same clock.
+    const policies = prefixes.map((prefix) => ({ prefix, ...this.policyFor(request, prefix) }));
+    const { expiresAt, refreshAfter } = policies[0];
+    const sets = policies.map(({ prefix, policy }) => this.cookieSet(policy, prefix));
+    return {
+      manifestUrl: this.manifestUrl(request.videoId),
+      expiresAt,
+      refreshAfter,
+      cookies: sets.flatMap((set) => set.cookies),
+      grantIds: sets.map((set) => set.grantId),
+      ...(drm !== undefined ? { drm: { manifestUrl: `${this.config.mediaBaseUrl}${drm.manifest}` } } : {}),
+    };
+  }
+
+  /**
+   * A signed manifest URL and the query for its folder. For a DRM video the `drm` part signs the
+   * manifest's own `/drm/` prefix (with URL delivery a player appends one query to every request).
+   */
+  signUrl(request: SignRequest): SignedGrant {
+    const { policy, expiresAt, refreshAfter } = this.policyFor(request, this.mediaPrefix(request.videoId));
+    const manifestUrl = getSignedUrl({ url: this.manifestUrl(request.videoId), policy, ...this.credentials() });
+    const query = new URL(manifestUrl).searchParams;
+    const signedQuery = new URL(manifestUrl).search.slice(1);
+    const drm = this.drmCatalog.get(request.videoId);
+    const grant: SignedGrant = {
+      manifestUrl,
+      expiresAt,
+      refreshAfter,
+      cookies: [],
+      signedQuery,
+      grantIds: [grantId(query.get('Signature') ?? '')],
+    };
+    if (drm === undefined) return grant;
+    const prefix = drm.paths.find((path) => drm.manifest.startsWith(path)) ?? drm.paths[0];
+    const drmUrl = getSignedUrl({
+      url: `${this.config.mediaBaseUrl}${drm.manifest}`,
+      policy: this.policyFor(request, prefix).policy,
+      ...this.credentials(),
+    });
+    const drmQuery = new URL(drmUrl).searchParams;
+    return {
+      ...grant,
+      grantIds: [...grant.grantIds, grantId(drmQuery.get('Signature') ?? '')],
+      drm: { manifestUrl: drmUrl, signedQuery: new URL(drmUrl).search.slice(1) },
+    };
+  }
+
+  /** One prefix's cookies and the id of their signature. */
+  private cookieSet(policy: string, prefix: string): { cookies: string[]; grantId: string } {
     const signed = getSignedCookies({ policy, ...this.credentials() });
-    const attributes = [`Path=${this.mediaPrefix(request.videoId)}`, 'Secure', 'HttpOnly', 'SameSite=Strict'];
+    const attributes = [`Path=${prefix}`, 'Secure', 'HttpOnly', 'SameSite=Strict'];
     if (this.config.cookieDomain !== undefined) attributes.push(`Domain=${this.config.cookieDomain}`);
     const cookies = Object.entries(signed)
       .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
       .map(([name, value]) => [`${name}=${value}`, ...attributes].join('; '));
-    return { manifestUrl: this.manifestUrl(request.videoId), expiresAt, refreshAfter, cookies };
-  }
-
-  signUrl(request: SignRequest): SignedGrant {
-    const { policy, expiresAt, refreshAfter } = this.policyFor(request);
-    const manifestUrl = getSignedUrl({ url: this.manifestUrl(request.videoId), policy, ...this.credentials() });
-    const signedQuery = new URL(manifestUrl).search.slice(1);
-    return { manifestUrl, expiresAt, refreshAfter, cookies: [], signedQuery };
+    return { cookies, grantId: grantId(String(signed['CloudFront-Signature'])) };
   }
 
   private manifestUrl(videoId: string): string {
@@ -79,13 +136,19 @@ export class MediaSigner {
     return { keyPairId: key.keyPairId, privateKey: key.privateKey as unknown as string, algorithm: key.hashAlgorithm };
   }
 
-  /** Custom policy: a wildcard over the video's folder, expiring in minutes, optionally bound to the viewer's IPv4. */
-  private policyFor(request: SignRequest): { policy: string; expiresAt: number; refreshAfter: number } {
+  /** Custom policy: a wildcard over one folder of the video, expiring in minutes, optionally bound to the viewer's IPv4. */
+  private policyFor(request: SignRequest, prefix: string): { policy: string; expiresAt: number; refreshAfter: number } {
     const expiresAt = this.expiryFor(request);
     const refreshAfter = request.nowSeconds + Math.floor((expiresAt - request.nowSeconds) * 0.8);
-    const condition: Record<string, Record<string, string | number>> = { DateLessThan: { 'AWS:EpochTime': expiresAt } };
+    const condition: Record<string, Record<string, string | number>> = {
+      DateLessThan: { 'AWS:EpochTime': expiresAt },
+      // A random instant in the past: it changes nothing about when the grant is valid, but makes
+      // every policy, so every signature (RSA PKCS#1 v1.5 is deterministic), and so every grant id
+      // unique: revoking one viewer's grant at the edge never denies another's identical policy.
+      DateGreaterThan: { 'AWS:EpochTime': 1 + randomInt(Math.max(1, request.nowSeconds - 3600)) },
+    };
     if (this.config.bindViewerIp) condition.IpAddress = { 'AWS:SourceIp': `${this.ipv4(request.viewerIp)}/32` };
-    const resource = `${this.config.mediaBaseUrl}${this.mediaPrefix(request.videoId)}*`;
+    const resource = `${this.config.mediaBaseUrl}${prefix}*`;
     const policy = JSON.stringify({ Statement: [{ Resource: resource, Condition: condition }] });
     return { policy, expiresAt, refreshAfter };
   }

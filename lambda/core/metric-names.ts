@@ -18,7 +18,26 @@ export const METRIC = {
   revokedTokenReuse: 'RevokedTokenReuse',
   sharingSuspected: 'TokenSharingSuspected',
   storeError: 'RevocationStoreError',
+  sessionEvicted: 'SessionEvicted',
   latency: 'AuthorizeLatency',
   /** Age in seconds of the key the API signs with, reported by every signing-key rotation run. */
   signingKeyAge: 'ActiveSigningKeyAge',
+  licenceIssued: 'LicenceIssued',
+  /** Licence route refusals, total and by `Reason` (metricReason, plus the licence server's own). */
+  licenceDenied: 'LicenceDenied',
+  /** Time the licence server took, per forwarded call. */
+  licenceUpstreamLatency: 'LicenceUpstreamLatency',
+} as const;
+
+/**
+ * The edge deny-list's functions (lambda/runtime/deny-list-runtime.ts): stream records whose
+ * revocation could not be written to the KeyValueStore (alarmed), entries written, entries the
+ * sweeper deleted, and the store's size in bytes after each sweep (alarmed near its 5 MB limit).
+ */
+export const DENY_LIST_METRIC = {
+  writesFailed: 'DenyListWritesFailed',
+  entriesWritten: 'DenyListEntriesWritten',
+  writeConflicts: 'DenyListWriteConflicts',
+  entriesSwept: 'DenyListEntriesSwept',
+  storeBytes: 'DenyListStoreBytes',
 } as const;

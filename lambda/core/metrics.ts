@@ -16,7 +16,10 @@ export type ApiSignal =
   | { kind: 'revoked-token-reuse' }
   | { kind: 'sharing-suspected'; action: SharingAction }
   | { kind: 'concurrency-limited' }
-  | { kind: 'store-error' };
+  | { kind: 'session-evicted' }
+  | { kind: 'store-error' }
+  | { kind: 'licence-issued'; upstreamMs: number }
+  | { kind: 'licence-denied'; reason: string; status: number; upstreamMs?: number };
 
 export interface ApiSignals {
   emit(signal: ApiSignal): void;
@@ -32,6 +35,7 @@ const NAMED_REASONS = new Set([
   'not_entitled',
   'rate_limited',
   'concurrency_limit',
+  'session_ended',
   'sharing_suspected',
   'store_unavailable',
 ]);
@@ -73,6 +77,22 @@ export class EmfSignals implements ApiSignals {
         return;
       case 'concurrency-limited':
         return; // counted as PlaybackDenied{Reason=concurrency_limit}
+      case 'session-evicted':
+        this.metrics.addMetric(METRIC.sessionEvicted, MetricUnit.Count, 1);
+        return;
+      case 'licence-issued':
+        this.metrics.addMetric(METRIC.licenceIssued, MetricUnit.Count, 1);
+        this.metrics.addMetric(METRIC.licenceUpstreamLatency, MetricUnit.Milliseconds, signal.upstreamMs);
+        return;
+      case 'licence-denied': {
+        this.metrics.addMetric(METRIC.licenceDenied, MetricUnit.Count, 1);
+        if (signal.upstreamMs !== undefined)
+          this.metrics.addMetric(METRIC.licenceUpstreamLatency, MetricUnit.Milliseconds, signal.upstreamMs);
+        const byReason = this.metrics.singleMetric();
+        byReason.addDimension(REASON_DIMENSION, signal.reason);
+        byReason.addMetric(METRIC.licenceDenied, MetricUnit.Count, 1);
+        return;
+      }
     }
   }
 

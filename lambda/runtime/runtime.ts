@@ -3,10 +3,11 @@
  * are created at init and reused by every invocation (a Lambda container, or the local API).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { TokenState, UserState } from '../core/access-state';
 import { StreamgateApi } from '../core/api';
-import { loadConfig, type ApiConfig } from '../core/config';
+import { ConfigError, loadConfig, type ApiConfig } from '../core/config';
 import { MediaSigner } from '../core/media-signer';
 import {
   loadOriginVerifyValues,
@@ -17,6 +18,9 @@ import {
 import { EmfSignals, type ApiSignals } from '../core/metrics';
 import { createDynamoClient, DynamoCaller } from '../store/dynamo-call';
 import { createSecretsClient, readSecret } from './secrets';
+import { type DrmConfig, type DrmSystem, loadDrmConfig } from '../core/drm-config';
+import { LicenceProxy, type LicenceUpstream } from '../core/licence-proxy';
+import { HttpLicenceUpstream } from './http-licence-upstream';
 import { ActiveSigningKey } from './signing-key';
 import { TokenStateStore } from '../store/token-state';
 import { TokenVerifier } from '../core/token-verifier';
@@ -38,6 +42,16 @@ export interface RuntimeOptions {
   state?: { tokens: TokenState; users: UserState };
   /** Secrets Manager client. @default one for the configured region */
   secrets?: SecretsManagerClient;
+  /** Sees the state table's client once it exists (local mode attaches its stand-in for the table's stream). */
+  onStoreClient?: (client: DynamoDBClient) => void;
+  /**
+   * Whether this process forwards licence requests. Only the licence function does: it alone
+   * reads the licence servers' credentials, and is granted their secrets.
+   * @default false
+   */
+  licences?: boolean;
+  /** Licence servers to use instead of the configured HTTP ones (local ClearKey server, tests). */
+  licenceUpstreams?: Partial<Record<DrmSystem, LicenceUpstream>>;
   /**
    * Where the accepted origin-verify values come from instead of Secrets Manager (local mode),
    * and how often an unknown value may trigger a re-read.
@@ -59,15 +73,18 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const logger = options.logger ?? new Logger({ serviceName: 'streamgate' });
   try {
     const config = loadConfig(options.env ?? process.env);
+    const drm = loadDrmConfig(options.env ?? process.env);
     let secrets = options.secrets;
     const secretsClient = (): SecretsManagerClient => (secrets ??= createSecretsClient(config.store.region));
-    const [signingKey, originVerify] = await Promise.all([
+    const [signingKey, originVerify, licences] = await Promise.all([
       options.signs === false ? undefined : ActiveSigningKey.create(config.signing, secretsClient),
       options.originVerify === undefined
         ? originVerifyOf(config, secretsClient)
         : OriginVerifier.create(options.originVerify.load, { refreshAfterMs: options.originVerify.refreshAfterMs }),
+      options.licences === true ? licenceProxyOf(drm, options, secretsClient) : undefined,
     ]);
     const dynamo = new DynamoCaller(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs);
+    options.onStoreClient?.(dynamo.client);
     const api = new StreamgateApi({
       config,
       verifier: new TokenVerifier(config.token),
@@ -78,9 +95,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
           rateLimit: config.abuse.rateLimit,
           rateWindowSeconds: config.abuse.rateWindowSeconds,
           maxStreams: config.abuse.maxConcurrentStreams,
+          streamLimitPolicy: config.abuse.streamLimitPolicy,
         }),
       signals: options.signals ?? new EmfSignals(),
-      signer: signingKey === undefined ? undefined : new MediaSigner(config.signing, signingKey),
+      signer: signingKey === undefined ? undefined : new MediaSigner(config.signing, signingKey, drm.catalog),
+      drm,
+      licences,
       logger,
       now: options.now ?? (() => Math.floor(Date.now() / 1000)),
       originVerify,
@@ -110,9 +130,39 @@ async function originVerifyOf(
   );
 }
 
+/** Each configured licence server as an HTTP upstream, its credential read now (init), unless overridden. */
+async function licenceProxyOf(
+  drm: DrmConfig,
+  options: RuntimeOptions,
+  secrets: () => SecretsManagerClient,
+): Promise<LicenceProxy> {
+  const env = options.env ?? process.env;
+  const entries = await Promise.all(
+    Object.entries(drm.upstreams).map(async ([system, upstream]): Promise<[string, LicenceUpstream]> => {
+      const override = options.licenceUpstreams?.[system as DrmSystem];
+      if (override !== undefined) return [system, override];
+      const value =
+        upstream.secretArn !== undefined
+          ? await readSecret(secrets(), upstream.secretArn, 'LICENCE_UPSTREAMS')
+          : upstream.secretEnv !== undefined
+            ? env[upstream.secretEnv]
+            : undefined;
+      if (upstream.header !== undefined && (value === undefined || value === ''))
+        throw new ConfigError('LICENCE_UPSTREAMS', `the ${system} licence server's credential is empty`);
+      const credential =
+        upstream.header !== undefined && value !== undefined ? { header: upstream.header, value } : undefined;
+      return [system, new HttpLicenceUpstream({ url: upstream.url, credential, maxAnswerBytes: drm.maxAnswerBytes })];
+    }),
+  );
+  // An override for a system the config does not list still needs no credential: add it too.
+  for (const [system, upstream] of Object.entries(options.licenceUpstreams ?? {}))
+    if (!entries.some(([known]) => known === system) && upstream !== undefined) entries.push([system, upstream]);
+  return new LicenceProxy(drm, Object.fromEntries(entries));
+}
+
 /** One API per process, created on first use and shared by the handlers in it. */
 let shared: Promise<Runtime> | undefined;
-export function sharedRuntime(options: Pick<RuntimeOptions, 'signs'> = {}): Promise<Runtime> {
+export function sharedRuntime(options: Pick<RuntimeOptions, 'signs' | 'licences'> = {}): Promise<Runtime> {
   if (shared === undefined) {
     shared = createRuntime(options);
     // Handlers await it per invocation; mark it handled so a failed init is reported there, not as a crash at load.
@@ -121,6 +171,6 @@ export function sharedRuntime(options: Pick<RuntimeOptions, 'signs'> = {}): Prom
   return shared;
 }
 
-export function sharedApi(options: Pick<RuntimeOptions, 'signs'> = {}): Promise<StreamgateApi> {
+export function sharedApi(options: Pick<RuntimeOptions, 'signs' | 'licences'> = {}): Promise<StreamgateApi> {
   return sharedRuntime(options).then((runtime) => runtime.api);
 }

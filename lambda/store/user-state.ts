@@ -67,6 +67,19 @@ export class UserStateStore {
       }
       if (session !== undefined && this.full(item, session.id)) {
         const active = activeSessions(item, call.nowSeconds);
+        if (active.length >= this.limits.maxStreams && this.limits.streamLimitPolicy === 'evict-oldest') {
+          // The session refreshed longest ago gives way (for playing sessions, the one that started first).
+          const evict = oldestSession(item, active);
+          return {
+            outcome: 'evict',
+            evict,
+            admit: async () => {
+              const kept = active.filter((stored) => stored !== evict);
+              if (!(await this.prune(key, call, window, item, kept))) throw new StoreContention();
+              return { outcome: 'admitted', undo: () => this.restore(key, session.id, undefined) };
+            },
+          };
+        }
         if (active.length >= this.limits.maxStreams) return { outcome: 'streams-full' };
         // Room once the expired sessions are dropped: rewrite the set if nobody wrote in between.
         if (await this.prune(key, call, window, item, active))
@@ -234,6 +247,12 @@ class Expression {
 function revokedFor(item: Item | undefined, iat: number): boolean {
   const before = numberOf(item, BEFORE);
   return item?.[BEFORE] !== undefined && (before === undefined || iat < before);
+}
+
+/** Of `sessions`, the one whose slot runs out first: refreshed longest ago. */
+function oldestSession(item: Item | undefined, sessions: string[]): string {
+  const until = (session: string) => numberOf(item, sessionExpiryAttribute(session)) ?? 0;
+  return sessions.reduce((oldest, session) => (until(session) < until(oldest) ? session : oldest));
 }
 
 /** The stored sessions whose slot has not expired. */

@@ -3,7 +3,7 @@
  * (`abuse`, defaults and ranges from lambda/core/abuse-defaults.ts, shared with the functions so
  * a value that synthesizes also starts) and the WAF's per-IP limits (`waf`).
  */
-import { ABUSE_DEFAULTS, type IntegerSetting } from '../../lambda/core/abuse-defaults';
+import { ABUSE_DEFAULTS, type IntegerSetting, STREAM_LIMIT_POLICY } from '../../lambda/core/abuse-defaults';
 import { choice, integer, optionalSection, reportAt, whenValid } from './fields';
 
 export const apiSchema = optionalSection({
@@ -20,6 +20,8 @@ export const abuseSchema = optionalSection({
   maxConcurrentStreams: abuseInteger(ABUSE_DEFAULTS.maxConcurrentStreams),
   rateLimitPerWindow: abuseInteger(ABUSE_DEFAULTS.rateLimitPerWindow),
   rateWindowSeconds: abuseInteger(ABUSE_DEFAULTS.rateWindowSeconds),
+  /** Over maxConcurrentStreams: refuse the new stream, or end the oldest (revoked at the edge). */
+  streamLimitPolicy: choice(STREAM_LIMIT_POLICY.allowed).default(STREAM_LIMIT_POLICY.fallback),
 });
 
 export const wafSchema = optionalSection({

@@ -5,7 +5,7 @@
  * added here, with its runbook section in docs/operations.md.
  */
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type { EdgeMetrics, FunctionSignals, Signals } from './signals';
+import type { EdgeMetrics, EdgeRevocationMetrics, FunctionSignals, Signals } from './signals';
 
 export interface AlarmSettings {
   /** The value that alarms: a count for counters, a ratio (0-1) or a percentage for rates (the alarm's kind). */
@@ -41,7 +41,13 @@ type AlarmSource<S extends AlarmSettings> =
       readonly description: (fn: string) => string;
     }
   /** WAF and CloudFront, whose metrics exist in us-east-1 only: in Monitoring there, else in EdgeAlarms. */
-  | { readonly scope: 'edge'; readonly metric: (edge: EdgeMetrics) => AlarmMetric; readonly description: () => string };
+  | { readonly scope: 'edge'; readonly metric: (edge: EdgeMetrics) => AlarmMetric; readonly description: () => string }
+  /** The edge deny-list pipeline (main region): made only when edge revocation is on. */
+  | {
+      readonly scope: 'edgeRevocation';
+      readonly metric: (metrics: EdgeRevocationMetrics) => AlarmMetric;
+      readonly description: (settings: S) => string;
+    };
 
 export type AlarmSpec<S extends AlarmSettings = AlarmSettings> = AlarmSource<S> & {
   /** The alarm is named `<deployment name>-<this>` (`-<function>` added per function); the topic policy admits `<name>-*`. */
@@ -167,6 +173,46 @@ export const ALARMS = {
     metric: (edge) => edge.cloudFront4xx,
     description: () =>
       'A high share of CloudFront responses are 4xx (403: missing or invalid signatures): URL guessing, hot-linking, or cookies not refreshed.',
+  }),
+  denyListWritesFailed: alarm({
+    name: 'deny-list-writes-failed',
+    runbook: 'deny-list-writes-failed',
+    scope: 'edgeRevocation',
+    kind: 'count',
+    defaults: settings(1),
+    metric: (metrics) => metrics.writesFailed,
+    description: () =>
+      'A revocation could not be written to the edge deny-list (KeyValueStore) after bounded retries: the stream retries it, but until then revoked grants still play at the edge.',
+  }),
+  denyListFailedRecords: alarm({
+    name: 'deny-list-failed-records',
+    runbook: 'deny-list-failed-records',
+    scope: 'edgeRevocation',
+    kind: 'count',
+    defaults: settings(1),
+    metric: (metrics) => metrics.failedRecords,
+    description: () =>
+      'Stream records the deny-list gave up on are in the on-failure queue: those revocations never reached the edge (they still hold at the API).',
+  }),
+  denyListStreamLag: alarm({
+    name: 'deny-list-stream-lag',
+    runbook: 'deny-list-stream-lag',
+    scope: 'edgeRevocation',
+    kind: 'count',
+    defaults: settings(60_000),
+    metric: (metrics) => metrics.iteratorAge,
+    description: ({ threshold }) =>
+      `The deny-list stream consumer is ${threshold} ms or more behind the state table: revocations reach the edge that late.`,
+  }),
+  denyListStoreSize: alarm({
+    name: 'deny-list-store-size',
+    runbook: 'deny-list-store-size',
+    scope: 'edgeRevocation',
+    kind: 'count',
+    defaults: settings(4_000_000),
+    metric: (metrics) => metrics.storeBytes,
+    description: ({ threshold }) =>
+      `The edge deny-list holds ${threshold} bytes or more of its 5 MB: when full, revocations can no longer reach the edge.`,
   }),
   cloudFront5xxRate: alarm({
     name: 'cloudfront-5xx-rate',

@@ -158,6 +158,8 @@ export class Alerting {
       const spec = alarmSpec(key);
       if (spec.scope === 'main')
         this.alarm(key, spec.metric(signals, this.settings[key]), spec.description(this.settings[key]));
+      if (spec.scope === 'edgeRevocation' && signals.edgeRevocation !== undefined)
+        this.alarm(key, spec.metric(signals.edgeRevocation), spec.description(this.settings[key]));
       if (spec.scope !== 'function' || key !== functionKeys[0]) continue;
       for (const fn of signals.functions) {
         for (const functionKey of functionKeys) {

@@ -31,6 +31,10 @@ export function dashboard(
     const spec = alarmSpec(key);
     if (spec.scope === 'main') return spec.metric(signals, alerting.settings[key]);
     if (spec.scope === 'edge') return spec.metric(edge);
+    if (spec.scope === 'edgeRevocation') {
+      if (signals.edgeRevocation === undefined) throw new Error(`dashboard: ${key} needs edge revocation`);
+      return spec.metric(signals.edgeRevocation);
+    }
     if (fn === undefined) throw new Error(`dashboard: ${key} is per function`);
     return spec.metric(fn);
   };
@@ -110,6 +114,19 @@ export function dashboard(
           },
         ),
       ],
+      ...(signals.edgeRevocation === undefined
+        ? []
+        : [
+            [
+              graph('Edge deny-list writes', [
+                labelled(signals.edgeRevocation.entriesWritten, 'entries written'),
+                labelled(watched('denyListWritesFailed'), 'records failed'),
+                labelled(watched('denyListFailedRecords'), 'in on-failure queue'),
+              ]),
+              graph('Edge deny-list stream lag (ms, max)', [labelled(watched('denyListStreamLag'), 'iterator age')]),
+              graph('Edge deny-list size (bytes of 5 MB)', [labelled(watched('denyListStoreSize'), 'store bytes')]),
+            ],
+          ]),
       [
         new cloudwatch.AlarmStatusWidget({
           title: edgeAlarmsHere ? 'Alarms' : `Alarms (the WAF and CloudFront alarms are in ${EDGE_METRICS_REGION})`,

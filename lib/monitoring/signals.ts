@@ -4,7 +4,15 @@
  */
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE, SERVICE_DIMENSION } from '../../lambda/core/metric-names';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import {
+  DENY_LIST_METRIC,
+  METRIC,
+  METRICS_NAMESPACE,
+  METRICS_SERVICE,
+  SERVICE_DIMENSION,
+} from '../../lambda/core/metric-names';
 
 /** Where CloudWatch keeps the metrics of CLOUDFRONT-scope web ACLs and of CloudFront distributions. */
 export const EDGE_METRICS_REGION = 'us-east-1';
@@ -16,6 +24,8 @@ export interface Signals {
   readonly functions: readonly FunctionSignals[];
   readonly tableThrottles: cloudwatch.MathExpression;
   readonly edge: EdgeMetrics;
+  /** The edge deny-list pipeline's series; absent when edge revocation is off. */
+  readonly edgeRevocation?: EdgeRevocationMetrics;
 }
 
 /** One function's metrics, by the name used in its alarm names (`playback`, ...). */
@@ -46,6 +56,43 @@ export function applicationMetrics(): ApplicationMetrics {
     sharingSuspected: metric(METRIC.sharingSuspected),
     storeError: metric(METRIC.storeError),
     latency: metric(METRIC.latency),
+  };
+}
+
+/** What the edge deny-list pipeline is watched by (lib/edge-revocation.ts). */
+export interface EdgeRevocationSources {
+  /** The function reading the state table's stream. */
+  readonly streamConsumer: lambda.IFunction;
+  /** Its on-failure destination. */
+  readonly failedRecords: sqs.IQueue;
+}
+
+export interface EdgeRevocationMetrics {
+  /** Stream records whose deny entries could not be written (each is retried). */
+  readonly writesFailed: cloudwatch.Metric;
+  readonly entriesWritten: cloudwatch.Metric;
+  /** Batches given up on: their description waits in the on-failure queue. */
+  readonly failedRecords: cloudwatch.Metric;
+  /** How far behind the stream the consumer is (ms): revocations are that late at the edge. */
+  readonly iteratorAge: cloudwatch.Metric;
+  /** The store's size after each sweep (bytes; the store holds 5 MB). */
+  readonly storeBytes: cloudwatch.Metric;
+}
+
+export function edgeRevocationMetrics({ streamConsumer, failedRecords }: EdgeRevocationSources): EdgeRevocationMetrics {
+  const metric = (name: string, statistic: string): cloudwatch.Metric =>
+    new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: name,
+      dimensionsMap: { [SERVICE_DIMENSION]: METRICS_SERVICE },
+      statistic,
+    });
+  return {
+    writesFailed: metric(DENY_LIST_METRIC.writesFailed, 'Sum'),
+    entriesWritten: metric(DENY_LIST_METRIC.entriesWritten, 'Sum'),
+    failedRecords: failedRecords.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' }),
+    iteratorAge: streamConsumer.metric('IteratorAge', { statistic: 'Maximum' }),
+    storeBytes: metric(DENY_LIST_METRIC.storeBytes, 'Maximum'),
   };
 }
 

@@ -56,9 +56,17 @@ export const MEDIA_PREFIX = '/media/';
  * request path into a key); undefined for a non-canonical path or one outside `/media/`.
  */
 export function mediaObjectKey(path: string): string | undefined {
-  if (!path.startsWith(MEDIA_PREFIX) || nonCanonicalReason(path) !== undefined) return undefined;
+  return objectKeyUnder(path, MEDIA_PREFIX);
+}
+
+/** MediaPackage's egress prefix, which the viewer-request function rewrites `/drm/` to. */
+export const PACKAGER_EGRESS_PREFIX = '/out/v1/';
+
+/** The same for any origin prefix (e.g. `/out/v1/` for the packager's output). */
+export function objectKeyUnder(path: string, prefix: string): string | undefined {
+  if (!path.startsWith(prefix) || nonCanonicalReason(path) !== undefined) return undefined;
   return path
-    .slice(MEDIA_PREFIX.length)
+    .slice(prefix.length)
     .split('/')
     .map((segment) => decodeURIComponent(segment))
     .join('/');

@@ -7,10 +7,12 @@
  *
  * The script is compiled and evaluated once, at start-up: a file that does not load (a syntax
  * error, an `export` statement, no `handler`) stops the local stack there. At request time a
- * throw, a time-out or an answer of the wrong shape is an error the edge turns into a 503, as
- * CloudFront does; it never lets the request through.
+ * throw, a time-out (of an async answer; of the synchronous part with `watchdogMs`) or an answer
+ * of the wrong shape is an error the edge turns into a 503, as CloudFront does; it never lets
+ * the request through.
  * Event shape: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/functions-event-structure.html
  */
+import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
@@ -51,13 +53,27 @@ export type ViewerRequestOutcome =
   | { kind: 'response'; statusCode: number; statusDescription?: string; headers: [string, string][]; body: Buffer }
   | { kind: 'error'; reason: string };
 
+/** What the function's `cf.kvs()` reads: the KeyValueStore associated with it (local/edge/key-value-store.ts). */
+export interface KeyValueStoreReader {
+  /** The value, or undefined for a missing key. */
+  get(key: string): string | undefined;
+}
+
 export interface ViewerRequestFunctionOptions {
+  /** The KeyValueStore associated with the function; without one, `cf.kvs()` throws, as unassociated. */
+  keyValueStore?: KeyValueStoreReader;
   /** Shown in stack traces. @default the file name, or 'viewer-request.js' */
   filename?: string;
   /** Where the function's `console.log` lines go. @default dropped */
   log?: (line: string) => void;
-  /** Synchronous run-time limit per request (CloudFront's is far lower). @default 100 */
+  /** Limit for an async handler's answer. @default 100 */
   timeoutMs?: number;
+  /**
+   * A watchdog on each call's synchronous part, which stops a function that loops forever. Off
+   * by default: node starts a watchdog thread per call, about 0.3 ms here, eight times what the
+   * function itself costs, and the deployed runtime enforces its own compute limit.
+   */
+  watchdogMs?: number;
 }
 
 /**
@@ -70,6 +86,64 @@ var __logLines = [];
 var console = Object.freeze({ log: function () { __logLines.push(Array.prototype.map.call(arguments, String).join(' ')); } });
 `;
 
+/**
+ * The runtime's two modules, `cloudfront` (kvs() with async get/exists; get rejects for a missing
+ * key) and `crypto` (createHash/createHmac: md5, sha1, sha256; digest hex, base64, base64url).
+ * Built inside the context over two host bridges that take and return strings only; each bridge
+ * is captured in a closure and its global deleted, so the function never holds a host object.
+ */
+const MODULES_PRELUDE = `
+(function (digest, kvsGet, kvsAssociated) {
+  function hasher(kind, algorithm, key) {
+    if (algorithm !== 'md5' && algorithm !== 'sha1' && algorithm !== 'sha256') throw new Error('Unsupported algorithm: ' + algorithm);
+    var parts = [];
+    return {
+      update: function (data) { parts.push(String(data)); return this; },
+      digest: function (encoding) {
+        if (encoding !== 'hex' && encoding !== 'base64' && encoding !== 'base64url') throw new Error('Unsupported encoding: ' + encoding);
+        return digest(kind, algorithm, key === undefined ? '' : String(key), parts.join(''), encoding);
+      },
+    };
+  }
+  globalThis.__module_crypto = Object.freeze({
+    createHash: function (algorithm) { return hasher('hash', algorithm); },
+    createHmac: function (algorithm, key) { return hasher('hmac', algorithm, key); },
+  });
+  function store() {
+    return Object.freeze({
+      get: function (key) {
+        return new Promise(function (resolve, reject) {
+          var value = kvsGet(String(key));
+          if (value === undefined) reject(new Error('KeyNotFound: ' + key)); else resolve(value);
+        });
+      },
+      exists: function (key) { return Promise.resolve(kvsGet(String(key)) !== undefined); },
+    });
+  }
+  globalThis.__module_cloudfront = Object.freeze({
+    kvs: function () {
+      if (!kvsAssociated) throw new Error('no KeyValueStore is associated with this function');
+      return store();
+    },
+  });
+})(__bridge_digest, __bridge_kvsGet, __bridge_kvsAssociated);
+delete globalThis.__bridge_digest;
+delete globalThis.__bridge_kvsGet;
+delete globalThis.__bridge_kvsAssociated;
+`;
+
+/** The import statements the runtime resolves (its own modules), turned into the globals above; any other stays a syntax error. */
+const RUNTIME_IMPORT = /^import\s+([A-Za-z_$][\w$]*)\s+from\s+'(cloudfront|crypto)';?[ \t]*$/gm;
+
+function resolveRuntimeImports(source: string): string {
+  return source.replace(RUNTIME_IMPORT, (_line, name: string, module: string) => `var ${name} = __module_${module};`);
+}
+
+function hostDigest(kind: string, algorithm: string, key: string, data: string, encoding: string): string {
+  const hash = kind === 'hmac' ? createHmac(algorithm, key) : createHash(algorithm);
+  return hash.update(data).digest(encoding as 'hex' | 'base64' | 'base64url');
+}
+
 export class ViewerRequestFunction {
   /** The function's global scope: for tests that check what the function can and cannot see. */
   readonly context: Context;
@@ -81,6 +155,9 @@ export class ViewerRequestFunction {
   });
   private readonly log: (line: string) => void;
   private readonly timeoutMs: number;
+  private readonly watchdogMs: number | undefined;
+  /** `handler(JSON.parse(event))`, compiled in the context once: a direct call costs no script run. */
+  private readonly call: (eventJson: string) => unknown;
 
   static fromFile(
     file: string = VIEWER_REQUEST_FUNCTION_FILE,
@@ -92,29 +169,44 @@ export class ViewerRequestFunction {
   constructor(source: string, options: ViewerRequestFunctionOptions = {}) {
     this.log = options.log ?? (() => undefined);
     this.timeoutMs = options.timeoutMs ?? 100;
+    this.watchdogMs = options.watchdogMs;
     this.context = createContext({}, { name: 'cloudfront-js-2.0', codeGeneration: { strings: false, wasm: false } });
     new Script(RUNTIME_PRELUDE, { filename: 'cloudfront-js-2.0-prelude' }).runInContext(this.context);
+    const store = options.keyValueStore;
+    this.context.__bridge_digest = hostDigest;
+    this.context.__bridge_kvsGet = (key: string): string | undefined => {
+      const value = store?.get(key);
+      return typeof value === 'string' ? value : undefined;
+    };
+    this.context.__bridge_kvsAssociated = store !== undefined;
+    new Script(MODULES_PRELUDE, { filename: 'cloudfront-js-2.0-modules' }).runInContext(this.context);
     const filename = options.filename ?? 'viewer-request.js';
     try {
-      // Compiled as a classic script, like CloudFront's runtime: an `export` or `import` statement is a syntax error here.
-      new Script(source, { filename }).runInContext(this.context, { timeout: 1000 });
+      // Compiled as a classic script: the runtime's own imports become its modules; an `export`
+      // or any other `import` statement is a syntax error here, as CloudFront refuses it.
+      new Script(resolveRuntimeImports(source), { filename }).runInContext(this.context, { timeout: 1000 });
     } catch (error) {
       throw new Error(`${filename}: the function does not load: ${messageOf(error)}`);
     }
     if (new Script('typeof handler').runInContext(this.context) !== 'function') {
       throw new Error(`${filename}: the function does not load: no global function "handler"`);
     }
+    this.call = new Script('(function (event) { return handler(JSON.parse(event)); })').runInContext(this.context);
   }
 
   async run(event: ViewerRequestEvent): Promise<ViewerRequestOutcome> {
     let answer: unknown;
     try {
       // The event crosses as JSON and is parsed inside, so the function only holds objects of its own realm.
-      this.context.__viewerRequestEvent = JSON.stringify(event);
-      try {
-        answer = this.invoke.runInContext(this.context, { timeout: this.timeoutMs });
-      } finally {
-        delete this.context.__viewerRequestEvent;
+      if (this.watchdogMs === undefined) {
+        answer = this.call(JSON.stringify(event));
+      } else {
+        this.context.__viewerRequestEvent = JSON.stringify(event);
+        try {
+          answer = this.invoke.runInContext(this.context, { timeout: this.watchdogMs });
+        } finally {
+          delete this.context.__viewerRequestEvent;
+        }
       }
       if (isThenable(answer)) answer = await withTimeout(answer, this.timeoutMs);
       // Copied out as JSON: plain data of this realm; a cycle or a throwing getter is an error.

@@ -1,11 +1,13 @@
 /**
- * The player page in real headless Chromium against the local stack on loopback: it signs in
- * with the dev IdP, gets cookies from the real API, and plays through the local edge.
+ * The player page (the local build of web/, made by the stack) in real headless Chromium against
+ * the local stack on loopback: it signs in with the dev IdP, gets cookies from the real API through
+ * streamgate-client, plays through the local edge, and shows any denial over the video.
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { denial, type DenialKind } from '../../client/src/denial';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { LogCapture } from '../support/harness';
 import { launchChromium } from './chromium';
@@ -116,15 +118,115 @@ test('the AES-128 encrypted video decrypts and plays, its key fetched with the c
   await context.close();
 });
 
+test('the DRM video (demo-3, CENC) plays on the page through EME ClearKey, its licence from the licence proxy', async () => {
+  const { context, page, seen } = await openPlayer();
+  await signIn(page, 'alice');
+  await playUntil(page, 'demo-3', 2.2);
+  const frames = await page.evaluate(
+    () => (document.querySelector('#video') as HTMLVideoElement).getVideoPlaybackQuality().totalVideoFrames,
+  );
+  expect(frames).toBeGreaterThan(24);
+  expect(seen.find((entry) => entry.method === 'POST' && entry.url === '/api/v1/licence/demo-3/clearkey')?.status).toBe(
+    200,
+  );
+  expect(seen.filter((entry) => entry.url.startsWith('/drm/demo-3/')).every((entry) => entry.status === 200)).toBe(
+    true,
+  );
+  await context.close();
+});
+
 test('a viewer not entitled to a video is told so and gets no cookies for it', async () => {
   const { context, page } = await openPlayer();
   await signIn(page, 'bob');
   await page.click('button.play[data-video="demo-2"]');
   await page.waitForFunction(() => document.querySelector('#last-api')?.getAttribute('data-status') === '403');
   expect(await page.textContent('#status')).toContain('Not entitled');
+  // Said over the video, with the action that helps.
+  expect(await page.isVisible('#notice')).toBe(true);
+  expect(await page.textContent('#notice-message')).toBe("Your account doesn't include this video.");
+  expect(await page.textContent('#notice-action')).toBe('Pick another video');
+  await page.click('#notice-action');
+  expect(await page.evaluate(() => document.activeElement?.getAttribute('data-video'))).toBe('demo-1');
   expect(await fetchStatus(page, '/media/demo-2/index.m3u8')).toBe(403);
   await context.close();
 });
+
+/** Nothing wider than its box, the page no wider than the window, and the notice inside the window. */
+async function layoutProblems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    const root = document.documentElement;
+    if (root.scrollWidth > root.clientWidth) problems.push(`page ${root.scrollWidth} > ${root.clientWidth}`);
+    for (const panel of Array.from(document.querySelectorAll<HTMLElement>('.panel, .state dd, .notice')))
+      if (panel.scrollWidth > panel.clientWidth)
+        problems.push(`${panel.id || panel.className} ${panel.scrollWidth} > ${panel.clientWidth}`);
+    const notice = document.getElementById('notice') as HTMLElement;
+    if (!notice.hidden) {
+      const box = notice.getBoundingClientRect();
+      if (box.top < -1 || box.left < -1 || box.bottom > innerHeight + 1 || box.right > innerWidth + 1)
+        problems.push(`notice outside the window: ${JSON.stringify(box)} in ${innerWidth}x${innerHeight}`);
+      const action = (document.getElementById('notice-action') as HTMLElement).getBoundingClientRect();
+      if (!(document.getElementById('notice-action') as HTMLElement).hidden && action.bottom > box.bottom)
+        problems.push('the action button is cut off');
+    }
+    return problems;
+  });
+}
+
+test('on a phone, the longest reason of all, with its button, fits over the video', async () => {
+  const kinds: DenialKind[] = [
+    'signed-out',
+    'revoked',
+    'session-ended',
+    'not-entitled',
+    'too-many-streams',
+    'sharing',
+    'rate-limited',
+    'unavailable',
+    'bad-request',
+    'media-denied',
+    'network',
+  ];
+  const longest = kinds.map((kind) => denial(kind).message).sort((a, b) => b.length - a.length)[0];
+  const context = await browser.newContext({ viewport: { width: 320, height: 640 }, isMobile: true });
+  const page = await context.newPage();
+  await page.goto(stack.url);
+  await page.evaluate((message) => {
+    (document.getElementById('notice-message') as HTMLElement).textContent = message;
+    (document.getElementById('notice-action') as HTMLElement).textContent = 'Try again';
+    (document.getElementById('notice-action') as HTMLElement).hidden = false;
+    (document.getElementById('notice') as HTMLElement).hidden = false;
+  }, longest);
+  expect(await layoutProblems(page)).toEqual([]);
+  await context.close();
+});
+
+for (const [width, height] of [
+  [1366, 768],
+  [390, 844],
+] as const) {
+  test(`at ${width}×${height}: a revocation's reason and action are over the video, above the fold, and nothing overflows`, async () => {
+    const context = await browser.newContext({ viewport: { width, height }, isMobile: width < 500 });
+    const page = await context.newPage();
+    await page.goto(stack.url);
+    await page.waitForSelector('button.play[data-video="demo-1"]');
+    await signIn(page, 'alice');
+    // URL mode: the longest "last API call" line.
+    await page.check('#delivery-url');
+    await playUntil(page, 'demo-1', 0.5);
+    expect(await layoutProblems(page)).toEqual([]);
+    await page.click('#logout');
+    await page.waitForSelector('#notice:not([hidden])', { timeout: (SIGNED_TTL_SECONDS + 5) * 1000 });
+    expect(await page.textContent('#notice-message')).toBe('Your access was revoked. Sign in again to watch.');
+    expect(await page.textContent('#notice-action')).toBe('Sign in again');
+    expect(await page.textContent('#status')).toMatch(/revoked/);
+    expect(await layoutProblems(page)).toEqual([]);
+    await page.screenshot({ path: join(OUTPUT, `player-revoked-${width}x${height}.png`) });
+    await page.click('#notice-action');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('signin-alice');
+    await context.close();
+  }, 40000);
+}
 
 test('log out: the next refresh is 401 invalid_token, the page says revoked, and segments turn 403 once cookies expire', async () => {
   const { context, page, seen } = await openPlayer();

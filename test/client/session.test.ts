@@ -5,6 +5,7 @@
  */
 import {
   createPlaybackSession,
+  denialOf,
   StreamgateError,
   type Grant,
   type PlaybackSession,
@@ -172,7 +173,7 @@ test('logout, then the next refresh: the session stops as revoked, with a sign-i
     status: 401,
     code: 'invalid_token',
     action: 'sign-in',
-    message: 'Your session was ended. Sign in again.',
+    message: 'Your access was revoked. Sign in again to watch.',
   });
   expect(stops).toEqual([stopped]);
   expect(s.stopped).toBe(true);
@@ -299,4 +300,82 @@ test('network failures back off exponentially and stop as network after maxRetri
   s.on('retry', ({ delayMs }) => delays.push(delayMs));
   await expect(s.ready).rejects.toMatchObject({ denial: { kind: 'network', action: 'retry-later' } });
   expect(delays).toEqual([20, 40, 50]);
+});
+
+describe('a media 403 (the edge refused the grant): ask the API again at once', () => {
+  test('the API grants: one check, a fresh grant at once; 403s of older requests are ignored; a 403 again after that grant stops it as media-denied', async () => {
+    const s = session('demo-1', () => env.token('edge-refused', ['demo-1']), { mediaGraceMs: 300 });
+    const first = await s.ready;
+    const checks: unknown[] = [];
+    s.on('check', (value) => checks.push(value));
+    const refreshed = next<Grant>((listener) => s.on('grant', listener));
+    const askedAt = Date.now();
+    s.mediaForbidden(`${env.apiBase}/media/demo-1/segment_001.m2ts`);
+    s.mediaForbidden(`${env.apiBase}/media/demo-1/segment_002.m2ts`); // the same refusal, while asking
+    const second = await refreshed;
+    expect(Date.now() - askedAt).toBeLessThan(first.refreshAfter.getTime() - askedAt); // not the scheduled refresh
+    expect(second).not.toBe(first);
+    expect(checks).toEqual([{ url: `${env.apiBase}/media/demo-1/segment_001.m2ts` }]);
+    // Another video's URL is none of this session's business.
+    s.mediaForbidden(`${env.apiBase}/media/demo-2/segment_000.m2ts`);
+    // Right after the grant: a request made before it.
+    s.mediaForbidden(`${env.apiBase}/media/demo-1/segment_001.m2ts`);
+    expect(s.stopped).toBe(false);
+    await new Promise((wake) => setTimeout(wake, 350));
+    const stopped = next<StreamgateDenial | undefined>((listener) => s.on('stop', listener));
+    s.mediaForbidden(`${env.apiBase}/media/demo-1/segment_001.m2ts`);
+    expect(await stopped).toMatchObject({ kind: 'media-denied', status: 403, action: 'retry-later' });
+    expect(checks).toHaveLength(1);
+  }, 30000);
+
+  test('revoked (logout): the check is refused at once, 401 revoked, long before the scheduled refresh', async () => {
+    const token = await env.token('edge-revoked', ['demo-1']);
+    const s = session('demo-1', () => token);
+    const first = await s.ready;
+    expect((await env.logout(token)).status).toBe(204);
+    const askedAt = Date.now();
+    const stopped = next<StreamgateDenial | undefined>((listener) => s.on('stop', listener));
+    s.mediaForbidden();
+    expect(await stopped).toMatchObject({ kind: 'revoked', status: 401, code: 'invalid_token', action: 'sign-in' });
+    expect(Date.now() - askedAt).toBeLessThan(first.refreshAfter.getTime() - askedAt);
+  }, 30000);
+
+  test('URL mode: a 403 on a URL signed by an older grant is ignored after the check; one signed by the fresh grant stops it', async () => {
+    const s = session('demo-1', () => env.token('edge-refused-url', ['demo-1']), { delivery: 'url' });
+    await s.ready;
+    const old = s.withSignedQuery('segment_001.m2ts');
+    // Grants of one second have the same expiry, so the same signature: let the next one differ.
+    await new Promise((wake) => setTimeout(wake, 1100));
+    const refreshed = next<Grant>((listener) => s.on('grant', listener));
+    s.mediaForbidden(old);
+    await refreshed;
+    const current = s.withSignedQuery('segment_001.m2ts');
+    expect(current).not.toBe(old);
+    s.mediaForbidden(old); // an older request, whenever it is reported
+    expect(s.stopped).toBe(false);
+    s.mediaForbidden(current); // no grace needed: it carried the fresh signature
+    expect(s.denial).toMatchObject({ kind: 'media-denied' });
+  }, 30000);
+});
+
+test("every API error code has its own reason, words and action (session_ended: the stream limit's evict-oldest)", () => {
+  const cases: Array<[number, string, string, string, RegExp]> = [
+    [401, 'invalid_token', 'revoked', 'sign-in', /revoked/i],
+    [403, 'session_ended', 'session-ended', 'retry-later', /ended .*another device/i],
+    [403, 'concurrency_limit', 'too-many-streams', 'retry-later', /too many devices/i],
+    [403, 'sharing_suspected', 'sharing', 'none', /shared/i],
+    [403, 'insufficient_scope', 'not-entitled', 'pick-another', /doesn't include this video/],
+    [429, 'rate_limited', 'rate-limited', 'retry-later', /Too many requests/],
+    [503, 'temporarily_unavailable', 'unavailable', 'retry-later', /briefly unavailable/],
+  ];
+  for (const [status, code, kind, action, words] of cases) {
+    const description = code === 'invalid_token' ? 'token revoked' : 'x';
+    const result = denialOf(status, { error: code, error_description: description }, undefined);
+    expect([code, result.kind, result.action]).toEqual([code, kind, action]);
+    expect(result.message).toMatch(words);
+  }
+  const kinds = cases.map(
+    ([status, code]) => denialOf(status, { error: code, error_description: 'token revoked' }, 1).kind,
+  );
+  expect(new Set(kinds).size).toBe(cases.length);
 });

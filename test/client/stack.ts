@@ -19,6 +19,8 @@ export interface ClientStack {
   apiBase: string;
   token(sub: string, videos: string[]): Promise<string>;
   logout(token: string): Promise<Response>;
+  /** An admin revokes every token of `sub` (POST /api/v1/revocations). */
+  revokeUser(sub: string): Promise<Response>;
   /** Stops the DynamoDB server (the API then answers 503). */
   stopStore(): Promise<void>;
   /** Restarts it on the same port and folder. */
@@ -26,7 +28,14 @@ export interface ClientStack {
   close(): Promise<void>;
 }
 
-export async function startClientStack(): Promise<ClientStack> {
+export interface ClientStackOptions {
+  /** @default SIGNED_TTL_SECONDS */
+  signedTtlSeconds?: number;
+  /** Extra API environment, over the defaults below. */
+  apiEnv?: Record<string, string>;
+}
+
+export async function startClientStack(options: ClientStackOptions = {}): Promise<ClientStack> {
   const root = mkdtempSync(join(tmpdir(), 'streamgate-client-'));
   const dynamoPath = join(root, 'dynalite');
   let dynamo: LocalDynamo | undefined = await startDynalite({ path: dynamoPath });
@@ -36,11 +45,12 @@ export async function startClientStack(): Promise<ClientStack> {
     dir: join(root, '.local'),
     port: 0,
     dynamoEndpoint: dynamo.endpoint,
-    signedTtlSeconds: SIGNED_TTL_SECONDS,
+    signedTtlSeconds: options.signedTtlSeconds ?? SIGNED_TTL_SECONDS,
     apiEnv: {
       MAX_CONCURRENT_STREAMS: '50',
       RATE_LIMIT_PER_WINDOW: String(RATE_LIMIT_PER_WINDOW),
       STORE_TIMEOUT_MS: '500',
+      ...options.apiEnv,
     },
     logger: logs.logger,
   });
@@ -56,6 +66,19 @@ export async function startClientStack(): Promise<ClientStack> {
       });
       if (response.status !== 200) throw new Error(`dev IdP: HTTP ${response.status}`);
       return ((await response.json()) as { access_token: string }).access_token;
+    },
+    async revokeUser(sub) {
+      const response = await fetch(`${apiBase}/idp/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sub: 'matrix-admin', scope: 'streamgate:admin' }),
+      });
+      const admin = ((await response.json()) as { access_token: string }).access_token;
+      return fetch(`${apiBase}/api/v1/revocations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ sub }),
+      });
     },
     logout: (token) =>
       fetch(`${apiBase}/api/v1/session`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } }),

@@ -7,6 +7,7 @@ import { join, posix, resolve } from 'node:path';
 
 const contentDir = resolve(__dirname, '../../local/content');
 const mediaDir = join(contentDir, 'media');
+const cmafDir = join(contentDir, 'cmaf');
 const MAX_TOTAL_BYTES = 2 * 1024 * 1024;
 const TS_PACKET = 188;
 
@@ -14,6 +15,8 @@ interface CatalogEntry {
   id: string;
   title: string;
   encrypted: boolean;
+  /** DRM videos: served only encrypted, under /drm/<id>/, from the clear CMAF in cmaf/<id>/. */
+  drm?: 'clearkey';
 }
 
 interface KeyTag {
@@ -84,8 +87,8 @@ function readCatalog(): CatalogEntry[] {
   return JSON.parse(readFileSync(join(contentDir, 'catalog.json'), 'utf8')) as CatalogEntry[];
 }
 
-function readPlaylist(videoId: string): Playlist {
-  return parsePlaylist(readFileSync(join(mediaDir, videoId, 'index.m3u8'), 'utf8'));
+function readPlaylist(videoId: string, dir = mediaDir): Playlist {
+  return parsePlaylist(readFileSync(join(dir, videoId, 'index.m3u8'), 'utf8'));
 }
 
 function filesUnder(dir: string): string[] {
@@ -112,7 +115,8 @@ function expectTransportStream(bytes: Buffer): void {
 }
 
 const catalog = readCatalog();
-const videoIds = catalog.map((entry) => entry.id);
+const videoIds = catalog.filter((entry) => entry.drm === undefined).map((entry) => entry.id);
+const drmVideoIds = catalog.filter((entry) => entry.drm !== undefined).map((entry) => entry.id);
 
 describe('sample content', () => {
   it('lists demo-1 (clear) and demo-2 (encrypted) in the catalog with titles', () => {
@@ -120,18 +124,23 @@ describe('sample content', () => {
       expect.arrayContaining([
         { id: 'demo-1', encrypted: false },
         { id: 'demo-2', encrypted: true },
+        { id: 'demo-3', encrypted: true },
       ]),
     );
+    expect(catalog.find((entry) => entry.id === 'demo-3')?.drm).toBe('clearkey');
     for (const entry of catalog) {
       expect(entry.id).toMatch(/^[A-Za-z0-9_-]{1,128}$/);
       expect(typeof entry.title).toBe('string');
       expect(entry.title.length).toBeGreaterThan(0);
     }
-    expect(new Set(videoIds).size).toBe(videoIds.length);
+    const allIds = catalog.map((entry) => entry.id);
+    expect(new Set(allIds).size).toBe(allIds.length);
   });
 
-  it('has exactly one media folder per catalog entry', () => {
+  it('has exactly one media folder per non-DRM entry, and one clear CMAF source folder per DRM entry', () => {
     expect(readdirSync(mediaDir).sort()).toEqual([...videoIds].sort());
+    // A DRM video has no /media/ copy: its clear source must never be served as it is.
+    expect(readdirSync(cmafDir).sort()).toEqual([...drmVideoIds].sort());
   });
 
   it('stays within 2 MB in total', () => {
@@ -208,5 +217,37 @@ describe('sample content', () => {
       const decipher = createDecipheriv('aes-128-cbc', key, ivFor(segment));
       expectTransportStream(Buffer.concat([decipher.update(encrypted), decipher.final()]));
     }
+  });
+
+  describe.each(drmVideoIds)('%s (clear CMAF source of a DRM video)', (videoId) => {
+    const folder = join(cmafDir, videoId);
+    const playlist = readPlaylist(videoId, cmafDir);
+
+    it('is a clear fMP4 VOD playlist of about 6 s with an init section, every file referenced', () => {
+      expect(playlist.lines).toContain('#EXT-X-PLAYLIST-TYPE:VOD');
+      expect(playlist.lines[playlist.lines.length - 1]).toBe('#EXT-X-ENDLIST');
+      expect(playlist.lines).toContain('#EXT-X-MAP:URI="init.mp4"');
+      expect(playlist.segments.every((segment) => segment.key === undefined)).toBe(true);
+      const total = playlist.segments.reduce((sum, segment) => sum + segment.duration, 0);
+      expect(total).toBeGreaterThanOrEqual(5);
+      expect(total).toBeLessThanOrEqual(7);
+      const referenced = new Set(['index.m3u8', ...playlist.uris]);
+      expect(readdirSync(folder).sort()).toEqual([...referenced].sort());
+    });
+
+    it('holds fragmented MP4: an init with moov, segments of moof + mdat', () => {
+      const boxTypes = (bytes: Buffer): string[] => {
+        const types: string[] = [];
+        for (let offset = 0; offset < bytes.length; offset += bytes.readUInt32BE(offset)) {
+          types.push(bytes.toString('latin1', offset + 4, offset + 8));
+        }
+        return types;
+      };
+      expect(boxTypes(readFileSync(join(folder, 'init.mp4')))).toEqual(expect.arrayContaining(['ftyp', 'moov']));
+      for (const segment of playlist.segments) {
+        const types = boxTypes(readFileSync(join(folder, segment.uri)));
+        expect(types).toEqual(expect.arrayContaining(['moof', 'mdat']));
+      }
+    });
   });
 });

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createApi } from '../../lambda/runtime/runtime';
 import { ensureStateTable, startDynalite, type LocalDynamo } from '../../local/dynamo-server';
-import { apiEnv, bearer, cloudFrontKey, LogCapture, playbackEvent, TABLE } from '../support/harness';
+import { apiEnv, bearer, cloudFrontKey, LogCapture, licenceEvent, playbackEvent, TABLE } from '../support/harness';
 import { idpKey, mint } from '../support/tokens';
 
 const idp = idpKey('ES256');
@@ -184,4 +184,87 @@ test('a missing signing-key secret fails init naming the variable', async () => 
     /^SIGNING_KEY_SECRET_ARN: cannot be read \(ResourceNotFoundException\)/,
   );
   logs.stop();
+});
+
+describe('the licence function (deployed)', () => {
+  const LICENCE_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:drm-vendor-Ab12Cd';
+  const LICENCE_CREDENTIAL = 'vendor-api-key-that-must-never-be-logged';
+  let vendor: Server;
+  let seen: (string | undefined)[] = [];
+  beforeAll(async () => {
+    SECRETS[LICENCE_ARN] = { AWSCURRENT: LICENCE_CREDENTIAL };
+    vendor = createServer((req, res) => {
+      seen.push(req.headers['x-api-key'] as string | undefined);
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(32, 7)));
+    });
+    await new Promise<void>((done) => vendor.listen(0, '127.0.0.1', done));
+  });
+  afterAll(() => {
+    vendor.closeAllConnections();
+    vendor.close();
+    delete SECRETS[LICENCE_ARN];
+  });
+  beforeEach(() => {
+    seen = [];
+  });
+
+  const licenceEnv = () => {
+    const env = deployedEnv();
+    env.DRM_CATALOG = JSON.stringify({ 'demo-3': { paths: ['/drm/demo-3/'], manifest: '/drm/demo-3/index.m3u8' } });
+    env.LICENCE_UPSTREAMS = JSON.stringify({
+      widevine: {
+        url: `http://127.0.0.1:${(vendor.address() as AddressInfo).port}/widevine`,
+        header: 'x-api-key',
+        secretArn: LICENCE_ARN,
+      },
+    });
+    return env;
+  };
+  const widevine = async (headers: Record<string, string>) => {
+    const event = licenceEvent('demo-3', 'widevine', {
+      authorization: bearer(await mint(idp)),
+      headers: { ...headers, 'content-type': 'application/octet-stream' },
+      body: Buffer.alloc(64, 1).toString('base64'),
+    });
+    event.isBase64Encoded = true;
+    return event;
+  };
+
+  test("reads the vendor's credential once at init, never the signing key, and adds it to each licence call unlogged", async () => {
+    const logs = new LogCapture();
+    const api = await createApi({ env: licenceEnv(), logger: logs.logger, secrets, signs: false, licences: true });
+    for (let call = 0; call < 2; call += 1)
+      expect((await api.licence(await widevine({ 'x-origin-verify': ORIGIN_SECRET }))).statusCode).toBe(200);
+    expect(seen).toEqual([LICENCE_CREDENTIAL, LICENCE_CREDENTIAL]);
+    expect(reads.sort()).toEqual([
+      `${LICENCE_ARN} AWSCURRENT`,
+      `${ORIGIN_ARN} AWSCURRENT`,
+      `${ORIGIN_ARN} AWSPREVIOUS`,
+    ]);
+    expect(logs.text()).not.toContain(LICENCE_CREDENTIAL);
+    logs.stop();
+  });
+
+  test('a licence request that bypassed CloudFront is refused with 403 before the vendor is asked', async () => {
+    const logs = new LogCapture();
+    const api = await createApi({ env: licenceEnv(), logger: logs.logger, secrets, signs: false, licences: true });
+    for (const headers of [{}, { 'x-origin-verify': 'guess' }] as Record<string, string>[]) {
+      const response = await api.licence(await widevine(headers));
+      expect(response.statusCode).toBe(403);
+      expect(JSON.parse(response.body ?? '{}')).toMatchObject({ error: 'forbidden' });
+    }
+    expect(seen).toEqual([]);
+    logs.stop();
+  });
+
+  test('an unreadable vendor secret fails init naming the variable', async () => {
+    const logs = new LogCapture();
+    const env = licenceEnv();
+    env.LICENCE_UPSTREAMS = (env.LICENCE_UPSTREAMS ?? '').replace(LICENCE_ARN, `${LICENCE_ARN}x`);
+    await expect(createApi({ env, logger: logs.logger, secrets, signs: false, licences: true })).rejects.toThrow(
+      /^LICENCE_UPSTREAMS: cannot be read \(ResourceNotFoundException\)/,
+    );
+    logs.stop();
+  });
 });

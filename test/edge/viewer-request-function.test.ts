@@ -41,8 +41,10 @@ describe('the function file', () => {
     expect(Buffer.byteLength(SOURCE, 'utf8')).toBeLessThan(10 * 1024);
   });
 
-  it('has no export or import statement (CloudFront answers 503 to every request when a function has one)', () => {
-    expect(SOURCE).not.toMatch(/^\s*(?:export|import)\b/m);
+  it("has no export statement and imports only the runtime's own modules (CloudFront answers 503 to every request otherwise)", () => {
+    expect(SOURCE).not.toMatch(/^\s*export\b/m);
+    const imports = (SOURCE.match(/^[ \t]*import\b.*$/gm) ?? []).map((line) => line.trim());
+    expect(imports).toEqual(["import cf from 'cloudfront';", "import crypto from 'crypto';"]);
     expect(SOURCE).not.toMatch(
       /\b(?:export\s*\{|export\s+(?:default|function|const|let|var)|module\.exports|require\s*\()/,
     );
@@ -81,6 +83,9 @@ describe('the function file', () => {
     expect(() => new ViewerRequestFunction(`${SOURCE}\nexport { handler };\n`)).toThrow(
       /does not load: Unexpected token 'export'/,
     );
+    // Only the runtime's own modules resolve: any other import is refused at load, as CloudFront refuses it.
+    expect(() => new ViewerRequestFunction(`import fs from 'fs';\n${SOURCE}`)).toThrow(/does not load/);
+    expect(() => new ViewerRequestFunction(`import { kvs } from 'cloudfront';\n${SOURCE}`)).toThrow(/does not load/);
     expect(() => new ViewerRequestFunction('function notTheHandler(event) { return event.request; }')).toThrow(
       /does not load: no global function "handler"/,
     );
@@ -131,7 +136,7 @@ describe('decisions', () => {
 });
 
 describe('the loader', () => {
-  const load = (body: string) => new ViewerRequestFunction(`function handler(event) { ${body} }`);
+  const load = (body: string) => new ViewerRequestFunction(`function handler(event) { ${body} }`, { watchdogMs: 100 });
 
   it.each([
     ['throws', 'throw new Error("boom");', /threw: boom/],

@@ -16,7 +16,7 @@ import { idpKey } from '../support/tokens';
 
 const LIMIT_BYTES = 300 * 1024;
 const ENTRIES = [
-  ...['playback', 'revocations', 'session', 'origin-authorizer'].map((name) => ({
+  ...['playback', 'revocations', 'session', 'licence', 'origin-authorizer'].map((name) => ({
     name,
     entry: path.join(DEFAULT_HANDLERS_DIR, `${name}.ts`),
   })),

@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { execFileSync } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { ABUSE_DEFAULTS, type AbuseSettingName } from '../../lambda/core/abuse-defaults';
+import { ABUSE_DEFAULTS, type AbuseSettingName, STREAM_LIMIT_POLICY } from '../../lambda/core/abuse-defaults';
 import { CLOUDFRONT_KEY_ALGORITHMS } from '../../lambda/core/cloudfront-key-types';
 import { loadConfig } from '../../lambda/core/config';
 import { ORIGIN_VERIFY_HEADER } from '../../lambda/core/origin-verify';
@@ -195,9 +195,12 @@ describe('API routes (lib/api-routes.ts)', () => {
     await unknown.arrayBuffer();
   });
 
-  test('the player (web/player.js, which cannot import the module) calls only these routes', () => {
-    const player = readFileSync(join(ROOT, 'web', 'player.js'), 'utf8');
-    const called = [...player.matchAll(/'(\/api\/[^']*)'/g)].map((match) => match[1]);
+  test('the player page and streamgate-client (browser code, which cannot import the module) call only these routes', () => {
+    const player = ['web/src/main.ts', 'client/src/client.ts']
+      .map((file) => readFileSync(join(ROOT, file), 'utf8'))
+      .join('\n');
+    // '/api/…' literals, and the fixed part of `${base}/api/…/${id}` templates.
+    const called = [...player.matchAll(/['`](?:\$\{[^}]*\})?(\/api\/[^'`$?]*)/g)].map((match) => match[1]);
     expect(called.length).toBeGreaterThan(0);
     const patterns = API_ROUTES.map((route) => new RegExp(`^${route.path.replace(/\{[^}]+\}/g, '[^/]+')}$`));
     for (const path of called) {
@@ -240,27 +243,39 @@ describe('abuse defaults (lambda/core/abuse-defaults.ts)', () => {
 
   test('a function without the variables and a deploy config without the section get the same defaults', () => {
     expect(asDeployFields(loadConfig(lambdaEnv).abuse)).toEqual(defaults);
-    expect(exampleWith({ abuse: null }).abuse).toEqual(defaults);
+    // streamLimitPolicy is read by the API's stream-limit code, not the abuse settings table.
+    expect(exampleWith({ abuse: null }).abuse).toEqual({
+      ...defaults,
+      streamLimitPolicy: STREAM_LIMIT_POLICY.fallback,
+    });
   });
 
   test("every API function gets each setting in its variable, and reads back the deploy config's values", () => {
-    const config = exampleWith({ abuse: { sharingMaxNetworks: 7, sharingAction: 'deny', rateWindowSeconds: 30 } });
+    const config = exampleWith({
+      abuse: { sharingMaxNetworks: 7, sharingAction: 'deny', rateWindowSeconds: 30, streamLimitPolicy: 'evict-oldest' },
+    });
     const functions = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([id]) =>
-      /^Api(Playback|Revocations|Session)/.test(id),
+      /^Api(Playback|Revocations|Session|Licence)/.test(id),
     );
-    expect(functions).toHaveLength(3);
+    expect(functions).toHaveLength(4);
     const example = loadConfigFile(EXAMPLE_CONFIG).abuse;
     for (const [, fn] of functions) {
       const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
       for (const name of names)
         expect([name, variables[ABUSE_DEFAULTS[name].variable]]).toEqual([name, String(example[name])]);
+      expect(variables[STREAM_LIMIT_POLICY.variable]).toBe(example.streamLimitPolicy);
     }
     // The variables the stack writes are the ones the functions read: a changed value makes the round trip.
     const env = {
       ...lambdaEnv,
       ...Object.fromEntries(names.map((name) => [ABUSE_DEFAULTS[name].variable, String(config.abuse[name])])),
+      [STREAM_LIMIT_POLICY.variable]: config.abuse.streamLimitPolicy,
     };
-    expect(asDeployFields(loadConfig(env).abuse)).toEqual(config.abuse);
+    const { streamLimitPolicy, ...settings } = config.abuse;
+    const loaded = loadConfig(env).abuse;
+    expect(asDeployFields(loaded)).toEqual(settings);
+    expect(loaded.streamLimitPolicy).toBe(streamLimitPolicy);
+    expect(streamLimitPolicy).toBe('evict-oldest');
   });
 
   test('docs/configuration.md lists each default, range and variable as declared', () => {

@@ -238,8 +238,9 @@ describe('alarms in the main stack (eu-west-1, default thresholds)', () => {
       JSON.stringify(resource.Properties),
     );
     expect(namespaces.filter((text) => /AWS\/WAFV2|AWS\/CloudFront/.test(text))).toEqual([]);
-    // + the signing-key age alarm (lib/signing-keys.ts); seven functions now, the three rotators included.
-    split.mainTemplate.resourceCountIs('AWS::CloudWatch::Alarm', 4 + 1 + 14 + 1 + 1);
+    // 4 API signals + API 5xx + 2 per each of 10 functions (3 of them rotators) + DynamoDB throttles
+    // + 4 edge deny-list alarms + the signing-key age alarm (lib/signing-keys.ts).
+    split.mainTemplate.resourceCountIs('AWS::CloudWatch::Alarm', 4 + 1 + 20 + 1 + 4 + 1);
   });
 });
 
@@ -442,9 +443,9 @@ describe('dashboard', () => {
     expect(JSON.stringify(widget(/^API 5xx/).properties.metrics)).toContain(
       '"AWS/ApiGateway","5xx","ApiId","<token>","Stage","$default"',
     );
-    expect(widget(/^Lambda errors/).properties.metrics?.map((metric) => metric[1])).toEqual(Array(7).fill('Errors'));
+    expect(widget(/^Lambda errors/).properties.metrics?.map((metric) => metric[1])).toEqual(Array(10).fill('Errors'));
     expect(widget(/^Lambda throttles/).properties.metrics?.map((metric) => metric[1])).toEqual(
-      Array(7).fill('Throttles'),
+      Array(10).fill('Throttles'),
     );
     const dynamo = JSON.stringify(widget(/^DynamoDB throttles/).properties.metrics);
     expect(dynamo).toContain('"AWS/DynamoDB","ReadThrottleEvents"');
@@ -472,7 +473,7 @@ describe('dashboard', () => {
   test("lists this region's alarms", () => {
     const status = widgets.find((candidate) => candidate.type === 'alarm');
     expect(status?.properties.title).toMatch(/WAF and CloudFront alarms are in us-east-1/);
-    expect(status?.properties.alarms?.length).toBe(20);
+    expect(status?.properties.alarms?.length).toBe(30);
   });
 });
 
@@ -482,7 +483,7 @@ describe('main stack in us-east-1 (no e-mail, thresholds from the config)', () =
     expect(single.edgeAlarmsTemplate).toBeUndefined();
     const topic = topicRef(single.mainTemplate);
     const alarms = Object.values(resourcesOf(single.mainTemplate, 'AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(20 + 1 + 3);
+    expect(alarms.length).toBe(30 + 1 + 3);
     for (const resource of alarms) expect(resource.Properties?.AlarmActions).toEqual([topic]);
     single.edgeTemplate.resourceCountIs('AWS::CloudWatch::Alarm', 0);
   });

@@ -8,7 +8,11 @@ import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfig } from '../../lambda/core/config';
-import { STATE_TABLE } from '../../lambda/store/table-schema';
+import { createVerify } from 'node:crypto';
+import { loadDrmConfig } from '../../lambda/core/drm-config';
+import { bearer, MEDIA_BASE_URL, playbackEvent, startHarness } from '../support/harness';
+import { idpKey, mint } from '../support/tokens';
+import { BY_USER_INDEX, STATE_TABLE } from '../../lambda/store/table-schema';
 import { loadConfigFile, type StreamgateConfig } from '../../lib/config';
 import { DRM_SYSTEM_IDS } from '../../lib/packaging';
 import { ORIGIN_VERIFY_HEADER } from '../../lib/playback-api';
@@ -368,7 +372,10 @@ describe('revocation table', () => {
     synth.mainTemplate.hasResource('AWS::DynamoDB::Table', {
       Properties: {
         KeySchema: [{ AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' }],
+        AttributeDefinitions: [
+          { AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' },
+          { AttributeName: BY_USER_INDEX.partitionKey, AttributeType: 'S' },
+        ],
         BillingMode: 'PAY_PER_REQUEST',
         TimeToLiveSpecification: { AttributeName: STATE_TABLE.ttlAttribute, Enabled: true },
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -381,11 +388,16 @@ describe('revocation table', () => {
 });
 
 describe('playback API', () => {
-  test('three routes on an HTTP API whose stage throttles and writes access logs', () => {
-    for (const route of ['POST /api/v1/playback/{videoId}', 'POST /api/v1/revocations', 'DELETE /api/v1/session']) {
+  test('four routes on an HTTP API whose stage throttles and writes access logs', () => {
+    for (const route of [
+      'POST /api/v1/playback/{videoId}',
+      'POST /api/v1/revocations',
+      'DELETE /api/v1/session',
+      'POST /api/v1/licence/{videoId}/{drmSystem}',
+    ]) {
       synth.mainTemplate.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: route });
     }
-    synth.mainTemplate.resourceCountIs('AWS::ApiGatewayV2::Route', 3);
+    synth.mainTemplate.resourceCountIs('AWS::ApiGatewayV2::Route', 4);
     synth.mainTemplate.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
@@ -401,8 +413,8 @@ describe('playback API', () => {
     const functions = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([id]) =>
       id.startsWith('Api'),
     );
-    // playback, revocations, session and the origin authorizer.
-    expect(functions.length).toBe(4);
+    // playback, revocations, session, licence and the origin authorizer.
+    expect(functions.length).toBe(5);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -420,7 +432,7 @@ describe('playback API', () => {
     const operations = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(
       ([name]) => name.startsWith('Api') && !name.startsWith('ApiOriginAuthorizer'),
     );
-    expect(operations.length).toBe(3);
+    expect(operations.length).toBe(4);
     for (const [id, fn] of operations) {
       const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
       const env = Object.fromEntries(
@@ -445,8 +457,10 @@ describe('playback API', () => {
           maxConcurrentStreams: 3,
           rateLimit: 60,
           rateWindowSeconds: 60,
+          streamLimitPolicy: 'reject-newest',
         },
       });
+      expect(loaded.edgeDenyList).toBe(true);
       expect(loaded.viewerIpHeader).toBe('cloudfront-viewer-address');
       expect(loaded.viewerCountryHeader).toBe('cloudfront-viewer-country');
       // The key pair id comes with the key, from the active slot: a rotation changes both at once.
@@ -461,7 +475,9 @@ describe('playback API', () => {
     const secretRefs = (prefix: string): string[] =>
       policiesOf(prefix)
         .filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'))
-        .flatMap((statement) => [statement.Resource].flat().map((resource) => (resource as { Ref: string }).Ref));
+        .flatMap((statement) =>
+          [statement.Resource].flat().map((resource) => (resource as { Ref?: string }).Ref ?? String(resource)),
+        );
     const common = [
       'logs:CreateLogStream',
       'logs:PutLogEvents',
@@ -473,15 +489,13 @@ describe('playback API', () => {
 
     // Every operation: consistent reads and conditional updates of single items, nothing else
     // (no scans, queries, batch or unconditional puts, no deletes).
-    for (const role of ['ApiPlaybackRole', 'ApiRevocationsRole', 'ApiSessionRole']) {
+    for (const role of ['ApiPlaybackRole', 'ApiRevocationsRole', 'ApiSessionRole', 'ApiLicenceRole']) {
       expect(tableActions(role)).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     }
-    for (const prefix of ['ApiPlaybackRole', 'ApiRevocationsRole', 'ApiSessionRole']) {
-      expect(
-        actionsOf(prefix)
-          .filter((action) => !action.startsWith('dynamodb:'))
-          .sort(),
-      ).toEqual(common);
+    for (const prefix of ['ApiPlaybackRole', 'ApiRevocationsRole', 'ApiSessionRole', 'ApiLicenceRole']) {
+      expect([...new Set(actionsOf(prefix).filter((action) => !action.startsWith('dynamodb:')))].sort()).toEqual(
+        common,
+      );
       for (const statement of policiesOf(prefix).filter((candidate) =>
         [candidate.Action].flat().some((action) => action.startsWith('dynamodb:')),
       )) {
@@ -493,6 +507,10 @@ describe('playback API', () => {
     );
     expect(secretRefs('ApiRevocationsRole')).toEqual([expect.stringMatching(/^ApiOriginVerify/)]);
     expect(secretRefs('ApiSessionRole')).toEqual([expect.stringMatching(/^ApiOriginVerify/)]);
+    // The licence function: the origin-verify secret and its licence servers' credential, no signing key.
+    expect(secretRefs('ApiLicenceRole').sort()).toEqual(
+      [expect.stringMatching(/^ApiOriginVerify/), config.drm.upstreams.widevine?.secretArn].sort(),
+    );
     // Only the key functions write the signing secret; only playback reads it besides them.
     const readers = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::IAM::Policy'))
       .filter(([, policy]) => JSON.stringify(policy.Properties).includes('SigningKeysSecret'))
@@ -502,13 +520,91 @@ describe('playback API', () => {
       'SigningKeysGeneratorRoleDefaultPolicy',
       'SigningKeysRotatorRoleDefaultPolicy',
     ]);
-    // The only "*": CloudFront's key group and public key calls and Secrets Manager's
-    // GetRandomPassword (rotation), which take no resource ARN.
-    const unscoped = /^(cloudfront:\w+(PublicKeys?|KeyGroups?)|secretsmanager:GetRandomPassword)$/;
+    // The only "*": CloudFront's key group and public key calls, Secrets Manager's
+    // GetRandomPassword (rotation) and dynamodb:ListStreams (the deny-list's stream consumer),
+    // which take no resource ARN.
+    const unscoped = /^(cloudfront:\w+(PublicKeys?|KeyGroups?)|secretsmanager:GetRandomPassword|dynamodb:ListStreams)$/;
     for (const statement of policiesOf('')) {
       if (JSON.stringify(statement.Resource) !== '"*"') continue;
       expect([statement.Action].flat().filter((action) => !unscoped.test(action))).toEqual([]);
     }
+  });
+});
+
+describe('DRM (licence route and catalog)', () => {
+  const drmViewerKey = idpKey('ES256');
+  const variablesOf = (idPrefix: string): Record<string, unknown> => {
+    const [[, fn]] = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([id]) =>
+      id.startsWith(idPrefix),
+    );
+    return (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+  };
+
+  test('the DRM catalog and licence servers reach the playback and licence functions as the functions parse them', () => {
+    for (const fn of ['ApiPlayback', 'ApiLicence']) {
+      const variables = variablesOf(fn);
+      const drm = loadDrmConfig(variables as Record<string, string>);
+      expect([fn, Object.fromEntries(drm.catalog)]).toEqual([fn, config.drm.catalog]);
+      expect([fn, Object.keys(drm.upstreams).sort()]).toEqual([fn, ['playready', 'widevine']]);
+      expect(drm.upstreams.widevine).toMatchObject({
+        header: 'x-api-key',
+        secretArn: config.drm.upstreams.widevine?.secretArn,
+      });
+      expect(drm.timeoutMs).toBe(3000);
+      // The template holds the secret's ARN only, never a credential.
+      expect(JSON.stringify(variables)).not.toMatch(/"x-api-key":"[^"]/);
+    }
+  });
+
+  test("only the licence function may read a licence server's credential, with GetSecretValue on that secret alone", () => {
+    const arn = config.drm.upstreams.widevine?.secretArn ?? 'unset';
+    const grants = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::IAM::Policy'))
+      .filter(([, policy]) => JSON.stringify(policy.Properties).includes(arn))
+      .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
+    expect(grants).toEqual(['ApiLicenceRoleDefaultPolicy']);
+    const statements = policiesOf('ApiLicenceRole').filter((statement) =>
+      JSON.stringify(statement.Resource).includes(arn),
+    );
+    expect(statements).toEqual([{ Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: arn }]);
+    // The licence function is not handed the signing key either.
+    expect(JSON.stringify(policiesOf('ApiLicenceRole'))).not.toContain('SigningKeysSecret');
+  });
+
+  test("a playback call with the synthesized playback function's catalog signs cookies covering the /drm/ prefix (checked independently)", async () => {
+    const variables = variablesOf('ApiPlayback');
+    const harness = await startHarness({
+      idpKeys: [drmViewerKey],
+      extraEnv: { DRM_CATALOG: String(variables.DRM_CATALOG), LICENCE_UPSTREAMS: String(variables.LICENCE_UPSTREAMS) },
+    });
+    try {
+      const response = await harness.api.playback(
+        playbackEvent('feature-1', { authorization: bearer(await mint(drmViewerKey)) }),
+      );
+      expect(response.statusCode).toBe(200);
+      const drmPath = config.drm.catalog['feature-1'].paths[0];
+      const lines = (response.cookies ?? []).filter((line) => line.includes(`Path=${drmPath};`));
+      const value = (name: string) =>
+        (lines.find((line) => line.startsWith(`${name}=`)) ?? '').split(';')[0].slice(name.length + 1);
+      const fromCloudFront = (text: string) =>
+        Buffer.from(text.replace(/-/g, '+').replace(/_/g, '=').replace(/~/g, '/'), 'base64');
+      const policyBytes = fromCloudFront(value('CloudFront-Policy'));
+      const policy = JSON.parse(policyBytes.toString('utf8')) as { Statement: { Resource: string }[] };
+      expect(policy.Statement[0].Resource).toBe(`${MEDIA_BASE_URL}${drmPath}*`);
+      expect(
+        createVerify('sha256')
+          .update(policyBytes)
+          .verify(harness.signingKey.publicKey, fromCloudFront(value('CloudFront-Signature'))),
+      ).toBe(true);
+    } finally {
+      await harness.close();
+    }
+  });
+
+  test('the licence function times out well after the licence server bound it applies', () => {
+    const [[, fn]] = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).filter(([id]) =>
+      id.startsWith('ApiLicence'),
+    );
+    expect(Number(fn.Properties?.Timeout) * 1000).toBeGreaterThan(config.drm.licenceTimeoutMs + 1000);
   });
 });
 
@@ -517,7 +613,7 @@ describe('origin authorizer (direct calls to the execute-api endpoint)', () => {
 
   test('a direct call is refused before any API function runs: every route is CUSTOM-authorized by the origin authorizer', () => {
     const routes = Object.values(resourcesOf(synth.mainTemplate, 'AWS::ApiGatewayV2::Route'));
-    expect(routes.length).toBe(3);
+    expect(routes.length).toBe(4);
     for (const route of routes) {
       expect(route.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId() } });
     }

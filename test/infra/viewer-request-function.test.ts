@@ -70,6 +70,10 @@ describe.each(variants)('%s', (_name, synth, signedPatterns) => {
 
 test('the deployed source is small enough and loadable as CloudFront requires', () => {
   expect(Buffer.byteLength(SOURCE, 'utf8')).toBeLessThan(10 * 1024);
-  expect(SOURCE).toMatch(/^function handler\(event\) \{$/m);
-  expect(SOURCE).not.toMatch(/^\s*(?:export|import)\b/m);
+  // A global handler (async: the deny-list lookup awaits the KeyValueStore).
+  expect(SOURCE).toMatch(/^(async )?function handler\(event\) \{$/m);
+  // An export makes CloudFront answer 503 to every request; the runtime's two modules are the only imports.
+  expect(SOURCE).not.toMatch(/^\s*export\b/m);
+  const imports = SOURCE.split('\n').filter((line) => /^\s*import\b/.test(line));
+  for (const line of imports) expect(["import cf from 'cloudfront';", "import crypto from 'crypto';"]).toContain(line);
 });

@@ -13,7 +13,7 @@ const record = async (event: APIGatewayProxyEventV2) => {
   events.push(event);
   return jsonResponse(200, { ok: true });
 };
-const api: ApiOperations = { playback: record, revoke: record, logout: record };
+const api: ApiOperations = { playback: record, revoke: record, logout: record, licence: record };
 
 let server: Server;
 let port: number;

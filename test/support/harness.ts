@@ -11,7 +11,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { StreamgateApi } from '../../lambda/core/api';
 import { createDynamoClient, DynamoCaller } from '../../lambda/store/dynamo-call';
 import { UserStateStore } from '../../lambda/store/user-state';
-import { createApi } from '../../lambda/runtime/runtime';
+import { createApi, type RuntimeOptions } from '../../lambda/runtime/runtime';
 import { ensureStateTable, startDynalite, type LocalDynamo } from '../../local/dynamo-server';
 import { countOperations, type OperationCounter } from './dynamo-operations';
 import { AUDIENCE, ISSUER, jwksOf, type IdpKey } from './tokens';
@@ -117,6 +117,8 @@ export async function startHarness(options: {
   signingKey?: SigningKeyKind;
   extraEnv?: Record<string, string>;
   now?: () => number;
+  /** More of the runtime's options (e.g. `licences` and their upstreams). */
+  runtime?: Pick<RuntimeOptions, 'licences' | 'licenceUpstreams'>;
 }): Promise<Harness> {
   const dynamo = await startDynalite();
   await ensureStateTable(dynamo.endpoint, TABLE);
@@ -129,7 +131,7 @@ export async function startHarness(options: {
     signingKeyFile: signingKey.file,
     extra: options.extraEnv,
   });
-  const api = await createApi({ env, logger: logs.logger, now: options.now });
+  const api = await createApi({ env, logger: logs.logger, now: options.now, ...options.runtime });
   const storeConfig = { tableName: TABLE, endpoint: dynamo.endpoint, region: 'us-east-1', timeoutMs: 1000 };
   return {
     api,
@@ -193,6 +195,12 @@ export function apiEvent(
 
 export function playbackEvent(videoId: string, options: EventOptions = {}): APIGatewayProxyEventV2 {
   return apiEvent('POST', `/api/v1/playback/${videoId}`, options, { videoId });
+}
+
+export function licenceEvent(videoId: string, drmSystem: string, options: EventOptions = {}): APIGatewayProxyEventV2 {
+  const event = apiEvent('POST', `/api/v1/licence/${videoId}/${drmSystem}`, options, { videoId, drmSystem });
+  event.routeKey = 'POST /api/v1/licence/{videoId}/{drmSystem}';
+  return event;
 }
 
 export const bearer = (token: string): string => `Bearer ${token}`;

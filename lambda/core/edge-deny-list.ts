@@ -1,0 +1,118 @@
+/**
+ * Edge revocation: which grants the edge must refuse, decided from the store's state.
+ *
+ * A grant (a set of signed cookies, or a signed URL's query) is known at the edge by its GRANT ID:
+ * a hash of its CloudFront signature, which CloudFront's own check binds to the policy. The API
+ * records the id of every grant it issues on the session's item (the token's item); when a
+ * session is revoked or ended, or its user's cut-off rises, the ids of its still-valid grants go
+ * to a deny-list (a CloudFront KeyValueStore deployed, a local store in local mode) that the
+ * viewer-request function reads (edge-function/viewer-request.js computes the same id).
+ *
+ * Everything here is pure: the DynamoDB stream handler (deployed) and the local replicator both
+ * feed it snapshots of items and write what it answers.
+ */
+import { createHash } from 'node:crypto';
+
+/** Why the edge refuses a grant: its token or user was revoked, or the stream limit ended its session. */
+export type DenyReason = 'revoked' | 'ended';
+export const DENY_REASONS: readonly DenyReason[] = ['revoked', 'ended'];
+
+/** A grant the API issued: its id and when its signature stops being valid (epoch s). */
+export interface IssuedGrant {
+  id: string;
+  expiresAt: number;
+}
+
+/** One deny-list entry: the key the function looks up, and what it keeps until the grant is dead anyway. */
+export interface DenyEntry {
+  key: string;
+  reason: DenyReason;
+  /** After this (epoch s) the grant's own signature has expired: the entry can go. */
+  expiresAt: number;
+}
+
+/** Where deny entries are written (the KeyValueStore, or the local store). Idempotent puts. */
+export interface DenyListWriter {
+  put(entries: readonly DenyEntry[]): Promise<void>;
+}
+
+/**
+ * The grant id of a CloudFront signature as sent (cookie or query value, CloudFront's base64
+ * with `-`, `_`, `~`): the signature's bytes in hex, SHA-256, base64url, 22 characters (132
+ * bits). Hashing the decoded bytes, not the text, means a viewer who re-spells the same
+ * signature (padding, the standard alphabet) still hits the same entry.
+ */
+export function grantId(signature: string): string {
+  const standard = signature.replace(/-/g, '+').replace(/_/g, '=').replace(/~/g, '/');
+  const hex = Buffer.from(standard.replace(/[^A-Za-z0-9+/]/g, ''), 'base64').toString('hex');
+  return createHash('sha256').update(hex).digest('base64url').slice(0, 22);
+}
+
+/** How an issued grant is stored in the session item's string set: `<expiresAt>.<id>`. */
+export function grantRecord(grant: IssuedGrant): string {
+  return `${grant.expiresAt}.${grant.id}`;
+}
+
+export function parseGrantRecord(record: string): IssuedGrant | undefined {
+  const match = /^(\d{1,12})\.([A-Za-z0-9_-]{22})$/.exec(record);
+  return match === null ? undefined : { expiresAt: Number(match[1]), id: match[2] };
+}
+
+/** The KeyValueStore value: `<reason> <expiresAt>` (the function reads the reason, the sweeper the expiry). */
+export function denyValue(entry: Pick<DenyEntry, 'reason' | 'expiresAt'>): string {
+  return `${entry.reason} ${entry.expiresAt}`;
+}
+
+export function parseDenyValue(value: string): Pick<DenyEntry, 'reason' | 'expiresAt'> | undefined {
+  const match = /^(revoked|ended) (\d{1,12})$/.exec(value);
+  return match === null ? undefined : { reason: match[1] as DenyReason, expiresAt: Number(match[2]) };
+}
+
+/**
+ * The entries that deny `grants`: only those the edge could still accept (signature not yet
+ * expired, with the clock tolerance CloudFront's clock may have against ours).
+ */
+export function denyEntries(
+  grants: readonly IssuedGrant[],
+  reason: DenyReason,
+  nowSeconds: number,
+  toleranceSeconds: number,
+): DenyEntry[] {
+  return grants
+    .filter((grant) => grant.expiresAt + toleranceSeconds > nowSeconds)
+    .map((grant) => ({ key: grant.id, reason, expiresAt: grant.expiresAt + toleranceSeconds }));
+}
+
+/** Keys whose entry is past its expiry (or unreadable): what the sweeper deletes. */
+export function expiredKeys(entries: readonly { key: string; value: string }[], nowSeconds: number): string[] {
+  return entries
+    .filter(({ value }) => {
+      const parsed = parseDenyValue(value);
+      return parsed === undefined || parsed.expiresAt <= nowSeconds;
+    })
+    .map(({ key }) => key);
+}
+
+/** A session (token) item as the deny-list sees it. */
+export interface SessionSnapshot {
+  revokedAt?: number;
+  endedAt?: number;
+  grants: IssuedGrant[];
+}
+
+/** Why the session's grants must now be denied: it became revoked or ended in this change. */
+export function newlyDenied(before: SessionSnapshot | undefined, after: SessionSnapshot): DenyReason | undefined {
+  if (after.revokedAt !== undefined && before?.revokedAt === undefined) return 'revoked';
+  if (after.endedAt !== undefined && before?.endedAt === undefined && before?.revokedAt === undefined) return 'ended';
+  return undefined;
+}
+
+/** The user's new cut-off when this change raised it (every session issued before it is revoked). */
+export function raisedCutoff(
+  before: { revokedBefore?: number } | undefined,
+  after: { revokedBefore?: number },
+): number | undefined {
+  if (after.revokedBefore === undefined) return undefined;
+  if (before?.revokedBefore !== undefined && before.revokedBefore >= after.revokedBefore) return undefined;
+  return after.revokedBefore;
+}

@@ -1,0 +1,81 @@
+/**
+ * DRM (`drm`): which videos are DRM-packaged and where under `/drm/` (the catalog the playback API
+ * signs cookies from), and the licence servers the licence proxy forwards to, one per DRM system.
+ * The shapes are declared here; the rules across entries (no overlapping prefixes, the manifest
+ * inside a prefix) are the functions' own parser (lambda/core/drm-config.ts), run here too, so a
+ * config that synthesizes also starts.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../../lambda/core/config';
+import { DRM_SYSTEMS, drmCatalog, licenceUpstreams } from '../../lambda/core/drm-config';
+import { httpsUrl, integer, isRecord, list, optionalSection, section, text } from './fields';
+
+/** A complete Secrets Manager ARN (with its 6-character suffix), so the grant names exactly one secret. */
+export const COMPLETE_SECRET_ARN =
+  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,505}-[A-Za-z0-9]{6}$/;
+
+/** Lambda caps a function's whole environment at 4 KB; the rest of it needs about 1.5 KB. */
+export const MAX_DRM_ENVIRONMENT_BYTES = 2500;
+
+const drmVideoSchema = section({
+  /** Path prefixes under `/drm/` (as the viewer requests them), each ending in `/`. */
+  paths: list(text(/^\/drm\/\S+\/$/, 'a path prefix such as /drm/<asset>/'), 1, 4),
+  /** The manifest's path, inside one of `paths`. */
+  manifest: text(/^\/drm\/\S+[^/]$/, 'a manifest path such as /drm/<asset>/index.m3u8'),
+  /** Key ids (32 lower-case hex digits): ClearKey requests for other keys are refused by the proxy. */
+  keyIds: list(text(/^[0-9a-f]{32}$/, 'a key id of 32 lower-case hex digits'), 1, 32).optional(),
+});
+
+const upstreamSchema = section({
+  /** The licence server; `{videoId}` is replaced by the video id. */
+  url: httpsUrl(),
+  /** Header carrying the credential. */
+  header: text(/^[A-Za-z0-9-]{1,64}$/, 'a header name such as x-api-key').optional(),
+  /** Secret holding the credential; only the licence function may read it. */
+  secretArn: text(COMPLETE_SECRET_ARN, 'a complete Secrets Manager secret ARN (ending in -XXXXXX)').optional(),
+});
+
+export const drmSchema = optionalSection({
+  /** videoId → where its DRM packaging lives. Videos not listed get no `/drm/` access. */
+  catalog: z
+    .record(text(/^[A-Za-z0-9_-]{1,128}$/, 'a video id'), drmVideoSchema, {
+      error: (issue) =>
+        issue.code === 'invalid_key' ? 'must be a video id (1 to 128 of A-Z, a-z, 0-9, "_", "-")' : undefined,
+    })
+    .default({}),
+  /** DRM system → licence server. Systems not listed answer 404 on the licence route. */
+  upstreams: z
+    .partialRecord(z.enum(DRM_SYSTEMS), upstreamSchema, {
+      // zod reports a key outside the enum as unrecognized, though its types list only the two codes.
+      error: (issue) =>
+        ['invalid_key', 'unrecognized_keys'].includes(issue.code as string)
+          ? `must be one of ${DRM_SYSTEMS.join(', ')}`
+          : undefined,
+    })
+    .default({}),
+  /** Bound on one licence server call; the function's own timeout is 10 s. */
+  licenceTimeoutMs: integer(100, 8000).default(3000),
+  /** Largest licence request accepted (413 above). */
+  licenceMaxBodyBytes: integer(256, 65536).default(16384),
+}).superRefine((drm, ctx) => {
+  if (!isRecord(drm)) return;
+  for (const [field, check] of [
+    ['catalog', () => drmCatalog(JSON.stringify(drm.catalog))],
+    ['upstreams', () => licenceUpstreams(JSON.stringify(drm.upstreams))],
+  ] as const) {
+    try {
+      check();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      ctx.addIssue({ code: 'custom', path: [field], message: error.message.replace(/^[A-Z_]+: /, ''), input: drm });
+    }
+  }
+  const size = JSON.stringify(drm.catalog).length + JSON.stringify(drm.upstreams).length;
+  if (size > MAX_DRM_ENVIRONMENT_BYTES)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['catalog'],
+      message: `catalog and upstreams take ${size} bytes; at most ${MAX_DRM_ENVIRONMENT_BYTES} fit in the functions' environment`,
+      input: drm,
+    });
+});

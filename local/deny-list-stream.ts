@@ -1,0 +1,93 @@
+/**
+ * Local mode's stand-in for the state table's DynamoDB stream (dynalite has none): a middleware
+ * on the API's DynamoDB client that, after every write that can revoke (it sets `revokedAt`,
+ * `endedAt` or `revokedBefore`, and its condition held), reads the item back and hands it to the
+ * same DenyListReplicator the deployed stream Lambda runs, which writes the local KeyValueStore.
+ *
+ * Unlike the deployed stream it runs before the API answers, so locally a revocation reaches the
+ * edge within the revocation call itself; a failure is logged and retried, never surfaced to the
+ * caller (the revocation itself is stored: a retry of the call would find nothing left to write).
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBClient, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import type { DenyListWriter } from '../lambda/core/edge-deny-list';
+import { DenyListReplicator } from '../lambda/store/deny-list-replicator';
+import { createDynamoClient, DynamoCaller } from '../lambda/store/dynamo-call';
+import { STATE_TABLE, TOKEN_ATTRIBUTES, USER_ATTRIBUTES } from '../lambda/store/table-schema';
+
+const REVOKING_ATTRIBUTES = new Set<string>([
+  TOKEN_ATTRIBUTES.revokedAt,
+  TOKEN_ATTRIBUTES.endedAt,
+  USER_ATTRIBUTES.revokedBefore,
+]);
+const RETRIES = 5;
+
+export interface DenyListStreamOptions {
+  endpoint: string;
+  tableName: string;
+  writer: DenyListWriter;
+  toleranceSeconds: number;
+  logger?: Logger;
+}
+
+/** Attaches the replication to `client` (the API's); answers a function that waits for pending work. */
+export function attachDenyListStream(client: DynamoDBClient, options: DenyListStreamOptions): () => Promise<void> {
+  const dynamo = new DynamoCaller(
+    createDynamoClient({
+      tableName: options.tableName,
+      endpoint: options.endpoint,
+      region: 'us-east-1',
+      timeoutMs: 5000,
+    }),
+    options.tableName,
+    5000,
+  );
+  const replicator = new DenyListReplicator(dynamo, options.writer, {
+    toleranceSeconds: options.toleranceSeconds,
+    now: () => Math.floor(Date.now() / 1000),
+  });
+  const pending = new Set<Promise<void>>();
+  const replicate = async (key: string): Promise<void> => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await replicator.onChange(key, undefined, await dynamo.get(key));
+        return;
+      } catch (error) {
+        options.logger?.error('deny-list replication failed', {
+          attempt,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        if (attempt >= RETRIES) return;
+        await new Promise((done) => setTimeout(done, 100 * 2 ** attempt));
+      }
+    }
+  };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      const input = args.input as Partial<UpdateItemCommandInput>;
+      const key = input.Key?.[STATE_TABLE.partitionKey]?.S;
+      if (context.commandName === 'UpdateItemCommand' && key !== undefined && revokes(input)) {
+        const work = replicate(key);
+        pending.add(work);
+        void work.finally(() => pending.delete(work));
+        await work;
+      }
+      return result;
+    },
+    { step: 'initialize', name: 'streamgateLocalDenyListStream' },
+  );
+  return async () => {
+    await Promise.all([...pending]);
+  };
+}
+
+/** Whether the write SETs one of the attributes that revoke (the expression names them through placeholders). */
+function revokes(input: Partial<UpdateItemCommandInput>): boolean {
+  const expression = input.UpdateExpression ?? '';
+  return Object.entries(input.ExpressionAttributeNames ?? {}).some(
+    ([placeholder, name]) =>
+      REVOKING_ATTRIBUTES.has(name) &&
+      new RegExp(`(?:^|[\\s,])${placeholder.replace(/[^#\w]/g, '')}\\s*=`).test(expression),
+  );
+}

@@ -1,0 +1,108 @@
+/**
+ * The edge deny-list's two functions bundled for real, exactly as `cdk synth` does through
+ * NodeFunction (local esbuild, no Docker), then run in a fresh Node process with the deployed
+ * environment. The KeyValueStore client and its SigV4A signer are bundled together (they must
+ * share one @smithy copy, or every write fails with "Neither CRT nor JS SigV4a implementation is
+ * available"); the bundled stream handler is run against a stream record until it signs a request.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
+import { NodeFunction } from '../../lib/node-function';
+import { cdkContext, ROOT } from './synth';
+
+/**
+ * Above the API functions' 300 KB: the KeyValueStore client cannot be the runtime's (its signer
+ * must be the bundled one), and these functions are not on a viewer's request path.
+ */
+const LIMIT_BYTES = 400 * 1024;
+const HANDLERS = ['edge-deny-list-stream', 'edge-deny-list-sweeper'];
+const bundles = new Map<string, string>();
+
+beforeAll(() => {
+  const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'streamgate-deny-bundle-')), context: cdkContext() });
+  const stack = new Stack(app, 'DenyListBundles', { env: { account: '111111111111', region: 'eu-west-1' } });
+  const functions = HANDLERS.map((name) => ({
+    name,
+    fn: new NodeFunction(stack, name, {
+      entry: path.join(ROOT, 'lambda', 'handlers', `${name}.ts`),
+      description: name,
+    }),
+  }));
+  const assembly = app.synth();
+  const resources = assembly.getStackByName('DenyListBundles').template.Resources as Record<
+    string,
+    { Properties: { Code: { S3Key: string } } }
+  >;
+  for (const { name, fn } of functions) {
+    const resource = fn.function.node.defaultChild;
+    if (!CfnElement.isCfnElement(resource)) throw new Error(`${name} has no CloudFormation function`);
+    const hash = resources[stack.getLogicalId(resource)].Properties.Code.S3Key.replace(/\.zip$/, '');
+    bundles.set(name, path.join(assembly.directory, `asset.${hash}`, 'index.js'));
+  }
+}, 180_000);
+
+test.each(HANDLERS)('%s bundles with the KeyValueStore client and the JS SigV4A signer inside', (name) => {
+  const file = bundles.get(name) ?? '';
+  const bytes = statSync(file).size;
+  console.log(`bundle lambda/handlers/${name}.ts: ${(bytes / 1024).toFixed(1)} KB minified`);
+  expect(bytes).toBeLessThanOrEqual(LIMIT_BYTES);
+  const code = readFileSync(file, 'utf8');
+  expect(code).not.toMatch(/require\("@aws-sdk\/client-cloudfront-keyvaluestore"\)/);
+  expect(code).not.toMatch(/require\("@aws-sdk\/signature-v4a"\)/);
+  expect(code).not.toMatch(/\.node"\)/);
+  expect(code).toContain('AWS4-ECDSA-P256-SHA256');
+});
+
+test('the bundled stream handler signs its KeyValueStore call (no SigV4A error), and reports the record it could not write', () => {
+  const event = {
+    Records: [
+      {
+        eventID: '1',
+        eventName: 'MODIFY',
+        dynamodb: {
+          Keys: { pk: { S: 'tok#x' } },
+          OldImage: { pk: { S: 'tok#x' }, grants: { SS: [`4102444800.${'a'.repeat(22)}`] } },
+          NewImage: {
+            pk: { S: 'tok#x' },
+            grants: { SS: [`4102444800.${'a'.repeat(22)}`] },
+            revokedAt: { N: '1800000000' },
+          },
+          SequenceNumber: '42',
+        },
+      },
+    ],
+  };
+  const run = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `require(${JSON.stringify(bundles.get('edge-deny-list-stream'))}).handler(${JSON.stringify(event)})` +
+        '.then((result) => console.log("result=" + JSON.stringify(result)), (error) => console.log("thrown:" + error.message))',
+    ],
+    {
+      env: {
+        PATH: process.env.PATH,
+        // The runtime provides the DynamoDB client; here it comes from the project's node_modules.
+        NODE_PATH: path.join(ROOT, 'node_modules'),
+        AWS_REGION: 'eu-west-1',
+        // Not real: the request is signed, then fails (no network, or AWS refuses the key).
+        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'not-a-real-secret',
+        REVOCATION_TABLE_NAME: 'streamgate-test',
+        EDGE_DENY_LIST_KVS_ARN: 'arn:aws:cloudfront::111111111111:key-value-store/00000000-0000-4000-8000-000000000000',
+        JWT_CLOCK_TOLERANCE_SECONDS: '30',
+      },
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
+  const output = `${run.stdout}${run.stderr}`;
+  expect(output).toContain('result={"batchItemFailures":[{"itemIdentifier":"42"}]}');
+  expect(output).toMatch(/deny-list write failed/);
+  expect(output).not.toMatch(/SigV4a implementation/i);
+  // The secret never reaches the logs.
+  expect(output).not.toContain('not-a-real-secret');
+}, 150_000);

@@ -1,0 +1,37 @@
+/** Local mode only: the dev IdP signs demo viewers in (`npm start` serves it; a deployment has none). */
+
+/** Demo viewers and the videos their tokens entitle. */
+export const DEMO_VIEWERS: Record<string, string[]> = { alice: ['demo-1', 'demo-2', 'demo-3'], bob: ['demo-1'] };
+
+export async function devIdpToken(name: string): Promise<string> {
+  const response = await fetch('/idp/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sub: name, videos: DEMO_VIEWERS[name] }),
+    cache: 'no-store',
+  });
+  const body = (await response.json().catch(() => null)) as { access_token?: unknown } | null;
+  if (response.status !== 200 || typeof body?.access_token !== 'string')
+    throw new Error(`dev IdP: HTTP ${response.status}`);
+  return body.access_token;
+}
+
+export interface CatalogEntry {
+  id: string;
+  title: string;
+  encrypted: boolean;
+}
+
+export async function localCatalog(): Promise<CatalogEntry[]> {
+  const response = await fetch('/local/catalog.json', { cache: 'no-store' });
+  if (response.status !== 200) throw new Error(`catalog: HTTP ${response.status}`);
+  const list = (await response.json()) as unknown;
+  if (!Array.isArray(list)) throw new Error('catalog: not a list');
+  return list
+    .filter((entry): entry is { id: string; title?: unknown; encrypted?: unknown } => typeof entry?.id === 'string')
+    .map((entry) => ({
+      id: entry.id,
+      title: typeof entry.title === 'string' ? entry.title : entry.id,
+      encrypted: entry.encrypted === true,
+    }));
+}
