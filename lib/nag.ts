@@ -114,6 +114,16 @@ export function acknowledgeFindings({ main, edgeAlarms }: StreamgateStacks): voi
     );
     add(
       edgeRevocation.failedRecords,
+      'Serverless-SQSRedrivePolicy',
+      "The stream consumer's on-failure destination is itself the dead-letter queue; its depth is alarmed.",
+    );
+    add(
+      edgeRevocation.schedule,
+      'Serverless-EventBusDLQ',
+      'A missed sweep is redone by the next one minutes later; the store size is alarmed.',
+    );
+    add(
+      edgeRevocation.failedRecords,
       'AwsSolutions-SQS3',
       "This queue is the stream event source's on-failure destination (a DLQ itself); its depth is alarmed.",
     );

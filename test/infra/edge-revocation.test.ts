@@ -203,7 +203,11 @@ describe.each([
 
   test('the sweeper runs every 5 minutes on an EventBridge schedule', () => {
     const { mainTemplate } = synthesis();
-    const rule = onlyResource(mainTemplate, 'AWS::Events::Rule').properties;
+    // The other rule is the signing-key rotation's schedule (lib/signing-keys.ts).
+    const [, sweep] = Object.entries(resourcesOf(mainTemplate, 'AWS::Events::Rule')).filter(([id]) =>
+      id.startsWith('EdgeRevocation'),
+    )[0];
+    const rule = sweep.Properties ?? {};
     expect(rule.ScheduleExpression).toBe('rate(5 minutes)');
     expect(rule.Targets).toEqual([
       expect.objectContaining({
@@ -276,7 +280,10 @@ describe('edgeRevocation.enabled: false', () => {
     const { mainTemplate } = off;
     mainTemplate.resourceCountIs('AWS::CloudFront::KeyValueStore', 0);
     mainTemplate.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
-    mainTemplate.resourceCountIs('AWS::Events::Rule', 0);
+    // Only the signing-key rotation's schedule remains.
+    expect(Object.keys(resourcesOf(mainTemplate, 'AWS::Events::Rule'))).toEqual([
+      expect.stringMatching(/^SigningKeysRotationSchedule/),
+    ]);
     mainTemplate.resourceCountIs('AWS::SQS::Queue', 0);
     const fn = onlyResource(mainTemplate, 'AWS::CloudFront::Function');
     expect(fn.properties.FunctionConfig).not.toHaveProperty('KeyValueStoreAssociations');
