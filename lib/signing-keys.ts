@@ -57,6 +57,8 @@ export interface SigningKeyRotationProps {
   readonly keyRefreshSeconds: number;
   /** Clock difference allowed between the signer and CloudFront. */
   readonly clockToleranceSeconds: number;
+  /** Name of the key-age alarm: `<deployment name>-…`, the names the alarm topic accepts. */
+  readonly alarmName: string;
 }
 
 export class SigningKeys extends Construct {
@@ -167,7 +169,8 @@ export class SigningKeys extends Construct {
       period: Duration.hours(1),
     });
     this.keyAgeAlarm = new cloudwatch.Alarm(this, 'KeyAgeAlarm', {
-      alarmDescription: `streamgate: the CloudFront signing key is older than ${props.rotateAfterDays}+${KEY_AGE_ALARM_MARGIN_DAYS} days, or the rotation stopped reporting: see docs/operations.md "Signing key too old"`,
+      alarmName: props.alarmName,
+      alarmDescription: `streamgate: the CloudFront signing key is older than ${props.rotateAfterDays}+${KEY_AGE_ALARM_MARGIN_DAYS} days, or the rotation stopped reporting: see docs/rotation.md "Runbook"`,
       metric: age,
       threshold: (props.rotateAfterDays + KEY_AGE_ALARM_MARGIN_DAYS) * 86400,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

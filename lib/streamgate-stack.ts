@@ -129,6 +129,7 @@ export class StreamgateStack extends Stack {
       signedTtlSeconds: config.signing.ttlSeconds,
       keyRefreshSeconds: config.signing.keyRefreshSeconds,
       clockToleranceSeconds: config.jwt.clockToleranceSeconds,
+      alarmName: `${config.name}-signing-key-age`,
     });
     this.originSecretRotation = new OriginSecretRotation(this, 'OriginVerifyRotation', {
       secret: this.api.originVerifySecret,

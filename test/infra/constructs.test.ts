@@ -25,6 +25,7 @@ test('SigningKeys names rotateAfterDays when it is over 90 days (AWS FSBP Secret
     signedTtlSeconds: 300,
     keyRefreshSeconds: 60,
     clockToleranceSeconds: 30,
+    alarmName: 'test-signing-key-age',
   };
   expect(() => keys.addRotation({ ...rotation, rotateAfterDays: 91 })).toThrow(
     /SigningKeys: rotateAfterDays must be a whole number from 1 to 90, got 91/,

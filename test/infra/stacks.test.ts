@@ -731,6 +731,8 @@ describe('signing keys', () => {
 
   test('a key-age alarm fires past the schedule plus two days, and when the rotation stops reporting', () => {
     synth.mainTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      // The alarm topic's policy admits only alarms named <name>-*.
+      AlarmName: 'streamgate-signing-key-age',
       MetricName: 'ActiveSigningKeyAge',
       Namespace: 'Streamgate',
       Statistic: 'Maximum',
