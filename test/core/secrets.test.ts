@@ -240,6 +240,7 @@ describe('the licence function (deployed)', () => {
     expect(reads.sort()).toEqual([
       `${LICENCE_ARN} AWSCURRENT`,
       `${ORIGIN_ARN} AWSCURRENT`,
+      `${ORIGIN_ARN} AWSPENDING`,
       `${ORIGIN_ARN} AWSPREVIOUS`,
     ]);
     expect(logs.text()).not.toContain(LICENCE_CREDENTIAL);
