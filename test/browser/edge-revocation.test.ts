@@ -78,7 +78,12 @@ async function noticeWithin(page: Page, since: number, timeoutMs: number): Promi
 test('logged out elsewhere: the playing video stops within seconds (grants live 5 minutes) and the page says access was revoked', async () => {
   const { page, held, close } = await playingWithSegmentsHeld();
   const revokedAt = Date.now();
-  await page.click('#logout');
+  // The logout answered (the revocation is stored), then the held segments go to the edge.
+  const [logout] = await Promise.all([
+    page.waitForResponse((response) => response.url().endsWith('/api/v1/session')),
+    page.click('#logout'),
+  ]);
+  expect(logout.status()).toBe(204);
   await held.release();
   const notice = await noticeWithin(page, revokedAt, 10000);
   expect(notice.text).toBe('Your access was revoked. Sign in again to watch.');
