@@ -20,6 +20,8 @@ export interface CatalogEntry {
   id: string;
   title: string;
   encrypted: boolean;
+  /** The DRM system the video is packaged for (e.g. `clearkey`), if any. */
+  drm?: string;
 }
 
 export async function localCatalog(): Promise<CatalogEntry[]> {
@@ -28,10 +30,14 @@ export async function localCatalog(): Promise<CatalogEntry[]> {
   const list = (await response.json()) as unknown;
   if (!Array.isArray(list)) throw new Error('catalog: not a list');
   return list
-    .filter((entry): entry is { id: string; title?: unknown; encrypted?: unknown } => typeof entry?.id === 'string')
+    .filter(
+      (entry): entry is { id: string; title?: unknown; encrypted?: unknown; drm?: unknown } =>
+        typeof entry?.id === 'string',
+    )
     .map((entry) => ({
       id: entry.id,
       title: typeof entry.title === 'string' ? entry.title : entry.id,
       encrypted: entry.encrypted === true,
+      ...(typeof entry.drm === 'string' ? { drm: entry.drm } : {}),
     }));
 }

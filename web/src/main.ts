@@ -383,7 +383,7 @@ if (STREAMGATE_LOCAL) {
         if (entry.encrypted) {
           const badge = item.appendChild(document.createElement('span'));
           badge.className = 'badge';
-          badge.textContent = 'AES-128';
+          badge.textContent = entry.drm === undefined ? 'AES-128' : `DRM (${entry.drm})`;
         }
         const button = item.appendChild(document.createElement('button'));
         button.type = 'button';
