@@ -34,17 +34,8 @@ import crypto from 'crypto';
 
 var HEX = '0123456789abcdefABCDEF';
 var B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-/* Base64 digit by character code (CloudFront's - _ ~ included), and each byte's two hex digits. */
-var DIGIT = [];
-var BYTE_HEX = [];
-(function () {
-  var i;
-  for (i = 0; i < 128; i++) DIGIT.push(-1);
-  for (i = 0; i < 64; i++) DIGIT[B64.charCodeAt(i)] = i;
-  DIGIT[45] = 62; // '-' is CloudFront's '+'
-  DIGIT[126] = 63; // '~' is CloudFront's '/'
-  for (i = 0; i < 256; i++) BYTE_HEX.push((i < 16 ? '0' : '') + i.toString(16));
-})();
+/* For a base64 string's last digit: that digit with its unused low bits cleared (see canonicalSignature). */
+var KEEP_HIGH = { 2: 0x30, 3: 0x3c };
 var DENY_LIST = null;
 try {
   DENY_LIST = cf.kvs();
@@ -111,17 +102,16 @@ function forbidden(denied) {
   };
 }
 
-/* A signature as sent (CloudFront's base64: - _ ~, perhaps percent-encoded) as hex of its bytes. */
-function signatureHex(value) {
-  var digit = DIGIT,
-    byteHex = BYTE_HEX; // locals: a global read per character is slow in some engines
+/*
+ * A signature as sent (CloudFront's base64: - _ ~, perhaps percent-encoded) in one spelling per
+ * byte string: the standard alphabet, padding and any other character dropped, the unused low bits
+ * of a last partial digit cleared (a lone last digit holds no byte and is dropped). Two spellings
+ * a lenient decoder reads as the same bytes come out equal.
+ */
+function canonicalSignature(value) {
   var text = value,
-    bits = 0,
-    count = 0,
-    hex = [],
-    i,
-    code,
-    v;
+    rest,
+    last;
   if (value.indexOf('%') !== -1) {
     try {
       text = decodeURIComponent(value);
@@ -129,18 +119,15 @@ function signatureHex(value) {
       text = value;
     }
   }
-  for (i = 0; i < text.length; i++) {
-    code = text.charCodeAt(i);
-    v = code < 128 ? digit[code] : -1;
-    if (v === -1) continue; // padding ('=' or CloudFront's '_') and anything else carry no bits
-    bits = ((bits << 6) | v) & 0xfff;
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      hex.push(byteHex[(bits >> count) & 0xff]);
-    }
-  }
-  return hex.join('');
+  text = text
+    .replace(/-/g, '+')
+    .replace(/~/g, '/')
+    .replace(/[^A-Za-z0-9+/]/g, '');
+  rest = text.length % 4;
+  if (rest === 1) return text.substring(0, text.length - 1);
+  if (rest === 0) return text;
+  last = B64.indexOf(text.charAt(text.length - 1)) & KEEP_HIGH[rest];
+  return text.substring(0, text.length - 1) + B64.charAt(last);
 }
 
 /* Every signature the request carries, whatever the name's case: CloudFront may take any one. */
@@ -173,7 +160,7 @@ async function deniedGrant(request) {
     signaturesOf(request.querystring, 'signature'),
   );
   for (i = 0; i < signatures.length; i++) {
-    id = crypto.createHash('sha256').update(signatureHex(signatures[i])).digest('base64url').substring(0, 22);
+    id = crypto.createHash('sha256').update(canonicalSignature(signatures[i])).digest('base64url').substring(0, 22);
     try {
       if (await DENY_LIST.exists(id)) {
         value = await DENY_LIST.get(id);

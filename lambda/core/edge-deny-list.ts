@@ -38,14 +38,28 @@ export interface DenyListWriter {
 
 /**
  * The grant id of a CloudFront signature as sent (cookie or query value, CloudFront's base64
- * with `-`, `_`, `~`): the signature's bytes in hex, SHA-256, base64url, 22 characters (132
- * bits). Hashing the decoded bytes, not the text, means a viewer who re-spells the same
- * signature (padding, the standard alphabet) still hits the same entry.
+ * with `-`, `_`, `~`): SHA-256 of its canonical spelling, base64url, 22 characters (132 bits).
+ * The canonical spelling is one per byte string (standard alphabet, no padding or other
+ * characters, a last partial digit's unused bits cleared), so a viewer who re-spells the same
+ * signature still hits the same entry. edge-function/viewer-request.js computes the same.
  */
 export function grantId(signature: string): string {
-  const standard = signature.replace(/-/g, '+').replace(/_/g, '=').replace(/~/g, '/');
-  const hex = Buffer.from(standard.replace(/[^A-Za-z0-9+/]/g, ''), 'base64').toString('hex');
-  return createHash('sha256').update(hex).digest('base64url').slice(0, 22);
+  return createHash('sha256').update(canonicalSignature(signature)).digest('base64url').slice(0, 22);
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+/** For a last digit after 2 or 3 full ones: the bits that carry data (4, then 2 of its 6 are unused). */
+const KEEP_HIGH: Record<number, number> = { 2: 0x30, 3: 0x3c };
+
+export function canonicalSignature(signature: string): string {
+  const text = signature
+    .replace(/-/g, '+')
+    .replace(/~/g, '/')
+    .replace(/[^A-Za-z0-9+/]/g, '');
+  const rest = text.length % 4;
+  if (rest === 0) return text;
+  if (rest === 1) return text.slice(0, -1);
+  return text.slice(0, -1) + B64.charAt(B64.indexOf(text.charAt(text.length - 1)) & KEEP_HIGH[rest]);
 }
 
 /** How an issued grant is stored in the session item's string set: `<expiresAt>.<id>`. */

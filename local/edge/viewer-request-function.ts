@@ -150,9 +150,11 @@ export class ViewerRequestFunction {
   private readonly invoke = new Script('handler(JSON.parse(__viewerRequestEvent))', {
     filename: 'invoke-viewer-request',
   });
-  private readonly drainLog = new Script('__logLines.splice(0, __logLines.length)', {
+  private readonly drainLog = new Script('(function () { return __logLines.splice(0, __logLines.length); })', {
     filename: 'drain-viewer-request-log',
   });
+  /** Takes the function's buffered log lines: compiled in the context once, called directly. */
+  private drain: () => unknown = () => [];
   private readonly log: (line: string) => void;
   private readonly timeoutMs: number;
   private readonly watchdogMs: number | undefined;
@@ -192,6 +194,7 @@ export class ViewerRequestFunction {
       throw new Error(`${filename}: the function does not load: no global function "handler"`);
     }
     this.call = new Script('(function (event) { return handler(JSON.parse(event)); })').runInContext(this.context);
+    this.drain = this.drainLog.runInContext(this.context);
   }
 
   async run(event: ViewerRequestEvent): Promise<ViewerRequestOutcome> {
@@ -209,18 +212,19 @@ export class ViewerRequestFunction {
         }
       }
       if (isThenable(answer)) answer = await withTimeout(answer, this.timeoutMs);
-      // Copied out as JSON: plain data of this realm; a cycle or a throwing getter is an error.
-      answer = JSON.parse(JSON.stringify(answer) ?? 'null');
+      // A request is read field by field into plain data of this realm (outcomeOf copies every
+      // string it keeps); a response is copied out as JSON. A cycle or a throwing getter is an error.
+      if (!isRecord(answer) || 'statusCode' in answer) answer = JSON.parse(JSON.stringify(answer) ?? 'null');
+      return outcomeOf(answer);
     } catch (error) {
       return { kind: 'error', reason: `the function threw: ${messageOf(error)}` };
     } finally {
       this.flushLog();
     }
-    return outcomeOf(answer);
   }
 
   private flushLog(): void {
-    const lines: unknown = this.drainLog.runInContext(this.context);
+    const lines: unknown = this.drain();
     if (Array.isArray(lines)) for (const line of lines) this.log(String(line));
   }
 }

@@ -146,7 +146,13 @@ describe('the loader', () => {
     ['returns a request without a uri', 'var r = event.request; delete r.uri; return r;', /no absolute uri/],
     ['returns a request with a relative uri', 'var r = event.request; r.uri = "x"; return r;', /no absolute uri/],
     ['returns a bad status code', 'return { statusCode: 99 };', /invalid statusCode/],
-    ['returns a cyclic object', 'var a = {}; a.a = a; return a;', /threw/],
+    ['returns a cyclic object', 'var a = {}; a.a = a; return a;', /no absolute uri/],
+    ['returns a cyclic response', 'var a = { statusCode: 200 }; a.a = a; return a;', /threw/],
+    [
+      'returns a request with a throwing getter',
+      'var r = event.request; Object.defineProperty(r, "uri", { get: function () { throw new Error("getter"); } }); return r;',
+      /threw: getter/,
+    ],
     ['rejects asynchronously', 'return Promise.reject(new Error("later"));', /threw: later/],
   ])('reports an error (the edge answers 503) when the function %s', async (_name, body, reason) => {
     const outcome = await load(body).run(eventFor('/media/demo-1/index.m3u8'));
