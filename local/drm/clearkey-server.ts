@@ -10,9 +10,9 @@
  * licence server requires the proxy's API key).
  */
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ContentKey } from './cenc-encrypter';
+import { readBounded, serveOnLoopback } from './loopback-http';
 
 /** A ClearKey request is a few key ids: 4 KiB is generous and keeps parsing cheap. */
 export const MAX_LICENCE_REQUEST_BYTES = 4096;
@@ -185,34 +185,6 @@ function sameSecret(sent: string | string[] | undefined, expected: string): bool
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The body, or undefined as soon as it passes `limit` bytes (the rest is not read). */
-function readBounded(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
-    return Promise.resolve(undefined);
-  }
-  return new Promise((done, fail) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
-      if (over) return;
-      size += chunk.length;
-      if (size > limit) {
-        over = true;
-        done(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!over) done(Buffer.concat(chunks));
-    });
-    req.on('error', fail);
-  });
-}
-
 export interface RunningClearKeyServer {
   /** Base URL; the licence URL of a video is `${url}/clearkey/<videoId>`. */
   url: string;
@@ -220,28 +192,10 @@ export interface RunningClearKeyServer {
 }
 
 /** The HTTP endpoint on a loopback port (0: any free one). */
-export function startClearKeyServer(
+export async function startClearKeyServer(
   server: ClearKeyLicenceServer,
   options: ClearKeyHttpOptions & { port?: number } = {},
 ): Promise<RunningClearKeyServer> {
-  const handler = clearKeyHttpHandler(server, options);
-  const http: Server = createServer((req, res) => {
-    handler(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500).end();
-    });
-  });
-  return new Promise((done, fail) => {
-    http.once('error', fail);
-    http.listen(options.port ?? 0, '127.0.0.1', () => {
-      const { port } = http.address() as AddressInfo;
-      done({
-        url: `http://127.0.0.1:${port}`,
-        close: () =>
-          new Promise<void>((closed) => {
-            http.close(() => closed());
-            http.closeAllConnections();
-          }),
-      });
-    });
-  });
+  const running = await serveOnLoopback(clearKeyHttpHandler(server, options), options.port);
+  return { url: running.origin, close: running.close };
 }

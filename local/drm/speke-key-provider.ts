@@ -11,8 +11,7 @@
  * Only `cenc` and the ClearKey system are supported, which is what the local encrypter makes.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { XMLSerializer } from '@xmldom/xmldom';
 import { clearKeyHlsKeyTag, clearKeyPsshPayload } from './cenc-encrypter';
 import {
@@ -27,6 +26,7 @@ import {
   SPEKE_VERSION,
 } from './cpix';
 import type { DrmKeyFile } from './drm-keys';
+import { readBounded, serveOnLoopback } from './loopback-http';
 import { boxBytes } from './mp4-boxes';
 
 export const SPEKE_PATH = '/speke/v2.0/copyProtection';
@@ -211,55 +211,16 @@ export function spekeHttpHandler(
   };
 }
 
-function readBounded(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  if (Number(req.headers['content-length']) > limit) {
-    req.resume();
-    return Promise.resolve(undefined);
-  }
-  return new Promise((done, fail) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        done(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => done(Buffer.concat(chunks)));
-    req.on('error', fail);
-  });
-}
-
 export interface RunningSpekeServer {
   /** The copyProtection URL. */
   url: string;
   close(): Promise<void>;
 }
 
-export function startSpekeServer(
+export async function startSpekeServer(
   provider: SpekeKeyProvider,
   options: SpekeHttpOptions & { port?: number } = {},
 ): Promise<RunningSpekeServer> {
-  const handler = spekeHttpHandler(provider, options);
-  const http: Server = createServer((req, res) => {
-    handler(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500).end();
-    });
-  });
-  return new Promise((done, fail) => {
-    http.once('error', fail);
-    http.listen(options.port ?? 0, '127.0.0.1', () => {
-      const { port } = http.address() as AddressInfo;
-      done({
-        url: `http://127.0.0.1:${port}${SPEKE_PATH}`,
-        close: () =>
-          new Promise<void>((closed) => {
-            http.close(() => closed());
-            http.closeAllConnections();
-          }),
-      });
-    });
-  });
+  const running = await serveOnLoopback(spekeHttpHandler(provider, options), options.port);
+  return { url: `${running.origin}${SPEKE_PATH}`, close: running.close };
 }
