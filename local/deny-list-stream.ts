@@ -30,8 +30,8 @@ export interface DenyListStreamOptions {
   logger?: Logger;
 }
 
-/** Attaches the replication to `client` (the API's); answers a function that waits for pending work. */
-export function attachDenyListStream(client: DynamoDBClient, options: DenyListStreamOptions): () => Promise<void> {
+/** Attaches the replication to `client` (the API's). */
+export function attachDenyListStream(client: DynamoDBClient, options: DenyListStreamOptions): void {
   const dynamo = new DynamoCaller(
     createDynamoClient({
       tableName: options.tableName,
@@ -46,7 +46,6 @@ export function attachDenyListStream(client: DynamoDBClient, options: DenyListSt
     toleranceSeconds: options.toleranceSeconds,
     now: () => Math.floor(Date.now() / 1000),
   });
-  const pending = new Set<Promise<void>>();
   const replicate = async (key: string): Promise<void> => {
     for (let attempt = 1; ; attempt += 1) {
       try {
@@ -68,18 +67,12 @@ export function attachDenyListStream(client: DynamoDBClient, options: DenyListSt
       const input = args.input as Partial<UpdateItemCommandInput>;
       const key = input.Key?.[STATE_TABLE.partitionKey]?.S;
       if (context.commandName === 'UpdateItemCommand' && key !== undefined && revokes(input)) {
-        const work = replicate(key);
-        pending.add(work);
-        void work.finally(() => pending.delete(work));
-        await work;
+        await replicate(key);
       }
       return result;
     },
     { step: 'initialize', name: 'streamgateLocalDenyListStream' },
   );
-  return async () => {
-    await Promise.all([...pending]);
-  };
 }
 
 /** Whether the write SETs one of the attributes that revoke (the expression names them through placeholders). */
