@@ -6,10 +6,8 @@
 import { decodeJwt } from 'jose';
 import { clientNetwork } from '../lambda/core/client-network';
 import type { ApiConfig } from '../lambda/core/config';
-import { createDynamoClient, DynamoCaller } from '../lambda/store/dynamo-call';
 import { sessionId, type TokenRef } from '../lambda/core/access-state';
-import { TokenStateStore } from '../lambda/store/token-state';
-import { UserStateStore } from '../lambda/store/user-state';
+import { createStateStores } from '../lambda/store/state-stores';
 
 type Claims = TokenRef & { iat: number; exp: number };
 
@@ -24,13 +22,7 @@ export function playbackStoreCalls(
   onRefused: () => void = () => undefined,
 ): () => Promise<void> {
   const claims = tokens.map((token) => decodeJwt(token) as Claims);
-  const caller = new DynamoCaller(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs);
-  const tokenState = new TokenStateStore(caller, config.abuse.sharing);
-  const userState = new UserStateStore(caller, {
-    rateLimit: config.abuse.rateLimit,
-    rateWindowSeconds: config.abuse.rateWindowSeconds,
-    maxStreams: config.abuse.maxConcurrentStreams,
-  });
+  const { tokens: tokenState, users: userState } = createStateStores(config);
   const presentation = { network: clientNetwork(viewerIp) ?? 'unknown' };
   const { clockToleranceSeconds, maxLifetimeSeconds } = config.token;
   let next = 0;
@@ -63,13 +55,7 @@ export function licenceStoreCalls(
   onRefused: () => void = () => undefined,
 ): () => Promise<void> {
   const claims = tokens.map((token) => decodeJwt(token) as Claims);
-  const caller = new DynamoCaller(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs);
-  const tokenState = new TokenStateStore(caller, config.abuse.sharing);
-  const userState = new UserStateStore(caller, {
-    rateLimit: config.abuse.rateLimit,
-    rateWindowSeconds: config.abuse.rateWindowSeconds,
-    maxStreams: config.abuse.maxConcurrentStreams,
-  });
+  const { tokens: tokenState, users: userState } = createStateStores(config);
   const { clockToleranceSeconds, maxLifetimeSeconds } = config.token;
   let next = 0;
   return async () => {

@@ -16,15 +16,13 @@ import {
   type OriginVerifyValues,
 } from '../core/origin-verify';
 import { EmfSignals, type ApiSignals } from '../core/metrics';
-import { createDynamoClient, DynamoCaller } from '../store/dynamo-call';
 import { createSecretsClient, readSecret } from './secrets';
 import { type DrmConfig, type DrmSystem, loadDrmConfig } from '../core/drm-config';
 import { LicenceProxy, type LicenceUpstream } from '../core/licence-proxy';
 import { HttpLicenceUpstream } from './http-licence-upstream';
 import { ActiveSigningKey } from './signing-key';
-import { TokenStateStore } from '../store/token-state';
+import { createStateStores } from '../store/state-stores';
 import { TokenVerifier } from '../core/token-verifier';
-import { UserStateStore } from '../store/user-state';
 
 export interface RuntimeOptions {
   env?: Readonly<Record<string, string | undefined>>;
@@ -83,20 +81,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         : OriginVerifier.create(options.originVerify.load, { refreshAfterMs: options.originVerify.refreshAfterMs }),
       options.licences === true ? licenceProxyOf(drm, options, secretsClient) : undefined,
     ]);
-    const dynamo = new DynamoCaller(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs);
-    options.onStoreClient?.(dynamo.client);
+    const stores = createStateStores(config);
+    options.onStoreClient?.(stores.dynamo.client);
     const api = new StreamgateApi({
       config,
       verifier: new TokenVerifier(config.token),
-      tokens: options.state?.tokens ?? new TokenStateStore(dynamo, config.abuse.sharing),
-      users:
-        options.state?.users ??
-        new UserStateStore(dynamo, {
-          rateLimit: config.abuse.rateLimit,
-          rateWindowSeconds: config.abuse.rateWindowSeconds,
-          maxStreams: config.abuse.maxConcurrentStreams,
-          streamLimitPolicy: config.abuse.streamLimitPolicy,
-        }),
+      tokens: options.state?.tokens ?? stores.tokens,
+      users: options.state?.users ?? stores.users,
       signals: options.signals ?? new EmfSignals(),
       signer: signingKey === undefined ? undefined : new MediaSigner(config.signing, signingKey, drm.catalog),
       drm,

@@ -4,13 +4,10 @@
  * 300 KB target. A handler whose entry file is missing is skipped, and the test name says so.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { DEFAULT_HANDLERS_DIR } from '../../lib/playback-api';
-import { NodeFunction } from '../../lib/node-function';
-import { cdkContext, ROOT } from './synth';
+import { bundleHandlers, ROOT } from './synth';
 import { apiEnv, cloudFrontKey } from '../support/harness';
 import { idpKey } from '../support/tokens';
 
@@ -23,28 +20,10 @@ const ENTRIES = [
   { name: 'keygen', entry: path.join(ROOT, 'lambda', 'handlers', 'keygen.ts') },
 ];
 
-const bundles = new Map<string, string>();
+let bundles = new Map<string, string>();
 
 beforeAll(() => {
-  const present = ENTRIES.filter((candidate) => existsSync(candidate.entry));
-  if (present.length === 0) return;
-  const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'streamgate-bundle-')), context: cdkContext() });
-  const stack = new Stack(app, 'Bundles', { env: { account: '111111111111', region: 'eu-west-1' } });
-  const functions = present.map(({ name, entry }) => ({
-    name,
-    fn: new NodeFunction(stack, name, { entry, description: name }),
-  }));
-  const assembly = app.synth();
-  const resources = assembly.getStackByName('Bundles').template.Resources as Record<
-    string,
-    { Properties: { Code: { S3Key: string } } }
-  >;
-  for (const { name, fn } of functions) {
-    const resource = fn.function.node.defaultChild;
-    if (!CfnElement.isCfnElement(resource)) throw new Error(`${name} has no CloudFormation function`);
-    const hash = resources[stack.getLogicalId(resource)].Properties.Code.S3Key.replace(/\.zip$/, '');
-    bundles.set(name, path.join(assembly.directory, `asset.${hash}`, 'index.js'));
-  }
+  bundles = bundleHandlers(ENTRIES.filter((candidate) => existsSync(candidate.entry)));
 }, 180_000);
 
 for (const { name, entry } of ENTRIES) {

@@ -6,12 +6,9 @@
  * available"); the bundled stream handler is run against a stream record until it signs a request.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { App, CfnElement, Stack } from 'aws-cdk-lib';
-import { NodeFunction } from '../../lib/node-function';
-import { cdkContext, ROOT } from './synth';
+import { bundleHandlers, ROOT } from './synth';
 
 /**
  * Above the API functions' 300 KB: the KeyValueStore client cannot be the runtime's (its signer
@@ -19,29 +16,12 @@ import { cdkContext, ROOT } from './synth';
  */
 const LIMIT_BYTES = 400 * 1024;
 const HANDLERS = ['edge-deny-list-stream', 'edge-deny-list-sweeper'];
-const bundles = new Map<string, string>();
+let bundles = new Map<string, string>();
 
 beforeAll(() => {
-  const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'streamgate-deny-bundle-')), context: cdkContext() });
-  const stack = new Stack(app, 'DenyListBundles', { env: { account: '111111111111', region: 'eu-west-1' } });
-  const functions = HANDLERS.map((name) => ({
-    name,
-    fn: new NodeFunction(stack, name, {
-      entry: path.join(ROOT, 'lambda', 'handlers', `${name}.ts`),
-      description: name,
-    }),
-  }));
-  const assembly = app.synth();
-  const resources = assembly.getStackByName('DenyListBundles').template.Resources as Record<
-    string,
-    { Properties: { Code: { S3Key: string } } }
-  >;
-  for (const { name, fn } of functions) {
-    const resource = fn.function.node.defaultChild;
-    if (!CfnElement.isCfnElement(resource)) throw new Error(`${name} has no CloudFormation function`);
-    const hash = resources[stack.getLogicalId(resource)].Properties.Code.S3Key.replace(/\.zip$/, '');
-    bundles.set(name, path.join(assembly.directory, `asset.${hash}`, 'index.js'));
-  }
+  bundles = bundleHandlers(
+    HANDLERS.map((name) => ({ name, entry: path.join(ROOT, 'lambda', 'handlers', `${name}.ts`) })),
+  );
 }, 180_000);
 
 test.each(HANDLERS)('%s bundles with the KeyValueStore client and the JS SigV4A signer inside', (name) => {

@@ -5,10 +5,11 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { createStreamgate, type StreamgateStacks } from '../../lib/app';
+import { NodeFunction } from '../../lib/node-function';
 import { ConfigValidationError, validateConfig, type StreamgateConfig } from '../../lib/config';
 
 export const ROOT = path.join(__dirname, '..', '..');
@@ -109,4 +110,31 @@ export function onlyResource(template: Template, type: string): { id: string; pr
   if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
   const [id, resource] = found[0];
   return { id, properties: resource.Properties ?? {} };
+}
+
+/**
+ * Bundles handlers for real with the project's local esbuild (no Docker), exactly as `cdk synth`
+ * does through NodeFunction; answers each handler's bundled `index.js`, by name.
+ */
+export function bundleHandlers(entries: readonly { name: string; entry: string }[]): Map<string, string> {
+  const bundles = new Map<string, string>();
+  if (entries.length === 0) return bundles;
+  const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'streamgate-bundle-')), context: cdkContext() });
+  const stack = new Stack(app, 'Bundles', { env: { account: '111111111111', region: 'eu-west-1' } });
+  const functions = entries.map(({ name, entry }) => ({
+    name,
+    fn: new NodeFunction(stack, name, { entry, description: name }),
+  }));
+  const assembly = app.synth();
+  const resources = assembly.getStackByName('Bundles').template.Resources as Record<
+    string,
+    { Properties: { Code: { S3Key: string } } }
+  >;
+  for (const { name, fn } of functions) {
+    const resource = fn.function.node.defaultChild;
+    if (!CfnElement.isCfnElement(resource)) throw new Error(`${name} has no CloudFormation function`);
+    const hash = resources[stack.getLogicalId(resource)].Properties.Code.S3Key.replace(/\.zip$/, '');
+    bundles.set(name, path.join(assembly.directory, `asset.${hash}`, 'index.js'));
+  }
+  return bundles;
 }
