@@ -1,8 +1,9 @@
 /**
  * Local mode's stand-in for the state table's DynamoDB stream (dynalite has none): a middleware
- * on the API's DynamoDB client that, after every write that can revoke (it sets `revokedAt`,
- * `endedAt` or `revokedBefore`, and its condition held), reads the item back and hands it to the
- * same DenyListReplicator the deployed stream Lambda runs, which writes the local KeyValueStore.
+ * on the API's DynamoDB client that, after every write that revokes or ends something (it sets
+ * `denied`, the attribute the deployed stream is filtered on, and its condition held), reads the
+ * item back and hands it to the same DenyListReplicator the deployed stream Lambda runs, which
+ * writes the local KeyValueStore.
  *
  * Unlike the deployed stream it runs before the API answers, so locally a revocation reaches the
  * edge within the revocation call itself; a failure is logged and retried, never surfaced to the
@@ -13,13 +14,8 @@ import type { DynamoDBClient, UpdateItemCommandInput } from '@aws-sdk/client-dyn
 import type { DenyListWriter } from '../lambda/core/edge-deny-list';
 import { DenyListReplicator } from '../lambda/store/deny-list-replicator';
 import { createDynamoClient, DynamoCaller } from '../lambda/store/dynamo-call';
-import { STATE_TABLE, TOKEN_ATTRIBUTES, USER_ATTRIBUTES } from '../lambda/store/table-schema';
+import { STATE_TABLE, USER_ATTRIBUTES } from '../lambda/store/table-schema';
 
-const REVOKING_ATTRIBUTES = new Set<string>([
-  TOKEN_ATTRIBUTES.revokedAt,
-  TOKEN_ATTRIBUTES.endedAt,
-  USER_ATTRIBUTES.revokedBefore,
-]);
 const RETRIES = 5;
 
 export interface DenyListStreamOptions {
@@ -42,7 +38,7 @@ export function attachDenyListStream(client: DynamoDBClient, options: DenyListSt
     options.tableName,
     5000,
   );
-  const replicator = new DenyListReplicator(dynamo, options.writer, {
+  const replicator = new DenyListReplicator(options.writer, {
     toleranceSeconds: options.toleranceSeconds,
     now: () => Math.floor(Date.now() / 1000),
   });
@@ -75,12 +71,12 @@ export function attachDenyListStream(client: DynamoDBClient, options: DenyListSt
   );
 }
 
-/** Whether the write SETs one of the attributes that revoke (the expression names them through placeholders). */
+/** Whether the write SETs `denied` (the expression names it through a placeholder). */
 function revokes(input: Partial<UpdateItemCommandInput>): boolean {
   const expression = input.UpdateExpression ?? '';
   return Object.entries(input.ExpressionAttributeNames ?? {}).some(
     ([placeholder, name]) =>
-      REVOKING_ATTRIBUTES.has(name) &&
+      name === USER_ATTRIBUTES.denied &&
       new RegExp(`(?:^|[\\s,])${placeholder.replace(/[^#\w]/g, '')}\\s*=`).test(expression),
   );
 }

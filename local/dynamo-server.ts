@@ -11,11 +11,10 @@ import {
   DynamoDBClient,
   ResourceInUseException,
   ResourceNotFoundException,
-  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { BY_USER_INDEX, STATE_TABLE } from '../lambda/store/table-schema';
+import { STATE_TABLE } from '../lambda/store/table-schema';
 
 export interface LocalDynamo {
   endpoint: string;
@@ -65,7 +64,6 @@ export async function ensureStateTable(endpoint: string, tableName: string): Pro
   try {
     const created = (await tableStatus(client, tableName)) === undefined && (await createTable(client, tableName));
     await waitUntilActive(client, tableName);
-    if (!created) await ensureByUserIndex(client, tableName);
     if (created) {
       await client
         .send(
@@ -96,12 +94,8 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<b
     await client.send(
       new CreateTableCommand({
         TableName: tableName,
-        AttributeDefinitions: [
-          { AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' },
-          { AttributeName: BY_USER_INDEX.partitionKey, AttributeType: 'S' },
-        ],
+        AttributeDefinitions: [{ AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' }],
         KeySchema: [{ AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' }],
-        GlobalSecondaryIndexes: [BY_USER_GSI],
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
@@ -110,27 +104,6 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<b
     if (error instanceof ResourceInUseException) return false;
     throw error;
   }
-}
-
-/** The index edge revocation reads a user's sessions through (lambda/store/table-schema.ts), as deployed. */
-const BY_USER_GSI = {
-  IndexName: BY_USER_INDEX.name,
-  KeySchema: [{ AttributeName: BY_USER_INDEX.partitionKey, KeyType: 'HASH' as const }],
-  Projection: { ProjectionType: 'KEYS_ONLY' as const },
-};
-
-/** A table made before edge revocation lacks the index: add it (dynalite builds it at once). */
-async function ensureByUserIndex(client: DynamoDBClient, tableName: string): Promise<void> {
-  const table = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
-  if (table?.GlobalSecondaryIndexes?.some((index) => index.IndexName === BY_USER_INDEX.name)) return;
-  await client.send(
-    new UpdateTableCommand({
-      TableName: tableName,
-      AttributeDefinitions: [{ AttributeName: BY_USER_INDEX.partitionKey, AttributeType: 'S' }],
-      GlobalSecondaryIndexUpdates: [{ Create: BY_USER_GSI }],
-    }),
-  );
-  await waitUntilActive(client, tableName);
 }
 
 async function waitUntilActive(client: DynamoDBClient, tableName: string): Promise<void> {

@@ -1,7 +1,9 @@
 /**
- * What the API needs from its state store, in the API's own terms: the per-token and per-user
- * checks, their verdicts and the ids they are keyed by. The DynamoDB adapters in lambda/store/
- * implement it; the API decides on the verdicts.
+ * What the API needs from its state store, in the API's own terms: one check per call, its
+ * verdict and the ids it is keyed by. All of a user's state (revocation by token and by user,
+ * sharing detection, rate limit, stream slots, the grants the edge may have to deny) lives on
+ * the user's one item, so every call is one conditional write (lambda/store/access-state-store.ts);
+ * the API decides on the verdicts.
  */
 import { createHash } from 'node:crypto';
 import type { SharingConfig, StreamLimitPolicy } from './config';
@@ -38,19 +40,61 @@ export interface SharingVerdict {
   countries: string[];
 }
 
-/** Revoked (by admin, logout or a sharing action), or `ended` by the stream limit (evict-oldest). */
-export type TokenVerdict = { revoked: true; ended?: boolean } | { revoked: false; sharing: SharingVerdict };
+/** A call's refusal the store can decide: revoked (token or user), ended by the stream limit, or over the rate. */
+export type Refusal =
+  | { outcome: 'revoked' }
+  /** The stream limit (evict-oldest) ended this session. */
+  | { outcome: 'ended' }
+  | { outcome: 'rate-limited'; retryAfterSeconds: number };
 
-/** What a playback call records on its session (token) item for the edge's deny-list. */
-export interface GrantRecord {
-  /** One per signature the grant holds (a DRM video's grant has a `/drm/` set too). */
-  grants: IssuedGrant[];
-  /** The token's user (its id is indexed, so a user's cut-off finds every session) and `iat`. */
+/** Who calls and when: every call checks the user's cut-off and this token's own revocation. */
+export interface CallerCall {
   user: UserRef;
+  /** The calling token's session (lambda/core/access-state.ts `sessionId`). */
+  session: string;
+  /** The calling token's `iat`: refused when the user's cut-off is later. */
   iat: number;
+  nowSeconds: number;
+  /** Whether the call counts in the per-user rate limit. */
+  counted: boolean;
+  /** The user item's expiry if this call writes it (never earlier than any before it). */
+  keepUntil: number;
 }
 
-export interface UserLimits {
+/** A playback call: checks as CallerCall, and records the session's presentation, slot and grants. */
+export interface PlaybackCall extends CallerCall {
+  /** Where the token is presented from (recorded only with sharing detection on). */
+  presentation: Presentation;
+  /** The session's state is useless after this (its token's expiry plus the tolerance). */
+  sessionKeepUntil: number;
+  /** Take, or renew, the session's stream slot until then (the grant's expiry). */
+  slotUntil: number;
+  /** The grants issued by this call, recorded for the edge's deny-list (with edge revocation on). */
+  grants?: IssuedGrant[];
+  /** How long an eviction's mark must last: past the expiry of any token valid now. */
+  revokeUntil: number;
+}
+
+export type PlaybackVerdict =
+  | Refusal
+  /** Presented from more networks or countries than allowed; nothing recorded (action: revoke-*). */
+  | { outcome: 'sharing-suspected'; sharing: SharingVerdict }
+  /** At the stream limit with reject-newest. */
+  | { outcome: 'streams-full' }
+  /**
+   * Recorded. `evicted`: the session evict-oldest ended to make room; `sharing`: a suspicion the
+   * `alert` action let through (recorded all the same).
+   */
+  | { outcome: 'admitted'; evicted?: string; sharing?: SharingVerdict };
+
+export type CallerVerdict = Refusal | { outcome: 'admitted' };
+
+export type LogoutVerdict =
+  | { outcome: 'rate-limited'; retryAfterSeconds: number }
+  /** Done: the session is revoked and its slot freed; `alreadyRevoked` when it was so before. */
+  | { outcome: 'done'; alreadyRevoked: boolean };
+
+export interface AccessLimits {
   /** Calls per window; 0 = unlimited. */
   rateLimit: number;
   rateWindowSeconds: number;
@@ -58,50 +102,25 @@ export interface UserLimits {
   maxStreams: number;
   /** At the limit: refuse the new session, or end the oldest. @default 'reject-newest' */
   streamLimitPolicy?: StreamLimitPolicy;
+  sharing: SharingConfig;
+  /**
+   * Width of the time buckets grants are recorded in: at least a grant's lifetime plus any clock
+   * tolerance, so a bucket two behind the current one holds only dead grants.
+   */
+  grantBucketSeconds: number;
 }
 
-export interface UserCall {
-  user: UserRef;
-  /** The calling token's `iat`: refused when the user's cut-off is later. */
-  iat: number;
-  nowSeconds: number;
-  /** Whether the call counts in the per-user rate limit. */
-  counted: boolean;
-  /** Take, or renew, this session's stream slot until `until` (playback). */
-  session?: { id: string; until: number };
-  /** Free this session's stream slot (logout). */
-  release?: string;
-  /** The item's expiry if this call writes it. */
-  keepUntil: number;
-}
-
-export type UserVerdict =
-  | { outcome: 'revoked' }
-  | { outcome: 'rate-limited'; retryAfterSeconds: number }
-  | { outcome: 'streams-full' }
-  /** evict-oldest at the limit: `evict` must be ended first, then `admit` takes its slot. */
-  | { outcome: 'evict'; evict: string; admit(): Promise<UserVerdict> }
-  | { outcome: 'admitted'; undo(): Promise<void> };
-
-/** Per-token state: revocation and sharing detection (implemented in lambda/store/token-state.ts). */
-export interface TokenState {
-  check(
-    token: TokenRef,
-    presentation: Presentation | undefined,
-    keepUntil: number,
-    record?: GrantRecord,
-  ): Promise<TokenVerdict>;
-  /** Revoked or ended. */
-  isRevoked(token: TokenRef): Promise<boolean>;
-  revoke(token: TokenRef, nowSeconds: number, keepUntil: number): Promise<boolean>;
-  /** Ends a session the stream limit evicted: its token plays no more, and its grants are denied at the edge. */
-  end(session: string, nowSeconds: number): Promise<void>;
-  readonly sharing: SharingConfig;
-}
-
-/** Per-user state: revocation cut-off, rate limit and stream slots (implemented in lambda/store/user-state.ts). */
-export interface UserState {
-  check(call: UserCall): Promise<UserVerdict>;
-  revoke(user: UserRef, before: number, keepUntil: number): Promise<void>;
-  readonly limits: UserLimits;
+/** The access state (implemented over DynamoDB in lambda/store/access-state-store.ts). */
+export interface AccessState {
+  /** Playback: check everything, record the presentation, slot and grants; one conditional write. */
+  authorize(call: PlaybackCall): Promise<PlaybackVerdict>;
+  /** Any other call: cut-off, the token's own revocation and the rate limit. */
+  admit(call: CallerCall): Promise<CallerVerdict>;
+  /** The holder ends its own session: revoked, slot freed, counted in the rate limit. */
+  logout(call: CallerCall & { sessionKeepUntil: number }): Promise<LogoutVerdict>;
+  /** Revokes one session (admin by jti, a sharing action); false when it already was. */
+  revokeSession(user: UserRef, session: string, nowSeconds: number, revokeUntil: number, keepUntil: number): Promise<boolean>;
+  /** Revokes every token of `user` issued before `before` (epoch s); keeps the later cut-off. */
+  revokeUser(user: UserRef, before: number, nowSeconds: number, keepUntil: number): Promise<void>;
+  readonly limits: AccessLimits;
 }

@@ -25,15 +25,7 @@ import type { MediaSigner, SignedGrant } from './media-signer';
 import { ORIGIN_VERIFY_HEADER, type OriginVerifier } from './origin-verify';
 import { metricReason, type ApiSignals } from './metrics';
 import { bearerToken, deliveryParam, isIdentifier, videoIdParam } from './request';
-import {
-  sessionId,
-  type SharingVerdict,
-  type TokenState,
-  type TokenVerdict,
-  type UserCall,
-  type UserState,
-  type UserVerdict,
-} from './access-state';
+import { sessionId, type AccessState, type CallerCall, type Refusal, type SharingVerdict } from './access-state';
 import type { TokenVerifier, VerifiedToken } from './token-verifier';
 import type { DrmConfig } from './drm-config';
 import type { LicenceProxy } from './licence-proxy';
@@ -41,8 +33,8 @@ import type { LicenceProxy } from './licence-proxy';
 export interface ApiDeps {
   config: ApiConfig;
   verifier: TokenVerifier;
-  tokens: TokenState;
-  users: UserState;
+  /** The user's access state: one conditional write per call (lambda/store/access-state-store.ts). */
+  access: AccessState;
   /** Present only where media access is signed (the playback function, local mode). */
   signer?: MediaSigner;
   logger: Logger;
@@ -89,46 +81,37 @@ export class StreamgateApi {
       // /media/ set and any /drm/ set) for the edge's deny-list; a refused call's grant is dropped
       // unseen. Signing refuses an IPv6 viewer with IP binding on.
       const grant = delivery === 'url' ? signer.signUrl(request) : signer.signCookies(request);
-      const record = this.deps.config.edgeDenyList
-        ? {
-            grants: grant.grantIds.map((id) => ({ id, expiresAt: grant.expiresAt })),
-            user: token,
-            iat: token.iat,
+      // One conditional write checks everything and records the presentation, the stream slot
+      // and the grant's ids (one per signature: the /media/ set and any /drm/ set, for the edge's
+      // deny-list); a refused call's grant is dropped unseen.
+      const verdict = await this.deps.access.authorize({
+        ...this.callerCall(token, now),
+        presentation,
+        sessionKeepUntil: this.tokenKeepUntil(token),
+        slotUntil: grant.expiresAt,
+        grants: this.deps.config.edgeDenyList
+          ? grant.grantIds.map((id) => ({ id, expiresAt: grant.expiresAt }))
+          : undefined,
+        revokeUntil: this.revokeUntil(now),
+      });
+      switch (verdict.outcome) {
+        case 'admitted':
+          if (verdict.sharing !== undefined) await this.onSharing(token, verdict.sharing, now, context);
+          if (verdict.evicted !== undefined) {
+            // evict-oldest: the oldest session was ended in the same write (its token plays no
+            // more, its grants are denied at the edge) and this one took its slot.
+            this.deps.signals.emit({ kind: 'session-evicted' });
+            this.deps.logger.info('oldest session ended by the stream limit', { ...context, videoId });
           }
-        : undefined;
-      // Two conditional writes, one round trip: each checks its item and records this call.
-      const [tokenCheck, userCheck] = await Promise.allSettled([
-        this.deps.tokens.check(token, presentation, this.tokenKeepUntil(token), record),
-        this.deps.users.check({
-          ...this.callerCall(token, now),
-          session: { id: sessionId(token), until: grant.expiresAt },
-        }),
-      ]);
-      let userVerdict = userCheck.status === 'fulfilled' ? userCheck.value : undefined;
-      try {
-        if (tokenCheck.status === 'rejected') throw tokenCheck.reason;
-        if (userCheck.status === 'rejected') throw userCheck.reason;
-        this.refuseRevokedOrLimited(tokenCheck.value, userCheck.value);
-        const sharing = (tokenCheck.value as { sharing: SharingVerdict }).sharing;
-        if (sharing.suspected) await this.onSharing(token, sharing, now, context);
-        if (userVerdict?.outcome === 'evict') {
-          // evict-oldest: end the oldest session first (its token plays no more, its grants are
-          // denied at the edge), then take its slot.
-          await this.deps.tokens.end(userVerdict.evict, now);
-          this.deps.signals.emit({ kind: 'session-evicted' });
-          this.deps.logger.info('oldest session ended by the stream limit', { ...context, videoId });
-          userVerdict = await userVerdict.admit();
-        }
-        if (userVerdict?.outcome === 'streams-full') {
+          break;
+        case 'sharing-suspected':
+          await this.onSharing(token, verdict.sharing, now, context);
+          break;
+        case 'streams-full':
           this.deps.signals.emit({ kind: 'concurrency-limited' });
-          throw new ConcurrencyLimit(this.deps.users.limits.maxStreams);
-        }
-      } catch (refusal) {
-        if (userVerdict?.outcome === 'admitted') {
-          // The refusal stands even if the undo fails: the slot then frees itself at its expiry.
-          await userVerdict.undo().catch(() => this.deps.logger.warn('stream slot not rolled back', context));
-        }
-        throw refusal;
+          throw new ConcurrencyLimit(this.deps.access.limits.maxStreams);
+        default:
+          this.refuse(verdict);
       }
       this.deps.logger.info('playback authorized', { ...context, videoId, delivery, expiresAt: grant.expiresAt });
       const body = {
@@ -176,14 +159,16 @@ export class StreamgateApi {
       const token = await this.authenticate(event, now, context);
       requireScope(token, this.deps.config.entitlement.adminScope, this.deps.config.entitlement);
       const body = revocationBody(event);
-      const { maxLifetimeSeconds, clockToleranceSeconds, issuer: iss } = this.deps.config.token;
+      const { clockToleranceSeconds, issuer: iss } = this.deps.config.token;
       if (body.jti !== undefined) {
         const target = { iss, sub: body.sub, jti: body.jti };
-        // Any token with this jti that is valid now expires within the max lifetime (plus tolerance).
-        await this.deps.tokens.revoke(
+        // Any token with this jti that is valid now expires before revokeUntil.
+        await this.deps.access.revokeSession(
           target,
+          sessionId(target),
           now,
-          now + maxLifetimeSeconds + 2 * clockToleranceSeconds + REVOCATION_MARGIN_SECONDS,
+          this.revokeUntil(now),
+          this.userKeepUntil(now),
         );
         this.deps.logger.info('token revoked by admin', { ...context, revokedSub: body.sub, revokedJti: body.jti });
         return jsonResponse(201, { revoked: target });
@@ -192,7 +177,7 @@ export class StreamgateApi {
       const before = body.before ?? latest;
       if (before > latest)
         throw new InvalidRequest(`"before" must not be later than now + ${clockToleranceSeconds + 1} s`);
-      await this.deps.users.revoke({ iss, sub: body.sub }, before, this.userKeepUntil(before));
+      await this.deps.access.revokeUser({ iss, sub: body.sub }, before, now, this.userKeepUntil(now));
       this.deps.logger.info('user revoked by admin', { ...context, revokedSub: body.sub, before });
       return jsonResponse(201, { revoked: { iss, sub: body.sub, before } });
     });
@@ -205,20 +190,12 @@ export class StreamgateApi {
   logout(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
     return this.run('logout', event, async (now, context) => {
       const token = await this.verify(event, now, context);
-      const [alreadyRevoked, user] = await Promise.all([
-        this.deps.tokens.isRevoked(token),
-        this.deps.users.check({
-          ...this.callerCall(token, now),
-          release: sessionId(token),
-        }),
-      ]);
-      if (user.outcome === 'rate-limited') throw new RateLimited(user.retryAfterSeconds);
-      if (!alreadyRevoked && user.outcome !== 'revoked')
-        await this.deps.tokens.revoke(token, now, this.tokenKeepUntil(token));
-      this.deps.logger.info('session ended', {
-        ...context,
-        alreadyRevoked: alreadyRevoked || user.outcome === 'revoked',
+      const verdict = await this.deps.access.logout({
+        ...this.callerCall(token, now),
+        sessionKeepUntil: this.tokenKeepUntil(token),
       });
+      if (verdict.outcome === 'rate-limited') throw new RateLimited(verdict.retryAfterSeconds);
+      this.deps.logger.info('session ended', { ...context, alreadyRevoked: verdict.alreadyRevoked });
       return emptyResponse(204);
     });
   }
@@ -274,12 +251,11 @@ export class StreamgateApi {
     this.deps.signals.emit({ kind: 'licence-denied', reason, status: error.status, upstreamMs });
   }
 
-  /** Token or user revoked → 401; over the user's rate → 429. Sharing and streams are decided by the caller. */
-  private refuseRevokedOrLimited(token: TokenVerdict, user: UserVerdict): void {
-    if (token.revoked && token.ended === true) throw new SessionEnded();
-    if (token.revoked) throw new InvalidToken('revoked', 'token has been revoked');
-    if (user.outcome === 'revoked') throw new InvalidToken('revoked', "the user's tokens have been revoked");
-    if (user.outcome === 'rate-limited') throw new RateLimited(user.retryAfterSeconds);
+  /** Token or user revoked → 401; session ended by the stream limit → 403; over the user's rate → 429. */
+  private refuse(refusal: Refusal): never {
+    if (refusal.outcome === 'ended') throw new SessionEnded();
+    if (refusal.outcome === 'rate-limited') throw new RateLimited(refusal.retryAfterSeconds);
+    throw new InvalidToken('revoked', 'token has been revoked');
   }
 
   /** For a video in the DRM catalog: its signed `/drm/` manifest and where its licences are asked for. */
@@ -300,7 +276,7 @@ export class StreamgateApi {
     now: number,
     context: Record<string, unknown>,
   ): Promise<void> {
-    const { action } = this.deps.tokens.sharing;
+    const { action } = this.deps.access.limits.sharing;
     this.deps.signals.emit({ kind: 'sharing-suspected', action });
     this.deps.logger.warn('token sharing suspected', {
       ...context,
@@ -309,17 +285,35 @@ export class StreamgateApi {
       countries: verdict.countries,
     });
     if (action === 'alert') return;
-    if (action === 'revoke-token') await this.deps.tokens.revoke(token, now, this.tokenKeepUntil(token));
-    if (action === 'revoke-user') {
-      const before = this.defaultCutoff(now);
-      await this.deps.users.revoke(token, before, this.userKeepUntil(before));
-    }
+    if (action === 'revoke-token')
+      await this.deps.access.revokeSession(
+        token,
+        sessionId(token),
+        now,
+        this.tokenKeepUntil(token),
+        this.userKeepUntil(now),
+      );
+    if (action === 'revoke-user')
+      await this.deps.access.revokeUser(token, this.defaultCutoff(now), now, this.userKeepUntil(now));
     throw new SharingSuspected();
   }
 
-  /** The caller's own user check: its cut-off, counted in its rate limit, the item kept as long as needed. */
-  private callerCall(token: VerifiedToken, now: number): UserCall {
-    return { user: token, iat: token.iat, nowSeconds: now, counted: true, keepUntil: this.userKeepUntil(now) };
+  /** The caller's own check: its cut-off and revocation, counted in its rate limit, the item kept as long as needed. */
+  private callerCall(token: VerifiedToken, now: number): CallerCall {
+    return {
+      user: token,
+      session: sessionId(token),
+      iat: token.iat,
+      nowSeconds: now,
+      counted: true,
+      keepUntil: this.userKeepUntil(now),
+    };
+  }
+
+  /** Until when a revocation made now must be remembered: past the expiry of any token valid now. */
+  private revokeUntil(now: number): number {
+    const { maxLifetimeSeconds, clockToleranceSeconds } = this.deps.config.token;
+    return now + maxLifetimeSeconds + 2 * clockToleranceSeconds;
   }
 
   /**
@@ -330,12 +324,15 @@ export class StreamgateApi {
     return now + this.deps.config.token.clockToleranceSeconds + 1;
   }
 
-  /** A token item is useless once the token is expired beyond the tolerance. */
+  /** A session's state is useless once its token is expired beyond the tolerance. */
   private tokenKeepUntil(token: VerifiedToken): number {
     return Math.ceil(token.exp) + this.deps.config.token.clockToleranceSeconds;
   }
 
-  /** A user item must outlive every token its cut-off can refuse: issued before `from`, live for the max lifetime. */
+  /**
+   * A user item written at `from` must outlive every token its cut-off can refuse (issued before
+   * `from`, live for the max lifetime) and every mark it holds: each write pushes it later.
+   */
   private userKeepUntil(from: number): number {
     const { maxLifetimeSeconds, clockToleranceSeconds } = this.deps.config.token;
     return from + maxLifetimeSeconds + 2 * clockToleranceSeconds + REVOCATION_MARGIN_SECONDS;
@@ -367,14 +364,8 @@ export class StreamgateApi {
     context: Record<string, unknown>,
   ): Promise<VerifiedToken> {
     const token = await this.verify(event, now, context);
-    const [revoked, user] = await Promise.all([
-      this.deps.tokens.isRevoked(token),
-      this.deps.users.check(this.callerCall(token, now)),
-    ]);
-    this.refuseRevokedOrLimited(
-      revoked ? { revoked } : { revoked, sharing: { suspected: false, networks: [], countries: [] } },
-      user,
-    );
+    const verdict = await this.deps.access.admit(this.callerCall(token, now));
+    if (verdict.outcome !== 'admitted') this.refuse(verdict);
     return token;
   }
 

@@ -3,8 +3,9 @@
  *
  * A grant (a set of signed cookies, or a signed URL's query) is known at the edge by its GRANT ID:
  * a hash of its CloudFront signature, which CloudFront's own check binds to the policy. The API
- * records the id of every grant it issues on the session's item (the token's item); when a
- * session is revoked or ended, or its user's cut-off rises, the ids of its still-valid grants go
+ * records the id of every grant it issues on its user's item, with the session (token) it went
+ * to and that token's `iat`, in the same conditional write that admits the call; when a session
+ * is revoked or ended, or its user's cut-off rises, the ids of its still-valid grants go
  * to a deny-list (a CloudFront KeyValueStore deployed, a local store in local mode) that the
  * viewer-request function reads (edge-function/viewer-request.js computes the same id).
  *
@@ -62,14 +63,22 @@ export function canonicalSignature(signature: string): string {
   return text.slice(0, -1) + B64.charAt(B64.indexOf(text.charAt(text.length - 1)) & KEEP_HIGH[rest]);
 }
 
-/** How an issued grant is stored in the session item's string set: `<expiresAt>.<id>`. */
-export function grantRecord(grant: IssuedGrant): string {
-  return `${grant.expiresAt}.${grant.id}`;
+/** A grant as recorded on its user's item: which session (token) it went to, that token's `iat`, the grant. */
+export interface RecordedGrant extends IssuedGrant {
+  session: string;
+  iat: number;
 }
 
-export function parseGrantRecord(record: string): IssuedGrant | undefined {
-  const match = /^(\d{1,12})\.([A-Za-z0-9_-]{22})$/.exec(record);
-  return match === null ? undefined : { expiresAt: Number(match[1]), id: match[2] };
+/** How a recorded grant is stored in a string set: `<session>.<iat>.<expiresAt>.<id>`. */
+export function grantRecord(grant: RecordedGrant): string {
+  return `${grant.session}.${grant.iat}.${grant.expiresAt}.${grant.id}`;
+}
+
+export function parseGrantRecord(record: string): RecordedGrant | undefined {
+  const match = /^([A-Za-z0-9_-]{22})\.(\d{1,12})\.(\d{1,12})\.([A-Za-z0-9_-]{22})$/.exec(record);
+  return match === null
+    ? undefined
+    : { session: match[1], iat: Number(match[2]), expiresAt: Number(match[3]), id: match[4] };
 }
 
 /** The KeyValueStore value: `<reason> <expiresAt>` (the function reads the reason, the sweeper the expiry). */
@@ -107,18 +116,49 @@ export function expiredKeys(entries: readonly { key: string; value: string }[], 
     .map(({ key }) => key);
 }
 
-/** A session (token) item as the deny-list sees it. */
-export interface SessionSnapshot {
-  revokedAt?: number;
-  endedAt?: number;
-  grants: IssuedGrant[];
+/** A user's item as the deny-list sees it. */
+export interface UserSnapshot {
+  /** The cut-off: every token issued before it is revoked. */
+  revokedBefore?: number;
+  /** Sessions revoked (admin by jti, logout, a sharing action). */
+  revoked: ReadonlySet<string>;
+  /** Sessions the stream limit ended (evict-oldest). */
+  ended: ReadonlySet<string>;
+  grants: readonly RecordedGrant[];
 }
 
-/** Why the session's grants must now be denied: it became revoked or ended in this change. */
-export function newlyDenied(before: SessionSnapshot | undefined, after: SessionSnapshot): DenyReason | undefined {
-  if (after.revokedAt !== undefined && before?.revokedAt === undefined) return 'revoked';
-  if (after.endedAt !== undefined && before?.endedAt === undefined && before?.revokedAt === undefined) return 'ended';
-  return undefined;
+/**
+ * The deny entries a change of a user's item calls for (`before` missing: created, or unknown):
+ * the grants of every session it revoked or ended, and, when it raised the cut-off, of every
+ * session whose token was issued before it. Grants already denied by an earlier change are
+ * skipped only when `before` shows that change; repeating an entry is harmless (idempotent put).
+ */
+export function grantsToDeny(
+  before: UserSnapshot | undefined,
+  after: UserSnapshot,
+  nowSeconds: number,
+  toleranceSeconds: number,
+): DenyEntry[] {
+  const cutoff = raisedCutoff(before, after);
+  const reasonFor = (grant: RecordedGrant): DenyReason | undefined => {
+    if (after.revoked.has(grant.session) && before?.revoked.has(grant.session) !== true) return 'revoked';
+    if (cutoff !== undefined && grant.iat < cutoff) return 'revoked';
+    if (
+      after.ended.has(grant.session) &&
+      before?.ended.has(grant.session) !== true &&
+      before?.revoked.has(grant.session) !== true
+    )
+      return 'ended';
+    return undefined;
+  };
+  return DENY_REASONS.flatMap((reason) =>
+    denyEntries(
+      after.grants.filter((grant) => reasonFor(grant) === reason),
+      reason,
+      nowSeconds,
+      toleranceSeconds,
+    ),
+  );
 }
 
 /** The user's new cut-off when this change raised it (every session issued before it is revoked). */

@@ -1,20 +1,17 @@
 /**
  * The deployed deny-list's two functions, built once per container from the environment:
  * - the stream consumer: each DynamoDB stream record of the state table (NEW_AND_OLD_IMAGES)
- *   goes to the DenyListReplicator, which writes the grants to refuse into the KeyValueStore;
+ *   goes to the DenyListReplicator (which reads nothing but the record's images), which writes the grants to refuse into the KeyValueStore;
  *   a record that fails stops the batch and is reported (ReportBatchItemFailures), so Lambda
  *   retries from it, then sends it to the on-failure queue: no revocation is dropped silently;
  * - the sweeper: deletes entries whose grant has expired anyway, so the store stays small.
  *
  * Environment (set by lib/edge-revocation.ts):
- * - `REVOCATION_TABLE_NAME`: the state table (the replicator queries its `byUser` index);
  * - `EDGE_DENY_LIST_KVS_ARN`: the KeyValueStore's ARN;
  * - `JWT_CLOCK_TOLERANCE_SECONDS` (default 30, 0-300): added to every entry's expiry, as
  *   CloudFront's clock may run behind ours;
- * - `STORE_TIMEOUT_MS` (default 1000): per DynamoDB call;
  * - `DENY_LIST_SWEEP_MIN_BYTES` (default 1000000, 0-5242880): the sweeper lists and deletes only
  *   once the store holds this much (expired entries are harmless; listing is billed per call);
- * - `DYNAMODB_ENDPOINT`: local mode and tests only.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -24,7 +21,7 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent, AttributeValue as Stre
 import { ConfigError } from '../core/config';
 import { DENY_LIST_METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../core/metric-names';
 import { DenyListReplicator } from '../store/deny-list-replicator';
-import { createDynamoClient, DynamoCaller, type Item } from '../store/dynamo-call';
+import type { Item } from '../store/dynamo-call';
 import { KvsDenyList, type SweepReport } from '../store/kvs-deny-list';
 import { STATE_TABLE } from '../store/table-schema';
 import { DENY_LIST_KVS_ARN_VARIABLE } from './deny-list-env';
@@ -34,12 +31,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 export { DENY_LIST_KVS_ARN_VARIABLE };
 
 export interface DenyListFunctionConfig {
-  tableName: string;
   kvsArn: string;
   toleranceSeconds: number;
-  region: string;
-  timeoutMs: number;
-  endpoint?: string;
   sweepMinBytes: number;
 }
 
@@ -63,16 +56,12 @@ export function loadDenyListConfig(env: Env): DenyListFunctionConfig {
     return Number(raw);
   };
   return {
-    tableName: required('REVOCATION_TABLE_NAME', /^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name'),
     kvsArn: required(
       DENY_LIST_KVS_ARN_VARIABLE,
       /^arn:aws[a-z-]*:cloudfront::\d{12}:key-value-store\/[A-Za-z0-9-]+$/,
       'a CloudFront KeyValueStore ARN',
     ),
     toleranceSeconds: integer('JWT_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
-    region: value('AWS_REGION') ?? 'us-east-1',
-    timeoutMs: integer('STORE_TIMEOUT_MS', 1000, 50, 10000),
-    endpoint: value('DYNAMODB_ENDPOINT'),
     sweepMinBytes: integer('DENY_LIST_SWEEP_MIN_BYTES', 1_000_000, 0, 5_242_880),
   };
 }
@@ -103,8 +92,7 @@ export class DenyListRuntime {
     const config = loadDenyListConfig(options.env ?? process.env);
     this.sweepMinBytes = config.sweepMinBytes;
     this.kvs = new KvsDenyList({ kvsArn: config.kvsArn, client: options.kvsClient, sleep: options.sleep });
-    const dynamo = new DynamoCaller(createDynamoClient(config), config.tableName, config.timeoutMs);
-    this.replicator = new DenyListReplicator(dynamo, this.kvs, {
+    this.replicator = new DenyListReplicator(this.kvs, {
       toleranceSeconds: config.toleranceSeconds,
       now: this.now,
     });

@@ -5,7 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { TokenState, UserState } from '../core/access-state';
+import type { AccessState } from '../core/access-state';
 import { StreamgateApi } from '../core/api';
 import { ConfigError, loadConfig, type ApiConfig } from '../core/config';
 import { MediaSigner } from '../core/media-signer';
@@ -36,8 +36,8 @@ export interface RuntimeOptions {
    * @default true
    */
   signs?: boolean;
-  /** Per-token and per-user state. @default DynamoDB, from the configuration */
-  state?: { tokens: TokenState; users: UserState };
+  /** The access state. @default DynamoDB, from the configuration */
+  state?: AccessState;
   /** Secrets Manager client. @default one for the configured region */
   secrets?: SecretsManagerClient;
   /** Sees the state table's client once it exists (local mode attaches its stand-in for the table's stream). */
@@ -86,8 +86,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const api = new StreamgateApi({
       config,
       verifier: new TokenVerifier(config.token),
-      tokens: options.state?.tokens ?? stores.tokens,
-      users: options.state?.users ?? stores.users,
+      access: options.state ?? stores.access,
       signals: options.signals ?? new EmfSignals(),
       signer: signingKey === undefined ? undefined : new MediaSigner(config.signing, signingKey, drm.catalog),
       drm,

@@ -1,31 +1,26 @@
 /**
  * Carries revocations from the source of truth (the state table) to the edge's deny-list. Fed
- * one changed item at a time, with its image before and after the change: by the table's
- * DynamoDB stream (NEW_AND_OLD_IMAGES) when deployed, by the local replicator in local mode.
+ * one changed user item at a time, with its image before and after the change: by the table's
+ * DynamoDB stream (NEW_AND_OLD_IMAGES, filtered to writes that set `denied`) when deployed, by
+ * the local stand-in in local mode.
  *
- * - a token (session) item that became revoked or ended: deny its grants still valid;
- * - a user item whose cut-off rose: find the user's sessions through the `byUser` index and
- *   deny the still-valid grants of every session issued before the cut-off.
- * A failure throws: the stream retries the batch (and alarms when it gives up), so no
- * revocation is lost; the puts are idempotent, so a retry is harmless.
+ * A user's item holds its revocations and the grants issued to each of its sessions, written by
+ * the same conditional writes, so the image after a revocation holds every grant it must deny:
+ * - a session revoked or ended by this change: deny its grants still valid;
+ * - a cut-off raised by this change: deny the still-valid grants of every session issued before it.
+ * Nothing is read from the table. A failure throws: the stream retries the batch (and alarms
+ * when it gives up), so no revocation is lost; the puts are idempotent, so a retry is harmless.
  */
-import { BatchGetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import {
-  denyEntries,
-  newlyDenied,
+  grantsToDeny,
   parseGrantRecord,
-  raisedCutoff,
   type DenyEntry,
   type DenyListWriter,
-  type IssuedGrant,
-  type SessionSnapshot,
+  type RecordedGrant,
+  type UserSnapshot,
 } from '../core/edge-deny-list';
-import { numberOf, type DynamoCaller, type Item } from './dynamo-call';
-import { BY_USER_INDEX, STATE_TABLE, TOKEN_ATTRIBUTES, USER_ATTRIBUTES } from './table-schema';
-
-const { partitionKey: PK } = STATE_TABLE;
-/** BatchGetItem's limit per request. */
-const BATCH_GET_LIMIT = 100;
+import { numberOf, type Item } from './dynamo-call';
+import { GRANTS_PREFIX, SESSION_ATTRIBUTE_PREFIXES, USER_ATTRIBUTES } from './table-schema';
 
 export interface ReplicatorOptions {
   /** Added to every grant's expiry: CloudFront's clock may run behind ours. */
@@ -35,93 +30,37 @@ export interface ReplicatorOptions {
 
 export class DenyListReplicator {
   constructor(
-    private readonly dynamo: DynamoCaller,
     private readonly writer: DenyListWriter,
     private readonly options: ReplicatorOptions,
   ) {}
 
   /** One changed item (either image may be missing: created, or deleted by TTL). Answers what it denied. */
   async onChange(key: string, before: Item | undefined, after: Item | undefined): Promise<DenyEntry[]> {
-    if (after === undefined) return [];
-    const entries = key.startsWith('tok#')
-      ? this.sessionEntries(before, after)
-      : key.startsWith('usr#')
-        ? await this.userEntries(key.slice(4), before, after)
-        : [];
+    if (after === undefined || !key.startsWith('usr#')) return [];
+    const entries = grantsToDeny(
+      before === undefined ? undefined : userSnapshot(before),
+      userSnapshot(after),
+      this.options.now(),
+      this.options.toleranceSeconds,
+    );
     if (entries.length > 0) await this.writer.put(entries);
     return entries;
   }
+}
 
-  private sessionEntries(before: Item | undefined, after: Item): DenyEntry[] {
-    const reason = newlyDenied(before === undefined ? undefined : sessionSnapshot(before), sessionSnapshot(after));
-    if (reason === undefined) return [];
-    return denyEntries(sessionSnapshot(after).grants, reason, this.options.now(), this.options.toleranceSeconds);
-  }
-
-  private async userEntries(userId: string, before: Item | undefined, after: Item): Promise<DenyEntry[]> {
-    const cutoff = raisedCutoff(userCutoff(before), userCutoff(after) ?? {});
-    if (cutoff === undefined) return [];
-    const grants: IssuedGrant[] = [];
-    for (const session of await this.sessionsOf(userId)) {
-      const iat = numberOf(session, TOKEN_ATTRIBUTES.iat);
-      if (iat !== undefined && iat < cutoff) grants.push(...sessionSnapshot(session).grants);
-    }
-    return denyEntries(grants, 'revoked', this.options.now(), this.options.toleranceSeconds);
-  }
-
-  /** Every session item of the user: keys from the index, items read consistently from the table. */
-  private async sessionsOf(userId: string): Promise<Item[]> {
-    const keys: string[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await this.dynamo.send((client, options) =>
-        client.send(
-          new QueryCommand({
-            TableName: this.dynamo.tableName,
-            IndexName: BY_USER_INDEX.name,
-            KeyConditionExpression: '#u = :u',
-            ExpressionAttributeNames: { '#u': BY_USER_INDEX.partitionKey },
-            ExpressionAttributeValues: { ':u': { S: userId } },
-            ExclusiveStartKey: start,
-          }),
-          options,
-        ),
-      );
-      for (const item of page.Items ?? []) if (item[PK]?.S !== undefined) keys.push(item[PK].S);
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
-    const items: Item[] = [];
-    for (let index = 0; index < keys.length; index += BATCH_GET_LIMIT) {
-      let pending: Item[] = keys.slice(index, index + BATCH_GET_LIMIT).map((key) => ({ [PK]: { S: key } }));
-      while (pending.length > 0) {
-        const batch = pending;
-        const output = await this.dynamo.send((client, options) =>
-          client.send(
-            new BatchGetItemCommand({
-              RequestItems: { [this.dynamo.tableName]: { Keys: batch, ConsistentRead: true } },
-            }),
-            options,
-          ),
-        );
-        items.push(...(output.Responses?.[this.dynamo.tableName] ?? []));
-        pending = output.UnprocessedKeys?.[this.dynamo.tableName]?.Keys ?? [];
+/** A user item as the deny-list sees it: cut-off, revoked and ended sessions, recorded grants. */
+export function userSnapshot(item: Item): UserSnapshot {
+  const revoked = new Set<string>();
+  const ended = new Set<string>();
+  const grants: RecordedGrant[] = [];
+  for (const [name, value] of Object.entries(item)) {
+    if (name.startsWith(SESSION_ATTRIBUTE_PREFIXES.revoked)) revoked.add(name.slice(2));
+    else if (name.startsWith(SESSION_ATTRIBUTE_PREFIXES.ended)) ended.add(name.slice(2));
+    else if (name.startsWith(GRANTS_PREFIX))
+      for (const record of value.SS ?? []) {
+        const grant = parseGrantRecord(record);
+        if (grant !== undefined) grants.push(grant);
       }
-    }
-    return items;
   }
-}
-
-export function sessionSnapshot(item: Item): SessionSnapshot {
-  const grants = (item[TOKEN_ATTRIBUTES.grants]?.SS ?? [])
-    .map(parseGrantRecord)
-    .filter((grant): grant is IssuedGrant => grant !== undefined);
-  return {
-    revokedAt: numberOf(item, TOKEN_ATTRIBUTES.revokedAt),
-    endedAt: numberOf(item, TOKEN_ATTRIBUTES.endedAt),
-    grants,
-  };
-}
-
-function userCutoff(item: Item | undefined): { revokedBefore?: number } | undefined {
-  return item === undefined ? undefined : { revokedBefore: numberOf(item, USER_ATTRIBUTES.revokedBefore) };
+  return { revokedBefore: numberOf(item, USER_ATTRIBUTES.revokedBefore), revoked, ended, grants };
 }

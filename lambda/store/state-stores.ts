@@ -1,28 +1,32 @@
 /**
- * The per-token and per-user stores over the state table, built from the API's configuration in
- * one place: the runtime (lambda/runtime/runtime.ts) and the benches build them alike.
+ * The access-state store over the state table, built from the API's configuration in one place:
+ * the runtime (lambda/runtime/runtime.ts) and the benches build it alike.
  */
+import type { AccessLimits } from '../core/access-state';
 import type { ApiConfig } from '../core/config';
+import { AccessStateStore } from './access-state-store';
 import { createDynamoClient, DynamoCaller } from './dynamo-call';
-import { TokenStateStore } from './token-state';
-import { UserStateStore } from './user-state';
 
 export interface StateStores {
   dynamo: DynamoCaller;
-  tokens: TokenStateStore;
-  users: UserStateStore;
+  access: AccessStateStore;
 }
 
-export function createStateStores(config: Pick<ApiConfig, 'store' | 'abuse'>): StateStores {
-  const dynamo = new DynamoCaller(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs);
+/** Grant buckets are a grant's lifetime wide plus this much: more than any clock tolerance CloudFront's may need. */
+const GRANT_CLOCK_MARGIN_SECONDS = 300;
+
+export function accessLimits(config: Pick<ApiConfig, 'abuse' | 'signing'>): AccessLimits {
   return {
-    dynamo,
-    tokens: new TokenStateStore(dynamo, config.abuse.sharing),
-    users: new UserStateStore(dynamo, {
-      rateLimit: config.abuse.rateLimit,
-      rateWindowSeconds: config.abuse.rateWindowSeconds,
-      maxStreams: config.abuse.maxConcurrentStreams,
-      streamLimitPolicy: config.abuse.streamLimitPolicy,
-    }),
+    rateLimit: config.abuse.rateLimit,
+    rateWindowSeconds: config.abuse.rateWindowSeconds,
+    maxStreams: config.abuse.maxConcurrentStreams,
+    streamLimitPolicy: config.abuse.streamLimitPolicy,
+    sharing: config.abuse.sharing,
+    grantBucketSeconds: config.signing.ttlSeconds + GRANT_CLOCK_MARGIN_SECONDS,
   };
+}
+
+export function createStateStores(config: Pick<ApiConfig, 'store' | 'abuse' | 'signing'>): StateStores {
+  const dynamo = new DynamoCaller(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs);
+  return { dynamo, access: new AccessStateStore(dynamo, accessLimits(config)) };
 }

@@ -1,19 +1,24 @@
 /**
- * The access-state table's key schema, shared by the runtime stores (lambda/store/token-state.ts,
- * lambda/store/user-state.ts) and the CDK table (lib/), so the two can never disagree.
+ * The access-state table's layout, shared by the runtime store (lambda/store/access-state-store.ts),
+ * the deny-list replicator and the CDK table (lib/), so they can never disagree.
  *
- * One table, one string partition key, every item expiring through the TTL attribute. Keys are
- * hashes of issuer + subject (+ jti): two users whose IdP reuses a `jti` never share state, and
- * no user or token id is stored in a key.
- * - `tok#<hash(iss, sub, jti)>`: one token, which is one playback session. `revokedAt` when
- *   revoked, `endedAt` when the stream limit ended its session (evict-oldest); the networks and
- *   countries it was presented from (sharing detection); with edge revocation on, the grants
- *   issued to it (`<expiresAt>.<grant id>`, lambda/core/edge-deny-list.ts), its user's id and
- *   its `iat`, indexed by user (`byUser`, keys only) so a user's cut-off finds every session.
- * - `usr#<hash(iss, sub)>`: one user. `revokedBefore` cut-off (tokens with `iat` before it are
- *   revoked); the set of active playback sessions with one `e_<session>` expiry each
- *   (concurrent-stream limit); `r_<window start>` call counts (per-user rate limit); `version`,
- *   bumped by every write, for the rare read-modify-write.
+ * One table, one string partition key, no index, every item expiring through the TTL attribute.
+ * ONE ITEM PER USER, `usr#<hash(iss, sub)>`, holds all of that user's state, so a call checks and
+ * records it with one conditional write (and a revocation and the grants it must deny are always
+ * in the same item image):
+ * - `revokedBefore`: the cut-off (tokens with `iat` before it are revoked);
+ * - `r_<window start>`: call counts (per-user rate limit);
+ * - `sessions` (string set) and `e_<session>`: the stream slots and each one's expiry;
+ * - per session (token), named by its id (`sessionId`, 22 characters):
+ *   `x_<session>` revoked (admin by jti, logout, a sharing action) and `z_<session>` ended by the
+ *   stream limit, each holding how long the mark must last; `n_`/`c_<session>`: the networks and
+ *   countries it was presented from (sharing detection); `k_<session>`: when they become useless;
+ * - `g_<bucket start>` (string sets): the grants issued, `<session>.<iat>.<expiresAt>.<grant id>`,
+ *   in buckets by expiry, so the write that adds to one bucket drops those two or more behind;
+ * - `version`: bumped by every write, for the rare read-modify-write;
+ * - `denied`: set by a write that revokes or ends something and removed by every other one, so
+ *   the table's stream can be filtered down to revoking writes (a filter cannot name `x_*`).
+ * Keys are hashes, so no user or token id is stored in a key.
  */
 import { sessionId, userId, type TokenRef, type UserRef } from '../core/access-state';
 
@@ -23,29 +28,31 @@ export const STATE_TABLE = {
   ttlAttribute: 'expiresAt',
 } as const;
 
-export const TOKEN_ATTRIBUTES = {
-  revokedAt: 'revokedAt',
-  endedAt: 'endedAt',
-  networks: 'networks',
-  countries: 'countries',
-  grants: 'grants',
-  user: 'user',
-  iat: 'iat',
-} as const;
-
-/** Global secondary index of token items by their user's id (keys only): read by edge revocation. */
-export const BY_USER_INDEX = { name: 'byUser', partitionKey: TOKEN_ATTRIBUTES.user } as const;
-
 export const USER_ATTRIBUTES = {
   revokedBefore: 'revokedBefore',
   sessions: 'sessions',
   version: 'version',
+  denied: 'denied',
 } as const;
 
+/** Prefixes of the per-session attributes (followed by the session id). */
+export const SESSION_ATTRIBUTE_PREFIXES = {
+  slot: 'e_',
+  revoked: 'x_',
+  ended: 'z_',
+  networks: 'n_',
+  countries: 'c_',
+  keepUntil: 'k_',
+} as const;
+
+export type SessionAttribute = keyof typeof SESSION_ATTRIBUTE_PREFIXES;
+export const GRANTS_PREFIX = 'g_';
+export const RATE_PREFIX = 'r_';
+
 export type { TokenRef, UserRef };
-export const tokenKey = (token: TokenRef): string => `tok#${sessionId(token)}`;
-/** A session's item: the token item, whose key holds the session id. */
-export const sessionKey = (session: string): string => `tok#${session}`;
 export const userKey = (user: UserRef): string => `usr#${userId(user)}`;
-export const sessionExpiryAttribute = (session: string): string => `e_${session}`;
-export const rateAttribute = (windowStart: number): string => `r_${windowStart}`;
+export const sessionAttribute = (kind: SessionAttribute, session: string): string =>
+  `${SESSION_ATTRIBUTE_PREFIXES[kind]}${session}`;
+export const rateAttribute = (windowStart: number): string => `${RATE_PREFIX}${windowStart}`;
+export const grantsAttribute = (bucketStart: number): string => `${GRANTS_PREFIX}${bucketStart}`;
+export { sessionId };

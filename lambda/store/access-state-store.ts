@@ -1,0 +1,516 @@
+/**
+ * All of a user's access state on the user's one DynamoDB item (layout: ./table-schema.ts), so
+ * each call checks and records it with ONE conditional UpdateItem: "this token not revoked or
+ * ended, the user's cut-off not after its `iat`, under the rate limit, within the sharing limits,
+ * a stream slot free" → count the call, record the network, the slot and the grants. The
+ * condition makes the limits exact under parallel calls, and a revocation and the grants it must
+ * deny are always in the same item image (the deny-list replicator reads nothing else).
+ *
+ * A refused write answers the item as it stood (DynamoDB returns it with the refusal; dynalite
+ * costs a read), which says why. Only then is there a second write: the stream slots rewritten
+ * under a version check (the set was full of expired slots, or evict-oldest ends a session), the
+ * `alert` sharing action recording a suspected presentation, or a retry when the item changed in
+ * between. Every failure or timeout is StoreUnavailable (fail closed).
+ *
+ * The item sheds dead weight (expired sessions, grant buckets and rate windows) in a second write
+ * only once that weight passes PRUNE_AT_BYTES: DynamoDB bills a write by the item's size in 1 KB
+ * units, so pruning sooner would cost more writes than it saves.
+ */
+import { UpdateItemCommand, type AttributeValue, type ReturnValue } from '@aws-sdk/client-dynamodb';
+import type {
+  AccessLimits,
+  AccessState,
+  CallerCall,
+  CallerVerdict,
+  LogoutVerdict,
+  PlaybackCall,
+  PlaybackVerdict,
+  Presentation,
+  Refusal,
+  SharingVerdict,
+  UserRef,
+} from '../core/access-state';
+import { grantRecord } from '../core/edge-deny-list';
+import { StoreContention } from '../core/errors';
+import { numberOf, type DynamoCaller, type Item } from './dynamo-call';
+import {
+  GRANTS_PREFIX,
+  grantsAttribute,
+  RATE_PREFIX,
+  rateAttribute,
+  SESSION_ATTRIBUTE_PREFIXES,
+  sessionAttribute,
+  STATE_TABLE,
+  USER_ATTRIBUTES,
+  userKey,
+} from './table-schema';
+
+const { partitionKey: PK, ttlAttribute: TTL } = STATE_TABLE;
+const { revokedBefore: BEFORE, sessions: SESSIONS, version: VERSION, denied: DENIED } = USER_ATTRIBUTES;
+/** Rounds of (write, learn why it was refused) before a call gives up under contention. */
+const ATTEMPTS = 4;
+/** Dead weight (bytes of names and values) worth a write of its own: one write unit. */
+export const PRUNE_AT_BYTES = 1024;
+/** At most this many attributes removed per prune write (the expression stays far below 4 KB). */
+const PRUNE_BATCH = 80;
+/** Grant buckets older than the current one by 2 to this many widths are dropped by every write that records grants. */
+const BUCKETS_DROPPED = 4;
+
+export class AccessStateStore implements AccessState {
+  constructor(
+    private readonly dynamo: DynamoCaller,
+    readonly limits: AccessLimits,
+  ) {}
+
+  async authorize(call: PlaybackCall): Promise<PlaybackVerdict> {
+    const key = userKey(call.user);
+    let bounded = true;
+    let suspicion: SharingVerdict | undefined;
+    let slots: SlotRewrite | undefined;
+    for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
+      const update = this.playbackUpdate(call, bounded, slots);
+      const outcome = await this.dynamo.attempt(
+        (client, options) => client.send(update.command(this.dynamo.tableName, key, 'ALL_NEW'), options),
+        key,
+      );
+      if (outcome.written) {
+        await this.pruneIfWorthIt(key, outcome.output.Attributes, call.nowSeconds);
+        return { outcome: 'admitted', evicted: slots?.evicted, sharing: suspicion };
+      }
+      const item = outcome.item;
+      const refusal = this.refusalOf(item, call);
+      if (refusal !== undefined) return refusal;
+      if (bounded && this.limits.sharing.maxNetworks > 0 && this.beyondSharingLimits(item, call)) {
+        const sharing = sharingVerdict(item, call);
+        if (this.limits.sharing.action !== 'alert') return { outcome: 'sharing-suspected', sharing };
+        // Alert only: the presentation still counts, so later checks see every network used.
+        bounded = false;
+        suspicion = sharing;
+        continue;
+      }
+      if (this.limits.maxStreams > 0 && slotsFull(item, call.session, this.limits.maxStreams)) {
+        const active = activeSlots(item, call.nowSeconds).filter((session) => session !== call.session);
+        let evicted: string | undefined;
+        if (active.length >= this.limits.maxStreams) {
+          if (this.limits.streamLimitPolicy !== 'evict-oldest') return { outcome: 'streams-full' };
+          // The session refreshed longest ago gives way (for playing sessions, the one that started first).
+          evicted = oldestSlot(item, active);
+        }
+        const kept = active.filter((session) => session !== evicted);
+        slots = { kept, dropped: storedSlots(item).filter((s) => !kept.includes(s)), evicted, version: numberOf(item, VERSION) };
+        continue;
+      }
+      // Refused for a reason the item no longer shows: it changed in between; try again as it now is.
+      slots = undefined;
+    }
+    throw new StoreContention();
+  }
+
+  async admit(call: CallerCall): Promise<CallerVerdict> {
+    const key = userKey(call.user);
+    if (!(call.counted && this.limits.rateLimit > 0)) {
+      // Nothing to record: a read is enough (and cheaper than a write).
+      return this.refusalOf(await this.dynamo.get(key), call) ?? { outcome: 'admitted' };
+    }
+    for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
+      const update = this.callerUpdate(call, true);
+      const outcome = await this.dynamo.attempt(
+        (client, options) => client.send(update.command(this.dynamo.tableName, key), options),
+        key,
+      );
+      if (outcome.written) return { outcome: 'admitted' };
+      const refusal = this.refusalOf(outcome.item, call);
+      if (refusal !== undefined) return refusal;
+    }
+    throw new StoreContention();
+  }
+
+  async logout(call: CallerCall & { sessionKeepUntil: number }): Promise<LogoutVerdict> {
+    const key = userKey(call.user);
+    for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
+      // The token's own revocation is not a condition: a revoked session still frees its slot.
+      const update = this.callerUpdate(call, false);
+      const revoked = update.name(sessionAttribute('revoked', call.session));
+      update.sets.push(`${revoked} = if_not_exists(${revoked}, ${update.value({ N: String(call.sessionKeepUntil) })})`);
+      update.denies(call.nowSeconds);
+      if (this.limits.maxStreams > 0) this.releaseSlot(update, call.session);
+      const outcome = await this.dynamo.attempt(
+        (client, options) => client.send(update.command(this.dynamo.tableName, key, 'ALL_OLD'), options),
+        key,
+      );
+      if (outcome.written) {
+        const old = outcome.output.Attributes;
+        const already =
+          old?.[sessionAttribute('revoked', call.session)] !== undefined ||
+          old?.[sessionAttribute('ended', call.session)] !== undefined;
+        return { outcome: 'done', alreadyRevoked: already };
+      }
+      const refusal = this.refusalOf(outcome.item, { ...call, session: '' });
+      if (refusal?.outcome === 'rate-limited') return refusal;
+      // Refused by the user's cut-off: every token of the user is revoked already.
+      if (refusal !== undefined) return { outcome: 'done', alreadyRevoked: true };
+    }
+    throw new StoreContention();
+  }
+
+  async revokeSession(
+    user: UserRef,
+    session: string,
+    nowSeconds: number,
+    revokeUntil: number,
+    keepUntil: number,
+  ): Promise<boolean> {
+    const update = new Update(keepUntil);
+    const revoked = update.name(sessionAttribute('revoked', session));
+    update.sets.push(`${revoked} = ${update.value({ N: String(revokeUntil) })}`);
+    update.conditions.push(`attribute_not_exists(${revoked})`);
+    update.denies(nowSeconds);
+    return this.dynamo.sendConditional((client, options) =>
+      client.send(update.command(this.dynamo.tableName, userKey(user)), options),
+    );
+  }
+
+  async revokeUser(user: UserRef, before: number, nowSeconds: number, keepUntil: number): Promise<void> {
+    const update = new Update(keepUntil);
+    const cutoff = update.name(BEFORE);
+    const value = update.value({ N: String(before) });
+    update.sets.push(`${cutoff} = ${value}`);
+    update.conditions.push(`(attribute_not_exists(${cutoff}) OR ${cutoff} < ${value})`);
+    update.denies(nowSeconds);
+    // Refused: a cut-off as late or later is already in place; nothing to do.
+    await this.dynamo.sendConditional((client, options) =>
+      client.send(update.command(this.dynamo.tableName, userKey(user)), options),
+    );
+  }
+
+  /** The checks every call makes (cut-off, rate limit and, with `ownRevocation`, the token's own marks) and its count. */
+  private callerUpdate(call: CallerCall, ownRevocation: boolean): Update {
+    const update = new Update(call.keepUntil);
+    const cutoff = update.name(BEFORE);
+    update.conditions.push(`(attribute_not_exists(${cutoff}) OR ${cutoff} <= ${update.value({ N: String(call.iat) })})`);
+    if (ownRevocation) {
+      update.conditions.push(
+        `attribute_not_exists(${update.name(sessionAttribute('revoked', call.session))})`,
+        `attribute_not_exists(${update.name(sessionAttribute('ended', call.session))})`,
+      );
+    }
+    if (call.counted && this.limits.rateLimit > 0) {
+      const windowStart = this.window(call.nowSeconds).start;
+      const count = update.name(rateAttribute(windowStart));
+      const one = update.value({ N: '1' });
+      update.sets.push(`${count} = if_not_exists(${count}, ${update.value({ N: '0' })}) + ${one}`);
+      // The previous window's counter is dead weight from now on.
+      update.removes.push(update.name(rateAttribute(windowStart - this.limits.rateWindowSeconds)));
+      update.conditions.push(
+        `(attribute_not_exists(${count}) OR ${count} < ${update.value({ N: String(this.limits.rateLimit) })})`,
+      );
+    }
+    return update;
+  }
+
+  /** A playback call's write: the caller's checks, then the presentation, the slot and the grants. */
+  private playbackUpdate(call: PlaybackCall, bounded: boolean, slots: SlotRewrite | undefined): Update {
+    const update = this.callerUpdate(call, true);
+    if (this.limits.sharing.maxNetworks > 0) this.recordPresentation(update, call, bounded);
+    if (this.limits.maxStreams > 0) {
+      if (slots === undefined) this.takeSlot(update, call);
+      else this.rewriteSlots(update, call, slots);
+    }
+    if (call.grants !== undefined && call.grants.length > 0) this.recordGrants(update, call);
+    return update;
+  }
+
+  /** ADD the network (and country); `bounded`: only within the limits. */
+  private recordPresentation(update: Update, call: PlaybackCall, bounded: boolean): void {
+    const { presentation, session } = call;
+    const networks = update.name(sessionAttribute('networks', session));
+    update.adds.push(`${networks} ${update.value({ SS: [presentation.network] })}`);
+    update.sets.push(
+      `${update.name(sessionAttribute('keepUntil', session))} = ${update.value({ N: String(call.sessionKeepUntil) })}`,
+    );
+    if (bounded) {
+      update.conditions.push(
+        `(attribute_not_exists(${networks}) OR contains(${networks}, ${update.value({ S: presentation.network })})` +
+          ` OR size(${networks}) < ${update.value({ N: String(this.limits.sharing.maxNetworks) })})`,
+      );
+    }
+    if (presentation.country === undefined) return;
+    const countries = update.name(sessionAttribute('countries', session));
+    update.adds.push(`${countries} ${update.value({ SS: [presentation.country] })}`);
+    if (bounded) {
+      update.conditions.push(
+        `(attribute_not_exists(${countries}) OR contains(${countries}, ${update.value({ S: presentation.country })})` +
+          ` OR size(${countries}) < ${update.value({ N: String(this.limits.sharing.maxCountries) })})`,
+      );
+    }
+  }
+
+  /** Take or renew the session's slot, only while the set has room (expired slots still count here). */
+  private takeSlot(update: Update, call: PlaybackCall): void {
+    const sessions = update.name(SESSIONS);
+    update.adds.push(`${sessions} ${update.value({ SS: [call.session] })}`);
+    update.sets.push(`${update.name(sessionAttribute('slot', call.session))} = ${update.value({ N: String(call.slotUntil) })}`);
+    update.conditions.push(
+      `(attribute_not_exists(${sessions}) OR contains(${sessions}, ${update.value({ S: call.session })})` +
+        ` OR size(${sessions}) < ${update.value({ N: String(this.limits.maxStreams) })})`,
+    );
+  }
+
+  /** Replace the slot set (expired slots dropped, an evicted session ended), if nobody wrote since it was read. */
+  private rewriteSlots(update: Update, call: PlaybackCall, slots: SlotRewrite): void {
+    update.sets.push(
+      `${update.name(SESSIONS)} = ${update.value({ SS: [...slots.kept, call.session] })}`,
+      `${update.name(sessionAttribute('slot', call.session))} = ${update.value({ N: String(call.slotUntil) })}`,
+    );
+    for (const dropped of slots.dropped)
+      if (dropped !== call.session) update.removes.push(update.name(sessionAttribute('slot', dropped)));
+    if (slots.evicted !== undefined) {
+      update.sets.push(
+        `${update.name(sessionAttribute('ended', slots.evicted))} = ${update.value({ N: String(call.revokeUntil) })}`,
+      );
+      update.denies(call.nowSeconds);
+    }
+    const version = update.name(VERSION);
+    update.conditions.push(
+      slots.version === undefined
+        ? `attribute_not_exists(${version})`
+        : `${version} = ${update.value({ N: String(slots.version) })}`,
+    );
+  }
+
+  private releaseSlot(update: Update, session: string): void {
+    update.deletes.push(`${update.name(SESSIONS)} ${update.value({ SS: [session] })}`);
+    update.removes.push(update.name(sessionAttribute('slot', session)));
+  }
+
+  /** ADD the grants to their expiry's bucket; drop buckets that can hold only dead grants. */
+  private recordGrants(update: Update, call: PlaybackCall): void {
+    const width = this.limits.grantBucketSeconds;
+    const byBucket = new Map<number, string[]>();
+    for (const grant of call.grants ?? []) {
+      const start = grant.expiresAt - (grant.expiresAt % width);
+      const records = byBucket.get(start) ?? [];
+      records.push(grantRecord({ ...grant, session: call.session, iat: call.iat }));
+      byBucket.set(start, records);
+    }
+    for (const [start, records] of byBucket) update.adds.push(`${update.name(grantsAttribute(start))} ${update.value({ SS: records })}`);
+    const current = call.nowSeconds - (call.nowSeconds % width);
+    // A grant expires within a width of its issue, so buckets two or more widths behind now's hold only dead grants.
+    for (let behind = 2; behind <= BUCKETS_DROPPED; behind += 1) {
+      const start = current - behind * width;
+      if (!byBucket.has(start)) update.removes.push(update.name(grantsAttribute(start)));
+    }
+  }
+
+  /** Why the item refuses this caller, if it is one every route refuses: revoked, ended or over the rate. */
+  private refusalOf(item: Item | undefined, call: CallerCall): Refusal | undefined {
+    if (call.session !== '' && item?.[sessionAttribute('revoked', call.session)] !== undefined) return { outcome: 'revoked' };
+    if (call.session !== '' && item?.[sessionAttribute('ended', call.session)] !== undefined) return { outcome: 'ended' };
+    if (item?.[BEFORE] !== undefined) {
+      const before = numberOf(item, BEFORE);
+      if (before === undefined || call.iat < before) return { outcome: 'revoked' };
+    }
+    if (call.counted && this.limits.rateLimit > 0) {
+      const window = this.window(call.nowSeconds);
+      if ((numberOf(item, rateAttribute(window.start)) ?? 0) >= this.limits.rateLimit)
+        return { outcome: 'rate-limited', retryAfterSeconds: window.retryAfterSeconds };
+    }
+    return undefined;
+  }
+
+  private beyondSharingLimits(item: Item | undefined, call: PlaybackCall): boolean {
+    const networks = item?.[sessionAttribute('networks', call.session)]?.SS ?? [];
+    const countries = item?.[sessionAttribute('countries', call.session)]?.SS ?? [];
+    const { network, country } = call.presentation;
+    const newNetwork = !networks.includes(network) && networks.length >= this.limits.sharing.maxNetworks;
+    const newCountry =
+      country !== undefined && !countries.includes(country) && countries.length >= this.limits.sharing.maxCountries;
+    return newNetwork || newCountry;
+  }
+
+  private window(nowSeconds: number): { start: number; retryAfterSeconds: number } {
+    const size = this.limits.rateWindowSeconds;
+    const start = nowSeconds - (nowSeconds % size);
+    return { start, retryAfterSeconds: Math.max(1, start + size - nowSeconds) };
+  }
+
+  /** A second write that removes the item's dead weight, when there is enough to pay for it. Housekeeping: a failure is ignored. */
+  private async pruneIfWorthIt(key: string, item: Item | undefined, nowSeconds: number): Promise<void> {
+    const dead = deadWeight(item, nowSeconds, this.limits);
+    if (dead.bytes < PRUNE_AT_BYTES) return;
+    const update = new Update(undefined);
+    for (const attribute of dead.attributes.slice(0, PRUNE_BATCH)) update.removes.push(update.name(attribute));
+    if (dead.slots.length > 0) update.deletes.push(`${update.name(SESSIONS)} ${update.value({ SS: dead.slots })}`);
+    await this.dynamo
+      .send((client, options) => client.send(update.command(this.dynamo.tableName, key), options))
+      .catch(() => undefined);
+  }
+}
+
+/** The slot set as a refused write found it, and how to rewrite it. */
+interface SlotRewrite {
+  /** Active slots of other sessions that stay. */
+  kept: string[];
+  /** Stored slots that go (expired, or the evicted session's). */
+  dropped: string[];
+  evicted?: string;
+  /** The item's version when read: the rewrite applies only if it is unchanged. */
+  version: number | undefined;
+}
+
+/**
+ * One UpdateItem being built: placeholders for every name and value, and the parts every write
+ * has (the item's expiry never shortened by a later write, the version bumped, `denied` cleared
+ * unless this write revokes).
+ */
+class Update {
+  readonly sets: string[] = [];
+  readonly adds: string[] = [];
+  readonly deletes: string[] = [];
+  readonly removes: string[] = [];
+  readonly conditions: string[] = [];
+  private readonly names: Record<string, string> = {};
+  private readonly placeholders = new Map<string, string>();
+  private readonly values: Record<string, AttributeValue> = {};
+  private revokes = false;
+
+  constructor(keepUntil: number | undefined) {
+    if (keepUntil !== undefined) this.sets.push(`${this.name(TTL)} = ${this.value({ N: String(keepUntil) })}`);
+    this.adds.push(`${this.name(VERSION)} ${this.value({ N: '1' })}`);
+  }
+
+  name(attribute: string): string {
+    let placeholder = this.placeholders.get(attribute);
+    if (placeholder === undefined) {
+      placeholder = `#a${this.placeholders.size}`;
+      this.placeholders.set(attribute, placeholder);
+      this.names[placeholder] = attribute;
+    }
+    return placeholder;
+  }
+
+  value(value: AttributeValue): string {
+    const placeholder = `:v${Object.keys(this.values).length}`;
+    this.values[placeholder] = value;
+    return placeholder;
+  }
+
+  /** This write revokes or ends something: the stream passes it to the deny-list replicator. */
+  denies(nowSeconds: number): void {
+    if (this.revokes) return;
+    this.revokes = true;
+    this.sets.push(`${this.name(DENIED)} = ${this.value({ N: String(nowSeconds) })}`);
+  }
+
+  command(tableName: string, key: string, returnValues?: ReturnValue): UpdateItemCommand {
+    const removes = this.revokes ? this.removes : [...this.removes, this.name(DENIED)];
+    const clauses = [
+      ...(this.sets.length > 0 ? [`SET ${this.sets.join(', ')}`] : []),
+      `ADD ${this.adds.join(', ')}`,
+      ...(this.deletes.length > 0 ? [`DELETE ${this.deletes.join(', ')}`] : []),
+      `REMOVE ${removes.join(', ')}`,
+    ];
+    return new UpdateItemCommand({
+      TableName: tableName,
+      Key: { [PK]: { S: key } },
+      UpdateExpression: clauses.join(' '),
+      ...(this.conditions.length > 0
+        ? { ConditionExpression: this.conditions.join(' AND '), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }
+        : {}),
+      ExpressionAttributeNames: this.names,
+      ExpressionAttributeValues: this.values,
+      ...(returnValues !== undefined ? { ReturnValues: returnValues } : {}),
+    });
+  }
+}
+
+/** Why a bounded record was refused: the sets seen, with this presentation's network and country. */
+function sharingVerdict(item: Item | undefined, call: PlaybackCall): SharingVerdict {
+  const networks = item?.[sessionAttribute('networks', call.session)]?.SS ?? [];
+  const countries = item?.[sessionAttribute('countries', call.session)]?.SS ?? [];
+  const presentation: Presentation = call.presentation;
+  return {
+    suspected: true,
+    networks: union(networks, [presentation.network]),
+    countries: union(countries, presentation.country === undefined ? [] : [presentation.country]),
+  };
+}
+
+function union(a: string[], b: string[]): string[] {
+  return [...new Set([...a, ...b])].sort();
+}
+
+function storedSlots(item: Item | undefined): string[] {
+  return item?.[SESSIONS]?.SS ?? [];
+}
+
+/** Whether `session` would be one too many in the stored set (expired slots included). */
+function slotsFull(item: Item | undefined, session: string, maxStreams: number): boolean {
+  const sessions = storedSlots(item);
+  return !sessions.includes(session) && sessions.length >= maxStreams;
+}
+
+/** The stored slots that have not expired. */
+function activeSlots(item: Item | undefined, nowSeconds: number): string[] {
+  return storedSlots(item).filter((session) => (numberOf(item, sessionAttribute('slot', session)) ?? 0) > nowSeconds);
+}
+
+/** Of `sessions`, the one whose slot runs out first: refreshed longest ago. */
+function oldestSlot(item: Item | undefined, sessions: string[]): string {
+  const until = (session: string) => numberOf(item, sessionAttribute('slot', session)) ?? 0;
+  return sessions.reduce((oldest, session) => (until(session) < until(oldest) ? session : oldest));
+}
+
+const SESSION_PREFIXES = Object.values(SESSION_ATTRIBUTE_PREFIXES) as string[];
+/** The per-session attributes that say until when the session's state matters. */
+const TIMED_PREFIXES = [
+  SESSION_ATTRIBUTE_PREFIXES.keepUntil,
+  SESSION_ATTRIBUTE_PREFIXES.revoked,
+  SESSION_ATTRIBUTE_PREFIXES.ended,
+  SESSION_ATTRIBUTE_PREFIXES.slot,
+] as string[];
+
+/**
+ * What of `item` is dead at `nowSeconds` and how many bytes it weighs: sessions all of whose
+ * times have passed (every token they could be is expired), grant buckets whose grants have all
+ * expired (with a bucket's width of margin for clocks), rate counters older than the last window.
+ */
+export function deadWeight(
+  item: Item | undefined,
+  nowSeconds: number,
+  limits: Pick<AccessLimits, 'grantBucketSeconds' | 'rateWindowSeconds'>,
+): { attributes: string[]; slots: string[]; bytes: number } {
+  if (item === undefined) return { attributes: [], slots: [], bytes: 0 };
+  const latest = new Map<string, number>();
+  for (const [name, value] of Object.entries(item)) {
+    const prefix = name.slice(0, 2);
+    if (!SESSION_PREFIXES.includes(prefix)) continue;
+    const session = name.slice(2);
+    const time = TIMED_PREFIXES.includes(prefix) ? Number(value.N ?? 0) : 0;
+    latest.set(session, Math.max(latest.get(session) ?? 0, time));
+  }
+  const deadSessions = new Set([...latest].filter(([, until]) => until < nowSeconds).map(([session]) => session));
+  const attributes: string[] = [];
+  let bytes = 0;
+  for (const [name, value] of Object.entries(item)) {
+    const prefix = name.slice(0, 2);
+    const dead =
+      (SESSION_PREFIXES.includes(prefix) && deadSessions.has(name.slice(2))) ||
+      (prefix === GRANTS_PREFIX && Number(name.slice(2)) + 2 * limits.grantBucketSeconds < nowSeconds) ||
+      (prefix === RATE_PREFIX && Number(name.slice(2)) + 2 * limits.rateWindowSeconds < nowSeconds);
+    if (!dead) continue;
+    attributes.push(name);
+    bytes += name.length + sizeOf(value);
+  }
+  const slots = storedSlots(item).filter((session) => deadSessions.has(session));
+  bytes += slots.reduce((sum, session) => sum + session.length, 0);
+  return { attributes, slots, bytes };
+}
+
+/** An attribute value's size as DynamoDB counts it, near enough (strings and numbers by length). */
+function sizeOf(value: AttributeValue): number {
+  if (value.S !== undefined) return value.S.length;
+  if (value.N !== undefined) return value.N.length;
+  if (value.SS !== undefined) return value.SS.reduce((sum, member) => sum + member.length, 0);
+  return 1;
+}
