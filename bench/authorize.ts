@@ -8,7 +8,7 @@ import { createSign } from 'node:crypto';
 import { getSignedCookies } from '@aws-sdk/cloudfront-signer';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { loadConfig } from '../lambda/core/config';
-import type { TokenState, TokenVerdict, UserState, UserVerdict } from '../lambda/core/access-state';
+import type { AccessState } from '../lambda/core/access-state';
 import { createApi } from '../lambda/runtime/runtime';
 import { ensureStateTable, startDynalite } from '../local/dynamo-server';
 import {
@@ -24,22 +24,19 @@ import { AUDIENCE, idpKey, ISSUER, jwksOf, mint } from '../test/support/tokens';
 import { measure, report, type Rate } from './measure';
 
 /** The store's network round trip taken out, to measure the handler's own CPU cost: nothing revoked, no limits. */
-const inProcessState: { tokens: TokenState; users: UserState } = {
-  tokens: {
+const inProcessState: AccessState = {
+  limits: {
+    rateLimit: 0,
+    rateWindowSeconds: 60,
+    maxStreams: 0,
     sharing: { maxNetworks: 0, maxCountries: 1, action: 'alert' },
-    check: async (): Promise<TokenVerdict> => ({
-      revoked: false,
-      sharing: { suspected: false, networks: [], countries: [] },
-    }),
-    isRevoked: async () => false,
-    revoke: async () => true,
-    end: async () => undefined,
+    grantBucketSeconds: 600,
   },
-  users: {
-    limits: { rateLimit: 0, rateWindowSeconds: 60, maxStreams: 0 },
-    check: async (): Promise<UserVerdict> => ({ outcome: 'admitted', undo: async () => undefined }),
-    revoke: async () => undefined,
-  },
+  authorize: async () => ({ outcome: 'admitted' }),
+  admit: async () => ({ outcome: 'admitted' }),
+  logout: async () => ({ outcome: 'done', alreadyRevoked: false }),
+  revokeSession: async () => true,
+  revokeUser: async () => undefined,
 };
 
 export async function benchAuthorize(seconds: number): Promise<void> {

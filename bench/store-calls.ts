@@ -1,12 +1,14 @@
 /**
- * The two store checks a playback call makes, made as lambda/core/api.ts makes them (in
- * parallel, same arguments) and nothing else: no verify, no sign, no HTTP. The benches set them
- * beside the full call to tell the store's own time from the handler's.
+ * The store call a playback (or licence) call makes, made as lambda/core/api.ts makes it (same
+ * arguments) and nothing else: no verify, no sign, no HTTP. The benches set it beside the full
+ * call to tell the store's own time from the handler's.
  */
 import { decodeJwt } from 'jose';
 import { clientNetwork } from '../lambda/core/client-network';
 import type { ApiConfig } from '../lambda/core/config';
 import { sessionId, type TokenRef } from '../lambda/core/access-state';
+import { grantId } from '../lambda/core/edge-deny-list';
+import { randomBytes } from 'node:crypto';
 import { createStateStores } from '../lambda/store/state-stores';
 
 type Claims = TokenRef & { iat: number; exp: number };
@@ -22,7 +24,7 @@ export function playbackStoreCalls(
   onRefused: () => void = () => undefined,
 ): () => Promise<void> {
   const claims = tokens.map((token) => decodeJwt(token) as Claims);
-  const { tokens: tokenState, users: userState } = createStateStores(config);
+  const { access } = createStateStores(config);
   const presentation = { network: clientNetwork(viewerIp) ?? 'unknown' };
   const { clockToleranceSeconds, maxLifetimeSeconds } = config.token;
   let next = 0;
@@ -30,24 +32,28 @@ export function playbackStoreCalls(
     next = (next + 1) % claims.length;
     const token = claims[next];
     const now = Math.floor(Date.now() / 1000);
-    const [tokenVerdict, userVerdict] = await Promise.all([
-      tokenState.check(token, presentation, Math.ceil(token.exp) + clockToleranceSeconds),
-      userState.check({
-        user: token,
-        iat: token.iat,
-        nowSeconds: now,
-        counted: true,
-        session: { id: sessionId(token), until: Math.min(now + config.signing.ttlSeconds, Math.floor(token.exp)) },
-        keepUntil: now + maxLifetimeSeconds + 2 * clockToleranceSeconds + 86400,
-      }),
-    ]);
-    if (tokenVerdict.revoked || userVerdict.outcome !== 'admitted') onRefused();
+    const expiresAt = Math.min(now + config.signing.ttlSeconds, Math.floor(token.exp));
+    const verdict = await access.authorize({
+      user: token,
+      session: sessionId(token),
+      iat: token.iat,
+      nowSeconds: now,
+      counted: true,
+      keepUntil: now + maxLifetimeSeconds + 2 * clockToleranceSeconds + 86400,
+      presentation,
+      sessionKeepUntil: Math.ceil(token.exp) + clockToleranceSeconds,
+      slotUntil: expiresAt,
+      // A grant id like the API's: the hash of a (here random) signature.
+      grants: config.edgeDenyList ? [{ id: grantId(randomBytes(256).toString('base64')), expiresAt }] : undefined,
+      revokeUntil: now + maxLifetimeSeconds + 2 * clockToleranceSeconds,
+    });
+    if (verdict.outcome !== 'admitted') onRefused();
   };
 }
 
 /**
- * The two store checks a licence call makes (lambda/core/api.ts `authenticate`): the token's
- * revocation read and the user's counted check (cut-off and rate limit), in parallel.
+ * The store call a licence call makes (lambda/core/api.ts `authenticate`): the caller's counted
+ * check (cut-off, the token's own revocation, rate limit), one conditional write.
  */
 export function licenceStoreCalls(
   config: ApiConfig,
@@ -55,23 +61,21 @@ export function licenceStoreCalls(
   onRefused: () => void = () => undefined,
 ): () => Promise<void> {
   const claims = tokens.map((token) => decodeJwt(token) as Claims);
-  const { tokens: tokenState, users: userState } = createStateStores(config);
+  const { access } = createStateStores(config);
   const { clockToleranceSeconds, maxLifetimeSeconds } = config.token;
   let next = 0;
   return async () => {
     next = (next + 1) % claims.length;
     const token = claims[next];
     const now = Math.floor(Date.now() / 1000);
-    const [revoked, user] = await Promise.all([
-      tokenState.isRevoked(token),
-      userState.check({
-        user: token,
-        iat: token.iat,
-        nowSeconds: now,
-        counted: true,
-        keepUntil: now + maxLifetimeSeconds + 2 * clockToleranceSeconds + 86400,
-      }),
-    ]);
-    if (revoked || user.outcome !== 'admitted') onRefused();
+    const verdict = await access.admit({
+      user: token,
+      session: sessionId(token),
+      iat: token.iat,
+      nowSeconds: now,
+      counted: true,
+      keepUntil: now + maxLifetimeSeconds + 2 * clockToleranceSeconds + 86400,
+    });
+    if (verdict.outcome !== 'admitted') onRefused();
   };
 }

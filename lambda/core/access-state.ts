@@ -119,7 +119,13 @@ export interface AccessState {
   /** The holder ends its own session: revoked, slot freed, counted in the rate limit. */
   logout(call: CallerCall & { sessionKeepUntil: number }): Promise<LogoutVerdict>;
   /** Revokes one session (admin by jti, a sharing action); false when it already was. */
-  revokeSession(user: UserRef, session: string, nowSeconds: number, revokeUntil: number, keepUntil: number): Promise<boolean>;
+  revokeSession(
+    user: UserRef,
+    session: string,
+    nowSeconds: number,
+    revokeUntil: number,
+    keepUntil: number,
+  ): Promise<boolean>;
   /** Revokes every token of `user` issued before `before` (epoch s); keeps the later cut-off. */
   revokeUser(user: UserRef, before: number, nowSeconds: number, keepUntil: number): Promise<void>;
   readonly limits: AccessLimits;

@@ -344,7 +344,7 @@ describe('the licence route refuses, as playback does', () => {
     const token = bearer(await mint(ec, { claims: { sub }, now: now - 10 }));
     expect((await licence(token)).statusCode).toBe(200);
     clearKey.calls.length = 0;
-    await harness.users.revoke({ iss: ISSUER, sub }, now, now + 3600);
+    await harness.access.revokeUser({ iss: ISSUER, sub }, now, now, now + 3600);
     expectInvalidToken(await licence(token), /revoked/);
   });
 

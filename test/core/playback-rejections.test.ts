@@ -176,7 +176,7 @@ describe('playback refuses', () => {
     const now = Math.floor(Date.now() / 1000);
     const token = await mint(ec, { claims: { sub }, now: now - 10 });
     expect((await play(bearer(token))).statusCode).toBe(200);
-    await harness.users.revoke({ iss: ISSUER, sub }, now, now + 3600);
+    await harness.access.revokeUser({ iss: ISSUER, sub }, now, now, now + 3600);
     expectInvalidToken(await play(bearer(token)), /revoked/);
   });
 

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { createDynamoClient } from '../../lambda/store/dynamo-call';
-import { STATE_TABLE, tokenKey, USER_ATTRIBUTES, userKey } from '../../lambda/store/table-schema';
+import { sessionAttribute, sessionId, STATE_TABLE, USER_ATTRIBUTES, userKey } from '../../lambda/store/table-schema';
 import { apiEvent, bearer, playbackEvent, startHarness, TABLE, type Harness } from '../support/harness';
 import { idpKey, ISSUER, mint } from '../support/tokens';
 
@@ -16,7 +16,9 @@ beforeAll(async () => {
 });
 afterAll(() => harness.close());
 
-const jtiKey = (jti: string, sub = 'alice'): string => tokenKey({ iss: ISSUER, sub, jti });
+/** The revocation mark of a token on its user's item. */
+const revocationMark = (jti: string, sub = 'alice'): string =>
+  sessionAttribute('revoked', sessionId({ iss: ISSUER, sub, jti }));
 const subKey = (sub: string): string => userKey({ iss: ISSUER, sub });
 const admin = (): Promise<string> => mint(idp, { claims: { scope: 'streamgate:admin', sub: 'ops' } });
 const revokeCall = async (body: unknown, token?: string) =>
@@ -55,12 +57,14 @@ describe('POST /api/v1/revocations', () => {
     expect((await play(await mint(idp))).statusCode).toBe(200);
   });
 
-  test('the jti item expires (TTL) only after any token carrying it must have expired', async () => {
+  test("the jti's mark, and the user item holding it, last until any token carrying it must have expired", async () => {
     const jti = randomUUID();
     const before = Math.floor(Date.now() / 1000);
     await revokeCall({ sub: 'alice', jti });
-    const expiresAt = Number((await storedItem(jtiKey(jti)))?.[STATE_TABLE.ttlAttribute]?.N);
-    expect(expiresAt).toBeGreaterThanOrEqual(before + 3600 + 30);
+    const item = await storedItem(subKey('alice'));
+    const markedUntil = Number(item?.[revocationMark(jti)]?.N);
+    expect(markedUntil).toBeGreaterThanOrEqual(before + 3600 + 30);
+    expect(Number(item?.[STATE_TABLE.ttlAttribute]?.N)).toBeGreaterThanOrEqual(markedUntil);
   });
 
   test('an admin revokes a user: every token issued before the cut-off is refused, newer ones pass', async () => {
@@ -153,7 +157,9 @@ describe('DELETE /api/v1/session', () => {
     const now = Math.floor(Date.now() / 1000);
     const token = await mint(idp, { claims: { jti }, now, lifetime: 600 });
     await harness.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }));
-    expect(Number((await storedItem(jtiKey(jti)))?.[STATE_TABLE.ttlAttribute]?.N)).toBe(now + 600 + 30);
+    const item = await storedItem(subKey('alice'));
+    expect(Number(item?.[revocationMark(jti)]?.N)).toBe(now + 600 + 30);
+    expect(Number(item?.[STATE_TABLE.ttlAttribute]?.N)).toBeGreaterThanOrEqual(now + 600 + 30);
   });
 
   test('logout with an invalid token is refused with 401', async () => {

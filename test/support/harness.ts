@@ -10,7 +10,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { StreamgateApi } from '../../lambda/core/api';
 import { createDynamoClient, DynamoCaller } from '../../lambda/store/dynamo-call';
-import { UserStateStore } from '../../lambda/store/user-state';
+import { AccessStateStore } from '../../lambda/store/access-state-store';
 import { createApi, type RuntimeOptions } from '../../lambda/runtime/runtime';
 import { ensureStateTable, startDynalite, type LocalDynamo } from '../../local/dynamo-server';
 import { countOperations, type OperationCounter } from './dynamo-operations';
@@ -107,8 +107,8 @@ export interface Harness {
   logs: LogCapture;
   /** Every DynamoDB operation the API made, counted on the wire. */
   store: OperationCounter;
-  /** A second client on the same table, for arranging user revocations directly. */
-  users: UserStateStore;
+  /** A second client on the same table, for arranging revocations directly. */
+  access: AccessStateStore;
   close(): Promise<void>;
 }
 
@@ -136,10 +136,12 @@ export async function startHarness(options: {
   return {
     api,
     dynamo,
-    users: new UserStateStore(new DynamoCaller(createDynamoClient(storeConfig), TABLE, 1000), {
+    access: new AccessStateStore(new DynamoCaller(createDynamoClient(storeConfig), TABLE, 1000), {
       rateLimit: 0,
       rateWindowSeconds: 60,
       maxStreams: 0,
+      sharing: { maxNetworks: 0, maxCountries: 0, action: 'alert' },
+      grantBucketSeconds: 600,
     }),
     signingKey,
     logs,
