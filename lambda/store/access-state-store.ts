@@ -97,7 +97,12 @@ export class AccessStateStore implements AccessState {
           evicted = oldestSlot(item, active);
         }
         const kept = active.filter((session) => session !== evicted);
-        slots = { kept, dropped: storedSlots(item).filter((s) => !kept.includes(s)), evicted, version: numberOf(item, VERSION) };
+        slots = {
+          kept,
+          dropped: storedSlots(item).filter((s) => !kept.includes(s)),
+          evicted,
+          version: numberOf(item, VERSION),
+        };
         continue;
       }
       // Refused for a reason the item no longer shows: it changed in between; try again as it now is.
@@ -187,7 +192,9 @@ export class AccessStateStore implements AccessState {
   private callerUpdate(call: CallerCall, ownRevocation: boolean): Update {
     const update = new Update(call.keepUntil);
     const cutoff = update.name(BEFORE);
-    update.conditions.push(`(attribute_not_exists(${cutoff}) OR ${cutoff} <= ${update.value({ N: String(call.iat) })})`);
+    update.conditions.push(
+      `(attribute_not_exists(${cutoff}) OR ${cutoff} <= ${update.value({ N: String(call.iat) })})`,
+    );
     if (ownRevocation) {
       update.conditions.push(
         `attribute_not_exists(${update.name(sessionAttribute('revoked', call.session))})`,
@@ -249,7 +256,9 @@ export class AccessStateStore implements AccessState {
   private takeSlot(update: Update, call: PlaybackCall): void {
     const sessions = update.name(SESSIONS);
     update.adds.push(`${sessions} ${update.value({ SS: [call.session] })}`);
-    update.sets.push(`${update.name(sessionAttribute('slot', call.session))} = ${update.value({ N: String(call.slotUntil) })}`);
+    update.sets.push(
+      `${update.name(sessionAttribute('slot', call.session))} = ${update.value({ N: String(call.slotUntil) })}`,
+    );
     update.conditions.push(
       `(attribute_not_exists(${sessions}) OR contains(${sessions}, ${update.value({ S: call.session })})` +
         ` OR size(${sessions}) < ${update.value({ N: String(this.limits.maxStreams) })})`,
@@ -293,7 +302,8 @@ export class AccessStateStore implements AccessState {
       records.push(grantRecord({ ...grant, session: call.session, iat: call.iat }));
       byBucket.set(start, records);
     }
-    for (const [start, records] of byBucket) update.adds.push(`${update.name(grantsAttribute(start))} ${update.value({ SS: records })}`);
+    for (const [start, records] of byBucket)
+      update.adds.push(`${update.name(grantsAttribute(start))} ${update.value({ SS: records })}`);
     const current = call.nowSeconds - (call.nowSeconds % width);
     // A grant expires within a width of its issue, so buckets two or more widths behind now's hold only dead grants.
     for (let behind = 2; behind <= BUCKETS_DROPPED; behind += 1) {
@@ -304,8 +314,10 @@ export class AccessStateStore implements AccessState {
 
   /** Why the item refuses this caller, if it is one every route refuses: revoked, ended or over the rate. */
   private refusalOf(item: Item | undefined, call: CallerCall): Refusal | undefined {
-    if (call.session !== '' && item?.[sessionAttribute('revoked', call.session)] !== undefined) return { outcome: 'revoked' };
-    if (call.session !== '' && item?.[sessionAttribute('ended', call.session)] !== undefined) return { outcome: 'ended' };
+    if (call.session !== '' && item?.[sessionAttribute('revoked', call.session)] !== undefined)
+      return { outcome: 'revoked' };
+    if (call.session !== '' && item?.[sessionAttribute('ended', call.session)] !== undefined)
+      return { outcome: 'ended' };
     if (item?.[BEFORE] !== undefined) {
       const before = numberOf(item, BEFORE);
       if (before === undefined || call.iat < before) return { outcome: 'revoked' };
@@ -408,7 +420,8 @@ class Update {
       ...(this.sets.length > 0 ? [`SET ${this.sets.join(', ')}`] : []),
       `ADD ${this.adds.join(', ')}`,
       ...(this.deletes.length > 0 ? [`DELETE ${this.deletes.join(', ')}`] : []),
-      `REMOVE ${removes.join(', ')}`,
+      // An empty REMOVE is a syntax error (a revoking write with nothing to drop has none).
+      ...(removes.length > 0 ? [`REMOVE ${removes.join(', ')}`] : []),
     ];
     return new UpdateItemCommand({
       TableName: tableName,
