@@ -374,6 +374,30 @@ describe('limits under 20 parallel calls', () => {
     expect(setAt(await read(user), SESSIONS)).toEqual(sorted(admitted.map((t) => t.session)));
   });
 
+  test('evict-oldest: never more than maxStreams slots, every eviction marked, contention answered as StoreContention', async () => {
+    const store = storeWith({ maxStreams: 2, streamLimitPolicy: 'evict-oldest' });
+    const user = newUser();
+    const tokens = Array.from({ length: 20 }, () => token(user));
+    const results = await Promise.allSettled(
+      tokens.map((t, index) => store.authorize(playback(t, NOW, { slotUntil: NOW + 100 + index }))),
+    );
+    const verdicts = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failures = results.flatMap((result) => (result.status === 'rejected' ? [(result.reason as Error).name] : []));
+    expect(new Set(failures)).toEqual(new Set(failures.length > 0 ? ['StoreContention'] : []));
+    expect(verdicts.every((verdict) => verdict.outcome === 'admitted')).toBe(true);
+    const evicted = verdicts.flatMap((verdict) =>
+      verdict.outcome === 'admitted' && verdict.evicted ? [verdict.evicted] : [],
+    );
+    const item = await read(user);
+    const stored = setAt(item, SESSIONS);
+    expect(stored).toHaveLength(2);
+    // Every admitted session holds a slot or was ended by a later one, and every end is on the item.
+    expect(verdicts).toHaveLength(stored.length + evicted.length);
+    expect(sorted(Object.keys(item ?? {}).filter((name) => name.startsWith('z_')))).toEqual(
+      sorted(evicted.map(endedMark)),
+    );
+  });
+
   test('exactly rateLimit calls are admitted', async () => {
     const store = storeWith({ rateLimit: 5, rateWindowSeconds: 60 });
     const user = newUser();
@@ -456,6 +480,16 @@ describe('logout', () => {
     await plain.authorize(playback(t));
     expect(await plain.logout(logoutCall(t))).toEqual({ outcome: 'done', alreadyRevoked: false });
     expect(await plain.authorize(playback(t))).toEqual({ outcome: 'revoked' });
+  });
+
+  test('a session that never played, of a user with no item yet: revoked all the same', async () => {
+    const user = newUser();
+    const t = token(user);
+    expect(await store.logout(logoutCall(t))).toEqual({ outcome: 'done', alreadyRevoked: false });
+    const item = await read(user);
+    expect(numberAt(item, revokedMark(t.session))).toBe(t.iat + TOKEN_LIFETIME + TOLERANCE);
+    expect(item?.[SESSIONS]).toBeUndefined();
+    expect(await store.authorize(playback(t))).toEqual({ outcome: 'revoked' });
   });
 });
 
