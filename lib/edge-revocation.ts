@@ -5,13 +5,15 @@
  *
  *   API → state table → DynamoDB stream (NEW_AND_OLD_IMAGES) → stream function → KeyValueStore
  *
- * The stream function (lambda/handlers/edge-deny-list-stream.ts) sees only records that can deny
- * something (an event filter on the revocation attributes), reports the record that failed so
- * Lambda retries from it, bisecting, up to a bounded number of attempts and record age, then
- * sends its description to an encrypted on-failure queue, which alarms. A sweeper on a schedule
+ * The stream function (lambda/handlers/edge-deny-list-stream.ts) sees only the writes that revoke
+ * or end something (one event filter: the new image carries `denied`, which those writes set and
+ * every other write removes) and works from the record's images alone (a user's item holds the
+ * revocation and every grant it must deny), reading nothing from the table. It reports the
+ * record that failed so Lambda retries from it, bisecting, up to a bounded number of attempts and
+ * record age, then sends its description to an encrypted on-failure queue, which alarms. A sweeper on a schedule
  * (lambda/handlers/edge-deny-list-sweeper.ts) deletes entries whose grant has expired anyway.
- * Each function may touch exactly what it uses: the store's three API actions on its ARN, the
- * stream, and the `byUser` index Query + BatchGetItem on the table.
+ * Each function may touch exactly what it uses: the store's three API actions on its ARN, and
+ * (the stream function) the table's stream; neither may read or write the table itself.
  */
 import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
@@ -24,7 +26,7 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DENY_LIST_KVS_ARN_VARIABLE } from '../lambda/runtime/deny-list-env';
-import { BY_USER_INDEX, TOKEN_ATTRIBUTES, USER_ATTRIBUTES } from '../lambda/store/table-schema';
+import { USER_ATTRIBUTES } from '../lambda/store/table-schema';
 import { NodeFunction } from './node-function';
 import type { StateTable } from './state-table';
 
@@ -37,8 +39,11 @@ export const KVS_WRITER_ACTIONS = [
   'cloudfront-keyvaluestore:ListKeys',
 ];
 
-/** Attributes whose presence in the new image means the change may deny grants (the replicator's inputs). */
-export const DENYING_ATTRIBUTES = [TOKEN_ATTRIBUTES.revokedAt, TOKEN_ATTRIBUTES.endedAt, USER_ATTRIBUTES.revokedBefore];
+/**
+ * The attribute whose presence (a Number) in the new image marks a write that revokes or ends
+ * something: the stream's one event filter. A filter cannot name the per-session `x_*`/`z_*` marks.
+ */
+export const DENYING_ATTRIBUTE = USER_ATTRIBUTES.denied;
 
 export interface EdgeRevocationProps {
   /** The state table; must have its stream on (StateTable `stream: true`). */
@@ -106,8 +111,8 @@ export class EdgeRevocation extends Construct {
     });
 
     const handlersDir = props.handlersDir ?? DEFAULT_DENY_LIST_HANDLERS_DIR;
+    // No table name: neither function reads the table (lambda/runtime/deny-list-runtime.ts).
     const environment = {
-      REVOCATION_TABLE_NAME: table.tableName,
       [DENY_LIST_KVS_ARN_VARIABLE]: this.store.keyValueStoreArn,
       JWT_CLOCK_TOLERANCE_SECONDS: String(tolerance),
     };
@@ -135,16 +140,6 @@ export class EdgeRevocation extends Construct {
         new iam.PolicyStatement({ actions: KVS_WRITER_ACTIONS, resources: [this.store.keyValueStoreArn] }),
       );
     }
-    // The replicator's reads: a user's sessions from the keys-only index, then their items.
-    this.streamConsumer.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:Query'],
-        resources: [`${table.tableArn}/index/${BY_USER_INDEX.name}`],
-      }),
-    );
-    this.streamConsumer.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:BatchGetItem'], resources: [table.tableArn] }),
-    );
 
     this.failedRecords = new sqs.Queue(this, 'FailedRecords', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -163,12 +158,13 @@ export class EdgeRevocation extends Construct {
         retryAttempts,
         maxRecordAge: props.maxRecordAge ?? Duration.hours(1),
         onFailure: new SqsDlq(this.failedRecords),
-        // Every API call writes the user's item (rate counters): only changes that may deny reach the function.
-        filters: DENYING_ATTRIBUTES.map((attribute) =>
+        // Every API call writes the user's item (rate counters): only the writes that revoke or end
+        // something reach the function (TTL deletes have no new image, so they never match).
+        filters: [
           lambda.FilterCriteria.filter({
-            dynamodb: { NewImage: { [attribute]: { N: lambda.FilterRule.exists() } } },
+            dynamodb: { NewImage: { [DENYING_ATTRIBUTE]: { N: lambda.FilterRule.exists() } } },
           }),
-        ),
+        ],
       }),
     );
 

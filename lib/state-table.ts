@@ -1,14 +1,15 @@
 /**
- * The access-state table: one item per token (`tok#`: revoked, where it was presented from) and
- * one per user (`usr#`: revocation cut-off, rate counters, stream slots), keyed, indexed
- * (`byUser`) and expired exactly as lambda/store/table-schema.ts says, so the code and the table
- * cannot disagree. With edge revocation on, its stream feeds the edge deny-list.
+ * The access-state table: ONE ITEM PER USER (`usr#`) holds all of that user's state (revocation
+ * cut-off, rate counters, stream slots, each session's marks and the grants issued), keyed and
+ * expired exactly as lambda/store/table-schema.ts says, so the code and the table cannot
+ * disagree. No index: every call reads and writes one item by its key. With edge revocation on,
+ * its stream feeds the edge deny-list.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { BY_USER_INDEX, STATE_TABLE } from '../lambda/store/table-schema';
+import { STATE_TABLE } from '../lambda/store/table-schema';
 
 export interface StateTableProps {
   /**
@@ -50,22 +51,14 @@ export class StateTable extends Construct {
       // Edge revocation reads both images: what a change revoked, and what it was before.
       stream: props.stream === true ? dynamodb.StreamViewType.NEW_AND_OLD_IMAGES : undefined,
     });
-    // A user's sessions (token items carry their user's id when edge revocation is on). Keys
-    // only: the replicator reads the items themselves consistently. Always present, so turning
-    // edge revocation on or off never adds or drops an index (one index change per update).
-    this.table.addGlobalSecondaryIndex({
-      indexName: BY_USER_INDEX.name,
-      partitionKey: { name: BY_USER_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
-    });
   }
 
   /**
-   * Every API function's calls (lambda/store/): a consistent GetItem of a token's or a user's
-   * item, and conditional UpdateItems that check and record in one write. Nothing else.
+   * Every API function's calls (lambda/store/): a consistent GetItem of a user's item, and
+   * conditional UpdateItems that check and record in one write. Nothing else.
    */
   grantStateAccess(grantee: iam.IGrantable): iam.Grant {
-    // Not table.grant: with an index it adds `<table>/index/*`, which these calls never touch.
+    // Not table.grant: should an index ever be added, it would grant `<table>/index/*` too.
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],

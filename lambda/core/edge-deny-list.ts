@@ -69,9 +69,13 @@ export interface RecordedGrant extends IssuedGrant {
   iat: number;
 }
 
-/** How a recorded grant is stored in a string set: `<session>.<iat>.<expiresAt>.<id>`. */
+/**
+ * How a recorded grant is stored in a string set: `<session>.<iat>.<expiresAt>.<id>`, whole
+ * seconds. A JWT's `iat` may have a fraction, which the parser would refuse (and the grant would
+ * never be denied); cut-offs are whole seconds, so `floor(iat) < cut-off` exactly when `iat` is.
+ */
 export function grantRecord(grant: RecordedGrant): string {
-  return `${grant.session}.${grant.iat}.${grant.expiresAt}.${grant.id}`;
+  return `${grant.session}.${Math.floor(grant.iat)}.${grant.expiresAt}.${grant.id}`;
 }
 
 export function parseGrantRecord(record: string): RecordedGrant | undefined {

@@ -420,7 +420,8 @@ class Update {
       ...(this.sets.length > 0 ? [`SET ${this.sets.join(', ')}`] : []),
       `ADD ${this.adds.join(', ')}`,
       ...(this.deletes.length > 0 ? [`DELETE ${this.deletes.join(', ')}`] : []),
-      `REMOVE ${removes.join(', ')}`,
+      // An empty REMOVE is a syntax error (a revoking write with nothing to drop has none).
+      ...(removes.length > 0 ? [`REMOVE ${removes.join(', ')}`] : []),
     ];
     return new UpdateItemCommand({
       TableName: tableName,

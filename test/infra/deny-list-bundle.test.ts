@@ -37,18 +37,26 @@ test.each(HANDLERS)('%s bundles with the KeyValueStore client and the JS SigV4A 
 });
 
 test('the bundled stream handler signs its KeyValueStore call (no SigV4A error), and reports the record it could not write', () => {
+  // A user item whose session `s…` this write revokes (`x_<session>`, and `denied` as the
+  // stream filter needs); its recorded grant (`<session>.<iat>.<expiresAt>.<grant id>`) is
+  // still valid, so the replicator must write it to the store, from the images alone.
+  const session = 's'.repeat(22);
+  const grants = { SS: [`${session}.1700000000.4102444800.${'a'.repeat(22)}`] };
+  const key = { S: `usr#${'u'.repeat(43)}` };
   const event = {
     Records: [
       {
         eventID: '1',
         eventName: 'MODIFY',
         dynamodb: {
-          Keys: { pk: { S: 'tok#x' } },
-          OldImage: { pk: { S: 'tok#x' }, grants: { SS: [`4102444800.${'a'.repeat(22)}`] } },
+          Keys: { pk: key },
+          OldImage: { pk: key, sessions: { SS: [session] }, g_4102444000: grants },
           NewImage: {
-            pk: { S: 'tok#x' },
-            grants: { SS: [`4102444800.${'a'.repeat(22)}`] },
-            revokedAt: { N: '1800000000' },
+            pk: key,
+            sessions: { SS: [session] },
+            g_4102444000: grants,
+            [`x_${session}`]: { N: '4102444800' },
+            denied: { N: '1800000000' },
           },
           SequenceNumber: '42',
         },
@@ -65,13 +73,12 @@ test('the bundled stream handler signs its KeyValueStore call (no SigV4A error),
     {
       env: {
         PATH: process.env.PATH,
-        // The runtime provides the DynamoDB client; here it comes from the project's node_modules.
+        // Whatever the bundle leaves to the runtime (the AWS SDK) comes from the project's node_modules.
         NODE_PATH: path.join(ROOT, 'node_modules'),
         AWS_REGION: 'eu-west-1',
         // Not real: the request is signed, then fails (no network, or AWS refuses the key).
         AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
         AWS_SECRET_ACCESS_KEY: 'not-a-real-secret',
-        REVOCATION_TABLE_NAME: 'streamgate-test',
         EDGE_DENY_LIST_KVS_ARN: 'arn:aws:cloudfront::111111111111:key-value-store/00000000-0000-4000-8000-000000000000',
         JWT_CLOCK_TOLERANCE_SECONDS: '30',
       },

@@ -1,17 +1,18 @@
 /**
  * Edge revocation as deployed, asserted on the synthesized templates (cdk-nag runs on each):
  * the KeyValueStore and its association with the one viewer-request function, that function on
- * every signed behaviour, the state table's stream and `byUser` index, the stream consumer's
- * event source and on-failure queue, least privilege for the writers, the alarms, the sweeper's
+ * every signed behaviour, the state table's stream (and no index), the stream consumer's
+ * event source, its one `denied` filter and on-failure queue, least privilege for the writers
+ * (the consumer reads the stream, never the table), the alarms, the sweeper's
  * schedule, the API's settings, and what turning it off removes. VOD and live packaging.
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import { STREAM_LIMIT_POLICY } from '../../lambda/core/abuse-defaults';
 import { loadConfig } from '../../lambda/core/config';
 import { DENY_LIST_METRIC, METRICS_NAMESPACE } from '../../lambda/core/metric-names';
-import { BY_USER_INDEX, STATE_TABLE } from '../../lambda/store/table-schema';
+import { STATE_TABLE, USER_ATTRIBUTES } from '../../lambda/store/table-schema';
 import { KVS_WORST_BATCH_MS } from '../../lambda/store/kvs-deny-list';
-import { DENYING_ATTRIBUTES, KVS_WRITER_ACTIONS } from '../../lib/edge-revocation';
+import { DENYING_ATTRIBUTE, KVS_WRITER_ACTIONS } from '../../lib/edge-revocation';
 import { MINIMAL_LAMBDA_ENV } from '../support/minimal-env';
 import { exampleWith, issuesOf, onlyResource, resourcesOf, synthesize, type Synthesis } from './synth';
 
@@ -93,25 +94,19 @@ describe.each([
       expect(behaviour.FunctionAssociations).toBeUndefined();
   });
 
-  test('the state table keeps its logical id and gains a NEW_AND_OLD_IMAGES stream and the keys-only byUser index', () => {
+  test('the state table keeps its logical id and gains a NEW_AND_OLD_IMAGES stream, and has no index (one item per user)', () => {
     const { mainTemplate } = synthesis();
     const table = onlyResource(mainTemplate, 'AWS::DynamoDB::Table');
     expect(table.id).toMatch(/^RevocationsTable[0-9A-F]{8}$/);
     expect(table.properties).toMatchObject({
       KeySchema: [{ AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' }],
       StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: BY_USER_INDEX.name,
-          KeySchema: [{ AttributeName: BY_USER_INDEX.partitionKey, KeyType: 'HASH' }],
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        },
-      ],
     });
-    expect(table.properties.AttributeDefinitions).toContainEqual({
-      AttributeName: BY_USER_INDEX.partitionKey,
-      AttributeType: 'S',
-    });
+    expect(table.properties.GlobalSecondaryIndexes).toBeUndefined();
+    expect(table.properties.LocalSecondaryIndexes).toBeUndefined();
+    expect(table.properties.AttributeDefinitions).toEqual([
+      { AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' },
+    ]);
   });
 
   test('the stream consumer: from the oldest record, bisecting, bounded retries and age, failures reported per record, failed batches to an encrypted SSL-only queue', () => {
@@ -129,21 +124,21 @@ describe.each([
       MaximumRecordAgeInSeconds: 3600,
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue.id, 'Arn'] } } },
     });
-    // Only changes carrying a revocation attribute reach the function (the API's counters do not).
+    // Only the writes that set `denied` (those that revoke or end something) reach the function:
+    // exactly one filter, so the API's counter writes (which remove it) never invoke it.
     const patterns = (mapping.FilterCriteria as { Filters: { Pattern: string }[] }).Filters.map((filter) =>
       JSON.parse(filter.Pattern),
     );
-    expect(patterns).toEqual(
-      DENYING_ATTRIBUTES.map((attribute) => ({ dynamodb: { NewImage: { [attribute]: { N: [{ exists: true }] } } } })),
-    );
-    expect(DENYING_ATTRIBUTES).toEqual(['revokedAt', 'endedAt', 'revokedBefore']);
+    expect(patterns).toEqual([{ dynamodb: { NewImage: { denied: { N: [{ exists: true }] } } } }]);
+    // The attribute the store sets on revoking writes is the one the filter names.
+    expect(DENYING_ATTRIBUTE).toBe(USER_ATTRIBUTES.denied);
     expect(queue.properties.SqsManagedSseEnabled).toBe(true);
     const queuePolicy = JSON.stringify(onlyResource(mainTemplate, 'AWS::SQS::QueuePolicy').properties);
     expect(queuePolicy).toContain('"aws:SecureTransport":"false"');
     expect(queuePolicy).toContain('"Effect":"Deny"');
   });
 
-  test('least privilege: the writers may call DescribeKeyValueStore, UpdateKeys and ListKeys on this store only; the consumer reads the stream, queries byUser and batch-gets items, nothing else', () => {
+  test('least privilege: the writers may call DescribeKeyValueStore, UpdateKeys and ListKeys on this store only; the consumer reads the stream and nothing in the table', () => {
     const { mainTemplate } = synthesis();
     const store = { 'Fn::GetAtt': [onlyResource(mainTemplate, 'AWS::CloudFront::KeyValueStore').id, 'Arn'] };
     const table = onlyResource(mainTemplate, 'AWS::DynamoDB::Table').id;
@@ -169,8 +164,6 @@ describe.each([
       .map((statement) => [actions(statement).sort(), statement.Resource]);
     expect(dynamo).toEqual(
       expect.arrayContaining([
-        [['dynamodb:Query'], { 'Fn::Join': ['', [{ 'Fn::GetAtt': [table, 'Arn'] }, `/index/${BY_USER_INDEX.name}`]] }],
-        [['dynamodb:BatchGetItem'], { 'Fn::GetAtt': [table, 'Arn'] }],
         [
           ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
           { 'Fn::GetAtt': [table, 'StreamArn'] },
@@ -178,13 +171,23 @@ describe.each([
         [['dynamodb:ListStreams'], '*'],
       ]),
     );
-    expect(dynamo).toHaveLength(4);
+    expect(dynamo).toHaveLength(2);
+    // The replicator works from the stream record's images: no item or index read on the table.
+    const consumerActions = statementsOf(mainTemplate, 'EdgeRevocationStreamConsumerRole').flatMap(actions);
+    for (const action of ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan'])
+      expect(consumerActions).not.toContain(action);
+    expect(consumerActions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+    ]);
     expect(statementsOf(mainTemplate, 'EdgeRevocationSweeperRole').flatMap(actions).sort()).toEqual(
       ['logs:CreateLogStream', 'logs:PutLogEvents', ...KVS_WRITER_ACTIONS].sort(),
     );
   });
 
-  test("each function knows the store, the table and the clock tolerance; the consumer outlasts its writer's retries", () => {
+  test("each function knows the store and the clock tolerance, not the table; the consumer outlasts its writer's retries", () => {
     const { mainTemplate } = synthesis();
     const consumer = resourcesOf(mainTemplate, 'AWS::Lambda::Function')[
       idOf(mainTemplate, 'AWS::Lambda::Function', 'EdgeRevocationStreamConsumer')
@@ -193,11 +196,10 @@ describe.each([
     expect(consumer?.Timeout).toBeGreaterThan(KVS_WORST_BATCH_MS / 1000 + 10);
     const store = { 'Fn::GetAtt': [onlyResource(mainTemplate, 'AWS::CloudFront::KeyValueStore').id, 'Arn'] };
     for (const prefix of ['EdgeRevocationStreamConsumer', 'EdgeRevocationSweeper']) {
-      expect(envOf(mainTemplate, prefix)).toMatchObject({
-        EDGE_DENY_LIST_KVS_ARN: store,
-        REVOCATION_TABLE_NAME: { Ref: onlyResource(mainTemplate, 'AWS::DynamoDB::Table').id },
-        JWT_CLOCK_TOLERANCE_SECONDS: '30',
-      });
+      const env = envOf(mainTemplate, prefix);
+      expect(env).toMatchObject({ EDGE_DENY_LIST_KVS_ARN: store, JWT_CLOCK_TOLERANCE_SECONDS: '30' });
+      for (const unread of ['REVOCATION_TABLE_NAME', 'STORE_TIMEOUT_MS', 'DYNAMODB_ENDPOINT'])
+        expect(env).not.toHaveProperty(unread);
     }
   });
 
@@ -309,13 +311,11 @@ describe('edgeRevocation.enabled: false', () => {
     );
   });
 
-  test('the table has no stream and keeps its index and logical id; the API gets EDGE_DENY_LIST=off', () => {
+  test('the table has no stream and no index and keeps its logical id; the API gets EDGE_DENY_LIST=off', () => {
     const table = onlyResource(off.mainTemplate, 'AWS::DynamoDB::Table');
     expect(table.id).toBe(onlyResource(vod.mainTemplate, 'AWS::DynamoDB::Table').id);
     expect(table.properties.StreamSpecification).toBeUndefined();
-    expect(table.properties.GlobalSecondaryIndexes).toEqual([
-      expect.objectContaining({ IndexName: BY_USER_INDEX.name, Projection: { ProjectionType: 'KEYS_ONLY' } }),
-    ]);
+    expect(table.properties.GlobalSecondaryIndexes).toBeUndefined();
     for (const prefix of ['ApiPlayback', 'ApiRevocations', 'ApiSession'])
       expect(envOf(off.mainTemplate, prefix)).toMatchObject({ EDGE_DENY_LIST: 'off' });
   });

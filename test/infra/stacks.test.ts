@@ -12,7 +12,7 @@ import { createVerify } from 'node:crypto';
 import { loadDrmConfig } from '../../lambda/core/drm-config';
 import { bearer, MEDIA_BASE_URL, playbackEvent, startHarness } from '../support/harness';
 import { idpKey, mint } from '../support/tokens';
-import { BY_USER_INDEX, STATE_TABLE } from '../../lambda/store/table-schema';
+import { STATE_TABLE } from '../../lambda/store/table-schema';
 import { loadConfigFile, type StreamgateConfig } from '../../lib/config';
 import { DRM_SYSTEM_IDS } from '../../lib/packaging';
 import { ORIGIN_VERIFY_HEADER } from '../../lib/playback-api';
@@ -368,14 +368,13 @@ describe('edge protection', () => {
 });
 
 describe('revocation table', () => {
-  test('uses the shared key schema, on-demand billing, TTL, PITR, encryption and deletion protection', () => {
+  test('uses the shared key schema (no index: one item per user), on-demand billing, TTL, PITR, encryption and deletion protection', () => {
     synth.mainTemplate.hasResource('AWS::DynamoDB::Table', {
       Properties: {
         KeySchema: [{ AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' }],
-        AttributeDefinitions: [
-          { AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' },
-          { AttributeName: BY_USER_INDEX.partitionKey, AttributeType: 'S' },
-        ],
+        AttributeDefinitions: [{ AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' }],
+        GlobalSecondaryIndexes: Match.absent(),
+        LocalSecondaryIndexes: Match.absent(),
         BillingMode: 'PAY_PER_REQUEST',
         TimeToLiveSpecification: { AttributeName: STATE_TABLE.ttlAttribute, Enabled: true },
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },

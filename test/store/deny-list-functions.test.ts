@@ -1,70 +1,63 @@
 /**
- * The deployed deny-list functions end to end on loopback: stream records of the state table
- * (as Lambda delivers them) through the replicator, reading a real dynalite table with the
- * `byUser` index, into a KeyValueStore API served locally; the batch-failure contract; the
+ * The deployed deny-list functions end to end on loopback: user items written by the real
+ * AccessStateStore on a dynalite table, each write's item images read back before and after it
+ * (GetItem) and delivered as the table's stream does (NEW_AND_OLD_IMAGES, filtered to writes
+ * whose new image carries `denied`), through the stream function (its replicator reads nothing
+ * from the table) into a KeyValueStore API served locally; the batch-failure contract; the
  * sweeper; the EMF metrics they print; and the environment they refuse.
  */
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { type AccessLimits, type PlaybackCall, sessionId, type UserRef } from '../../lambda/core/access-state';
 import { ConfigError } from '../../lambda/core/config';
+import { grantId, type IssuedGrant } from '../../lambda/core/edge-deny-list';
 import { DENY_LIST_METRIC } from '../../lambda/core/metric-names';
 import { DenyListRuntime, loadDenyListConfig } from '../../lambda/runtime/deny-list-runtime';
-import type { Item } from '../../lambda/store/dynamo-call';
-import { BY_USER_INDEX, STATE_TABLE } from '../../lambda/store/table-schema';
-import { type LocalDynamo, startDynalite } from '../../local/dynamo-server';
+import { AccessStateStore } from '../../lambda/store/access-state-store';
+import { createDynamoClient, DynamoCaller, type Item } from '../../lambda/store/dynamo-call';
+import { STATE_TABLE, USER_ATTRIBUTES, userKey } from '../../lambda/store/table-schema';
+import { ensureStateTable, type LocalDynamo, startDynalite } from '../../local/dynamo-server';
 import { LogCapture } from '../support/harness';
 import { FakeKvsServer, TEST_KVS_ARN } from '../support/kvs-server';
 
 const TABLE = 'deny-list-functions';
-const NOW = 1_800_000_000;
-const id = (n: number): string => `g${String(n).padStart(21, '0')}`;
+const NOW = Math.floor(Date.now() / 1000);
+const TOLERANCE = 30;
+const KEEP_UNTIL = NOW + 3600 + 2 * TOLERANCE + 86400;
+const REVOKE_UNTIL = NOW + 3600 + 2 * TOLERANCE;
+const LIMITS: AccessLimits = {
+  rateLimit: 0,
+  rateWindowSeconds: 60,
+  maxStreams: 0,
+  sharing: { maxNetworks: 0, maxCountries: 1, action: 'alert' },
+  grantBucketSeconds: 600,
+};
 
 let dynamo: LocalDynamo;
+let table: DynamoCaller;
+/** The API's store; `evicting` ends the oldest session beyond one stream; `counting` has a rate limit. */
+let store: AccessStateStore;
+let evicting: AccessStateStore;
+let counting: AccessStateStore;
 let kvs: FakeKvsServer;
 let logs: LogCapture;
 
 beforeAll(async () => {
   dynamo = await startDynalite();
-  const client = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  await client.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      AttributeDefinitions: [
-        { AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' },
-        { AttributeName: BY_USER_INDEX.partitionKey, AttributeType: 'S' },
-      ],
-      KeySchema: [{ AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: BY_USER_INDEX.name,
-          KeySchema: [{ AttributeName: BY_USER_INDEX.partitionKey, KeyType: 'HASH' }],
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
+  await ensureStateTable(dynamo.endpoint, TABLE);
+  table = new DynamoCaller(
+    createDynamoClient({ tableName: TABLE, endpoint: dynamo.endpoint, region: 'us-east-1', timeoutMs: 5000 }),
+    TABLE,
+    5000,
   );
-  // Two sessions of user u1 (one issued before the cut-off), one of u2.
-  const sessions: [string, string, number, string[]][] = [
-    ['tok#s1', 'u1', NOW - 600, [`${NOW + 120}.${id(11)}`, `${NOW - 100}.${id(12)}`]],
-    ['tok#s2', 'u1', NOW - 10, [`${NOW + 120}.${id(21)}`]],
-    ['tok#s3', 'u2', NOW - 600, [`${NOW + 120}.${id(31)}`]],
-  ];
-  for (const [pk, user, iat, grants] of sessions) {
-    await client.send(
-      new PutItemCommand({
-        TableName: TABLE,
-        Item: { pk: { S: pk }, user: { S: user }, iat: { N: String(iat) }, grants: { SS: grants } },
-      }),
-    );
-  }
-  client.destroy();
+  store = new AccessStateStore(table, LIMITS);
+  evicting = new AccessStateStore(table, { ...LIMITS, maxStreams: 1, streamLimitPolicy: 'evict-oldest' });
+  counting = new AccessStateStore(table, { ...LIMITS, rateLimit: 100 });
 });
-afterAll(() => dynamo.stop());
+afterAll(async () => {
+  table.client.destroy();
+  await dynamo.stop();
+});
 
 beforeEach(async () => {
   kvs = new FakeKvsServer();
@@ -79,10 +72,8 @@ afterEach(async () => {
 const runtime = (): DenyListRuntime =>
   new DenyListRuntime({
     env: {
-      REVOCATION_TABLE_NAME: TABLE,
       EDGE_DENY_LIST_KVS_ARN: TEST_KVS_ARN,
-      JWT_CLOCK_TOLERANCE_SECONDS: '30',
-      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      JWT_CLOCK_TOLERANCE_SECONDS: String(TOLERANCE),
       DENY_LIST_SWEEP_MIN_BYTES: '0',
     },
     logger: logs.logger,
@@ -91,14 +82,52 @@ const runtime = (): DenyListRuntime =>
     sleep: async () => undefined,
   });
 
+/** A new user per test (the table is shared by the file), and tokens (sessions) of theirs. */
+const newUser = (): UserRef => ({ iss: 'https://idp.test.example', sub: `viewer-${randomUUID()}` });
+interface Token {
+  user: UserRef;
+  session: string;
+  iat: number;
+}
+const token = (user: UserRef, iat = NOW - 60): Token => ({
+  user,
+  session: sessionId({ ...user, jti: randomUUID() }),
+  iat,
+});
+/** A grant as the API issues it: the id of a CloudFront signature. */
+const grant = (expiresAt: number): IssuedGrant => ({ id: grantId(randomBytes(64).toString('base64')), expiresAt });
+
+function playback(t: Token, grants: IssuedGrant[], slotUntil = NOW + 300): PlaybackCall {
+  return {
+    user: t.user,
+    session: t.session,
+    iat: t.iat,
+    nowSeconds: NOW,
+    counted: true,
+    keepUntil: KEEP_UNTIL,
+    presentation: { network: '198.51.100.0/24' },
+    sessionKeepUntil: t.iat + 3600 + TOLERANCE,
+    slotUntil,
+    grants,
+    revokeUntil: REVOKE_UNTIL,
+  };
+}
+
 let sequence = 100;
-function record(pk: string, oldImage: Item | undefined, newImage: Item | undefined): DynamoDBRecord {
+/** One write as the table's stream records it: the user item's images just before and just after. */
+async function change(user: UserRef, write: () => Promise<unknown>): Promise<DynamoDBRecord> {
+  const key = userKey(user);
+  const before = await table.get(key);
+  await write();
+  return record(key, before, await table.get(key));
+}
+function record(key: string, oldImage: Item | undefined, newImage: Item | undefined): DynamoDBRecord {
   sequence += 1;
   return {
     eventID: `e${sequence}`,
     eventName: oldImage === undefined ? 'INSERT' : newImage === undefined ? 'REMOVE' : 'MODIFY',
     dynamodb: {
-      Keys: { pk: { S: pk } },
+      Keys: { [STATE_TABLE.partitionKey]: { S: key } },
       OldImage: oldImage as never,
       NewImage: newImage as never,
       SequenceNumber: String(sequence),
@@ -106,8 +135,10 @@ function record(pk: string, oldImage: Item | undefined, newImage: Item | undefin
     },
   };
 }
+/** The event source mapping's filter: only writes whose new image carries `denied` reach the function. */
+const passesFilter = (r: DynamoDBRecord): boolean => r.dynamodb?.NewImage?.[USER_ATTRIBUTES.denied]?.N !== undefined;
+const streamed = (...records: DynamoDBRecord[]): DynamoDBStreamEvent => ({ Records: records.filter(passesFilter) });
 const batch = (...records: DynamoDBRecord[]): DynamoDBStreamEvent => ({ Records: records });
-const session = (grants: string[], extra: Item = {}): Item => ({ grants: { SS: grants }, ...extra });
 
 /** Sums of each metric over the EMF documents printed. */
 function metricSums(): Record<string, number> {
@@ -122,34 +153,97 @@ function metricSums(): Record<string, number> {
 }
 
 describe('stream consumer', () => {
-  test('a session revoked in the table: its still-valid grants reach the KeyValueStore, expiry + tolerance', async () => {
-    const grants = [`${NOW + 120}.${id(1)}`, `${NOW - 100}.${id(2)}`];
-    const response = await runtime().onStreamBatch(
-      batch(
-        record('tok#a', undefined, session(grants)),
-        record('tok#a', session(grants), session(grants, { revokedAt: { N: String(NOW) } })),
-      ),
+  test('a session revoked by jti: its still-valid grants reach the KeyValueStore, expiry + tolerance; not the other session’s', async () => {
+    const user = newUser();
+    const [revoked, other] = [token(user), token(user)];
+    const [live, expired, others] = [grant(NOW + 120), grant(NOW - 100), grant(NOW + 120)];
+    const played = [
+      await change(user, () => store.authorize(playback(revoked, [live, expired]))),
+      await change(user, () => store.authorize(playback(other, [others]))),
+    ];
+    const revocation = await change(user, () =>
+      store.revokeSession(user, revoked.session, NOW, REVOKE_UNTIL, KEEP_UNTIL),
     );
+    // Playback writes are not revocations: the filter keeps them from the function.
+    expect(played.map(passesFilter)).toEqual([false, false]);
+    expect(passesFilter(revocation)).toBe(true);
+
+    const response = await runtime().onStreamBatch(streamed(...played, revocation));
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(Object.fromEntries(kvs.entries)).toEqual({ [id(1)]: `revoked ${NOW + 150}` });
+    expect(Object.fromEntries(kvs.entries)).toEqual({ [live.id]: `revoked ${NOW + 120 + TOLERANCE}` });
     expect(metricSums()).toMatchObject({ [DENY_LIST_METRIC.entriesWritten]: 1 });
   });
 
-  test("a user's cut-off raised: the sessions issued before it, found through byUser, are denied; not the others", async () => {
-    const response = await runtime().onStreamBatch(
-      batch(record('usr#u1', { revokedBefore: { N: '0' } }, { revokedBefore: { N: String(NOW - 60) } })),
+  test('logout: the session’s grants are denied as revoked', async () => {
+    const user = newUser();
+    const t = token(user);
+    const issued = grant(NOW + 300);
+    await store.authorize(playback(t, [issued]));
+    const logout = await change(user, () =>
+      store.logout({
+        user,
+        session: t.session,
+        iat: t.iat,
+        nowSeconds: NOW,
+        counted: true,
+        keepUntil: KEEP_UNTIL,
+        sessionKeepUntil: t.iat + 3600 + TOLERANCE,
+      }),
     );
-    expect(response.batchItemFailures).toEqual([]);
-    // s1 (iat before the cut-off): its live grant; s2 (issued after) and u2's s3 untouched.
-    expect(Object.fromEntries(kvs.entries)).toEqual({ [id(11)]: `revoked ${NOW + 150}` });
+    expect(await runtime().onStreamBatch(streamed(logout))).toEqual({ batchItemFailures: [] });
+    expect(Object.fromEntries(kvs.entries)).toEqual({ [issued.id]: `revoked ${NOW + 300 + TOLERANCE}` });
+  });
+
+  test("a user's cut-off raised: the sessions issued before it are denied; not those issued after, nor other users'", async () => {
+    const [user, otherUser] = [newUser(), newUser()];
+    const [early, late, otherUsers] = [token(user, NOW - 600), token(user, NOW - 10), token(otherUser, NOW - 600)];
+    const [earlyLive, earlyExpired, lateGrant, otherGrant] = [
+      grant(NOW + 120),
+      grant(NOW - 100),
+      grant(NOW + 120),
+      grant(NOW + 120),
+    ];
+    await store.authorize(playback(early, [earlyLive, earlyExpired]));
+    await store.authorize(playback(late, [lateGrant]));
+    await store.authorize(playback(otherUsers, [otherGrant]));
+    const cutoff = await change(user, () => store.revokeUser(user, NOW - 60, NOW, KEEP_UNTIL));
+
+    expect((await runtime().onStreamBatch(streamed(cutoff))).batchItemFailures).toEqual([]);
+    expect(Object.fromEntries(kvs.entries)).toEqual({ [earlyLive.id]: `revoked ${NOW + 120 + TOLERANCE}` });
+    // The same cut-off again: refused by the store (no write), so nothing streams.
+    const again = await change(user, () => store.revokeUser(user, NOW - 60, NOW, KEEP_UNTIL));
+    expect(again.dynamodb?.NewImage).toEqual(again.dynamodb?.OldImage);
+  });
+
+  test('evict-oldest: the ended session’s grants are denied with reason `ended`, from the one write that admitted the new one', async () => {
+    const user = newUser();
+    const [oldest, newest] = [token(user), token(user)];
+    const [oldGrant, newGrant] = [grant(NOW + 200), grant(NOW + 300)];
+    await evicting.authorize(playback(oldest, [oldGrant], NOW + 200));
+    let verdict: unknown;
+    const eviction = await change(user, async () => {
+      verdict = await evicting.authorize(playback(newest, [newGrant]));
+    });
+    expect(verdict).toEqual({ outcome: 'admitted', evicted: oldest.session });
+    expect(passesFilter(eviction)).toBe(true);
+
+    expect(await runtime().onStreamBatch(streamed(eviction))).toEqual({ batchItemFailures: [] });
+    expect(Object.fromEntries(kvs.entries)).toEqual({ [oldGrant.id]: `ended ${NOW + 200 + TOLERANCE}` });
   });
 
   test('a write that keeps failing: the record is reported, later ones wait, and the failure is counted', async () => {
-    for (let index = 0; index < 20; index += 1) kvs.failures.push({ status: 503, errorType: 'ServiceUnavailable' });
-    const first = record('tok#b', undefined, session([`${NOW + 60}.${id(3)}`], { endedAt: { N: String(NOW) } }));
-    const second = record('tok#c', undefined, session([`${NOW + 60}.${id(4)}`], { revokedAt: { N: String(NOW) } }));
-    const response = await runtime().onStreamBatch(batch(first, second));
+    const [evicted, revoked] = [newUser(), newUser()];
+    const [oldest, newest, target] = [token(evicted), token(evicted), token(revoked)];
+    const [endedGrant, revokedGrant] = [grant(NOW + 60), grant(NOW + 60)];
+    await evicting.authorize(playback(oldest, [endedGrant], NOW + 60));
+    const first = await change(evicted, () => evicting.authorize(playback(newest, [grant(NOW + 300)])));
+    await store.authorize(playback(target, [revokedGrant]));
+    const second = await change(revoked, () =>
+      store.revokeSession(revoked, target.session, NOW, REVOKE_UNTIL, KEEP_UNTIL),
+    );
 
+    for (let index = 0; index < 20; index += 1) kvs.failures.push({ status: 503, errorType: 'ServiceUnavailable' });
+    const response = await runtime().onStreamBatch(streamed(first, second));
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: first.dynamodb?.SequenceNumber }]);
     expect(kvs.entries.size).toBe(0);
     // Only the first record was tried (8 attempts, the writer's bound), the second waits for the retry.
@@ -159,27 +253,34 @@ describe('stream consumer', () => {
 
     // Lambda's retry from the reported record, once the store answers again.
     kvs.failures.length = 0;
-    expect(await runtime().onStreamBatch(batch(first, second))).toEqual({ batchItemFailures: [] });
+    expect(await runtime().onStreamBatch(streamed(first, second))).toEqual({ batchItemFailures: [] });
     expect(Object.fromEntries(kvs.entries)).toEqual({
-      [id(3)]: `ended ${NOW + 90}`,
-      [id(4)]: `revoked ${NOW + 90}`,
+      [endedGrant.id]: `ended ${NOW + 60 + TOLERANCE}`,
+      [revokedGrant.id]: `revoked ${NOW + 60 + TOLERANCE}`,
     });
   });
 
-  test('changes that deny nothing (a new session, a rate counter, a TTL delete) write nothing', async () => {
-    const response = await runtime().onStreamBatch(
-      batch(
-        record('tok#d', undefined, session([`${NOW + 60}.${id(5)}`])),
-        record('usr#u2', { r_1: { N: '1' } }, { r_1: { N: '2' } }),
-        record('tok#e', session([`${NOW + 60}.${id(6)}`], { revokedAt: { N: '1' } }), undefined),
-      ),
+  test('changes that deny nothing (a new session, a rate counter, the write after a revocation, a TTL delete) write nothing', async () => {
+    const user = newUser();
+    const [t, revoked] = [token(user), token(user)];
+    const created = await change(user, () => counting.authorize(playback(t, [grant(NOW + 60)])));
+    const counted = await change(user, () =>
+      counting.admit({ user, session: t.session, iat: t.iat, nowSeconds: NOW, counted: true, keepUntil: KEEP_UNTIL }),
     );
+    await counting.revokeSession(user, revoked.session, NOW, REVOKE_UNTIL, KEEP_UNTIL);
+    const afterRevocation = await change(user, () => counting.authorize(playback(t, [grant(NOW + 60)])));
+    const deleted = record(userKey(user), afterRevocation.dynamodb?.NewImage as Item, undefined);
+    expect([created, counted, afterRevocation, deleted].map(passesFilter)).toEqual([false, false, false, false]);
+
+    // Delivered anyway (an unfiltered mapping): the function still denies nothing.
+    const response = await runtime().onStreamBatch(batch(created, counted, afterRevocation, deleted));
     expect(response.batchItemFailures).toEqual([]);
     expect(kvs.requests).toEqual([]);
   });
 });
 
 describe('sweeper', () => {
+  const id = (n: number): string => `g${String(n).padStart(21, '0')}`;
   test('deletes expired entries, keeps live ones, reports the store size', async () => {
     kvs.entries.set(id(7), `revoked ${NOW - 1}`);
     kvs.entries.set(id(8), `ended ${NOW + 100}`);
@@ -194,11 +295,10 @@ describe('sweeper', () => {
 });
 
 describe('environment', () => {
-  const base = { REVOCATION_TABLE_NAME: TABLE, EDGE_DENY_LIST_KVS_ARN: TEST_KVS_ARN };
+  const base = { EDGE_DENY_LIST_KVS_ARN: TEST_KVS_ARN };
   test.each([
     [{ EDGE_DENY_LIST_KVS_ARN: undefined }, 'EDGE_DENY_LIST_KVS_ARN'],
     [{ EDGE_DENY_LIST_KVS_ARN: 'arn:aws:cloudfront::123456789012:distribution/E1' }, 'EDGE_DENY_LIST_KVS_ARN'],
-    [{ REVOCATION_TABLE_NAME: '' }, 'REVOCATION_TABLE_NAME'],
     [{ JWT_CLOCK_TOLERANCE_SECONDS: '301' }, 'JWT_CLOCK_TOLERANCE_SECONDS'],
     [{ DENY_LIST_SWEEP_MIN_BYTES: '6000000' }, 'DENY_LIST_SWEEP_MIN_BYTES'],
   ])('%j is refused, naming %s', (override, variable) => {
@@ -213,7 +313,7 @@ describe('environment', () => {
     expect((error as ConfigError).variable).toBe(variable);
   });
 
-  test('defaults: 30 s tolerance, 1 s per DynamoDB call, sweep from 1 MB', () => {
-    expect(loadDenyListConfig(base)).toMatchObject({ toleranceSeconds: 30, timeoutMs: 1000, sweepMinBytes: 1_000_000 });
+  test('defaults: 30 s tolerance, sweep from 1 MB; no table to name (the stream carries the images)', () => {
+    expect(loadDenyListConfig(base)).toEqual({ kvsArn: TEST_KVS_ARN, toleranceSeconds: 30, sweepMinBytes: 1_000_000 });
   });
 });
