@@ -1,14 +1,13 @@
 /**
  * Authorize throughput with sharing detection, the stream limit and the rate limit on, against
- * the core path with them off, in the same run. Both make two store operations per call in
- * parallel (one round trip): with the defences on, one conditional UpdateItem per item (the
- * token's and the user's); off, one consistent GetItem per item.
+ * the core path with them off, in the same run. Both make one store operation per call: with
+ * the defences on, one conditional UpdateItem on the user's item; off, one consistent GetItem.
  * - One request at a time, the store behind a 2 ms-each-way latency proxy: a Lambda instance
  *   serves one request at a time and DynamoDB costs network time, so this is the deployed model
  *   (throughput per instance = 1 / latency).
  * - 16 in flight straight against dynalite: its one JS thread serves every store call in turn, so
  *   this line compares what dynalite spends on a conditional write against a read.
- * Each case also measures the two store calls alone (the same stores, no verify, no sign), all four
+ * Each case also measures the store call alone (the same stores, no verify, no sign), all four
  * alternating: the time a call gains with the defences on, less the time the store alone gains, is
  * what the defences' own code costs. Against dynalite the store's part is its CPU for a conditional
  * write (it parses each condition expression with a PEG parser, in one thread), not network.

@@ -6,12 +6,12 @@
  * Measured against a FLOOR from the same run: what such a call cannot avoid doing, each part
  * measured alone, p50 each: one store round trip through the same proxy (one consistent GetItem),
  * one jose verification of a token like the call's (ES256, the dev IdP's), and one CloudFront
- * signature with the stack's key (RSA-2048, SHA-256). The call makes two store writes in
- * parallel (one round trip), so the floor counts one.
+ * signature with the stack's key (RSA-2048, SHA-256). The call makes one store write (one
+ * conditional UpdateItem on the user's item), so the floor counts one round trip.
  *
- * Beside them, the call's two conditional store writes alone (no HTTP, no verify, no sign): the
- * part of the call's time that is the store's (dynalite's CPU for a conditional write, in one
- * thread, on top of the network), as against the handler's own.
+ * Beside them, the call's conditional store write alone (no HTTP, no verify, no sign): the part
+ * of the call's time that is the store's (dynalite's CPU for a conditional write, in one thread,
+ * on top of the network), as against the handler's own.
  *
  * The calls and the floor's parts alternate in blocks, so load that comes and goes on the machine
  * falls on all of them.
@@ -166,7 +166,7 @@ export async function benchLatency(seconds: number): Promise<void> {
     );
     for (const [name, values] of [
       ["one GetItem alone (the floor's store part)", floor.getItem],
-      ["store alone: the call's 2 conditional writes", stores],
+      ["store alone: the call's conditional write", stores],
       ['playback, first presentation (new user)', first],
       ['playback, refresh (token re-presented)', refresh],
     ] as const) {

@@ -1,7 +1,7 @@
 /**
- * Licence proxy overhead: a ClearKey licence asked through the licence route (token verified,
- * revocation by token and user read, the user's rate-limit counter written, entitlement, then the
- * licence server over loopback HTTP) against the same licence asked of the local ClearKey server
+ * Licence proxy overhead: a ClearKey licence asked through the licence route (token verified;
+ * revocation by token and by user checked and the user's rate-limit counter written in one
+ * conditional write; entitlement; then the licence server over loopback HTTP) against the same licence asked of the local ClearKey server
  * directly, 16 in flight, in alternating rounds of the same run. Target: the proxy adds at most
  * 2x the licence server's own time per licence.
  *
@@ -96,7 +96,7 @@ export async function benchLicence(seconds: number): Promise<void> {
     [
       ['licence server directly (ClearKey over loopback HTTP)', direct],
       ['through the licence proxy (checks, then the same server)', proxied],
-      ["the proxy's 2 store calls alone (GetItem + conditional UpdateItem)", store],
+      ["the proxy's store call alone (one conditional UpdateItem)", store],
     ],
     ROUNDS,
     seconds / 2,

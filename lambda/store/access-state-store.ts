@@ -64,6 +64,13 @@ export class AccessStateStore implements AccessState {
 
   async authorize(call: PlaybackCall): Promise<PlaybackVerdict> {
     const key = userKey(call.user);
+    const records =
+      (call.counted && this.limits.rateLimit > 0) ||
+      this.limits.sharing.maxNetworks > 0 ||
+      this.limits.maxStreams > 0 ||
+      (call.grants !== undefined && call.grants.length > 0);
+    // Nothing to record: a read is enough (and cheaper than a write).
+    if (!records) return this.refusalOf(await this.dynamo.get(key), call) ?? { outcome: 'admitted' };
     let bounded = true;
     let suspicion: SharingVerdict | undefined;
     let slots: SlotRewrite | undefined;
@@ -299,7 +306,9 @@ export class AccessStateStore implements AccessState {
     for (const grant of call.grants ?? []) {
       const start = grant.expiresAt - (grant.expiresAt % width);
       const records = byBucket.get(start) ?? [];
-      records.push(grantRecord({ ...grant, session: call.session, iat: call.iat }));
+      const record = grantRecord({ ...grant, session: call.session, iat: call.iat });
+      // A string set refuses duplicates in one value: the whole write would fail.
+      if (!records.includes(record)) records.push(record);
       byBucket.set(start, records);
     }
     for (const [start, records] of byBucket)
@@ -372,7 +381,8 @@ interface SlotRewrite {
 
 /**
  * One UpdateItem being built: placeholders for every name and value, and the parts every write
- * has (the item's expiry never shortened by a later write, the version bumped, `denied` cleared
+ * has (the item's expiry, which callers compute from their clock so a later write never shortens
+ * it, the version bumped, `denied` cleared
  * unless this write revokes).
  */
 class Update {
