@@ -12,9 +12,11 @@
  * `alert` sharing action recording a suspected presentation, or a retry when the item changed in
  * between. Every failure or timeout is StoreUnavailable (fail closed).
  *
- * The item sheds dead weight (expired sessions, grant buckets and rate windows) in a second write
- * only once that weight passes PRUNE_AT_BYTES: DynamoDB bills a write by the item's size in 1 KB
- * units, so pruning sooner would cost more writes than it saves.
+ * Dead weight goes in the writes themselves where its name is known (the last rate windows, grant
+ * buckets two or more widths old). The rest (sessions whose tokens have all expired, older buckets
+ * and windows) is removed by a second write only when that lowers the item's billed size:
+ * DynamoDB bills a write by the item's size in 1 KB units, so pruning while it does not would cost
+ * a write and save none.
  */
 import { UpdateItemCommand, type AttributeValue, type ReturnValue } from '@aws-sdk/client-dynamodb';
 import type {
@@ -49,8 +51,10 @@ const { partitionKey: PK, ttlAttribute: TTL } = STATE_TABLE;
 const { revokedBefore: BEFORE, sessions: SESSIONS, version: VERSION, denied: DENIED } = USER_ATTRIBUTES;
 /** Rounds of (write, learn why it was refused) before a call gives up under contention. */
 const ATTEMPTS = 4;
-/** Dead weight (bytes of names and values) worth a write of its own: one write unit. */
-export const PRUNE_AT_BYTES = 1024;
+/** DynamoDB bills a write per started 1 KB of the item. */
+export const WRITE_UNIT_BYTES = 1024;
+/** Rate windows before the current one whose counters every counted write removes. */
+const RATE_WINDOWS_DROPPED = 5;
 /** At most this many attributes removed per prune write (the expression stays far below 4 KB). */
 const PRUNE_BATCH = 80;
 /** Grant buckets older than the current one by 2 to this many widths are dropped by every write that records grants. */
@@ -213,8 +217,10 @@ export class AccessStateStore implements AccessState {
       const count = update.name(rateAttribute(windowStart));
       const one = update.value({ N: '1' });
       update.sets.push(`${count} = if_not_exists(${count}, ${update.value({ N: '0' })}) + ${one}`);
-      // The previous window's counter is dead weight from now on.
-      update.removes.push(update.name(rateAttribute(windowStart - this.limits.rateWindowSeconds)));
+      // Earlier windows' counters are dead weight from now on (a player refreshing every few
+      // minutes skips windows, so more than the previous one).
+      for (let behind = 1; behind <= RATE_WINDOWS_DROPPED; behind += 1)
+        update.removes.push(update.name(rateAttribute(windowStart - behind * this.limits.rateWindowSeconds)));
       update.conditions.push(
         `(attribute_not_exists(${count}) OR ${count} < ${update.value({ N: String(this.limits.rateLimit) })})`,
       );
@@ -355,10 +361,10 @@ export class AccessStateStore implements AccessState {
     return { start, retryAfterSeconds: Math.max(1, start + size - nowSeconds) };
   }
 
-  /** A second write that removes the item's dead weight, when there is enough to pay for it. Housekeeping: a failure is ignored. */
+  /** A second write that removes the item's dead weight, when that lowers its billed size. Housekeeping: a failure is ignored. */
   private async pruneIfWorthIt(key: string, item: Item | undefined, nowSeconds: number): Promise<void> {
     const dead = deadWeight(item, nowSeconds, this.limits);
-    if (dead.bytes < PRUNE_AT_BYTES) return;
+    if (!pruningPays(item, dead.bytes)) return;
     const update = new Update(undefined);
     for (const attribute of dead.attributes.slice(0, PRUNE_BATCH)) update.removes.push(update.name(attribute));
     if (dead.slots.length > 0) update.deletes.push(`${update.name(SESSIONS)} ${update.value({ SS: dead.slots })}`);
@@ -528,6 +534,18 @@ export function deadWeight(
   const slots = storedSlots(item).filter((session) => deadSessions.has(session));
   bytes += slots.reduce((sum, session) => sum + session.length, 0);
   return { attributes, slots, bytes };
+}
+
+/** An item's size as DynamoDB bills it, near enough: names plus values. */
+export function itemBytes(item: Item | undefined): number {
+  return Object.entries(item ?? {}).reduce((sum, [name, value]) => sum + name.length + sizeOf(value), 0);
+}
+
+/** Whether removing `deadBytes` from `item` makes its writes bill fewer 1 KB units. */
+export function pruningPays(item: Item | undefined, deadBytes: number): boolean {
+  if (deadBytes === 0) return false;
+  const size = itemBytes(item);
+  return Math.ceil(size / WRITE_UNIT_BYTES) > Math.ceil(Math.max(1, size - deadBytes) / WRITE_UNIT_BYTES);
 }
 
 /** An attribute value's size as DynamoDB counts it, near enough (strings and numbers by length). */

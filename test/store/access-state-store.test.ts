@@ -14,7 +14,7 @@ import {
   type UserRef,
 } from '../../lambda/core/access-state';
 import { grantId, parseGrantRecord } from '../../lambda/core/edge-deny-list';
-import { AccessStateStore, deadWeight, PRUNE_AT_BYTES } from '../../lambda/store/access-state-store';
+import { AccessStateStore, deadWeight, pruningPays } from '../../lambda/store/access-state-store';
 import { userSnapshot } from '../../lambda/store/deny-list-replicator';
 import { createDynamoClient, DynamoCaller, type Item } from '../../lambda/store/dynamo-call';
 import {
@@ -570,7 +570,7 @@ describe('dead weight and pruning', () => {
       (['slot', 'networks', 'countries', 'keepUntil'] as const).map((kind) => sessionAttribute(kind, t.session)),
     );
 
-  test('below PRUNE_AT_BYTES nothing is pruned; above it the dead attributes go and the live ones stay', async () => {
+  test('while pruning would not lower the billed size nothing is pruned; once it would, the dead attributes go and the live ones stay', async () => {
     const counter = await countOperations(dynamo.endpoint);
     try {
       const store = storeWith(LIMITS, counter.endpoint);
@@ -589,11 +589,11 @@ describe('dead weight and pruning', () => {
       expect(sorted(deadWeight(lightBefore, NOW, { ...OFF, ...LIMITS }).attributes)).toEqual(
         sorted([...deadNames(lightDead), ...pastAttributes]),
       );
-      expect(deadWeight(lightBefore, NOW, { ...OFF, ...LIMITS }).bytes).toBeLessThan(PRUNE_AT_BYTES);
+      expect(pruningPays(lightBefore, deadWeight(lightBefore, NOW, { ...OFF, ...LIMITS }).bytes)).toBe(false);
       const heavyWeight = deadWeight(heavyBefore, NOW, { ...OFF, ...LIMITS });
       expect(sorted(heavyWeight.attributes)).toEqual(sorted([...deadNames(heavyDead), ...pastAttributes]));
       expect(sorted(heavyWeight.slots)).toEqual(sorted(heavyDead.map((t) => t.session)));
-      expect(heavyWeight.bytes).toBeGreaterThanOrEqual(PRUNE_AT_BYTES);
+      expect(pruningPays(heavyBefore, heavyWeight.bytes)).toBe(true);
 
       // Now: one live session each.
       const lightLive = token(light);
