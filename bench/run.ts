@@ -7,6 +7,7 @@ import { benchEdge } from './edge';
 import { benchEdgeRevocation } from './edge-revocation';
 import { benchLatency } from './latency';
 import { benchLicence } from './licence';
+import { benchWriteUnits } from './write-units';
 
 async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? '2');
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   await benchLicence(seconds);
   await benchColdStart();
   await benchDrmContent(seconds);
+  await benchWriteUnits();
 }
 
 main().catch((error: unknown) => {
