@@ -6,6 +6,10 @@
  * condition makes the limits exact under parallel calls, and a revocation and the grants it must
  * deny are always in the same item image (the deny-list replicator reads nothing else).
  *
+ * A call that records nothing but its count (licence, an admin's own check) needs no condition:
+ * it counts unconditionally and judges the item the write returns, which is as exact, and far
+ * cheaper for a store that parses every condition.
+ *
  * A refused write answers the item as it stood (DynamoDB returns it with the refusal; dynalite
  * costs a read), which says why. Only then is there a second write: the stream slots rewritten
  * under a version check (the set was full of expired slots, or evict-oldest ends a session), the
@@ -128,17 +132,20 @@ export class AccessStateStore implements AccessState {
       // Nothing to record: a read is enough (and cheaper than a write).
       return this.refusalOf(await this.dynamo.get(key), call) ?? { outcome: 'admitted' };
     }
-    for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
-      const update = this.callerUpdate(call, true);
-      const outcome = await this.dynamo.attempt(
-        (client, options) => client.send(update.command(this.dynamo.tableName, key), options),
-        key,
-      );
-      if (outcome.written) return { outcome: 'admitted' };
-      const refusal = this.refusalOf(outcome.item, call);
-      if (refusal !== undefined) return refusal;
-    }
-    throw new StoreContention();
+    // Count first, then judge the item as the count left it: no condition to evaluate, and the
+    // answer is as exact as a condition's (each write sees its own count, and any revocation
+    // written before it). A refused call is counted too, which a limit on attempts wants anyway.
+    const update = new Update(call.keepUntil);
+    const windowStart = this.countCall(update, call.nowSeconds);
+    const output = await this.dynamo.send((client, options) =>
+      client.send(update.command(this.dynamo.tableName, key, 'ALL_NEW'), options),
+    );
+    const item = output.Attributes;
+    const refusal = this.refusalOf(item, { ...call, counted: false });
+    if (refusal !== undefined) return refusal;
+    if ((numberOf(item, rateAttribute(windowStart)) ?? 0) > this.limits.rateLimit)
+      return { outcome: 'rate-limited', retryAfterSeconds: this.window(call.nowSeconds).retryAfterSeconds };
+    return { outcome: 'admitted' };
   }
 
   async logout(call: CallerCall & { sessionKeepUntil: number }): Promise<LogoutVerdict> {
@@ -213,14 +220,7 @@ export class AccessStateStore implements AccessState {
       );
     }
     if (call.counted && this.limits.rateLimit > 0) {
-      const windowStart = this.window(call.nowSeconds).start;
-      const count = update.name(rateAttribute(windowStart));
-      const one = update.value({ N: '1' });
-      update.sets.push(`${count} = if_not_exists(${count}, ${update.value({ N: '0' })}) + ${one}`);
-      // Earlier windows' counters are dead weight from now on (a player refreshing every few
-      // minutes skips windows, so more than the previous one).
-      for (let behind = 1; behind <= RATE_WINDOWS_DROPPED; behind += 1)
-        update.removes.push(update.name(rateAttribute(windowStart - behind * this.limits.rateWindowSeconds)));
+      const count = update.name(rateAttribute(this.countCall(update, call.nowSeconds)));
       update.conditions.push(
         `(attribute_not_exists(${count}) OR ${count} < ${update.value({ N: String(this.limits.rateLimit) })})`,
       );
@@ -353,6 +353,18 @@ export class AccessStateStore implements AccessState {
     const newCountry =
       country !== undefined && !countries.includes(country) && countries.length >= this.limits.sharing.maxCountries;
     return newNetwork || newCountry;
+  }
+
+  /** Adds one to this window's call counter (dropping earlier windows'); answers the window's start. */
+  private countCall(update: Update, nowSeconds: number): number {
+    const windowStart = this.window(nowSeconds).start;
+    const count = update.name(rateAttribute(windowStart));
+    update.sets.push(`${count} = if_not_exists(${count}, ${update.value({ N: '0' })}) + ${update.value({ N: '1' })}`);
+    // Earlier windows' counters are dead weight from now on (a player refreshing every few
+    // minutes skips windows, so more than the previous one).
+    for (let behind = 1; behind <= RATE_WINDOWS_DROPPED; behind += 1)
+      update.removes.push(update.name(rateAttribute(windowStart - behind * this.limits.rateWindowSeconds)));
+    return windowStart;
   }
 
   private window(nowSeconds: number): { start: number; retryAfterSeconds: number } {

@@ -228,7 +228,8 @@ describe('rate limit', () => {
     const retryAfterSeconds = Math.max(1, windowStart + 60 - NOW);
     expect(await store.authorize(playback(t))).toEqual({ outcome: 'rate-limited', retryAfterSeconds });
     expect(await store.admit(callerCall(t))).toEqual({ outcome: 'rate-limited', retryAfterSeconds });
-    expect(numberAt(await read(user), rateAttribute(windowStart))).toBe(LIMIT);
+    // A refused playback records nothing; a refused admit is counted (it counts, then judges).
+    expect(numberAt(await read(user), rateAttribute(windowStart))).toBe(LIMIT + 1);
     // A call the API does not count is not refused by the rate.
     expect(await store.admit(callerCall(t, NOW, { counted: false }))).toEqual({ outcome: 'admitted' });
 
@@ -409,7 +410,9 @@ describe('limits under 20 parallel calls', () => {
     );
     expect(verdicts.filter((v) => v.outcome === 'admitted')).toHaveLength(5);
     expect(verdicts.filter((v) => v.outcome === 'rate-limited')).toHaveLength(15);
-    expect(numberAt(await read(user), rateAttribute(NOW - (NOW % 60)))).toBe(5);
+    // Every admit is counted, refused or not; a playback only when admitted.
+    const admittedPlaybacks = verdicts.filter((v, index) => index % 2 === 0 && v.outcome === 'admitted').length;
+    expect(numberAt(await read(user), rateAttribute(NOW - (NOW % 60)))).toBe(10 + admittedPlaybacks);
   });
 });
 
