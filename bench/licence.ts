@@ -96,7 +96,7 @@ export async function benchLicence(seconds: number): Promise<void> {
     [
       ['licence server directly (ClearKey over loopback HTTP)', direct],
       ['through the licence proxy (checks, then the same server)', proxied],
-      ["the proxy's store call alone (one conditional UpdateItem)", store],
+      ["the proxy's store call alone (one UpdateItem)", store],
     ],
     ROUNDS,
     seconds / 2,

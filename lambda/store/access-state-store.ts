@@ -135,8 +135,10 @@ export class AccessStateStore implements AccessState {
     // Count first, then judge the item as the count left it: no condition to evaluate, and the
     // answer is as exact as a condition's (each write sees its own count, and any revocation
     // written before it). A refused call is counted too, which a limit on attempts wants anyway.
-    const update = new Update(call.keepUntil);
-    const windowStart = this.countCall(update, call.nowSeconds);
+    // No version bump (it guards the stream slots, which this write leaves alone), and only the
+    // previous window's counter dropped: the fewer names, the less a store has to parse.
+    const update = new Update(call.keepUntil, false);
+    const windowStart = this.countCall(update, call.nowSeconds, 1);
     const output = await this.dynamo.send((client, options) =>
       client.send(update.command(this.dynamo.tableName, key, 'ALL_NEW'), options),
     );
@@ -356,13 +358,13 @@ export class AccessStateStore implements AccessState {
   }
 
   /** Adds one to this window's call counter (dropping earlier windows'); answers the window's start. */
-  private countCall(update: Update, nowSeconds: number): number {
+  private countCall(update: Update, nowSeconds: number, windowsDropped = RATE_WINDOWS_DROPPED): number {
     const windowStart = this.window(nowSeconds).start;
     const count = update.name(rateAttribute(windowStart));
     update.sets.push(`${count} = if_not_exists(${count}, ${update.value({ N: '0' })}) + ${update.value({ N: '1' })}`);
     // Earlier windows' counters are dead weight from now on (a player refreshing every few
     // minutes skips windows, so more than the previous one).
-    for (let behind = 1; behind <= RATE_WINDOWS_DROPPED; behind += 1)
+    for (let behind = 1; behind <= windowsDropped; behind += 1)
       update.removes.push(update.name(rateAttribute(windowStart - behind * this.limits.rateWindowSeconds)));
     return windowStart;
   }
@@ -414,9 +416,9 @@ class Update {
   private readonly values: Record<string, AttributeValue> = {};
   private revokes = false;
 
-  constructor(keepUntil: number | undefined) {
+  constructor(keepUntil: number | undefined, bumpVersion = true) {
     if (keepUntil !== undefined) this.sets.push(`${this.name(TTL)} = ${this.value({ N: String(keepUntil) })}`);
-    this.adds.push(`${this.name(VERSION)} ${this.value({ N: '1' })}`);
+    if (bumpVersion) this.adds.push(`${this.name(VERSION)} ${this.value({ N: '1' })}`);
   }
 
   name(attribute: string): string {
@@ -446,7 +448,7 @@ class Update {
     const removes = this.revokes ? this.removes : [...this.removes, this.name(DENIED)];
     const clauses = [
       ...(this.sets.length > 0 ? [`SET ${this.sets.join(', ')}`] : []),
-      `ADD ${this.adds.join(', ')}`,
+      ...(this.adds.length > 0 ? [`ADD ${this.adds.join(', ')}`] : []),
       ...(this.deletes.length > 0 ? [`DELETE ${this.deletes.join(', ')}`] : []),
       // An empty REMOVE is a syntax error (a revoking write with nothing to drop has none).
       ...(removes.length > 0 ? [`REMOVE ${removes.join(', ')}`] : []),

@@ -15,7 +15,8 @@
  *   countries it was presented from (sharing detection); `k_<session>`: when they become useless;
  * - `g_<bucket start>` (string sets): the grants issued, `<session>.<iat>.<expiresAt>.<grant id>`,
  *   in buckets by expiry, so the write that adds to one bucket drops those two or more behind;
- * - `version`: bumped by every write, for the rare read-modify-write;
+ * - `version`: bumped by every write that can change the stream slots, for the rare
+ *   read-modify-write of the slot set;
  * - `denied`: set by a write that revokes or ends something and removed by every other one, so
  *   the table's stream can be filtered down to revoking writes (a filter cannot name `x_*`).
  * Keys are hashes, so no user or token id is stored in a key.
