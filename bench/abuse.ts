@@ -53,7 +53,7 @@ export async function benchAbuse(seconds: number): Promise<void> {
   const dynamo = await startDynaliteProcess();
   await ensureStateTable(dynamo.endpoint, TABLE);
   const proxy = await startLatencyProxy(dynamo.port, 2);
-  const logs = new LogCapture();
+  const logs = new LogCapture({ keep: false });
   logs.logger.setLogLevel('ERROR');
   const key = cloudFrontKey('ecdsa-p256');
   const envFor = (endpoint: string, extra: Record<string, string>) =>

@@ -46,7 +46,7 @@ export async function benchAuthorize(seconds: number): Promise<void> {
   const nextToken = (): string => tokens[(next = (next + 1) % tokens.length)];
   const dynamo = await startDynalite();
   await ensureStateTable(dynamo.endpoint, TABLE);
-  const logs = new LogCapture();
+  const logs = new LogCapture({ keep: false });
   logs.logger.setLogLevel('ERROR');
 
   const results: [SigningKeyKind, Rate, Rate[]][] = [];

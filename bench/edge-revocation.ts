@@ -34,7 +34,7 @@ interface Grant {
 type Kind = 'logout' | 'admin by jti' | 'admin by user' | 'eviction';
 
 export async function benchEdgeRevocation(): Promise<void> {
-  const logs = new LogCapture();
+  const logs = new LogCapture({ keep: false });
   logs.logger.setLogLevel('ERROR');
   const dir = mkdtempSync(join(tmpdir(), 'streamgate-bench-revocation-'));
   const stack = await startLocalStack({

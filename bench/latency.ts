@@ -43,7 +43,7 @@ export async function benchLatency(seconds: number): Promise<void> {
   const samples = Math.ceil(Math.max(1000, seconds * 500) / BLOCK) * BLOCK;
   const dynamo = await startDynaliteProcess();
   const proxy = await startLatencyProxy(dynamo.port, 2);
-  const logs = new LogCapture();
+  const logs = new LogCapture({ keep: false });
   logs.logger.setLogLevel('ERROR');
   const dir = mkdtempSync(join(tmpdir(), 'streamgate-latency-'));
   // Deployment defaults: sharing detection, the stream limit and the rate limit all on.

@@ -40,7 +40,7 @@ export async function benchLicence(seconds: number): Promise<void> {
   );
   const dynamo = await startDynaliteProcess();
   await ensureStateTable(dynamo.endpoint, TABLE);
-  const logs = new LogCapture();
+  const logs = new LogCapture({ keep: false });
   logs.logger.setLogLevel('ERROR');
   const env = apiEnv({
     dynamoEndpoint: dynamo.endpoint,

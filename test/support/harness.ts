@@ -67,12 +67,14 @@ export class LogCapture {
   readonly logger: Logger;
   private readonly restore: () => void;
 
-  constructor() {
+  /** `keep: false` (benches): output is swallowed, not kept, so a long run holds no memory for it. */
+  constructor(options: { keep?: boolean } = {}) {
     // Powertools writes info to stdout and warn/error to stderr.
     const streams = [process.stdout, process.stderr];
     const originals = streams.map((stream) => stream.write.bind(stream));
+    const keep = options.keep ?? true;
     const capture = (chunk: string | Uint8Array): boolean => {
-      this.lines.push(chunk.toString());
+      if (keep) this.lines.push(chunk.toString());
       return true;
     };
     for (const stream of streams) stream.write = capture as typeof stream.write;
