@@ -6,7 +6,7 @@
 import { decodeJwt } from 'jose';
 import { clientNetwork } from '../lambda/core/client-network';
 import type { ApiConfig } from '../lambda/core/config';
-import { sessionId, type TokenRef } from '../lambda/core/access-state';
+import { type CallerCall, sessionId, type TokenRef } from '../lambda/core/access-state';
 import { grantId } from '../lambda/core/edge-deny-list';
 import { randomBytes } from 'node:crypto';
 import { createStateStores } from '../lambda/store/state-stores';
@@ -34,12 +34,7 @@ export function playbackStoreCalls(
     const now = Math.floor(Date.now() / 1000);
     const expiresAt = Math.min(now + config.signing.ttlSeconds, Math.floor(token.exp));
     const verdict = await access.authorize({
-      user: token,
-      session: sessionId(token),
-      iat: token.iat,
-      nowSeconds: now,
-      counted: true,
-      keepUntil: now + maxLifetimeSeconds + 2 * clockToleranceSeconds + 86400,
+      ...callerCall(config, token, now),
       presentation,
       sessionKeepUntil: Math.ceil(token.exp) + clockToleranceSeconds,
       slotUntil: expiresAt,
@@ -53,7 +48,7 @@ export function playbackStoreCalls(
 
 /**
  * The store call a licence call makes (lambda/core/api.ts `authenticate`): the caller's counted
- * check (cut-off, the token's own revocation, rate limit), one conditional write.
+ * check (cut-off, the token's own revocation, rate limit), one write.
  */
 export function licenceStoreCalls(
   config: ApiConfig,
@@ -62,20 +57,25 @@ export function licenceStoreCalls(
 ): () => Promise<void> {
   const claims = tokens.map((token) => decodeJwt(token) as Claims);
   const { access } = createStateStores(config);
-  const { clockToleranceSeconds, maxLifetimeSeconds } = config.token;
   let next = 0;
   return async () => {
     next = (next + 1) % claims.length;
     const token = claims[next];
     const now = Math.floor(Date.now() / 1000);
-    const verdict = await access.admit({
-      user: token,
-      session: sessionId(token),
-      iat: token.iat,
-      nowSeconds: now,
-      counted: true,
-      keepUntil: now + maxLifetimeSeconds + 2 * clockToleranceSeconds + 86400,
-    });
+    const verdict = await access.admit(callerCall(config, token, now));
     if (verdict.outcome !== 'admitted') onRefused();
+  };
+}
+
+/** The caller's own check, as lambda/core/api.ts `callerCall` builds it. */
+function callerCall(config: ApiConfig, token: Claims, now: number): CallerCall {
+  const { clockToleranceSeconds, maxLifetimeSeconds } = config.token;
+  return {
+    user: token,
+    session: sessionId(token),
+    iat: token.iat,
+    nowSeconds: now,
+    counted: true,
+    keepUntil: now + maxLifetimeSeconds + 2 * clockToleranceSeconds + 86400,
   };
 }
