@@ -77,9 +77,8 @@ export class StreamgateApi {
         network: (viewerIp === undefined ? undefined : clientNetwork(viewerIp)) ?? 'unknown',
         country: this.viewerCountry(event),
       };
-      // Signed first, so the token's write can record the grant's ids (one per signature: the
-      // /media/ set and any /drm/ set) for the edge's deny-list; a refused call's grant is dropped
-      // unseen. Signing refuses an IPv6 viewer with IP binding on.
+      // Signed first, so the store's write can record the grant's ids. Signing refuses an IPv6
+      // viewer with IP binding on.
       const grant = delivery === 'url' ? signer.signUrl(request) : signer.signCookies(request);
       // One conditional write checks everything and records the presentation, the stream slot
       // and the grant's ids (one per signature: the /media/ set and any /drm/ set, for the edge's
