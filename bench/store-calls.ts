@@ -6,7 +6,7 @@
 import { decodeJwt } from 'jose';
 import { clientNetwork } from '../lambda/core/client-network';
 import type { ApiConfig } from '../lambda/core/config';
-import { type CallerCall, sessionId, type TokenRef } from '../lambda/core/access-state';
+import { callerCall, revokeUntil, sessionKeepUntil, type TokenRef } from '../lambda/core/access-state';
 import { grantId } from '../lambda/core/edge-deny-list';
 import { randomBytes } from 'node:crypto';
 import { createStateStores } from '../lambda/store/state-stores';
@@ -26,7 +26,6 @@ export function playbackStoreCalls(
   const claims = tokens.map((token) => decodeJwt(token) as Claims);
   const { access } = createStateStores(config);
   const presentation = { network: clientNetwork(viewerIp) ?? 'unknown' };
-  const { clockToleranceSeconds, maxLifetimeSeconds } = config.token;
   let next = 0;
   return async () => {
     next = (next + 1) % claims.length;
@@ -34,13 +33,13 @@ export function playbackStoreCalls(
     const now = Math.floor(Date.now() / 1000);
     const expiresAt = Math.min(now + config.signing.ttlSeconds, Math.floor(token.exp));
     const verdict = await access.authorize({
-      ...callerCall(config, token, now),
+      ...callerCall(token, now, config.token),
       presentation,
-      sessionKeepUntil: Math.ceil(token.exp) + clockToleranceSeconds,
+      sessionKeepUntil: sessionKeepUntil(token, config.token),
       slotUntil: expiresAt,
       // A grant id like the API's: the hash of a (here random) signature.
       grants: config.edgeDenyList ? [{ id: grantId(randomBytes(256).toString('base64')), expiresAt }] : undefined,
-      revokeUntil: now + maxLifetimeSeconds + 2 * clockToleranceSeconds,
+      revokeUntil: revokeUntil(now, config.token),
     });
     if (verdict.outcome !== 'admitted') onRefused();
   };
@@ -62,20 +61,7 @@ export function licenceStoreCalls(
     next = (next + 1) % claims.length;
     const token = claims[next];
     const now = Math.floor(Date.now() / 1000);
-    const verdict = await access.admit(callerCall(config, token, now));
+    const verdict = await access.admit(callerCall(token, now, config.token));
     if (verdict.outcome !== 'admitted') onRefused();
-  };
-}
-
-/** The caller's own check, as lambda/core/api.ts `callerCall` builds it. */
-function callerCall(config: ApiConfig, token: Claims, now: number): CallerCall {
-  const { clockToleranceSeconds, maxLifetimeSeconds } = config.token;
-  return {
-    user: token,
-    session: sessionId(token),
-    iat: token.iat,
-    nowSeconds: now,
-    counted: true,
-    keepUntil: now + maxLifetimeSeconds + 2 * clockToleranceSeconds + 86400,
   };
 }

@@ -130,3 +130,42 @@ export interface AccessState {
   revokeUser(user: UserRef, before: number, nowSeconds: number, keepUntil: number): Promise<void>;
   readonly limits: AccessLimits;
 }
+
+/** The token rules the store's timings derive from (lambda/core/config.ts `token`). */
+export interface TokenTimes {
+  maxLifetimeSeconds: number;
+  clockToleranceSeconds: number;
+}
+
+/** Extra life for user items so a later raise of the max token lifetime cannot resurrect a token. */
+const REVOCATION_MARGIN_SECONDS = 86400;
+
+/** Until when a revocation made at `now` must be remembered: past the expiry of any token valid now. */
+export function revokeUntil(now: number, times: TokenTimes): number {
+  return now + times.maxLifetimeSeconds + 2 * times.clockToleranceSeconds;
+}
+
+/**
+ * A user item written at `now` must outlive every token its cut-off can refuse (issued before
+ * `now`, live for the max lifetime) and every mark it holds: each write pushes it later.
+ */
+export function userKeepUntil(now: number, times: TokenTimes): number {
+  return revokeUntil(now, times) + REVOCATION_MARGIN_SECONDS;
+}
+
+/** A session's state is useless once its token is expired beyond the tolerance. */
+export function sessionKeepUntil(token: { exp: number }, times: TokenTimes): number {
+  return Math.ceil(token.exp) + times.clockToleranceSeconds;
+}
+
+/** The caller's own check: its cut-off and revocation, counted in its rate limit, the item kept as long as needed. */
+export function callerCall(token: TokenRef & { iat: number }, now: number, times: TokenTimes): CallerCall {
+  return {
+    user: token,
+    session: sessionId(token),
+    iat: token.iat,
+    nowSeconds: now,
+    counted: true,
+    keepUntil: userKeepUntil(now, times),
+  };
+}

@@ -25,7 +25,16 @@ import type { MediaSigner, SignedGrant } from './media-signer';
 import { ORIGIN_VERIFY_HEADER, type OriginVerifier } from './origin-verify';
 import { metricReason, type ApiSignals } from './metrics';
 import { bearerToken, deliveryParam, isIdentifier, videoIdParam } from './request';
-import { sessionId, type AccessState, type CallerCall, type Refusal, type SharingVerdict } from './access-state';
+import {
+  callerCall,
+  revokeUntil,
+  sessionId,
+  sessionKeepUntil,
+  userKeepUntil,
+  type AccessState,
+  type Refusal,
+  type SharingVerdict,
+} from './access-state';
 import type { TokenVerifier, VerifiedToken } from './token-verifier';
 import type { DrmConfig } from './drm-config';
 import type { LicenceProxy } from './licence-proxy';
@@ -53,8 +62,6 @@ export interface ApiDeps {
 }
 
 const MAX_BODY_BYTES = 4096;
-/** Extra life for revocation items so a later raise of the max token lifetime cannot resurrect a token. */
-const REVOCATION_MARGIN_SECONDS = 86400;
 
 type Operation = 'playback' | 'revoke' | 'logout' | 'licence';
 
@@ -84,14 +91,14 @@ export class StreamgateApi {
       // and the grant's ids (one per signature: the /media/ set and any /drm/ set, for the edge's
       // deny-list); a refused call's grant is dropped unseen.
       const verdict = await this.deps.access.authorize({
-        ...this.callerCall(token, now),
+        ...callerCall(token, now, this.deps.config.token),
         presentation,
-        sessionKeepUntil: this.tokenKeepUntil(token),
+        sessionKeepUntil: sessionKeepUntil(token, this.deps.config.token),
         slotUntil: grant.expiresAt,
         grants: this.deps.config.edgeDenyList
           ? grant.grantIds.map((id) => ({ id, expiresAt: grant.expiresAt }))
           : undefined,
-        revokeUntil: this.revokeUntil(now),
+        revokeUntil: revokeUntil(now, this.deps.config.token),
       });
       switch (verdict.outcome) {
         case 'admitted':
@@ -166,8 +173,8 @@ export class StreamgateApi {
           target,
           sessionId(target),
           now,
-          this.revokeUntil(now),
-          this.userKeepUntil(now),
+          revokeUntil(now, this.deps.config.token),
+          userKeepUntil(now, this.deps.config.token),
         );
         this.deps.logger.info('token revoked by admin', { ...context, revokedSub: body.sub, revokedJti: body.jti });
         return jsonResponse(201, { revoked: target });
@@ -176,7 +183,12 @@ export class StreamgateApi {
       const before = body.before ?? latest;
       if (before > latest)
         throw new InvalidRequest(`"before" must not be later than now + ${clockToleranceSeconds + 1} s`);
-      await this.deps.access.revokeUser({ iss, sub: body.sub }, before, now, this.userKeepUntil(now));
+      await this.deps.access.revokeUser(
+        { iss, sub: body.sub },
+        before,
+        now,
+        userKeepUntil(now, this.deps.config.token),
+      );
       this.deps.logger.info('user revoked by admin', { ...context, revokedSub: body.sub, before });
       return jsonResponse(201, { revoked: { iss, sub: body.sub, before } });
     });
@@ -190,8 +202,8 @@ export class StreamgateApi {
     return this.run('logout', event, async (now, context) => {
       const token = await this.verify(event, now, context);
       const verdict = await this.deps.access.logout({
-        ...this.callerCall(token, now),
-        sessionKeepUntil: this.tokenKeepUntil(token),
+        ...callerCall(token, now, this.deps.config.token),
+        sessionKeepUntil: sessionKeepUntil(token, this.deps.config.token),
       });
       if (verdict.outcome === 'rate-limited') throw new RateLimited(verdict.retryAfterSeconds);
       this.deps.logger.info('session ended', { ...context, alreadyRevoked: verdict.alreadyRevoked });
@@ -289,30 +301,17 @@ export class StreamgateApi {
         token,
         sessionId(token),
         now,
-        this.tokenKeepUntil(token),
-        this.userKeepUntil(now),
+        sessionKeepUntil(token, this.deps.config.token),
+        userKeepUntil(now, this.deps.config.token),
       );
     if (action === 'revoke-user')
-      await this.deps.access.revokeUser(token, this.defaultCutoff(now), now, this.userKeepUntil(now));
+      await this.deps.access.revokeUser(
+        token,
+        this.defaultCutoff(now),
+        now,
+        userKeepUntil(now, this.deps.config.token),
+      );
     throw new SharingSuspected();
-  }
-
-  /** The caller's own check: its cut-off and revocation, counted in its rate limit, the item kept as long as needed. */
-  private callerCall(token: VerifiedToken, now: number): CallerCall {
-    return {
-      user: token,
-      session: sessionId(token),
-      iat: token.iat,
-      nowSeconds: now,
-      counted: true,
-      keepUntil: this.userKeepUntil(now),
-    };
-  }
-
-  /** Until when a revocation made now must be remembered: past the expiry of any token valid now. */
-  private revokeUntil(now: number): number {
-    const { maxLifetimeSeconds, clockToleranceSeconds } = this.deps.config.token;
-    return now + maxLifetimeSeconds + 2 * clockToleranceSeconds;
   }
 
   /**
@@ -321,20 +320,6 @@ export class StreamgateApi {
    */
   private defaultCutoff(now: number): number {
     return now + this.deps.config.token.clockToleranceSeconds + 1;
-  }
-
-  /** A session's state is useless once its token is expired beyond the tolerance. */
-  private tokenKeepUntil(token: VerifiedToken): number {
-    return Math.ceil(token.exp) + this.deps.config.token.clockToleranceSeconds;
-  }
-
-  /**
-   * A user item written at `from` must outlive every token its cut-off can refuse (issued before
-   * `from`, live for the max lifetime) and every mark it holds: each write pushes it later.
-   */
-  private userKeepUntil(from: number): number {
-    const { maxLifetimeSeconds, clockToleranceSeconds } = this.deps.config.token;
-    return from + maxLifetimeSeconds + 2 * clockToleranceSeconds + REVOCATION_MARGIN_SECONDS;
   }
 
   private async checkOrigin(event: APIGatewayProxyEventV2): Promise<void> {
@@ -363,7 +348,7 @@ export class StreamgateApi {
     context: Record<string, unknown>,
   ): Promise<VerifiedToken> {
     const token = await this.verify(event, now, context);
-    const verdict = await this.deps.access.admit(this.callerCall(token, now));
+    const verdict = await this.deps.access.admit(callerCall(token, now, this.deps.config.token));
     if (verdict.outcome !== 'admitted') this.refuse(verdict);
     return token;
   }

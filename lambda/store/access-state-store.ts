@@ -138,15 +138,17 @@ export class AccessStateStore implements AccessState {
     // No version bump (it guards the stream slots, which this write leaves alone), and only the
     // previous window's counter dropped: the fewer names, the less a store has to parse.
     const update = new Update(call.keepUntil, false);
-    const windowStart = this.countCall(update, call.nowSeconds, 1);
+    this.countCall(update, call.nowSeconds, 1);
     const output = await this.dynamo.send((client, options) =>
       client.send(update.command(this.dynamo.tableName, key, 'ALL_NEW'), options),
     );
     const item = output.Attributes;
-    const refusal = this.refusalOf(item, { ...call, counted: false });
+    // The count already holds this call: over the limit means past it.
+    const refusal =
+      ownMark(item, call.session) ??
+      cutOff(item, call.iat) ??
+      this.overRate(item, call.nowSeconds, this.limits.rateLimit + 1);
     if (refusal !== undefined) return refusal;
-    if ((numberOf(item, rateAttribute(windowStart)) ?? 0) > this.limits.rateLimit)
-      return { outcome: 'rate-limited', retryAfterSeconds: this.window(call.nowSeconds).retryAfterSeconds };
     return { outcome: 'admitted' };
   }
 
@@ -164,16 +166,12 @@ export class AccessStateStore implements AccessState {
         key,
       );
       if (outcome.written) {
-        const old = outcome.output.Attributes;
-        const already =
-          old?.[sessionAttribute('revoked', call.session)] !== undefined ||
-          old?.[sessionAttribute('ended', call.session)] !== undefined;
-        return { outcome: 'done', alreadyRevoked: already };
+        return { outcome: 'done', alreadyRevoked: ownMark(outcome.output.Attributes, call.session) !== undefined };
       }
-      const refusal = this.refusalOf(outcome.item, { ...call, session: '' });
-      if (refusal?.outcome === 'rate-limited') return refusal;
       // Refused by the user's cut-off: every token of the user is revoked already.
-      if (refusal !== undefined) return { outcome: 'done', alreadyRevoked: true };
+      if (cutOff(outcome.item, call.iat) !== undefined) return { outcome: 'done', alreadyRevoked: true };
+      const overRate = this.overRate(outcome.item, call.nowSeconds, this.limits.rateLimit);
+      if (overRate !== undefined) return overRate;
     }
     throw new StoreContention();
   }
@@ -331,20 +329,20 @@ export class AccessStateStore implements AccessState {
 
   /** Why the item refuses this caller, if it is one every route refuses: revoked, ended or over the rate. */
   private refusalOf(item: Item | undefined, call: CallerCall): Refusal | undefined {
-    if (call.session !== '' && item?.[sessionAttribute('revoked', call.session)] !== undefined)
-      return { outcome: 'revoked' };
-    if (call.session !== '' && item?.[sessionAttribute('ended', call.session)] !== undefined)
-      return { outcome: 'ended' };
-    if (item?.[BEFORE] !== undefined) {
-      const before = numberOf(item, BEFORE);
-      if (before === undefined || call.iat < before) return { outcome: 'revoked' };
-    }
-    if (call.counted && this.limits.rateLimit > 0) {
-      const window = this.window(call.nowSeconds);
-      if ((numberOf(item, rateAttribute(window.start)) ?? 0) >= this.limits.rateLimit)
-        return { outcome: 'rate-limited', retryAfterSeconds: window.retryAfterSeconds };
-    }
-    return undefined;
+    return (
+      ownMark(item, call.session) ??
+      cutOff(item, call.iat) ??
+      (call.counted ? this.overRate(item, call.nowSeconds, this.limits.rateLimit) : undefined)
+    );
+  }
+
+  /** Rate-limited when the window's count is at `atLeast` (before this call's count) or over it; never with no limit. */
+  private overRate(item: Item | undefined, nowSeconds: number, atLeast: number): RateLimited | undefined {
+    if (this.limits.rateLimit === 0) return undefined;
+    const window = this.window(nowSeconds);
+    return (numberOf(item, rateAttribute(window.start)) ?? 0) >= atLeast
+      ? { outcome: 'rate-limited', retryAfterSeconds: window.retryAfterSeconds }
+      : undefined;
   }
 
   private beyondSharingLimits(item: Item | undefined, call: PlaybackCall): boolean {
@@ -387,6 +385,8 @@ export class AccessStateStore implements AccessState {
       .catch(() => undefined);
   }
 }
+
+type RateLimited = Extract<Refusal, { outcome: 'rate-limited' }>;
 
 /** The slot set as a refused write found it, and how to rewrite it. */
 interface SlotRewrite {
@@ -465,6 +465,20 @@ class Update {
       ...(returnValues !== undefined ? { ReturnValues: returnValues } : {}),
     });
   }
+}
+
+/** The token's own mark: revoked (admin, logout, a sharing action) or ended by the stream limit. */
+function ownMark(item: Item | undefined, session: string): Refusal | undefined {
+  if (item?.[sessionAttribute('revoked', session)] !== undefined) return { outcome: 'revoked' };
+  if (item?.[sessionAttribute('ended', session)] !== undefined) return { outcome: 'ended' };
+  return undefined;
+}
+
+/** Revoked by the user's cut-off: the token was issued before it (an unreadable cut-off refuses too). */
+function cutOff(item: Item | undefined, iat: number): Refusal | undefined {
+  if (item?.[BEFORE] === undefined) return undefined;
+  const before = numberOf(item, BEFORE);
+  return before === undefined || iat < before ? { outcome: 'revoked' } : undefined;
 }
 
 /** Why a bounded record was refused: the sets seen, with this presentation's network and country. */
