@@ -256,7 +256,7 @@ export function apiEnvironment(config: StreamgateConfig, mediaBaseUrl: string): 
     JWT_REQUIRE_JTI: String(jwt.requireJti),
     ...definedOnly({
       JWT_AUDIENCE: jwt.audience,
-      JWT_CLIENT_ID: jwt.clientId,
+      JWT_CLIENT_ID: jwt.clientId?.join(','),
       JWT_TOKEN_USE: jwt.tokenUse,
       JWT_TYP: jwt.tokenType,
       DEFAULT_PLAN: entitlement.defaultPlan,

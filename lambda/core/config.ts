@@ -54,8 +54,8 @@ export interface TokenConfig {
   issuer: string;
   /** Value `aud` must contain; absent only when `clientId` and `tokenUse` pin the token instead (Cognito). */
   audience?: string;
-  /** When set, the claim `clientIdClaim` must equal it exactly (Cognito access tokens: `client_id`). */
-  clientId?: string;
+  /** When set, the claim `clientIdClaim` must equal one of these exactly (Cognito access tokens: `client_id`). */
+  clientIds?: string[];
   clientIdClaim: string;
   /** When set, the `token_use` claim must equal it (Cognito: `access`, which refuses its ID tokens). */
   tokenUse?: string;
@@ -292,9 +292,13 @@ class EnvReader {
   }
 
   /** `JWT_AUDIENCE`, or (Cognito access tokens carry no `aud`) both `JWT_CLIENT_ID` and `JWT_TOKEN_USE`. */
-  audienceOrClient(): Pick<TokenConfig, 'audience' | 'clientId' | 'clientIdClaim' | 'tokenUse'> {
+  audienceOrClient(): Pick<TokenConfig, 'audience' | 'clientIds' | 'clientIdClaim' | 'tokenUse'> {
     const audience = this.optionalPattern('JWT_AUDIENCE', /^\S{1,256}$/, 'a non-empty audience without spaces');
-    const clientId = this.optionalPattern('JWT_CLIENT_ID', /^\S{1,256}$/, 'a client id without spaces');
+    const clientId = this.optionalPattern(
+      'JWT_CLIENT_ID',
+      /^[^\s,]{1,256}(,[^\s,]{1,256}){0,9}$/,
+      '1 to 10 comma-separated client ids without spaces',
+    );
     const tokenUse = this.optionalPattern(
       'JWT_TOKEN_USE',
       /^[A-Za-z0-9_.:-]{1,64}$/,
@@ -306,7 +310,12 @@ class EnvReader {
         'is required but not set (without it, set both JWT_CLIENT_ID and JWT_TOKEN_USE, as for Cognito access tokens)',
       );
     }
-    return { audience, clientId, clientIdClaim: this.claimName('JWT_CLIENT_ID_CLAIM', 'client_id'), tokenUse };
+    return {
+      audience,
+      clientIds: clientId?.split(','),
+      clientIdClaim: this.claimName('JWT_CLIENT_ID_CLAIM', 'client_id'),
+      tokenUse,
+    };
   }
 
   entitlement(): EntitlementConfig {

@@ -121,7 +121,7 @@ export class TokenVerifier {
    * `token_use`, no `aud`): `token_use` first, so an ID token is named as such.
    */
   private checkClient(claims: JWTPayload): void {
-    const { tokenUse, clientId, clientIdClaim } = this.config;
+    const { tokenUse, clientIds, clientIdClaim } = this.config;
     if (tokenUse !== undefined && claims.token_use !== tokenUse) {
       throw new InvalidToken(
         'wrong_token_type',
@@ -130,10 +130,11 @@ export class TokenVerifier {
           : `token "token_use" must be "${tokenUse}" (an ${tokenUse} token)`,
       );
     }
-    if (clientId !== undefined && claims[clientIdClaim] !== clientId) {
+    const client = claims[clientIdClaim];
+    if (clientIds !== undefined && !(typeof client === 'string' && clientIds.includes(client))) {
       throw new InvalidToken(
-        claims[clientIdClaim] === undefined ? 'missing_claim' : 'wrong_audience',
-        claims[clientIdClaim] === undefined
+        client === undefined ? 'missing_claim' : 'wrong_audience',
+        client === undefined
           ? `token is missing the "${clientIdClaim}" claim`
           : `token "${clientIdClaim}" does not match`,
       );

@@ -18,8 +18,13 @@ export const jwtSchema = section({
   issuer: httpsUrl(),
   /** Value `aud` must contain; may be left out only when `clientId` and `tokenUse` are set (Cognito). */
   audience: text(/^\S{1,256}$/, 'a non-empty audience without spaces').optional(),
-  /** The claim `clientIdClaim` must equal this (Cognito access tokens: their app client id). */
-  clientId: text(/^\S{1,256}$/, 'a client id without spaces').optional(),
+  /** The claim `clientIdClaim` must equal this, or one of these (Cognito access tokens: the app clients' ids). */
+  clientId: z
+    .preprocess(
+      (value) => (typeof value === 'string' ? [value] : value),
+      list(text(/^[^\s,]{1,256}$/, 'a client id without spaces or commas'), 1, 10),
+    )
+    .optional(),
   clientIdClaim: claimName('client_id'),
   /** The `token_use` claim must equal this (Cognito: `access`, which refuses its ID tokens). */
   tokenUse: text(/^[A-Za-z0-9_.:-]{1,64}$/, 'a token_use value such as access').optional(),

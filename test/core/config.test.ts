@@ -37,7 +37,7 @@ test('a complete environment loads with the documented defaults', () => {
     streamLimitClaimMax: 10,
   });
   expect(config.token).toMatchObject({ audience: 'streamgate', clientIdClaim: 'client_id', requireJti: true });
-  expect(config.token.clientId).toBeUndefined();
+  expect(config.token.clientIds).toBeUndefined();
   expect(config.token.tokenUse).toBeUndefined();
   expect(config.token.tokenType).toBeUndefined();
 });
@@ -123,7 +123,11 @@ test('a Cognito access-token configuration loads without an audience: client id 
     JWT_TOKEN_USE: 'access',
     SCOPE_CLAIM: 'scope, cognito:groups',
   });
-  expect(config.token).toMatchObject({ clientId: '1example23456789', clientIdClaim: 'client_id', tokenUse: 'access' });
+  expect(config.token).toMatchObject({
+    clientIds: ['1example23456789'],
+    clientIdClaim: 'client_id',
+    tokenUse: 'access',
+  });
   expect(config.token.audience).toBeUndefined();
   expect(config.entitlement.scopeClaims).toEqual(['scope', 'cognito:groups']);
 });

@@ -200,7 +200,7 @@ test("identity-provider settings reach the functions' environment and read back 
       jwt: {
         issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example',
         audience: null,
-        clientId: '1example23456789',
+        clientId: ['1example23456789', '7oncall0m2m0client000000'],
         tokenUse: 'access',
         jwksUrl: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example/.well-known/jwks.json',
         algorithms: ['RS256'],
@@ -222,7 +222,7 @@ test("identity-provider settings reach the functions' environment and read back 
   const loaded = loadConfig({ ...MINIMAL_LAMBDA_ENV, JWT_AUDIENCE: undefined, ...environment });
   expect(loaded.token).toMatchObject({
     issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example',
-    clientId: '1example23456789',
+    clientIds: ['1example23456789', '7oncall0m2m0client000000'],
     clientIdClaim: 'client_id',
     tokenUse: 'access',
     tokenType: 'at+jwt',
