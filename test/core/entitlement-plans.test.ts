@@ -9,6 +9,7 @@ import { requirePlayback, streamLimitOf } from '../../lambda/core/entitlement';
 import { InsufficientScope, InvalidToken } from '../../lambda/core/errors';
 import { TokenVerifier, type VerifiedToken } from '../../lambda/core/token-verifier';
 import { bearer, type Harness, playbackEvent, startHarness } from '../support/harness';
+import { MINIMAL_LAMBDA_ENV } from '../support/minimal-env';
 import { AUDIENCE, idpKey, ISSUER, jwksOf, mint } from '../support/tokens';
 
 const idp = idpKey('RS256');
@@ -19,13 +20,11 @@ const PLANS = {
   free: { videos: ['free-*'], maxStreams: 1 },
 };
 const env = (extra: Record<string, string> = {}) => ({
+  ...MINIMAL_LAMBDA_ENV,
   JWT_ISSUER: ISSUER,
   JWT_AUDIENCE: AUDIENCE,
+  JWT_JWKS_URL: undefined,
   JWT_JWKS: JSON.stringify(jwksOf(idp)),
-  REVOCATION_TABLE_NAME: 'table',
-  MEDIA_BASE_URL: 'https://media.test.example',
-  SIGNING_KEY_PAIR_ID: 'K1',
-  SIGNING_KEY_FILE: '/unused',
   ENTITLEMENT_PLANS: JSON.stringify(PLANS),
   STREAM_LIMIT_CLAIM: 'max_streams',
   STREAM_LIMIT_CLAIM_MAX: '6',

@@ -56,41 +56,44 @@ const merge = (base: JWTPayload, overrides: JWTPayload = {}): JWTPayload => {
 const AUTH0_TENANT = 'https://streamgate-test.eu.auth0.com/';
 const AUTH0_API = 'https://api.streamgate.example.com';
 const AUTH0_NS = 'https://streamgate.example.com/';
-const auth0Plans = {
-  basic: { videos: ['free-*', 'series-12-*'], maxStreams: 1 },
-  premium: { videos: ['*'], maxStreams: 4 },
-};
+const AUTH0_CLIENT = 'kD9xN2fQ7rT1vB3mL5pZ8wY4sH6jC0aE';
+/** What both Auth0 profiles share: the tenant, the API, the namespaced claims and their plans. */
+const auth0Recipe = (jwt: Record<string, unknown>): Recipe => ({
+  jwt: {
+    issuer: AUTH0_TENANT,
+    audience: AUTH0_API,
+    ...jwt,
+    jwksUrl: `${AUTH0_TENANT}.well-known/jwks.json`,
+    algorithms: ['RS256'],
+    maxLifetimeSeconds: 86400,
+  },
+  entitlement: {
+    videosClaim: `${AUTH0_NS}videos`,
+    planClaim: `${AUTH0_NS}plan`,
+    plans: { basic: { videos: ['free-*', 'series-12-*'], maxStreams: 1 }, premium: { videos: ['*'], maxStreams: 4 } },
+  },
+});
+/** A user's token: the claims both profiles carry. */
+const auth0User = (now: number): JWTPayload => ({
+  iss: AUTH0_TENANT,
+  sub: 'auth0|6650c1f0a2b3c4d5e6f70812',
+  aud: [AUTH0_API, `${AUTH0_TENANT}userinfo`],
+  iat: now,
+  exp: now + 86400,
+});
 
 /** Auth0, default ("Auth0") access-token profile: array `aud` with /userinfo, `azp`, no `jti`, 24 h [V Auth0 access-token-profiles]. */
 export const AUTH0: Shape = {
   heading: 'Auth0 (default access-token profile)',
-  recipe: {
-    jwt: {
-      issuer: AUTH0_TENANT,
-      audience: AUTH0_API,
-      jwksUrl: `${AUTH0_TENANT}.well-known/jwks.json`,
-      algorithms: ['RS256'],
-      maxLifetimeSeconds: 86400,
-      requireJti: false,
-    },
-    entitlement: {
-      videosClaim: `${AUTH0_NS}videos`,
-      planClaim: `${AUTH0_NS}plan`,
-      plans: auth0Plans,
-    },
-  },
+  recipe: auth0Recipe({ requireJti: false }),
   viewer: (key, now, claims) =>
     sign(
       key,
       { typ: 'JWT', kid: key.kid },
       merge(
         {
-          iss: AUTH0_TENANT,
-          sub: 'auth0|6650c1f0a2b3c4d5e6f70812',
-          aud: [AUTH0_API, `${AUTH0_TENANT}userinfo`],
-          iat: now,
-          exp: now + 86400,
-          azp: 'kD9xN2fQ7rT1vB3mL5pZ8wY4sH6jC0aE',
+          ...auth0User(now),
+          azp: AUTH0_CLIENT,
           scope: 'openid profile email stream:play',
           [`${AUTH0_NS}plan`]: 'basic',
         },
@@ -121,33 +124,15 @@ export const AUTH0: Shape = {
 /** Auth0, RFC 9068 profile: header `typ: at+jwt`, `client_id`, `jti` [V Auth0 access-token-profiles; RFC 9068 §2.1]. */
 export const AUTH0_RFC9068: Shape = {
   heading: 'Auth0 (RFC 9068 access-token profile)',
-  recipe: {
-    jwt: {
-      issuer: AUTH0_TENANT,
-      audience: AUTH0_API,
-      tokenType: 'at+jwt',
-      jwksUrl: `${AUTH0_TENANT}.well-known/jwks.json`,
-      algorithms: ['RS256'],
-      maxLifetimeSeconds: 86400,
-    },
-    entitlement: {
-      videosClaim: `${AUTH0_NS}videos`,
-      planClaim: `${AUTH0_NS}plan`,
-      plans: auth0Plans,
-    },
-  },
+  recipe: auth0Recipe({ tokenType: 'at+jwt' }),
   viewer: (key, now, claims) =>
     sign(
       key,
       { typ: 'at+jwt', kid: key.kid },
       merge(
         {
-          iss: AUTH0_TENANT,
-          sub: 'auth0|6650c1f0a2b3c4d5e6f70812',
-          aud: [AUTH0_API, `${AUTH0_TENANT}userinfo`],
-          client_id: 'kD9xN2fQ7rT1vB3mL5pZ8wY4sH6jC0aE',
-          iat: now,
-          exp: now + 86400,
+          ...auth0User(now),
+          client_id: AUTH0_CLIENT,
           jti: randomUUID().replace(/-/g, '').slice(0, 22),
           scope: 'openid profile stream:play',
           [`${AUTH0_NS}plan`]: 'premium',
