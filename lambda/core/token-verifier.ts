@@ -30,7 +30,7 @@ export interface VerifiedToken {
   claims: JWTPayload;
 }
 
-/** Marks a token id computed here rather than read from `jti` (docs/identity-providers.md#revocation). */
+/** Marks a token id computed here rather than read from `jti` (docs/identity-providers.md#revocation-without-jti). */
 export const DERIVED_ID_PREFIX = 'sha256:';
 
 /**
