@@ -243,21 +243,34 @@ export class StreamgateStack extends Stack {
   }
 }
 
-/** The lambda/core/config.ts variables that come from the deploy config. */
-function apiEnvironment(config: StreamgateConfig, mediaBaseUrl: string): Record<string, string> {
+/** The lambda/core/config.ts variables that come from the deploy config (exported for the round-trip test). */
+export function apiEnvironment(config: StreamgateConfig, mediaBaseUrl: string): Record<string, string> {
   const { jwt, entitlement, signing, delivery, abuse, edgeRevocation, drm } = config;
   return {
     JWT_ISSUER: jwt.issuer,
-    JWT_AUDIENCE: jwt.audience,
     JWT_JWKS_URL: jwt.jwksUrl,
     JWT_ALGORITHMS: jwt.algorithms.join(','),
     JWT_CLOCK_TOLERANCE_SECONDS: String(jwt.clockToleranceSeconds),
     JWT_MAX_LIFETIME_SECONDS: String(jwt.maxLifetimeSeconds),
-    SCOPE_CLAIM: entitlement.scopeClaim,
+    JWT_CLIENT_ID_CLAIM: jwt.clientIdClaim,
+    JWT_REQUIRE_JTI: String(jwt.requireJti),
+    ...definedOnly({
+      JWT_AUDIENCE: jwt.audience,
+      JWT_CLIENT_ID: jwt.clientId?.join(','),
+      JWT_TOKEN_USE: jwt.tokenUse,
+      JWT_TYP: jwt.tokenType,
+      DEFAULT_PLAN: entitlement.defaultPlan,
+      STREAM_LIMIT_CLAIM: entitlement.streamLimitClaim,
+    }),
+    SCOPE_CLAIM: entitlement.scopeClaim.join(','),
     VIDEOS_CLAIM: entitlement.videosClaim,
     REQUIRE_VIDEOS_CLAIM: String(entitlement.requireVideosClaim),
+    REQUIRE_PLAY_SCOPE: String(entitlement.requirePlayScope),
     PLAY_SCOPE: entitlement.playScope,
     ADMIN_SCOPE: entitlement.adminScope,
+    PLAN_CLAIM: entitlement.planClaim,
+    ...(Object.keys(entitlement.plans).length > 0 ? { ENTITLEMENT_PLANS: JSON.stringify(entitlement.plans) } : {}),
+    STREAM_LIMIT_CLAIM_MAX: String(entitlement.streamLimitClaimMax),
     MEDIA_BASE_URL: mediaBaseUrl,
     MANIFEST_NAME: delivery.manifestName,
     SIGNED_TTL_SECONDS: String(signing.ttlSeconds),
@@ -280,4 +293,11 @@ function apiEnvironment(config: StreamgateConfig, mediaBaseUrl: string): Record<
     // Not read by the code: changing it replaces every container, so the origin-verify value is re-read.
     ORIGIN_SECRETS_VERSION: String(delivery.originSecretsVersion),
   };
+}
+
+/** The entries whose value is set (an unset optional setting is left out of the environment). */
+function definedOnly(values: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
 }
