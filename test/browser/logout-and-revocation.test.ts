@@ -108,7 +108,7 @@ test("the viewer's own logout: the video stops within a second and the page is s
   await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'Signed out');
   expect(await page.textContent('#notice-message')).toBe('You signed out. Sign in to watch.');
   expect(await page.textContent('#signed-in-as')).toBe('nobody');
-  await page.screenshot({ path: join(OUTPUT, 'player-signed-out-1366x768.png') });
+  await page.screenshot({ path: join(OUTPUT, 'player-signed-out-1366x768.png'), fullPage: true });
   // The cookies still in the window are good for minutes by their dates; the edge refuses them now.
   await page.waitForFunction(
     () => fetch('/media/demo-1/segment_001.m2ts', { cache: 'no-store' }).then((response) => response.status === 403),
@@ -150,7 +150,7 @@ test('revoked everywhere from one window: the other window of the same viewer, i
   expect(phone.media[refusedAt].path).toMatch(/^\/media\/demo-1\//);
   expect(phone.playback.slice(refreshesBefore)).toEqual([401]);
   expect(stoppedAfterMs).toBeLessThan(15000);
-  await phone.page.screenshot({ path: join(OUTPUT, 'player-revoked-elsewhere-1366x768.png') });
+  await phone.page.screenshot({ path: join(OUTPUT, 'player-revoked-elsewhere-1366x768.png'), fullPage: true });
 
   // The window that revoked is the same viewer: it stops the same way.
   await laptop.page.waitForSelector('#notice:not([hidden])', { timeout: 15000 });
