@@ -20,7 +20,7 @@ import {
   SessionEnded,
   SharingSuspected,
 } from './errors';
-import { emptyResponse, errorResponse, jsonResponse, type HttpResponse } from './http';
+import { emptyResponse, errorResponse, internalErrorResponse, jsonResponse, type HttpResponse } from './http';
 import type { MediaSigner, SignedGrant } from './media-signer';
 import { ORIGIN_VERIFY_HEADER, type OriginVerifier } from './origin-verify';
 import { metricReason, type ApiSignals } from './metrics';
@@ -245,7 +245,7 @@ export class StreamgateApi {
         return errorResponse(error);
       }
       this.deps.logger.error('request failed', { ...context, error: error instanceof Error ? error.name : 'unknown' });
-      return jsonResponse(500, { error: 'server_error', error_description: 'internal error' });
+      return internalErrorResponse();
     } finally {
       this.deps.signals.flush();
     }
