@@ -353,6 +353,68 @@ describe.each(CLOUDFRONT_KEY_ALGORITHMS)('signing with %s', (keyAlgorithm) => {
     });
   });
 
+  describe('DRM paths', () => {
+    let stack: LocalStack;
+    let logs: LogCapture;
+    beforeAll(async () => {
+      ({ stack, logs } = await startStack(keyAlgorithm));
+    });
+    afterAll(async () => {
+      await stack.close();
+      logs.stop();
+    });
+
+    /** The Cookie header a browser sends for `path`: the sets whose Path prefixes it, longest first. */
+    const cookiesFor = (setCookies: string[], path: string): string =>
+      setCookies
+        .map((line) => ({ pair: line.split('; ')[0], path: /Path=([^;]+)/.exec(line)?.[1] ?? '/' }))
+        .filter((cookie) => path.startsWith(cookie.path))
+        .sort((a, b) => b.path.length - a.path.length)
+        .map((cookie) => cookie.pair)
+        .join('; ');
+
+    test('logout: the /drm/ manifest and segment grants (cookies, signed query, and twins) are refused within 1 s', async () => {
+      const token = await stack.idp.issueToken({ sub: 'drm-mia', videos: ['demo-3'] });
+      const cookieGrant = await play(stack, token, 'demo-3');
+      const urlGrant = await play(stack, token, 'demo-3', '?delivery=url');
+      expect([cookieGrant.status, urlGrant.status]).toEqual([200, 200]);
+      const { drm } = (await urlGrant.json()) as { drm: { manifestUrl: string; signedQuery: string } };
+      const manifest = new URL(drm.manifestUrl).pathname;
+      const cookie = cookiesFor(cookieGrant.headers.getSetCookie(), manifest);
+      const host = `localhost:${stack.port}`;
+      const playlist = (await rawGet(stack.port, manifest, { host, cookie })).body.toString();
+      const segment = manifest.replace(/[^/]*$/, playlist.split('\n').find((line) => /^[^#].*\.m4s$/.test(line)) ?? '');
+      expect(segment).toMatch(/\.m4s$/);
+      const grants = [{ cookie, query: drm.signedQuery }];
+      if (keyAlgorithm === 'ECDSA_P256') grants.push(twinOf(cookie, drm.signedQuery));
+      const statuses = async () => {
+        const answers = await Promise.all(
+          grants.flatMap((grant) =>
+            [manifest, segment].flatMap((path) => [
+              rawGet(stack.port, path, { host, cookie: grant.cookie }),
+              rawGet(stack.port, `${path}?${grant.query}`, { host }),
+            ]),
+          ),
+        );
+        return answers.map((answer) => `${answer.status} ${answer.headers['x-streamgate-denied'] ?? ''}`.trim());
+      };
+      expect(await statuses()).toEqual(grants.flatMap(() => ['200', '200', '200', '200']));
+
+      const logout = await fetch(`${stack.url}api/v1/session`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(logout.status).toBe(204);
+      const deadline = Date.now() + 1000;
+      let now = await statuses();
+      while (now.some((status) => status !== '403 revoked') && Date.now() < deadline) {
+        await new Promise((done) => setTimeout(done, 20));
+        now = await statuses();
+      }
+      expect(now).toEqual(grants.flatMap(() => ['403 revoked', '403 revoked', '403 revoked', '403 revoked']));
+    });
+  });
+
   describe('a sharing action reaches the edge', () => {
     let stack: LocalStack;
     let logs: LogCapture;
