@@ -54,11 +54,6 @@ export function grantId(policy: string): string {
   return createHash('sha256').update(canonicalBase64(policy)).digest('base64url').slice(0, 22);
 }
 
-/** The grant id of a policy as signed (its JSON text): the id of its base64, whatever the spelling. */
-export function policyGrantId(policyJson: string): string {
-  return grantId(Buffer.from(policyJson, 'utf8').toString('base64'));
-}
-
 /**
  * The id releases before this one recorded: the same hash over the signature as sent. The
  * function still looks these up, so the entries and records written under them before an
