@@ -54,6 +54,7 @@ const WIRE_REASON_OF: Record<DenialReason, WireReason> = {
   unknown_key: 'token_rejected',
   disallowed_algorithm: 'token_rejected',
   disallowed_header: 'token_rejected',
+  wrong_token_type: 'token_rejected',
   wrong_issuer: 'token_rejected',
   wrong_audience: 'token_rejected',
   missing_claim: 'token_rejected',

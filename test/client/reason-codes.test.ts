@@ -27,6 +27,7 @@ const EXPECTED_KIND: Record<DenialReason, DenialKind> = {
   bad_signature: 'signed-out',
   disallowed_algorithm: 'signed-out',
   disallowed_header: 'signed-out',
+  wrong_token_type: 'signed-out',
   unknown_key: 'signed-out',
   expired: 'signed-out',
   not_yet_valid: 'signed-out',

@@ -32,6 +32,7 @@ export const ONE_ERROR_PER_REASON: Record<DenialReason, ApiError> = {
   bad_signature: token('bad_signature'),
   disallowed_algorithm: token('disallowed_algorithm'),
   disallowed_header: token('disallowed_header'),
+  wrong_token_type: token('wrong_token_type'),
   unknown_key: token('unknown_key'),
   expired: token('expired'),
   not_yet_valid: token('not_yet_valid'),
