@@ -30,6 +30,7 @@ export class VerifyContext {
   private readonly live = new Map<string, IssuedToken>();
   private readonly progressSink: (line: string) => void;
   private sharedToken?: Promise<IssuedToken>;
+  private sharedAdmin?: Promise<IssuedToken>;
   private readonly sharedGrants = new Map<string, Promise<Grant>>();
 
   constructor(
@@ -85,8 +86,14 @@ export class VerifyContext {
     return grant;
   }
 
+  /** The admin token, obtained once and again only when less than a minute of it is left. */
   async adminToken(): Promise<IssuedToken | undefined> {
-    return this.options.admin?.token({ sub: `${this.runId}-admin`, videos: [] });
+    const source = this.options.admin;
+    if (source === undefined) return undefined;
+    const kept = await this.sharedAdmin?.catch(() => undefined);
+    if (kept !== undefined && (kept.exp === undefined || kept.exp * 1000 - this.nowMs() > 60_000)) return kept;
+    this.sharedAdmin = source.token({ sub: `${this.runId}-admin`, videos: [] });
+    return this.sharedAdmin;
   }
 
   /** `POST /api/v1/playback/{videoId}`; waits out one rate-limit answer unless `rateLimited` is 'answer'. */

@@ -4,7 +4,14 @@
  */
 import { parseArgs } from 'node:util';
 import { ABUSE_DEFAULTS, STREAM_LIMIT_POLICIES, type StreamLimitPolicy } from '../lambda/core/abuse-defaults';
-import { type ClientCredentials, clientCredentialsSource, commandSource, staticSource, type TokenSource } from './tokens';
+import {
+  type ClientCredentials,
+  clientCredentialsSource,
+  commandSource,
+  staticSource,
+  type TokenSource,
+  TokenSourceError,
+} from './tokens';
 
 export const USAGE = `usage: streamgate verify --base <url> --video <id> --other-video <id> [token source] [options]
 
@@ -132,6 +139,16 @@ const VIDEO_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Reads the command line (after `verify`); 'help' for -h. */
 export function parseVerifyArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): VerifyOptions | 'help' {
+  try {
+    return readArgs(argv, env);
+  } catch (error) {
+    // A fixed token that is no JWT is a bad input like any other: name where it came from.
+    if (error instanceof TokenSourceError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+function readArgs(argv: string[], env: NodeJS.ProcessEnv): VerifyOptions | 'help' {
   let values: ReturnType<typeof parse>['values'];
   try {
     values = parse(argv).values;

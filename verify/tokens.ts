@@ -39,7 +39,12 @@ const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 /** The claims the battery uses, read without verifying (the deployment verifies; this only reports). */
 export function describeToken(token: string): IssuedToken {
   if (!JWS_COMPACT.test(token)) throw new TokenSourceError('the token source gave something that is not a compact JWT');
-  const claims = decodeJwt(token);
+  let claims: ReturnType<typeof decodeJwt>;
+  try {
+    claims = decodeJwt(token);
+  } catch (cause) {
+    throw new TokenSourceError('the token source gave a JWT whose claims cannot be read', { cause });
+  }
   return {
     token,
     ...(typeof claims.sub === 'string' ? { sub: claims.sub } : {}),
@@ -144,7 +149,12 @@ export function clientCredentialsSource(client: ClientCredentials): TokenSource 
 
 /** One fixed token (an environment variable): read-only checks only. */
 export function staticSource(token: string, variable: string): TokenSource {
-  const issued = describeToken(token);
+  let issued: IssuedToken;
+  try {
+    issued = describeToken(token);
+  } catch (cause) {
+    throw new TokenSourceError(`$${variable}: ${(cause as Error).message}`, { cause });
+  }
   return {
     description: `$${variable}`,
     mints: false,
