@@ -42,7 +42,8 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
   return command.run(rest, io);
 }
 
-if (require.main === module) {
+/** The process entry: `streamgate ...` (cli/streamgate.js) and `npm run verify`. */
+export function runCli(): void {
   const io: CommandIo = {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
@@ -58,3 +59,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runCli();
