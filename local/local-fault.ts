@@ -34,9 +34,7 @@ export function parseLocalFault(value: string | undefined): LocalFault {
 }
 
 /** The routes' paths as patterns (`{name}` is one non-empty segment, as API Gateway matches it). */
-const DECLARED = API_ROUTES.map(
-  (route) => new RegExp(`^${route.path.replace(/\{\w+\}/g, '[^/]+')}$`),
-);
+const DECLARED = API_ROUTES.map((route) => new RegExp(`^${route.path.replace(/\{\w+\}/g, '[^/]+')}$`));
 
 /** The local edge, with the fault of `STREAMGATE_LOCAL_FAULT` (if any) built in. */
 export function withLocalFault(

@@ -126,7 +126,9 @@ export class VerifyContext {
   async grant(token: IssuedToken, videoId: string, delivery: 'cookie' | 'url'): Promise<Grant> {
     const { answer, grant } = await this.play(token, videoId, delivery);
     if (grant === undefined)
-      throw new Error(`playback of ${videoId} (${delivery}) answered ${answer.status} ${apiError(answer) ?? ''}`.trim());
+      throw new Error(
+        `playback of ${videoId} (${delivery}) answered ${answer.status} ${apiError(answer) ?? ''}`.trim(),
+      );
     return grant;
   }
 

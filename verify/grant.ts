@@ -78,7 +78,9 @@ export function parseGrant(body: unknown, setCookies: string[], delivery: 'cooki
 
 function stringRecord(value: unknown): Record<string, string> {
   if (typeof value !== 'object' || value === null) return {};
-  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  return Object.fromEntries(
+    Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
 }
 
 /** The path of an absolute URL or a path, as sent (no normalisation). */
@@ -152,7 +154,9 @@ export function withSigningValues(grant: Grant, changes: SigningValues): Grant {
   const own = new Set(cookiesFor(grant, grant.manifestUrl));
   const cookies = grant.cookies.map((cookie) => {
     const changed = (changes as Record<string, string | undefined>)[cookie.name.slice('CloudFront-'.length)];
-    return own.has(cookie) && cookie.name.startsWith('CloudFront-') && changed !== undefined ? { ...cookie, value: changed } : cookie;
+    return own.has(cookie) && cookie.name.startsWith('CloudFront-') && changed !== undefined
+      ? { ...cookie, value: changed }
+      : cookie;
   });
   return { ...grant, cookies };
 }

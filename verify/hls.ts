@@ -34,7 +34,8 @@ export function parsePlaylist(text: string, playlistUrl: string): PlaylistRefere
     if (line.startsWith('#')) {
       const [tag] = line.split(':', 1);
       if (tag === '#EXT-X-STREAM-INF') nextIsPlaylist = true;
-      else if (tag === '#EXT-X-MEDIA' || tag === '#EXT-X-I-FRAME-STREAM-INF') add(references.playlists, uriAttribute(line));
+      else if (tag === '#EXT-X-MEDIA' || tag === '#EXT-X-I-FRAME-STREAM-INF')
+        add(references.playlists, uriAttribute(line));
       else if (tag === '#EXT-X-KEY' || tag === '#EXT-X-SESSION-KEY') add(references.keys, uriAttribute(line));
       else if (tag === '#EXT-X-MAP') add(references.maps, uriAttribute(line));
       continue;

@@ -65,9 +65,7 @@ export class HttpClient {
   private sent = 0;
   private readonly agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
 
-  constructor(
-    private readonly options: { maxRequests: number; timeoutMs: number },
-  ) {}
+  constructor(private readonly options: { maxRequests: number; timeoutMs: number }) {}
 
   /** Requests sent so far. */
   get count(): number {
@@ -75,12 +73,17 @@ export class HttpClient {
   }
 
   send(request: HttpRequest): Promise<HttpAnswer> {
-    if (this.sent >= this.options.maxRequests) return Promise.reject(new RequestBudgetExceeded(this.options.maxRequests));
+    if (this.sent >= this.options.maxRequests)
+      return Promise.reject(new RequestBudgetExceeded(this.options.maxRequests));
     this.sent += 1;
     const url = splitUrl(request.url);
     const method = request.method ?? 'GET';
     const body = typeof request.body === 'string' ? Buffer.from(request.body) : request.body;
-    const headers: Record<string, string> = { host: url.authority, 'user-agent': 'streamgate-verify', ...request.headers };
+    const headers: Record<string, string> = {
+      host: url.authority,
+      'user-agent': 'streamgate-verify',
+      ...request.headers,
+    };
     if (body !== undefined) headers['content-length'] = String(body.length);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const agent = url.protocol === 'https:' ? this.agents.https : this.agents.http;

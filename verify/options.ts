@@ -183,8 +183,20 @@ function readArgs(argv: string[], env: NodeJS.ProcessEnv): VerifyOptions | 'help
     edgeRevocation: edge === 'on',
     edgeDeadlineSeconds: integer('--edge-deadline', values['edge-deadline'], 30, 1, 600),
     rateLimit: integer('--rate-limit', values['rate-limit'], ABUSE_DEFAULTS.rateLimitPerWindow.fallback, 0, 1_000_000),
-    rateWindowSeconds: integer('--rate-window', values['rate-window'], ABUSE_DEFAULTS.rateWindowSeconds.fallback, 1, 3600),
-    streamLimit: integer('--stream-limit', values['stream-limit'], ABUSE_DEFAULTS.maxConcurrentStreams.fallback, 0, 1000),
+    rateWindowSeconds: integer(
+      '--rate-window',
+      values['rate-window'],
+      ABUSE_DEFAULTS.rateWindowSeconds.fallback,
+      1,
+      3600,
+    ),
+    streamLimit: integer(
+      '--stream-limit',
+      values['stream-limit'],
+      ABUSE_DEFAULTS.maxConcurrentStreams.fallback,
+      0,
+      1000,
+    ),
     streamLimitPolicy: policy as StreamLimitPolicy,
     ...(values.csp === undefined ? {} : { contentSecurityPolicy: values.csp }),
     waitExpiry: values['wait-expiry'] === true,
@@ -218,7 +230,8 @@ function httpUrl(flag: string, value: string): string {
   } catch {
     throw new UsageError(`${flag}: not a URL: "${value}"`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${flag}: must be http(s), got "${value}"`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`${flag}: must be http(s), got "${value}"`);
   return value;
 }
 
@@ -244,7 +257,9 @@ function clientCredentials(values: Values, env: NodeJS.ProcessEnv): ClientCreden
   if (present.length === 0) return undefined;
   const missing = given.filter((flag) => values[flag] === undefined);
   if (missing.length > 0)
-    throw new UsageError(`client credentials need --token-url, --client-id and --client-secret-env; missing --${missing.join(', --')}`);
+    throw new UsageError(
+      `client credentials need --token-url, --client-id and --client-secret-env; missing --${missing.join(', --')}`,
+    );
   const secretVariable = values['client-secret-env'] as string;
   const clientSecret = env[secretVariable];
   if (clientSecret === undefined || clientSecret === '')
@@ -268,14 +283,21 @@ function viewerSource(values: Values, env: NodeJS.ProcessEnv, client: ClientCred
     fixed !== undefined && fixed !== '' ? '$STREAMGATE_VIEWER_TOKEN' : undefined,
   ].filter((source) => source !== undefined);
   if (sources.length === 0)
-    throw new UsageError('a viewer token source is required: --viewer-token-cmd, client credentials (--token-url, --client-id, --client-secret-env) or $STREAMGATE_VIEWER_TOKEN');
+    throw new UsageError(
+      'a viewer token source is required: --viewer-token-cmd, client credentials (--token-url, --client-id, --client-secret-env) or $STREAMGATE_VIEWER_TOKEN',
+    );
   if (sources.length > 1) throw new UsageError(`one viewer token source, not ${sources.join(' and ')}`);
   if (values['viewer-token-cmd'] !== undefined) return commandSource(values['viewer-token-cmd'], env);
-  if (client !== undefined) return clientCredentialsSource({ ...client, ...(values.scope === undefined ? {} : { scope: values.scope }) });
+  if (client !== undefined)
+    return clientCredentialsSource({ ...client, ...(values.scope === undefined ? {} : { scope: values.scope }) });
   return staticSource(fixed as string, 'STREAMGATE_VIEWER_TOKEN');
 }
 
-function adminSource(values: Values, env: NodeJS.ProcessEnv, client: ClientCredentials | undefined): TokenSource | undefined {
+function adminSource(
+  values: Values,
+  env: NodeJS.ProcessEnv,
+  client: ClientCredentials | undefined,
+): TokenSource | undefined {
   const fixed = env.STREAMGATE_ADMIN_TOKEN;
   if (values['admin-scope'] !== undefined && client === undefined)
     throw new UsageError('--admin-scope needs client credentials (--token-url, --client-id, --client-secret-env)');

@@ -9,7 +9,9 @@ const LABEL: Record<CheckResult['status'], string> = { pass: 'PASS', fail: 'FAIL
 
 export function formatSummary(report: VerifyReport, options: { verbose?: boolean } = {}): string {
   const lines: string[] = [];
-  lines.push(`streamgate verify: ${report.base}${report.local ? ' (local stack: deployed-only checks are skipped)' : ''}`);
+  lines.push(
+    `streamgate verify: ${report.base}${report.local ? ' (local stack: deployed-only checks are skipped)' : ''}`,
+  );
   lines.push(
     `test users ${report.testUsers}; viewer tokens: ${report.tokenSources.viewer}; admin tokens: ${report.tokenSources.admin ?? 'none'}`,
   );

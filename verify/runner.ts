@@ -68,7 +68,9 @@ export async function runBattery(ctx: VerifyContext, checks: readonly Check[]): 
       ...outcome,
       durationMs: Math.round(performance.now() - began),
     };
-    ctx.progress(`      ${result.status.toUpperCase()} (${result.durationMs} ms)${result.reason ? `: ${result.reason}` : ''}`);
+    ctx.progress(
+      `      ${result.status.toUpperCase()} (${result.durationMs} ms)${result.reason ? `: ${result.reason}` : ''}`,
+    );
     results.push(result);
   }
   await ctx.cleanup();

@@ -28,17 +28,23 @@ export function probeTls(
     const socket = connect({
       host: target.host,
       port: target.port,
-      ...(target.servername === undefined || /^[\d.:]+$/.test(target.servername) ? {} : { servername: target.servername }),
+      ...(target.servername === undefined || /^[\d.:]+$/.test(target.servername)
+        ? {}
+        : { servername: target.servername }),
       minVersion: 'TLSv1',
       maxVersion,
       ciphers: 'DEFAULT@SECLEVEL=0',
       // The certificate is not the question here; the version is.
       rejectUnauthorized: false,
     });
-    socket.setTimeout(timeoutMs, () => finish({ outcome: 'unreachable', detail: `no handshake within ${timeoutMs} ms` }));
+    socket.setTimeout(timeoutMs, () =>
+      finish({ outcome: 'unreachable', detail: `no handshake within ${timeoutMs} ms` }),
+    );
     socket.once('secureConnect', () => finish({ outcome: 'accepted', protocol: socket.getProtocol() ?? 'unknown' }));
     socket.once('error', (error: NodeJS.ErrnoException) => finish(classify(error)));
-    socket.once('close', () => finish({ outcome: 'refused', detail: 'the server closed the connection during the handshake' }));
+    socket.once('close', () =>
+      finish({ outcome: 'refused', detail: 'the server closed the connection during the handshake' }),
+    );
   });
 }
 

@@ -73,7 +73,11 @@ export function commandSource(command: string, env: NodeJS.ProcessEnv = process.
           (error, stdout, stderr) => {
             if (error !== null) {
               const said = String(stderr).trim().split('\n').slice(-3).join(' / ');
-              fail(new TokenSourceError(`token command failed (${error.message.split('\n')[0]})${said ? `: ${said}` : ''}`));
+              fail(
+                new TokenSourceError(
+                  `token command failed (${error.message.split('\n')[0]})${said ? `: ${said}` : ''}`,
+                ),
+              );
               return;
             }
             const line = String(stdout)
@@ -127,7 +131,12 @@ export function clientCredentialsSource(client: ClientCredentials): TokenSource 
       }
       let response: Response;
       try {
-        response = await fetch(client.tokenUrl, { method: 'POST', headers, body: form, signal: AbortSignal.timeout(15_000) });
+        response = await fetch(client.tokenUrl, {
+          method: 'POST',
+          headers,
+          body: form,
+          signal: AbortSignal.timeout(15_000),
+        });
       } catch (cause) {
         throw new TokenSourceError(`token endpoint ${client.tokenUrl} unreachable`, { cause });
       }

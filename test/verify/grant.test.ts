@@ -15,7 +15,16 @@ import {
 } from '../../verify/grant';
 
 const policy = toCloudFrontBase64(
-  Buffer.from(JSON.stringify({ Statement: [{ Resource: 'https://v.example/media/demo-1/*', Condition: { DateLessThan: { 'AWS:EpochTime': 1_900_000_000 } } }] })),
+  Buffer.from(
+    JSON.stringify({
+      Statement: [
+        {
+          Resource: 'https://v.example/media/demo-1/*',
+          Condition: { DateLessThan: { 'AWS:EpochTime': 1_900_000_000 } },
+        },
+      ],
+    }),
+  ),
 );
 const setCookies = (prefix: string, signature: string) =>
   [`CloudFront-Policy=${policy}`, `CloudFront-Signature=${signature}`, 'CloudFront-Key-Pair-Id=K1'].map(
@@ -26,14 +35,23 @@ const body = {
   manifestUrl: 'https://v.example/media/demo-1/index.m3u8',
   expiresAt: '2030-03-17T17:46:40.000Z',
   refreshAfter: '2030-03-17T17:42:40.000Z',
-  drm: { manifestUrl: 'https://v.example/drm/p/demo-1/index.m3u8', licenceUrls: { widevine: 'https://v.example/api/v1/licence/demo-1/widevine' } },
+  drm: {
+    manifestUrl: 'https://v.example/drm/p/demo-1/index.m3u8',
+    licenceUrls: { widevine: 'https://v.example/api/v1/licence/demo-1/widevine' },
+  },
 };
 
-test('a cookie grant: expiry in epoch seconds, each cookie with its Path, and a browser\'s choice of cookies per URL', () => {
-  const grant = parseGrant(body, [...setCookies('/media/demo-1/', 'MEDIA~SIG'), ...setCookies('/drm/p/demo-1/', 'DRM-SIG')], 'cookie');
+test("a cookie grant: expiry in epoch seconds, each cookie with its Path, and a browser's choice of cookies per URL", () => {
+  const grant = parseGrant(
+    body,
+    [...setCookies('/media/demo-1/', 'MEDIA~SIG'), ...setCookies('/drm/p/demo-1/', 'DRM-SIG')],
+    'cookie',
+  );
   expect(grant.expiresAt).toBe(1_900_000_000);
   expect(grant.drm?.licenceUrls).toEqual({ widevine: 'https://v.example/api/v1/licence/demo-1/widevine' });
-  expect(credentialsOf(grant).cookie).toBe(`CloudFront-Policy=${policy}; CloudFront-Signature=MEDIA~SIG; CloudFront-Key-Pair-Id=K1`);
+  expect(credentialsOf(grant).cookie).toBe(
+    `CloudFront-Policy=${policy}; CloudFront-Signature=MEDIA~SIG; CloudFront-Key-Pair-Id=K1`,
+  );
   expect(cookiesFor(grant, 'https://v.example/drm/p/demo-1/seg.m4s').map((c) => c.value)).toContain('DRM-SIG');
   expect(cookiesFor(grant, 'https://v.example/media/demo-2/index.m3u8')).toEqual([]);
   expect(signingValuesOf(grant)).toEqual({ Policy: policy, Signature: 'MEDIA~SIG', 'Key-Pair-Id': 'K1' });
@@ -48,7 +66,9 @@ test('a signed-URL grant: its query is what every media request carries, and a v
   const grant = parseGrant({ ...body, drm: undefined, signedQuery }, [], 'url');
   expect(credentialsOf(grant)).toEqual({ query: signedQuery });
   expect(signingValuesOf(grant)['Hash-Algorithm']).toBe('SHA256');
-  expect(withSigningValues(grant, { Signature: 'S2' }).signedQuery).toBe(`Policy=${policy}&Signature=S2&Key-Pair-Id=K1&Hash-Algorithm=SHA256`);
+  expect(withSigningValues(grant, { Signature: 'S2' }).signedQuery).toBe(
+    `Policy=${policy}&Signature=S2&Key-Pair-Id=K1&Hash-Algorithm=SHA256`,
+  );
   expect(() => parseGrant({ ...body, signedQuery: undefined }, [], 'url')).toThrow('no signedQuery');
 });
 

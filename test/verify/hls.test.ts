@@ -7,7 +7,10 @@ const MEDIA = join(__dirname, '..', '..', 'local', 'content', 'media');
 
 test("demo-2's playlist: its key and its segments, resolved next to it, without the signed manifest URL's query", () => {
   const text = readFileSync(join(MEDIA, 'demo-2', 'index.m3u8'), 'utf8');
-  const refs = parsePlaylist(text, 'https://video.example.com/media/demo-2/index.m3u8?Policy=p&Signature=s&Key-Pair-Id=k');
+  const refs = parsePlaylist(
+    text,
+    'https://video.example.com/media/demo-2/index.m3u8?Policy=p&Signature=s&Key-Pair-Id=k',
+  );
   expect(refs.keys).toEqual(['https://video.example.com/media/demo-2/key.bin']);
   expect(refs.segments).toEqual([0, 1, 2].map((n) => `https://video.example.com/media/demo-2/segment_00${n}.m2ts`));
   expect(refs.playlists).toEqual([]);
@@ -36,7 +39,12 @@ test('a master playlist lists its variants and renditions; a media playlist its 
     'seg1.m4s',
   ].join('\r\n');
   const refs = parsePlaylist(media, 'https://h/drm/v/index.m3u8');
-  expect(refs).toEqual({ playlists: [], keys: [], maps: ['https://h/drm/v/init.mp4'], segments: ['https://h/drm/v/seg1.m4s'] });
+  expect(refs).toEqual({
+    playlists: [],
+    keys: [],
+    maps: ['https://h/drm/v/init.mp4'],
+    segments: ['https://h/drm/v/seg1.m4s'],
+  });
 });
 
 test('anything that is not a playlist is refused, naming why', () => {

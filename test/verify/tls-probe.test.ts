@@ -11,11 +11,34 @@ import { createServer, type SecureVersion } from 'node:tls';
 import { probeTls } from '../../verify/tls-probe';
 
 const dir = mkdtempSync(join(tmpdir(), 'verify-tls-'));
-execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+execFileSync(
+  'openssl',
+  [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=localhost',
+    '-keyout',
+    join(dir, 'key.pem'),
+    '-out',
+    join(dir, 'cert.pem'),
+  ],
+  { stdio: 'ignore' },
+);
 
 async function withServer(minVersion: SecureVersion, probe: (port: number) => Promise<void>): Promise<void> {
   const server = createServer(
-    { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')), minVersion, ciphers: 'DEFAULT@SECLEVEL=0' },
+    {
+      key: readFileSync(join(dir, 'key.pem')),
+      cert: readFileSync(join(dir, 'cert.pem')),
+      minVersion,
+      ciphers: 'DEFAULT@SECLEVEL=0',
+    },
     (socket) => socket.end(),
   );
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
@@ -28,7 +51,10 @@ async function withServer(minVersion: SecureVersion, probe: (port: number) => Pr
 
 test('a server that still accepts TLS 1.1 (and 1.0) is caught', async () => {
   await withServer('TLSv1', async (port) => {
-    expect(await probeTls({ host: '127.0.0.1', port }, 'TLSv1.1')).toEqual({ outcome: 'accepted', protocol: 'TLSv1.1' });
+    expect(await probeTls({ host: '127.0.0.1', port }, 'TLSv1.1')).toEqual({
+      outcome: 'accepted',
+      protocol: 'TLSv1.1',
+    });
     expect(await probeTls({ host: '127.0.0.1', port }, 'TLSv1')).toEqual({ outcome: 'accepted', protocol: 'TLSv1' });
   });
 });

@@ -32,7 +32,9 @@ beforeAll(async () => {
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_client"}');
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: token, token_type: 'Bearer' }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ access_token: token, token_type: 'Bearer' }));
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   tokenUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth/token`;
@@ -40,7 +42,12 @@ beforeAll(async () => {
 afterAll(() => new Promise((done) => server.close(done)));
 
 test('client credentials with HTTP Basic (each part form-encoded) and the scope asked for; the claims are read', async () => {
-  const source = clientCredentialsSource({ tokenUrl, clientId: 'verify client', clientSecret: 's:cret', scope: 'stream:play' });
+  const source = clientCredentialsSource({
+    tokenUrl,
+    clientId: 'verify client',
+    clientSecret: 's:cret',
+    scope: 'stream:play',
+  });
   const issued = await source.token({ sub: 'ignored', videos: [] });
   expect(issued).toEqual({ token, sub: 'verify-client', jti: 'jti-1', iat: 1_800_000_000, exp: 1_800_000_900 });
   const request = seen.at(-1);
@@ -50,13 +57,21 @@ test('client credentials with HTTP Basic (each part form-encoded) and the scope 
   expect(source).toMatchObject({ mints: true, honoursSub: false });
 });
 
-test('client credentials in the body, with an audience; a refusal names the endpoint\'s status and error', async () => {
-  const posted = clientCredentialsSource({ tokenUrl, clientId: 'verify client', clientSecret: 's:cret', auth: 'post', audience: 'https://api' });
+test("client credentials in the body, with an audience; a refusal names the endpoint's status and error", async () => {
+  const posted = clientCredentialsSource({
+    tokenUrl,
+    clientId: 'verify client',
+    clientSecret: 's:cret',
+    auth: 'post',
+    audience: 'https://api',
+  });
   expect((await posted.token({ sub: 'x', videos: [] })).sub).toBe('verify-client');
   expect(seen.at(-1)?.authorization).toBeUndefined();
   expect(seen.at(-1)?.form.get('audience')).toBe('https://api');
   const wrong = clientCredentialsSource({ tokenUrl, clientId: 'verify client', clientSecret: 'wrong' });
-  await expect(wrong.token({ sub: 'x', videos: [] })).rejects.toThrow('token endpoint answered 401: invalid_client (no access_token)');
+  await expect(wrong.token({ sub: 'x', videos: [] })).rejects.toThrow(
+    'token endpoint answered 401: invalid_client (no access_token)',
+  );
 });
 
 test("a command is told the test user and videos, and its last line is the token; a failing command's stderr is reported", async () => {

@@ -68,7 +68,10 @@ function verify(running: Running, localDir: string, extra: string[]): Promise<Ve
 /** Runs the battery against a fresh `npm start` (with a fault, or none), then stops it. */
 async function verifyStack(fault: string | undefined, extra: string[]): Promise<VerifyRun> {
   const localDir = join(mkdtempSync(join(tmpdir(), 'verify-stack-')), '.local');
-  const running = await start(localDir, { ...STACK_ENV, ...(fault === undefined ? {} : { STREAMGATE_LOCAL_FAULT: fault }) });
+  const running = await start(localDir, {
+    ...STACK_ENV,
+    ...(fault === undefined ? {} : { STREAMGATE_LOCAL_FAULT: fault }),
+  });
   try {
     return await verify(running, localDir, extra);
   } finally {
@@ -119,37 +122,70 @@ test('against npm start, every locally meaningful check passes and the deployed-
     ]),
   );
   expect(run.stdout).toContain('every promise checked holds');
-  expect(run.report.checks.find((check) => check.id === 'question.kvs-propagation')?.measurements?.maxMs).toBeGreaterThan(0);
+  expect(
+    run.report.checks.find((check) => check.id === 'question.kvs-propagation')?.measurements?.maxMs,
+  ).toBeGreaterThan(0);
 }, 600_000);
 
 test('edge revocation off: the revocation checks fail, saying the revoked grants were still served at the edge', async () => {
-  const run = await verifyStack('no-edge-revocation', ['--only', 'revocation', '--only', 'question.kvs', '--edge-deadline', '3']);
+  const run = await verifyStack('no-edge-revocation', [
+    '--only',
+    'revocation',
+    '--only',
+    'question.kvs',
+    '--edge-deadline',
+    '3',
+  ]);
   expect(run.code).toBe(1);
   expect(ids(run, 'fail')).toEqual(['revocation.logout', 'revocation.admin-token', 'revocation.admin-user']);
   for (const id of ids(run, 'fail')) {
     // The API still refused at once; the edge did not.
-    expect(evidenceOf(run, id)).toEqual(expect.arrayContaining([expect.stringMatching(/^✓ API at once: .* 401, invalid_token/)]));
     expect(evidenceOf(run, id)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^✗ edge: both grants refused within 3 s \(still served after \d+ ms\)$/)]),
+      expect.arrayContaining([expect.stringMatching(/^✓ API at once: .* 401, invalid_token/)]),
+    );
+    expect(evidenceOf(run, id)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^✗ edge: both grants refused within 3 s \(still served after \d+ ms\)$/),
+      ]),
     );
   }
-  expect(run.stdout.trimEnd().split('\n').pop()).toBe('BROKEN: revocation.logout, revocation.admin-token, revocation.admin-user');
+  expect(run.stdout.trimEnd().split('\n').pop()).toBe(
+    'BROKEN: revocation.logout, revocation.admin-token, revocation.admin-user',
+  );
 }, 300_000);
 
 test('a page header removed: only transport.page-headers fails, naming the header', async () => {
-  const run = await verifyStack('drop-header:content-security-policy', ['--only', 'transport', '--only', 'playback', '--skip', 'playback.expired-grant']);
+  const run = await verifyStack('drop-header:content-security-policy', [
+    '--only',
+    'transport',
+    '--only',
+    'playback',
+    '--skip',
+    'playback.expired-grant',
+  ]);
   expect(run.code).toBe(1);
   expect(ids(run, 'fail')).toEqual(['transport.page-headers']);
   expect(evidenceOf(run, 'transport.page-headers')).toEqual(
-    expect.arrayContaining([expect.stringMatching(/^✗ content-security-policy: missing \(expected "default-src 'self'; /)]),
+    expect.arrayContaining([
+      expect.stringMatching(/^✗ content-security-policy: missing \(expected "default-src 'self'; /),
+    ]),
   );
 }, 300_000);
 
 test('a route exposed: only transport.unknown-routes fails, showing a function answering an undeclared route', async () => {
-  const run = await verifyStack('expose-route', ['--only', 'transport', '--only', 'playback', '--skip', 'playback.expired-grant']);
+  const run = await verifyStack('expose-route', [
+    '--only',
+    'transport',
+    '--only',
+    'playback',
+    '--skip',
+    'playback.expired-grant',
+  ]);
   expect(run.code).toBe(1);
   expect(ids(run, 'fail')).toEqual(['transport.unknown-routes']);
   expect(evidenceOf(run, 'transport.unknown-routes')).toEqual(
-    expect.arrayContaining([expect.stringMatching(/^✗ POST \/api\/v1\/streamgate-verify-[0-9a-f]+ → 401, invalid_token$/)]),
+    expect.arrayContaining([
+      expect.stringMatching(/^✗ POST \/api\/v1\/streamgate-verify-[0-9a-f]+ → 401, invalid_token$/),
+    ]),
   );
 }, 300_000);

@@ -21,17 +21,23 @@ const streamLimit: Check = {
   async run(ctx) {
     const { streamLimit: limit, streamLimitPolicy: policy } = ctx.options;
     if (limit === 0) return skipped('the stream limit is off (--stream-limit 0)');
-    if (limit >= MAX_STREAMS) return skipped(`--stream-limit ${limit}: the check opens at most ${MAX_STREAMS} sessions`);
+    if (limit >= MAX_STREAMS)
+      return skipped(`--stream-limit ${limit}: the check opens at most ${MAX_STREAMS} sessions`);
     if (!ctx.viewer.mints) return skipped('needs a token source that issues fresh tokens: one token is one session');
     if (!ctx.viewer.honoursSub)
-      return skipped("the token source gives its own fixed subject, whose other sessions in this run would count: use --viewer-token-cmd with $STREAMGATE_VERIFY_SUB");
+      return skipped(
+        'the token source gives its own fixed subject, whose other sessions in this run would count: use --viewer-token-cmd with $STREAMGATE_VERIFY_SUB',
+      );
     const proof = new Proof();
     const tokens: IssuedToken[] = [];
     for (let index = 0; index <= limit; index += 1) tokens.push(await ctx.viewerToken('streams'));
     const grants = [];
     for (const [index, token] of tokens.slice(0, limit).entries()) {
       const { answer, grant } = await ctx.play(token, ctx.options.video, 'cookie');
-      proof.require(answer.status === 200, `session ${index + 1} of ${limit}: POST /api/v1/playback/${ctx.options.video} → ${describeAnswer(answer)}`);
+      proof.require(
+        answer.status === 200,
+        `session ${index + 1} of ${limit}: POST /api/v1/playback/${ctx.options.video} → ${describeAnswer(answer)}`,
+      );
       grants.push(grant);
     }
     const extra = tokens[limit];
@@ -44,9 +50,15 @@ const streamLimit: Check = {
       const freed = await ctx.logout(tokens[0]);
       proof.require(freed.status === 204, `logout of session 1 → ${describeAnswer(freed)}`);
       const after = await ctx.play(extra, ctx.options.video, 'cookie', 'answer');
-      proof.require(after.answer.status === 200, `session ${limit + 1} again, a slot freed: → ${describeAnswer(after.answer)}`);
+      proof.require(
+        after.answer.status === 200,
+        `session ${limit + 1} again, a slot freed: → ${describeAnswer(after.answer)}`,
+      );
     } else {
-      proof.require(over.answer.status === 200, `session ${limit + 1} (evict-oldest): → ${describeAnswer(over.answer)}`);
+      proof.require(
+        over.answer.status === 200,
+        `session ${limit + 1} (evict-oldest): → ${describeAnswer(over.answer)}`,
+      );
       const oldest = await ctx.play(tokens[0], ctx.options.video, 'cookie', 'answer');
       proof.require(
         oldest.answer.status === 403 && apiError(oldest.answer) === 'session_ended',
@@ -72,7 +84,8 @@ const rateLimit: Check = {
     if (limit === 0) return skipped('the rate limit is off (--rate-limit 0)');
     // A fixed window: a burst that starts near a window's end needs up to 2 × limit + 1 calls.
     const bound = 2 * limit + 2;
-    if (bound > MAX_CALLS) return skipped(`--rate-limit ${limit} needs up to ${bound} calls; the check sends at most ${MAX_CALLS}`);
+    if (bound > MAX_CALLS)
+      return skipped(`--rate-limit ${limit} needs up to ${bound} calls; the check sends at most ${MAX_CALLS}`);
     const proof = new Proof();
     const token = await ctx.viewerToken('rate');
     let calls = 0;

@@ -40,16 +40,29 @@ export async function playGrant(
 ): Promise<PlayedFiles | undefined> {
   const credentials = (url: string) => credentialsOf(grant, url);
   // The signed manifest URL already carries its query; what it points to gets signedQuery appended.
-  const first = await ctx.media(manifestUrl, grant.delivery === 'url' && manifestUrl.includes('?') ? {} : credentials(manifestUrl));
+  const first = await ctx.media(
+    manifestUrl,
+    grant.delivery === 'url' && manifestUrl.includes('?') ? {} : credentials(manifestUrl),
+  );
   const text = first.body.toString('utf8');
-  if (!proof.require(first.status === 200 && text.startsWith('#EXTM3U'), `${label}: GET ${shown(ctx, manifestUrl)} → ${describeAnswer(first)}`))
+  if (
+    !proof.require(
+      first.status === 200 && text.startsWith('#EXTM3U'),
+      `${label}: GET ${shown(ctx, manifestUrl)} → ${describeAnswer(first)}`,
+    )
+  )
     return undefined;
   let playlist = parsePlaylist(text, manifestUrl);
   let playlistUrl = manifestUrl;
   if (playlist.segments.length === 0 && playlist.playlists.length > 0) {
     playlistUrl = playlist.playlists[0];
     const variant = await ctx.media(playlistUrl, credentials(playlistUrl));
-    if (!proof.require(variant.status === 200, `${label}: GET ${shown(ctx, playlistUrl)} (first variant) → ${describeAnswer(variant)}`))
+    if (
+      !proof.require(
+        variant.status === 200,
+        `${label}: GET ${shown(ctx, playlistUrl)} (first variant) → ${describeAnswer(variant)}`,
+      )
+    )
       return undefined;
     playlist = parsePlaylist(variant.body.toString('utf8'), playlistUrl);
   }

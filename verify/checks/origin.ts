@@ -38,7 +38,8 @@ const bucket: Check = {
 const apiEndpoint: Check = {
   id: 'origin.api-endpoint',
   family: 'origin',
-  promise: "The HTTP API's own endpoint refuses a valid viewer token sent around the distribution (no or a guessed x-origin-verify).",
+  promise:
+    "The HTTP API's own endpoint refuses a valid viewer token sent around the distribution (no or a guessed x-origin-verify).",
   doc: 'docs/deploy.md#direct-calls-to-the-api-endpoint-what-they-can-still-cost',
   async run(ctx) {
     const base = ctx.options.apiOriginUrl;
@@ -50,7 +51,10 @@ const apiEndpoint: Check = {
       const answer = await ctx.http.send({
         method: 'POST',
         url,
-        headers: { authorization: `Bearer ${token.token}`, ...(guess === undefined ? {} : { 'x-origin-verify': guess }) },
+        headers: {
+          authorization: `Bearer ${token.token}`,
+          ...(guess === undefined ? {} : { 'x-origin-verify': guess }),
+        },
       });
       proof.require(
         refusedAtOrigin(answer) && answer.headers['set-cookie'] === undefined,

@@ -4,7 +4,14 @@
  * altered, not after its expiry.
  */
 import { type Check, Proof, skipped } from '../check';
-import { type Credentials, credentialsOf, type Grant, signingValuesOf, withPolicyExpiry, withSigningValues } from '../grant';
+import {
+  type Credentials,
+  credentialsOf,
+  type Grant,
+  signingValuesOf,
+  withPolicyExpiry,
+  withSigningValues,
+} from '../grant';
 import { describeAnswer, header, sleep } from '../http';
 import { isRefusal, playGrant, requireRefused, shown } from './media';
 
@@ -15,7 +22,9 @@ function cookieAttributesHold(line: string, videoId: string): boolean {
     .slice(1)
     .map((part) => part.trim().toLowerCase());
   return (
-    attributes.some((attribute) => attribute.startsWith('path=/') && attribute.includes(`/${videoId.toLowerCase()}/`)) &&
+    attributes.some(
+      (attribute) => attribute.startsWith('path=/') && attribute.includes(`/${videoId.toLowerCase()}/`),
+    ) &&
     attributes.includes('secure') &&
     attributes.includes('httponly') &&
     attributes.includes('samesite=strict')
@@ -31,20 +40,31 @@ const plays: Check = {
     const proof = new Proof();
     const token = await ctx.playToken();
     const { answer, grant } = await ctx.play(token, ctx.options.video, 'cookie');
-    proof.require(answer.status === 200 && grant !== undefined, `POST /api/v1/playback/${ctx.options.video} → ${describeAnswer(answer)}`);
+    proof.require(
+      answer.status === 200 && grant !== undefined,
+      `POST /api/v1/playback/${ctx.options.video} → ${describeAnswer(answer)}`,
+    );
     if (grant === undefined) return proof.outcome();
-    proof.require(header(answer, 'cache-control') === 'no-store', `cache-control: ${header(answer, 'cache-control') ?? '(none)'}`);
+    proof.require(
+      header(answer, 'cache-control') === 'no-store',
+      `cache-control: ${header(answer, 'cache-control') ?? '(none)'}`,
+    );
     const names = [...new Set(grant.cookies.map((cookie) => cookie.name))].sort();
     proof.require(
       ['CloudFront-Key-Pair-Id', 'CloudFront-Policy', 'CloudFront-Signature'].every((name) => names.includes(name)),
       `Set-Cookie: ${names.join(', ')}`,
     );
     proof.require(
-      grant.setCookies.every((line) => cookieAttributesHold(line, ctx.options.video) || !line.startsWith('CloudFront-')),
+      grant.setCookies.every(
+        (line) => cookieAttributesHold(line, ctx.options.video) || !line.startsWith('CloudFront-'),
+      ),
       `each cookie: Path=/…/${ctx.options.video}/, Secure, HttpOnly, SameSite=Strict`,
     );
     if (token.exp !== undefined)
-      proof.require(grant.expiresAt <= token.exp, `grant expires at ${grant.expiresAt}, the token at ${token.exp}: never later`);
+      proof.require(
+        grant.expiresAt <= token.exp,
+        `grant expires at ${grant.expiresAt}, the token at ${token.exp}: never later`,
+      );
     const files = await playGrant(ctx, proof, grant);
     if (files !== undefined && files.key === undefined)
       proof.note(`the manifest has no EXT-X-KEY: no key fetched (give an encrypted --video to cover keys)`);
@@ -55,15 +75,22 @@ const plays: Check = {
 const signedUrl: Check = {
   id: 'playback.signed-url',
   family: 'playback',
-  promise: 'A grant by signed URL plays its video, with signedQuery appended to every media request, and sets no cookie.',
+  promise:
+    'A grant by signed URL plays its video, with signedQuery appended to every media request, and sets no cookie.',
   doc: 'docs/api.md#delivery-by-signed-url',
   async run(ctx) {
     const proof = new Proof();
     const token = await ctx.playToken();
     const { answer, grant } = await ctx.play(token, ctx.options.video, 'url');
-    proof.require(answer.status === 200 && grant !== undefined, `POST /api/v1/playback/${ctx.options.video}?delivery=url → ${describeAnswer(answer)}`);
+    proof.require(
+      answer.status === 200 && grant !== undefined,
+      `POST /api/v1/playback/${ctx.options.video}?delivery=url → ${describeAnswer(answer)}`,
+    );
     if (grant === undefined) return proof.outcome();
-    proof.require(grant.setCookies.length === 0, `Set-Cookie: ${grant.setCookies.length === 0 ? 'none' : grant.setCookies.length}`);
+    proof.require(
+      grant.setCookies.length === 0,
+      `Set-Cookie: ${grant.setCookies.length === 0 ? 'none' : grant.setCookies.length}`,
+    );
     await playGrant(ctx, proof, grant);
     return proof.outcome();
   },
@@ -104,7 +131,8 @@ export function pathSpellings(video: string, other: string, file: string): strin
 const otherVideo: Check = {
   id: 'playback.other-video',
   family: 'playback',
-  promise: "A grant opens its own video's folder only: another video's files are refused, with cookies and by signed URL.",
+  promise:
+    "A grant opens its own video's folder only: another video's files are refused, with cookies and by signed URL.",
   doc: 'docs/threat-model.md#6-a-viewer-reaches-beyond-their-rights',
   async run(ctx) {
     const proof = new Proof();
@@ -156,7 +184,13 @@ const tamperedExpiry: Check = {
       const control = await ctx.media(manifest, credentialsOf(grant));
       proof.require(control.status === 200, `${delivery}: as issued, GET ${manifest} → ${describeAnswer(control)}`);
       const extended = withSigningValues(grant, { Policy: withPolicyExpiry(policy, grant.expiresAt + 86_400) });
-      await requireRefused(ctx, proof, ctx.url(manifest), credentialsOf(extended), `${delivery}, expiry moved a day later`);
+      await requireRefused(
+        ctx,
+        proof,
+        ctx.url(manifest),
+        credentialsOf(extended),
+        `${delivery}, expiry moved a day later`,
+      );
     }
     return proof.outcome();
   },
@@ -169,18 +203,28 @@ const expired: Check = {
   doc: 'docs/api.md#post-apiv1playbackvideoid',
   async run(ctx) {
     if (!ctx.options.waitExpiry)
-      return skipped('waits a whole grant lifetime (SIGNED_TTL_SECONDS, 300 s by default): pass --wait-expiry to run it');
+      return skipped(
+        'waits a whole grant lifetime (SIGNED_TTL_SECONDS, 300 s by default): pass --wait-expiry to run it',
+      );
     const proof = new Proof();
     const token = await ctx.viewerToken('expiry');
-    const grants: Grant[] = [await ctx.grant(token, ctx.options.video, 'cookie'), await ctx.grant(token, ctx.options.video, 'url')];
+    const grants: Grant[] = [
+      await ctx.grant(token, ctx.options.video, 'cookie'),
+      await ctx.grant(token, ctx.options.video, 'url'),
+    ];
     const wait = Math.max(...grants.map((grant) => grant.expiresAt)) * 1000 + 1500 - ctx.nowMs();
     if (wait > ctx.options.maxWaitSeconds * 1000)
-      return skipped(`the grant lives ${Math.round(wait / 1000)} s, more than --max-wait ${ctx.options.maxWaitSeconds} s`);
+      return skipped(
+        `the grant lives ${Math.round(wait / 1000)} s, more than --max-wait ${ctx.options.maxWaitSeconds} s`,
+      );
     const manifest = (grant: Grant) => new URL(grant.manifestUrl).pathname;
     const credentials: Credentials[] = grants.map((grant) => credentialsOf(grant));
     for (const [index, grant] of grants.entries()) {
       const before = await ctx.media(manifest(grant), credentials[index]);
-      proof.require(before.status === 200, `${grant.delivery}: before expiry, GET ${manifest(grant)} → ${describeAnswer(before)}`);
+      proof.require(
+        before.status === 200,
+        `${grant.delivery}: before expiry, GET ${manifest(grant)} → ${describeAnswer(before)}`,
+      );
     }
     ctx.progress(`  waiting ${Math.round(wait / 1000)} s for the grants to expire`);
     await sleep(wait);
@@ -209,7 +253,9 @@ const drm: Check = {
     const { answer, grant } = await ctx.play(token, drmVideo, 'cookie');
     proof.require(grant !== undefined, `POST /api/v1/playback/${drmVideo} → ${describeAnswer(answer)}`);
     if (grant === undefined) return proof.outcome();
-    if (!proof.require(grant.drm !== undefined, `the answer has a drm member: ${grant.drm === undefined ? 'no' : 'yes'}`))
+    if (
+      !proof.require(grant.drm !== undefined, `the answer has a drm member: ${grant.drm === undefined ? 'no' : 'yes'}`)
+    )
       return proof.outcome();
     const systems = Object.keys(grant.drm?.licenceUrls ?? {});
     proof.require(systems.length > 0, `licence routes for: ${systems.join(', ') || 'none'}`);
@@ -218,4 +264,13 @@ const drm: Check = {
   },
 };
 
-export const PLAYBACK_CHECKS: Check[] = [plays, signedUrl, noCredentials, otherVideo, spellings, tamperedExpiry, drm, expired];
+export const PLAYBACK_CHECKS: Check[] = [
+  plays,
+  signedUrl,
+  noCredentials,
+  otherVideo,
+  spellings,
+  tamperedExpiry,
+  drm,
+  expired,
+];

@@ -10,7 +10,14 @@ import { createHash } from 'node:crypto';
 import { type Check, Proof, skipped } from '../check';
 import type { VerifyContext } from '../context';
 import { isHighS, isP256Signature, malleableTwin, parseDerSignature } from '../ecdsa';
-import { credentialsOf, fromCloudFrontBase64, type Grant, signingValuesOf, toCloudFrontBase64, withSigningValues } from '../grant';
+import {
+  credentialsOf,
+  fromCloudFrontBase64,
+  type Grant,
+  signingValuesOf,
+  toCloudFrontBase64,
+  withSigningValues,
+} from '../grant';
 import { apiError, describeAnswer, header, type HttpAnswer } from '../http';
 import { isRefusal, shown } from './media';
 import { pollUntilRefused } from './revocation';
@@ -25,7 +32,8 @@ function refusedBy(answer: HttpAnswer): 'function' | 'signature' | 'unknown' {
   const cache = header(answer, 'x-cache') ?? '';
   const code = /<Code>([^<]+)<\/Code>/.exec(answer.body.toString('utf8'))?.[1];
   if (/FunctionGeneratedResponse/i.test(cache)) return 'function';
-  if (code === 'MissingKey' || code === 'MalformedSignature' || code === 'MalformedPolicy' || code === 'InvalidKey') return 'signature';
+  if (code === 'MissingKey' || code === 'MalformedSignature' || code === 'MalformedPolicy' || code === 'InvalidKey')
+    return 'signature';
   return 'unknown';
 }
 
@@ -72,24 +80,33 @@ const highS: Check = {
   id: 'question.high-s-ecdsa',
   family: 'question',
   promise:
-    "A revoked grant stays refused under its twin signature (r, n − s), which any viewer can compute; and whether the edge accepts a high-S ECDSA signature at all.",
+    'A revoked grant stays refused under its twin signature (r, n − s), which any viewer can compute; and whether the edge accepts a high-S ECDSA signature at all.',
   doc: 'docs/edge-revocation.md#which-grant-a-request-uses',
   async run(ctx) {
-    if (!ctx.viewer.mints) return skipped('needs a token source that issues fresh tokens: its test token is logged out');
+    if (!ctx.viewer.mints)
+      return skipped('needs a token source that issues fresh tokens: its test token is logged out');
     const proof = new Proof();
     const token = await ctx.viewerToken('high-s');
-    const grants = [await ctx.grant(token, ctx.options.video, 'cookie'), await ctx.grant(token, ctx.options.video, 'url')];
+    const grants = [
+      await ctx.grant(token, ctx.options.video, 'cookie'),
+      await ctx.grant(token, ctx.options.video, 'url'),
+    ];
     const signatures = grants.map(ecdsaSignature);
     if (signatures.some((signature) => signature === undefined)) {
       const length = fromCloudFrontBase64(signingValuesOf(grants[0]).Signature ?? '').length;
       await ctx.logout(token);
-      return skipped(`the deployment signs with RSA (a ${length}-byte signature): the question is about ECDSA P-256 keys`);
+      return skipped(
+        `the deployment signs with RSA (a ${length}-byte signature): the question is about ECDSA P-256 keys`,
+      );
     }
     const twins = grants.map((grant, index) => twinOf(grant, signatures[index] as Buffer));
     const accepted: Record<'high' | 'low', boolean[]> = { high: [], low: [] };
     for (const [index, grant] of grants.entries()) {
       const path = new URL(grant.manifestUrl).pathname;
-      for (const [label, presented] of [['as issued', grant], ['twin', twins[index]]] as const) {
+      for (const [label, presented] of [
+        ['as issued', grant],
+        ['twin', twins[index]],
+      ] as const) {
         const signature = label === 'twin' ? malleableTwin(signatures[index] as Buffer) : (signatures[index] as Buffer);
         const high = isHighS(parseDerSignature(signature)?.s ?? 0n);
         const answer = await ctx.media(path, credentialsOf(presented));
@@ -104,7 +121,9 @@ const highS: Check = {
     if (!ctx.options.edgeRevocation) {
       await ctx.logout(token);
       proof.finding = `high-S signatures are ${highAccepted ? 'accepted' : 'refused'}${localCaveat(ctx)}`;
-      return proof.skip('edge revocation is off (--edge-revocation off): a revoked grant plays until it expires, twin or not');
+      return proof.skip(
+        'edge revocation is off (--edge-revocation off): a revoked grant plays until it expires, twin or not',
+      );
     }
     const startedAt = ctx.nowMs();
     const loggedOut = await ctx.logout(token);
@@ -115,7 +134,11 @@ const highS: Check = {
     for (const twin of twins) {
       const path = new URL(twin.manifestUrl).pathname;
       const answer = await ctx.media(path, credentialsOf(twin));
-      twinsRefused = proof.require(isRefusal(answer), `revoked, ${twin.delivery} twin: GET ${shown(ctx, path)} → ${describeAnswer(answer)}`) && twinsRefused;
+      twinsRefused =
+        proof.require(
+          isRefusal(answer),
+          `revoked, ${twin.delivery} twin: GET ${shown(ctx, path)} → ${describeAnswer(answer)}`,
+        ) && twinsRefused;
     }
     proof.finding = `high-S signatures are ${highAccepted ? 'accepted' : 'refused'}; a revoked grant's twin is ${twinsRefused ? 'refused' : 'SERVED'}${localCaveat(ctx)}`;
     return proof.outcome();
@@ -125,12 +148,14 @@ const highS: Check = {
 const propagation: Check = {
   id: 'question.kvs-propagation',
   family: 'question',
-  promise: 'How long a revocation takes to reach the edge this runner uses (API call → KeyValueStore → viewer-request function).',
+  promise:
+    'How long a revocation takes to reach the edge this runner uses (API call → KeyValueStore → viewer-request function).',
   doc: 'docs/edge-revocation.md#measured-here-and-what-aws-does-not-publish',
   async run(ctx) {
     if (!ctx.options.edgeRevocation) return skipped('edge revocation is off (--edge-revocation off)');
     const times = ctx.edgeRevocationMs;
-    if (times.length === 0) return skipped('no edge revocation was measured (the revocation checks were skipped or failed)');
+    if (times.length === 0)
+      return skipped('no edge revocation was measured (the revocation checks were skipped or failed)');
     const proof = new Proof();
     for (const { check, ms } of times) proof.note(`${check}: ${Math.round(ms)} ms`);
     const max = Math.max(...times.map((time) => time.ms));
@@ -161,7 +186,7 @@ const wafLicenceBody: Check = {
   id: 'question.waf-licence-body',
   family: 'question',
   promise:
-    'A 12 KB licence challenge reaches the licence proxy: the answer is the proxy\'s, not the WAF\'s 403 (AWSManagedRulesCommonRuleSet blocks bodies over 8 KB).',
+    "A 12 KB licence challenge reaches the licence proxy: the answer is the proxy's, not the WAF's 403 (AWSManagedRulesCommonRuleSet blocks bodies over 8 KB).",
   doc: 'docs/drm.md#the-licence-proxy',
   async run(ctx) {
     const proof = new Proof();

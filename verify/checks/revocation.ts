@@ -43,7 +43,8 @@ export async function pollUntilRefused(ctx: VerifyContext, grants: Grant[], star
     }
     const now = ctx.nowMs();
     if (pending.size === 0) return { refused: true, ms: now - startedAt, evidence };
-    if (now + interval > deadline) return { refused: false, ms: now - startedAt, evidence: [...evidence, ...pending.values()] };
+    if (now + interval > deadline)
+      return { refused: false, ms: now - startedAt, evidence: [...evidence, ...pending.values()] };
     await sleep(interval);
     interval = Math.min(interval * 2, 1000);
   }
@@ -61,8 +62,17 @@ interface Revoker {
  * revoked; the API refuses it at once (401 invalid_token); its grants are refused at the edge within
  * the deadline, and the time is measured.
  */
-async function revocationScenario(ctx: VerifyContext, proof: Proof, check: string, token: IssuedToken, revoker: Revoker) {
-  const grants = [await ctx.grant(token, ctx.options.video, 'cookie'), await ctx.grant(token, ctx.options.video, 'url')];
+async function revocationScenario(
+  ctx: VerifyContext,
+  proof: Proof,
+  check: string,
+  token: IssuedToken,
+  revoker: Revoker,
+) {
+  const grants = [
+    await ctx.grant(token, ctx.options.video, 'cookie'),
+    await ctx.grant(token, ctx.options.video, 'url'),
+  ];
   for (const grant of grants) {
     const path = new URL(grant.manifestUrl).pathname;
     const answer = await ctx.media(path, credentialsOf(grant));
@@ -73,7 +83,9 @@ async function revocationScenario(ctx: VerifyContext, proof: Proof, check: strin
   proof.require(revoked.status === revoker.expected, `${revoker.label} → ${describeAnswer(revoked)}`);
   const again = await ctx.play(token, ctx.options.video, 'cookie', 'answer');
   proof.require(
-    again.answer.status === 401 && apiError(again.answer) === 'invalid_token' && (header(again.answer, 'www-authenticate') ?? '').startsWith('Bearer'),
+    again.answer.status === 401 &&
+      apiError(again.answer) === 'invalid_token' &&
+      (header(again.answer, 'www-authenticate') ?? '').startsWith('Bearer'),
     `API at once: POST /api/v1/playback/${ctx.options.video} with the revoked token → ${describeAnswer(again.answer)}`,
   );
   if (!ctx.options.edgeRevocation) {
@@ -82,7 +94,12 @@ async function revocationScenario(ctx: VerifyContext, proof: Proof, check: strin
   }
   const edge = await pollUntilRefused(ctx, grants, startedAt);
   for (const line of edge.evidence) proof.note(line);
-  if (proof.require(edge.refused, `edge: both grants refused within ${ctx.options.edgeDeadlineSeconds} s (${edge.refused ? `${Math.round(edge.ms)} ms` : `still served after ${Math.round(edge.ms)} ms`})`)) {
+  if (
+    proof.require(
+      edge.refused,
+      `edge: both grants refused within ${ctx.options.edgeDeadlineSeconds} s (${edge.refused ? `${Math.round(edge.ms)} ms` : `still served after ${Math.round(edge.ms)} ms`})`,
+    )
+  ) {
     proof.measure('edgeRefusalMs', edge.ms);
     ctx.edgeRevocationMs.push({ check, ms: edge.ms });
   }
@@ -118,11 +135,13 @@ const adminByToken: Check = {
   async run(ctx) {
     if (!ctx.viewer.mints) return skipped(NEEDS_MINTING);
     const admin = await ctx.adminToken();
-    if (admin === undefined) return skipped('no admin token source (--admin-token-cmd, --admin-scope or $STREAMGATE_ADMIN_TOKEN)');
+    if (admin === undefined)
+      return skipped('no admin token source (--admin-token-cmd, --admin-scope or $STREAMGATE_ADMIN_TOKEN)');
     const proof = new Proof();
     const token = await ctx.viewerToken('admin-token');
     const sibling = await ctx.viewerToken('admin-token');
-    if (token.sub === undefined || token.jti === undefined) return skipped('the viewer token has no sub or no jti to revoke by');
+    if (token.sub === undefined || token.jti === undefined)
+      return skipped('the viewer token has no sub or no jti to revoke by');
     await revocationScenario(ctx, proof, this.id, token, {
       label: `POST /api/v1/revocations {"sub":"${token.sub}","jti":"…"}`,
       expected: 201,
@@ -130,7 +149,10 @@ const adminByToken: Check = {
     });
     ctx.forget(token);
     const other = await ctx.play(sibling, ctx.options.video, 'cookie');
-    proof.require(other.answer.status === 200, `the same user's other token: POST /api/v1/playback/${ctx.options.video} → ${describeAnswer(other.answer)}`);
+    proof.require(
+      other.answer.status === 200,
+      `the same user's other token: POST /api/v1/playback/${ctx.options.video} → ${describeAnswer(other.answer)}`,
+    );
     return proof.outcome();
   },
 };
@@ -138,17 +160,20 @@ const adminByToken: Check = {
 const adminByUser: Check = {
   id: 'revocation.admin-user',
   family: 'revocation',
-  promise: "An admin's revocation of a user (sub, cut-off) is refused by the API at once and at the edge within the deadline.",
+  promise:
+    "An admin's revocation of a user (sub, cut-off) is refused by the API at once and at the edge within the deadline.",
   doc: 'docs/api.md#post-apiv1revocations',
   async run(ctx) {
     if (!ctx.viewer.mints) return skipped(NEEDS_MINTING);
     const admin = await ctx.adminToken();
-    if (admin === undefined) return skipped('no admin token source (--admin-token-cmd, --admin-scope or $STREAMGATE_ADMIN_TOKEN)');
+    if (admin === undefined)
+      return skipped('no admin token source (--admin-token-cmd, --admin-scope or $STREAMGATE_ADMIN_TOKEN)');
     const proof = new Proof();
     const token = await ctx.viewerToken('admin-user');
     const sub = token.sub;
     if (sub === undefined) return skipped('the viewer token has no sub');
-    if (sub === admin.sub) return skipped(`the admin token has the viewer's sub (${sub}): revoking the user would revoke the admin too`);
+    if (sub === admin.sub)
+      return skipped(`the admin token has the viewer's sub (${sub}): revoking the user would revoke the admin too`);
     // A source that issues for our own test user: the documented default cut-off. One that gives
     // its own fixed subject: a cut-off just after this token, so the tokens issued later still work.
     const before = ctx.viewer.honoursSub || token.iat === undefined ? undefined : token.iat + 1;

@@ -32,7 +32,10 @@ const httpRedirect: Check = {
       }
       const location = header(answer, 'location') ?? '';
       const redirected = [301, 302, 307, 308].includes(answer.status) && location.startsWith('https://');
-      proof.require(redirected || answer.status === 403, `GET ${url} → ${describeAnswer(answer)}${location ? `, location: ${location}` : ''}`);
+      proof.require(
+        redirected || answer.status === 403,
+        `GET ${url} → ${describeAnswer(answer)}${location ? `, location: ${location}` : ''}`,
+      );
     }
     return proof.outcome();
   },
@@ -49,7 +52,8 @@ const tlsMinimum: Check = {
     const { hostname, port } = splitUrl(ctx.options.base);
     for (const version of ['TLSv1', 'TLSv1.1'] as const) {
       const probe = await probeTls({ host: hostname, port, servername: hostname }, version);
-      if (probe.outcome === 'client-cannot') return proof.skip(`this Node's OpenSSL cannot offer ${version}: ${probe.detail}`);
+      if (probe.outcome === 'client-cannot')
+        return proof.skip(`this Node's OpenSSL cannot offer ${version}: ${probe.detail}`);
       if (probe.outcome === 'unreachable') {
         proof.require(false, `${version} handshake with ${hostname}:${port}: unreachable (${probe.detail})`);
         continue;
@@ -76,13 +80,19 @@ const pageHeadersCheck: Check = {
     proof.require(answer.status === 200, `GET / → ${describeAnswer(answer)}`);
     const expected = pageHeaders({
       https: ctx.https,
-      ...(ctx.options.contentSecurityPolicy === undefined ? {} : { contentSecurityPolicy: ctx.options.contentSecurityPolicy }),
+      ...(ctx.options.contentSecurityPolicy === undefined
+        ? {}
+        : { contentSecurityPolicy: ctx.options.contentSecurityPolicy }),
     });
     for (const [name, value] of Object.entries(expected)) {
       const sent = header(answer, name);
       proof.require(
         sent === value,
-        sent === undefined ? `${name}: missing (expected "${value}")` : sent === value ? `${name}: ${sent}` : `${name}: "${sent}", expected "${value}"`,
+        sent === undefined
+          ? `${name}: missing (expected "${value}")`
+          : sent === value
+            ? `${name}: ${sent}`
+            : `${name}: "${sent}", expected "${value}"`,
       );
     }
     return proof.outcome();
@@ -101,7 +111,8 @@ function documentedUnknownRoute(answer: HttpAnswer, method: string): boolean {
 const unknownRoutes: Check = {
   id: 'transport.unknown-routes',
   family: 'transport',
-  promise: 'A route the API does not declare reaches no function: it answers 404 (or 405, or the WAF\'s 403) in the documented shape.',
+  promise:
+    "A route the API does not declare reaches no function: it answers 404 (or 405, or the WAF's 403) in the documented shape.",
   doc: 'docs/api.md#errors',
   async run(ctx) {
     const proof = new Proof();
