@@ -63,6 +63,7 @@ export function splitUrl(url: string): SplitUrl {
 
 export class HttpClient {
   private sent = 0;
+  private api = 0;
   private readonly agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
 
   constructor(private readonly options: { maxRequests: number; timeoutMs: number }) {}
@@ -72,11 +73,17 @@ export class HttpClient {
     return this.sent;
   }
 
+  /** Of those, requests to `/api/` (the WAF's tighter per-IP limit counts these). */
+  get apiCount(): number {
+    return this.api;
+  }
+
   send(request: HttpRequest): Promise<HttpAnswer> {
     if (this.sent >= this.options.maxRequests)
       return Promise.reject(new RequestBudgetExceeded(this.options.maxRequests));
     this.sent += 1;
     const url = splitUrl(request.url);
+    if (url.target.startsWith('/api/')) this.api += 1;
     const method = request.method ?? 'GET';
     const body = typeof request.body === 'string' ? Buffer.from(request.body) : request.body;
     const headers: Record<string, string> = {

@@ -22,12 +22,16 @@ export function formatSummary(report: VerifyReport, options: { verbose?: boolean
       family = check.family;
       lines.push('', family);
     }
+    // A failure leads with what broke; its promise follows in the details.
+    const broken = check.evidence.find((line) => line.startsWith('✗')) ?? check.reason;
     const headline =
       check.status === 'skip'
         ? (check.reason ?? '')
-        : check.finding !== undefined
-          ? `→ ${check.finding}`
-          : check.promise;
+        : check.status === 'fail' && broken !== undefined
+          ? broken
+          : check.finding !== undefined
+            ? `→ ${check.finding}`
+            : check.promise;
     lines.push(`  ${LABEL[check.status]}  ${check.id.padEnd(width)}  ${headline}`);
     const detailed = check.status === 'fail' || options.verbose === true;
     if (!detailed) continue;
@@ -50,7 +54,7 @@ export function formatSummary(report: VerifyReport, options: { verbose?: boolean
   const { pass, fail, skip } = report.summary;
   lines.push(
     '',
-    `${pass} passed, ${fail} failed, ${skip} skipped; ${report.requests} requests in ${(report.durationMs / 1000).toFixed(1)} s`,
+    `${pass} passed, ${fail} failed, ${skip} skipped; ${report.requests} requests (${report.apiRequests} to /api/) in ${(report.durationMs / 1000).toFixed(1)} s`,
   );
   const failed = report.checks.filter((check) => check.status === 'fail').map((check) => check.id);
   lines.push(failed.length === 0 ? 'every promise checked holds' : `BROKEN: ${failed.join(', ')}`);

@@ -25,6 +25,8 @@ export interface VerifyReport {
   startedAt: string;
   durationMs: number;
   requests: number;
+  /** Of those, to `/api/`. */
+  apiRequests: number;
   /** The prefix of this run's test users' subs (when the token source issues for a named user). */
   testUsers: string;
   tokenSources: { viewer: string; admin?: string };
@@ -83,6 +85,7 @@ export async function runBattery(ctx: VerifyContext, checks: readonly Check[]): 
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(performance.now() - started),
     requests: ctx.http.count,
+    apiRequests: ctx.http.apiCount,
     testUsers: `${ctx.runId}-*`,
     tokenSources: {
       viewer: ctx.options.viewer.description,

@@ -10,6 +10,7 @@ const report: VerifyReport = {
   startedAt: '2026-11-26T10:00:00.000Z',
   durationMs: 23_400,
   requests: 412,
+  apiRequests: 150,
   testUsers: 'streamgate-verify-0a1b2c3d-*',
   tokenSources: { viewer: 'command' },
   summary: { pass: 2, fail: 1, skip: 1 },
@@ -56,10 +57,10 @@ const report: VerifyReport = {
   ],
 };
 
-test('a failed check shows its promise, every piece of evidence and its docs section; the summary names it', () => {
+test('a failed check leads with what broke, then shows its promise, every piece of evidence and its docs section; the summary names it', () => {
   const text = formatSummary(report);
   const lines = text.split('\n');
-  const failAt = lines.findIndex((line) => line.startsWith('  FAIL  transport.page-headers'));
+  const failAt = lines.findIndex((line) => /^ {2}FAIL {2}transport\.page-headers +✗ content-security-policy: missing$/.test(line));
   expect(failAt).toBeGreaterThan(-1);
   expect(lines.slice(failAt + 1, failAt + 5)).toEqual([
     '        promise: The page carries every security header.',
@@ -67,7 +68,7 @@ test('a failed check shows its promise, every piece of evidence and its docs sec
     '        ✗ content-security-policy: missing',
     '        see docs/security-controls.md#before-and-after',
   ]);
-  expect(text).toContain('2 passed, 1 failed, 1 skipped; 412 requests in 23.4 s');
+  expect(text).toContain('2 passed, 1 failed, 1 skipped; 412 requests (150 to /api/) in 23.4 s');
   expect(text.trimEnd().split('\n').pop()).toBe('BROKEN: transport.page-headers');
 });
 

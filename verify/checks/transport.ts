@@ -73,7 +73,7 @@ const pageHeadersCheck: Check = {
   id: 'transport.page-headers',
   family: 'transport',
   promise: 'The player page carries every security header of the contract, CSP included, with its value.',
-  doc: 'docs/security-controls.md#before-and-after',
+  doc: 'docs/deploy.md#publish-the-player-page',
   async run(ctx) {
     const proof = new Proof();
     const answer = await ctx.http.send({ url: ctx.url('/') });
