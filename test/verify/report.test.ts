@@ -60,7 +60,9 @@ const report: VerifyReport = {
 test('a failed check leads with what broke, then shows its promise, every piece of evidence and its docs section; the summary names it', () => {
   const text = formatSummary(report);
   const lines = text.split('\n');
-  const failAt = lines.findIndex((line) => /^ {2}FAIL {2}transport\.page-headers +✗ content-security-policy: missing$/.test(line));
+  const failAt = lines.findIndex((line) =>
+    /^ {2}FAIL {2}transport\.page-headers +✗ content-security-policy: missing$/.test(line),
+  );
   expect(failAt).toBeGreaterThan(-1);
   expect(lines.slice(failAt + 1, failAt + 5)).toEqual([
     '        promise: The page carries every security header.',

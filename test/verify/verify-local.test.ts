@@ -154,38 +154,29 @@ test('edge revocation off: the revocation checks fail, saying the revoked grants
   );
 }, 300_000);
 
-test('a page header removed: only transport.page-headers fails, naming the header', async () => {
-  const run = await verifyStack('drop-header:content-security-policy', [
-    '--only',
-    'transport',
-    '--only',
-    'playback',
-    '--skip',
-    'playback.expired-grant',
-  ]);
-  expect(run.code).toBe(1);
-  expect(ids(run, 'fail')).toEqual(['transport.page-headers']);
-  expect(evidenceOf(run, 'transport.page-headers')).toEqual(
-    expect.arrayContaining([
-      expect.stringMatching(/^✗ content-security-policy: missing \(expected "default-src 'self'; /),
-    ]),
-  );
-}, 300_000);
+/** The playback and transport families, without the expiry wait: quick, and wide enough to show nothing else breaks. */
+const PAGE_AND_ROUTES = ['--only', 'transport', '--only', 'playback', '--skip', 'playback.expired-grant'];
 
-test('a route exposed: only transport.unknown-routes fails, showing a function answering an undeclared route', async () => {
-  const run = await verifyStack('expose-route', [
-    '--only',
-    'transport',
-    '--only',
-    'playback',
-    '--skip',
-    'playback.expired-grant',
-  ]);
-  expect(run.code).toBe(1);
-  expect(ids(run, 'fail')).toEqual(['transport.unknown-routes']);
-  expect(evidenceOf(run, 'transport.unknown-routes')).toEqual(
-    expect.arrayContaining([
-      expect.stringMatching(/^✗ POST \/api\/v1\/streamgate-verify-[0-9a-f]+ → 401, invalid_token$/),
-    ]),
-  );
-}, 300_000);
+test.each([
+  {
+    fault: 'drop-header:content-security-policy',
+    broken: 'transport.page-headers',
+    evidence: /^✗ content-security-policy: missing \(expected "default-src 'self'; /,
+  },
+  {
+    // A function answered an undeclared route (the playback one: 401 without a token), where 404 is due.
+    fault: 'expose-route',
+    broken: 'transport.unknown-routes',
+    evidence: /^✗ POST \/api\/v1\/streamgate-verify-[0-9a-f]+ → 401, invalid_token$/,
+  },
+])(
+  '$fault: only $broken fails, and its evidence shows why',
+  async ({ fault, broken, evidence }) => {
+    const run = await verifyStack(fault, PAGE_AND_ROUTES);
+    expect(run.code).toBe(1);
+    expect(ids(run, 'fail')).toEqual([broken]);
+    expect(evidenceOf(run, broken)).toEqual(expect.arrayContaining([expect.stringMatching(evidence)]));
+    expect(run.stdout.trimEnd().split('\n').pop()).toBe(`BROKEN: ${broken}`);
+  },
+  300_000,
+);

@@ -4,7 +4,7 @@
  * at this deployment, from this runner's edge location, is measured. Only this run's own test
  * users are revoked.
  */
-import { type Check, Proof, skipped } from '../check';
+import { type Check, type CheckOutcome, Proof, skipped } from '../check';
 import type { VerifyContext } from '../context';
 import { credentialsOf, type Grant } from '../grant';
 import { apiError, describeAnswer, header, type HttpAnswer, sleep } from '../http';
@@ -126,6 +126,20 @@ const logout: Check = {
   },
 };
 
+/** The admin token and a viewer token for the role, or the reason the check cannot run. */
+async function adminAndViewer(
+  ctx: VerifyContext,
+  role: string,
+): Promise<{ admin: IssuedToken; token: IssuedToken } | CheckOutcome> {
+  if (!ctx.viewer.mints) return skipped(NEEDS_MINTING);
+  const admin = await ctx.adminToken();
+  if (admin === undefined)
+    return skipped('no admin token source (--admin-token-cmd, --admin-scope or $STREAMGATE_ADMIN_TOKEN)');
+  const token = await ctx.viewerToken(role);
+  if (token.sub === undefined || token.jti === undefined) return skipped('the viewer token has no sub or no jti');
+  return { admin, token };
+}
+
 const adminByToken: Check = {
   id: 'revocation.admin-token',
   family: 'revocation',
@@ -133,15 +147,11 @@ const adminByToken: Check = {
     "An admin's revocation of one token (sub + jti) is refused by the API at once and at the edge within the deadline; the user's other tokens play on.",
   doc: 'docs/api.md#post-apiv1revocations',
   async run(ctx) {
-    if (!ctx.viewer.mints) return skipped(NEEDS_MINTING);
-    const admin = await ctx.adminToken();
-    if (admin === undefined)
-      return skipped('no admin token source (--admin-token-cmd, --admin-scope or $STREAMGATE_ADMIN_TOKEN)');
+    const tokens = await adminAndViewer(ctx, 'admin-token');
+    if ('status' in tokens) return tokens;
+    const { admin, token } = tokens;
     const proof = new Proof();
-    const token = await ctx.viewerToken('admin-token');
     const sibling = await ctx.viewerToken('admin-token');
-    if (token.sub === undefined || token.jti === undefined)
-      return skipped('the viewer token has no sub or no jti to revoke by');
     await revocationScenario(ctx, proof, this.id, token, {
       label: `POST /api/v1/revocations {"sub":"${token.sub}","jti":"…"}`,
       expected: 201,
@@ -164,14 +174,11 @@ const adminByUser: Check = {
     "An admin's revocation of a user (sub, cut-off) is refused by the API at once and at the edge within the deadline.",
   doc: 'docs/api.md#post-apiv1revocations',
   async run(ctx) {
-    if (!ctx.viewer.mints) return skipped(NEEDS_MINTING);
-    const admin = await ctx.adminToken();
-    if (admin === undefined)
-      return skipped('no admin token source (--admin-token-cmd, --admin-scope or $STREAMGATE_ADMIN_TOKEN)');
+    const tokens = await adminAndViewer(ctx, 'admin-user');
+    if ('status' in tokens) return tokens;
+    const { admin, token } = tokens;
     const proof = new Proof();
-    const token = await ctx.viewerToken('admin-user');
-    const sub = token.sub;
-    if (sub === undefined) return skipped('the viewer token has no sub');
+    const sub = token.sub as string;
     if (sub === admin.sub)
       return skipped(`the admin token has the viewer's sub (${sub}): revoking the user would revoke the admin too`);
     // A source that issues for our own test user: the documented default cut-off. One that gives
