@@ -6,6 +6,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
 export interface HttpRequest {
@@ -97,7 +98,16 @@ export class HttpClient {
     const started = performance.now();
     return new Promise((done, fail) => {
       const req = send(
-        { hostname: url.hostname, port: url.port, path: url.target, method, headers, agent, servername: url.hostname },
+        {
+          hostname: url.hostname,
+          port: url.port,
+          path: url.target,
+          method,
+          headers,
+          agent,
+          // SNI names a host, never an address (RFC 6066).
+          ...(isIP(url.hostname) === 0 ? { servername: url.hostname } : {}),
+        },
         (res) => {
           const chunks: Buffer[] = [];
           let size = 0;
