@@ -37,6 +37,7 @@ export function formatSummary(report: VerifyReport, options: { verbose?: boolean
     if (!detailed) continue;
     const indent = ' '.repeat(8);
     if (check.status === 'fail') lines.push(`${indent}promise: ${check.promise}`);
+    if (check.status === 'fail' && check.finding !== undefined) lines.push(`${indent}answer: ${check.finding}`);
     if (check.status !== 'skip' && check.reason !== undefined) lines.push(`${indent}${check.reason}`);
     for (const line of check.evidence) lines.push(`${indent}${line}`);
     lines.push(`${indent}see ${check.doc}`);
