@@ -22,6 +22,7 @@ import { ensureStateTable, externalDynamo, startDynalite, type LocalDynamo } fro
 import { loadKeyGroupFile } from './edge/key-group';
 import type { TrustedKey } from './edge/cloudfront-access';
 import { createEdgeHandler, type EdgeOptions } from './edge-server';
+import { withLocalFault } from './local-fault';
 import { lockFolder, type FolderLock } from './folder-lock';
 import { type LocalDrm, prepareLocalDrm } from './drm/local-drm';
 import { startLocalLicensing } from './drm/clearkey-upstream';
@@ -163,7 +164,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
   let routeToApi: RequestListener = (_req, res) => {
     res.writeHead(503, { 'retry-after': '1' }).end();
   };
-  const handler = createEdgeHandler({
+  const handler = withLocalFault(createEdgeHandler, {
     api: (req, res) => routeToApi(req, res),
     idp: idp.handler,
     trustedKeys,
