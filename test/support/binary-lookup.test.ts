@@ -99,6 +99,7 @@ describe('Chromium lookup', () => {
     // None of the package's Lambda-only switches that would weaken what the browser tests prove.
     expect(found.args).not.toContain('--disable-web-security');
     expect(found.args).not.toContain('--single-process');
+    expect(found.args.filter((arg) => arg.startsWith('--disable-features'))).toEqual([]);
   }, 120000);
 
   (npmChromiumHere ? it : it.skip)(

@@ -53,12 +53,15 @@ const PATH_NAMES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chr
 
 /**
  * @sparticuz/chromium's switches that are for AWS Lambda, not for a test machine, or that would
- * weaken what the browser tests prove: one process and no zygote (Lambda forbids the sandbox's
+ * change what the browser tests prove: one process and no zygote (Lambda forbids the sandbox's
  * prctl; on a desktop they make Chromium fragile), web security and mixed-content blocking off
- * (the tests check CORS, cookies and origins as browsers enforce them), its own headless mode
- * (Playwright sets it) and its GPU emulation (the project runs with --disable-gpu).
+ * (the tests check CORS, cookies and origins as browsers enforce them), the audio service in
+ * process and site isolation off (its --disable-features: with it, a video refused its licence
+ * advances its clock with no frame decoded, unlike any browser a viewer has), its own headless
+ * mode (Playwright sets it) and its GPU emulation (the project runs with --disable-gpu).
  */
 const NOT_FOR_TESTS = [
+  '--disable-features',
   '--single-process',
   '--no-zygote',
   '--disable-web-security',
@@ -98,7 +101,7 @@ export async function findChromium(env: NodeJS.ProcessEnv = process.env, cache =
 }
 
 interface Manifest {
-  /** @sparticuz/chromium's switches, already filtered. */
+  /** @sparticuz/chromium's own switches, as it gives them. */
   args: string[];
   /** Set when the system lacks NSS/NSPR/expat and the package's own copies (built for AL2023) are used. */
   bundledLibraries: boolean;
@@ -115,7 +118,8 @@ async function npmShipped(cache: string): Promise<ChromiumBinary> {
   const env: Record<string, string> = {};
   if (manifest.bundledLibraries) env.LD_LIBRARY_PATH = join(dir, 'al2023', 'lib');
   if (manifest.bundledFonts) env.FONTCONFIG_PATH = join(dir, 'fonts');
-  return { executablePath: join(dir, 'chromium'), source: 'npm', args: manifest.args, env };
+  const args = manifest.args.filter((arg) => !NOT_FOR_TESTS.some((name) => arg === name || arg.startsWith(`${name}=`)));
+  return { executablePath: join(dir, 'chromium'), source: 'npm', args, env };
 }
 
 /**
@@ -139,9 +143,7 @@ async function unpack(binDir: string, cache: string, dir: string): Promise<void>
       env: { ...process.env, TMPDIR: staging },
       maxBuffer: 1024 * 1024,
     });
-    const args = (JSON.parse(stdout) as string[]).filter(
-      (arg) => !NOT_FOR_TESTS.some((name) => arg === name || arg.startsWith(`${name}=`)),
-    );
+    const args = JSON.parse(stdout) as string[];
     const bundledLibraries = !runs(join(staging, 'chromium'), {});
     if (bundledLibraries && !runs(join(staging, 'chromium'), { LD_LIBRARY_PATH: join(staging, 'al2023', 'lib') })) {
       throw new Error(`the npm-shipped Chromium in ${staging} does not start on this system`);
