@@ -9,6 +9,7 @@
  * what the item's growth (concurrent sessions, live grants, dead weight not yet pruned) adds.
  */
 import { randomBytes } from 'node:crypto';
+import { ABUSE_DEFAULTS } from '../lambda/core/abuse-defaults';
 import type { AccessLimits } from '../lambda/core/access-state';
 import { sessionId } from '../lambda/core/access-state';
 import { grantId } from '../lambda/core/edge-deny-list';
@@ -85,6 +86,8 @@ async function simulate(caller: DynamoCaller, scenario: (typeof SCENARIOS)[numbe
     streamLimitPolicy: 'reject-newest',
     sharing: { maxNetworks: 3, maxCountries: 1, action: 'alert' },
     grantBucketSeconds: GRANT_SECONDS + 300,
+    maxSessionsPerHour: ABUSE_DEFAULTS.maxSessionsPerHour.fallback,
+    maxGrantsPerBucket: ABUSE_DEFAULTS.maxGrantsPerBucket.fallback,
   };
   const store = new AccessStateStore(caller, limits);
   const user = { iss: 'https://idp.example.com/', sub: `viewer-${randomBytes(6).toString('hex')}` };

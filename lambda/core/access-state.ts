@@ -75,8 +75,17 @@ export interface PlaybackCall extends CallerCall {
   revokeUntil: number;
 }
 
+/**
+ * Refused because the user's item would grow past its budget (lambda/store/access-state-store.ts):
+ * too many distinct sessions this hour, or too many grants expiring in one bucket.
+ */
+export type GrowthRefusal =
+  | { outcome: 'too-many-sessions'; limit: number; retryAfterSeconds: number }
+  | { outcome: 'too-many-grants'; limit: number; retryAfterSeconds: number };
+
 export type PlaybackVerdict =
   | Refusal
+  | GrowthRefusal
   /** Presented from more networks or countries than allowed; nothing recorded (action: revoke-*). */
   | { outcome: 'sharing-suspected'; sharing: SharingVerdict }
   /** At the stream limit with reject-newest. */
@@ -91,8 +100,22 @@ export type CallerVerdict = Refusal | { outcome: 'admitted' };
 
 export type LogoutVerdict =
   | { outcome: 'rate-limited'; retryAfterSeconds: number }
+  | Extract<GrowthRefusal, { outcome: 'too-many-sessions' }>
   /** Done: the session is revoked and its slot freed; `alreadyRevoked` when it was so before. */
   | { outcome: 'done'; alreadyRevoked: boolean };
+
+/** A licence call: the caller's checks, and where it comes from (judged against what playback admitted). */
+export interface LicenceCall extends CallerCall {
+  presentation: Presentation;
+}
+
+export type LicenceVerdict =
+  | Refusal
+  /** The session holds no live stream slot: playback never admitted it, or its slot ran out. */
+  | { outcome: 'not-playing' }
+  /** From a network or country playback did not admit for this session. */
+  | { outcome: 'sharing-suspected'; sharing: SharingVerdict }
+  | { outcome: 'admitted' };
 
 export interface AccessLimits {
   /** Calls per window; 0 = unlimited. */
@@ -108,6 +131,10 @@ export interface AccessLimits {
    * tolerance, so a bucket two behind the current one holds only dead grants.
    */
   grantBucketSeconds: number;
+  /** Distinct sessions (tokens) that may write the user's item in one clock hour (playback, logout). */
+  maxSessionsPerHour: number;
+  /** Grant records one bucket (grants expiring in it) may hold for the user. */
+  maxGrantsPerBucket: number;
 }
 
 /** The access state (implemented over DynamoDB in lambda/store/access-state-store.ts). */
@@ -116,6 +143,8 @@ export interface AccessState {
   authorize(call: PlaybackCall): Promise<PlaybackVerdict>;
   /** Any other call: cut-off, the token's own revocation and the rate limit. */
   admit(call: CallerCall): Promise<CallerVerdict>;
+  /** A licence: as admit, and only for a session playback admitted (a live slot, a network it recorded); one write. */
+  licence(call: LicenceCall): Promise<LicenceVerdict>;
   /** The holder ends its own session: revoked, slot freed, counted in the rate limit. */
   logout(call: CallerCall & { sessionKeepUntil: number }): Promise<LogoutVerdict>;
   /** Revokes one session (admin by jti, a sharing action); false when it already was. */

@@ -109,6 +109,10 @@ export interface AbuseConfig {
   /** API calls per user per window; 0 = unlimited. */
   rateLimit: number;
   rateWindowSeconds: number;
+  /** Distinct sessions per user per clock hour (playback or logout). */
+  maxSessionsPerHour: number;
+  /** Grant records per user per grant bucket. */
+  maxGrantsPerBucket: number;
   /** At the stream limit: refuse the new session, or end the oldest one (at the edge too) and admit the new. */
   streamLimitPolicy: StreamLimitPolicy;
 }
@@ -189,6 +193,8 @@ export function loadConfig(env: Env = process.env): ApiConfig {
       maxConcurrentStreams: read.setting(ABUSE_DEFAULTS.maxConcurrentStreams),
       rateLimit: read.setting(ABUSE_DEFAULTS.rateLimitPerWindow),
       rateWindowSeconds: read.setting(ABUSE_DEFAULTS.rateWindowSeconds),
+      maxSessionsPerHour: read.setting(ABUSE_DEFAULTS.maxSessionsPerHour),
+      maxGrantsPerBucket: read.setting(ABUSE_DEFAULTS.maxGrantsPerBucket),
       streamLimitPolicy: read.oneOf(
         STREAM_LIMIT_POLICY.variable,
         STREAM_LIMIT_POLICY.allowed,

@@ -20,6 +20,8 @@ export const abuseSchema = optionalSection({
   maxConcurrentStreams: abuseInteger(ABUSE_DEFAULTS.maxConcurrentStreams),
   rateLimitPerWindow: abuseInteger(ABUSE_DEFAULTS.rateLimitPerWindow),
   rateWindowSeconds: abuseInteger(ABUSE_DEFAULTS.rateWindowSeconds),
+  maxSessionsPerHour: abuseInteger(ABUSE_DEFAULTS.maxSessionsPerHour),
+  maxGrantsPerBucket: abuseInteger(ABUSE_DEFAULTS.maxGrantsPerBucket),
   /** Over maxConcurrentStreams: refuse the new stream, or end the oldest (revoked at the edge). */
   streamLimitPolicy: choice(STREAM_LIMIT_POLICY.allowed).default(STREAM_LIMIT_POLICY.fallback),
 });

@@ -144,6 +144,9 @@ export async function startHarness(options: {
       maxStreams: 0,
       sharing: { maxNetworks: 0, maxCountries: 0, action: 'alert' },
       grantBucketSeconds: 600,
+      // An arranging client: the growth caps are the API's, tested through it.
+      maxSessionsPerHour: 200,
+      maxGrantsPerBucket: 500,
     }),
     signingKey,
     logs,
