@@ -38,7 +38,7 @@ export const ABUSE_DEFAULTS = {
    * Distinct sessions (tokens) per user that may play or log out in one clock hour: bounds the
    * per-session state on the user's item. Above it: 429 `too_many_sessions`.
    */
-  maxSessionsPerHour: { variable: 'MAX_SESSIONS_PER_HOUR', fallback: 20, min: 1, max: 200 },
+  maxSessionsPerHour: { variable: 'MAX_SESSIONS_PER_HOUR', fallback: 20, min: 1, max: 500 },
   /**
    * Grants recorded per user per grant bucket (the grants expiring within one `SIGNED_TTL_SECONDS`
    * + 300 s): bounds the grant records on the item and the user's deny-list entries. Above it:

@@ -138,6 +138,18 @@ export interface ApiConfig {
 type Env = Readonly<Record<string, string | undefined>>;
 
 export function loadConfig(env: Env = process.env): ApiConfig {
+  const config = readConfig(env);
+  const { maxSessionsPerHour, maxConcurrentStreams } = config.abuse;
+  // A session cap below the stream limit would make the stream limit unreachable.
+  if (maxSessionsPerHour < maxConcurrentStreams)
+    throw new ConfigError(
+      ABUSE_DEFAULTS.maxSessionsPerHour.variable,
+      `must be at least ${ABUSE_DEFAULTS.maxConcurrentStreams.variable} (${maxConcurrentStreams}), got ${maxSessionsPerHour}`,
+    );
+  return config;
+}
+
+function readConfig(env: Env): ApiConfig {
   const read = new EnvReader(env);
   const jwtKeys = read.jwtKeySource();
   return {
