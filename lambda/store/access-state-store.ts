@@ -312,9 +312,19 @@ export class AccessStateStore implements AccessState {
     );
     const factor = bounded ? 1 : RECORDED_BEYOND_LIMIT;
     if (!unrecorded.networks)
-      this.addBounded(update, sessionAttribute('networks', session), presentation.network, factor * this.limits.sharing.maxNetworks);
+      this.addBounded(
+        update,
+        sessionAttribute('networks', session),
+        presentation.network,
+        factor * this.limits.sharing.maxNetworks,
+      );
     if (presentation.country !== undefined && !unrecorded.countries)
-      this.addBounded(update, sessionAttribute('countries', session), presentation.country, factor * this.limits.sharing.maxCountries);
+      this.addBounded(
+        update,
+        sessionAttribute('countries', session),
+        presentation.country,
+        factor * this.limits.sharing.maxCountries,
+      );
   }
 
   /** ADD `member` to the string set `attribute`, only if it holds it already or has fewer than `limit`. */
