@@ -147,15 +147,18 @@ export class AccessStateStore implements AccessState {
    * A licence belongs to a session playback admitted: judged on the item the caller's one write
    * returns (or its one read), it needs the session's live stream slot (with a stream limit) and
    * a network (and country) playback recorded for it (with sharing detection). So a session the
-   * stream limit refused, or a network the sharing limits refused, gets no content key.
+   * stream limit refused, or a network the sharing limits refused, gets no content key. With
+   * neither limit on, nothing on the item tells an admitted session, and the caller's check is all.
    */
   async licence(call: LicenceCall): Promise<LicenceVerdict> {
     const { item, refusal } = await this.checkCaller(call);
     if (refusal !== undefined) return refusal;
     if (this.limits.maxStreams > 0 && !holdsLiveSlot(item, call.session, call.nowSeconds))
       return { outcome: 'not-playing' };
-    if (this.limits.sharing.maxNetworks > 0 && !admittedPresentation(item, call))
-      return { outcome: 'sharing-suspected', sharing: sharingVerdict(item, call) };
+    if (this.limits.sharing.maxNetworks === 0) return { outcome: 'admitted' };
+    // Playback records every network it admits: none recorded, it admitted none.
+    if (item?.[sessionAttribute('networks', call.session)] === undefined) return { outcome: 'not-playing' };
+    if (!admittedPresentation(item, call)) return { outcome: 'sharing-suspected', sharing: sharingVerdict(item, call) };
     return { outcome: 'admitted' };
   }
 

@@ -248,3 +248,63 @@ describe('store operations per call (cost)', () => {
     expect(harness.store.operations).toEqual(['UpdateItem', 'GetItem']);
   });
 });
+
+describe('contention under evict-oldest (issue 20, item 8)', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness({
+      idpKeys: [idp],
+      extraEnv: {
+        MAX_CONCURRENT_STREAMS: '2',
+        STREAM_LIMIT_POLICY: 'evict-oldest',
+        RATE_LIMIT_PER_WINDOW: '1000',
+        // dynalite queues the writes to one item in one thread: the race is the point, not throughput.
+        STORE_TIMEOUT_MS: '5000',
+      },
+    });
+  });
+  afterAll(() => harness.close());
+
+  test('20 parallel new sessions at a full slot set: each plays or gets 429 with Retry-After, never a 5xx; at most 2 slots remain', async () => {
+    const sub = `viewer-${randomUUID()}`;
+    const tokens = await Promise.all(Array.from({ length: 20 }, () => mint(idp, { claims: { sub } })));
+    const responses = await Promise.all(tokens.map((token) => play(harness, token)));
+    const statuses = responses.map((response) => response.statusCode);
+    expect(statuses.every((status) => status === 200 || status === 429)).toBe(true);
+    for (const response of responses.filter((r) => r.statusCode === 429)) {
+      expect(errorOf(response)).toBe('rate_limited');
+      expect(response.headers['retry-after']).toBe('1');
+      expect(JSON.parse(response.body ?? '{}').error_description).toMatch(/simultaneous/);
+    }
+    expect(storeErrors(harness)).toBe(0);
+    // Exactly two sessions still play: every other admitted one was ended by a later one.
+    const playing = [];
+    for (const token of tokens) if ((await play(harness, token)).statusCode === 200) playing.push(token);
+    expect(playing.length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('what one account can grow (issue 20, item 2)', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness({ idpKeys: [idp], extraEnv: { ...ALL_DEFENCES, MAX_SESSIONS_PER_HOUR: '4' } });
+  });
+  afterAll(() => harness.close());
+
+  test('session churn (new token, playback, logout): past the hour’s cap, 429 too_many_sessions with Retry-After, one store write', async () => {
+    const sub = `viewer-${randomUUID()}`;
+    const statuses: number[] = [];
+    for (let session = 0; session < 6; session += 1) {
+      const token = await mint(idp, { claims: { sub } });
+      statuses.push((await play(harness, token)).statusCode, (await logout(harness, token)).statusCode);
+    }
+    expect(statuses).toEqual([200, 204, 200, 204, 200, 204, 200, 204, 429, 429, 429, 429]);
+    harness.store.reset();
+    const refused = await play(harness, await mint(idp, { claims: { sub } }));
+    expect(refused.statusCode).toBe(429);
+    expect(errorOf(refused)).toBe('too_many_sessions');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(3600);
+    expect(harness.store.operations).toEqual(['UpdateItem', 'GetItem']);
+  });
+});
