@@ -31,11 +31,12 @@ const SCENARIOS = [
   { name: 'ten sessions, no stream limit', sessions: 10, grantsPerCall: 1, maxStreams: 0, edge: true },
 ];
 
-export async function benchWriteUnits(): Promise<void> {
+/** A store client on a fresh dynalite table whose UpdateItems are billed as DynamoDB bills them. */
+export async function billedStore(table: string) {
   const dynamo = await startDynalite();
-  await ensureStateTable(dynamo.endpoint, TABLE);
+  await ensureStateTable(dynamo.endpoint, table);
   const client = createDynamoClient({
-    tableName: TABLE,
+    tableName: table,
     endpoint: dynamo.endpoint,
     region: 'us-east-1',
     timeoutMs: 5000,
@@ -57,9 +58,20 @@ export async function benchWriteUnits(): Promise<void> {
         throw error;
       }
     },
-    { step: 'initialize', name: 'benchWriteUnits' },
+    { step: 'initialize', name: 'billedStore' },
   );
-  const caller = new DynamoCaller(client, TABLE, 5000);
+  return {
+    caller: new DynamoCaller(client, table, 5000),
+    bill,
+    stop: async () => {
+      client.destroy();
+      await dynamo.stop();
+    },
+  };
+}
+
+export async function benchWriteUnits(): Promise<void> {
+  const { caller, bill, stop } = await billedStore(TABLE);
   console.log('\nDynamoDB write units per playback call (simulated viewing; baseline: 1 unit a call)');
   try {
     for (const scenario of SCENARIOS) {
@@ -73,8 +85,7 @@ export async function benchWriteUnits(): Promise<void> {
       console.log(`  ${scenario.name.padEnd(42)} ${line.join('   ')}`);
     }
   } finally {
-    client.destroy();
-    await dynamo.stop();
+    await stop();
   }
 }
 

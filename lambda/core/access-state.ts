@@ -187,6 +187,22 @@ export function sessionKeepUntil(token: { exp: number }, times: TokenTimes): num
   return Math.ceil(token.exp) + times.clockToleranceSeconds;
 }
 
+/** A session gets a new grant at most once per this fraction of the grant lifetime. */
+const GRANT_INTERVAL_FRACTION = 5;
+
+/**
+ * When a session's grant is issued, as the signer dates it: the start of the session's current
+ * grant interval (a fifth of the grant lifetime, in step with the token's `iat`). Every call of
+ * the session inside one interval gets the same policy, so the same grant (identity, record and
+ * deny-list entry): a refresh there adds nothing to the user's item. The grant keeps at least
+ * four fifths of its lifetime; the player's next refresh (at 80 %) falls in a later interval.
+ */
+export function grantIssuedAt(token: { iat: number }, now: number, ttlSeconds: number): number {
+  const interval = Math.max(1, Math.floor(ttlSeconds / GRANT_INTERVAL_FRACTION));
+  const since = now - Math.floor(token.iat);
+  return now - (((since % interval) + interval) % interval);
+}
+
 /** The caller's own check: its cut-off and revocation, counted in its rate limit, the item kept as long as needed. */
 export function callerCall(token: TokenRef & { iat: number }, now: number, times: TokenTimes): CallerCall {
   return {

@@ -30,6 +30,7 @@ import { metricReason, type ApiSignals } from './metrics';
 import { bearerToken, deliveryParam, isIdentifier, videoIdParam } from './request';
 import {
   callerCall,
+  grantIssuedAt,
   revokeUntil,
   sessionId,
   sessionKeepUntil,
@@ -82,8 +83,16 @@ export class StreamgateApi {
       const token = await this.verify(event, now, context);
       requirePlayback(token, videoId, this.deps.config.entitlement);
       const viewerIp = this.viewerIp(event);
-      // A grant never outlives the token, and CloudFront takes whole seconds only.
-      const request = { videoId, nowSeconds: now, notAfterSeconds: Math.floor(token.exp), viewerIp };
+      // A grant never outlives the token, and CloudFront takes whole seconds only. Dated from the
+      // session's grant interval and seeded by the session: a refresh inside it gets the same
+      // grant again, which adds nothing to the user's item or the deny-list.
+      const request = {
+        videoId,
+        nowSeconds: grantIssuedAt(token, now, this.deps.config.signing.ttlSeconds),
+        notAfterSeconds: Math.floor(token.exp),
+        viewerIp,
+        policySeed: sessionId(token),
+      };
       const presentation = {
         network: (viewerIp === undefined ? undefined : clientNetwork(viewerIp)) ?? 'unknown',
         country: this.viewerCountry(event),

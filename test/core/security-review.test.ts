@@ -324,3 +324,57 @@ describe('what one account can grow (issue 20, item 2)', () => {
     expect(harness.store.operations).toEqual(['UpdateItem', 'GetItem']);
   });
 });
+
+describe('grant interval (issue 20, item 2)', () => {
+  const clock = { now: Math.floor(Date.now() / 1000) };
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness({ idpKeys: [idp], signingKey: 'rsa-2048', now: () => clock.now });
+  });
+  afterAll(() => harness.close());
+
+  const policyOf = (response: HttpResponse): string => {
+    const cookie = (response.cookies ?? []).find((value) => value.startsWith('CloudFront-Policy='));
+    return (cookie ?? '').split(';')[0];
+  };
+
+  test('a refresh inside the session’s grant interval re-issues the same grant and records nothing new; the next interval gets a new one', async () => {
+    const sub = `viewer-${randomUUID()}`;
+    const start = clock.now;
+    const token = await mint(idp, { claims: { sub }, now: start });
+    const answers: HttpResponse[] = [];
+    // SIGNED_TTL_SECONDS 300: a new grant at most once a minute, in step with the token's iat.
+    for (const at of [0, 10, 59]) {
+      clock.now = start + at;
+      answers.push(await play(harness, token));
+    }
+    expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200]);
+    expect(new Set(answers.map(policyOf)).size).toBe(1);
+    // RSA signs deterministically: the very same cookies, so one grant whatever names it.
+    expect(new Set(answers.map((answer) => (answer.cookies ?? []).join('|'))).size).toBe(1);
+    expect(JSON.parse(answers[2].body ?? '{}').expiresAt).toBe(new Date((start + 300) * 1000).toISOString());
+    const table = new DynamoCaller(
+      createDynamoClient({ tableName: TABLE, endpoint: harness.dynamo.endpoint, region: 'us-east-1', timeoutMs: 5000 }),
+      TABLE,
+      5000,
+    );
+    const records = async () =>
+      Object.entries((await table.get(userKey({ iss: ISSUER, sub }))) ?? {})
+        .filter(([name]) => name.startsWith('g_'))
+        .flatMap(([, value]) => value.SS ?? []);
+    try {
+      expect(await records()).toHaveLength(1);
+      clock.now = start + 60;
+      const next = await play(harness, token);
+      expect(next.statusCode).toBe(200);
+      expect(policyOf(next)).not.toBe(policyOf(answers[0]));
+      expect(await records()).toHaveLength(2);
+      // Another token of the same user at the same second gets a grant of its own.
+      const other = await play(harness, await mint(idp, { claims: { sub }, now: start }));
+      expect(policyOf(other)).not.toBe(policyOf(next));
+    } finally {
+      table.client.destroy();
+      clock.now = Math.floor(Date.now() / 1000);
+    }
+  });
+});
