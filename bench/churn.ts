@@ -6,8 +6,13 @@
  * sessions), each scenario as fast as the rate limit lets one account call:
  * - lone viewer (the baseline): one session refreshing every 4 minutes, a new token an hour;
  * - session churn: a new token, a DRM playback (two grants), a logout, over and over;
- * - grant churn: one token's DRM playbacks, every call a new pair of grants (ECDSA-like);
- * - both, each call from a new network (`alert` records them).
+ * - grant churn: one token's DRM playbacks, every call a new pair of grants (as if every call
+ *   fell in a new grant interval, or the grant id changed with each signature);
+ * - grant churn with a new token every 3 minutes, each logged out while its grants are live
+ *   (the most deny-list entries the caps allow);
+ * - session churn, each call from a new network (`alert` records them).
+ * Write units per call count every write of the call (a prune write after it too); a refused
+ * write is billed on the item as it stood.
  * Deny-list entries are what the real replicator (lambda/store/deny-list-replicator.ts) would put
  * for each revoking write's image: the distinct keys per account per hour, and the most live at once.
  */
@@ -30,25 +35,26 @@ const MINUTES = 80;
 
 interface Scenario {
   name: string;
-  /** Seconds between the account's steps (a step is one or two calls). */
+  /** Seconds between the account's playback calls. */
   every: number;
-  /** Each step: a new token (and a logout after its playback). */
-  newToken: boolean;
+  /** A token's session lasts this long, then logs out and a new token takes over. */
+  tokenSeconds: number;
   grantsPerCall: number;
   newNetwork: boolean;
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: 'lone viewer (baseline)', every: 240, newToken: false, grantsPerCall: 1, newNetwork: false },
+  { name: 'lone viewer (baseline)', every: 240, tokenSeconds: 3600, grantsPerCall: 1, newNetwork: false },
   {
     name: 'session churn (token, DRM playback, logout)',
     every: 2,
-    newToken: true,
+    tokenSeconds: 2,
     grantsPerCall: 2,
     newNetwork: false,
   },
-  { name: 'grant churn (one token, DRM playbacks)', every: 1, newToken: false, grantsPerCall: 2, newNetwork: false },
-  { name: 'both, each from a new network', every: 2, newToken: true, grantsPerCall: 2, newNetwork: true },
+  { name: 'grant churn (one token, DRM playbacks)', every: 2, tokenSeconds: 3600, grantsPerCall: 2, newNetwork: false },
+  { name: 'grant churn, a new token every 3 min', every: 2, tokenSeconds: 180, grantsPerCall: 2, newNetwork: false },
+  { name: 'session churn, each from a new network', every: 2, tokenSeconds: 2, grantsPerCall: 2, newNetwork: true },
 ];
 
 interface Figures {
@@ -128,7 +134,7 @@ async function run(
   };
   let token = { jti: 'token-0', iat: START };
   for (let step = 0; now < START + MINUTES * 60; step += 1, now += scenario.every) {
-    if (scenario.newToken || now >= token.iat + TOKEN_SECONDS) token = { jti: `token-${step}`, iat: now };
+    if (now >= token.iat + scenario.tokenSeconds) token = { jti: `token-${step}`, iat: now };
     const session = sessionId({ ...user, jti: token.jti });
     const exp = token.iat + TOKEN_SECONDS;
     const expiresAt = Math.min(now + GRANT_SECONDS, exp);
@@ -154,9 +160,8 @@ async function run(
         revokeUntil: now + TOKEN_SECONDS + 2 * TOLERANCE,
       }),
     );
-    // A session ends by logout: at once (churn), or when its token is about to expire.
-    const lastStep = !scenario.newToken && now + scenario.every >= token.iat + TOKEN_SECONDS;
-    if (scenario.newToken || lastStep) {
+    // A session ends by logout before the next token takes over (at once, for session churn).
+    if (now + scenario.every >= token.iat + scenario.tokenSeconds) {
       const before = await billed.caller.get(key);
       await bill(() => store.logout({ ...base, sessionKeepUntil: exp + TOLERANCE }));
       await replicator.onChange(key, before, await billed.caller.get(key));

@@ -3,7 +3,7 @@
  * (lambda/store/access-state-store.ts) against dynalite, which reports ConsumedCapacity by
  * DynamoDB's rule (a write bills ceil(max(item size before, after) / 1 KB) units). Simulated time:
  * 5-minute grants refreshed every 4 minutes, a new token every hour, as a player does; every
- * write is counted, prune and slot rewrites included (a refused write is billed one unit).
+ * write is counted, prune and slot rewrites included (a refused one on the item as it stood).
  *
  * The baseline is one write unit per call: the least a recording write can cost. The ratio is
  * what the item's growth (concurrent sessions, live grants, dead weight not yet pruned) adds.
@@ -13,7 +13,8 @@ import { ABUSE_DEFAULTS } from '../lambda/core/abuse-defaults';
 import type { AccessLimits } from '../lambda/core/access-state';
 import { sessionId } from '../lambda/core/access-state';
 import { grantId } from '../lambda/core/edge-deny-list';
-import { AccessStateStore } from '../lambda/store/access-state-store';
+import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { AccessStateStore, itemBytes, WRITE_UNIT_BYTES } from '../lambda/store/access-state-store';
 import { createDynamoClient, DynamoCaller } from '../lambda/store/dynamo-call';
 import { ensureStateTable, startDynalite } from '../local/dynamo-server';
 
@@ -54,7 +55,14 @@ export async function billedStore(table: string) {
           (result.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity?.CapacityUnits ?? 1;
         return result;
       } catch (error) {
-        bill.units += 1;
+        // A refused conditional write is billed on the item as it stands (at least 1); dynalite
+        // returns no capacity with the refusal, so it is read (outside this count) and sized.
+        const { Key, TableName } = args.input as { Key: Record<string, AttributeValue>; TableName: string };
+        const refused = await client
+          .send(new GetItemCommand({ Key, TableName, ConsistentRead: true }))
+          .then((read) => read.Item)
+          .catch(() => undefined);
+        bill.units += Math.max(1, Math.ceil(itemBytes(refused) / WRITE_UNIT_BYTES));
         throw error;
       }
     },
