@@ -254,12 +254,22 @@ export class StreamgateApi {
       this.deps.signals.emit({ kind: 'denied', reason: metricReason(error), status: error.status, latencyMs });
   }
 
-  /** A licence refusal by reason; licence server failures have reasons of their own (upstream_*, licence_refused). */
+  /**
+   * A licence refusal of the viewer by reason (`licence_refused` its own), or a failure of the
+   * licence server (`upstream_*`, a series of its own, alarmed: never counted as a viewer's denial).
+   */
   private signalLicenceDenial(error: ApiError, context: Record<string, unknown>): void {
-    const reason =
-      error.reason.startsWith('upstream_') || error.reason === 'licence_refused' ? error.reason : metricReason(error);
     const upstreamMs = typeof context.upstreamMs === 'number' ? context.upstreamMs : undefined;
-    this.deps.signals.emit({ kind: 'licence-denied', reason, status: error.status, upstreamMs });
+    const { reason, status } = error;
+    if (reason.startsWith('upstream_'))
+      this.deps.signals.emit({ kind: 'licence-upstream-failed', reason, status, upstreamMs });
+    else
+      this.deps.signals.emit({
+        kind: 'licence-denied',
+        reason: reason === 'licence_refused' ? reason : metricReason(error),
+        status,
+        upstreamMs,
+      });
   }
 
   /** Token or user revoked → 401; session ended by the stream limit → 403; over the user's rate → 429. */
