@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ApiConfig } from './config';
-import { requirePlayback, requireScope } from './entitlement';
+import { requirePlayback, requireScope, scopesOf } from './entitlement';
 import { clientNetwork } from './client-network';
 import {
   ApiError,
@@ -162,8 +162,7 @@ export class StreamgateApi {
   /** `POST /api/v1/revocations` with `{"sub", "jti"}` or `{"sub", "before"?}`; admin scope. */
   revoke(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
     return this.run('revoke', event, async (now, context) => {
-      const token = await this.authenticate(event, now, context);
-      requireScope(token, this.deps.config.entitlement.adminScope, this.deps.config.entitlement);
+      await this.authenticateAdmin(event, now, context);
       const body = revocationBody(event);
       const { clockToleranceSeconds, issuer: iss } = this.deps.config.token;
       if (body.jti !== undefined) {
@@ -192,6 +191,33 @@ export class StreamgateApi {
       this.deps.logger.info('user revoked by admin', { ...context, revokedSub: body.sub, before });
       return jsonResponse(201, { revoked: { iss, sub: body.sub, before } });
     });
+  }
+
+  /**
+   * Verified, not revoked (by token or by user), with the admin scope. An admin's calls are not
+   * counted in the per-user rate limit: an incident may need hundreds of revocations a minute, and
+   * the WAF's per-IP limit and the stage throttle bound them. Any other token is counted (and
+   * refused when over the limit) before its missing scope is, as on every route.
+   */
+  private async authenticateAdmin(
+    event: APIGatewayProxyEventV2,
+    now: number,
+    context: Record<string, unknown>,
+  ): Promise<void> {
+    const token = await this.verify(event, now, context);
+    const { entitlement } = this.deps.config;
+    let admin: boolean;
+    try {
+      admin = scopesOf(token, entitlement).includes(entitlement.adminScope);
+    } catch {
+      admin = false; // a malformed scope claim: counted, then refused by requireScope below
+    }
+    const verdict = await this.deps.access.admit({
+      ...callerCall(token, now, this.deps.config.token),
+      counted: !admin,
+    });
+    if (verdict.outcome !== 'admitted') this.refuse(verdict);
+    requireScope(token, entitlement.adminScope, entitlement);
   }
 
   /**
