@@ -113,6 +113,12 @@ export class LocalOriginHeader implements OriginHeaderSender {
     writeAtomically(this.file, `${JSON.stringify({ value })}\n`);
   }
 
+  /** The local edge re-reads the file at least once a refresh period: deployed once that has passed. */
+  async deployed(): Promise<boolean> {
+    if (!existsSync(this.file)) return true;
+    return Date.now() - statSync(this.file).mtimeMs > (LOCAL_ORIGIN_REFRESH_SECONDS + 0.5) * 1000;
+  }
+
   /** What the edge adds now: the file as of its last re-read (at most once a second). */
   edgeValue(): string {
     const now = Date.now();
@@ -152,6 +158,8 @@ export async function rotateLocalOriginSecret(dir: string): Promise<void> {
       now: () => Date.now() / 1000,
       sleep: (seconds) => sleep(seconds * 1000),
       receiverRefreshSeconds: LOCAL_ORIGIN_REFRESH_SECONDS,
+      deploymentWaitSeconds: LOCAL_ORIGIN_REFRESH_SECONDS + 2,
+      pollSeconds: 0.5,
     });
   }
 }
