@@ -7,7 +7,7 @@
  * change; the receivers (local authorizer and API) re-read the secret every second.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -17,7 +17,7 @@ import {
   rotateOriginSecretStep,
 } from '../lambda/core/origin-secret-rotation';
 import type { OriginVerifyStage } from '../lambda/core/origin-verify';
-import { readIfPresent } from './atomic-file';
+import { readIfPresent, writeAtomically } from './atomic-file';
 
 export const ORIGIN_SECRET_FILE = 'origin-verify.json';
 export const ORIGIN_HEADER_FILE = 'origin-header.json';
@@ -29,12 +29,6 @@ interface Version {
   value: string;
   stages: string[];
   createdAt: number;
-}
-
-function writeAtomically(path: string, text: string): void {
-  const temp = `${path}.${randomUUID()}.tmp`;
-  writeFileSync(temp, text, { mode: 0o600 });
-  renameSync(temp, path);
 }
 
 export class LocalOriginSecret implements OriginSecretStore {
