@@ -92,6 +92,23 @@ const DEPLOYMENT_SECONDS = 600;
 
 type Order = 'send-then-promote' | 'promote-then-send';
 
+/** The rotation's options over the world: its clock, sleeping moves it on. */
+function optionsFor(world: World, order: Order, rotation: { value: string; deploymentWaitSeconds?: number }) {
+  return {
+    store: world,
+    sender: world,
+    now: () => world.now,
+    sleep: async (seconds: number) => {
+      world.now += seconds;
+    },
+    receiverRefreshSeconds: 60,
+    newValue: () => rotation.value,
+    order,
+    deploymentWaitSeconds: rotation.deploymentWaitSeconds,
+    pollSeconds: 30,
+  };
+}
+
 async function rotate(
   world: World,
   order: Order,
@@ -106,19 +123,7 @@ async function rotate(
   for (const step of ORIGIN_SECRET_STEPS) {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        const options = {
-          store: world,
-          sender: world,
-          now: () => world.now,
-          sleep: async (seconds: number) => {
-            world.now += seconds;
-          },
-          receiverRefreshSeconds: 60,
-          newValue: () => rotation.value,
-          order,
-          deploymentWaitSeconds: rotation.deploymentWaitSeconds,
-          pollSeconds: 30,
-        };
+        const options = optionsFor(world, order, rotation);
         await rotateOriginSecretStep(step, rotation.token, options);
         await rotateOriginSecretStep(step, rotation.token, options); // a repeated call changes nothing more
         break;
@@ -184,17 +189,7 @@ describe.each([
     // Secrets Manager stops a rotation at its first failing step: createSecret here.
     const started = world.now;
     await expect(
-      rotateOriginSecretStep('createSecret', second.token, {
-        store: world,
-        sender: world,
-        now: () => world.now,
-        sleep: async (seconds: number) => {
-          world.now += seconds;
-        },
-        receiverRefreshSeconds: 60,
-        newValue: () => second.value,
-        order,
-      }),
+      rotateOriginSecretStep('createSecret', second.token, optionsFor(world, order, second)),
     ).rejects.toThrow(/still deploying the last change; nothing was created/);
     expect(world.now).toBe(started); // no wait asked for, none made
     expect(await world.versionValue('token-2')).toBeUndefined();
