@@ -46,8 +46,9 @@ export class OriginSecretRotation extends Construct {
     this.rotator = new NodeFunction(this, 'Rotator', {
       entry: path.join(__dirname, '..', 'lambda', 'handlers', 'rotate-origin-secret.ts'),
       description: `streamgate: rotates the value CloudFront sends in ${props.headerName}`,
-      // setSecret waits for the receivers' refresh period before touching the distribution.
-      timeout: Duration.seconds(Math.min(900, props.receiverRefreshSeconds + 120)),
+      // createSecret waits for the last distribution change to deploy (minutes), and setSecret
+      // (finishSecret in promote-then-send) for the receivers' refresh period: Lambda's longest.
+      timeout: Duration.seconds(900),
       logRetentionDays: props.logRetentionDays,
       environment: {
         DISTRIBUTION_ID: props.distributionId,
@@ -73,7 +74,8 @@ export class OriginSecretRotation extends Construct {
     this.rotator.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ThisDistributionsOriginHeader',
-        actions: ['cloudfront:GetDistributionConfig', 'cloudfront:UpdateDistribution'],
+        // GetDistribution: its status, to start a rotation only once the last change is Deployed.
+        actions: ['cloudfront:GetDistribution', 'cloudfront:GetDistributionConfig', 'cloudfront:UpdateDistribution'],
         resources: [
           Stack.of(this).formatArn({
             service: 'cloudfront',

@@ -3,7 +3,7 @@
  * or not at all, so a reader never sees one half-written.
  */
 import { randomUUID } from 'node:crypto';
-import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 /** Creates `path` holding `content`; false, leaving it as it is, if it already exists. */
 export function createFileOnce(path: string, content: string, mode: number): boolean {
@@ -28,4 +28,11 @@ export function readIfPresent(path: string): string | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+/** Replaces `path` with `content`: a reader sees the old file or the new one, never half of one. */
+export function writeAtomically(path: string, content: string, mode = 0o600): void {
+  const temp = `${path}.${randomUUID()}.tmp`;
+  writeFileSync(temp, content, { mode });
+  renameSync(temp, path);
 }

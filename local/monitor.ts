@@ -60,6 +60,9 @@ export class LocalMonitor implements ApiSignals {
       case 'licence-denied':
         this.note(`licence denied ${signal.status}`, signal.reason);
         return;
+      case 'licence-upstream-failed':
+        this.note(`licence server failed ${signal.status}`, signal.reason);
+        return;
     }
   }
 

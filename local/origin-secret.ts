@@ -7,7 +7,7 @@
  * change; the receivers (local authorizer and API) re-read the secret every second.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -17,7 +17,7 @@ import {
   rotateOriginSecretStep,
 } from '../lambda/core/origin-secret-rotation';
 import type { OriginVerifyStage } from '../lambda/core/origin-verify';
-import { readIfPresent } from './atomic-file';
+import { readIfPresent, writeAtomically } from './atomic-file';
 
 export const ORIGIN_SECRET_FILE = 'origin-verify.json';
 export const ORIGIN_HEADER_FILE = 'origin-header.json';
@@ -29,12 +29,6 @@ interface Version {
   value: string;
   stages: string[];
   createdAt: number;
-}
-
-function writeAtomically(path: string, text: string): void {
-  const temp = `${path}.${randomUUID()}.tmp`;
-  writeFileSync(temp, text, { mode: 0o600 });
-  renameSync(temp, path);
 }
 
 export class LocalOriginSecret implements OriginSecretStore {
@@ -113,6 +107,12 @@ export class LocalOriginHeader implements OriginHeaderSender {
     writeAtomically(this.file, `${JSON.stringify({ value })}\n`);
   }
 
+  /** The local edge re-reads the file at least once a refresh period: deployed once that has passed. */
+  async deployed(): Promise<boolean> {
+    if (!existsSync(this.file)) return true;
+    return Date.now() - statSync(this.file).mtimeMs > (LOCAL_ORIGIN_REFRESH_SECONDS + 0.5) * 1000;
+  }
+
   /** What the edge adds now: the file as of its last re-read (at most once a second). */
   edgeValue(): string {
     const now = Date.now();
@@ -152,6 +152,8 @@ export async function rotateLocalOriginSecret(dir: string): Promise<void> {
       now: () => Date.now() / 1000,
       sleep: (seconds) => sleep(seconds * 1000),
       receiverRefreshSeconds: LOCAL_ORIGIN_REFRESH_SECONDS,
+      deploymentWaitSeconds: LOCAL_ORIGIN_REFRESH_SECONDS + 2,
+      pollSeconds: 0.5,
     });
   }
 }

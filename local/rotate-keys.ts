@@ -5,8 +5,10 @@
  * its edge trusts both keys during the overlap and its API follows the active slot.
  * Flags: --if-due (rotate only when the key is older than 30 days, like the schedule),
  * --no-wait (stop at the first wait; the next run resumes).
- * Environment: STREAMGATE_LOCAL_DIR, STREAMGATE_KEY_GROUP_FILE, SIGNED_TTL_SECONDS (as given to
- * `npm start`: the overlap lasts that long), STREAMGATE_KEY_ALGORITHM (the new key's type).
+ * Environment: STREAMGATE_LOCAL_DIR, STREAMGATE_KEY_GROUP_FILE, STREAMGATE_KEY_ALGORITHM (the new
+ * key's type). The overlap lasts as long as the grants `npm start` signs on that folder (its
+ * SIGNED_TTL_SECONDS, recorded there at start: local/stack-settings.ts); a SIGNED_TTL_SECONDS here
+ * that differs is refused.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RotationRun, type RotationStep, runRotation } from '../lambda/core/signing-key-rotation';
@@ -14,6 +16,7 @@ import type { CloudFrontKeyAlgorithm } from '../lambda/core/cloudfront-key-types
 import { ensureCloudFrontKey, KEY_ALGORITHM_VARIABLE, localKeyAlgorithm } from './cloudfront-keys';
 import { localDir } from './idp/defaults';
 import { localRotationPolicy, localRotationPorts } from './signing-key-rotation';
+import { rotationTtlSeconds } from './stack-settings';
 
 export interface LocalRotationOptions {
   dir: string;
@@ -68,13 +71,11 @@ async function main(): Promise<void> {
   const args = new Set(process.argv.slice(2));
   const unknown = [...args].filter((arg) => !['--if-due', '--no-wait'].includes(arg));
   if (unknown.length > 0) throw new Error(`unknown argument ${unknown[0]} (expected --if-due, --no-wait)`);
-  const ttl = Number(process.env.SIGNED_TTL_SECONDS ?? '300');
-  if (!Number.isInteger(ttl) || ttl < 1)
-    throw new Error(`SIGNED_TTL_SECONDS: must be a whole number of seconds, got "${process.env.SIGNED_TTL_SECONDS}"`);
+  const dir = localDir();
   const run = await rotateLocalKeys({
-    dir: localDir(),
+    dir,
     keyGroupFile: process.env.STREAMGATE_KEY_GROUP_FILE || undefined,
-    signedTtlSeconds: ttl,
+    signedTtlSeconds: rotationTtlSeconds(dir, process.env.SIGNED_TTL_SECONDS, Math.floor(Date.now() / 1000)),
     algorithm: localKeyAlgorithm(process.env[KEY_ALGORITHM_VARIABLE]),
     force: !args.has('--if-due'),
     wait: !args.has('--no-wait'),

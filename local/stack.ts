@@ -24,6 +24,7 @@ import type { TrustedKey } from './edge/cloudfront-access';
 import { createEdgeHandler, type EdgeOptions } from './edge-server';
 import { withLocalFault } from './local-fault';
 import { lockFolder, type FolderLock } from './folder-lock';
+import { DEFAULT_SIGNED_TTL_SECONDS, recordStackSettings } from './stack-settings';
 import { type LocalDrm, prepareLocalDrm } from './drm/local-drm';
 import { startLocalLicensing } from './drm/clearkey-upstream';
 import { DEV_IDP_AUDIENCE, DEV_IDP_ISSUER } from './idp/defaults';
@@ -192,7 +193,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
       REVOCATION_TABLE_NAME,
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       MEDIA_BASE_URL: origin,
-      SIGNED_TTL_SECONDS: String(options.signedTtlSeconds ?? 300),
+      SIGNED_TTL_SECONDS: String(options.signedTtlSeconds ?? DEFAULT_SIGNED_TTL_SECONDS),
       SIGNING_KEY_PAIR_ID: key.keyPairId,
       SIGNING_KEY_FILE: key.privateKeyFile,
       AWS_REGION: 'us-east-1',
@@ -210,6 +211,12 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     originVerify: originVerify?.api,
   });
   routeToApi = createApiAdapter(api, { onResponse: options.onApiResponse, originVerify: originVerify?.adapter });
+  // What the API (its config validated by now) signs with, for `npm run rotate-keys` to wait out.
+  recordStackSettings(
+    options.dir,
+    Number(options.apiEnv?.SIGNED_TTL_SECONDS ?? options.signedTtlSeconds ?? DEFAULT_SIGNED_TTL_SECONDS),
+    Math.floor(Date.now() / 1000),
+  );
 
   return {
     url: `${origin}/`,

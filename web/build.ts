@@ -22,14 +22,41 @@ export interface PlayerPageOptions {
   hostOrigins?: string[];
 }
 
-const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/;
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** A DNS name (IDNs already in punycode) or an IP literal: no wildcard, nothing a browser would not report. */
+const HOST = /^(\[[0-9a-f:.]+\]|[a-z0-9-]+(\.[a-z0-9-]+)*)$/;
+
+/**
+ * A host origin spelled as a browser reports `event.origin` (the page compares the two as
+ * strings), or an error naming the field: `HTTPS://App.Example.com:443/` is written as
+ * `https://app.example.com`; what can never equal an `event.origin` the page should trust is
+ * refused: a path, query or fragment, credentials, a wildcard, a trailing dot (another origin
+ * than the name without it), and plain http, except on loopback (tests, local hosts).
+ */
+export function hostOrigin(raw: string): string {
+  const refuse = (why: string) =>
+    new Error(
+      `--host-origin (hostOrigins): "${raw.slice(0, 200)}" ${why}; give an origin like https://app.example.com`,
+    );
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw refuse('is not a URL');
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname)))
+    throw refuse('is not https (plain http only on localhost, 127.0.0.1 or [::1])');
+  if (url.username !== '' || url.password !== '') throw refuse('carries credentials');
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || /[?#]/.test(raw))
+    throw refuse('has a path, query or fragment, which an origin never has');
+  if (url.hostname.endsWith('.')) throw refuse('ends in a dot: a page at the name without it reports another origin');
+  if (!HOST.test(url.hostname)) throw refuse('does not name one host (no wildcards: list each origin)');
+  return url.origin;
+}
 
 /** Builds the page; returns the files written, relative to `outDir`. */
 export function buildPlayerPage(options: PlayerPageOptions): string[] {
-  const origins = options.hostOrigins ?? [];
-  for (const origin of origins)
-    if (!ORIGIN.test(origin))
-      throw new Error(`--host-origin: "${origin}" is not an origin like https://app.example.com`);
+  const origins = [...new Set((options.hostOrigins ?? []).map(hostOrigin))];
   if (options.target === 'deploy' && origins.length === 0)
     throw new Error('the deploy build needs at least one --host-origin (the app that hands the viewer token over)');
   rmSync(options.outDir, { recursive: true, force: true });
@@ -77,6 +104,7 @@ if (require.main === module) {
   try {
     const files = buildPlayerPage({ target, outDir, hostOrigins });
     console.log(`player page (${target}) in ${outDir}: ${files.join(', ')}`);
+    if (hostOrigins.length > 0) console.log(`host origins: ${[...new Set(hostOrigins.map(hostOrigin))].join(' ')}`);
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));
     process.exit(1);

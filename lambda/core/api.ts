@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ApiConfig } from './config';
-import { requirePlayback, requireScope, streamLimitOf } from './entitlement';
+import { requirePlayback, requireScope, scopesOf, streamLimitOf } from './entitlement';
 import { clientNetwork } from './client-network';
 import {
   ApiError,
@@ -180,8 +180,7 @@ export class StreamgateApi {
   /** `POST /api/v1/revocations` with `{"sub", "jti"}` or `{"sub", "before"?}`; admin scope. */
   revoke(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
     return this.run('revoke', event, async (now, context) => {
-      const token = await this.authenticate(event, now, context);
-      requireScope(token, this.deps.config.entitlement.adminScope, this.deps.config.entitlement);
+      await this.authenticateAdmin(event, now, context);
       const body = revocationBody(event);
       const { clockToleranceSeconds, issuer: iss } = this.deps.config.token;
       if (body.jti !== undefined) {
@@ -210,6 +209,33 @@ export class StreamgateApi {
       this.deps.logger.info('user revoked by admin', { ...context, revokedSub: body.sub, before });
       return jsonResponse(201, { revoked: { iss, sub: body.sub, before } });
     });
+  }
+
+  /**
+   * Verified, not revoked (by token or by user), with the admin scope. An admin's calls are not
+   * counted in the per-user rate limit: an incident may need hundreds of revocations a minute, and
+   * the WAF's per-IP limit and the stage throttle bound them. Any other token is counted (and
+   * refused when over the limit) before its missing scope is, as on every route.
+   */
+  private async authenticateAdmin(
+    event: APIGatewayProxyEventV2,
+    now: number,
+    context: Record<string, unknown>,
+  ): Promise<void> {
+    const token = await this.verify(event, now, context);
+    const { entitlement } = this.deps.config;
+    let admin: boolean;
+    try {
+      admin = scopesOf(token, entitlement).includes(entitlement.adminScope);
+    } catch {
+      admin = false; // a malformed scope claim: counted, then refused by requireScope below
+    }
+    const verdict = await this.deps.access.admit({
+      ...callerCall(token, now, this.deps.config.token),
+      counted: !admin,
+    });
+    if (verdict.outcome !== 'admitted') this.refuse(verdict);
+    requireScope(token, entitlement.adminScope, entitlement);
   }
 
   /**
@@ -275,12 +301,22 @@ export class StreamgateApi {
       this.deps.signals.emit({ kind: 'denied', reason: metricReason(error), status: error.status, latencyMs });
   }
 
-  /** A licence refusal by reason; licence server failures have reasons of their own (upstream_*, licence_refused). */
+  /**
+   * A licence refusal of the viewer by reason (`licence_refused` its own), or a failure of the
+   * licence server (`upstream_*`, a series of its own, alarmed: never counted as a viewer's denial).
+   */
   private signalLicenceDenial(error: ApiError, context: Record<string, unknown>): void {
-    const reason =
-      error.reason.startsWith('upstream_') || error.reason === 'licence_refused' ? error.reason : metricReason(error);
     const upstreamMs = typeof context.upstreamMs === 'number' ? context.upstreamMs : undefined;
-    this.deps.signals.emit({ kind: 'licence-denied', reason, status: error.status, upstreamMs });
+    const { reason, status } = error;
+    if (reason.startsWith('upstream_'))
+      this.deps.signals.emit({ kind: 'licence-upstream-failed', reason, status, upstreamMs });
+    else
+      this.deps.signals.emit({
+        kind: 'licence-denied',
+        reason: reason === 'licence_refused' ? reason : metricReason(error),
+        status,
+        upstreamMs,
+      });
   }
 
   /** The user's stream limit: its own claim, its plans', else the deployment's (lambda/core/entitlement.ts). */
@@ -373,20 +409,8 @@ export class StreamgateApi {
     return token;
   }
 
-  /** Verified, not revoked (by token or by user) and within the user's rate limit. */
-  private async authenticate(
-    event: APIGatewayProxyEventV2,
-    now: number,
-    context: Record<string, unknown>,
-  ): Promise<VerifiedToken> {
-    const token = await this.verify(event, now, context);
-    const verdict = await this.deps.access.admit(callerCall(token, now, this.deps.config.token));
-    if (verdict.outcome !== 'admitted') this.refuse(verdict);
-    return token;
-  }
-
   /**
-   * The licence route's caller check, in its one store write: as `authenticate`, and only for a
+   * The licence route's caller check, in its one store write: verified, not revoked (by token or by user), within the user's rate limit, and only for a
    * session playback admitted (a live stream slot; a network and country the sharing limits let
    * through), so the stream limit and the sharing verdict hold for content keys too.
    */

@@ -41,7 +41,20 @@ export interface LicenceUpstreamConfig {
   readonly secretArn?: string;
   /** Environment variable holding the credential (local mode and tests only). */
   readonly secretEnv?: string;
+  /**
+   * The statuses by which this licence server says it refused the proxy's own credential (a 502
+   * upstream failure, alarmed), not the viewer's request (403 `licence_refused`).
+   * @default DEFAULT_CREDENTIAL_REFUSED_STATUSES
+   */
+  readonly credentialRefusedStatuses?: readonly number[];
 }
+
+/**
+ * 401 (no valid credential) and 403 (the credential is known but refused: expired, revoked, as
+ * API gateways answer a wrong API key). A vendor that answers 403 for a refused device instead
+ * lists only 401 (its `credentialRefusedStatuses`), else viewers would page the on-call.
+ */
+export const DEFAULT_CREDENTIAL_REFUSED_STATUSES: readonly number[] = [401, 403];
 
 export interface DrmConfig {
   readonly catalog: ReadonlyMap<string, DrmVideo>;
@@ -109,7 +122,10 @@ export function drmCatalog(raw: string | undefined): ReadonlyMap<string, DrmVide
   return catalog;
 }
 
-/** `{"clearkey": {"url": "...", "header"?: "...", "secretArn"?: "...", "secretEnv"?: "..."}, ...}` */
+/**
+ * `{"clearkey": {"url": "...", "header"?: "...", "secretArn"?: "...", "secretEnv"?: "...",
+ * "credentialRefusedStatuses"?: [401, ...]}, ...}`
+ */
 export function licenceUpstreams(raw: string | undefined): Partial<Record<DrmSystem, LicenceUpstreamConfig>> {
   const name = 'LICENCE_UPSTREAMS';
   const parsed = jsonObject(name, raw);
@@ -118,7 +134,7 @@ export function licenceUpstreams(raw: string | undefined): Partial<Record<DrmSys
     const where = `entry "${system.slice(0, 32)}"`;
     if (!isDrmSystem(system)) throw new ConfigError(name, `${where}: not one of ${DRM_SYSTEMS.join(', ')}`);
     if (!isRecord(entry)) throw new ConfigError(name, `${where}: must be an object`);
-    const { url, header, secretArn, secretEnv, ...rest } = entry;
+    const { url, header, secretArn, secretEnv, credentialRefusedStatuses, ...rest } = entry;
     const extra = Object.keys(rest)[0];
     if (extra !== undefined) throw new ConfigError(name, `${where}: unknown field "${extra.slice(0, 32)}"`);
     if (typeof url !== 'string' || !usableUrl(url))
@@ -134,9 +150,40 @@ export function licenceUpstreams(raw: string | undefined): Partial<Record<DrmSys
     // A credential needs a header to travel in, and a header without a credential means nothing.
     if ((header === undefined) !== (secretArn === undefined && secretEnv === undefined))
       throw new ConfigError(name, `${where}: "header" and a credential ("secretArn" or "secretEnv") go together`);
-    upstreams[system] = { url, header, secretArn, secretEnv };
+    upstreams[system] = {
+      url,
+      header,
+      secretArn,
+      secretEnv,
+      credentialRefusedStatuses: refusedStatuses(name, where, credentialRefusedStatuses),
+    };
   }
   return upstreams;
+}
+
+/**
+ * 1 to 8 distinct 4xx statuses; not 400 or 413, which keep their meaning (the request is malformed,
+ * too large), nor 404, which a vendor answers for an unknown video or key.
+ */
+function refusedStatuses(name: string, where: string, value: unknown): readonly number[] | undefined {
+  if (value === undefined) return undefined;
+  const usable = (status: unknown): boolean =>
+    Number.isInteger(status) &&
+    (status as number) >= 401 &&
+    (status as number) <= 499 &&
+    ![404, 413].includes(status as number);
+  if (
+    !Array.isArray(value) ||
+    value.length < 1 ||
+    value.length > 8 ||
+    !value.every(usable) ||
+    new Set(value).size !== value.length
+  )
+    throw new ConfigError(
+      name,
+      `${where}: "credentialRefusedStatuses" must list 1 to 8 distinct statuses from 401 to 499, other than 404 and 413`,
+    );
+  return value as number[];
 }
 
 function usableUrl(value: string): boolean {

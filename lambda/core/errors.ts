@@ -59,6 +59,7 @@ export type DenialReason =
   | 'not_found'
   | 'payload_too_large'
   | 'licence_refused'
+  | 'upstream_credential_refused'
   | 'upstream_error'
   | 'upstream_timeout'
   | 'upstream_unavailable';
@@ -255,12 +256,20 @@ export class NotFound extends ApiError {
   }
 }
 
-/** 413: the request body is larger than the route accepts; refused before anything reads it. */
+/**
+ * 413: the request body is larger than the route accepts; refused before anything reads it. Without
+ * `maxBytes`, the licence server refused it as too large (its own cap, which the proxy does not know).
+ */
 export class PayloadTooLarge extends ApiError {
   readonly status = 413;
   readonly code = 'payload_too_large' as const;
-  constructor(maxBytes: number) {
-    super('payload_too_large', `body is larger than ${maxBytes} bytes`);
+  constructor(maxBytes?: number) {
+    super(
+      'payload_too_large',
+      maxBytes === undefined
+        ? 'body is larger than the licence server accepts'
+        : `body is larger than ${maxBytes} bytes`,
+    );
   }
 }
 
@@ -273,6 +282,21 @@ export class LicenceRefused extends ApiError {
   readonly code = 'licence_refused' as const;
   constructor(description: string) {
     super('licence_refused', description);
+  }
+}
+
+/**
+ * 502: the licence server refused the proxy's own credential (rotated or expired at the vendor).
+ * A failure of this service, not a refusal of the viewer: retryable once an operator fixes the
+ * credential, counted and alarmed as an upstream failure, and the licence server's status stays
+ * in the log (the viewer learns nothing about the vendor's answer).
+ */
+export class UpstreamCredentialRefused extends ApiError {
+  readonly status = 502;
+  readonly code = 'bad_gateway' as const;
+  override readonly retryAfterSeconds: number = 5;
+  constructor() {
+    super('upstream_credential_refused', 'the licence service is unavailable right now; retry shortly');
   }
 }
 

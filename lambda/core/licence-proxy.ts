@@ -8,13 +8,22 @@
  * Nothing here logs or returns a request or licence body: they carry key material.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { type DrmConfig, type DrmSystem, type DrmVideo, DRM_SYSTEMS, isDrmSystem } from './drm-config';
+import { CLEARKEY_MAX_REQUEST_BYTES, CLEARKEY_REQUEST_SHAPE, parseClearKeyRequest } from './clearkey-request';
+import {
+  DEFAULT_CREDENTIAL_REFUSED_STATUSES,
+  type DrmConfig,
+  type DrmSystem,
+  type DrmVideo,
+  DRM_SYSTEMS,
+  isDrmSystem,
+} from './drm-config';
 import {
   InvalidRequest,
   LicenceRefused,
   NotFound,
   PayloadTooLarge,
   UpstreamBadAnswer,
+  UpstreamCredentialRefused,
   UpstreamTimeout,
   UpstreamUnavailable,
 } from './errors';
@@ -39,6 +48,11 @@ export interface LicenceAnswer {
 /** A licence server. Throws when it cannot be reached; any HTTP answer is returned as is. */
 export interface LicenceUpstream {
   call(request: LicenceCall): Promise<LicenceAnswer>;
+  /**
+   * The statuses by which it refuses the proxy's own credential (an upstream failure, not the
+   * viewer's refusal). @default DEFAULT_CREDENTIAL_REFUSED_STATUSES
+   */
+  readonly credentialRefusedStatuses?: readonly number[];
 }
 
 /** What the proxy logs about a forwarded call: never a body. */
@@ -76,16 +90,22 @@ export class LicenceProxy {
     return video;
   }
 
-  /** The request body, decoded; 413 above the cap (checked before anything parses it). */
+  /**
+   * The request body, decoded; 413 above the cap (checked before anything parses it): the
+   * configured one, or for ClearKey the smaller cap of a W3C ClearKey request (a few key ids),
+   * which a ClearKey licence server would refuse anyway.
+   */
   body(event: APIGatewayProxyEventV2): Buffer {
+    const max =
+      event.pathParameters?.drmSystem === 'clearkey'
+        ? Math.min(CLEARKEY_MAX_REQUEST_BYTES, this.config.maxBodyBytes)
+        : this.config.maxBodyBytes;
     const raw = event.body ?? '';
     // A base64 body decodes to at most 3/4 of its length: refuse early on the encoded size too.
-    const encodedLimit = event.isBase64Encoded
-      ? Math.ceil((this.config.maxBodyBytes * 4) / 3) + 4
-      : this.config.maxBodyBytes * 4;
-    if (raw.length > encodedLimit) throw new PayloadTooLarge(this.config.maxBodyBytes);
+    const encodedLimit = event.isBase64Encoded ? Math.ceil((max * 4) / 3) + 4 : max * 4;
+    if (raw.length > encodedLimit) throw new PayloadTooLarge(max);
     const body = Buffer.from(raw, event.isBase64Encoded ? 'base64' : 'utf8');
-    if (body.length > this.config.maxBodyBytes) throw new PayloadTooLarge(this.config.maxBodyBytes);
+    if (body.length > max) throw new PayloadTooLarge(max);
     return body;
   }
 
@@ -96,10 +116,11 @@ export class LicenceProxy {
   }
 
   /**
-   * For ClearKey, the request is W3C EME JSON (`{"kids": [...], "type": ...}`) and its key ids are
-   * readable: each must belong to the video (when the catalog lists its key ids), so a token for
-   * one video can never fetch another's key. Other systems' challenges are opaque: their licence
-   * server applies the same rule (docs/drm.md, per-request tokens).
+   * For ClearKey, the request must be a W3C EME ClearKey request (400 otherwise, before any licence
+   * server sees it: lambda/core/clearkey-request.ts) and its key ids are readable: each must belong
+   * to the video (when the catalog lists its key ids), so a token for one video can never fetch
+   * another's key. Other systems' challenges are opaque: their licence server applies the same
+   * rule (docs/drm.md, per-request tokens).
    */
   checkKeyIds(video: DrmVideo, drmSystem: DrmSystem, body: Buffer): void {
     if (drmSystem !== 'clearkey') return;
@@ -132,7 +153,12 @@ export class LicenceProxy {
       licenceBytes: answer.body.length,
       upstreamMs: Math.round(performance.now() - started),
     });
+    const credentialRefused = upstream.credentialRefusedStatuses ?? DEFAULT_CREDENTIAL_REFUSED_STATUSES;
+    if (credentialRefused.includes(answer.status)) throw new UpstreamCredentialRefused();
     if (answer.status >= 500) throw new UpstreamBadAnswer(`the licence server failed (HTTP ${answer.status})`);
+    if (answer.status === 400)
+      throw new InvalidRequest('the licence server found the licence request malformed (HTTP 400)');
+    if (answer.status === 413) throw new PayloadTooLarge();
     if (answer.status >= 400)
       throw new LicenceRefused(`the licence server refused this request (HTTP ${answer.status})`);
     if (answer.status !== 200)
@@ -154,22 +180,10 @@ export class LicenceProxy {
 
 /** The key ids (lower-case hex) of a W3C EME ClearKey licence request; 400 for anything else. */
 export function clearKeyIds(body: Buffer): string[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new InvalidRequest(
-      'a ClearKey licence request is JSON: {"kids": ["<base64url key id>"], "type": "temporary"}',
-    );
-  }
-  const kids = (parsed as { kids?: unknown } | null)?.kids;
-  if (!Array.isArray(kids) || kids.length < 1 || kids.length > 16)
-    throw new InvalidRequest('a ClearKey licence request names 1 to 16 key ids in "kids"');
-  return kids.map((kid) => {
-    if (typeof kid !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(kid))
-      throw new InvalidRequest('each ClearKey key id is 16 bytes in unpadded base64url');
-    return Buffer.from(kid, 'base64url').toString('hex');
-  });
+  const kids = parseClearKeyRequest(body);
+  if (typeof kids === 'string')
+    throw new InvalidRequest(`not a W3C ClearKey licence request (${kids}); send ${CLEARKEY_REQUEST_SHAPE}`);
+  return kids.map((kid) => Buffer.from(kid, 'base64url').toString('hex'));
 }
 
 /**

@@ -23,8 +23,13 @@ export const METRIC = {
   /** Age in seconds of the key the API signs with, reported by every signing-key rotation run. */
   signingKeyAge: 'ActiveSigningKeyAge',
   licenceIssued: 'LicenceIssued',
-  /** Licence route refusals, total and by `Reason` (metricReason, plus the licence server's own). */
+  /** Licence route refusals of the viewer, total and by `Reason` (metricReason, plus `licence_refused`). */
   licenceDenied: 'LicenceDenied',
+  /**
+   * Licence calls the licence server failed (refused the proxy's credential, 5xx or no usable
+   * licence, timeout, unreachable), total (alarmed) and by `Reason` (`upstream_*`).
+   */
+  licenceUpstreamFailed: 'LicenceUpstreamFailed',
   /** Time the licence server took, per forwarded call. */
   licenceUpstreamLatency: 'LicenceUpstreamLatency',
 } as const;

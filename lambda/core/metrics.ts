@@ -19,7 +19,8 @@ export type ApiSignal =
   | { kind: 'session-evicted' }
   | { kind: 'store-error' }
   | { kind: 'licence-issued'; upstreamMs: number }
-  | { kind: 'licence-denied'; reason: string; status: number; upstreamMs?: number };
+  | { kind: 'licence-denied'; reason: string; status: number; upstreamMs?: number }
+  | { kind: 'licence-upstream-failed'; reason: string; status: number; upstreamMs?: number };
 
 export interface ApiSignals {
   emit(signal: ApiSignal): void;
@@ -88,13 +89,16 @@ export class EmfSignals implements ApiSignals {
         this.metrics.addMetric(METRIC.licenceIssued, MetricUnit.Count, 1);
         this.metrics.addMetric(METRIC.licenceUpstreamLatency, MetricUnit.Milliseconds, signal.upstreamMs);
         return;
-      case 'licence-denied': {
-        this.metrics.addMetric(METRIC.licenceDenied, MetricUnit.Count, 1);
+      case 'licence-denied':
+      case 'licence-upstream-failed': {
+        // A refusal of the viewer, or a failure of the licence server: the total and the breakdown.
+        const name = signal.kind === 'licence-denied' ? METRIC.licenceDenied : METRIC.licenceUpstreamFailed;
+        this.metrics.addMetric(name, MetricUnit.Count, 1);
         if (signal.upstreamMs !== undefined)
           this.metrics.addMetric(METRIC.licenceUpstreamLatency, MetricUnit.Milliseconds, signal.upstreamMs);
         const byReason = this.metrics.singleMetric();
         byReason.addDimension(REASON_DIMENSION, signal.reason);
-        byReason.addMetric(METRIC.licenceDenied, MetricUnit.Count, 1);
+        byReason.addMetric(name, MetricUnit.Count, 1);
         return;
       }
     }

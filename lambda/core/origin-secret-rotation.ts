@@ -10,6 +10,10 @@
  *                 accepted while edges that have not picked up the change send it
  * Each step is idempotent for its token, as Secrets Manager requires (it may call a step again).
  *
+ * A rotation starts (createSecret) only once the distribution is Deployed sending the current
+ * value, as the signing-key rotation waits for deployment: a rotation ends with the value before
+ * it unlabelled, and edges still deploying the previous rotation's change send exactly that value.
+ *
  * A receiver that reads only AWSCURRENT and AWSPREVIOUS (MediaPackage CDN authorization) needs
  * the other order, `promote-then-send`: setSecret and testSecret change nothing, finishSecret
  * promotes the new value (the old one stays accepted as AWSPREVIOUS), waits for the receiver to
@@ -35,8 +39,11 @@ export interface OriginSecretStore {
 
 /** What the distribution sends in the header (one entry per origin that carries it). */
 export interface OriginHeaderSender {
+  /** What its config says (edges may still send the value before, until it is deployed). */
   sentValues(): Promise<string[]>;
   send(value: string): Promise<void>;
+  /** Whether every edge applies its config: CloudFront's status `Deployed`. */
+  deployed(): Promise<boolean>;
 }
 
 export interface OriginSecretRotationOptions {
@@ -53,6 +60,13 @@ export interface OriginSecretRotationOptions {
   headerValueOf?: (secretValue: string) => string;
   /** @default 'send-then-promote' (receivers accept AWSPENDING) */
   order?: 'send-then-promote' | 'promote-then-send';
+  /**
+   * How long createSecret waits for the distribution to be Deployed before it gives up, having
+   * created nothing (the rotation is then retried later). @default 0: look once
+   */
+  deploymentWaitSeconds?: number;
+  /** Between two looks at the distribution's status. @default 20 */
+  pollSeconds?: number;
 }
 
 export async function rotateOriginSecretStep(
@@ -66,6 +80,7 @@ export async function rotateOriginSecretStep(
   switch (step) {
     case 'createSecret': {
       if ((await store.versionValue(token)) !== undefined) return;
+      await untilDeployedWithCurrent(options, headerValue);
       await store.putPending(token, (options.newValue ?? (() => randomBytes(24).toString('hex')))());
       return;
     }
@@ -112,6 +127,35 @@ async function promoteThenSend(
   // The receiver re-reads AWSCURRENT on its own schedule; until then it knows only the old value.
   await options.sleep(options.receiverRefreshSeconds);
   await sender.send(value);
+}
+
+/**
+ * Returns once every edge sends AWSCURRENT's value: the config says so and the distribution is
+ * Deployed. Polls until `deploymentWaitSeconds` have passed, then throws; a config that sends
+ * another value throws at once (the last rotation did not finish: waiting cannot fix that).
+ */
+async function untilDeployedWithCurrent(
+  options: OriginSecretRotationOptions,
+  headerValue: (value: string) => string,
+): Promise<void> {
+  const { store, sender } = options;
+  const current = await store.currentVersion();
+  const value = current === undefined ? undefined : await store.versionValue(current);
+  if (value === undefined) throw new Error('the secret has no AWSCURRENT value to rotate from');
+  const sent = await sender.sentValues();
+  if (sent.length === 0 || sent.some((candidate) => candidate !== headerValue(value)))
+    throw new Error(
+      'the distribution does not send the current value: finish the last rotation before starting another',
+    );
+  const deadline = options.now() + (options.deploymentWaitSeconds ?? 0);
+  while (!(await sender.deployed())) {
+    const left = deadline - options.now();
+    if (left <= 0)
+      throw new Error(
+        'the distribution is still deploying the last change; nothing was created: rotate again once it is Deployed',
+      );
+    await options.sleep(Math.min(options.pollSeconds ?? 20, left));
+  }
 }
 
 async function requiredValue(store: OriginSecretStore, token: string): Promise<string> {

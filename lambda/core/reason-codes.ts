@@ -79,6 +79,7 @@ const WIRE_REASON_OF: Record<DenialReason, WireReason> = {
   // same (retry after Retry-After), and an attacker leaning on one learns nothing from the code.
   store_unavailable: 'unavailable',
   store_contention: 'rate_limited',
+  upstream_credential_refused: 'upstream_error',
   too_many_sessions: 'too_many_sessions',
   too_many_grants: 'too_many_grants',
   session_not_playing: 'session_not_playing',

@@ -14,7 +14,7 @@ import {
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import type { SecretsManagerRotationEvent } from 'aws-lambda';
+import type { Context, SecretsManagerRotationEvent } from 'aws-lambda';
 import {
   ORIGIN_SECRET_STEPS,
   type OriginHeaderSender,
@@ -22,6 +22,7 @@ import {
   type OriginSecretStore,
   rotateOriginSecretStep,
 } from '../core/origin-secret-rotation';
+import { distributionsDeployed } from '../runtime/signing-key-ports';
 
 const secrets = new SecretsManagerClient({});
 const cloudFront = new CloudFrontClient({ region: 'us-east-1' });
@@ -99,10 +100,17 @@ export function distributionSender(
       for (const header of headers) header.HeaderValue = value;
       await cloudFront.send(new UpdateDistributionCommand({ Id: distributionId, IfMatch: ETag, DistributionConfig }));
     },
+    deployed: () => distributionsDeployed(cloudFront, [distributionId]),
   };
 }
 
-export async function handler(event: SecretsManagerRotationEvent): Promise<void> {
+/** What createSecret leaves of the function's time for the rest of its run. */
+const RESERVED_SECONDS = 30;
+
+export async function handler(
+  event: SecretsManagerRotationEvent,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<void> {
   if (!ORIGIN_SECRET_STEPS.includes(event.Step as OriginSecretStep)) throw new Error(`unknown step ${event.Step}`);
   const { RotationEnabled, VersionIdsToStages } = await secrets.send(
     new DescribeSecretCommand({ SecretId: event.SecretId }),
@@ -120,6 +128,11 @@ export async function handler(event: SecretsManagerRotationEvent): Promise<void>
     sleep: (seconds) => sleep(seconds * 1000),
     receiverRefreshSeconds: Number(required('RECEIVER_REFRESH_SECONDS')),
     order: process.env.ROTATION_ORDER === 'promote-then-send' ? 'promote-then-send' : 'send-then-promote',
+    // A rotation waits, within this invocation, for the last one's deployment (a few minutes).
+    deploymentWaitSeconds: Math.max(
+      0,
+      Math.floor((context?.getRemainingTimeInMillis() ?? 0) / 1000) - RESERVED_SECONDS,
+    ),
     ...(jsonKey === undefined || jsonKey === ''
       ? {}
       : {

@@ -13,10 +13,15 @@ export interface HttpLicenceUpstreamOptions {
   credential?: { header: string; value: string };
   /** Answers larger than this are cut off and reported as unusable. */
   maxAnswerBytes: number;
+  /** The statuses by which this server refuses the credential (LicenceUpstreamConfig). */
+  credentialRefusedStatuses?: readonly number[];
 }
 
 export class HttpLicenceUpstream implements LicenceUpstream {
-  constructor(private readonly options: HttpLicenceUpstreamOptions) {}
+  readonly credentialRefusedStatuses?: readonly number[];
+  constructor(private readonly options: HttpLicenceUpstreamOptions) {
+    this.credentialRefusedStatuses = options.credentialRefusedStatuses;
+  }
 
   async call(request: LicenceCall): Promise<LicenceAnswer> {
     const url = this.options.url.replaceAll('{videoId}', encodeURIComponent(request.videoId));

@@ -141,7 +141,15 @@ async function licenceProxyOf(
         throw new ConfigError('LICENCE_UPSTREAMS', `the ${system} licence server's credential is empty`);
       const credential =
         upstream.header !== undefined && value !== undefined ? { header: upstream.header, value } : undefined;
-      return [system, new HttpLicenceUpstream({ url: upstream.url, credential, maxAnswerBytes: drm.maxAnswerBytes })];
+      return [
+        system,
+        new HttpLicenceUpstream({
+          url: upstream.url,
+          credential,
+          maxAnswerBytes: drm.maxAnswerBytes,
+          credentialRefusedStatuses: upstream.credentialRefusedStatuses,
+        }),
+      ];
     }),
   );
   // An override for a system the config does not list still needs no credential: add it too.

@@ -191,14 +191,23 @@ export class CloudFrontKeys implements CloudFrontKeyPort {
     );
   }
 
-  async deployed(): Promise<boolean> {
-    const statuses = await Promise.all(
-      this.distributionIds.map(
-        async (id) => (await this.client.send(new GetDistributionCommand({ Id: id }))).Distribution?.Status,
-      ),
-    );
-    return statuses.every((status) => status === 'Deployed');
+  deployed(): Promise<boolean> {
+    return distributionsDeployed(this.client, this.distributionIds);
   }
+}
+
+/**
+ * Whether every edge applies each distribution's current config (status `Deployed`, not
+ * `InProgress`). Both rotations wait on it: signing keys and origin secrets.
+ */
+export async function distributionsDeployed(
+  client: CloudFrontClient,
+  distributionIds: readonly string[],
+): Promise<boolean> {
+  const statuses = await Promise.all(
+    distributionIds.map(async (id) => (await client.send(new GetDistributionCommand({ Id: id }))).Distribution?.Status),
+  );
+  return statuses.every((status) => status === 'Deployed');
 }
 
 async function listPublicKeys(client: CloudFrontClient): Promise<{ id: string; name: string }[]> {

@@ -33,6 +33,8 @@ const upstreamSchema = section({
   header: text(/^[A-Za-z0-9-]{1,64}$/, 'a header name such as x-api-key').optional(),
   /** Secret holding the credential; only the licence function may read it. */
   secretArn: text(COMPLETE_SECRET_ARN, 'a complete Secrets Manager secret ARN (ending in -XXXXXX)').optional(),
+  /** Statuses meaning the server refused the proxy's credential (502, alarmed); default 401 and 403. */
+  credentialRefusedStatuses: list(integer(401, 499), 1, 8).optional(),
 });
 
 export const drmSchema = optionalSection({

@@ -137,6 +137,16 @@ export const ALARMS = {
     metric: ({ apiServerErrors }) => apiServerErrors,
     description: () => 'The playback API answered with 5xx (503 includes fail-closed revocation reads).',
   }),
+  licenceUpstreamFailures: alarm({
+    name: 'licence-upstream-failures',
+    runbook: 'licence-upstream-failures',
+    scope: 'main',
+    kind: 'count',
+    defaults: settings(5),
+    metric: ({ app }) => app.licenceUpstreamFailed,
+    description: ({ threshold }) =>
+      `${threshold} or more licence calls failed at the licence server in 5 minutes (it refused the proxy's credential, failed, timed out or was unreachable): DRM videos do not play.`,
+  }),
   lambdaErrors: alarm({
     name: 'lambda-errors',
     runbook: 'lambda-errors-function',

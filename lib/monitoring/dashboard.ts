@@ -100,6 +100,28 @@ export function dashboard(
         ),
       ],
       [
+        graph('Licences', [
+          labelled(app.licenceIssued, 'issued'),
+          labelled(app.licenceDenied, 'denied (viewer)'),
+          labelled(watched('licenceUpstreamFailures'), 'licence server failed'),
+        ]),
+        graph(
+          'Licence server failures by reason',
+          [
+            new cloudwatch.MathExpression({
+              expression: `SEARCH('{${METRICS_NAMESPACE},${REASON_DIMENSION},${SERVICE_DIMENSION}} MetricName="${METRIC.licenceUpstreamFailed}" ${SERVICE_DIMENSION}="${METRICS_SERVICE}"', 'Sum', ${period.toSeconds()})`,
+              usingMetrics: {},
+              label: '',
+            }),
+          ],
+          { stacked: true },
+        ),
+        graph(`${METRIC.licenceUpstreamLatency} (ms) p50 / p99`, [
+          app.licenceUpstreamLatency.with({ statistic: 'p50', label: 'p50' }),
+          app.licenceUpstreamLatency.with({ statistic: 'p99', label: 'p99' }),
+        ]),
+      ],
+      [
         graph('DynamoDB throttles (revocation table)', [watched('dynamoDbThrottles')]),
         graph(
           `WAF requests (${EDGE_METRICS_REGION})`,

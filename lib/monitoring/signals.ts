@@ -36,7 +36,16 @@ export interface FunctionSignals {
 }
 
 export type ApplicationMetrics = Record<
-  'authorized' | 'denied' | 'revokedTokenReuse' | 'sharingSuspected' | 'storeError' | 'latency',
+  | 'authorized'
+  | 'denied'
+  | 'revokedTokenReuse'
+  | 'sharingSuspected'
+  | 'storeError'
+  | 'latency'
+  | 'licenceIssued'
+  | 'licenceDenied'
+  | 'licenceUpstreamFailed'
+  | 'licenceUpstreamLatency',
   cloudwatch.Metric
 >;
 
@@ -56,6 +65,10 @@ export function applicationMetrics(): ApplicationMetrics {
     sharingSuspected: metric(METRIC.sharingSuspected),
     storeError: metric(METRIC.storeError),
     latency: metric(METRIC.latency),
+    licenceIssued: metric(METRIC.licenceIssued),
+    licenceDenied: metric(METRIC.licenceDenied),
+    licenceUpstreamFailed: metric(METRIC.licenceUpstreamFailed),
+    licenceUpstreamLatency: metric(METRIC.licenceUpstreamLatency),
   };
 }
 

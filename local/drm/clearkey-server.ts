@@ -11,15 +11,13 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CLEARKEY_MAX_REQUEST_BYTES, parseClearKeyRequest } from '../../lambda/core/clearkey-request';
 import type { ContentKey } from './cenc-encrypter';
 import { readBounded, serveOnLoopback } from './loopback-http';
 
-/** A ClearKey request is a few key ids: 4 KiB is generous and keeps parsing cheap. */
-export const MAX_LICENCE_REQUEST_BYTES = 4096;
-/** More key ids than any one video here has; a cap on the work a request can ask for. */
-export const MAX_KEY_IDS = 16;
+/** The size cap and the request's shape are the proxy's own (lambda/core/clearkey-request.ts). */
+export const MAX_LICENCE_REQUEST_BYTES = CLEARKEY_MAX_REQUEST_BYTES;
 const VIDEO_ID = /^[A-Za-z0-9_-]{1,128}$/;
-const KEY_ID_B64URL = /^[A-Za-z0-9_-]{22}$/;
 
 export type LicenceRefusalKind =
   | 'invalid-video-id'
@@ -41,6 +39,12 @@ const STATUS: Record<LicenceRefusalKind, number> = {
   'method-not-allowed': 405,
   'not-found': 404,
 };
+
+/**
+ * The one status by which this server refuses the proxy's credential: its 403 refuses a key id of
+ * another video (the viewer's request), which must stay the viewer's refusal at the proxy.
+ */
+export const CLEARKEY_CREDENTIAL_REFUSED_STATUSES: readonly number[] = [STATUS.unauthorized];
 
 export interface ClearKeyLicence {
   keys: { kty: 'oct'; k: string; kid: string }[];
@@ -73,7 +77,7 @@ export class ClearKeyLicenceServer {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
     if (bytes.length > MAX_LICENCE_REQUEST_BYTES)
       return refuse('request-too-large', `a licence request is at most ${MAX_LICENCE_REQUEST_BYTES} bytes`);
-    const parsed = parseRequest(bytes);
+    const parsed = parseClearKeyRequest(bytes);
     if (typeof parsed === 'string') return refuse('malformed-request', parsed);
     const keys = this.keysOf(videoId);
     if (keys === undefined || keys.length === 0) return refuse('unknown-video', 'no keys for this video');
@@ -87,36 +91,6 @@ export class ClearKeyLicenceServer {
     const licence: ClearKeyLicence = { keys: granted, type: 'temporary' };
     return { ok: true, status: 200, licence, body: JSON.stringify(licence) };
   }
-}
-
-/** The request's key ids (base64url, deduplicated), or why it is not a ClearKey request. */
-function parseRequest(bytes: Buffer): string[] | string {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return 'the body is not UTF-8';
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return 'the body is not JSON';
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'the body is not a JSON object';
-  const record = value as Record<string, unknown>;
-  const extra = Object.keys(record).filter((name) => name !== 'kids' && name !== 'type');
-  if (extra.length > 0) return 'unexpected members in the request';
-  if (record.type !== undefined && record.type !== 'temporary') return 'only "temporary" licences are issued';
-  const { kids } = record;
-  if (!Array.isArray(kids) || kids.length === 0) return '"kids" must be a non-empty array';
-  if (kids.length > MAX_KEY_IDS) return `at most ${MAX_KEY_IDS} key ids per request`;
-  for (const kid of kids) {
-    // 16 bytes in unpadded base64url is 22 characters, the last one carrying 2 bits (A, Q, g or w).
-    if (typeof kid !== 'string' || !KEY_ID_B64URL.test(kid) || !/[AQgw]$/.test(kid))
-      return 'each key id must be 16 bytes in unpadded base64url';
-  }
-  return [...new Set(kids as string[])];
 }
 
 // ---- HTTP ----------------------------------------------------------------------------------------

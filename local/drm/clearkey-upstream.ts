@@ -7,9 +7,15 @@
 import { randomBytes } from 'node:crypto';
 import type { LicenceAnswer, LicenceCall, LicenceUpstream } from '../../lambda/core/licence-proxy';
 import type { ContentKey } from './cenc-encrypter';
-import { type ClearKeyLicenceServer, type RunningClearKeyServer, startClearKeyServer } from './clearkey-server';
+import {
+  CLEARKEY_CREDENTIAL_REFUSED_STATUSES,
+  type ClearKeyLicenceServer,
+  type RunningClearKeyServer,
+  startClearKeyServer,
+} from './clearkey-server';
 
 export class ClearKeyUpstream implements LicenceUpstream {
+  readonly credentialRefusedStatuses = CLEARKEY_CREDENTIAL_REFUSED_STATUSES;
   constructor(private readonly server: ClearKeyLicenceServer) {}
 
   async call(request: LicenceCall): Promise<LicenceAnswer> {
@@ -63,6 +69,7 @@ export async function startLocalLicensing(
           url: `${server.url}/clearkey/{videoId}`,
           header: LOCAL_CLEARKEY_HEADER,
           secretEnv: LOCAL_CLEARKEY_CREDENTIAL_VARIABLE,
+          credentialRefusedStatuses: CLEARKEY_CREDENTIAL_REFUSED_STATUSES,
         },
       }),
       [LOCAL_CLEARKEY_CREDENTIAL_VARIABLE]: credential,

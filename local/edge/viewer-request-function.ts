@@ -6,7 +6,8 @@
  * the node request, its answer either a request to continue with or a response to send.
  *
  * The script is compiled and evaluated once, at start-up: a file that does not load (a syntax
- * error, an `export` statement, no `handler`) stops the local stack there. At request time a
+ * error, syntax the runtime does not document (./cloudfront-js-syntax.ts), an `export`
+ * statement, no `handler`) stops the local stack there. At request time a
  * throw, a time-out (of an async answer; of the synchronous part with `watchdogMs`) or an answer
  * of the wrong shape is an error the edge turns into a 503, as CloudFront does; it never lets
  * the request through.
@@ -17,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { createContext, Script, type Context } from 'node:vm';
+import { unsupportedSyntax } from './cloudfront-js-syntax';
 
 export const VIEWER_REQUEST_FUNCTION_FILE = join(__dirname, '..', '..', 'edge-function', 'viewer-request.js');
 
@@ -183,6 +185,12 @@ export class ViewerRequestFunction {
     this.context.__bridge_kvsAssociated = store !== undefined;
     new Script(MODULES_PRELUDE, { filename: 'cloudfront-js-2.0-modules' }).runInContext(this.context);
     const filename = options.filename ?? 'viewer-request.js';
+    // V8 accepts more than cloudfront-js-2.0: what the edge would not load must not run here either.
+    const unsupported = unsupportedSyntax(source, filename)[0];
+    if (unsupported !== undefined)
+      throw new Error(
+        `${filename}: the function does not load at the edge: line ${unsupported.line}:${unsupported.column}: ${unsupported.feature} is not in cloudfront-js-2.0's documented syntax`,
+      );
     try {
       // Compiled as a classic script: the runtime's own imports become its modules; an `export`
       // or any other `import` statement is a syntax error here, as CloudFront refuses it.

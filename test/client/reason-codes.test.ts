@@ -45,6 +45,7 @@ const EXPECTED_KIND: Record<DenialReason, DenialKind> = {
   sharing_suspected: 'sharing',
   store_unavailable: 'unavailable',
   store_contention: 'rate-limited',
+  upstream_credential_refused: 'unavailable',
   too_many_sessions: 'rate-limited',
   too_many_grants: 'rate-limited',
   session_not_playing: 'session-ended',

@@ -51,6 +51,10 @@ function fromNetwork(harness: Harness, token: string, ip: string, country?: stri
   return harness.api.playback(playbackEvent('demo-1', { authorization: bearer(token), headers }));
 }
 
+/** The `jti` claim of a compact JWS (its payload decoded, not verified: the API verifies). */
+const tokenJti = (token: string): string =>
+  (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { jti: string }).jti;
+
 const NETWORKS = ['198.51.100.10', '203.0.113.20', '192.0.2.30', '100.64.1.40', '100.64.2.50'];
 
 describe('token-sharing detection', () => {
@@ -261,6 +265,73 @@ describe('per-user rate limit', () => {
     clock.now += 50;
     expect((await play()).statusCode).toBe(200);
     await harness.close();
+  });
+});
+
+describe('admin revocations and the per-user rate limit', () => {
+  /** A clock one second into a rate window, so every call below falls in that one window. */
+  const windowStart = () => ({ now: 1_800_000_000 - (1_800_000_000 % 60) + 1 });
+  /** The deployed defaults (the harness turns the limit off unless told). */
+  const DEFAULT_LIMIT = { RATE_LIMIT_PER_WINDOW: '60', RATE_LIMIT_WINDOW_SECONDS: '60' };
+  const revoke = (harness: Harness, token: string, body: unknown) =>
+    harness.api.revoke(
+      apiEvent('POST', '/api/v1/revocations', { authorization: bearer(token), body: JSON.stringify(body) }),
+    );
+
+  test('200 revocations by one admin in one minute are all stored (the default viewer limit is 60)', async () => {
+    const clock = windowStart();
+    const harness = await harnessWith(DEFAULT_LIMIT, clock);
+    try {
+      const admin = await mint(idp, { claims: { sub: 'incident-bot', scope: 'streamgate:admin' }, now: clock.now });
+      const victims = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => mint(idp, { claims: { sub: `victim-${i}` }, now: clock.now - 5 })),
+      );
+      const statuses: number[] = [];
+      for (let i = 0; i < victims.length; i += 1)
+        statuses.push((await revoke(harness, admin, { sub: `victim-${i}`, jti: tokenJti(victims[i]) })).statusCode);
+      expect(statuses).toEqual(Array(200).fill(201));
+      // Stored: each victim's token is refused from then on.
+      for (const victim of [victims[0], victims[99], victims[199]])
+        expect(
+          (await harness.api.playback(playbackEvent('demo-1', { authorization: bearer(victim) }))).statusCode,
+        ).toBe(401);
+    } finally {
+      await harness.close();
+    }
+  });
+
+  test('uncounted is not unchecked: a revoked admin token revokes nothing more', async () => {
+    const clock = windowStart();
+    const harness = await harnessWith(DEFAULT_LIMIT, clock);
+    try {
+      const admin = await mint(idp, { claims: { sub: 'incident-bot', scope: 'streamgate:admin' }, now: clock.now - 5 });
+      expect((await revoke(harness, admin, { sub: 'incident-bot', jti: tokenJti(admin) })).statusCode).toBe(201);
+      const refused = await revoke(harness, admin, { sub: 'alice' });
+      expect(refused.statusCode).toBe(401);
+      expect(errorOf(refused)).toBe('invalid_token');
+    } finally {
+      await harness.close();
+    }
+  });
+
+  test("viewers' limits are unchanged: 429 after 60 calls, on playback and on the revocations route alike", async () => {
+    const clock = windowStart();
+    const harness = await harnessWith(DEFAULT_LIMIT, clock);
+    try {
+      const viewer = await mint(idp, { claims: { sub: `viewer-${randomUUID()}` }, now: clock.now });
+      const play = () => harness.api.playback(playbackEvent('demo-1', { authorization: bearer(viewer) }));
+      for (let call = 0; call < 60; call += 1) expect((await play()).statusCode).toBe(200);
+      expect((await play()).statusCode).toBe(429);
+      // A viewer's token on the admin route: refused for its scope, and counted all the same.
+      const other = await mint(idp, { claims: { sub: `viewer-${randomUUID()}` }, now: clock.now });
+      for (let call = 0; call < 60; call += 1)
+        expect(errorOf(await revoke(harness, other, { sub: 'alice' }))).toBe('insufficient_scope');
+      const limited = await revoke(harness, other, { sub: 'alice' });
+      expect(limited.statusCode).toBe(429);
+      expect(limited.headers['retry-after']).toBe('59');
+    } finally {
+      await harness.close();
+    }
   });
 });
 

@@ -13,6 +13,7 @@ import type { HttpResponse } from '../../lambda/core/http';
 import type { ContentKey } from '../../local/drm/cenc-encrypter';
 import { ClearKeyLicenceServer, clearKeyHttpHandler } from '../../local/drm/clearkey-server';
 import { ClearKeyUpstream } from '../../local/drm/clearkey-upstream';
+import { malformedClearKeyRequests } from '../support/clearkey-requests';
 import { apiEvent, bearer, licenceEvent, playbackEvent, startHarness, type Harness } from '../support/harness';
 import { AUDIENCE, hmacWithPublicKey, idpKey, ISSUER, mint, unsignedToken, validClaims } from '../support/tokens';
 
@@ -60,7 +61,19 @@ async function upstream(
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, calls };
 }
 
-type Mode = 'licence' | 'hang' | 'fail' | 'refuse' | 'empty' | 'huge' | 'redirect' | 'extra-key';
+type Mode =
+  | 'licence'
+  | 'hang'
+  | 'fail'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'policy'
+  | 'malformed'
+  | 'too-large'
+  | 'empty'
+  | 'huge'
+  | 'redirect'
+  | 'extra-key';
 let mode: Mode = 'licence';
 let clearKey: Upstream;
 let vendor: Upstream;
@@ -74,7 +87,12 @@ beforeAll(async () => {
   vendor = await upstream((_req, res) => {
     if (mode === 'hang') return; // never answers
     if (mode === 'fail') res.writeHead(500, { 'content-type': 'text/plain' }).end('licence backend exploded');
-    else if (mode === 'refuse') res.writeHead(403, { 'content-type': 'text/plain' }).end('device revoked');
+    // Refusals of the proxy's credential (the defaults, 401 and 403), of the request, and of the device.
+    else if (mode === 'unauthorized') res.writeHead(401, { 'content-type': 'text/plain' }).end('api key expired');
+    else if (mode === 'forbidden') res.writeHead(403, { 'content-type': 'text/plain' }).end('api key revoked');
+    else if (mode === 'policy') res.writeHead(409, { 'content-type': 'text/plain' }).end('device revoked');
+    else if (mode === 'malformed') res.writeHead(400, { 'content-type': 'text/plain' }).end('bad challenge');
+    else if (mode === 'too-large') res.writeHead(413, { 'content-type': 'text/plain' }).end('challenge too big');
     else if (mode === 'empty') res.writeHead(200, { 'content-type': 'application/octet-stream' }).end();
     else if (mode === 'huge')
       res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(randomBytes(70_000));
@@ -111,13 +129,14 @@ beforeAll(async () => {
           url: `${clearKey.url}/clearkey/{videoId}`,
           header: 'x-upstream-key',
           secretEnv: 'TEST_CLEARKEY_KEY',
+          // Its 403 refuses a key id of another video: the viewer's refusal, not the credential's.
+          credentialRefusedStatuses: [401],
         },
         widevine: { url: `${vendor.url}/widevine/{videoId}` },
         playready: { url: `${closed.url}/playready` },
       }),
       TEST_CLEARKEY_KEY: UPSTREAM_CREDENTIAL,
       LICENCE_TIMEOUT_MS: String(TIMEOUT_MS),
-      LICENCE_MAX_BODY_BYTES: '4096',
     },
     runtime: { licences: true },
   });
@@ -418,6 +437,53 @@ describe('the licence route refuses, as playback does', () => {
   });
 });
 
+describe('ClearKey requests are checked before any licence server sees them', () => {
+  test.each(malformedClearKeyRequests(kidOf('demo-3')))(
+    'one the ClearKey server refuses as malformed (%s): 400 invalid_request, the licence server never asked',
+    async (_name, body) => {
+      const response = await licence(bearer(await mint(ec)), {
+        body: Buffer.from(body).toString('base64'),
+        base64: true,
+      });
+      expectRefused(response, 400, 'invalid_request', /not a W3C ClearKey licence request/);
+    },
+  );
+
+  test.each([4097, 8000, 16_384])(
+    'a %i-byte body, over the ClearKey cap (4096) and within the proxy’s (16384): 413 before the token is looked at',
+    async (size) => {
+      const request = clearKeyRequest(kidOf('demo-3'));
+      const body = `${request.slice(0, -1)},"pad":"${'x'.repeat(size - request.length - 9)}"}`;
+      expect(Buffer.byteLength(body)).toBe(size);
+      expectRefused(await licence(undefined, { body }), 413, 'payload_too_large', /4096 bytes/);
+      expectRefused(
+        await licence(undefined, { body: Buffer.from(body).toString('base64'), base64: true }),
+        413,
+        'payload_too_large',
+        /4096 bytes/,
+      );
+    },
+  );
+
+  test('another system’s challenge keeps the proxy’s cap: 8000 bytes are relayed, 16385 are 413', async () => {
+    const challenge = randomBytes(8000);
+    const relayed = await licence(bearer(await mint(ec)), {
+      system: 'widevine',
+      body: challenge.toString('base64'),
+      base64: true,
+      contentType: 'application/octet-stream',
+    });
+    expect(relayed.statusCode).toBe(200);
+    expect(vendor.calls[0].body.equals(challenge)).toBe(true);
+    const refused = await licence(undefined, {
+      system: 'widevine',
+      body: randomBytes(16_385).toString('base64'),
+      base64: true,
+    });
+    expectRefused(refused, 413, 'payload_too_large', /16384 bytes/);
+  });
+});
+
 describe('cross-video key ids', () => {
   test("a token for demo-3 asking for demo-4's key id: the licence server refuses, no key is returned", async () => {
     const token = bearer(await mint(ec, { claims: { videos: ['demo-3', 'demo-4'] } }));
@@ -473,12 +539,79 @@ describe('licence server failures are mapped, never a hang', () => {
     expect(response.body).not.toContain('exploded');
   });
 
-  test('a 4xx answer: 403 licence_refused, naming only the status', async () => {
-    mode = 'refuse';
+  test.each([
+    ['401', 'unauthorized', 'api key expired'],
+    ['403', 'forbidden', 'api key revoked'],
+  ] as const)(
+    "the licence server refusing the proxy's credential (%s): 502, retryable, no upstream status or body to the viewer",
+    async (status, answer, text) => {
+      mode = answer;
+      const response = await vendorCall();
+      expect(response.statusCode).toBe(502);
+      const body = JSON.parse(response.body ?? '{}') as { error: string; error_description: string };
+      expect(body.error).toBe('bad_gateway');
+      expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+      expect(response.headers['www-authenticate']).toBeUndefined();
+      expect(body.error_description).not.toContain(status);
+      expect(response.body).not.toContain(text);
+      expect(vendor.calls).toHaveLength(1);
+    },
+  );
+
+  test('another 4xx answer (a refused device, a policy): 403 licence_refused, naming only the status', async () => {
+    mode = 'policy';
     const response = await vendorCall();
     expect(response.statusCode).toBe(403);
     expect(JSON.parse(response.body ?? '{}')).toMatchObject({ error: 'licence_refused' });
     expect(response.body).not.toContain('device revoked');
+  });
+
+  test('a 400 or 413 answer: the request was malformed or too large for it, 400 / 413 as the API promises', async () => {
+    mode = 'malformed';
+    const malformed = await vendorCall();
+    expect(malformed.statusCode).toBe(400);
+    expect(JSON.parse(malformed.body ?? '{}')).toMatchObject({ error: 'invalid_request' });
+    expect(malformed.body).not.toContain('bad challenge');
+    mode = 'too-large';
+    const tooLarge = await vendorCall();
+    expect(tooLarge.statusCode).toBe(413);
+    expect(JSON.parse(tooLarge.body ?? '{}')).toMatchObject({ error: 'payload_too_large' });
+  });
+
+  test('a ClearKey server whose credential was rotated at the vendor: 502 for every viewer, its own refusals stay 403', async () => {
+    const rotated = await startHarness({
+      idpKeys: [ec],
+      extraEnv: {
+        DRM_CATALOG: JSON.stringify({ 'demo-3': { paths: ['/drm/demo-3/'], manifest: '/drm/demo-3/index.m3u8' } }),
+        LICENCE_UPSTREAMS: JSON.stringify({
+          clearkey: {
+            url: `${clearKey.url}/clearkey/{videoId}`,
+            header: 'x-upstream-key',
+            secretEnv: 'K',
+            credentialRefusedStatuses: [401],
+          },
+        }),
+        K: `${UPSTREAM_CREDENTIAL}-old`,
+      },
+      runtime: { licences: true },
+    });
+    try {
+      const response = await rotated.api.licence(
+        licenceEvent('demo-3', 'clearkey', {
+          authorization: bearer(await mint(ec)),
+          body: clearKeyRequest(kidOf('demo-3')),
+        }),
+      );
+      expect(response.statusCode).toBe(502);
+      expect(JSON.parse(response.body ?? '{}')).toMatchObject({ error: 'bad_gateway' });
+      expect(response.headers['retry-after']).toBe('5');
+      expect(response.body).not.toMatch(/401|credential/);
+      expect(clearKey.calls).toHaveLength(1);
+      const denied = rotated.logs.records().filter((record) => record.message === 'request denied');
+      expect(denied.at(-1)).toMatchObject({ status: 502, reason: 'upstream_credential_refused', upstreamStatus: 401 });
+    } finally {
+      await rotated.close();
+    }
   });
 
   test('an empty, an oversize or a redirecting answer: 502 (never followed, never relayed)', async () => {
@@ -586,32 +719,33 @@ describe('metrics (EMF)', () => {
         ),
       );
 
-  test('a licence issued, refused by the licence server, refused by the proxy, and timed out are each counted', async () => {
+  test('a licence issued, refused by the licence server, refused by the proxy, and failed upstream are each counted', async () => {
     const from = harness.logs.text().split('\n').length - 1;
     const token = bearer(await mint(ec, { claims: { videos: ['demo-3'] } }));
     expect((await licence(token)).statusCode).toBe(200);
     expect((await licence(token, { body: clearKeyRequest(kidOf('demo-4')) })).statusCode).toBe(403);
     expect((await licence(token, { videoId: 'demo-4' })).statusCode).toBe(403);
+    const widevine = { system: 'widevine', body: 'AAAA', base64: true, contentType: 'application/octet-stream' };
+    mode = 'forbidden';
+    expect((await licence(token, widevine)).statusCode).toBe(502);
     mode = 'hang';
-    expect(
-      (
-        await licence(token, {
-          system: 'widevine',
-          body: 'AAAA',
-          base64: true,
-          contentType: 'application/octet-stream',
-        })
-      ).statusCode,
-    ).toBe(504);
+    expect((await licence(token, widevine)).statusCode).toBe(504);
     vendor.server.closeAllConnections();
     const metrics = emfSince(from);
     expect(metrics.filter(([name]) => name === 'LicenceIssued')).toEqual([['LicenceIssued', '', 1]]);
-    expect(
-      metrics.filter(([name, reason]) => name === 'LicenceDenied' && reason !== '').map(([, reason]) => reason),
-    ).toEqual(['licence_refused', 'not_entitled', 'upstream_timeout']);
-    expect(metrics.filter(([name, reason]) => name === 'LicenceDenied' && reason === '')).toHaveLength(3);
-    // The licence server's time, for the call it answered and the one it refused.
-    expect(metrics.filter(([name]) => name === 'LicenceUpstreamLatency')).toHaveLength(2);
+    const byReason = (series: string) =>
+      metrics.filter(([name, reason]) => name === series && reason !== '').map(([, reason]) => reason);
+    // Refusals of the viewer, and apart from them the licence server's failures: a refused
+    // credential is never counted as the viewer's denial.
+    expect(byReason('LicenceDenied')).toEqual(['licence_refused', 'not_entitled']);
+    expect(metrics.filter(([name, reason]) => name === 'LicenceDenied' && reason === '')).toHaveLength(2);
+    expect(byReason('LicenceUpstreamFailed')).toEqual(['upstream_credential_refused', 'upstream_timeout']);
+    expect(metrics.filter(([name, reason]) => name === 'LicenceUpstreamFailed' && reason === '')).toEqual([
+      ['LicenceUpstreamFailed', '', 1],
+      ['LicenceUpstreamFailed', '', 1],
+    ]);
+    // The licence server's time, for each call it answered (a licence, a refusal, a refused credential).
+    expect(metrics.filter(([name]) => name === 'LicenceUpstreamLatency')).toHaveLength(3);
     // Playback's own series are untouched by licence calls.
     expect(metrics.filter(([name]) => name === 'PlaybackAuthorized' || name === 'PlaybackDenied')).toEqual([]);
   });

@@ -81,7 +81,7 @@ describe('the function file', () => {
 
   it('does not load when it has an export statement, or no handler', () => {
     expect(() => new ViewerRequestFunction(`${SOURCE}\nexport { handler };\n`)).toThrow(
-      /does not load: Unexpected token 'export'/,
+      /does not load at the edge: line \d+:1: export is not in cloudfront-js-2.0's documented syntax/,
     );
     // Only the runtime's own modules resolve: any other import is refused at load, as CloudFront refuses it.
     expect(() => new ViewerRequestFunction(`import fs from 'fs';\n${SOURCE}`)).toThrow(/does not load/);

@@ -4,7 +4,12 @@
  * whatever the first accepts the second starts with.
  */
 import { ConfigError } from '../../lambda/core/config';
-import { drmCatalog, licenceUpstreams, loadDrmConfig } from '../../lambda/core/drm-config';
+import {
+  DEFAULT_CREDENTIAL_REFUSED_STATUSES,
+  drmCatalog,
+  licenceUpstreams,
+  loadDrmConfig,
+} from '../../lambda/core/drm-config';
 import { ConfigValidationError, validateConfig } from '../../lib/config';
 import { exampleJsonWith, exampleWith } from './synth';
 
@@ -105,6 +110,16 @@ describe('deploy config drm section', () => {
       /^drm\.upstreams: .*"header" and a credential .* go together/,
     ],
     [
+      'a credential-refused status outside 401-499',
+      { upstreams: { widevine: { url: 'https://l.example/', credentialRefusedStatuses: [500] } } },
+      /^drm\.upstreams\.widevine\.credentialRefusedStatuses\[0\]: must be between 401 and 499/,
+    ],
+    [
+      'a credential-refused 413 (it means the request is too large)',
+      { upstreams: { widevine: { url: 'https://l.example/', credentialRefusedStatuses: [401, 413] } } },
+      /^drm\.upstreams: .*"credentialRefusedStatuses" must list 1 to 8 distinct statuses from 401 to 499, other than 404 and 413/,
+    ],
+    [
       'a licence timeout the function could not wait for',
       { licenceTimeoutMs: 9000 },
       /^drm\.licenceTimeoutMs: must be between 100 and 8000/,
@@ -164,6 +179,14 @@ describe('functions parser (DRM_CATALOG, LICENCE_UPSTREAMS)', () => {
         ),
       /not both/,
     ],
+    ...[[], [401, 401], ['401'], [404], [400], 403].map((statuses): [string, () => unknown, RegExp] => [
+      `credentialRefusedStatuses ${JSON.stringify(statuses)}`,
+      () =>
+        licenceUpstreams(
+          JSON.stringify({ widevine: { url: 'https://l.example/', credentialRefusedStatuses: statuses } }),
+        ),
+      /^LICENCE_UPSTREAMS: entry "widevine": "credentialRefusedStatuses" must list 1 to 8 distinct statuses/,
+    ]),
     [
       'a licence body cap above 64 KiB',
       () => loadDrmConfig({ LICENCE_MAX_BODY_BYTES: '70000' }),
@@ -172,6 +195,14 @@ describe('functions parser (DRM_CATALOG, LICENCE_UPSTREAMS)', () => {
   ])('refuses %s at init with a ConfigError naming the variable', (_case, load, message) => {
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(message);
+  });
+
+  test('credentialRefusedStatuses: absent by default (the proxy then takes 401 and 403), else as listed', () => {
+    const parse = (extra: object) =>
+      licenceUpstreams(JSON.stringify({ widevine: { url: 'https://l.example/', ...extra } })).widevine;
+    expect(parse({})?.credentialRefusedStatuses).toBeUndefined();
+    expect(DEFAULT_CREDENTIAL_REFUSED_STATUSES).toEqual([401, 403]);
+    expect(parse({ credentialRefusedStatuses: [401] })?.credentialRefusedStatuses).toEqual([401]);
   });
 
   test('http is accepted on loopback only (local mode)', () => {

@@ -198,6 +198,16 @@ describe('alarms in the main stack (eu-west-1, default thresholds)', () => {
     });
   });
 
+  test('licence upstream failures: five or more LicenceUpstreamFailed in 5 minutes', () => {
+    expectMetricAlarm(split.mainTemplate, 'streamgate-licence-upstream-failures', {
+      namespace: 'Streamgate',
+      metricName: 'LicenceUpstreamFailed',
+      dimensions: service,
+      ...count,
+      threshold: 5,
+    });
+  });
+
   test('Lambda errors and throttles: one alarm each per function', () => {
     const functions = {
       playback: 'ApiPlayback',
@@ -238,9 +248,9 @@ describe('alarms in the main stack (eu-west-1, default thresholds)', () => {
       JSON.stringify(resource.Properties),
     );
     expect(namespaces.filter((text) => /AWS\/WAFV2|AWS\/CloudFront/.test(text))).toEqual([]);
-    // 4 API signals + API 5xx + 2 per each of 10 functions (3 of them rotators) + DynamoDB throttles
-    // + 4 edge deny-list alarms + the signing-key age alarm (lib/signing-keys.ts).
-    split.mainTemplate.resourceCountIs('AWS::CloudWatch::Alarm', 4 + 1 + 20 + 1 + 4 + 1);
+    // 4 API signals + API 5xx + licence upstream failures + 2 per each of 10 functions (3 of them
+    // rotators) + DynamoDB throttles + 4 edge deny-list alarms + the signing-key age alarm (lib/signing-keys.ts).
+    split.mainTemplate.resourceCountIs('AWS::CloudWatch::Alarm', 4 + 1 + 1 + 20 + 1 + 4 + 1);
   });
 });
 
@@ -452,6 +462,19 @@ describe('dashboard', () => {
     expect(dynamo).toContain('"AWS/DynamoDB","WriteThrottleEvents"');
   });
 
+  test('shows licences issued, denied and failed at the licence server, its failures by reason and its latency', () => {
+    const licences = JSON.stringify(widget(/^Licences$/).properties.metrics);
+    for (const name of ['LicenceIssued', 'LicenceDenied', 'LicenceUpstreamFailed'])
+      expect(licences).toContain(`"Streamgate","${name}","service","streamgate"`);
+    expect(JSON.stringify(widget(/^Licence server failures by reason/).properties.metrics)).toContain(
+      'SEARCH(\'{Streamgate,Reason,service} MetricName=\\"LicenceUpstreamFailed\\" service=\\"streamgate\\"\', \'Sum\', 300)',
+    );
+    expect(widget(/^LicenceUpstreamLatency/).properties.metrics?.map((metric) => metric[1])).toEqual([
+      'LicenceUpstreamLatency',
+      'LicenceUpstreamLatency',
+    ]);
+  });
+
   test('reads WAF blocks and CloudFront error rates from us-east-1, the rest from the main region', () => {
     const waf = widget(/^WAF requests/);
     expect(waf.properties.region).toBe('us-east-1');
@@ -473,7 +496,7 @@ describe('dashboard', () => {
   test("lists this region's alarms", () => {
     const status = widgets.find((candidate) => candidate.type === 'alarm');
     expect(status?.properties.title).toMatch(/WAF and CloudFront alarms are in us-east-1/);
-    expect(status?.properties.alarms?.length).toBe(30);
+    expect(status?.properties.alarms?.length).toBe(31);
   });
 });
 
@@ -483,7 +506,7 @@ describe('main stack in us-east-1 (no e-mail, thresholds from the config)', () =
     expect(single.edgeAlarmsTemplate).toBeUndefined();
     const topic = topicRef(single.mainTemplate);
     const alarms = Object.values(resourcesOf(single.mainTemplate, 'AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(30 + 1 + 3);
+    expect(alarms.length).toBe(31 + 1 + 3);
     for (const resource of alarms) expect(resource.Properties?.AlarmActions).toEqual([topic]);
     single.edgeTemplate.resourceCountIs('AWS::CloudWatch::Alarm', 0);
   });

@@ -755,6 +755,7 @@ describe('signing keys', () => {
     const bySid = (sid: string) => statements.find((statement) => statement.Sid === sid);
     expect(bySid('RotateThisSecret')?.Resource).toEqual({ Ref: secret });
     expect([bySid('ThisDistributionsOriginHeader')?.Action].flat().sort()).toEqual([
+      'cloudfront:GetDistribution',
       'cloudfront:GetDistributionConfig',
       'cloudfront:UpdateDistribution',
     ]);

@@ -21,6 +21,7 @@ import {
   TooManyGrants,
   TooManySessions,
   UpstreamBadAnswer,
+  UpstreamCredentialRefused,
   UpstreamTimeout,
   UpstreamUnavailable,
 } from '../../lambda/core/errors';
@@ -53,6 +54,7 @@ export const ONE_ERROR_PER_REASON: Record<DenialReason, ApiError> = {
   sharing_suspected: new SharingSuspected(),
   store_unavailable: new StoreUnavailable('TimeoutError: timed out'),
   store_contention: new StoreContention(),
+  upstream_credential_refused: new UpstreamCredentialRefused(),
   too_many_sessions: new TooManySessions(20, 600),
   too_many_grants: new TooManyGrants(32, 60),
   session_not_playing: new SessionNotPlaying(),
