@@ -27,7 +27,8 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
-const configSchema = section({
+/** The whole config's schema (exported so tests can walk its fields, e.g. every value of every choice). */
+export const configSchema = section({
   /**
    * `production` (default) requires a custom domain (AWS FSBP CloudFront.7); `test` allows the
    * cloudfront.net name, for a deployment nobody outside the team uses.

@@ -105,6 +105,8 @@ export class Delivery extends Construct {
   readonly baseUrl: string;
   /** Custom host names (empty: the cloudfront.net name only). */
   readonly domainNames: readonly string[];
+  /** Whether the distribution restricts viewers by country (`delivery.geoRestriction` allow or deny). */
+  readonly geoRestricted: boolean;
 
   constructor(scope: Construct, id: string, props: DeliveryProps) {
     super(scope, id);
@@ -246,6 +248,7 @@ export class Delivery extends Construct {
       webAclId: props.webAclArn,
     });
     this.domainNames = domainNames;
+    this.geoRestricted = props.geoRestriction !== undefined && props.geoRestriction.type !== 'none';
     this.baseUrl = `https://${domainNames[0] ?? this.distribution.distributionDomainName}`;
   }
 

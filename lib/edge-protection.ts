@@ -4,7 +4,7 @@
  * allow-list on `/api/`, and the common and known-bad-inputs managed groups. Its log group keeps
  * a record of every request with the credentials (Authorization, cookies, query) redacted.
  */
-import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
@@ -30,7 +30,7 @@ export interface EdgeProtectionProps {
    */
   readonly evaluationWindowSeconds?: number;
   /**
-   * Suffix of the `aws-waf-logs-` log group and prefix of the CloudWatch metric names.
+   * Part of the log group's name (`aws-waf-logs-<name>-<stack id>`) and prefix of the CloudWatch metric names.
    * @default 'streamgate'
    */
   readonly name?: string;
@@ -128,11 +128,15 @@ export class EdgeProtection extends Construct {
     });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      // WAF only delivers to log groups whose name starts with aws-waf-logs-.
-      logGroupName: `aws-waf-logs-${name}`,
+      // WAF only delivers to log groups whose name starts with aws-waf-logs-, so CloudFormation
+      // cannot generate the name. The group is retained (request logs are evidence after a
+      // teardown), so the name ends in this stack's id, new for every stack: a redeploy after
+      // `cdk destroy` or after a failed first deploy never collides with the group left behind.
+      logGroupName: `aws-waf-logs-${name}-${Fn.select(2, Fn.split('/', Aws.STACK_ID))}`,
       retention: logRetention(props.logRetentionDays, 'EdgeProtection'),
+      removalPolicy: RemovalPolicy.RETAIN,
     });
-    const logging = new wafv2.CfnLoggingConfiguration(this, 'Logging', {
+    new wafv2.CfnLoggingConfiguration(this, 'Logging', {
       resourceArn: this.webAcl.attrArn,
       // WAF wants the log group ARN without the `:*` suffix logGroupArn carries.
       logDestinationConfigs: [
@@ -150,7 +154,6 @@ export class EdgeProtection extends Construct {
         { queryString: {} },
       ],
     });
-    logging.node.addDependency(this.logGroup);
   }
 
   get webAclArn(): string {

@@ -343,9 +343,18 @@ describe('edge protection', () => {
   });
 
   test('WAF logs go to an aws-waf-logs- log group with credentials redacted', () => {
-    synth.edgeTemplate.hasResourceProperties('AWS::Logs::LogGroup', {
-      LogGroupName: 'aws-waf-logs-streamgate',
-      RetentionInDays: 90,
+    // Retained, so named after the stack's id: a redeploy never collides with a group left behind.
+    synth.edgeTemplate.hasResource('AWS::Logs::LogGroup', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        LogGroupName: {
+          'Fn::Join': [
+            '',
+            ['aws-waf-logs-streamgate-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }],
+          ],
+        },
+        RetentionInDays: 90,
+      },
     });
     synth.edgeTemplate.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
       ResourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('WebAcl'), 'Arn'] },
