@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import type { SharingAction } from '../lambda/core/abuse-defaults';
 import type { CloudFrontKeyAlgorithm } from '../lambda/core/cloudfront-key-types';
+import { apiEnvironmentSize, environmentProblem } from './api-environment';
 import { edgeRevocationSchema } from './config/edge-revocation';
 import { deliverySchema, type GeoRestrictionConfig, type PRICE_CLASSES } from './config/delivery';
 import { choice, fieldIssues, isRecord, section, text, whenValid } from './config/fields';
@@ -54,20 +55,31 @@ export const configSchema = section({
   /** Alarms, their topic(s) and the dashboard (lib/monitoring.ts). */
   monitoring: monitoringSchema,
   logRetentionDays: choice(LOG_RETENTION_DAYS).default(90),
-}).superRefine(
-  ({ deployment, delivery }, ctx) => {
-    if (deployment === 'production' && delivery.domainNames.length === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['delivery', 'domainNames'],
-        message:
-          'a production deployment needs a custom domain (AWS FSBP CloudFront.7): set delivery.domainNames and delivery.certificateArn, or mark the config "deployment": "test"',
-        input: delivery.domainNames,
-      });
-    }
-  },
-  whenValid('deployment', 'delivery'),
-);
+})
+  .superRefine(
+    ({ deployment, delivery }, ctx) => {
+      if (deployment === 'production' && delivery.domainNames.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['delivery', 'domainNames'],
+          message:
+            'a production deployment needs a custom domain (AWS FSBP CloudFront.7): set delivery.domainNames and delivery.certificateArn, or mark the config "deployment": "test"',
+          input: delivery.domainNames,
+        });
+      }
+    },
+    whenValid('deployment', 'delivery'),
+  )
+  .superRefine(
+    (config, ctx) => {
+      const size = apiEnvironmentSize(config);
+      const problem = environmentProblem(size);
+      if (problem === undefined) return;
+      ctx.addIssue({ code: 'custom', path: size.byField[0].field.split('.'), message: problem, input: config });
+    },
+    // Measured once every field is valid: a size of invalid values would only repeat their problems.
+    { when: (payload) => payload.issues.length === 0 },
+  );
 
 export type StreamgateConfig = z.output<typeof configSchema>;
 export type KeyAlgorithm = CloudFrontKeyAlgorithm;

@@ -8,6 +8,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { apiEnvironment } from './api-environment';
 import type { StreamgateConfig } from './config';
 import { CloudFrontAccessLogs } from './cloudfront-logs';
 import { Delivery } from './delivery';
@@ -20,14 +21,9 @@ import { ORIGIN_VERIFY_HEADER, PlaybackApi } from './playback-api';
 import { ORIGIN_VERIFY_REFRESH_SECONDS } from '../lambda/core/origin-verify';
 import { StateTable } from './state-table';
 import { SigningKeys } from './signing-keys';
-import { ABUSE_DEFAULTS, type AbuseSettingName, STREAM_LIMIT_POLICY } from '../lambda/core/abuse-defaults';
-import { EDGE_DENY_LIST_VARIABLE } from '../lambda/runtime/deny-list-env';
 
 /** How long the CDN identifier rotation waits for MediaPackage to re-read the secret [unverified: not published]. */
 const MEDIAPACKAGE_SECRET_REFRESH_SECONDS = 600;
-
-/** The abuse settings, in the order the environment lists them. */
-const ABUSE_SETTING_NAMES = Object.keys(ABUSE_DEFAULTS) as AbuseSettingName[];
 
 export interface StreamgateStackProps extends StackProps {
   /** The validated deploy config. */
@@ -241,43 +237,4 @@ export class StreamgateStack extends Stack {
       });
     }
   }
-}
-
-/** The lambda/core/config.ts variables that come from the deploy config. */
-function apiEnvironment(config: StreamgateConfig, mediaBaseUrl: string): Record<string, string> {
-  const { jwt, entitlement, signing, delivery, abuse, edgeRevocation, drm } = config;
-  return {
-    JWT_ISSUER: jwt.issuer,
-    JWT_AUDIENCE: jwt.audience,
-    JWT_JWKS_URL: jwt.jwksUrl,
-    JWT_ALGORITHMS: jwt.algorithms.join(','),
-    JWT_CLOCK_TOLERANCE_SECONDS: String(jwt.clockToleranceSeconds),
-    JWT_MAX_LIFETIME_SECONDS: String(jwt.maxLifetimeSeconds),
-    SCOPE_CLAIM: entitlement.scopeClaim,
-    VIDEOS_CLAIM: entitlement.videosClaim,
-    REQUIRE_VIDEOS_CLAIM: String(entitlement.requireVideosClaim),
-    PLAY_SCOPE: entitlement.playScope,
-    ADMIN_SCOPE: entitlement.adminScope,
-    MEDIA_BASE_URL: mediaBaseUrl,
-    MANIFEST_NAME: delivery.manifestName,
-    SIGNED_TTL_SECONDS: String(signing.ttlSeconds),
-    SIGN_BIND_VIEWER_IP: String(signing.bindViewerIp),
-    SIGNING_HASH_ALGORITHM: signing.hashAlgorithm,
-    SIGNING_KEY_REFRESH_SECONDS: String(signing.keyRefreshSeconds),
-    ...(signing.cookieDomain !== undefined ? { COOKIE_DOMAIN: signing.cookieDomain } : {}),
-    ...Object.fromEntries(ABUSE_SETTING_NAMES.map((name) => [ABUSE_DEFAULTS[name].variable, String(abuse[name])])),
-    [STREAM_LIMIT_POLICY.variable]: abuse.streamLimitPolicy,
-    // on: the API records each grant's id so revoking a session denies its grants at the edge.
-    [EDGE_DENY_LIST_VARIABLE]: edgeRevocation.enabled ? 'on' : 'off',
-    // CloudFront sets these (the ALL_VIEWER_EXCEPT_HOST_HEADER policy forwards them): ip:port and country.
-    VIEWER_IP_HEADER: 'cloudfront-viewer-address',
-    VIEWER_COUNTRY_HEADER: 'cloudfront-viewer-country',
-    // The DRM catalog signs /drm/ access (playback) and gates licences (licence); no secret values.
-    DRM_CATALOG: JSON.stringify(drm.catalog),
-    LICENCE_UPSTREAMS: JSON.stringify(drm.upstreams),
-    LICENCE_TIMEOUT_MS: String(drm.licenceTimeoutMs),
-    LICENCE_MAX_BODY_BYTES: String(drm.licenceMaxBodyBytes),
-    // Not read by the code: changing it replaces every container, so the origin-verify value is re-read.
-    ORIGIN_SECRETS_VERSION: String(delivery.originSecretsVersion),
-  };
 }
