@@ -71,6 +71,20 @@ export const configSchema = section({
     whenValid('deployment', 'delivery'),
   )
   .superRefine(
+    ({ packaging, drm }, ctx) => {
+      // /drm/ is served only from MediaPackage (lib/delivery.ts): without it a catalog's grants open nothing.
+      if (packaging.mode === 'none' && Object.keys(drm.catalog).length > 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['drm', 'catalog'],
+          message:
+            'lists DRM videos, but packaging.mode is "none": no /drm/ behaviour serves them; set packaging.mode to "live" or "vod", or empty the catalog',
+          input: drm.catalog,
+        });
+    },
+    whenValid('packaging', 'drm'),
+  )
+  .superRefine(
     (config, ctx) => {
       const size = apiEnvironmentSize(config);
       const problem = environmentProblem(size);

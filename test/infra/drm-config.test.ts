@@ -114,6 +114,16 @@ describe('deploy config drm section', () => {
     expect(problems.some((line) => problem.test(line))).toBe(true);
   });
 
+  test('refuses a catalog without packaging (no /drm/ behaviour would serve its grants), naming drm.catalog', () => {
+    const json = exampleJsonWith({ packaging: { mode: 'none', spekeUrl: null, spekeRoleArn: null } });
+    expect(() => validateConfig(json, 'test')).toThrow(
+      /drm\.catalog: lists DRM videos, but packaging\.mode is "none": no \/drm\/ behaviour serves them/,
+    );
+    // Licence servers alone are harmless (nothing is DRM-protected): only the catalog is refused.
+    const upstreamsOnly = { ...json, drm: { ...(json.drm as Record<string, unknown>), catalog: {} } };
+    expect(validateConfig(upstreamsOnly, 'test').packaging.mode).toBe('none');
+  });
+
   test('refuses a catalog too large for the functions environment', () => {
     const catalog = Object.fromEntries(
       Array.from({ length: 40 }, (_, i) => [
