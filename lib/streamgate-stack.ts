@@ -83,6 +83,7 @@ export class StreamgateStack extends Stack {
         mode: packaging.mode,
         name: config.name,
         spekeUrl: packaging.spekeUrl,
+        spekeV1Url: packaging.mode === 'vod' ? packaging.spekeV1Url : undefined,
         spekeRole: iam.Role.fromRoleArn(this, 'SpekeRole', packaging.spekeRoleArn, { mutable: false }),
         presetVideo: packaging.presetVideo,
         presetAudio: packaging.presetAudio,

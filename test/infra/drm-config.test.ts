@@ -115,7 +115,7 @@ describe('deploy config drm section', () => {
   });
 
   test('refuses a catalog without packaging (no /drm/ behaviour would serve its grants), naming drm.catalog', () => {
-    const json = exampleJsonWith({ packaging: { mode: 'none', spekeUrl: null, spekeRoleArn: null } });
+    const json = exampleJsonWith({ packaging: { mode: 'none', spekeUrl: null, spekeV1Url: null, spekeRoleArn: null } });
     expect(() => validateConfig(json, 'test')).toThrow(
       /drm\.catalog: lists DRM videos, but packaging\.mode is "none": no \/drm\/ behaviour serves them/,
     );

@@ -811,7 +811,7 @@ describe('signing keys', () => {
 });
 
 describe('packaging (VOD)', () => {
-  test('DASH carries Widevine and PlayReady, HLS carries FairPlay, both from the configured SPEKE provider', () => {
+  test('DASH carries Widevine and PlayReady (SPEKE v2.0), HLS carries FairPlay (SPEKE v1.0, its own endpoint)', () => {
     const speke = {
       Url: 'https://speke.example.com/v2/copyProtection',
       RoleArn: 'arn:aws:iam::111111111111:role/streamgate-speke',
@@ -834,7 +834,11 @@ describe('packaging (VOD)', () => {
       HlsPackage: {
         Encryption: {
           EncryptionMethod: 'SAMPLE_AES',
-          SpekeKeyProvider: { ...speke, SystemIds: [DRM_SYSTEM_IDS.FAIRPLAY] },
+          SpekeKeyProvider: {
+            Url: 'https://speke.example.com/v1/copyProtection',
+            RoleArn: speke.RoleArn,
+            SystemIds: [DRM_SYSTEM_IDS.FAIRPLAY],
+          },
         },
       },
     });

@@ -25,7 +25,10 @@ const variants: [string, () => Synthesis, string[]][] = [
     'without MediaPackage (packaging mode none)',
     () =>
       synthesize(
-        exampleWith({ packaging: { mode: 'none', spekeUrl: null, spekeRoleArn: null }, drm: { catalog: {} } }),
+        exampleWith({
+          packaging: { mode: 'none', spekeUrl: null, spekeV1Url: null, spekeRoleArn: null },
+          drm: { catalog: {} },
+        }),
       ),
     ['/media/*.m3u8', '/media/*.mpd', '/media/*'],
   ],
