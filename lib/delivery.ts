@@ -191,7 +191,7 @@ export class Delivery extends Construct {
       { function: this.viewerRequestFunction, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },
     ];
 
-    const mediaOrigin = props.media.origin();
+    const mediaOrigin = props.media.origin(MediaOrigin.MEDIA_PREFIX, { servedAtRoot: false });
     const signed = (cachePolicy: cloudfront.ICachePolicy): cloudfront.BehaviorOptions => ({
       origin: mediaOrigin,
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
@@ -223,7 +223,7 @@ export class Delivery extends Construct {
       comment: `streamgate: signed media, player page and playback API on one domain (origin secrets v${originSecretsVersion})`,
       defaultRootObject: 'index.html',
       defaultBehavior: {
-        origin: props.media.origin(`/${MediaOrigin.WEB_PREFIX}`),
+        origin: props.media.origin(MediaOrigin.WEB_PREFIX, { servedAtRoot: true }),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,

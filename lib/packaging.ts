@@ -265,6 +265,8 @@ export class Packaging extends Construct {
         },
       });
       policy.node.addDependency(endpoint);
+      // MediaPackage checks at creation that the role may read the secret: the role's policy first.
+      policy.node.addDependency(this.secretsRole);
     }
     return group.attrEgressDomain;
   }
@@ -275,6 +277,8 @@ export class Packaging extends Construct {
       id: `${name}-vod`,
       authorization: { cdnIdentifierSecret: this.cdnSecret.secretArn, secretsRoleArn: this.secretsRole.roleArn },
     });
+    // MediaPackage checks at creation that the role may read the secret: the role's policy first.
+    group.node.addDependency(this.secretsRole);
     new mediapackage.CfnPackagingConfiguration(this, 'DashConfiguration', {
       id: `${name}-dash`,
       packagingGroupId: group.ref,

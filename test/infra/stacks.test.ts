@@ -14,7 +14,8 @@ import { bearer, MEDIA_BASE_URL, playbackEvent, startHarness } from '../support/
 import { idpKey, mint } from '../support/tokens';
 import { STATE_TABLE } from '../../lambda/store/table-schema';
 import { loadConfigFile, type StreamgateConfig } from '../../lib/config';
-import { DRM_SYSTEM_IDS } from '../../lib/packaging';
+import { MediaOrigin } from '../../lib/media-origin';
+import { DRM_SYSTEM_IDS, VOD_SOURCE_PREFIX } from '../../lib/packaging';
 import { ORIGIN_VERIFY_HEADER } from '../../lib/playback-api';
 import { EXAMPLE_CONFIG, onlyResource, resourcesOf, synthesize, type Synthesis } from './synth';
 
@@ -98,6 +99,7 @@ describe('media origin', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           {
+            Sid: Match.stringLikeRegexp('^CloudFrontReads'),
             Effect: 'Allow',
             Principal: { Service: 'cloudfront.amazonaws.com' },
             Action: 's3:GetObject',
@@ -105,7 +107,10 @@ describe('media origin', () => {
             Condition: {
               StringEquals: {
                 'AWS:SourceArn': {
-                  'Fn::Join': ['', Match.arrayWith([':distribution/', { Ref: distributionId }])],
+                  'Fn::Join': [
+                    '',
+                    [Match.stringLikeRegexp('^arn:aws:cloudfront::\\d{12}:distribution/$'), { Ref: distributionId }],
+                  ],
                 },
               },
             },
@@ -138,6 +143,26 @@ describe('media origin', () => {
       expect(origin.S3OriginConfig?.OriginAccessIdentity).toBe('');
       expect(origin.OriginAccessControlId).toBeDefined();
     }
+  });
+});
+
+describe('media bucket reads', () => {
+  test('the distribution may read the player page and the media, nothing else (not the VOD sources MediaPackage ingests)', () => {
+    const bucketPolicy = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::S3::BucketPolicy')).find(([id]) =>
+      id.startsWith('MediaOriginBucketPolicy'),
+    );
+    const statements = (bucketPolicy?.[1].Properties?.PolicyDocument as { Statement: Record<string, unknown>[] })
+      .Statement;
+    const cloudFrontReads = statements
+      .filter((statement) => JSON.stringify(statement.Principal) === '{"Service":"cloudfront.amazonaws.com"}')
+      .map((statement) => [statement.Effect, statement.Action, JSON.stringify(statement.Resource)]);
+    expect(cloudFrontReads).toHaveLength(2);
+    expect(cloudFrontReads.map(([, , resource]) => JSON.parse(resource as string)['Fn::Join'][1][1]).sort()).toEqual([
+      `/${MediaOrigin.MEDIA_PREFIX}/*`,
+      `/${MediaOrigin.WEB_PREFIX}/*`,
+    ]);
+    for (const [effect, action] of cloudFrontReads) expect([effect, action]).toEqual(['Allow', 's3:GetObject']);
+    expect(JSON.stringify(statements)).not.toContain(VOD_SOURCE_PREFIX);
   });
 });
 
