@@ -114,6 +114,7 @@ export class StreamgateStack extends Stack {
       throttleBurstLimit: config.api.throttleBurstLimit,
       logRetentionDays: config.logRetentionDays,
       handlersDir: props.handlersDir,
+      licenceTimeoutMs: config.drm.licenceTimeoutMs,
       licenceSecretArns: Object.values(config.drm.upstreams).flatMap((upstream) =>
         upstream?.secretArn !== undefined ? [upstream.secretArn] : [],
       ),
