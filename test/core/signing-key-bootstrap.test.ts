@@ -6,13 +6,18 @@
  * rotation still needs), the active key verifies what it signs, and no public key is left over.
  */
 import { createSign, createVerify, randomUUID } from 'node:crypto';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { type RotationPolicy, runRotation } from '../../lambda/core/signing-key-rotation';
 import { keygenHandler } from '../../lambda/handlers/keygen';
 import { CloudFrontKeys, SecretsManagerKeyStore } from '../../lambda/runtime/signing-key-ports';
+import { SigningKeys } from '../../lib/signing-keys';
 import { FakeCloudFrontAccount, FakeSecretsManager } from '../support/signing-key-fakes';
+
+type Json = Record<string, unknown>;
 
 const PREFIX = 'streamgate-eu-west-1-sign';
 const SECRET = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:SigningKeysSecret-AbCdEf';
@@ -308,4 +313,83 @@ test('the rotation re-trusts the active key a key group lost, and replaces an ac
   expect(activated.performed.map((step) => step.kind)).toContain('activate');
   expect(activeKeyWorks(w)).toBe(true);
   expect(w.cf.groups.get(groupId)?.items).toContain(w.active().keyPairId);
+});
+
+/** The IAM action a command needs: `ListPublicKeysCommand` of CloudFront is `cloudfront:ListPublicKeys`. */
+const actionOf = (service: string, command: string) => `${service}:${command.replace(/Command$/, '')}`;
+
+test("every call the key functions make is granted to their role in the template (the bootstrap's first deploy needs UpdateSecretVersionStage)", async () => {
+  const w = world();
+  const made = { bootstrap: new Set<string>(), rotation: new Set<string>() };
+  const recording = (who: keyof typeof made) => {
+    const cf = w.cf.calls.length;
+    const sm = w.sm.calls.length;
+    return () => {
+      for (const call of w.cf.calls.slice(cf)) made[who].add(actionOf('cloudfront', call));
+      for (const call of w.sm.calls.slice(sm)) made[who].add(actionOf('secretsmanager', call));
+    };
+  };
+  // The bootstrap: a first Create over leftovers, an Update that re-publishes and converges, a Delete.
+  let done = recording('bootstrap');
+  w.cf.addGroup(PREFIX, [w.cf.addKey(`${PREFIX}-old`)]);
+  await w.placeholder();
+  const { PhysicalResourceId: groupId } = await w.handler(w.event('Create'));
+  const first = w.active().keyPairId as string;
+  const group = w.cf.groups.get(groupId);
+  if (group !== undefined) group.items = [w.cf.addKey(`${PREFIX}-stray`)];
+  w.cf.keys.delete(first);
+  await w.handler(w.event('Update', groupId));
+  done();
+  // A whole rotation, then a lost trust repaired.
+  done = recording('rotation');
+  w.clock.now += policy.rotateAfterSeconds;
+  await runRotation(w.rotationPorts(groupId), policy);
+  w.clock.now += 400;
+  await runRotation(w.rotationPorts(groupId), policy);
+  w.clock.now += 400;
+  await runRotation(w.rotationPorts(groupId), policy);
+  const edited = w.cf.groups.get(groupId);
+  if (edited !== undefined) edited.items = [w.cf.addKey('stray')];
+  await runRotation(w.rotationPorts(groupId), policy);
+  done();
+  done = recording('bootstrap');
+  await w.handler(w.event('Delete', groupId));
+  done();
+
+  const stack = new Stack(new App(), 'Keys', { env: { account: '111111111111', region: 'eu-west-1' } });
+  const keys = new SigningKeys(stack, 'SigningKeys');
+  keys.addRotation({
+    distributionIds: ['E1'],
+    rotateAfterDays: 30,
+    checkEveryMinutes: 10,
+    signedTtlSeconds: 300,
+    keyRefreshSeconds: 60,
+    clockToleranceSeconds: 30,
+    alarmName: 'streamgate-signing-key-age',
+  });
+  const template = Template.fromStack(stack).toJSON() as {
+    Resources: Record<string, { Type: string; Properties: Json }>;
+  };
+  const granted = (rolePrefix: string) =>
+    new Set(
+      Object.values(template.Resources)
+        .filter(
+          (resource) =>
+            resource.Type === 'AWS::IAM::Policy' &&
+            JSON.stringify(resource.Properties.Roles).includes(`"SigningKeys${rolePrefix}Role`),
+        )
+        .flatMap(
+          (resource) =>
+            (resource.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement,
+        )
+        .flatMap((statement) => [statement.Action].flat()),
+    );
+  for (const [who, rolePrefix] of [
+    ['bootstrap', 'Generator'],
+    ['rotation', 'Rotator'],
+  ] as const) {
+    expect(made[who].size).toBeGreaterThan(5);
+    const allowed = granted(rolePrefix);
+    expect({ who, missing: [...made[who]].filter((action) => !allowed.has(action)) }).toEqual({ who, missing: [] });
+  }
 });

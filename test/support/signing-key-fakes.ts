@@ -28,10 +28,13 @@ function injected(failNext: Map<string, string>, command: string): void {
 export class FakeSecretsManager {
   /** Command name → error name: the next call of that command fails with it (then the entry is gone). */
   readonly failNext = new Map<string, string>();
+  /** Every command sent, by name. */
+  readonly calls: string[] = [];
   readonly versions = new Map<string, { value: string; stages: Set<string>; created: Date }>();
   constructor(private readonly clock: { now: number }) {}
   async send(command: { constructor: { name: string }; input: Input }): Promise<unknown> {
     const input = command.input;
+    this.calls.push(command.constructor.name);
     injected(this.failNext, command.constructor.name);
     switch (command.constructor.name) {
       case 'ListSecretVersionIdsCommand':
