@@ -11,11 +11,12 @@ import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import type { SharingAction } from '../lambda/core/abuse-defaults';
 import type { CloudFrontKeyAlgorithm } from '../lambda/core/cloudfront-key-types';
+import { apiEnvironmentSize, environmentProblem } from './api-environment';
 import { edgeRevocationSchema } from './config/edge-revocation';
 import { deliverySchema, type GeoRestrictionConfig, type PRICE_CLASSES } from './config/delivery';
 import { choice, fieldIssues, isRecord, section, text, whenValid } from './config/fields';
 import { entitlementSchema, jwtSchema } from './config/identity';
-import { drmSchema, MAX_DRM_ENVIRONMENT_BYTES } from './config/drm';
+import { drmSchema } from './config/drm';
 import { monitoringSchema } from './config/monitoring';
 import { type PackagingConfig, type PackagingMode, packagingSchema } from './config/packaging';
 import { abuseSchema, apiSchema, wafSchema } from './config/protection';
@@ -27,7 +28,8 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
-const configSchema = section({
+/** The whole config's schema (exported so tests can walk its fields, e.g. every value of every choice). */
+export const configSchema = section({
   /**
    * `production` (default) requires a custom domain (AWS FSBP CloudFront.7); `test` allows the
    * cloudfront.net name, for a deployment nobody outside the team uses.
@@ -55,21 +57,6 @@ const configSchema = section({
   logRetentionDays: choice(LOG_RETENTION_DAYS).default(90),
 })
   .superRefine(
-    ({ entitlement, drm }, ctx) => {
-      // Plans and the DRM catalog share the functions' 4 KB environment (lib/config/drm.ts).
-      const plans = Object.keys(entitlement.plans).length === 0 ? 0 : JSON.stringify(entitlement.plans).length;
-      const drmBytes = JSON.stringify(drm.catalog).length + JSON.stringify(drm.upstreams).length;
-      if (plans > 0 && plans + drmBytes > MAX_DRM_ENVIRONMENT_BYTES)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['entitlement', 'plans'],
-          message: `plans take ${plans} bytes and drm ${drmBytes}; together at most ${MAX_DRM_ENVIRONMENT_BYTES} fit in the functions' environment (name videos by prefix)`,
-          input: entitlement.plans,
-        });
-    },
-    whenValid('entitlement', 'drm'),
-  )
-  .superRefine(
     ({ deployment, delivery }, ctx) => {
       if (deployment === 'production' && delivery.domainNames.length === 0) {
         ctx.addIssue({
@@ -82,6 +69,30 @@ const configSchema = section({
       }
     },
     whenValid('deployment', 'delivery'),
+  )
+  .superRefine(
+    ({ packaging, drm }, ctx) => {
+      // /drm/ is served only from MediaPackage (lib/delivery.ts): without it a catalog's grants open nothing.
+      if (packaging.mode === 'none' && Object.keys(drm.catalog).length > 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['drm', 'catalog'],
+          message:
+            'lists DRM videos, but packaging.mode is "none": no /drm/ behaviour serves them; set packaging.mode to "live" or "vod", or empty the catalog',
+          input: drm.catalog,
+        });
+    },
+    whenValid('packaging', 'drm'),
+  )
+  .superRefine(
+    (config, ctx) => {
+      const size = apiEnvironmentSize(config);
+      const problem = environmentProblem(size);
+      if (problem === undefined) return;
+      ctx.addIssue({ code: 'custom', path: size.byField[0].field.split('.'), message: problem, input: config });
+    },
+    // Measured once every field is valid: a size of invalid values would only repeat their problems.
+    { when: (payload) => payload.issues.length === 0 },
   );
 
 export type StreamgateConfig = z.output<typeof configSchema>;

@@ -105,6 +105,8 @@ export class Delivery extends Construct {
   readonly baseUrl: string;
   /** Custom host names (empty: the cloudfront.net name only). */
   readonly domainNames: readonly string[];
+  /** Whether the distribution restricts viewers by country (`delivery.geoRestriction` allow or deny). */
+  readonly geoRestricted: boolean;
 
   constructor(scope: Construct, id: string, props: DeliveryProps) {
     super(scope, id);
@@ -189,7 +191,7 @@ export class Delivery extends Construct {
       { function: this.viewerRequestFunction, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },
     ];
 
-    const mediaOrigin = props.media.origin();
+    const mediaOrigin = props.media.origin(MediaOrigin.MEDIA_PREFIX, { servedAtRoot: false });
     const signed = (cachePolicy: cloudfront.ICachePolicy): cloudfront.BehaviorOptions => ({
       origin: mediaOrigin,
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
@@ -221,7 +223,7 @@ export class Delivery extends Construct {
       comment: `streamgate: signed media, player page and playback API on one domain (origin secrets v${originSecretsVersion})`,
       defaultRootObject: 'index.html',
       defaultBehavior: {
-        origin: props.media.origin(`/${MediaOrigin.WEB_PREFIX}`),
+        origin: props.media.origin(MediaOrigin.WEB_PREFIX, { servedAtRoot: true }),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
@@ -246,6 +248,7 @@ export class Delivery extends Construct {
       webAclId: props.webAclArn,
     });
     this.domainNames = domainNames;
+    this.geoRestricted = props.geoRestriction !== undefined && props.geoRestriction.type !== 'none';
     this.baseUrl = `https://${domainNames[0] ?? this.distribution.distributionDomainName}`;
   }
 

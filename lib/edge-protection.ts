@@ -4,7 +4,7 @@
  * allow-list on `/api/`, and the common and known-bad-inputs managed groups. Its log group keeps
  * a record of every request with the credentials (Authorization, cookies, query) redacted.
  */
-import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
@@ -16,6 +16,45 @@ export { API_PATH_PREFIX };
 /** Managed rule groups, in evaluation order after the IP reputation list. */
 export const MANAGED_RULE_GROUPS = ['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet'] as const;
 export const IP_REPUTATION_GROUP = 'AWSManagedRulesAmazonIpReputationList';
+
+/**
+ * The managed rules that inspect the request body, with the label each adds. A licence
+ * challenge is an opaque DRM message (Widevine and FairPlay binary, PlayReady SOAP XML) that the
+ * proxy only forwards: SizeRestrictions_BODY refuses every challenge over 8 KB, and the content
+ * rules read bytes as text, where a binary challenge can hold a `../` or a tag-like run by
+ * chance. So on the licence route they only count (their labels show in the logs), and on every
+ * other path a rule of ours blocks what they match, as they would have (docs/security-controls.md).
+ */
+export const BODY_RULES: Readonly<Record<(typeof MANAGED_RULE_GROUPS)[number], Readonly<Record<string, string>>>> = {
+  AWSManagedRulesCommonRuleSet: {
+    SizeRestrictions_BODY: 'awswaf:managed:aws:core-rule-set:SizeRestrictions_Body',
+    CrossSiteScripting_BODY: 'awswaf:managed:aws:core-rule-set:CrossSiteScripting_Body',
+    GenericLFI_BODY: 'awswaf:managed:aws:core-rule-set:GenericLFI_Body',
+    GenericRFI_BODY: 'awswaf:managed:aws:core-rule-set:GenericRFI_Body',
+    EC2MetaDataSSRF_BODY: 'awswaf:managed:aws:core-rule-set:EC2MetaDataSSRF_Body',
+  },
+  AWSManagedRulesKnownBadInputsRuleSet: {
+    JavaDeserializationRCE_BODY: 'awswaf:managed:aws:known-bad-inputs:JavaDeserializationRCE_Body',
+    Log4JRCE_BODY: 'awswaf:managed:aws:known-bad-inputs:Log4JRCE_Body',
+  },
+};
+
+/** The body sizes WAF can be told to inspect for CloudFront (AssociationConfig), in bytes. */
+const INSPECTION_LIMITS = [
+  [16384, 'KB_16'],
+  [32768, 'KB_32'],
+  [49152, 'KB_48'],
+  [65536, 'KB_64'],
+] as const;
+
+export interface LicenceRouteProtection {
+  /** Path prefix of the licence route, e.g. `/api/v1/licence/`. */
+  readonly pathPrefix: string;
+  /** Its method. */
+  readonly method: string;
+  /** The proxy's body cap (drm.licenceMaxBodyBytes): larger bodies get 413 here already. */
+  readonly maxBodyBytes: number;
+}
 
 export interface EdgeProtectionProps {
   /** Requests one IP may make per evaluation window, any path. */
@@ -30,7 +69,7 @@ export interface EdgeProtectionProps {
    */
   readonly evaluationWindowSeconds?: number;
   /**
-   * Suffix of the `aws-waf-logs-` log group and prefix of the CloudWatch metric names.
+   * Part of the log group's name (`aws-waf-logs-<name>-<stack id>`) and prefix of the CloudWatch metric names.
    * @default 'streamgate'
    */
   readonly name?: string;
@@ -39,6 +78,12 @@ export interface EdgeProtectionProps {
    * @default 90
    */
   readonly logRetentionDays?: number;
+  /**
+   * The licence route: its own body size rule (the proxy's cap, answered 413) instead of the
+   * managed rules' 8 KB, and no body-content rules (BODY_RULES).
+   * @default - the managed body rules apply on every path
+   */
+  readonly licenceRoute?: LicenceRouteProtection;
 }
 
 export class EdgeProtection extends Construct {
@@ -75,19 +120,97 @@ export class EdgeProtection extends Construct {
       sampledRequestsEnabled: true,
       metricName: `${name}-${metric}`,
     });
-    const managed = (priority: number, group: string): wafv2.CfnWebACL.RuleProperty => ({
-      name: group,
-      priority,
-      overrideAction: { none: {} },
-      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name: group } },
-      visibilityConfig: visibility(group),
-    });
+    const licence = props.licenceRoute;
+    if (licence !== undefined) {
+      if (!licence.pathPrefix.startsWith(API_PATH_PREFIX) || !licence.pathPrefix.endsWith('/'))
+        throw new Error(`EdgeProtection: licenceRoute.pathPrefix must be a folder under ${API_PATH_PREFIX}`);
+      if (!Number.isInteger(licence.maxBodyBytes) || licence.maxBodyBytes < 1 || licence.maxBodyBytes > 65536)
+        throw new Error(`EdgeProtection: licenceRoute.maxBodyBytes must be 1 to 65536, got ${licence.maxBodyBytes}`);
+    }
+    const managed = (priority: number, group: string): wafv2.CfnWebACL.RuleProperty => {
+      const bodyRules = licence === undefined ? [] : Object.keys(BODY_RULES[group as keyof typeof BODY_RULES] ?? {});
+      return {
+        name: group,
+        priority,
+        overrideAction: { none: {} },
+        statement: {
+          managedRuleGroupStatement: {
+            vendorName: 'AWS',
+            name: group,
+            ...(bodyRules.length > 0
+              ? { ruleActionOverrides: bodyRules.map((rule) => ({ name: rule, actionToUse: { count: {} } })) }
+              : {}),
+          },
+        },
+        visibilityConfig: visibility(group),
+      };
+    };
     const underApi = startsWith(API_PATH_PREFIX);
+    const licenceRoute = (route: LicenceRouteProtection): wafv2.CfnWebACL.StatementProperty[] => [
+      startsWith(route.pathPrefix),
+      anyMethod([route.method]),
+    ];
+    // The smallest body inspection limit that covers the cap: a body past it is over the cap too.
+    const inspection =
+      licence === undefined ? undefined : INSPECTION_LIMITS.find(([bytes]) => bytes >= licence.maxBodyBytes);
+    const licenceRules: wafv2.CfnWebACL.RuleProperty[] =
+      licence === undefined
+        ? []
+        : [
+            {
+              name: 'LicenceBodySize',
+              priority: 4,
+              // 413, as the proxy answers: a viewer must not read a too-large challenge as a refusal.
+              action: { block: { customResponse: { responseCode: 413 } } },
+              statement: {
+                andStatement: {
+                  statements: [
+                    ...licenceRoute(licence),
+                    {
+                      sizeConstraintStatement: {
+                        fieldToMatch: { body: { oversizeHandling: 'MATCH' } },
+                        comparisonOperator: 'GT',
+                        size: licence.maxBodyBytes,
+                        textTransformations: [{ priority: 0, type: 'NONE' }],
+                      },
+                    },
+                  ],
+                },
+              },
+              visibilityConfig: visibility('licence-body-size'),
+            },
+          ];
+    const bodyLabelRules: wafv2.CfnWebACL.RuleProperty[] =
+      licence === undefined
+        ? []
+        : [
+            {
+              name: 'ManagedBodyRulesOutsideLicence',
+              priority: 5 + MANAGED_RULE_GROUPS.length,
+              action: { block: {} },
+              statement: {
+                andStatement: {
+                  statements: [
+                    {
+                      orStatement: {
+                        statements: Object.values(BODY_RULES)
+                          .flatMap((rules) => Object.values(rules))
+                          .map((key) => ({ labelMatchStatement: { scope: 'LABEL', key } })),
+                      },
+                    },
+                    { notStatement: { statement: { andStatement: { statements: licenceRoute(licence) } } } },
+                  ],
+                },
+              },
+              visibilityConfig: visibility('managed-body-rules'),
+            },
+          ];
 
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       scope: 'CLOUDFRONT',
       defaultAction: { allow: {} },
-      description: 'streamgate: IP reputation, per-IP rate limits, API method allow-list, AWS managed rules',
+      description:
+        'streamgate: IP reputation, per-IP rate limits, API method allow-list, licence body size, AWS managed rules',
       visibilityConfig: visibility('web-acl'),
       rules: [
         managed(0, IP_REPUTATION_GROUP),
@@ -123,16 +246,26 @@ export class EdgeProtection extends Construct {
           },
           visibilityConfig: visibility('api-method'),
         },
-        ...MANAGED_RULE_GROUPS.map((group, index) => managed(4 + index, group)),
+        ...licenceRules,
+        ...MANAGED_RULE_GROUPS.map((group, index) => managed(5 + index, group)),
+        ...bodyLabelRules,
       ],
+      ...(inspection !== undefined && inspection[1] !== 'KB_16'
+        ? // Larger licence bodies than WAF inspects by default: inspect up to the cap (WAF charges for more than 16 KB).
+          { associationConfig: { requestBody: { CLOUDFRONT: { defaultSizeInspectionLimit: inspection[1] } } } }
+        : {}),
     });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      // WAF only delivers to log groups whose name starts with aws-waf-logs-.
-      logGroupName: `aws-waf-logs-${name}`,
+      // WAF only delivers to log groups whose name starts with aws-waf-logs-, so CloudFormation
+      // cannot generate the name. The group is retained (request logs are evidence after a
+      // teardown), so the name ends in this stack's id, new for every stack: a redeploy after
+      // `cdk destroy` or after a failed first deploy never collides with the group left behind.
+      logGroupName: `aws-waf-logs-${name}-${Fn.select(2, Fn.split('/', Aws.STACK_ID))}`,
       retention: logRetention(props.logRetentionDays, 'EdgeProtection'),
+      removalPolicy: RemovalPolicy.RETAIN,
     });
-    const logging = new wafv2.CfnLoggingConfiguration(this, 'Logging', {
+    new wafv2.CfnLoggingConfiguration(this, 'Logging', {
       resourceArn: this.webAcl.attrArn,
       // WAF wants the log group ARN without the `:*` suffix logGroupArn carries.
       logDestinationConfigs: [
@@ -150,7 +283,6 @@ export class EdgeProtection extends Construct {
         { queryString: {} },
       ],
     });
-    logging.node.addDependency(this.logGroup);
   }
 
   get webAclArn(): string {

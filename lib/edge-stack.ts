@@ -15,6 +15,12 @@ import { API_ROUTES } from './api-routes';
 import { CloudFrontAccessLogs } from './cloudfront-logs';
 import { MediaOrigin } from './media-origin';
 
+const LICENCE_ROUTE = (() => {
+  const route = API_ROUTES.find((candidate) => candidate.operation === 'licence');
+  if (route === undefined) throw new Error('the API has no licence route');
+  return route;
+})();
+
 export interface EdgeStackProps extends StackProps {
   /** The validated deploy config (account, WAF limits, log retention). */
   readonly config: StreamgateConfig;
@@ -37,6 +43,11 @@ export class EdgeStack extends Stack {
       apiMethods: [...new Set(API_ROUTES.map((route) => route.method))],
       name: props.config.name,
       logRetentionDays: props.config.logRetentionDays,
+      licenceRoute: {
+        pathPrefix: LICENCE_ROUTE.path.slice(0, LICENCE_ROUTE.path.indexOf('{')),
+        method: LICENCE_ROUTE.method,
+        maxBodyBytes: props.config.drm.licenceMaxBodyBytes,
+      },
     });
   }
 }

@@ -126,14 +126,66 @@ export class MediaOrigin extends Construct {
   }
 
   /**
-   * A CloudFront origin for this bucket through OAC (never an OAI). Binding it to a distribution
-   * adds a bucket policy statement for `s3:GetObject` conditioned on that distribution's ARN.
+   * A CloudFront origin for the objects under `keyPrefix` (`media`, `web`) through OAC (never an
+   * OAI). Binding it to a distribution lets that distribution `s3:GetObject` those objects and no
+   * others: the bucket also holds what only MediaPackage reads (`vod-source/`), which CloudFront
+   * must not serve even if a behaviour someday pointed there. `servedAtRoot` true maps the
+   * viewer's `/x` to `<keyPrefix>/x` (the player page at the root); false keeps the viewer's
+   * path, which then starts with the prefix (`/media/...`).
    */
-  origin(originPath?: string): cloudfront.IOrigin {
-    return origins.S3BucketOrigin.withOriginAccessControl(this.bucket, {
-      originAccessControl: this.accessControl,
-      originAccessLevels: [cloudfront.AccessLevel.READ],
-      originPath,
+  origin(keyPrefix: string, options: { servedAtRoot: boolean }): cloudfront.IOrigin {
+    if (!/^[a-z0-9-]+$/.test(keyPrefix))
+      throw new Error(`MediaOrigin: keyPrefix must be one folder name, got "${keyPrefix}"`);
+    return new PrefixOacOrigin(this.bucket, this.accessControl, keyPrefix, {
+      originPath: options.servedAtRoot ? `/${keyPrefix}` : undefined,
     });
+  }
+}
+
+/**
+ * S3 through OAC, with the bucket policy statement limited to one key prefix. CDK's own
+ * (`S3BucketOrigin.withOriginAccessControl`) grants the distribution the whole bucket (`/*`).
+ */
+class PrefixOacOrigin extends origins.S3BucketOrigin {
+  constructor(
+    private readonly mediaBucket: s3.IBucket,
+    private readonly accessControl: cloudfront.IOriginAccessControl,
+    private readonly keyPrefix: string,
+    props: cloudfront.OriginProps,
+  ) {
+    super(mediaBucket, props);
+  }
+
+  override bind(scope: Construct, options: cloudfront.OriginBindOptions): cloudfront.OriginBindConfig {
+    const stack = Stack.of(scope);
+    this.mediaBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: `CloudFrontReads${this.keyPrefix.replace(/(^|-)([a-z0-9])/g, (_, _dash, c: string) => c.toUpperCase())}`,
+        principals: [new iam.ServicePrincipal('cloudfront.amazonaws.com')],
+        actions: ['s3:GetObject'],
+        resources: [this.mediaBucket.arnForObjects(`${this.keyPrefix}/*`)],
+        conditions: {
+          StringEquals: {
+            'AWS:SourceArn': stack.formatArn({
+              service: 'cloudfront',
+              region: '',
+              resource: 'distribution',
+              resourceName: options.distributionId,
+            }),
+          },
+        },
+      }),
+    );
+    const config = this._bind(scope, options);
+    if (config.originProperty === undefined) throw new Error('MediaOrigin: the S3 origin rendered no origin');
+    return {
+      ...config,
+      originProperty: { ...config.originProperty, originAccessControlId: this.accessControl.originAccessControlId },
+    };
+  }
+
+  protected override renderS3OriginConfig(): cloudfront.CfnDistribution.S3OriginConfigProperty {
+    // OAC, not an OAI: the legacy identity stays empty.
+    return { originAccessIdentity: '' };
   }
 }

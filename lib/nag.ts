@@ -128,6 +128,13 @@ export function acknowledgeFindings({ main, edgeAlarms }: StreamgateStacks): voi
       "This queue is the stream event source's on-failure destination (a DLQ itself); its depth is alarmed.",
     );
   }
+  if (!main.delivery.geoRestricted) {
+    add(
+      main.delivery.distribution,
+      'AwsSolutions-CFR1',
+      'delivery.geoRestriction is "none": a service offered worldwide; every media request still needs a signed grant.',
+    );
+  }
   if (main.delivery.domainNames.length === 0) {
     add(
       main.delivery.distribution,

@@ -42,8 +42,13 @@ const CDN_AUTH = {
 export interface PackagingProps {
   /** Live (MediaPackage v2) or VOD (MediaPackage v1). */
   readonly mode: 'live' | 'vod';
-  /** SPEKE key provider URL (https). */
+  /** SPEKE v2.0 key provider URL (https): live, and VOD's DASH. */
   readonly spekeUrl: string;
+  /**
+   * VOD only, required there: SPEKE v1.0 key provider URL (https). MediaPackage v1 packages HLS
+   * (FairPlay) with the v1 contract, whatever `spekeUrl` speaks.
+   */
+  readonly spekeV1Url?: string;
   /** Role MediaPackage assumes to call the key provider. */
   readonly spekeRole: iam.IRole;
   /** Prefix of MediaPackage resource names; letters, digits, `-` and `_`. */
@@ -78,8 +83,15 @@ export class Packaging extends Construct {
 
   constructor(scope: Construct, id: string, props: PackagingProps) {
     super(scope, id);
-    if (!/^https:\/\/[^\s/]+(\/\S*)?$/.test(props.spekeUrl))
-      throw new Error(`Packaging: spekeUrl must be an https URL, got "${props.spekeUrl}"`);
+    for (const [prop, url] of [
+      ['spekeUrl', props.spekeUrl],
+      ['spekeV1Url', props.spekeV1Url],
+    ] as const) {
+      if (url !== undefined && !/^https:\/\/[^\s/]+(\/\S*)?$/.test(url))
+        throw new Error(`Packaging: ${prop} must be an https URL, got "${url}"`);
+    }
+    if (props.mode === 'live' && props.spekeV1Url !== undefined)
+      throw new Error('Packaging: spekeV1Url applies to mode "vod" only (live speaks SPEKE v2.0)');
     if (!/^[A-Za-z0-9_-]{1,40}$/.test(props.name))
       throw new Error(`Packaging: name must be 1-40 letters, digits, "-" or "_", got "${props.name}"`);
     if (props.sourceBucket !== undefined && props.mode !== 'vod')
@@ -137,7 +149,9 @@ export class Packaging extends Construct {
     if (props.mode === 'live') {
       this.originDomainName = this.live(props.name, speke);
     } else {
-      this.originDomainName = this.vod(props.name, speke);
+      if (props.spekeV1Url === undefined)
+        throw new Error('Packaging: spekeV1Url is required with mode "vod" (VOD\'s HLS speaks SPEKE v1.0)');
+      this.originDomainName = this.vod(props.name, speke, props.spekeV1Url);
       if (props.sourceBucket !== undefined) {
         this.ingestRole = new iam.Role(this, 'IngestRole', {
           description: 'streamgate: lets MediaPackage VOD read source assets',
@@ -251,16 +265,20 @@ export class Packaging extends Construct {
         },
       });
       policy.node.addDependency(endpoint);
+      // MediaPackage checks at creation that the role may read the secret: the role's policy first.
+      policy.node.addDependency(this.secretsRole);
     }
     return group.attrEgressDomain;
   }
 
   /** v1 VOD: a packaging group with CDN authorization, a DASH configuration (Widevine + PlayReady) and an HLS one (FairPlay). */
-  private vod(name: string, speke: SpekeSettings): string {
+  private vod(name: string, speke: SpekeSettings, spekeV1Url: string): string {
     const group = new mediapackage.CfnPackagingGroup(this, 'PackagingGroup', {
       id: `${name}-vod`,
       authorization: { cdnIdentifierSecret: this.cdnSecret.secretArn, secretsRoleArn: this.secretsRole.roleArn },
     });
+    // MediaPackage checks at creation that the role may read the secret: the role's policy first.
+    group.node.addDependency(this.secretsRole);
     new mediapackage.CfnPackagingConfiguration(this, 'DashConfiguration', {
       id: `${name}-dash`,
       packagingGroupId: group.ref,
@@ -279,8 +297,8 @@ export class Packaging extends Construct {
         hlsManifests: [{ manifestName: 'index' }],
         encryption: {
           encryptionMethod: 'SAMPLE_AES',
-          // SPEKE v2 presets are documented for DASH only here: HLS uses the SPEKE v1 contract.
-          spekeKeyProvider: { url: speke.url, roleArn: speke.roleArn, systemIds: [DRM_SYSTEM_IDS.FAIRPLAY] },
+          // MediaPackage v1 takes SPEKE v2.0 presets for DASH only: HLS speaks SPEKE v1.0, to its own endpoint.
+          spekeKeyProvider: { url: spekeV1Url, roleArn: speke.roleArn, systemIds: [DRM_SYSTEM_IDS.FAIRPLAY] },
         },
       },
     });

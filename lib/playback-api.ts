@@ -37,6 +37,42 @@ export { ORIGIN_VERIFY_HEADER };
  */
 export const ORIGIN_AUTHORIZER_CACHE_TTL = Duration.minutes(5);
 
+/** Every API function's time limit, but the licence function's (licenceFunctionTimeout). */
+export const API_FUNCTION_TIMEOUT = Duration.seconds(10);
+
+/**
+ * The longest the licence function works before it calls the licence server: a JWKS fetch
+ * (JWKS_TIMEOUT_MS, 2 s), the state store's admit (one call of STORE_TIMEOUT_MS, 1 s), a read of
+ * the origin-verify secret (1 s allowed) and 1 s to spare. The deploy config sets none of those
+ * variables, so their defaults (lambda/core/config.ts) hold; test/infra/licence-timeout.test.ts
+ * checks them against the synthesized environment.
+ */
+export const LICENCE_CHECKS_BUDGET_SECONDS = 5;
+/** Relaying the answer, and Lambda's own overhead, after the licence server answered or timed out. */
+export const LICENCE_ANSWER_MARGIN_SECONDS = 1;
+
+/**
+ * The licence function's time limit: the checks, the licence server's whole bound, and a margin,
+ * so the proxy's own 504 (licence server too slow) always comes before Lambda ends the function
+ * (API Gateway would then answer a bare 500). Never under the other functions' 10 s.
+ */
+export function licenceFunctionTimeout(licenceTimeoutMs: number): Duration {
+  const needed = LICENCE_CHECKS_BUDGET_SECONDS + Math.ceil(licenceTimeoutMs / 1000) + LICENCE_ANSWER_MARGIN_SECONDS;
+  return Duration.seconds(Math.max(API_FUNCTION_TIMEOUT.toSeconds(), needed));
+}
+
+/** The origin-verify authorizer's time limit. */
+export const ORIGIN_AUTHORIZER_TIMEOUT = Duration.seconds(5);
+
+/**
+ * How long CloudFront waits for the API origin: the longest API Gateway can take (the
+ * authorizer's limit, then the slowest function's), so a function's own answer (the licence
+ * proxy's 504 included) reaches the viewer rather than CloudFront's timeout page.
+ */
+export function apiOriginReadTimeout(licenceTimeoutMs: number): Duration {
+  return Duration.seconds(ORIGIN_AUTHORIZER_TIMEOUT.toSeconds() + licenceFunctionTimeout(licenceTimeoutMs).toSeconds());
+}
+
 /** The repository's handlers folder; each operation's entry is `<operation>.ts` in it. */
 export const DEFAULT_HANDLERS_DIR = path.join(__dirname, '..', 'lambda', 'handlers');
 
@@ -73,6 +109,12 @@ export interface PlaybackApiProps {
    */
   readonly licenceSecretArns?: readonly string[];
   /**
+   * Bound on one licence server call (LICENCE_TIMEOUT_MS): the licence function's time limit and
+   * CloudFront's wait for the API follow from it.
+   * @default 3000
+   */
+  readonly licenceTimeoutMs?: number;
+  /**
    * Folder holding `playback.ts`, `revocations.ts`, `session.ts`, `licence.ts` and `origin-authorizer.ts`.
    * @default DEFAULT_HANDLERS_DIR (lambda/handlers)
    */
@@ -89,6 +131,7 @@ export class PlaybackApi extends Construct {
   /** The Lambda authorizer on every route: refuses requests without CloudFront's origin-verify value. */
   readonly originAuthorizer: NodeFunction;
   readonly authorizer: HttpLambdaAuthorizer;
+  private readonly licenceTimeoutMs: number;
 
   constructor(scope: Construct, id: string, props: PlaybackApiProps) {
     super(scope, id);
@@ -121,6 +164,7 @@ export class PlaybackApi extends Construct {
       ORIGIN_VERIFY_SECRET_ARN: this.originVerifySecret.secretArn,
     };
     const handlersDir = props.handlersDir ?? DEFAULT_HANDLERS_DIR;
+    this.licenceTimeoutMs = props.licenceTimeoutMs ?? 3000;
     const make = (operation: ApiOperation, purpose: string, memorySize: number): NodeFunction => {
       const routes = API_ROUTES.filter((route) => route.operation === operation).map(
         (route) => `${route.method} ${route.path}`,
@@ -130,6 +174,7 @@ export class PlaybackApi extends Construct {
         description: `streamgate: ${routes.join(', ')} (${purpose})`,
         environment,
         memorySize,
+        timeout: operation === 'licence' ? licenceFunctionTimeout(this.licenceTimeoutMs) : API_FUNCTION_TIMEOUT,
         logRetentionDays: props.logRetentionDays,
       });
       this.originVerifySecret.grantRead(fn.role);
@@ -163,7 +208,7 @@ export class PlaybackApi extends Construct {
           : {}),
       },
       memorySize: 128,
-      timeout: Duration.seconds(5),
+      timeout: ORIGIN_AUTHORIZER_TIMEOUT,
       logRetentionDays: props.logRetentionDays,
     });
     // Not grantRead: that adds DescribeSecret, which the authorizer never calls. The secret uses
@@ -244,7 +289,7 @@ export class PlaybackApi extends Construct {
     return new origins.HttpOrigin(this.endpointDomainName, {
       protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
       originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
-      readTimeout: Duration.seconds(10),
+      readTimeout: apiOriginReadTimeout(this.licenceTimeoutMs),
       customHeaders: { [ORIGIN_VERIFY_HEADER]: this.originVerifySecret.secretValue.unsafeUnwrap() },
     });
   }

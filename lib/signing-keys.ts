@@ -7,8 +7,11 @@
  * and creates the first public key and the key group through the CloudFront API; from then on
  * the rotation (lambda/handlers/rotate-signing-key.ts) owns the public keys and the key group's
  * members. Neither is an `AWS::CloudFront::PublicKey` / `KeyGroup` resource, so there is no
- * template state a later `cdk deploy` could write back over a rotation (no drift to undo): the
- * custom resource's Update does nothing, and the distribution refers to the key group by id.
+ * template state a later `cdk deploy` could write back over a rotation (no drift to undo), and
+ * the distribution refers to the key group by id. The custom resource's Create and Update
+ * converge on what the rotation expects (the key group trusts the active key and what the
+ * rotation still needs, no leftover public key), and a failed Create undoes itself
+ * (lambda/runtime/signing-key-bootstrap.ts).
  *
  * The rotation is a function run on a schedule, not a Step Functions workflow: every step is
  * idempotent and resumable from what the secret and CloudFront show, so "wait" simply means
@@ -187,6 +190,12 @@ export class SigningKeys extends Construct {
     return this.secret.grantRead(grantee);
   }
 
+  /**
+   * Both key functions move the secret's labels (the bootstrap drops the AWSPREVIOUS label its
+   * own first write leaves) and set the key group's members (the bootstrap converges them); only
+   * the bootstrap creates, lists and deletes key groups. test/core/signing-key-bootstrap.test.ts
+   * checks every call the functions make against these grants.
+   */
   private grantKeyManagement(role: iam.Role, bootstrap: boolean): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -195,7 +204,7 @@ export class SigningKeys extends Construct {
           'secretsmanager:GetSecretValue',
           'secretsmanager:PutSecretValue',
           'secretsmanager:ListSecretVersionIds',
-          ...(bootstrap ? [] : ['secretsmanager:UpdateSecretVersionStage']),
+          'secretsmanager:UpdateSecretVersionStage',
         ],
         resources: [this.secret.secretArn],
       }),
@@ -210,9 +219,8 @@ export class SigningKeys extends Construct {
           'cloudfront:CreatePublicKey',
           'cloudfront:DeletePublicKey',
           'cloudfront:GetKeyGroup',
-          ...(bootstrap
-            ? ['cloudfront:CreateKeyGroup', 'cloudfront:ListKeyGroups', 'cloudfront:DeleteKeyGroup']
-            : ['cloudfront:UpdateKeyGroup']),
+          'cloudfront:UpdateKeyGroup',
+          ...(bootstrap ? ['cloudfront:CreateKeyGroup', 'cloudfront:ListKeyGroups', 'cloudfront:DeleteKeyGroup'] : []),
         ],
         resources: ['*'],
       }),

@@ -8,6 +8,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { apiEnvironment } from './api-environment';
 import type { StreamgateConfig } from './config';
 import { CloudFrontAccessLogs } from './cloudfront-logs';
 import { Delivery } from './delivery';
@@ -20,14 +21,9 @@ import { ORIGIN_VERIFY_HEADER, PlaybackApi } from './playback-api';
 import { ORIGIN_VERIFY_REFRESH_SECONDS } from '../lambda/core/origin-verify';
 import { StateTable } from './state-table';
 import { SigningKeys } from './signing-keys';
-import { ABUSE_DEFAULTS, type AbuseSettingName, STREAM_LIMIT_POLICY } from '../lambda/core/abuse-defaults';
-import { EDGE_DENY_LIST_VARIABLE } from '../lambda/runtime/deny-list-env';
 
 /** How long the CDN identifier rotation waits for MediaPackage to re-read the secret [unverified: not published]. */
 const MEDIAPACKAGE_SECRET_REFRESH_SECONDS = 600;
-
-/** The abuse settings, in the order the environment lists them. */
-const ABUSE_SETTING_NAMES = Object.keys(ABUSE_DEFAULTS) as AbuseSettingName[];
 
 export interface StreamgateStackProps extends StackProps {
   /** The validated deploy config. */
@@ -87,6 +83,7 @@ export class StreamgateStack extends Stack {
         mode: packaging.mode,
         name: config.name,
         spekeUrl: packaging.spekeUrl,
+        spekeV1Url: packaging.mode === 'vod' ? packaging.spekeV1Url : undefined,
         spekeRole: iam.Role.fromRoleArn(this, 'SpekeRole', packaging.spekeRoleArn, { mutable: false }),
         presetVideo: packaging.presetVideo,
         presetAudio: packaging.presetAudio,
@@ -117,6 +114,7 @@ export class StreamgateStack extends Stack {
       throttleBurstLimit: config.api.throttleBurstLimit,
       logRetentionDays: config.logRetentionDays,
       handlersDir: props.handlersDir,
+      licenceTimeoutMs: config.drm.licenceTimeoutMs,
       licenceSecretArns: Object.values(config.drm.upstreams).flatMap((upstream) =>
         upstream?.secretArn !== undefined ? [upstream.secretArn] : [],
       ),
@@ -241,63 +239,4 @@ export class StreamgateStack extends Stack {
       });
     }
   }
-}
-
-/** The lambda/core/config.ts variables that come from the deploy config (exported for the round-trip test). */
-export function apiEnvironment(config: StreamgateConfig, mediaBaseUrl: string): Record<string, string> {
-  const { jwt, entitlement, signing, delivery, abuse, edgeRevocation, drm } = config;
-  return {
-    JWT_ISSUER: jwt.issuer,
-    JWT_JWKS_URL: jwt.jwksUrl,
-    JWT_ALGORITHMS: jwt.algorithms.join(','),
-    JWT_CLOCK_TOLERANCE_SECONDS: String(jwt.clockToleranceSeconds),
-    JWT_MAX_LIFETIME_SECONDS: String(jwt.maxLifetimeSeconds),
-    JWT_CLIENT_ID_CLAIM: jwt.clientIdClaim,
-    JWT_REQUIRE_JTI: String(jwt.requireJti),
-    ...definedOnly({
-      JWT_AUDIENCE: jwt.audience,
-      JWT_CLIENT_ID: jwt.clientId?.join(','),
-      JWT_TOKEN_USE: jwt.tokenUse,
-      JWT_TYP: jwt.tokenType,
-      DEFAULT_PLAN: entitlement.defaultPlan,
-      STREAM_LIMIT_CLAIM: entitlement.streamLimitClaim,
-    }),
-    SCOPE_CLAIM: entitlement.scopeClaim.join(','),
-    VIDEOS_CLAIM: entitlement.videosClaim,
-    REQUIRE_VIDEOS_CLAIM: String(entitlement.requireVideosClaim),
-    REQUIRE_PLAY_SCOPE: String(entitlement.requirePlayScope),
-    PLAY_SCOPE: entitlement.playScope,
-    ADMIN_SCOPE: entitlement.adminScope,
-    PLAN_CLAIM: entitlement.planClaim,
-    ...(Object.keys(entitlement.plans).length > 0 ? { ENTITLEMENT_PLANS: JSON.stringify(entitlement.plans) } : {}),
-    STREAM_LIMIT_CLAIM_MAX: String(entitlement.streamLimitClaimMax),
-    MEDIA_BASE_URL: mediaBaseUrl,
-    MANIFEST_NAME: delivery.manifestName,
-    SIGNED_TTL_SECONDS: String(signing.ttlSeconds),
-    SIGN_BIND_VIEWER_IP: String(signing.bindViewerIp),
-    SIGNING_HASH_ALGORITHM: signing.hashAlgorithm,
-    SIGNING_KEY_REFRESH_SECONDS: String(signing.keyRefreshSeconds),
-    ...(signing.cookieDomain !== undefined ? { COOKIE_DOMAIN: signing.cookieDomain } : {}),
-    ...Object.fromEntries(ABUSE_SETTING_NAMES.map((name) => [ABUSE_DEFAULTS[name].variable, String(abuse[name])])),
-    [STREAM_LIMIT_POLICY.variable]: abuse.streamLimitPolicy,
-    // on: the API records each grant's id so revoking a session denies its grants at the edge.
-    [EDGE_DENY_LIST_VARIABLE]: edgeRevocation.enabled ? 'on' : 'off',
-    // CloudFront sets these (the ALL_VIEWER_EXCEPT_HOST_HEADER policy forwards them): ip:port and country.
-    VIEWER_IP_HEADER: 'cloudfront-viewer-address',
-    VIEWER_COUNTRY_HEADER: 'cloudfront-viewer-country',
-    // The DRM catalog signs /drm/ access (playback) and gates licences (licence); no secret values.
-    DRM_CATALOG: JSON.stringify(drm.catalog),
-    LICENCE_UPSTREAMS: JSON.stringify(drm.upstreams),
-    LICENCE_TIMEOUT_MS: String(drm.licenceTimeoutMs),
-    LICENCE_MAX_BODY_BYTES: String(drm.licenceMaxBodyBytes),
-    // Not read by the code: changing it replaces every container, so the origin-verify value is re-read.
-    ORIGIN_SECRETS_VERSION: String(delivery.originSecretsVersion),
-  };
-}
-
-/** The entries whose value is set (an unset optional setting is left out of the environment). */
-function definedOnly(values: Record<string, string | undefined>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined),
-  );
 }

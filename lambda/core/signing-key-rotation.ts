@@ -104,6 +104,11 @@ export interface Observation {
   readonly deployed: boolean;
   /** Whether the previous version's public key still exists in CloudFront. */
   readonly previousPublicKeyExists: boolean;
+  /**
+   * Whether the active key's public key still exists, observed only when the key group does not
+   * trust it (a key group reused or edited by hand); undefined: not observed (taken as existing).
+   */
+  readonly currentPublicKeyExists?: boolean;
   /** Start a rotation now even if the key is not old (the on-demand run). */
   readonly force: boolean;
 }
@@ -141,6 +146,13 @@ export function decideRotationStep(observed: Observation, policy: RotationPolicy
   // A pending version whose key is already current: the activation finished but its clean-up did not.
   if (pending !== undefined && current?.versionId === pending.versionId) {
     return { kind: 'clear-pending', versionId: pending.versionId };
+  }
+  // The active key must be trusted, whatever else is under way: a key group that lost it (reused
+  // by name after a failed delete, or edited by hand) answers 403 to every grant signed with it.
+  if (current?.keyPairId !== undefined && !trusted(current.keyPairId)) {
+    if (observed.currentPublicKeyExists !== false) return { kind: 'trust', keyPairId: current.keyPairId };
+    // Its public key is gone: nothing can trust that key again, so replace it now (a rotation).
+    if (pending === undefined) return { kind: 'generate' };
   }
   // Retire the previous key before activating another: the key group then never holds more than
   // two of ours, and activation (which makes the current key the previous one) loses no key.
@@ -229,12 +241,24 @@ async function observe(ports: RotationPorts, policy: RotationPolicy, force: bool
     ports.cloudFront.keyGroup(),
     ports.cloudFront.deployed(),
   ]);
-  const { pending, previous } = slots;
-  const [pendingPublicKeyId, previousPublicKeyExists] = await Promise.all([
+  const { current, pending, previous } = slots;
+  const untrustedCurrent =
+    current?.keyPairId !== undefined && !keyGroup.keyIds.includes(current.keyPairId) ? current.keyPairId : undefined;
+  const [pendingPublicKeyId, previousPublicKeyExists, currentPublicKeyExists] = await Promise.all([
     pending === undefined ? undefined : ports.cloudFront.findPublicKey(publicKeyName(policy, pending.versionId)),
     previous?.keyPairId === undefined ? false : ports.cloudFront.publicKeyExists(previous.keyPairId),
+    untrustedCurrent === undefined ? undefined : ports.cloudFront.publicKeyExists(untrustedCurrent),
   ]);
-  return { now: ports.now(), slots, keyGroup, deployed, pendingPublicKeyId, previousPublicKeyExists, force };
+  return {
+    now: ports.now(),
+    slots,
+    keyGroup,
+    deployed,
+    pendingPublicKeyId,
+    previousPublicKeyExists,
+    currentPublicKeyExists,
+    force,
+  };
 }
 
 async function perform(step: RotationStep, ports: RotationPorts, policy: RotationPolicy): Promise<void> {
@@ -274,6 +298,47 @@ async function perform(step: RotationStep, ports: RotationPorts, policy: Rotatio
       await store.forgetPrevious(step.versionId);
       return;
   }
+}
+
+/** What the bootstrap (lambda/runtime/signing-key-bootstrap.ts) leaves in CloudFront. */
+export interface KeyGroupPlan {
+  /** The key group's members: exactly these. */
+  readonly members: readonly string[];
+  /** Public keys of ours (named with the prefix) that no slot needs: leftovers to delete. */
+  readonly deleteKeys: readonly string[];
+}
+
+/**
+ * The key group trusts the active key, plus what the rotation still needs of the members it
+ * already has (a pending key it trusted, the previous key until retired); any other member is a
+ * leftover of an earlier stack of the same name, or a hand edit. A public key of ours that no
+ * slot names (by key pair id, or by the name its version gives it) is a leftover too: of a
+ * failed create, or of a delete that could not finish. Pure.
+ */
+export function keyGroupPlan(input: {
+  readonly slots: KeySlots;
+  /** The current members, when the key group exists. */
+  readonly members: readonly string[];
+  /** Every public key named with `namePrefix-`. */
+  readonly ourKeys: readonly { readonly id: string; readonly name: string }[];
+  readonly namePrefix: string;
+}): KeyGroupPlan {
+  const { slots, members, ourKeys, namePrefix } = input;
+  const active = slots.current?.keyPairId;
+  if (active === undefined) throw new Error('the active key has no public key yet');
+  const versions = [slots.current, slots.pending, slots.previous].flatMap((version) =>
+    version === undefined ? [] : [version],
+  );
+  const slotNames = new Set(versions.map((version) => publicKeyName({ namePrefix }, version.versionId)));
+  const needed = new Set([
+    ...versions.flatMap((version) => (version.keyPairId === undefined ? [] : [version.keyPairId])),
+    ...ourKeys.filter((key) => slotNames.has(key.name)).map((key) => key.id),
+  ]);
+  const kept = [active, ...members.filter((id) => id !== active && needed.has(id))];
+  return {
+    members: kept,
+    deleteKeys: ourKeys.map((key) => key.id).filter((id) => !needed.has(id) && !kept.includes(id)),
+  };
 }
 
 /** The SPKI PEM CloudFront takes for a version's private key. */

@@ -9,14 +9,11 @@
 import { createHash } from 'node:crypto';
 import {
   type CloudFrontClient,
-  CreateKeyGroupCommand,
   CreatePublicKeyCommand,
-  DeleteKeyGroupCommand,
   DeletePublicKeyCommand,
   GetDistributionCommand,
   GetKeyGroupCommand,
   GetPublicKeyCommand,
-  ListKeyGroupsCommand,
   ListPublicKeysCommand,
   UpdateKeyGroupCommand,
 } from '@aws-sdk/client-cloudfront';
@@ -45,7 +42,7 @@ export function requestToken(seed: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-const errorName = (error: unknown) => (error instanceof Error ? error.name : '');
+export const errorName = (error: unknown) => (error instanceof Error ? error.name : '');
 
 export class SecretsManagerKeyStore implements SigningKeyStore {
   /** Secrets Manager version ids of the slots last read, by the rotation's version id. */
@@ -210,7 +207,8 @@ export async function distributionsDeployed(
   return statuses.every((status) => status === 'Deployed');
 }
 
-async function listPublicKeys(client: CloudFrontClient): Promise<{ id: string; name: string }[]> {
+/** Every public key in the account (CloudFront names are account-wide), by id and name. */
+export async function listPublicKeys(client: CloudFrontClient): Promise<{ id: string; name: string }[]> {
   const keys: { id: string; name: string }[] = [];
   let marker: string | undefined;
   do {
@@ -243,47 +241,5 @@ export async function createPublicKey(client: CloudFrontClient, name: string, pu
     const existing = (await listPublicKeys(client)).find((key) => key.name === name);
     if (existing === undefined) throw error;
     return existing.id;
-  }
-}
-
-/** Bootstrap and teardown of the key group the rotation owns (the custom resource, keygen.ts). */
-export async function ensureKeyGroup(client: CloudFrontClient, name: string, keyIds: string[]): Promise<string> {
-  try {
-    const { KeyGroup } = await client.send(
-      new CreateKeyGroupCommand({
-        KeyGroupConfig: { Name: name, Items: keyIds, Comment: 'streamgate signing keys (managed by the rotation)' },
-      }),
-    );
-    if (KeyGroup?.Id === undefined) throw new Error('CreateKeyGroup answered no id');
-    return KeyGroup.Id;
-  } catch (error) {
-    if (errorName(error) !== 'KeyGroupAlreadyExists') throw error;
-    let marker: string | undefined;
-    do {
-      const { KeyGroupList } = await client.send(new ListKeyGroupsCommand({ Marker: marker }));
-      const found = (KeyGroupList?.Items ?? []).find((item) => item.KeyGroup?.KeyGroupConfig?.Name === name);
-      if (found?.KeyGroup?.Id !== undefined) return found.KeyGroup.Id;
-      marker = KeyGroupList?.NextMarker;
-    } while (marker !== undefined && marker !== '');
-    throw error;
-  }
-}
-
-/** Deletes the key group and every public key named with `prefix` (stack deletion). */
-export async function deleteKeyGroupAndKeys(
-  client: CloudFrontClient,
-  keyGroupId: string,
-  prefix: string,
-): Promise<void> {
-  try {
-    const { ETag } = await client.send(new GetKeyGroupCommand({ Id: keyGroupId }));
-    await client.send(new DeleteKeyGroupCommand({ Id: keyGroupId, IfMatch: ETag }));
-  } catch (error) {
-    if (errorName(error) !== 'NoSuchResource') throw error;
-  }
-  for (const key of await listPublicKeys(client)) {
-    if (!key.name.startsWith(`${prefix}-`)) continue;
-    const { ETag } = await client.send(new GetPublicKeyCommand({ Id: key.id }));
-    await client.send(new DeletePublicKeyCommand({ Id: key.id, IfMatch: ETag }));
   }
 }

@@ -14,9 +14,6 @@ import { httpsUrl, integer, isRecord, list, optionalSection, section, text } fro
 export const COMPLETE_SECRET_ARN =
   /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,505}-[A-Za-z0-9]{6}$/;
 
-/** Lambda caps a function's whole environment at 4 KB; the rest of it needs about 1.5 KB. */
-export const MAX_DRM_ENVIRONMENT_BYTES = 2500;
-
 const drmVideoSchema = section({
   /** Path prefixes under `/drm/` (as the viewer requests them), each ending in `/`. */
   paths: list(text(/^\/drm\/\S+\/$/, 'a path prefix such as /drm/<asset>/'), 1, 4),
@@ -72,12 +69,5 @@ export const drmSchema = optionalSection({
       ctx.addIssue({ code: 'custom', path: [field], message: error.message.replace(/^[A-Z_]+: /, ''), input: drm });
     }
   }
-  const size = JSON.stringify(drm.catalog).length + JSON.stringify(drm.upstreams).length;
-  if (size > MAX_DRM_ENVIRONMENT_BYTES)
-    ctx.addIssue({
-      code: 'custom',
-      path: ['catalog'],
-      message: `catalog and upstreams take ${size} bytes; at most ${MAX_DRM_ENVIRONMENT_BYTES} fit in the functions' environment`,
-      input: drm,
-    });
+  // Their size counts with the rest of the functions' environment (lib/api-environment.ts, checked in lib/config.ts).
 });

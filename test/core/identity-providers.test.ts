@@ -13,7 +13,7 @@ import { loadConfig } from '../../lambda/core/config';
 import { DERIVED_ID_PREFIX, derivedTokenId } from '../../lambda/core/token-verifier';
 import { createApi } from '../../lambda/runtime/runtime';
 import { validateConfig } from '../../lib/config';
-import { apiEnvironment } from '../../lib/streamgate-stack';
+import { apiEnvironment } from '../../lib/api-environment';
 import { ensureStateTable, type LocalDynamo, startDynalite } from '../../local/dynamo-server';
 import {
   apiEvent,

@@ -10,80 +10,16 @@ import { createSign, createVerify, randomUUID } from 'node:crypto';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { overlapSeconds, type RotationPolicy, runRotation } from '../../lambda/core/signing-key-rotation';
-import { bootstrapKeyGroup } from '../../lambda/handlers/keygen';
-import { CloudFrontKeys, deleteKeyGroupAndKeys, SecretsManagerKeyStore } from '../../lambda/runtime/signing-key-ports';
+import { CloudFrontKeys, SecretsManagerKeyStore } from '../../lambda/runtime/signing-key-ports';
+
+import { FakeSecretsManager, fail } from '../support/signing-key-fakes';
 
 type Input = Record<string, unknown>;
-const fail = (name: string): never => {
-  const error = new Error(name);
-  error.name = name;
-  throw error;
-};
-
-class FakeSecretsManager {
-  readonly versions = new Map<string, { value: string; stages: Set<string>; created: Date }>();
-  constructor(private readonly clock: { now: number }) {}
-  async send(command: { constructor: { name: string }; input: Input }): Promise<unknown> {
-    const input = command.input;
-    switch (command.constructor.name) {
-      case 'ListSecretVersionIdsCommand':
-        return {
-          Versions: [...this.versions].map(([id, v]) => ({
-            VersionId: id,
-            VersionStages: [...v.stages],
-            CreatedDate: v.created,
-          })),
-        };
-      case 'GetSecretValueCommand': {
-        const version = this.versions.get(input.VersionId as string) ?? fail('ResourceNotFoundException');
-        return { SecretString: version.value };
-      }
-      case 'PutSecretValueCommand': {
-        const token = input.ClientRequestToken as string;
-        const existing = this.versions.get(token);
-        if (existing !== undefined) {
-          if (existing.value !== input.SecretString) fail('ResourceExistsException');
-          return {};
-        }
-        const stages = (input.VersionStages as string[]) ?? ['AWSCURRENT'];
-        for (const stage of stages) this.moveStage(stage, token);
-        this.versions.set(token, {
-          value: input.SecretString as string,
-          stages: new Set(stages),
-          created: new Date(this.clock.now * 1000),
-        });
-        return {};
-      }
-      case 'UpdateSecretVersionStageCommand': {
-        const version = this.versions.get(input.RemoveFromVersionId as string);
-        if (version === undefined || !version.stages.has(input.VersionStage as string))
-          fail('InvalidParameterException');
-        version?.stages.delete(input.VersionStage as string);
-        return {};
-      }
-      default:
-        throw new Error(`unexpected ${command.constructor.name}`);
-    }
-  }
-  /** A label is on one version at most; moving AWSCURRENT moves AWSPREVIOUS to the version it left. */
-  private moveStage(stage: string, to: string): void {
-    for (const [id, version] of this.versions) {
-      if (id !== to && version.stages.delete(stage) && stage === 'AWSCURRENT') {
-        for (const other of this.versions.values()) other.stages.delete('AWSPREVIOUS');
-        version.stages.add('AWSPREVIOUS');
-      }
-    }
-  }
-  stageOf(stage: string): string | undefined {
-    return [...this.versions.values()].find((v) => v.stages.has(stage))?.value;
-  }
-}
 
 class FakeCloudFront {
   readonly keys = new Map<string, { name: string; pem: string; etag: string }>();
   group = { name: 'kg', items: [] as string[], etag: 'E0', modified: new Date(0) };
   deployedAt = 0;
-  groupCreated = true;
   private next = 1;
   constructor(private readonly clock: { now: number }) {}
   async send(command: { constructor: { name: string }; input: Input }): Promise<unknown> {
@@ -131,30 +67,6 @@ class FakeCloudFront {
         this.deployedAt = this.clock.now + 300;
         return {};
       }
-      case 'CreateKeyGroupCommand': {
-        const config = input.KeyGroupConfig as { Name: string; Items: string[] };
-        if (this.groupCreated) fail('KeyGroupAlreadyExists');
-        this.groupCreated = true;
-        this.group = {
-          name: config.Name,
-          items: [...config.Items],
-          etag: 'E1',
-          modified: new Date(this.clock.now * 1000),
-        };
-        return { KeyGroup: { Id: 'KG1' } };
-      }
-      case 'ListKeyGroupsCommand':
-        return {
-          KeyGroupList: {
-            Items: this.groupCreated ? [{ KeyGroup: { Id: 'KG1', KeyGroupConfig: { Name: this.group.name } } }] : [],
-          },
-        };
-      case 'DeleteKeyGroupCommand':
-        if (!this.groupCreated) fail('NoSuchResource');
-        if (input.IfMatch !== this.group.etag) fail('PreconditionFailed');
-        this.groupCreated = false;
-        this.group = { ...this.group, items: [] };
-        return {};
       case 'GetDistributionCommand':
         return { Distribution: { Status: this.clock.now >= this.deployedAt ? 'Deployed' : 'InProgress' } };
       default:
@@ -239,62 +151,4 @@ test('a public key whose CreatePublicKey response was lost is found by name, not
   await keys.deletePublicKey(id);
   await keys.deletePublicKey(id); // already gone: not an error
   expect(await keys.publicKeyExists(id)).toBe(false);
-});
-
-test('the bootstrap custom resource: first key from the placeholder, re-run changes nothing, delete removes what it made', async () => {
-  const clock = { now: 1_800_000_000 };
-  const sm = new FakeSecretsManager(clock);
-  const cf = new FakeCloudFront(clock);
-  cf.groupCreated = false;
-  // What CloudFormation generates into a new secret: not a key.
-  await sm.send({
-    constructor: { name: 'PutSecretValueCommand' },
-    input: { ClientRequestToken: 'cfn', SecretString: 'kV2x8mJ4rQ9tL1wZ7pN3sB6yH0cF5gDa' },
-  } as never);
-  const options = {
-    secrets: sm as unknown as SecretsManagerClient,
-    cloudFront: cf as unknown as CloudFrontClient,
-    secretArn: 'arn:secret',
-    algorithm: 'ECDSA_P256' as const,
-    namePrefix: 'stack-eu-west-1-sign',
-    now: () => clock.now,
-  };
-  const id = await bootstrapKeyGroup(options);
-  const doc = JSON.parse(sm.stageOf('AWSCURRENT') ?? '{}') as { keyPairId: string; privateKey: string };
-  expect(cf.group.items).toEqual([doc.keyPairId]);
-  expect(cf.keys.get(doc.keyPairId)?.name).toMatch(/^stack-eu-west-1-sign-/);
-  const signature = createSign('SHA256').update('p').sign(doc.privateKey);
-  expect(
-    createVerify('SHA256')
-      .update('p')
-      .verify(cf.keys.get(doc.keyPairId)?.pem ?? '', signature),
-  ).toBe(true);
-
-  // CloudFormation may send Create again (a retried deploy): same key group, same key, nothing new.
-  const versions = sm.versions.size;
-  expect(await bootstrapKeyGroup(options)).toBe(id);
-  expect(sm.versions.size).toBe(versions);
-  expect(cf.keys.size).toBe(1);
-  expect(JSON.parse(sm.stageOf('AWSCURRENT') ?? '{}').privateKey).toBe(doc.privateKey);
-  expect(sm.stageOf('AWSPREVIOUS')).toBeUndefined();
-
-  // The rotation takes over from here: not due yet.
-  const run = await runRotation(
-    {
-      store: new SecretsManagerKeyStore(sm as unknown as SecretsManagerClient, 'arn:secret', () => clock.now),
-      cloudFront: new CloudFrontKeys(cf as unknown as CloudFrontClient, id, ['E1']),
-      now: () => clock.now,
-      newVersionId: randomUUID,
-    },
-    policy,
-  );
-  expect([run.performed.map((step) => step.kind), run.stoppedAt]).toEqual([
-    [],
-    { kind: 'idle', until: clock.now + policy.rotateAfterSeconds },
-  ]);
-  expect(run.activeKeyPairId).toBe(doc.keyPairId);
-
-  await deleteKeyGroupAndKeys(cf as unknown as CloudFrontClient, id, options.namePrefix);
-  expect(cf.groupCreated).toBe(false);
-  expect(cf.keys.size).toBe(0);
 });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadConfig } from '../../lambda/core/config';
 import { DEFAULT_PLAYER_CSP, loadConfigFile, validateConfig } from '../../lib/config';
-import { apiEnvironment } from '../../lib/streamgate-stack';
+import { apiEnvironment } from '../../lib/api-environment';
 import { MINIMAL_LAMBDA_ENV } from '../support/minimal-env';
 import { EXAMPLE_CONFIG, exampleJsonWith, issuesOf, ROOT } from './synth';
 
@@ -194,6 +194,15 @@ test.each<[string, Json, string]>([
   ['an unknown SPEKE preset', { packaging: { presetVideo: 'PRESET-VIDEO-9' } }, 'packaging.presetVideo'],
   ['SHARED on video only', { packaging: { presetVideo: 'SHARED' } }, 'packaging.presetAudio'],
   ['an unknown packaging mode', { packaging: { mode: 'hybrid' } }, 'packaging.mode'],
+  // VOD's HLS speaks SPEKE v1.0: its endpoint is said, never assumed to be the v2 one.
+  ['VOD without a SPEKE v1 endpoint', { packaging: { spekeV1Url: null } }, 'packaging.spekeV1Url'],
+  ['VOD with an empty SPEKE v1 endpoint', { packaging: { spekeV1Url: '' } }, 'packaging.spekeV1Url'],
+  [
+    'a SPEKE v1 URL over plain http',
+    { packaging: { spekeV1Url: 'http://speke.example.com/v1' } },
+    'packaging.spekeV1Url',
+  ],
+  ['a SPEKE v1 endpoint on live packaging', { packaging: { mode: 'live' } }, 'packaging.spekeV1Url'],
   ['a log retention CloudWatch does not offer', { logRetentionDays: 10 }, 'logRetentionDays'],
   ['a misspelt field', { delivery: { manifestTTLSeconds: 2 } }, 'delivery.manifestTTLSeconds'],
 ])('rejects %s, naming the field', (_, overrides, field) => {

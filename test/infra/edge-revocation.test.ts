@@ -22,6 +22,7 @@ type Statement = { Action: string | string[]; Resource: unknown; Effect: string 
 const LIVE = {
   mode: 'live',
   spekeUrl: 'https://speke.example.com/v2/copyProtection',
+  spekeV1Url: null, // the example's VOD-only SPEKE v1 endpoint
   spekeRoleArn: 'arn:aws:iam::111111111111:role/streamgate-speke',
 };
 

@@ -14,7 +14,8 @@ import { bearer, MEDIA_BASE_URL, playbackEvent, startHarness } from '../support/
 import { idpKey, mint } from '../support/tokens';
 import { STATE_TABLE } from '../../lambda/store/table-schema';
 import { loadConfigFile, type StreamgateConfig } from '../../lib/config';
-import { DRM_SYSTEM_IDS } from '../../lib/packaging';
+import { MediaOrigin } from '../../lib/media-origin';
+import { DRM_SYSTEM_IDS, VOD_SOURCE_PREFIX } from '../../lib/packaging';
 import { ORIGIN_VERIFY_HEADER } from '../../lib/playback-api';
 import { EXAMPLE_CONFIG, onlyResource, resourcesOf, synthesize, type Synthesis } from './synth';
 
@@ -98,6 +99,7 @@ describe('media origin', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           {
+            Sid: Match.stringLikeRegexp('^CloudFrontReads'),
             Effect: 'Allow',
             Principal: { Service: 'cloudfront.amazonaws.com' },
             Action: 's3:GetObject',
@@ -105,7 +107,10 @@ describe('media origin', () => {
             Condition: {
               StringEquals: {
                 'AWS:SourceArn': {
-                  'Fn::Join': ['', Match.arrayWith([':distribution/', { Ref: distributionId }])],
+                  'Fn::Join': [
+                    '',
+                    [Match.stringLikeRegexp('^arn:aws:cloudfront::\\d{12}:distribution/$'), { Ref: distributionId }],
+                  ],
                 },
               },
             },
@@ -138,6 +143,26 @@ describe('media origin', () => {
       expect(origin.S3OriginConfig?.OriginAccessIdentity).toBe('');
       expect(origin.OriginAccessControlId).toBeDefined();
     }
+  });
+});
+
+describe('media bucket reads', () => {
+  test('the distribution may read the player page and the media, nothing else (not the VOD sources MediaPackage ingests)', () => {
+    const bucketPolicy = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::S3::BucketPolicy')).find(([id]) =>
+      id.startsWith('MediaOriginBucketPolicy'),
+    );
+    const statements = (bucketPolicy?.[1].Properties?.PolicyDocument as { Statement: Record<string, unknown>[] })
+      .Statement;
+    const cloudFrontReads = statements
+      .filter((statement) => JSON.stringify(statement.Principal) === '{"Service":"cloudfront.amazonaws.com"}')
+      .map((statement) => [statement.Effect, statement.Action, JSON.stringify(statement.Resource)]);
+    expect(cloudFrontReads).toHaveLength(2);
+    expect(cloudFrontReads.map(([, , resource]) => JSON.parse(resource as string)['Fn::Join'][1][1]).sort()).toEqual([
+      `/${MediaOrigin.MEDIA_PREFIX}/*`,
+      `/${MediaOrigin.WEB_PREFIX}/*`,
+    ]);
+    for (const [effect, action] of cloudFrontReads) expect([effect, action]).toEqual(['Allow', 's3:GetObject']);
+    expect(JSON.stringify(statements)).not.toContain(VOD_SOURCE_PREFIX);
   });
 });
 
@@ -314,7 +339,12 @@ describe('edge protection', () => {
       for (const child of Object.values(record)) visit(rule, child);
     };
     for (const rule of rules) visit(rule.Name, rule.Statement);
-    expect(pathMatches.map((match) => match.rule)).toEqual(['ApiRateLimitPerIp', 'ApiMethodAllowList']);
+    expect(pathMatches.map((match) => match.rule)).toEqual([
+      'ApiRateLimitPerIp',
+      'ApiMethodAllowList',
+      'LicenceBodySize',
+      'ManagedBodyRulesOutsideLicence',
+    ]);
     for (const match of pathMatches) {
       expect(match).toEqual({
         rule: match.rule,
@@ -335,17 +365,27 @@ describe('edge protection', () => {
     );
     expect(groups).toEqual(
       expect.arrayContaining([
-        { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' },
-        { VendorName: 'AWS', Name: 'AWSManagedRulesKnownBadInputsRuleSet' },
+        // The body rules of the first two are scoped away from the licence route (test/infra/waf-licence.test.ts).
+        expect.objectContaining({ VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' }),
+        expect.objectContaining({ VendorName: 'AWS', Name: 'AWSManagedRulesKnownBadInputsRuleSet' }),
         { VendorName: 'AWS', Name: 'AWSManagedRulesAmazonIpReputationList' },
       ]),
     );
   });
 
   test('WAF logs go to an aws-waf-logs- log group with credentials redacted', () => {
-    synth.edgeTemplate.hasResourceProperties('AWS::Logs::LogGroup', {
-      LogGroupName: 'aws-waf-logs-streamgate',
-      RetentionInDays: 90,
+    // Retained, so named after the stack's id: a redeploy never collides with a group left behind.
+    synth.edgeTemplate.hasResource('AWS::Logs::LogGroup', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        LogGroupName: {
+          'Fn::Join': [
+            '',
+            ['aws-waf-logs-streamgate-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }],
+          ],
+        },
+        RetentionInDays: 90,
+      },
     });
     synth.edgeTemplate.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
       ResourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('WebAcl'), 'Arn'] },
@@ -803,7 +843,7 @@ describe('signing keys', () => {
 });
 
 describe('packaging (VOD)', () => {
-  test('DASH carries Widevine and PlayReady, HLS carries FairPlay, both from the configured SPEKE provider', () => {
+  test('DASH carries Widevine and PlayReady (SPEKE v2.0), HLS carries FairPlay (SPEKE v1.0, its own endpoint)', () => {
     const speke = {
       Url: 'https://speke.example.com/v2/copyProtection',
       RoleArn: 'arn:aws:iam::111111111111:role/streamgate-speke',
@@ -826,7 +866,11 @@ describe('packaging (VOD)', () => {
       HlsPackage: {
         Encryption: {
           EncryptionMethod: 'SAMPLE_AES',
-          SpekeKeyProvider: { ...speke, SystemIds: [DRM_SYSTEM_IDS.FAIRPLAY] },
+          SpekeKeyProvider: {
+            Url: 'https://speke.example.com/v1/copyProtection',
+            RoleArn: speke.RoleArn,
+            SystemIds: [DRM_SYSTEM_IDS.FAIRPLAY],
+          },
         },
       },
     });

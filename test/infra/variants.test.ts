@@ -29,6 +29,7 @@ beforeAll(() => {
       packaging: {
         mode: 'live',
         spekeUrl: 'https://speke.example.com/v2/copyProtection',
+        spekeV1Url: null, // the example's VOD-only SPEKE v1 endpoint
         spekeRoleArn: 'arn:aws:iam::111111111111:role/streamgate-speke',
       },
     }),

@@ -23,7 +23,13 @@ const variants: [string, () => Synthesis, string[]][] = [
   ],
   [
     'without MediaPackage (packaging mode none)',
-    () => synthesize(exampleWith({ packaging: { mode: 'none', spekeUrl: null, spekeRoleArn: null } })),
+    () =>
+      synthesize(
+        exampleWith({
+          packaging: { mode: 'none', spekeUrl: null, spekeV1Url: null, spekeRoleArn: null },
+          drm: { catalog: {} },
+        }),
+      ),
     ['/media/*.m3u8', '/media/*.mpd', '/media/*'],
   ],
 ];
