@@ -6,12 +6,21 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { generateCloudFrontKeyPair } from '../../lambda/core/cloudfront-key-types';
 import { loadConfig } from '../../lambda/core/config';
 import type { DrmConfig } from '../../lambda/core/drm-config';
-import { causeSummary, KeysUnavailable, StoreUnavailable, UpstreamUnavailable } from '../../lambda/core/errors';
+import {
+  causeSummary,
+  KeysUnavailable,
+  SigningKeyUnavailable,
+  StoreUnavailable,
+  UpstreamUnavailable,
+} from '../../lambda/core/errors';
 import { errorResponse } from '../../lambda/core/http';
 import { LicenceProxy } from '../../lambda/core/licence-proxy';
 import { TokenVerifier } from '../../lambda/core/token-verifier';
+import { ActiveSigningKey } from '../../lambda/runtime/signing-key';
 import { DynamoCaller } from '../../lambda/store/dynamo-call';
 import { bearer, playbackEvent, startHarness } from '../support/harness';
 import { AUDIENCE, idpKey, ISSUER, mint } from '../support/tokens';
@@ -77,6 +86,43 @@ test('a failed store call is StoreUnavailable whose cause is the SDK error itsel
   const body = errorResponse(error as StoreUnavailable).body ?? '';
   expect(JSON.parse(body)).toEqual(bareBody(error as StoreUnavailable));
   expect(body).not.toContain('ProvisionedThroughput');
+});
+
+test('a failed signing-key re-read is SigningKeyUnavailable whose cause is the failure behind it', async () => {
+  const privateKey = generateCloudFrontKeyPair('ECDSA_P256').privateKey.export({ type: 'pkcs8', format: 'pem' });
+  const denied = Object.assign(new Error('User is not authorized to perform GetSecretValue'), {
+    name: 'AccessDeniedException',
+  });
+  let failing = false;
+  let now = 0;
+  const client = {
+    send: async () => {
+      if (failing) throw denied;
+      return { SecretString: JSON.stringify({ privateKey: privateKey.toString(), keyPairId: 'K1' }) };
+    },
+  } as unknown as SecretsManagerClient;
+  const active = await ActiveSigningKey.create(
+    {
+      mediaBaseUrl: 'https://media.test.example',
+      manifestName: 'index.m3u8',
+      ttlSeconds: 300,
+      bindViewerIp: false,
+      key: { kind: 'secret', secretArn: 'arn' },
+      keyRefreshSeconds: 60,
+      hashAlgorithm: 'SHA256',
+    },
+    () => client,
+    () => now,
+  );
+  failing = true;
+  now = 61_000;
+  const error = await active.refresh().catch((caught: unknown) => caught);
+  expect(error).toBeInstanceOf(SigningKeyUnavailable);
+  // The load failed with the secret reader's error, which names the SDK error's class; that is the cause.
+  const cause = (error as SigningKeyUnavailable).cause as Error;
+  expect(cause).toBeInstanceOf(Error);
+  expect(cause.message).toContain('AccessDeniedException');
+  expect(causeSummary(error as SigningKeyUnavailable)).toEqual({ name: cause.name, message: cause.message });
 });
 
 test('an unreachable licence server is UpstreamUnavailable whose cause is the connection error', async () => {
