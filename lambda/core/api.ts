@@ -12,6 +12,7 @@ import { requirePlayback, requireScope, scopesOf, streamLimitOf } from './entitl
 import { clientNetwork } from './client-network';
 import {
   ApiError,
+  causeSummary,
   ConcurrencyLimit,
   InvalidRequest,
   InvalidToken,
@@ -283,6 +284,8 @@ export class StreamgateApi {
           code: error.code,
           reason: error.reason,
           detail: error.description,
+          // A 5xx names the dependency failure behind it (class and message, no stack).
+          ...(error.status >= 500 ? { cause: causeSummary(error) } : {}),
           tokenFingerprint: fingerprint(event.headers?.authorization),
         });
         return errorResponse(error);

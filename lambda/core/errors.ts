@@ -235,15 +235,21 @@ export class StoreContention extends ApiError {
 
 /** 503: the IdP's key set could not be fetched, so no token can be verified. */
 export class KeysUnavailable extends DependencyUnavailable {
-  constructor(readonly causeMessage: string) {
-    super('keys_unavailable', 'token signing keys cannot be fetched right now; retry shortly');
+  constructor(
+    readonly causeMessage: string,
+    options?: { cause?: unknown },
+  ) {
+    super('keys_unavailable', 'token signing keys cannot be fetched right now; retry shortly', options);
   }
 }
 
 /** 503: the active CloudFront signing key could not be re-read after a rotation may have replaced it. */
 export class SigningKeyUnavailable extends DependencyUnavailable {
-  constructor(readonly causeMessage: string) {
-    super('signing_key_unavailable', 'media access cannot be signed right now; retry shortly');
+  constructor(
+    readonly causeMessage: string,
+    options?: { cause?: unknown },
+  ) {
+    super('signing_key_unavailable', 'media access cannot be signed right now; retry shortly', options);
   }
 }
 
@@ -321,7 +327,28 @@ export class UpstreamTimeout extends ApiError {
 
 /** 503: the licence server could not be reached at all (connection refused, DNS, TLS). */
 export class UpstreamUnavailable extends DependencyUnavailable {
-  constructor() {
-    super('upstream_unavailable', 'the licence server cannot be reached right now; retry shortly');
+  constructor(options?: { cause?: unknown }) {
+    super('upstream_unavailable', 'the licence server cannot be reached right now; retry shortly', options);
   }
+}
+
+/** How long a logged cause message may be: enough for an SDK error, never a whole response body. */
+const CAUSE_MESSAGE_MAX = 300;
+/** A compact JWS/JWT (three base64url parts, header first): never logged, even inside a message. */
+const JWT_LIKE = /eyJ[\w-]*\.[\w-]*\.[\w-]*/g;
+
+/**
+ * The dependency failure behind an error, for the log line that records a 5xx: the cause's class
+ * name and message (bounded, tokens masked), never its stack. The wire body never carries it.
+ */
+export function causeSummary(error: Error): { name: string; message: string } | undefined {
+  const cause = error.cause;
+  if (cause === undefined) return undefined;
+  if (!(cause instanceof Error)) return { name: typeof cause, message: bounded(String(cause)) };
+  return { name: cause.name, message: bounded(cause.message) };
+}
+
+function bounded(message: string): string {
+  const masked = message.replace(JWT_LIKE, '[token]');
+  return masked.length > CAUSE_MESSAGE_MAX ? `${masked.slice(0, CAUSE_MESSAGE_MAX)}…` : masked;
 }

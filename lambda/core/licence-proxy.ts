@@ -144,9 +144,9 @@ export class LicenceProxy {
     try {
       // The race makes the bound hold even for an upstream that ignores its signal.
       answer = await Promise.race([upstream.call({ ...call, signal }), aborted(signal)]);
-    } catch {
+    } catch (error) {
       if (signal.aborted) throw new UpstreamTimeout(this.config.timeoutMs);
-      throw new UpstreamUnavailable();
+      throw new UpstreamUnavailable({ cause: error });
     }
     onOutcome({
       upstreamStatus: answer.status,

@@ -194,7 +194,7 @@ function keyResolver(source: JwtKeySource): JWTVerifyGetKey {
         } catch (error) {
           if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
             throw error;
-          throw new KeysUnavailable(error instanceof Error ? error.message : String(error));
+          throw new KeysUnavailable(error instanceof Error ? error.message : String(error), { cause: error });
         }
       };
     }

@@ -1,7 +1,7 @@
 /** `POST /api/v1/playback/{videoId}` — thin Lambda entry over lambda/core/api.ts. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { SigningKeyUnavailable } from '../core/errors';
+import { causeSummary, SigningKeyUnavailable } from '../core/errors';
 import { errorResponse, type HttpResponse } from '../core/http';
 import { sharedRuntime } from '../runtime/runtime';
 
@@ -16,7 +16,10 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpRespon
   } catch (error) {
     if (!(error instanceof SigningKeyUnavailable)) throw error;
     // The message names the variable and the error class, never key material.
-    logger.error('signing key cannot be re-read; refusing to sign', { error: error.causeMessage });
+    logger.error('signing key cannot be re-read; refusing to sign', {
+      error: error.causeMessage,
+      cause: causeSummary(error),
+    });
     return errorResponse(error);
   }
   return api.playback(event);

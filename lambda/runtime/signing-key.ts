@@ -127,7 +127,7 @@ export class ActiveSigningKey {
         this.loadedAt = this.nowMs();
       })
       .catch((error: unknown) => {
-        throw new SigningKeyUnavailable(error instanceof Error ? error.message : 'unknown error');
+        throw new SigningKeyUnavailable(error instanceof Error ? error.message : 'unknown error', { cause: error });
       })
       .finally(() => {
         this.reloading = undefined;
