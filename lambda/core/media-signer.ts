@@ -3,6 +3,7 @@
  * plus the query the player appends to every media request. Signing is done by
  * @aws-sdk/cloudfront-signer; this module only decides the policy (resource, expiry, IP).
  */
+import { mediaPathPrefix, videoFolder } from './media-paths';
 import { randomInt } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { getSignedCookies, getSignedUrl } from '@aws-sdk/cloudfront-signer';
@@ -48,7 +49,7 @@ export class MediaSigner {
   }
 
   mediaPrefix(videoId: string): string {
-    return `/media/${videoId}/`;
+    return videoFolder(this.config.mediaPathPrefix ?? mediaPathPrefix(), videoId);
   }
 
   /**
