@@ -13,12 +13,15 @@
  *    well formed and UTF-8; decoded once, not "." or "..", and no "/", "\", control character
  *    or further percent-escape (a second decoder would turn %252e into a dot).
  * 2. Refuses, 403, a grant on the deny-list: the API revoked it (logout, admin, user cut-off,
- *    sharing) or the stream limit ended its session. A grant is known by the hash of its
- *    signature (every CloudFront-Signature cookie and Signature query value sent, decoded to
- *    bytes so a re-spelled signature hashes the same); the CloudFront KeyValueStore associated
- *    with this function holds the hashes (lambda/core/edge-deny-list.ts computes the same). No
- *    store associated (edge revocation off) or a lookup error: the request goes on, still
- *    bound by CloudFront's signature check and its expiry.
+ *    sharing) or the stream limit ended its session. A grant is known by the hash of its signed
+ *    policy (every CloudFront-Policy cookie and Policy query value sent, in one spelling per
+ *    byte string so a re-spelled policy hashes the same): the viewer cannot change those bytes
+ *    and keep a valid signature, while an ECDSA signature has a twin that verifies too. The hash
+ *    of each signature sent is looked up as well: the id of releases before this one, kept until
+ *    the grants recorded under it have expired (docs/operations.md "Upgrading"). The CloudFront
+ *    KeyValueStore associated with this function holds the ids (lambda/core/edge-deny-list.ts
+ *    computes the same). No store associated (edge revocation off) or a lookup error: the
+ *    request goes on, still bound by CloudFront's signature check and its expiry.
  * 3. Rewrites /drm/<rest> to MediaPackage's egress path /out/v1/<rest>. Changing the URI keeps
  *    the behaviour and origin already chosen
  *    (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/functions-event-structure.html).
@@ -34,7 +37,7 @@ import crypto from 'crypto';
 
 var HEX = '0123456789abcdefABCDEF';
 var B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-/* For a base64 string's last digit: that digit with its unused low bits cleared (see canonicalSignature). */
+/* For a base64 string's last digit: that digit with its unused low bits cleared (see canonicalBase64). */
 var KEEP_HIGH = { 2: 0x30, 3: 0x3c };
 var DENY_LIST = null;
 try {
@@ -103,12 +106,12 @@ function forbidden(denied) {
 }
 
 /*
- * A signature as sent (CloudFront's base64: - _ ~, perhaps percent-encoded) in one spelling per
+ * A policy or signature as sent (CloudFront's base64: - _ ~, perhaps percent-encoded) in one spelling per
  * byte string: the standard alphabet, padding and any other character dropped, the unused low bits
  * of a last partial digit cleared (a lone last digit holds no byte and is dropped). Two spellings
  * a lenient decoder reads as the same bytes come out equal.
  */
-function canonicalSignature(value) {
+function canonicalBase64(value) {
   var text = value,
     rest,
     last;
@@ -130,8 +133,8 @@ function canonicalSignature(value) {
   return text.substring(0, text.length - 1) + B64.charAt(last);
 }
 
-/* Every signature the request carries, whatever the name's case: CloudFront may take any one. */
-function signaturesOf(fields, name) {
+/* Every value of a signing field the request carries, whatever the name's case: CloudFront may take any one. */
+function valuesOf(fields, name) {
   var out = [],
     key,
     field,
@@ -154,13 +157,15 @@ function signaturesOf(fields, name) {
 
 /* The deny-list's reason for one of the request's grants, or '' when none is denied. */
 async function deniedGrant(request) {
-  var signatures, i, id, value;
+  var values, i, id, value;
   if (DENY_LIST === null) return '';
-  signatures = signaturesOf(request.cookies, 'cloudfront-signature').concat(
-    signaturesOf(request.querystring, 'signature'),
+  values = valuesOf(request.cookies, 'cloudfront-policy').concat(
+    valuesOf(request.querystring, 'policy'),
+    valuesOf(request.cookies, 'cloudfront-signature'),
+    valuesOf(request.querystring, 'signature'),
   );
-  for (i = 0; i < signatures.length; i++) {
-    id = crypto.createHash('sha256').update(canonicalSignature(signatures[i])).digest('base64url').substring(0, 22);
+  for (i = 0; i < values.length; i++) {
+    id = crypto.createHash('sha256').update(canonicalBase64(values[i])).digest('base64url').substring(0, 22);
     try {
       if (await DENY_LIST.exists(id)) {
         value = await DENY_LIST.get(id);

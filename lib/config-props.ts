@@ -22,12 +22,21 @@ export function propsFromConfig(scope: Construct, config: StreamgateConfig): Str
     identity: {
       issuer: jwt.issuer,
       audience: jwt.audience,
+      clientId: jwt.clientId === undefined ? undefined : [...jwt.clientId],
+      clientIdClaim: jwt.clientIdClaim,
+      tokenUse: jwt.tokenUse,
+      tokenType: jwt.tokenType,
+      requireJti: jwt.requireJti,
       jwksUrl: jwt.jwksUrl,
       algorithms: [...jwt.algorithms],
       clockTolerance: Duration.seconds(jwt.clockToleranceSeconds),
       maxTokenLifetime: Duration.seconds(jwt.maxLifetimeSeconds),
     },
-    entitlement: { ...entitlement },
+    entitlement: {
+      ...entitlement,
+      scopeClaim: [...entitlement.scopeClaim],
+      plans: structuredClone(entitlement.plans) as NonNullable<StreamgateProps['entitlement']>['plans'],
+    },
     grants: {
       lifetime: Duration.seconds(signing.ttlSeconds),
       hashAlgorithm: signing.hashAlgorithm,

@@ -15,7 +15,7 @@ import { edgeRevocationSchema } from './config/edge-revocation';
 import { deliverySchema, type GeoRestrictionConfig, type PRICE_CLASSES } from './config/delivery';
 import { choice, fieldIssues, isRecord, section, text, whenValid } from './config/fields';
 import { entitlementSchema, jwtSchema } from './config/identity';
-import { drmSchema } from './config/drm';
+import { drmSchema, MAX_DRM_ENVIRONMENT_BYTES } from './config/drm';
 import { monitoringSchema } from './config/monitoring';
 import { type PackagingConfig, type PackagingMode, packagingSchema } from './config/packaging';
 import { abuseSchema, apiSchema, wafSchema } from './config/protection';
@@ -53,20 +53,36 @@ const configSchema = section({
   /** Alarms, their topic(s) and the dashboard (lib/monitoring.ts). */
   monitoring: monitoringSchema,
   logRetentionDays: choice(LOG_RETENTION_DAYS).default(90),
-}).superRefine(
-  ({ deployment, delivery }, ctx) => {
-    if (deployment === 'production' && delivery.domainNames.length === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['delivery', 'domainNames'],
-        message:
-          'a production deployment needs a custom domain (AWS FSBP CloudFront.7): set delivery.domainNames and delivery.certificateArn, or mark the config "deployment": "test"',
-        input: delivery.domainNames,
-      });
-    }
-  },
-  whenValid('deployment', 'delivery'),
-);
+})
+  .superRefine(
+    ({ entitlement, drm }, ctx) => {
+      // Plans and the DRM catalog share the functions' 4 KB environment (lib/config/drm.ts).
+      const plans = Object.keys(entitlement.plans).length === 0 ? 0 : JSON.stringify(entitlement.plans).length;
+      const drmBytes = JSON.stringify(drm.catalog).length + JSON.stringify(drm.upstreams).length;
+      if (plans > 0 && plans + drmBytes > MAX_DRM_ENVIRONMENT_BYTES)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['entitlement', 'plans'],
+          message: `plans take ${plans} bytes and drm ${drmBytes}; together at most ${MAX_DRM_ENVIRONMENT_BYTES} fit in the functions' environment (name videos by prefix)`,
+          input: entitlement.plans,
+        });
+    },
+    whenValid('entitlement', 'drm'),
+  )
+  .superRefine(
+    ({ deployment, delivery }, ctx) => {
+      if (deployment === 'production' && delivery.domainNames.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['delivery', 'domainNames'],
+          message:
+            'a production deployment needs a custom domain (AWS FSBP CloudFront.7): set delivery.domainNames and delivery.certificateArn, or mark the config "deployment": "test"',
+          input: delivery.domainNames,
+        });
+      }
+    },
+    whenValid('deployment', 'delivery'),
+  );
 
 export type StreamgateConfig = z.output<typeof configSchema>;
 export type KeyAlgorithm = CloudFrontKeyAlgorithm;

@@ -21,8 +21,36 @@ import type { AlarmOverrides } from './monitoring';
 export interface IdentityOptions {
   /** The `iss` every token must carry, exactly. */
   readonly issuer: string;
-  /** The `aud` every token must carry. */
-  readonly audience: string;
+  /**
+   * The `aud` every token must carry.
+   * @default - none: then `clientId` and `tokenUse` are required (Amazon Cognito access tokens carry no `aud`)
+   */
+  readonly audience?: string;
+  /**
+   * The client id(s) the token's `clientIdClaim` must equal (Cognito: the app clients' ids).
+   * @default - not checked
+   */
+  readonly clientId?: string[];
+  /**
+   * Claim holding the client id.
+   * @default 'client_id'
+   */
+  readonly clientIdClaim?: string;
+  /**
+   * Value the `token_use` claim must have (Cognito: `access`, which refuses ID tokens).
+   * @default - not checked
+   */
+  readonly tokenUse?: string;
+  /**
+   * Value the header `typ` must have (RFC 9068 access tokens: `at+jwt`).
+   * @default - not checked
+   */
+  readonly tokenType?: string;
+  /**
+   * Refuse tokens without `jti` (false: such a token is revoked by an id derived from its content).
+   * @default true
+   */
+  readonly requireJti?: boolean;
   /** Where the IdP publishes its signing keys (JWKS), over HTTPS. */
   readonly jwksUrl: string;
   /**
@@ -45,10 +73,10 @@ export interface IdentityOptions {
 /** Which claims entitle a viewer. */
 export interface EntitlementOptions {
   /**
-   * Claim holding the token's scopes.
-   * @default 'scope'
+   * Claim(s) holding the token's scopes; several count together (Entra ID: `['scp', 'roles']`).
+   * @default ['scope']
    */
-  readonly scopeClaim?: string;
+  readonly scopeClaim?: string[];
   /**
    * Claim listing the videos the viewer may play (ids or `*`).
    * @default 'videos'
@@ -69,6 +97,36 @@ export interface EntitlementOptions {
    * @default 'streamgate:admin'
    */
   readonly adminScope?: string;
+  /**
+   * Refuse tokens without the play scope (false only for an IdP that issues no scopes).
+   * @default true
+   */
+  readonly requirePlayScope?: boolean;
+  /**
+   * Claim naming the token's plan(s).
+   * @default 'plan'
+   */
+  readonly planClaim?: string;
+  /**
+   * Named plans: which videos (ids, `prefix-*`, `*`) and how many concurrent streams.
+   * @default - none
+   */
+  readonly plans?: Record<string, { videos: string[]; maxStreams?: number }>;
+  /**
+   * Plan of a token that names no known plan and carries no videos claim.
+   * @default - none
+   */
+  readonly defaultPlan?: string;
+  /**
+   * Claim giving a user's own stream limit, capped at `streamLimitClaimMax`.
+   * @default - none
+   */
+  readonly streamLimitClaim?: string;
+  /**
+   * Highest stream limit the `streamLimitClaim` may grant.
+   * @default 10
+   */
+  readonly streamLimitClaimMax?: number;
 }
 
 /** The CloudFront grants the API signs. */
@@ -458,6 +516,11 @@ export function configJsonOf(props: StreamgateProps): Record<string, unknown> {
     jwt: defined({
       issuer: identity.issuer,
       audience: identity.audience,
+      clientId: identity.clientId,
+      clientIdClaim: identity.clientIdClaim,
+      tokenUse: identity.tokenUse,
+      tokenType: identity.tokenType,
+      requireJti: identity.requireJti,
       jwksUrl: identity.jwksUrl,
       algorithms: identity.algorithms,
       clockToleranceSeconds: seconds(identity.clockTolerance),

@@ -313,17 +313,30 @@ export class Streamgate extends Construct {
 export function apiEnvironment(
   config: StreamgateConfig,
   mediaBaseUrl: string,
-  mediaPathPrefix: string,
+  mediaPathPrefix: string = defaultPathPrefix(),
 ): Record<string, string> {
   const { jwt, entitlement, signing, delivery, abuse, edgeRevocation, drm } = config;
   return {
     JWT_ISSUER: jwt.issuer,
-    JWT_AUDIENCE: jwt.audience,
     JWT_JWKS_URL: jwt.jwksUrl,
     JWT_ALGORITHMS: jwt.algorithms.join(','),
     JWT_CLOCK_TOLERANCE_SECONDS: String(jwt.clockToleranceSeconds),
     JWT_MAX_LIFETIME_SECONDS: String(jwt.maxLifetimeSeconds),
-    SCOPE_CLAIM: entitlement.scopeClaim,
+    JWT_CLIENT_ID_CLAIM: jwt.clientIdClaim,
+    JWT_REQUIRE_JTI: String(jwt.requireJti),
+    ...definedOnly({
+      JWT_AUDIENCE: jwt.audience,
+      JWT_CLIENT_ID: jwt.clientId?.join(','),
+      JWT_TOKEN_USE: jwt.tokenUse,
+      JWT_TYP: jwt.tokenType,
+      DEFAULT_PLAN: entitlement.defaultPlan,
+      STREAM_LIMIT_CLAIM: entitlement.streamLimitClaim,
+    }),
+    SCOPE_CLAIM: entitlement.scopeClaim.join(','),
+    REQUIRE_PLAY_SCOPE: String(entitlement.requirePlayScope),
+    PLAN_CLAIM: entitlement.planClaim,
+    ...(Object.keys(entitlement.plans).length > 0 ? { ENTITLEMENT_PLANS: JSON.stringify(entitlement.plans) } : {}),
+    STREAM_LIMIT_CLAIM_MAX: String(entitlement.streamLimitClaimMax),
     VIDEOS_CLAIM: entitlement.videosClaim,
     REQUIRE_VIDEOS_CLAIM: String(entitlement.requireVideosClaim),
     PLAY_SCOPE: entitlement.playScope,
@@ -352,4 +365,11 @@ export function apiEnvironment(
     // Not read by the code: changing it replaces every container, so the origin-verify value is re-read.
     ORIGIN_SECRETS_VERSION: String(delivery.originSecretsVersion),
   };
+}
+
+/** The entries whose value is set (an unset optional setting is left out of the environment). */
+function definedOnly(values: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
 }

@@ -3,12 +3,19 @@
  * (private key 0600) with a key-group file the local edge trusts, and reused on later starts.
  * The API reads the active slot, `signing-key.json` (the same key document the deployed secret
  * holds: private key + key pair id); `npm run rotate-keys` (local/signing-key-rotation.ts)
- * replaces it the way the deployed rotation does.
+ * replaces it the way the deployed rotation does. The key type is RSA-2048 unless
+ * STREAMGATE_KEY_ALGORITHM says ECDSA_P256 (the deployed `signing.keyAlgorithm`); a folder whose
+ * key is of the other type is switched by a rotation at start (local/signing-key-rotation.ts).
  */
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateCloudFrontKeyPair } from '../lambda/core/cloudfront-key-types';
+import {
+  CLOUDFRONT_KEY_ALGORITHMS,
+  type CloudFrontKeyAlgorithm,
+  generateCloudFrontKeyPair,
+  isCloudFrontKeyAlgorithm,
+} from '../lambda/core/cloudfront-key-types';
 import { keyVersionOf } from '../lambda/core/signing-key-rotation';
 import { createFileOnce } from './atomic-file';
 import { readOrCreatePrivateKeyPem } from './private-key-file';
@@ -28,7 +35,18 @@ export const ACTIVE_KEY_FILE = 'signing-key.json';
 /** Every public key "in the account", with the name the rotation gave it (the key group file has ids only). */
 export const PUBLIC_KEYS_FILE = 'public-keys.json';
 
-export function ensureCloudFrontKey(dir: string): LocalCloudFrontKey {
+/** The environment variable that picks local mode's key type (`npm start`, `npm run rotate-keys`). */
+export const KEY_ALGORITHM_VARIABLE = 'STREAMGATE_KEY_ALGORITHM';
+
+/** The key type local mode signs with: the variable's value, RSA_2048 when unset. */
+export function localKeyAlgorithm(value: string | undefined): CloudFrontKeyAlgorithm {
+  if (value === undefined || value === '') return 'RSA_2048';
+  if (isCloudFrontKeyAlgorithm(value)) return value;
+  throw new Error(`${KEY_ALGORITHM_VARIABLE}: must be one of ${CLOUDFRONT_KEY_ALGORITHMS.join(', ')}, got "${value}"`);
+}
+
+/** The folder's active key, made on first use (of `algorithm`); an existing key is kept whatever its type. */
+export function ensureCloudFrontKey(dir: string, algorithm: CloudFrontKeyAlgorithm = 'RSA_2048'): LocalCloudFrontKey {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const activeKeyFile = join(dir, ACTIVE_KEY_FILE);
   const keyGroupFile = join(dir, KEY_GROUP_FILE);
@@ -36,10 +54,9 @@ export function ensureCloudFrontKey(dir: string): LocalCloudFrontKey {
   if (active?.keyPairId !== undefined)
     return { keyPairId: active.keyPairId, privateKeyFile: activeKeyFile, keyGroupFile };
 
-  // RSA-2048: the default key type (docs/design.md), and the cheaper one to verify at the edge.
   const pem = readOrCreatePrivateKeyPem(
     join(dir, PRIVATE_KEY_FILE),
-    () => generateCloudFrontKeyPair('RSA_2048').privateKey,
+    () => generateCloudFrontKeyPair(algorithm).privateKey,
   );
   const publicKeyPem = createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString().trim();
   let keyPairId = firstKeyId(keyGroupFile);

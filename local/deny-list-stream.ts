@@ -8,10 +8,14 @@
  * Unlike the deployed stream it runs before the API answers, so locally a revocation reaches the
  * edge within the revocation call itself; a failure is logged and retried, never surfaced to the
  * caller (the revocation itself is stored: a retry of the call would find nothing left to write).
+ *
+ * The local store lives in memory, so at start `rebuildDenyList` hands every user item in the
+ * table to the same replicator as if just created: the entries it answers are exactly those the
+ * stream wrote for revocations whose grants are still valid, so a restart forgets none.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { DynamoDBClient, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
-import type { DenyListWriter } from '../lambda/core/edge-deny-list';
+import { type DynamoDBClient, paginateScan, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import type { DenyEntry, DenyListWriter } from '../lambda/core/edge-deny-list';
 import { DenyListReplicator } from '../lambda/store/deny-list-replicator';
 import { createDynamoClient, DynamoCaller } from '../lambda/store/dynamo-call';
 import { STATE_TABLE, USER_ATTRIBUTES } from '../lambda/store/table-schema';
@@ -26,8 +30,7 @@ export interface DenyListStreamOptions {
   logger?: Logger;
 }
 
-/** Attaches the replication to `client` (the API's). */
-export function attachDenyListStream(client: DynamoDBClient, options: DenyListStreamOptions): void {
+function replication(options: DenyListStreamOptions): { dynamo: DynamoCaller; replicator: DenyListReplicator } {
   const dynamo = new DynamoCaller(
     createDynamoClient({
       tableName: options.tableName,
@@ -42,6 +45,30 @@ export function attachDenyListStream(client: DynamoDBClient, options: DenyListSt
     toleranceSeconds: options.toleranceSeconds,
     now: () => Math.floor(Date.now() / 1000),
   });
+  return { dynamo, replicator };
+}
+
+/**
+ * Writes the entries every user item in the table calls for (its revoked and ended sessions'
+ * grants, and those issued before its cut-off, still valid), and answers them. A failure throws:
+ * the stack must not serve with a deny-list it could not rebuild.
+ */
+export async function rebuildDenyList(options: DenyListStreamOptions): Promise<DenyEntry[]> {
+  const { dynamo, replicator } = replication(options);
+  const written: DenyEntry[] = [];
+  // Every item: the replicator itself skips those that are not a user's.
+  const pages = paginateScan({ client: dynamo.client }, { TableName: options.tableName, ConsistentRead: true });
+  for await (const page of pages)
+    for (const item of page.Items ?? []) {
+      const key = item[STATE_TABLE.partitionKey]?.S;
+      if (key !== undefined) written.push(...(await replicator.onChange(key, undefined, item)));
+    }
+  return written;
+}
+
+/** Attaches the replication to `client` (the API's). */
+export function attachDenyListStream(client: DynamoDBClient, options: DenyListStreamOptions): void {
+  const { dynamo, replicator } = replication(options);
   const replicate = async (key: string): Promise<void> => {
     for (let attempt = 1; ; attempt += 1) {
       try {

@@ -6,11 +6,12 @@
  * Flags: --if-due (rotate only when the key is older than 30 days, like the schedule),
  * --no-wait (stop at the first wait; the next run resumes).
  * Environment: STREAMGATE_LOCAL_DIR, STREAMGATE_KEY_GROUP_FILE, SIGNED_TTL_SECONDS (as given to
- * `npm start`: the overlap lasts that long).
+ * `npm start`: the overlap lasts that long), STREAMGATE_KEY_ALGORITHM (the new key's type).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RotationRun, type RotationStep, runRotation } from '../lambda/core/signing-key-rotation';
-import { ensureCloudFrontKey } from './cloudfront-keys';
+import type { CloudFrontKeyAlgorithm } from '../lambda/core/cloudfront-key-types';
+import { ensureCloudFrontKey, KEY_ALGORITHM_VARIABLE, localKeyAlgorithm } from './cloudfront-keys';
 import { localDir } from './idp/defaults';
 import { localRotationPolicy, localRotationPorts } from './signing-key-rotation';
 
@@ -18,6 +19,8 @@ export interface LocalRotationOptions {
   dir: string;
   keyGroupFile?: string;
   signedTtlSeconds: number;
+  /** The new key's type. @default 'RSA_2048' */
+  algorithm?: CloudFrontKeyAlgorithm;
   /** Rotate even if the key is not due. */
   force: boolean;
   /** Sleep through the waits until the rotation is complete (else stop at the first wait). */
@@ -26,9 +29,9 @@ export interface LocalRotationOptions {
 }
 
 export async function rotateLocalKeys(options: LocalRotationOptions): Promise<RotationRun> {
-  const key = ensureCloudFrontKey(options.dir);
+  const key = ensureCloudFrontKey(options.dir, options.algorithm);
   const ports = localRotationPorts(options.dir, options.keyGroupFile ?? key.keyGroupFile);
-  const policy = localRotationPolicy(options.signedTtlSeconds);
+  const policy = localRotationPolicy(options.signedTtlSeconds, options.algorithm);
   let force = options.force;
   for (;;) {
     const run = await runRotation(ports, policy, { force });
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
     dir: localDir(),
     keyGroupFile: process.env.STREAMGATE_KEY_GROUP_FILE || undefined,
     signedTtlSeconds: ttl,
+    algorithm: localKeyAlgorithm(process.env[KEY_ALGORITHM_VARIABLE]),
     force: !args.has('--if-due'),
     wait: !args.has('--no-wait'),
     onStep: (step) => console.log(`rotate-keys: ${describe(step)}`),

@@ -6,11 +6,12 @@
  * local edge re-reads within a second. "Deployed" means the edge has had time to re-read it.
  * Every write goes to a temp file renamed into place, so a reader never sees half a file.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createPrivateKey, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type CloudFrontKeyPort,
+  runRotation,
   type KeyGroupState,
   type KeySlots,
   type KeyVersion,
@@ -20,8 +21,20 @@ import {
   type RotationPorts,
   type SigningKeyStore,
 } from '../lambda/core/signing-key-rotation';
+import {
+  CLOUDFRONT_KEY_TYPES,
+  type CloudFrontKeyAlgorithm,
+  cloudFrontKeyAlgorithmOf,
+} from '../lambda/core/cloudfront-key-types';
 import { readIfPresent } from './atomic-file';
-import { ACTIVE_KEY_FILE, KEY_GROUP_FILE, PUBLIC_KEYS_FILE } from './cloudfront-keys';
+import {
+  ACTIVE_KEY_FILE,
+  ensureCloudFrontKey,
+  KEY_ALGORITHM_VARIABLE,
+  KEY_GROUP_FILE,
+  type LocalCloudFrontKey,
+  PUBLIC_KEYS_FILE,
+} from './cloudfront-keys';
 
 /** The local edge re-reads its key-group file at most once a second (local/stack.ts). */
 export const LOCAL_EDGE_RELOAD_SECONDS = 1;
@@ -154,7 +167,10 @@ export class LocalCloudFront implements CloudFrontKeyPort {
 }
 
 /** Local timings: the API re-checks its key file on every signature and the clock is shared. */
-export function localRotationPolicy(signedTtlSeconds: number): RotationPolicy {
+export function localRotationPolicy(
+  signedTtlSeconds: number,
+  algorithm: CloudFrontKeyAlgorithm = 'RSA_2048',
+): RotationPolicy {
   return {
     rotateAfterSeconds: 30 * 86400,
     signedTtlSeconds,
@@ -162,7 +178,7 @@ export function localRotationPolicy(signedTtlSeconds: number): RotationPolicy {
     clockToleranceSeconds: 1,
     settleSeconds: LOCAL_EDGE_RELOAD_SECONDS + 1,
     pollSeconds: 1,
-    algorithm: 'RSA_2048',
+    algorithm,
     namePrefix: 'local',
   };
 }
@@ -175,4 +191,46 @@ export function localRotationPorts(dir: string, keyGroupFile = join(dir, KEY_GRO
     now,
     newVersionId: randomUUID,
   };
+}
+
+/**
+ * The folder's active key, of `algorithm`: made so on a new folder; on a folder whose key is of
+ * the other type, switched by the rotation's own steps (the new key trusted, the edge given time
+ * to re-read the key group, then activated), so grants signed with the old key keep playing until
+ * they expire and `npm run rotate-keys` retires it later. A rotation still in its overlap would
+ * make this wait up to a grant's lifetime: refused instead, saying what to run.
+ */
+export async function ensureLocalKeyAlgorithm(options: {
+  dir: string;
+  keyGroupFile?: string;
+  algorithm: CloudFrontKeyAlgorithm;
+  signedTtlSeconds: number;
+  onSwitch?: (from: CloudFrontKeyAlgorithm | undefined) => void;
+}): Promise<LocalCloudFrontKey> {
+  const { dir, algorithm } = options;
+  const activeAlgorithm = (): CloudFrontKeyAlgorithm | undefined => {
+    const text = readIfPresent(join(dir, ACTIVE_KEY_FILE));
+    const pem = keyVersionOf(text, ACTIVE_KEY_FILE)?.privateKeyPem;
+    return pem === undefined ? undefined : cloudFrontKeyAlgorithmOf(createPrivateKey(pem));
+  };
+  const key = ensureCloudFrontKey(dir, algorithm);
+  const from = activeAlgorithm();
+  if (from === algorithm) return key;
+  options.onSwitch?.(from);
+  const ports = localRotationPorts(dir, options.keyGroupFile ?? key.keyGroupFile);
+  const policy = localRotationPolicy(options.signedTtlSeconds, algorithm);
+  let force = true;
+  while (activeAlgorithm() !== algorithm) {
+    const run = await runRotation(ports, policy, { force });
+    if (run.performed.some((step) => step.kind === 'generate')) force = false;
+    const stop = run.stoppedAt;
+    if (activeAlgorithm() === algorithm) break;
+    if (stop.kind !== 'wait' || stop.reason !== 'deployment')
+      throw new Error(
+        `${KEY_ALGORITHM_VARIABLE}=${algorithm}: ${dir} signs with ${from === undefined ? 'an unsupported key' : CLOUDFRONT_KEY_TYPES[from].label} and a key rotation there is still in its overlap; ` +
+          `run \`${KEY_ALGORITHM_VARIABLE}=${algorithm} npm run rotate-keys\` (it waits for it) or use another STREAMGATE_LOCAL_DIR`,
+      );
+    await new Promise((done) => setTimeout(done, Math.max(200, stop.until * 1000 - Date.now() + 50)));
+  }
+  return ensureCloudFrontKey(dir, algorithm);
 }

@@ -10,24 +10,26 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { StreamgateApi } from '../lambda/core/api';
+import type { CloudFrontKeyAlgorithm } from '../lambda/core/cloudfront-key-types';
 import { OriginAuthorizer } from '../lambda/core/origin-authorizer';
 import { loadOriginVerifyValues, ORIGIN_VERIFY_HEADER } from '../lambda/core/origin-verify';
 import { createApi } from '../lambda/runtime/runtime';
 import { LOCAL_ORIGIN_REFRESH_SECONDS, LocalOriginHeader, LocalOriginSecret } from './origin-secret';
 import { buildPlayerPage } from '../web/build';
 import { createApiAdapter, type ApiAdapterOptions } from './api-adapter';
-import { ensureCloudFrontKey } from './cloudfront-keys';
+import { ensureLocalKeyAlgorithm } from './signing-key-rotation';
 import { ensureStateTable, externalDynamo, startDynalite, type LocalDynamo } from './dynamo-server';
 import { loadKeyGroupFile } from './edge/key-group';
 import type { TrustedKey } from './edge/cloudfront-access';
 import { createEdgeHandler, type EdgeOptions } from './edge-server';
+import { withLocalFault } from './local-fault';
 import { lockFolder, type FolderLock } from './folder-lock';
 import { type LocalDrm, prepareLocalDrm } from './drm/local-drm';
 import { startLocalLicensing } from './drm/clearkey-upstream';
 import { DEV_IDP_AUDIENCE, DEV_IDP_ISSUER } from './idp/defaults';
 import { DevIdp } from './idp/dev-idp';
 import { LocalMonitor } from './monitor';
-import { attachDenyListStream } from './deny-list-stream';
+import { attachDenyListStream, rebuildDenyList } from './deny-list-stream';
 import { LocalKeyValueStore } from './edge/key-value-store';
 import { EmfSignals, SignalFanout } from '../lambda/core/metrics';
 
@@ -47,6 +49,12 @@ export interface LocalStackOptions {
   port: number;
   /** Cookie / signed URL lifetime. @default 300 */
   signedTtlSeconds?: number;
+  /**
+   * The type of key the API signs with (`signing.keyAlgorithm` deployed). A folder holding a key
+   * of the other type is switched to a new one at start, by a rotation.
+   * @default 'RSA_2048'
+   */
+  keyAlgorithm?: CloudFrontKeyAlgorithm;
   /** Key-group file the edge trusts. @default `<dir>/key-group.json` */
   keyGroupFile?: string;
   /**
@@ -117,7 +125,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 }
 
 async function startInFolder(options: LocalStackOptions, lock: FolderLock): Promise<LocalStack> {
-  const key = ensureCloudFrontKey(options.dir);
+  const key = await ensureLocalKeyAlgorithm({
+    dir: options.dir,
+    keyGroupFile: options.keyGroupFile,
+    algorithm: options.keyAlgorithm ?? 'RSA_2048',
+    signedTtlSeconds: options.signedTtlSeconds ?? 300,
+    onSwitch: (from) =>
+      options.logger?.warn('switching the local signing key to the requested type by a rotation', {
+        from: from ?? 'unsupported',
+        to: options.keyAlgorithm ?? 'RSA_2048',
+      }),
+  });
   const keyGroupFile = options.keyGroupFile ?? key.keyGroupFile;
   const trustedKeys = watchedKeyGroup(keyGroupFile);
   trustedKeys(); // fail now, naming the file, rather than 403 every request
@@ -137,12 +155,16 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
   const staticFiles = playerPageFiles(options);
   const monitor = new LocalMonitor();
   const denyList = options.edgeRevocation === false ? undefined : new LocalKeyValueStore();
+  const toleranceSeconds = Number(options.apiEnv?.JWT_CLOCK_TOLERANCE_SECONDS ?? 30);
+  const replication = { endpoint: dynamo.endpoint, tableName: REVOCATION_TABLE_NAME, toleranceSeconds };
+  // The store is in memory: before the edge serves, it gets back every entry the table still calls for.
+  if (denyList !== undefined) await rebuildDenyList({ ...replication, writer: denyList, logger: options.logger });
 
   // The API needs the edge's port (JWKS URL, media URL), so the servers listen first.
   let routeToApi: RequestListener = (_req, res) => {
     res.writeHead(503, { 'retry-after': '1' }).end();
   };
-  const handler = createEdgeHandler({
+  const handler = withLocalFault(createEdgeHandler, {
     api: (req, res) => routeToApi(req, res),
     idp: idp.handler,
     trustedKeys,
@@ -181,13 +203,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     logger: options.logger,
     onStoreClient: (client) => {
       if (denyList === undefined) return;
-      attachDenyListStream(client, {
-        endpoint: dynamo.endpoint,
-        tableName: REVOCATION_TABLE_NAME,
-        writer: denyList,
-        toleranceSeconds: Number(options.apiEnv?.JWT_CLOCK_TOLERANCE_SECONDS ?? 30),
-        logger: options.logger,
-      });
+      attachDenyListStream(client, { ...replication, writer: denyList, logger: options.logger });
     },
     // The same signals as deployed (EMF lines on stdout), and the counts behind /local/monitor.
     signals: new SignalFanout([new EmfSignals(), monitor]),

@@ -3,12 +3,14 @@
  * the monitor page and a token example. Ctrl-C stops it all.
  * Environment: PORT (default 8080), STREAMGATE_LOCAL_DIR (default .local), SIGNED_TTL_SECONDS,
  * STREAMGATE_KEY_GROUP_FILE (extra trusted keys without code changes), DYNAMODB_ENDPOINT (a
- * DynamoDB-compatible server to use instead of the built-in dynalite).
+ * DynamoDB-compatible server to use instead of the built-in dynalite), STREAMGATE_KEY_ALGORITHM
+ * (RSA_2048, the default, or ECDSA_P256: the type of key local mode signs with).
  */
 // First: it takes over warning output before any import loads the AWS SDK.
 import { startupWarnings } from './startup-warnings';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { startBanner } from './banner';
+import { KEY_ALGORITHM_VARIABLE, localKeyAlgorithm } from './cloudfront-keys';
 import { localDir } from './idp/defaults';
 import { startLocalStack } from './stack';
 
@@ -26,6 +28,7 @@ async function main(): Promise<void> {
     port,
     signedTtlSeconds: process.env.SIGNED_TTL_SECONDS === undefined ? undefined : Number(process.env.SIGNED_TTL_SECONDS),
     keyGroupFile: process.env.STREAMGATE_KEY_GROUP_FILE,
+    keyAlgorithm: localKeyAlgorithm(process.env[KEY_ALGORITHM_VARIABLE]),
     // As deployed: the edge adds the origin-verify header and the API refuses requests without it.
     originVerify: true,
     logger: new Logger({

@@ -7,7 +7,9 @@
 #                                is never served as it is (only its encrypted copy, under /drm/demo-3/)
 #   local/content/catalog.json   what the player lists
 # The output is committed, so nothing at run time needs ffmpeg. Run it again only to change the content:
-#   scripts/make-sample-content.sh            (needs ffmpeg with libx264; drawtext is optional)
+#   scripts/make-sample-content.sh            (ffmpeg with libx264, drawtext optional: the one the tests
+#                                              use, from test/support/ffmpeg-binary.ts: FFMPEG_PATH, the
+#                                              system's, else the static build npm installed)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,7 +29,8 @@ FONT=/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf
 # MPEG-TS segments, but not named *.ts: tsconfig includes local/, and tsc would read them as TypeScript.
 SEGMENT_EXT="${SEGMENT_EXT:-m2ts}"
 
-command -v ffmpeg >/dev/null || { echo "ffmpeg is required (apt-get install -y ffmpeg)" >&2; exit 1; }
+ffmpeg_bin="$(cd "$repo" && npx --no-install tsx test/support/ffmpeg-binary.ts)"
+ffmpeg() { "$ffmpeg_bin" "$@"; }
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

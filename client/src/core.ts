@@ -11,3 +11,5 @@ export type {
 } from './client';
 export { StreamgateError, denialOf, isRetryable } from './denial';
 export type { DenialAction, DenialKind, StreamgateDenial } from './denial';
+export { isApiReason } from './reason-codes';
+export type { ApiReason } from './reason-codes';

@@ -1,8 +1,11 @@
 /**
  * Every way a playback call can fail, as one typed value an app can show and act on: the API's
- * `{error, error_description}` bodies (docs/api.md, Errors), the answers that are not the API's
- * own (API Gateway, the WAF) and network failures.
+ * `{error, reason, error_description}` bodies (docs/api.md, Errors), classified by their `reason`
+ * code and never by their words; the answers that are not the API's own (API Gateway, the WAF),
+ * by status; and network failures.
  */
+import { isApiReason, REASON_KINDS } from './reason-codes';
+
 export type DenialKind =
   | 'signed-out'
   | 'not-entitled'
@@ -25,6 +28,8 @@ export interface StreamgateDenial {
   status?: number;
   /** The API's `error` code (e.g. `invalid_token`), when it sent one. */
   code?: string;
+  /** The API's `reason` code (e.g. `revoked`; docs/api.md, Errors), when it sent one. */
+  reason?: string;
   /** A sentence for the viewer. */
   message: string;
   action: DenialAction;
@@ -87,9 +92,15 @@ export function denialOf(status: number, body: unknown, retryAfter: number | und
         ? fields.message
         : undefined;
   const extra: Partial<StreamgateDenial> = { status, code, detail };
+  if (typeof fields.reason === 'string') extra.reason = fields.reason;
   if (retryAfter !== undefined) extra.retryAfterSeconds = retryAfter;
+  if (isApiReason(fields.reason)) {
+    const [kind, action] = REASON_KINDS[fields.reason] as readonly [DenialKind, DenialAction?];
+    return action === undefined ? denial(kind, extra) : notFromHere(denial(kind, extra), action);
+  }
+  // Not the API's own answer (API Gateway, the WAF), or a reason newer than this client: by status.
   let kind: DenialKind;
-  if (status === 401) kind = code === 'invalid_token' && /revoked/i.test(detail ?? '') ? 'revoked' : 'signed-out';
+  if (status === 401) kind = 'signed-out';
   else if (status === 403)
     kind =
       code === 'concurrency_limit'
@@ -104,9 +115,12 @@ export function denialOf(status: number, body: unknown, retryAfter: number | und
   else kind = 'bad-request';
   const result = denial(kind, extra);
   // 403 `forbidden` (origin check) or a WAF block: nothing the viewer can pick to fix it.
-  if (status === 403 && code !== 'insufficient_scope' && kind === 'not-entitled') {
-    result.action = 'none';
-    result.message = "Playback isn't allowed from here.";
-  }
-  return result;
+  return status === 403 && code !== 'insufficient_scope' && kind === 'not-entitled'
+    ? notFromHere(result, 'none')
+    : result;
+}
+
+/** A refusal that is not about the viewer's entitlement: nothing they can pick fixes it. */
+function notFromHere(result: StreamgateDenial, action: DenialAction): StreamgateDenial {
+  return { ...result, action, message: "Playback isn't allowed from here." };
 }

@@ -105,7 +105,7 @@ export function drmSystemsOf(drm: DrmGrant): Record<string, { licenseUrl: string
 /** A licence route's answer as a denial: the API's denials, plus the licence server's own refusal. */
 export function licenceDenialOf(status: number, body: unknown, retryAfter: number | undefined): StreamgateDenial {
   const result = apiDenialOf(status, body, retryAfter);
-  if (result.code === 'licence_refused')
+  if ((result.reason ?? result.code) === 'licence_refused')
     return { ...result, action: 'none', message: 'The licence for this video was refused.' };
   return result;
 }

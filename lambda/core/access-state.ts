@@ -73,6 +73,8 @@ export interface PlaybackCall extends CallerCall {
   grants?: IssuedGrant[];
   /** How long an eviction's mark must last: past the expiry of any token valid now. */
   revokeUntil: number;
+  /** This user's stream limit (its plan or own claim, lambda/core/entitlement.ts); absent = `limits.maxStreams`. */
+  maxStreams?: number;
 }
 
 export type PlaybackVerdict =
@@ -88,6 +90,9 @@ export type PlaybackVerdict =
   | { outcome: 'admitted'; evicted?: string; sharing?: SharingVerdict };
 
 export type CallerVerdict = Refusal | { outcome: 'admitted' };
+
+/** Logout: checks as CallerCall; frees the session's slot where the user has a stream limit. */
+export type LogoutCall = CallerCall & Pick<PlaybackCall, 'sessionKeepUntil' | 'maxStreams'>;
 
 export type LogoutVerdict =
   | { outcome: 'rate-limited'; retryAfterSeconds: number }
@@ -117,7 +122,7 @@ export interface AccessState {
   /** Any other call: cut-off, the token's own revocation and the rate limit. */
   admit(call: CallerCall): Promise<CallerVerdict>;
   /** The holder ends its own session: revoked, slot freed, counted in the rate limit. */
-  logout(call: CallerCall & { sessionKeepUntil: number }): Promise<LogoutVerdict>;
+  logout(call: LogoutCall): Promise<LogoutVerdict>;
   /** Revokes one session (admin by jti, a sharing action); false when it already was. */
   revokeSession(
     user: UserRef,

@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ApiConfig } from './config';
-import { requirePlayback, requireScope } from './entitlement';
+import { requirePlayback, requireScope, streamLimitOf } from './entitlement';
 import { clientNetwork } from './client-network';
 import {
   ApiError,
@@ -20,7 +20,7 @@ import {
   SessionEnded,
   SharingSuspected,
 } from './errors';
-import { emptyResponse, errorResponse, jsonResponse, type HttpResponse } from './http';
+import { emptyResponse, errorResponse, internalErrorResponse, jsonResponse, type HttpResponse } from './http';
 import type { MediaSigner, SignedGrant } from './media-signer';
 import { ORIGIN_VERIFY_HEADER, type OriginVerifier } from './origin-verify';
 import { metricReason, type ApiSignals } from './metrics';
@@ -77,6 +77,7 @@ export class StreamgateApi {
       const delivery = deliveryParam(event.queryStringParameters);
       const token = await this.verify(event, now, context);
       requirePlayback(token, videoId, this.deps.config.entitlement);
+      const maxStreams = this.streamLimit(token);
       const viewerIp = this.viewerIp(event);
       // A grant never outlives the token, and CloudFront takes whole seconds only.
       const request = { videoId, nowSeconds: now, notAfterSeconds: Math.floor(token.exp), viewerIp };
@@ -99,6 +100,7 @@ export class StreamgateApi {
           ? grant.grantIds.map((id) => ({ id, expiresAt: grant.expiresAt }))
           : undefined,
         revokeUntil: revokeUntil(now, this.deps.config.token),
+        maxStreams,
       });
       switch (verdict.outcome) {
         case 'admitted':
@@ -115,7 +117,7 @@ export class StreamgateApi {
           break;
         case 'streams-full':
           this.deps.signals.emit({ kind: 'concurrency-limited' });
-          throw new ConcurrencyLimit(this.deps.access.limits.maxStreams);
+          throw new ConcurrencyLimit(maxStreams);
         default:
           this.refuse(verdict);
       }
@@ -204,6 +206,8 @@ export class StreamgateApi {
       const verdict = await this.deps.access.logout({
         ...callerCall(token, now, this.deps.config.token),
         sessionKeepUntil: sessionKeepUntil(token, this.deps.config.token),
+        // A malformed limit claim never took a slot (playback refused it): the default is then right.
+        maxStreams: this.streamLimit(token, true),
       });
       if (verdict.outcome === 'rate-limited') throw new RateLimited(verdict.retryAfterSeconds);
       this.deps.logger.info('session ended', { ...context, alreadyRevoked: verdict.alreadyRevoked });
@@ -241,7 +245,7 @@ export class StreamgateApi {
         return errorResponse(error);
       }
       this.deps.logger.error('request failed', { ...context, error: error instanceof Error ? error.name : 'unknown' });
-      return jsonResponse(500, { error: 'server_error', error_description: 'internal error' });
+      return internalErrorResponse();
     } finally {
       this.deps.signals.flush();
     }
@@ -260,6 +264,17 @@ export class StreamgateApi {
       error.reason.startsWith('upstream_') || error.reason === 'licence_refused' ? error.reason : metricReason(error);
     const upstreamMs = typeof context.upstreamMs === 'number' ? context.upstreamMs : undefined;
     this.deps.signals.emit({ kind: 'licence-denied', reason, status: error.status, upstreamMs });
+  }
+
+  /** The user's stream limit: its own claim, its plans', else the deployment's (lambda/core/entitlement.ts). */
+  private streamLimit(token: VerifiedToken, lenient = false): number {
+    const fallback = this.deps.access.limits.maxStreams;
+    try {
+      return streamLimitOf(token, this.deps.config.entitlement, fallback);
+    } catch (error) {
+      if (lenient && error instanceof InvalidToken) return fallback;
+      throw error;
+    }
   }
 
   /** Token or user revoked → 401; session ended by the stream limit → 403; over the user's rate → 429. */

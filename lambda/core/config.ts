@@ -11,6 +11,7 @@ import {
   STREAM_LIMIT_POLICY,
   type StreamLimitPolicy,
 } from './abuse-defaults';
+import { isVideoPattern, PLAN_LIMITS, PLAN_NAME, type Plan, VIDEO_PATTERN_RULE } from './entitlement-rules';
 
 export type { SharingAction };
 
@@ -52,7 +53,20 @@ export type SigningKeySource = { kind: 'secret'; secretArn: string } | { kind: '
 
 export interface TokenConfig {
   issuer: string;
-  audience: string;
+  /** Value `aud` must contain; absent only when `clientId` and `tokenUse` pin the token instead (Cognito). */
+  audience?: string;
+  /** When set, the claim `clientIdClaim` must equal one of these exactly (Cognito access tokens: `client_id`). */
+  clientIds?: string[];
+  clientIdClaim: string;
+  /** When set, the `token_use` claim must equal it (Cognito: `access`, which refuses its ID tokens). */
+  tokenUse?: string;
+  /** When set, the header `typ` must be this media type (RFC 9068: `at+jwt`). */
+  tokenType?: string;
+  /**
+   * Refuse tokens without `jti` (true), or give such a token an id derived from its signed content
+   * (false; lambda/core/token-verifier.ts `derivedTokenId`) so it can still be revoked on its own.
+   */
+  requireJti: boolean;
   keys: JwtKeySource;
   algorithms: JwsAlgorithm[];
   clockToleranceSeconds: number;
@@ -64,12 +78,24 @@ export interface TokenConfig {
 }
 
 export interface EntitlementConfig {
-  scopeClaim: string;
+  /** Claims whose scopes count, together (Entra ID: `scp` for users, `roles` for apps). */
+  scopeClaims: string[];
   videosClaim: string;
   /** Refuse tokens without the videos claim (true), or let them play every video (false). */
   requireVideosClaim: boolean;
+  /** Whether playback needs `playScope` (false only for an IdP that issues no scopes, e.g. Sign in with Google). */
+  requirePlayScope: boolean;
   playScope: string;
   adminScope: string;
+  /** Claim naming the token's plan(s): a string or an array of names (groups, roles). */
+  planClaim: string;
+  /** Plans by name (lambda/core/entitlement-rules.ts); a Map, so a claim "__proto__" finds nothing. */
+  plans: ReadonlyMap<string, Plan>;
+  /** The plan of a token that names no known plan and carries no videos claim. */
+  defaultPlan?: string;
+  /** A claim giving the user's own stream limit, over the plan's; capped at `streamLimitClaimMax`. */
+  streamLimitClaim?: string;
+  streamLimitClaimMax: number;
 }
 
 export interface SigningConfig {
@@ -145,7 +171,9 @@ export function loadConfig(env: Env = process.env): ApiConfig {
   return {
     token: {
       issuer: read.required('JWT_ISSUER'),
-      audience: read.required('JWT_AUDIENCE'),
+      ...read.audienceOrClient(),
+      tokenType: read.optionalPattern('JWT_TYP', /^[A-Za-z0-9.+-]{1,64}$/, 'a media type such as at+jwt'),
+      requireJti: read.boolean('JWT_REQUIRE_JTI', true),
       keys: jwtKeys,
       algorithms: read.algorithms('JWT_ALGORITHMS', ['RS256', 'ES256']),
       clockToleranceSeconds: read.integer('JWT_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
@@ -154,13 +182,7 @@ export function loadConfig(env: Env = process.env): ApiConfig {
       cacheSeconds: read.verifiedCacheSeconds(jwtKeys),
       cacheEntries: read.integer('JWT_VERIFIED_CACHE_ENTRIES', 10000, 1, 1000000),
     },
-    entitlement: {
-      scopeClaim: read.claimName('SCOPE_CLAIM', 'scope'),
-      videosClaim: read.claimName('VIDEOS_CLAIM', 'videos'),
-      requireVideosClaim: read.boolean('REQUIRE_VIDEOS_CLAIM', true),
-      playScope: read.optional('PLAY_SCOPE') ?? 'stream:play',
-      adminScope: read.optional('ADMIN_SCOPE') ?? 'streamgate:admin',
-    },
+    entitlement: read.entitlement(),
     signing: {
       mediaBaseUrl: read.baseUrl('MEDIA_BASE_URL'),
       mediaPathPrefix: read.mediaPathPrefix(MEDIA_PATH_PREFIX_VARIABLE),
@@ -209,6 +231,9 @@ export function loadConfig(env: Env = process.env): ApiConfig {
     edgeDenyList: read.oneOf('EDGE_DENY_LIST', ['on', 'off'] as const, 'on') === 'on',
   };
 }
+
+/** Claim names: namespaced ones (`https://example.com/plan`, `cognito:groups`) included. */
+const CLAIM_NAME = /^[A-Za-z0-9_:./-]{1,128}$/;
 
 class EnvReader {
   constructor(private readonly env: Env) {}
@@ -265,7 +290,7 @@ class EnvReader {
 
   claimName(name: string, fallback: string): string {
     const value = this.optional(name) ?? fallback;
-    if (!/^[A-Za-z0-9_:./-]{1,128}$/.test(value)) throw new ConfigError(name, `is not a usable claim name: "${value}"`);
+    if (!CLAIM_NAME.test(value)) throw new ConfigError(name, `is not a usable claim name: "${value}"`);
     return value;
   }
 
@@ -275,6 +300,114 @@ class EnvReader {
     const problem = value.startsWith('/') ? mediaKeyPrefixProblem(value.slice(1)) : 'must start with "/"';
     if (problem !== undefined) throw new ConfigError(name, `${problem} (the public path form, e.g. /media/)`);
     return value;
+  }
+
+  optionalClaimName(name: string): string | undefined {
+    return this.optional(name) === undefined ? undefined : this.claimName(name, '');
+  }
+
+  /** `JWT_AUDIENCE`, or (Cognito access tokens carry no `aud`) both `JWT_CLIENT_ID` and `JWT_TOKEN_USE`. */
+  audienceOrClient(): Pick<TokenConfig, 'audience' | 'clientIds' | 'clientIdClaim' | 'tokenUse'> {
+    const audience = this.optionalPattern('JWT_AUDIENCE', /^\S{1,256}$/, 'a non-empty audience without spaces');
+    const clientId = this.optionalPattern(
+      'JWT_CLIENT_ID',
+      /^[^\s,]{1,256}(,[^\s,]{1,256}){0,9}$/,
+      '1 to 10 comma-separated client ids without spaces',
+    );
+    const tokenUse = this.optionalPattern(
+      'JWT_TOKEN_USE',
+      /^[A-Za-z0-9_.:-]{1,64}$/,
+      'a token_use value such as access',
+    );
+    if (audience === undefined && (clientId === undefined || tokenUse === undefined)) {
+      throw new ConfigError(
+        'JWT_AUDIENCE',
+        'is required but not set (without it, set both JWT_CLIENT_ID and JWT_TOKEN_USE, as for Cognito access tokens)',
+      );
+    }
+    return {
+      audience,
+      clientIds: clientId?.split(','),
+      clientIdClaim: this.claimName('JWT_CLIENT_ID_CLAIM', 'client_id'),
+      tokenUse,
+    };
+  }
+
+  entitlement(): EntitlementConfig {
+    const scopeClaims = (this.optional('SCOPE_CLAIM') ?? 'scope').split(',').map((part) => part.trim());
+    const badClaim = scopeClaims.find((claim) => !CLAIM_NAME.test(claim));
+    if (badClaim !== undefined || scopeClaims.length > 4)
+      throw new ConfigError(
+        'SCOPE_CLAIM',
+        `must be 1 to 4 comma-separated claim names, got "${badClaim ?? scopeClaims.join(',')}"`,
+      );
+    const plans = this.plans('ENTITLEMENT_PLANS');
+    const defaultPlan = this.optional('DEFAULT_PLAN');
+    if (defaultPlan !== undefined && !plans.has(defaultPlan))
+      throw new ConfigError('DEFAULT_PLAN', `names no plan of ENTITLEMENT_PLANS: "${defaultPlan}"`);
+    const requireVideosClaim = this.boolean('REQUIRE_VIDEOS_CLAIM', true);
+    if (defaultPlan !== undefined && !requireVideosClaim)
+      throw new ConfigError(
+        'DEFAULT_PLAN',
+        'cannot be combined with REQUIRE_VIDEOS_CLAIM=false (which plays every video)',
+      );
+    const { min, max, fallback } = PLAN_LIMITS.streamLimitClaimMax;
+    return {
+      scopeClaims,
+      videosClaim: this.claimName('VIDEOS_CLAIM', 'videos'),
+      requireVideosClaim,
+      requirePlayScope: this.boolean('REQUIRE_PLAY_SCOPE', true),
+      playScope: this.optional('PLAY_SCOPE') ?? 'stream:play',
+      adminScope: this.optional('ADMIN_SCOPE') ?? 'streamgate:admin',
+      planClaim: this.claimName('PLAN_CLAIM', 'plan'),
+      plans,
+      defaultPlan,
+      streamLimitClaim: this.optionalClaimName('STREAM_LIMIT_CLAIM'),
+      streamLimitClaimMax: this.integer('STREAM_LIMIT_CLAIM_MAX', fallback, min, max),
+    };
+  }
+
+  /** `{"<plan>": {"videos": ["series-12-*", "trailer-1"], "maxStreams": 2}, ...}` */
+  plans(name: string): Map<string, Plan> {
+    const raw = this.optional(name);
+    if (raw === undefined) return new Map();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new ConfigError(name, 'is not valid JSON');
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new ConfigError(name, 'must be a JSON object of plans by name');
+    const entries = Object.entries(parsed);
+    if (entries.length > PLAN_LIMITS.plans) throw new ConfigError(name, `holds more than ${PLAN_LIMITS.plans} plans`);
+    const plans = new Map<string, Plan>();
+    for (const [planName, value] of entries) {
+      const where = `plan "${planName.slice(0, 64)}"`;
+      if (!PLAN_NAME.test(planName))
+        throw new ConfigError(name, `${where}: a name is 1 to 128 characters without control characters`);
+      if (value === null || typeof value !== 'object' || Array.isArray(value))
+        throw new ConfigError(name, `${where}: must be {"videos": [...], "maxStreams"?: n}`);
+      const { videos, maxStreams, ...rest } = value as Record<string, unknown>;
+      const extra = Object.keys(rest)[0];
+      if (extra !== undefined)
+        throw new ConfigError(name, `${where}: unknown field "${extra.slice(0, 32)}" (expected videos, maxStreams)`);
+      if (!Array.isArray(videos) || videos.length === 0 || videos.length > PLAN_LIMITS.videos)
+        throw new ConfigError(name, `${where}: videos must list 1 to ${PLAN_LIMITS.videos} entries`);
+      const bad = videos.findIndex((entry) => !isVideoPattern(entry));
+      if (bad !== -1) throw new ConfigError(name, `${where}: videos[${bad}] must be ${VIDEO_PATTERN_RULE}`);
+      const limits = PLAN_LIMITS.maxStreams;
+      if (
+        maxStreams !== undefined &&
+        !(Number.isInteger(maxStreams) && (maxStreams as number) >= limits.min && (maxStreams as number) <= limits.max)
+      )
+        throw new ConfigError(name, `${where}: maxStreams must be a whole number from ${limits.min} to ${limits.max}`);
+      plans.set(planName, {
+        videos: videos as string[],
+        ...(maxStreams === undefined ? {} : { maxStreams: maxStreams as number }),
+      });
+    }
+    return plans;
   }
 
   manifestName(name: string, fallback: string): string {

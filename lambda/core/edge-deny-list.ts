@@ -2,12 +2,16 @@
  * Edge revocation: which grants the edge must refuse, decided from the store's state.
  *
  * A grant (a set of signed cookies, or a signed URL's query) is known at the edge by its GRANT ID:
- * a hash of its CloudFront signature, which CloudFront's own check binds to the policy. The API
- * records the id of every grant it issues on its user's item, with the session (token) it went
- * to and that token's `iat`, in the same conditional write that admits the call; when a session
- * is revoked or ended, or its user's cut-off rises, the ids of its still-valid grants go
- * to a deny-list (a CloudFront KeyValueStore deployed, a local store in local mode) that the
- * viewer-request function reads (edge-function/viewer-request.js computes the same id).
+ * a hash of its signed custom policy, the bytes CloudFront's signature check binds to the key.
+ * The viewer cannot change them (any other bytes fail that check) and each is unique (the
+ * policy's random DateGreaterThan, see media-signer.ts). Not the signature: an ECDSA signature
+ * (r, s) has a twin (r, n - s) that verifies just as well, so a viewer could make a new one
+ * without the key. The API records the id of every grant it issues on its user's item, with the
+ * session (token) it went to and that token's `iat`, in the same conditional write that admits
+ * the call; when a session is revoked or ended, or its user's cut-off rises, the ids of its
+ * still-valid grants go to a deny-list (a CloudFront KeyValueStore deployed, a local store in
+ * local mode) that the viewer-request function reads (edge-function/viewer-request.js computes
+ * the same id).
  *
  * Everything here is pure: the DynamoDB stream handler (deployed) and the local replicator both
  * feed it snapshots of items and write what it answers.
@@ -38,22 +42,33 @@ export interface DenyListWriter {
 }
 
 /**
- * The grant id of a CloudFront signature as sent (cookie or query value, CloudFront's base64
- * with `-`, `_`, `~`): SHA-256 of its canonical spelling, base64url, 22 characters (132 bits).
- * The canonical spelling is one per byte string (standard alphabet, no padding or other
- * characters, a last partial digit's unused bits cleared), so a viewer who re-spells the same
- * signature still hits the same entry. edge-function/viewer-request.js computes the same.
+ * The grant id of a grant's policy as sent (the CloudFront-Policy cookie or Policy query value,
+ * CloudFront's base64 with `-`, `_`, `~`): SHA-256 of its canonical spelling, base64url, 22
+ * characters (132 bits). The canonical spelling is one per byte string (standard alphabet, no
+ * padding or other characters, a last partial digit's unused bits cleared), so a viewer who
+ * re-spells the same policy still hits the same entry. edge-function/viewer-request.js computes
+ * the same. Every grant the API issues has a custom policy (media-signer.ts); a canned grant
+ * carries no policy, so it could only be one the API never made.
  */
-export function grantId(signature: string): string {
-  return createHash('sha256').update(canonicalSignature(signature)).digest('base64url').slice(0, 22);
+export function grantId(policy: string): string {
+  return createHash('sha256').update(canonicalBase64(policy)).digest('base64url').slice(0, 22);
 }
+
+/**
+ * The id releases before this one recorded: the same hash over the signature as sent. The
+ * function still looks these up, so the entries and records written under them before an
+ * upgrade keep denying until their grants expire (docs/operations.md, "Upgrading"); it is no
+ * identity for new grants, since an ECDSA signature has a twin.
+ */
+export const legacyGrantId = grantId;
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 /** For a last digit after 2 or 3 full ones: the bits that carry data (4, then 2 of its 6 are unused). */
 const KEEP_HIGH: Record<number, number> = { 2: 0x30, 3: 0x3c };
 
-export function canonicalSignature(signature: string): string {
-  const text = signature
+/** One spelling per byte string of a base64 value (CloudFront's alphabet or the standard one). */
+export function canonicalBase64(value: string): string {
+  const text = value
     .replace(/-/g, '+')
     .replace(/~/g, '/')
     .replace(/[^A-Za-z0-9+/]/g, '');

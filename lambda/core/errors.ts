@@ -34,6 +34,8 @@ export type DenialReason =
   | 'not_yet_valid'
   | 'wrong_issuer'
   | 'wrong_audience'
+  /** Not an access token: header `typ` or `token_use` is not the configured one. */
+  | 'wrong_token_type'
   | 'missing_claim'
   | 'lifetime_too_long'
   | 'revoked'

@@ -1,9 +1,11 @@
 /**
- * API Gateway HTTP API (payload v2) responses: JSON bodies, the API contract's error shape and
- * RFC 6750 `WWW-Authenticate` challenges. Nothing here is ever cached by a browser or CDN.
+ * API Gateway HTTP API (payload v2) responses: JSON bodies, the API contract's error shape
+ * (`{"error", "reason", "error_description"}`, docs/api.md#errors) and RFC 6750
+ * `WWW-Authenticate` challenges. Nothing here is ever cached by a browser or CDN.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type ApiError, InsufficientScope, InvalidToken } from './errors';
+import { INTERNAL_ERROR_REASON, wireReasonOf } from './reason-codes';
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
 
@@ -25,11 +27,24 @@ export function emptyResponse(statusCode: number): HttpResponse {
 }
 
 export function errorResponse(error: ApiError): HttpResponse {
-  const response = jsonResponse(error.status, { error: error.code, error_description: error.description });
+  const response = jsonResponse(error.status, {
+    error: error.code,
+    reason: wireReasonOf(error.reason),
+    error_description: error.description,
+  });
   const challenge = challengeFor(error);
   if (challenge !== undefined) response.headers['www-authenticate'] = challenge;
   if (error.retryAfterSeconds !== undefined) response.headers['retry-after'] = String(error.retryAfterSeconds);
   return response;
+}
+
+/** 500 for a failure that is not an ApiError (a bug): nothing about it leaves the function. */
+export function internalErrorResponse(): HttpResponse {
+  return jsonResponse(500, {
+    error: 'server_error',
+    reason: INTERNAL_ERROR_REASON,
+    error_description: 'internal error',
+  });
 }
 
 /** RFC 6750 §3: no error code when the request carried no credentials at all (§3.1). */

@@ -31,7 +31,7 @@ export interface SignedGrant {
   signedQuery?: string;
   /** For a video in the DRM catalog: its packaged manifest (signed, URL delivery) and that query. */
   drm?: { manifestUrl: string; signedQuery?: string };
-  /** The grant's ids at the edge, one per signature it holds (lambda/core/edge-deny-list.ts). */
+  /** The grant's ids at the edge, one per policy it holds (lambda/core/edge-deny-list.ts). */
   grantIds: string[];
 }
 
@@ -90,7 +90,7 @@ export class MediaSigner {
       refreshAfter,
       cookies: [],
       signedQuery,
-      grantIds: [grantId(query.get('Signature') ?? '')],
+      grantIds: [grantId(query.get('Policy') ?? '')],
     };
     if (drm === undefined) return grant;
     const prefix = drm.paths.find((path) => drm.manifest.startsWith(path)) ?? drm.paths[0];
@@ -102,12 +102,12 @@ export class MediaSigner {
     const drmQuery = new URL(drmUrl).searchParams;
     return {
       ...grant,
-      grantIds: [...grant.grantIds, grantId(drmQuery.get('Signature') ?? '')],
+      grantIds: [...grant.grantIds, grantId(drmQuery.get('Policy') ?? '')],
       drm: { manifestUrl: drmUrl, signedQuery: new URL(drmUrl).search.slice(1) },
     };
   }
 
-  /** One prefix's cookies and the id of their signature. */
+  /** One prefix's cookies and the id of their policy. */
   private cookieSet(policy: string, prefix: string): { cookies: string[]; grantId: string } {
     const signed = getSignedCookies({ policy, ...this.credentials() });
     const attributes = [`Path=${prefix}`, 'Secure', 'HttpOnly', 'SameSite=Strict'];
@@ -115,7 +115,7 @@ export class MediaSigner {
     const cookies = Object.entries(signed)
       .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
       .map(([name, value]) => [`${name}=${value}`, ...attributes].join('; '));
-    return { cookies, grantId: grantId(String(signed['CloudFront-Signature'])) };
+    return { cookies, grantId: grantId(String(signed['CloudFront-Policy'])) };
   }
 
   private manifestUrl(videoId: string): string {
@@ -144,8 +144,8 @@ export class MediaSigner {
     const condition: Record<string, Record<string, string | number>> = {
       DateLessThan: { 'AWS:EpochTime': expiresAt },
       // A random instant in the past: it changes nothing about when the grant is valid, but makes
-      // every policy, so every signature (RSA PKCS#1 v1.5 is deterministic), and so every grant id
-      // unique: revoking one viewer's grant at the edge never denies another's identical policy.
+      // every policy, so every grant id (its hash), unique: revoking one viewer's grant at the
+      // edge never denies another's otherwise identical policy.
       DateGreaterThan: { 'AWS:EpochTime': 1 + randomInt(Math.max(1, request.nowSeconds - 3600)) },
     };
     if (this.config.bindViewerIp) condition.IpAddress = { 'AWS:SourceIp': `${this.ipv4(request.viewerIp)}/32` };

@@ -2,11 +2,11 @@
  * Validation of what the caller controls outside the token: the Authorization header, the
  * videoId path parameter and the query string. Cheap checks, done before any crypto.
  */
+import { VIDEO_ID } from './entitlement-rules';
 import { InvalidRequest, InvalidToken } from './errors';
 
 /** RFC 6750 §2.1 b64token, which every compact JWS satisfies. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
-const VIDEO_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** A `sub` or `jti`: 1 to 256 characters, no control characters (they end up in keys and logs). */
 export function isIdentifier(value: unknown): value is string {

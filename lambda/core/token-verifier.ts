@@ -1,9 +1,10 @@
 /**
  * Bearer JWT verification with jose: signature against configured keys only, algorithm
- * allow-list, exact iss/aud, exp/nbf/iat with tolerance, required sub/jti, and a cap on
- * lifetime so a leaked long-lived token is useless.
+ * allow-list, exact iss, the audience (or, for tokens without `aud`, the client id and
+ * `token_use`), optionally the header `typ`, exp/nbf/iat with tolerance, required sub (and jti
+ * unless configured otherwise), and a cap on lifetime so a leaked long-lived token is useless.
  */
-import { createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
@@ -22,10 +23,25 @@ export interface VerifiedToken {
   /** The issuer, checked equal to the configured one. */
   iss: string;
   sub: string;
+  /** The token's `jti`, or for a token without one (JWT_REQUIRE_JTI=false) its `derivedTokenId`. */
   jti: string;
   iat: number;
   exp: number;
   claims: JWTPayload;
+}
+
+/** Marks a token id computed here rather than read from `jti` (docs/identity-providers.md#revocation-without-jti). */
+export const DERIVED_ID_PREFIX = 'sha256:';
+
+/**
+ * The id of a token that carries no `jti`: a hash of its signing input (header and payload as
+ * sent). The signature makes that text unique to this token and unchangeable, whereas the
+ * signature segment itself could be re-encoded (base64url's spare bits) into a "new" token that
+ * still verifies; so the same token always gets the same id, however it is re-presented.
+ */
+export function derivedTokenId(token: string): string {
+  const signingInput = token.slice(0, token.lastIndexOf('.'));
+  return `${DERIVED_ID_PREFIX}${createHash('sha256').update(signingInput).digest('base64url')}`;
 }
 
 /** Header parameters that point at keys chosen by the token's author: refused outright, never followed. */
@@ -81,8 +97,9 @@ export class TokenVerifier {
         algorithms: this.config.algorithms,
         issuer: this.config.issuer,
         audience: this.config.audience,
+        typ: this.config.tokenType,
         clockTolerance: this.config.clockToleranceSeconds,
-        requiredClaims: ['iss', 'aud', 'exp', 'iat', 'sub', 'jti'],
+        requiredClaims: this.requiredClaims,
         // Also rejects an `iat` in the future (beyond the tolerance).
         maxTokenAge: this.config.maxLifetimeSeconds,
         currentDate: new Date(nowSeconds * 1000),
@@ -90,7 +107,38 @@ export class TokenVerifier {
     } catch (error) {
       throw toApiError(error);
     }
-    return this.checkClaims(payload);
+    this.checkClient(payload);
+    return this.checkClaims(payload, token);
+  }
+
+  private get requiredClaims(): string[] {
+    const { audience, requireJti } = this.config;
+    return ['iss', 'exp', 'iat', 'sub', ...(audience === undefined ? [] : ['aud']), ...(requireJti ? ['jti'] : [])];
+  }
+
+  /**
+   * Tokens pinned by client instead of audience (Cognito access tokens carry `client_id` and
+   * `token_use`, no `aud`): `token_use` first, so an ID token is named as such.
+   */
+  private checkClient(claims: JWTPayload): void {
+    const { tokenUse, clientIds, clientIdClaim } = this.config;
+    if (tokenUse !== undefined && claims.token_use !== tokenUse) {
+      throw new InvalidToken(
+        'wrong_token_type',
+        claims.token_use === undefined
+          ? 'token is missing the "token_use" claim'
+          : `token "token_use" must be "${tokenUse}" (an ${tokenUse} token)`,
+      );
+    }
+    const client = claims[clientIdClaim];
+    if (clientIds !== undefined && !(typeof client === 'string' && clientIds.includes(client))) {
+      throw new InvalidToken(
+        client === undefined ? 'missing_claim' : 'wrong_audience',
+        client === undefined
+          ? `token is missing the "${clientIdClaim}" claim`
+          : `token "${clientIdClaim}" does not match`,
+      );
+    }
   }
 
   private checkHeader(token: string): void {
@@ -113,8 +161,10 @@ export class TokenVerifier {
     }
   }
 
-  private checkClaims(claims: JWTPayload): VerifiedToken {
-    const { iss, sub, jti, iat, exp } = claims;
+  private checkClaims(claims: JWTPayload, token: string): VerifiedToken {
+    const { iss, sub, iat, exp } = claims;
+    // Only a token without `jti` gets a derived id (and only when configured: jose required it otherwise).
+    const jti = claims.jti === undefined ? derivedTokenId(token) : claims.jti;
     if (!isIdentifier(sub)) throw new InvalidToken('missing_claim', 'token "sub" claim must be a non-empty string');
     if (!isIdentifier(jti)) throw new InvalidToken('missing_claim', 'token "jti" claim must be a non-empty string');
     if (typeof iat !== 'number' || typeof exp !== 'number') {
@@ -203,6 +253,8 @@ function toApiError(error: unknown): InvalidToken | KeysUnavailable {
         return new InvalidToken('wrong_issuer', 'token issuer is not trusted');
       case 'aud':
         return new InvalidToken('wrong_audience', 'token audience does not match');
+      case 'typ':
+        return new InvalidToken('wrong_token_type', 'token header "typ" is not the configured access-token type');
       case 'nbf':
         return new InvalidToken('not_yet_valid', 'token is not valid yet');
       case 'iat':

@@ -28,6 +28,7 @@ import type {
   AccessState,
   CallerCall,
   CallerVerdict,
+  LogoutCall,
   LogoutVerdict,
   PlaybackCall,
   PlaybackVerdict,
@@ -72,10 +73,11 @@ export class AccessStateStore implements AccessState {
 
   async authorize(call: PlaybackCall): Promise<PlaybackVerdict> {
     const key = userKey(call.user);
+    const maxStreams = streamLimit(call, this.limits);
     const records =
       (call.counted && this.limits.rateLimit > 0) ||
       this.limits.sharing.maxNetworks > 0 ||
-      this.limits.maxStreams > 0 ||
+      maxStreams > 0 ||
       (call.grants !== undefined && call.grants.length > 0);
     // Nothing to record: a read is enough (and cheaper than a write).
     if (!records) return this.refusalOf(await this.dynamo.get(key), call) ?? { outcome: 'admitted' };
@@ -103,10 +105,10 @@ export class AccessStateStore implements AccessState {
         suspicion = sharing;
         continue;
       }
-      if (this.limits.maxStreams > 0 && slotsFull(item, call.session, this.limits.maxStreams)) {
+      if (maxStreams > 0 && slotsFull(item, call.session, maxStreams)) {
         const active = activeSlots(item, call.nowSeconds).filter((session) => session !== call.session);
         let evicted: string | undefined;
-        if (active.length >= this.limits.maxStreams) {
+        if (active.length >= maxStreams) {
           if (this.limits.streamLimitPolicy !== 'evict-oldest') return { outcome: 'streams-full' };
           // The session refreshed longest ago gives way (for playing sessions, the one that started first).
           evicted = oldestSlot(item, active);
@@ -152,7 +154,7 @@ export class AccessStateStore implements AccessState {
     return { outcome: 'admitted' };
   }
 
-  async logout(call: CallerCall & { sessionKeepUntil: number }): Promise<LogoutVerdict> {
+  async logout(call: LogoutCall): Promise<LogoutVerdict> {
     const key = userKey(call.user);
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
       // The token's own revocation is not a condition: a revoked session still frees its slot.
@@ -160,7 +162,7 @@ export class AccessStateStore implements AccessState {
       const revoked = update.name(sessionAttribute('revoked', call.session));
       update.sets.push(`${revoked} = if_not_exists(${revoked}, ${update.value({ N: String(call.sessionKeepUntil) })})`);
       update.denies(call.nowSeconds);
-      if (this.limits.maxStreams > 0) this.releaseSlot(update, call.session);
+      if (streamLimit(call, this.limits) > 0) this.releaseSlot(update, call.session);
       const outcome = await this.dynamo.attempt(
         (client, options) => client.send(update.command(this.dynamo.tableName, key, 'ALL_OLD'), options),
         key,
@@ -232,7 +234,7 @@ export class AccessStateStore implements AccessState {
   private playbackUpdate(call: PlaybackCall, bounded: boolean, slots: SlotRewrite | undefined): Update {
     const update = this.callerUpdate(call, true);
     if (this.limits.sharing.maxNetworks > 0) this.recordPresentation(update, call, bounded);
-    if (this.limits.maxStreams > 0) {
+    if (streamLimit(call, this.limits) > 0) {
       if (slots === undefined) this.takeSlot(update, call);
       else this.rewriteSlots(update, call, slots);
     }
@@ -274,7 +276,7 @@ export class AccessStateStore implements AccessState {
     );
     update.conditions.push(
       `(attribute_not_exists(${sessions}) OR contains(${sessions}, ${update.value({ S: call.session })})` +
-        ` OR size(${sessions}) < ${update.value({ N: String(this.limits.maxStreams) })})`,
+        ` OR size(${sessions}) < ${update.value({ N: String(streamLimit(call, this.limits)) })})`,
     );
   }
 
@@ -499,6 +501,11 @@ function union(a: string[], b: string[]): string[] {
 
 function storedSlots(item: Item | undefined): string[] {
   return item?.[SESSIONS]?.SS ?? [];
+}
+
+/** The call's own stream limit (its user's plan), else the deployment's. */
+function streamLimit(call: Pick<PlaybackCall, 'maxStreams'>, limits: AccessLimits): number {
+  return call.maxStreams ?? limits.maxStreams;
 }
 
 /** Whether `session` would be one too many in the stored set (expired slots included). */

@@ -1,30 +1,97 @@
 /**
  * Who may play: the IdP's tokens (`jwt`) and the claims that entitle (`entitlement`). Ranges and
- * defaults match what lambda/core/config.ts accepts from the variables these become.
+ * defaults match what lambda/core/config.ts accepts from the variables these become; the
+ * per-IdP settings are explained in docs/identity-providers.md.
  */
+import { z } from 'zod';
 import { ASYMMETRIC_ALGORITHMS } from '../../lambda/core/config';
-import { choice, flag, httpsUrl, integer, list, optionalSection, section, text } from './fields';
+import { isVideoPattern, PLAN_LIMITS, PLAN_NAME, VIDEO_PATTERN_RULE } from '../../lambda/core/entitlement-rules';
+import { choice, flag, httpsUrl, integer, list, optionalSection, reportAt, section, text, whenValid } from './fields';
 
 /** Same rule as lambda/core/config.ts applies to claim names at runtime. */
 const CLAIM_NAME = /^[A-Za-z0-9_:./-]{1,128}$/;
-const claimName = (fallback: string) => text(CLAIM_NAME, 'a claim name such as scope').default(fallback);
+const claimNameText = text(CLAIM_NAME, 'a claim name such as scope');
+const claimName = (fallback: string) => claimNameText.default(fallback);
 const scope = (fallback: string) => text(/^\S{1,128}$/, 'a scope value').default(fallback);
 
 export const jwtSchema = section({
   issuer: httpsUrl(),
-  audience: text(/^\S{1,256}$/, 'a non-empty audience without spaces'),
+  /** Value `aud` must contain; may be left out only when `clientId` and `tokenUse` are set (Cognito). */
+  audience: text(/^\S{1,256}$/, 'a non-empty audience without spaces').optional(),
+  /** The claim `clientIdClaim` must equal this, or one of these (Cognito access tokens: the app clients' ids). */
+  clientId: z
+    .preprocess(
+      (value) => (typeof value === 'string' ? [value] : value),
+      list(text(/^[^\s,]{1,256}$/, 'a client id without spaces or commas'), 1, 10),
+    )
+    .optional(),
+  clientIdClaim: claimName('client_id'),
+  /** The `token_use` claim must equal this (Cognito: `access`, which refuses its ID tokens). */
+  tokenUse: text(/^[A-Za-z0-9_.:-]{1,64}$/, 'a token_use value such as access').optional(),
+  /** The header `typ` must be this (RFC 9068 access tokens: `at+jwt`). */
+  tokenType: text(/^[A-Za-z0-9.+-]{1,64}$/, 'a media type such as at+jwt').optional(),
+  /** false: a token without `jti` is accepted and revoked by an id derived from its content. */
+  requireJti: flag().default(true),
   jwksUrl: httpsUrl(),
   /** Asymmetric only: `none` and HMAC can never be configured. */
   algorithms: list(choice(ASYMMETRIC_ALGORITHMS), 1).default(['RS256', 'ES256']),
   clockToleranceSeconds: integer(0, 300).default(30),
   maxLifetimeSeconds: integer(60, 86400).default(3600),
+}).superRefine(
+  ({ audience, clientId, tokenUse }, ctx) => {
+    if (audience === undefined && (clientId === undefined || tokenUse === undefined))
+      reportAt(ctx, 'audience', 'is required (without it, set both jwt.clientId and jwt.tokenUse, as for Cognito)');
+  },
+  whenValid('audience', 'clientId', 'tokenUse'),
+);
+
+const videoPattern = z
+  .string({ error: () => `must be ${VIDEO_PATTERN_RULE}` })
+  .refine(isVideoPattern, { error: (issue) => `must be ${VIDEO_PATTERN_RULE}, got ${JSON.stringify(issue.input)}` });
+
+const planSchema = section({
+  /** Video ids, id prefixes (`series-12-*`) or `*`. */
+  videos: list(videoPattern, 1, PLAN_LIMITS.videos),
+  /** Concurrent streams for users on this plan; 0 = unlimited; absent = abuse.maxConcurrentStreams. */
+  maxStreams: integer(PLAN_LIMITS.maxStreams.min, PLAN_LIMITS.maxStreams.max).optional(),
 });
 
 export const entitlementSchema = optionalSection({
-  scopeClaim: claimName('scope'),
+  /** One claim or several whose scopes count together (Entra ID: ["scp", "roles"]). */
+  scopeClaim: z
+    .preprocess((value) => (typeof value === 'string' ? [value] : value), list(claimNameText, 1, 4))
+    .default(['scope']),
   videosClaim: claimName('videos'),
   /** Refuse tokens without the videos claim; false only for IdPs whose tokens carry no per-video claim. */
   requireVideosClaim: flag().default(true),
+  /** false only for an IdP that issues no scopes (Sign in with Google): any token of the audience may then play. */
+  requirePlayScope: flag().default(true),
   playScope: scope('stream:play'),
   adminScope: scope('streamgate:admin'),
-});
+  /** Claim naming the token's plan(s): a name or an array of names (groups, roles). */
+  planClaim: claimName('plan'),
+  plans: z
+    .record(z.string().regex(PLAN_NAME), planSchema, {
+      error: (issue) =>
+        issue.code === 'invalid_key' ? 'plan names are 1 to 128 characters without control characters' : undefined,
+    })
+    .default({}),
+  /** The plan of a token that names no known plan and carries no videos claim. */
+  defaultPlan: text(PLAN_NAME, 'a plan name').optional(),
+  /** Claim giving a user's own stream limit (over its plan's), capped at streamLimitClaimMax. */
+  streamLimitClaim: claimNameText.optional(),
+  streamLimitClaimMax: integer(PLAN_LIMITS.streamLimitClaimMax.min, PLAN_LIMITS.streamLimitClaimMax.max).default(
+    PLAN_LIMITS.streamLimitClaimMax.fallback,
+  ),
+}).superRefine(
+  ({ plans, defaultPlan, requireVideosClaim }, ctx) => {
+    if (Object.keys(plans).length > PLAN_LIMITS.plans)
+      reportAt(ctx, 'plans', `must hold at most ${PLAN_LIMITS.plans} plans`);
+    if (defaultPlan === undefined) return;
+    if (!Object.hasOwn(plans, defaultPlan))
+      reportAt(ctx, 'defaultPlan', `names no plan of entitlement.plans: "${defaultPlan}"`);
+    else if (!requireVideosClaim)
+      reportAt(ctx, 'defaultPlan', 'cannot be combined with requireVideosClaim false (which plays every video)');
+  },
+  whenValid('plans', 'defaultPlan', 'requireVideosClaim'),
+);

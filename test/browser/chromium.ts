@@ -1,27 +1,25 @@
-/** Debian's Chromium for playwright-core (which never downloads a browser here). */
-import { existsSync } from 'node:fs';
+/** Launches the Chromium that test/support/browser-binary.ts finds, for playwright-core. */
 import { chromium, type Browser } from 'playwright-core';
+import { chromiumBinary } from '../support/browser-binary';
+
+/** The project's own switches, on any build: the closed network here refuses Chromium's background connections. */
+const PROJECT_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--autoplay-policy=no-user-gesture-required',
+];
 
 export async function launchChromium(): Promise<Browser> {
-  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  if (!existsSync(executablePath)) {
-    throw new Error(
-      `Chromium not found at ${executablePath}: install Debian's "chromium" package (apt-get install -y chromium) or set CHROMIUM_PATH`,
-    );
-  }
+  const binary = await chromiumBinary();
   return chromium.launch({
-    executablePath,
+    executablePath: binary.executablePath,
     headless: true,
-    // The closed network here refuses Chromium's background connections; keep it from trying.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
+    args: [...PROJECT_ARGS, ...binary.args.filter((arg) => !PROJECT_ARGS.includes(arg))],
+    env: { ...process.env, ...binary.env },
   });
 }

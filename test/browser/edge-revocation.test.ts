@@ -3,34 +3,24 @@
  * live 5 minutes here, so a stop within seconds can only come from the edge's deny-list (the
  * viewer-request function over the KeyValueStore), not from a refresh. The video is playing, its
  * next segments still to load (the test holds them back, as a slow network would, then lets them
- * go to the real edge), when the session is revoked; the page stops and says why.
+ * go to the real edge), when the session is revoked; the page stops and says why. Once per key
+ * type the API may sign with (RSA-2048, ECDSA P-256).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page, Route } from 'playwright-core';
+import { CLOUDFRONT_KEY_ALGORITHMS } from '../../lambda/core/cloudfront-key-types';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { LogCapture } from '../support/harness';
 import { launchChromium } from './chromium';
 
-let stack: LocalStack;
 let browser: Browser;
-let logs: LogCapture;
 beforeAll(async () => {
-  logs = new LogCapture();
-  stack = await startLocalStack({
-    dir: mkdtempSync(join(tmpdir(), 'streamgate-browser-edge-')),
-    port: 0,
-    signedTtlSeconds: 300,
-    apiEnv: { MAX_CONCURRENT_STREAMS: '1', STREAM_LIMIT_POLICY: 'evict-oldest' },
-    logger: logs.logger,
-  });
   browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
-  await stack?.close();
-  logs?.stop();
 });
 
 interface Held {
@@ -39,7 +29,9 @@ interface Held {
 }
 
 /** Opens the page signed in as alice, playing demo-1 with segments after the first held back. */
-async function playingWithSegmentsHeld(): Promise<{ page: Page; held: Held; close(): Promise<void> }> {
+async function playingWithSegmentsHeld(
+  stack: LocalStack,
+): Promise<{ page: Page; held: Held; token: string; close(): Promise<void> }> {
   const context = await browser.newContext();
   const page = await context.newPage();
   const waiting: Route[] = [];
@@ -53,7 +45,9 @@ async function playingWithSegmentsHeld(): Promise<{ page: Page; held: Held; clos
     if (/\/media\/demo-1\/segment_/.test(response.url())) statuses.push(response.status());
   });
   await page.goto(stack.url);
+  const issued = page.waitForResponse((response) => response.url().endsWith('/idp/token'));
   await page.click('#signin-alice');
+  const token = ((await (await issued).json()) as { access_token: string }).access_token;
   await page.waitForFunction(() => document.querySelector('#signed-in-as')?.textContent?.includes('alice'));
   await page.click('button.play[data-video="demo-1"]');
   await page.waitForFunction(() => (document.querySelector('#video') as HTMLVideoElement).currentTime > 0.3, null, {
@@ -66,7 +60,7 @@ async function playingWithSegmentsHeld(): Promise<{ page: Page; held: Held; clos
       for (const route of waiting.splice(0)) await route.continue();
     },
   };
-  return { page, held, close: () => context.close() };
+  return { page, held, token, close: () => context.close() };
 }
 
 /** Waits for the notice over the video; answers its words and the milliseconds it took. */
@@ -75,38 +69,59 @@ async function noticeWithin(page: Page, since: number, timeoutMs: number): Promi
   return { text: (await page.textContent('#notice-message')) ?? '', ms: Date.now() - since };
 }
 
-test('logged out elsewhere: the playing video stops within seconds (grants live 5 minutes) and the page says access was revoked', async () => {
-  const { page, held, close } = await playingWithSegmentsHeld();
-  const revokedAt = Date.now();
-  // The logout answered (the revocation is stored), then the held segments go to the edge.
-  const [logout] = await Promise.all([
-    page.waitForResponse((response) => response.url().endsWith('/api/v1/session')),
-    page.click('#logout'),
-  ]);
-  expect(logout.status()).toBe(204);
-  await held.release();
-  const notice = await noticeWithin(page, revokedAt, 10000);
-  expect(notice.text).toBe('Your access was revoked. Sign in again to watch.');
-  expect(notice.ms).toBeLessThan(5000);
-  expect(held.statuses).toContain(403);
-  expect(await page.evaluate(() => (document.querySelector('#video') as HTMLVideoElement).paused)).toBe(true);
-  await close();
-}, 40000);
-
-test('the same account starts on another device (stream limit 1, evict-oldest): this one stops within seconds and says so', async () => {
-  const { page, held, close } = await playingWithSegmentsHeld();
-  // Another device of alice's: a new token, a new session, which takes the only slot.
-  const phone = await stack.idp.issueToken({ sub: 'alice', videos: ['demo-1', 'demo-2'] });
-  const startedAt = Date.now();
-  const started = await fetch(`${stack.url}api/v1/playback/demo-1`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${phone}` },
+describe.each(CLOUDFRONT_KEY_ALGORITHMS)('signing with %s', (keyAlgorithm) => {
+  let stack: LocalStack;
+  let logs: LogCapture;
+  beforeAll(async () => {
+    logs = new LogCapture();
+    stack = await startLocalStack({
+      dir: mkdtempSync(join(tmpdir(), 'streamgate-browser-edge-')),
+      port: 0,
+      signedTtlSeconds: 300,
+      keyAlgorithm,
+      apiEnv: { MAX_CONCURRENT_STREAMS: '1', STREAM_LIMIT_POLICY: 'evict-oldest' },
+      logger: logs.logger,
+    });
   });
-  expect(started.status).toBe(200);
-  await held.release();
-  const notice = await noticeWithin(page, startedAt, 10000);
-  expect(notice.text).toMatch(/another device/);
-  expect(notice.ms).toBeLessThan(5000);
-  expect(held.statuses).toContain(403);
-  await close();
-}, 40000);
+  afterAll(async () => {
+    await stack?.close();
+    logs?.stop();
+  });
+
+  test('logged out elsewhere: the playing video stops within seconds (grants live 5 minutes) and the page says access was revoked', async () => {
+    const { page, held, token, close } = await playingWithSegmentsHeld(stack);
+    const revokedAt = Date.now();
+    // The same token logged out elsewhere (the page's own Log out stops it at once, not at the edge);
+    // the logout answered (the revocation is stored), then the held segments go to the edge.
+    const logout = await fetch(`${stack.url}api/v1/session`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(logout.status).toBe(204);
+    await held.release();
+    const notice = await noticeWithin(page, revokedAt, 10000);
+    expect(notice.text).toBe('Your access was revoked. Sign in again to watch.');
+    expect(notice.ms).toBeLessThan(5000);
+    expect(held.statuses).toContain(403);
+    expect(await page.evaluate(() => (document.querySelector('#video') as HTMLVideoElement).paused)).toBe(true);
+    await close();
+  }, 40000);
+
+  test('the same account starts on another device (stream limit 1, evict-oldest): this one stops within seconds and says so', async () => {
+    const { page, held, close } = await playingWithSegmentsHeld(stack);
+    // Another device of alice's: a new token, a new session, which takes the only slot.
+    const phone = await stack.idp.issueToken({ sub: 'alice', videos: ['demo-1', 'demo-2'] });
+    const startedAt = Date.now();
+    const started = await fetch(`${stack.url}api/v1/playback/demo-1`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${phone}` },
+    });
+    expect(started.status).toBe(200);
+    await held.release();
+    const notice = await noticeWithin(page, startedAt, 10000);
+    expect(notice.text).toMatch(/another device/);
+    expect(notice.ms).toBeLessThan(5000);
+    expect(held.statuses).toContain(403);
+    await close();
+  }, 40000);
+});

@@ -79,6 +79,31 @@ describe('hls.js', () => {
     expect(elsewhere.url).toBe(other);
   });
 
+  test("attachHlsJs keeps the app's own xhrSetup: it runs once ours has opened the request with the grant", async () => {
+    const calls: string[] = [];
+    const own = (xhr: XMLHttpRequest, url: string) => {
+      calls.push(`own ${url}`);
+      xhr.setRequestHeader('x-app', 'kept');
+    };
+    const hls = { config: { xhrSetup: own } as object, loadSource: () => undefined };
+    await attachHlsJs(hls, urlSession);
+    await attachHlsJs(hls, urlSession); // attached again: ours is not chained to ours
+    const xhr = {
+      open: (_method: string, url: string) => calls.push(`open ${url}`),
+      setRequestHeader: (name: string, value: string) => calls.push(`header ${name}: ${value}`),
+      withCredentials: false,
+    } as unknown as XMLHttpRequest;
+    await (hls.config as { xhrSetup: (xhr: XMLHttpRequest, url: string) => unknown }).xhrSetup(
+      xhr,
+      media('segment_000.m2ts'),
+    );
+    expect(calls).toEqual([
+      `open ${media('segment_000.m2ts')}?${query}`,
+      `own ${media('segment_000.m2ts')}`,
+      'header x-app: kept',
+    ]);
+  });
+
   test("attachHlsJs sets the hooks on the instance and loads the grant's manifest", async () => {
     const loaded: string[] = [];
     const hls = { config: {}, loadSource: (url: string) => loaded.push(url) };

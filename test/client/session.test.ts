@@ -362,24 +362,23 @@ describe('a media 403 (the edge refused the grant): ask the API again at once', 
   }, 30000);
 });
 
-test("every API error code has its own reason, words and action (session_ended: the stream limit's evict-oldest)", () => {
-  const cases: Array<[number, string, string, string, RegExp]> = [
-    [401, 'invalid_token', 'revoked', 'sign-in', /revoked/i],
-    [403, 'session_ended', 'session-ended', 'retry-later', /ended .*another device/i],
-    [403, 'concurrency_limit', 'too-many-streams', 'retry-later', /too many devices/i],
-    [403, 'sharing_suspected', 'sharing', 'none', /shared/i],
-    [403, 'insufficient_scope', 'not-entitled', 'pick-another', /doesn't include this video/],
-    [429, 'rate_limited', 'rate-limited', 'retry-later', /Too many requests/],
-    [503, 'temporarily_unavailable', 'unavailable', 'retry-later', /briefly unavailable/],
+test("every API reason code has its own kind, words and action (session_ended: the stream limit's evict-oldest)", () => {
+  const cases: Array<[number, string, string, string, string, RegExp]> = [
+    [401, 'invalid_token', 'revoked', 'revoked', 'sign-in', /revoked/i],
+    [403, 'session_ended', 'session_ended', 'session-ended', 'retry-later', /ended .*another device/i],
+    [403, 'concurrency_limit', 'concurrency_limit', 'too-many-streams', 'retry-later', /too many devices/i],
+    [403, 'sharing_suspected', 'sharing_suspected', 'sharing', 'none', /shared/i],
+    [403, 'insufficient_scope', 'not_entitled', 'not-entitled', 'pick-another', /doesn't include this video/],
+    [429, 'rate_limited', 'rate_limited', 'rate-limited', 'retry-later', /Too many requests/],
+    [503, 'temporarily_unavailable', 'unavailable', 'unavailable', 'retry-later', /briefly unavailable/],
   ];
-  for (const [status, code, kind, action, words] of cases) {
-    const description = code === 'invalid_token' ? 'token revoked' : 'x';
-    const result = denialOf(status, { error: code, error_description: description }, undefined);
+  for (const [status, code, reason, kind, action, words] of cases) {
+    const result = denialOf(status, { error: code, reason, error_description: 'x' }, undefined);
     expect([code, result.kind, result.action]).toEqual([code, kind, action]);
     expect(result.message).toMatch(words);
   }
   const kinds = cases.map(
-    ([status, code]) => denialOf(status, { error: code, error_description: 'token revoked' }, 1).kind,
+    ([status, error, reason]) => denialOf(status, { error, reason, error_description: 'token revoked' }, 1).kind,
   );
   expect(new Set(kinds).size).toBe(cases.length);
 });

@@ -26,12 +26,20 @@ test('a complete environment loads with the documented defaults', () => {
   expect(config.signing.hashAlgorithm).toBe('SHA256');
   expect(config.signing.bindViewerIp).toBe(false);
   expect(config.entitlement).toEqual({
-    scopeClaim: 'scope',
+    scopeClaims: ['scope'],
     videosClaim: 'videos',
     requireVideosClaim: true,
+    requirePlayScope: true,
     playScope: 'stream:play',
     adminScope: 'streamgate:admin',
+    planClaim: 'plan',
+    plans: new Map(),
+    streamLimitClaimMax: 10,
   });
+  expect(config.token).toMatchObject({ audience: 'streamgate', clientIdClaim: 'client_id', requireJti: true });
+  expect(config.token.clientIds).toBeUndefined();
+  expect(config.token.tokenUse).toBeUndefined();
+  expect(config.token.tokenType).toBeUndefined();
 });
 
 test.each([
@@ -62,11 +70,93 @@ test.each([
   ['COOKIE_DOMAIN', { COOKIE_DOMAIN: '*.cloudfront.net' }, /host name/],
   ['DYNAMODB_ENDPOINT', { DYNAMODB_ENDPOINT: 'localhost:8000' }, /http\(s\) URL/],
   ['SCOPE_CLAIM', { SCOPE_CLAIM: 'has space' }, /claim name/],
+  ['SCOPE_CLAIM', { SCOPE_CLAIM: 'a,b,c,d,e' }, /1 to 4/],
+  ['JWT_AUDIENCE', { JWT_AUDIENCE: undefined, JWT_CLIENT_ID: 'abc' }, /JWT_CLIENT_ID and JWT_TOKEN_USE/],
+  ['JWT_AUDIENCE', { JWT_AUDIENCE: undefined, JWT_TOKEN_USE: 'access' }, /JWT_CLIENT_ID and JWT_TOKEN_USE/],
+  ['JWT_CLIENT_ID', { JWT_CLIENT_ID: 'has space' }, /client id/],
+  ['JWT_CLIENT_ID_CLAIM', { JWT_CLIENT_ID_CLAIM: 'client id' }, /claim name/],
+  ['JWT_TOKEN_USE', { JWT_TOKEN_USE: 'access token' }, /token_use/],
+  ['JWT_TYP', { JWT_TYP: 'at jwt' }, /media type/],
+  ['JWT_REQUIRE_JTI', { JWT_REQUIRE_JTI: 'sometimes' }, /true or false/],
+  ['REQUIRE_PLAY_SCOPE', { REQUIRE_PLAY_SCOPE: 'no' }, /true or false/],
+  ['PLAN_CLAIM', { PLAN_CLAIM: 'my plan' }, /claim name/],
+  ['STREAM_LIMIT_CLAIM', { STREAM_LIMIT_CLAIM: 'max streams' }, /claim name/],
+  ['STREAM_LIMIT_CLAIM_MAX', { STREAM_LIMIT_CLAIM_MAX: '0' }, /between 1 and 1000/],
+  ['ENTITLEMENT_PLANS', { ENTITLEMENT_PLANS: '{gold}' }, /not valid JSON/],
+  ['ENTITLEMENT_PLANS', { ENTITLEMENT_PLANS: '["gold"]' }, /object of plans/],
+  ['ENTITLEMENT_PLANS', { ENTITLEMENT_PLANS: '{"gold":["a"]}' }, /plan "gold": must be/],
+  ['ENTITLEMENT_PLANS', { ENTITLEMENT_PLANS: '{"gold":{"videos":[]}}' }, /plan "gold": videos must list 1 to 100/],
+  [
+    'ENTITLEMENT_PLANS',
+    { ENTITLEMENT_PLANS: '{"gold":{"videos":["trailer-1","series-12/*"]}}' },
+    /plan "gold": videos\[1\] must be .*prefix ending in "\*"/,
+  ],
+  ['ENTITLEMENT_PLANS', { ENTITLEMENT_PLANS: '{"gold":{"videos":["a*b"]}}' }, /videos\[0\]/],
+  ['ENTITLEMENT_PLANS', { ENTITLEMENT_PLANS: '{"gold":{"videos":["*"],"maxStreams":-1}}' }, /maxStreams must be/],
+  ['ENTITLEMENT_PLANS', { ENTITLEMENT_PLANS: '{"gold":{"videos":["*"],"maxStreams":1.5}}' }, /maxStreams must be/],
+  ['ENTITLEMENT_PLANS', { ENTITLEMENT_PLANS: '{"gold":{"videos":["*"],"streams":2}}' }, /unknown field "streams"/],
+  ['DEFAULT_PLAN', { DEFAULT_PLAN: 'gold' }, /names no plan/],
+  [
+    'DEFAULT_PLAN',
+    { ENTITLEMENT_PLANS: '{"free":{"videos":["free-*"]}}', DEFAULT_PLAN: 'free', REQUIRE_VIDEOS_CLAIM: 'false' },
+    /cannot be combined with REQUIRE_VIDEOS_CLAIM=false/,
+  ],
 ])('%s: %j is refused with an error naming it', (variable, overrides, message) => {
   const error = errorFor(overrides);
   expect(error.variable).toBe(variable);
   expect(error.message.startsWith(`${variable}: `)).toBe(true);
   expect(error.message).toMatch(message);
+});
+
+test('more plans than ENTITLEMENT_PLANS may hold are refused naming it', () => {
+  const plans = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`p${i}`, { videos: ['*'] }]));
+  expect(errorFor({ ENTITLEMENT_PLANS: JSON.stringify(plans) }).message).toMatch(
+    /^ENTITLEMENT_PLANS: holds more than 50 plans/,
+  );
+});
+
+test('a Cognito access-token configuration loads without an audience: client id and token_use pin the token', () => {
+  const config = loadConfig({
+    ...base,
+    JWT_AUDIENCE: undefined,
+    JWT_CLIENT_ID: '1example23456789',
+    JWT_TOKEN_USE: 'access',
+    SCOPE_CLAIM: 'scope, cognito:groups',
+  });
+  expect(config.token).toMatchObject({
+    clientIds: ['1example23456789'],
+    clientIdClaim: 'client_id',
+    tokenUse: 'access',
+  });
+  expect(config.token.audience).toBeUndefined();
+  expect(config.entitlement.scopeClaims).toEqual(['scope', 'cognito:groups']);
+});
+
+test('plans, a default plan and a capped stream-limit claim load as configured', () => {
+  const config = loadConfig({
+    ...base,
+    JWT_REQUIRE_JTI: 'false',
+    JWT_TYP: 'at+jwt',
+    JWT_MAX_LIFETIME_SECONDS: '86400',
+    PLAN_CLAIM: 'https://streamgate.example.com/plan',
+    ENTITLEMENT_PLANS:
+      '{"free":{"videos":["free-*"],"maxStreams":1},"gold":{"videos":["*"],"maxStreams":4},"Premium Users":{"videos":["series-12-*","trailer-1"]}}',
+    DEFAULT_PLAN: 'free',
+    STREAM_LIMIT_CLAIM: 'max_streams',
+    STREAM_LIMIT_CLAIM_MAX: '8',
+  });
+  expect(config.token).toMatchObject({ requireJti: false, tokenType: 'at+jwt', maxLifetimeSeconds: 86400 });
+  expect([...config.entitlement.plans]).toEqual([
+    ['free', { videos: ['free-*'], maxStreams: 1 }],
+    ['gold', { videos: ['*'], maxStreams: 4 }],
+    ['Premium Users', { videos: ['series-12-*', 'trailer-1'] }],
+  ]);
+  expect(config.entitlement).toMatchObject({
+    planClaim: 'https://streamgate.example.com/plan',
+    defaultPlan: 'free',
+    streamLimitClaim: 'max_streams',
+    streamLimitClaimMax: 8,
+  });
 });
 
 describe('at init', () => {

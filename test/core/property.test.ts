@@ -16,15 +16,33 @@ beforeAll(async () => {
 });
 afterAll(() => harness.close());
 
+/**
+ * The valid token itself, spelled otherwise: the last base64url character of the signature carries
+ * bits that decoders ignore (15 of a token's single-character flips), so it is rightly accepted.
+ */
+const respelling = (token: string): boolean => {
+  const [header, payload, signature] = token.split('.');
+  const [validHeader, validPayload, validSignature] = valid.split('.');
+  return (
+    header === validHeader &&
+    payload === validPayload &&
+    /^[A-Za-z0-9_-]+$/.test(signature ?? '') &&
+    Buffer.from(signature, 'base64url').equals(Buffer.from(validSignature, 'base64url'))
+  );
+};
+
 /** Changes a valid token in the ways an attacker would: flip, cut, splice, re-encode parts. */
 const mutatedToken = (): fc.Arbitrary<string> =>
   fc.oneof(
-    fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map(([at, xor]) => {
-      const chars = [...valid];
-      const index = at % chars.length;
-      chars[index] = String.fromCharCode(chars[index].charCodeAt(0) ^ xor);
-      return chars.join('');
-    }),
+    fc
+      .tuple(fc.nat(), fc.integer({ min: 1, max: 255 }))
+      .map(([at, xor]) => {
+        const chars = [...valid];
+        const index = at % chars.length;
+        chars[index] = String.fromCharCode(chars[index].charCodeAt(0) ^ xor);
+        return chars.join('');
+      })
+      .filter((token) => !respelling(token)),
     fc.nat().map((at) => valid.slice(0, at % valid.length)),
     fc.string().map((text) => `${valid.split('.').slice(0, 2).join('.')}.${text}`),
     fc.json().map((json) => `${valid.split('.')[0]}.${Buffer.from(json).toString('base64url')}.${valid.split('.')[2]}`),

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { encryptFragments, encryptInitSegment, IvSequence } from '../../local/drm/cenc-encrypter';
 import { randomContentKey } from '../../local/drm/drm-keys';
 import { packageVideo, playlistFiles } from '../../local/drm/local-drm';
+import { ffmpegPath } from '../support/ffmpeg-binary';
 import { boxesIn, decryptSegment, fragmentSamples, only } from './cenc-inspect';
 
 const SOURCE = resolve(__dirname, '..', '..', 'local', 'content', 'cmaf', 'demo-3');
@@ -78,20 +79,15 @@ describe('encrypted demo-3 (structure)', () => {
   });
 });
 
-const ffmpegPresent = spawnSync('ffmpeg', ['-version']).status === 0;
-const withFfmpeg = ffmpegPresent ? describe : describe.skip;
-if (!ffmpegPresent) {
-  console.warn(
-    'SKIPPED: ffmpeg is not installed, so the independent decode checks did not run (apt-get install -y ffmpeg)',
-  );
-}
+/** The system's ffmpeg, or the static build npm installs (test/support/ffmpeg-binary.ts): never skipped. */
+const FFMPEG = ffmpegPath();
 
 /** ffmpeg's per-frame MD5s of an MP4 piped in (ffmpeg 5.1 misreads long fragmented files read by seeking). */
 function frameMd5s(mp4: Buffer, decryptionKey?: Buffer): { md5s: string[]; errors: string } {
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
   if (decryptionKey !== undefined) args.push('-decryption_key', decryptionKey.toString('hex'));
   args.push('-i', 'pipe:0', '-map', '0:v', '-f', 'framemd5', 'pipe:1');
-  const run = spawnSync('ffmpeg', args, { input: mp4, maxBuffer: 64 * 1024 * 1024 });
+  const run = spawnSync(FFMPEG, args, { input: mp4, maxBuffer: 64 * 1024 * 1024 });
   const md5s = run.stdout
     .toString('utf8')
     .split('\n')
@@ -100,7 +96,7 @@ function frameMd5s(mp4: Buffer, decryptionKey?: Buffer): { md5s: string[]; error
   return { md5s, errors: run.stderr.toString('utf8') };
 }
 
-withFfmpeg('encrypted demo-3 decoded by ffmpeg (skipped when ffmpeg is absent)', () => {
+describe('encrypted demo-3 decoded by ffmpeg', () => {
   const clearFrames = (uris: string[]) => frameMd5s(Buffer.concat([clearFile(initUri), ...uris.map(clearFile)])).md5s;
   const encrypted = (uris: string[]) => Buffer.concat([encryptedFile(initUri), ...uris.map(encryptedFile)]);
 
@@ -130,7 +126,7 @@ withFfmpeg('encrypted demo-3 decoded by ffmpeg (skipped when ffmpeg is absent)',
     const dir = mkdtempSync(join(tmpdir(), 'streamgate-frag-'));
     try {
       const file = join(dir, 'fragmented.mp4');
-      const made = spawnSync('ffmpeg', [
+      const made = spawnSync(FFMPEG, [
         ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'lavfi'],
         ...['-i', 'testsrc2=size=160x90:rate=24:duration=3', '-c:v', 'libx264', '-threads', '1', '-g', '12'],
         ...['-bf', '2', '-movflags', '+frag_keyframe+empty_moov+default_base_moof+global_sidx', file],

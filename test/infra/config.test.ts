@@ -6,7 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { loadConfig } from '../../lambda/core/config';
 import { DEFAULT_PLAYER_CSP, loadConfigFile, validateConfig } from '../../lib/config';
+import { apiEnvironment } from '../../lib/streamgate';
+import { MINIMAL_LAMBDA_ENV } from '../support/minimal-env';
 import { EXAMPLE_CONFIG, exampleJsonWith, issuesOf, ROOT } from './synth';
 
 type Json = Record<string, unknown>;
@@ -15,12 +18,17 @@ test('the example config is valid, with defaults filled in', () => {
   const config = loadConfigFile(EXAMPLE_CONFIG);
   expect(config.signing).toMatchObject({ keyAlgorithm: 'RSA_2048', rotateAfterDays: 30, keyRefreshSeconds: 60 });
   expect(config.entitlement).toEqual({
-    scopeClaim: 'scope',
+    scopeClaim: ['scope'],
     videosClaim: 'videos',
     requireVideosClaim: true,
+    requirePlayScope: true,
     playScope: 'stream:play',
     adminScope: 'streamgate:admin',
+    planClaim: 'plan',
+    plans: {},
+    streamLimitClaimMax: 10,
   });
+  expect(config.jwt).toMatchObject({ clientIdClaim: 'client_id', requireJti: true, maxLifetimeSeconds: 3600 });
   expect(config.delivery.contentSecurityPolicy).toBe(DEFAULT_PLAYER_CSP);
   expect(config.delivery.manifestName).toBe('index.m3u8');
 });
@@ -37,6 +45,64 @@ test.each<[string, Json, string]>([
   ['an empty algorithm list', { jwt: { algorithms: [] } }, 'jwt.algorithms'],
   ['a clock tolerance over 300 s', { jwt: { clockToleranceSeconds: 301 } }, 'jwt.clockToleranceSeconds'],
   ['a claim name with spaces', { entitlement: { videosClaim: 'my videos' } }, 'entitlement.videosClaim'],
+  [
+    'no audience and no client id + token_use to stand for it',
+    { jwt: { audience: null, clientId: '1example23456789' } },
+    'jwt.audience',
+  ],
+  ['a token_use with a space', { jwt: { tokenUse: 'access token' } }, 'jwt.tokenUse'],
+  ['a typ that is not a media type', { jwt: { tokenType: 'at jwt' } }, 'jwt.tokenType'],
+  ['requireJti that is not a boolean', { jwt: { requireJti: 'no' } }, 'jwt.requireJti'],
+  ['a lifetime cap over 24 h', { jwt: { maxLifetimeSeconds: 86401 } }, 'jwt.maxLifetimeSeconds'],
+  ['a client id claim with a space', { jwt: { clientIdClaim: 'client id' } }, 'jwt.clientIdClaim'],
+  ['a fifth scope claim', { entitlement: { scopeClaim: ['a', 'b', 'c', 'd', 'e'] } }, 'entitlement.scopeClaim'],
+  [
+    'a scope claim list with a bad name',
+    { entitlement: { scopeClaim: ['scp', 'my roles'] } },
+    'entitlement.scopeClaim[1]',
+  ],
+  [
+    'a plan entry with a slash (ids have none: prefixes end in "*")',
+    { entitlement: { plans: { gold: { videos: ['series-12/*'] } } } },
+    'entitlement.plans.gold.videos[0]',
+  ],
+  ['a plan with no videos', { entitlement: { plans: { gold: { videos: [] } } } }, 'entitlement.plans.gold.videos'],
+  [
+    'a plan stream limit over 1000',
+    { entitlement: { plans: { gold: { videos: ['*'], maxStreams: 1001 } } } },
+    'entitlement.plans.gold.maxStreams',
+  ],
+  [
+    'an unknown plan field',
+    { entitlement: { plans: { gold: { videos: ['*'], streams: 2 } } } },
+    'entitlement.plans.gold.streams',
+  ],
+  ['a default plan that is not a plan', { entitlement: { defaultPlan: 'free' } }, 'entitlement.defaultPlan'],
+  [
+    'a default plan with requireVideosClaim false',
+    { entitlement: { plans: { free: { videos: ['free-*'] } }, defaultPlan: 'free', requireVideosClaim: false } },
+    'entitlement.defaultPlan',
+  ],
+  ['a stream-limit claim cap of 0', { entitlement: { streamLimitClaimMax: 0 } }, 'entitlement.streamLimitClaimMax'],
+  [
+    'a stream-limit claim with a space',
+    { entitlement: { streamLimitClaim: 'max streams' } },
+    'entitlement.streamLimitClaim',
+  ],
+  [
+    "plans too large for the functions' environment",
+    {
+      entitlement: {
+        plans: Object.fromEntries(
+          Array.from({ length: 40 }, (_, i) => [
+            `plan-${i}`,
+            { videos: Array.from({ length: 5 }, (_, j) => `video-${i}-${j}`) },
+          ]),
+        ),
+      },
+    },
+    'entitlement.plans',
+  ],
   ['a cookie TTL under 5 s', { signing: { ttlSeconds: 4 } }, 'signing.ttlSeconds'],
   ['a cookie TTL that is not a whole number', { signing: { ttlSeconds: 300.5 } }, 'signing.ttlSeconds'],
   ['an unknown hash algorithm', { signing: { hashAlgorithm: 'MD5' } }, 'signing.hashAlgorithm'],
@@ -126,6 +192,53 @@ test.each<[string, Json, string]>([
   ['a misspelt field', { delivery: { manifestTTLSeconds: 2 } }, 'delivery.manifestTTLSeconds'],
 ])('rejects %s, naming the field', (_, overrides, field) => {
   expect(issuesOf(overrides)).toEqual([field]);
+});
+
+test("identity-provider settings reach the functions' environment and read back as configured (a Cognito pool with plans)", () => {
+  const config = validateConfig(
+    exampleJsonWith({
+      jwt: {
+        issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example',
+        audience: null,
+        clientId: ['1example23456789', '7oncall0m2m0client000000'],
+        tokenUse: 'access',
+        jwksUrl: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example/.well-known/jwks.json',
+        algorithms: ['RS256'],
+        maxLifetimeSeconds: 86400,
+        requireJti: false,
+        tokenType: 'at+jwt',
+      },
+      entitlement: {
+        scopeClaim: ['scope', 'cognito:groups'],
+        planClaim: 'cognito:groups',
+        plans: { free: { videos: ['free-*'], maxStreams: 1 }, gold: { videos: ['*'], maxStreams: 4 } },
+        defaultPlan: 'free',
+        streamLimitClaim: 'custom:max_streams',
+        streamLimitClaimMax: 6,
+      },
+    }),
+  );
+  const environment = apiEnvironment(config, 'https://video.example.com');
+  const loaded = loadConfig({ ...MINIMAL_LAMBDA_ENV, JWT_AUDIENCE: undefined, ...environment });
+  expect(loaded.token).toMatchObject({
+    issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example',
+    clientIds: ['1example23456789', '7oncall0m2m0client000000'],
+    clientIdClaim: 'client_id',
+    tokenUse: 'access',
+    tokenType: 'at+jwt',
+    requireJti: false,
+    maxLifetimeSeconds: 86400,
+  });
+  expect(loaded.token.audience).toBeUndefined();
+  expect(environment.JWT_AUDIENCE).toBeUndefined();
+  expect(loaded.entitlement).toMatchObject({
+    scopeClaims: ['scope', 'cognito:groups'],
+    planClaim: 'cognito:groups',
+    defaultPlan: 'free',
+    streamLimitClaim: 'custom:max_streams',
+    streamLimitClaimMax: 6,
+  });
+  expect(Object.fromEntries(loaded.entitlement.plans)).toEqual(config.entitlement.plans);
 });
 
 test('reports every bad field at once, one line each', () => {

@@ -114,6 +114,7 @@ describe('headers as API Gateway (payload v2) passes them', () => {
     expect(answer.status).toBe(400);
     expect(JSON.parse(answer.body)).toEqual({
       error: 'invalid_request',
+      reason: 'bad_request',
       error_description: expect.stringContaining('one Authorization header'),
     });
     expect(events).toEqual([]);

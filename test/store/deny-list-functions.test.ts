@@ -94,7 +94,7 @@ const token = (user: UserRef, iat = NOW - 60): Token => ({
   session: sessionId({ ...user, jti: randomUUID() }),
   iat,
 });
-/** A grant as the API issues it: the id of a CloudFront signature. */
+/** A grant as the API issues it: the id of its signed policy (random bytes stand in for one: the store sees only ids). */
 const grant = (expiresAt: number): IssuedGrant => ({ id: grantId(randomBytes(64).toString('base64')), expiresAt });
 
 function playback(t: Token, grants: IssuedGrant[], slotUntil = NOW + 300): PlaybackCall {

@@ -3,11 +3,20 @@
 /** Demo viewers and the videos their tokens entitle. */
 export const DEMO_VIEWERS: Record<string, string[]> = { alice: ['demo-1', 'demo-2', 'demo-3'], bob: ['demo-1'] };
 
-export async function devIdpToken(name: string): Promise<string> {
+/** The scope of the demo's admin token (the API's `ADMIN_SCOPE` default). */
+const ADMIN_SCOPE = 'streamgate:admin';
+
+/** A demo viewer's token, entitled to that viewer's videos. */
+export const devIdpToken = (name: string): Promise<string> => issue({ sub: name, videos: DEMO_VIEWERS[name] });
+
+/** A token with the admin scope, for the demo's "revoke everywhere" (an operator's call in real life). */
+export const devIdpAdminToken = (): Promise<string> => issue({ sub: 'demo-admin', scope: ADMIN_SCOPE });
+
+async function issue(request: Record<string, unknown>): Promise<string> {
   const response = await fetch('/idp/token', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ sub: name, videos: DEMO_VIEWERS[name] }),
+    body: JSON.stringify(request),
     cache: 'no-store',
   });
   const body = (await response.json().catch(() => null)) as { access_token?: unknown } | null;

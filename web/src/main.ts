@@ -5,7 +5,7 @@
  * `deploy` has neither: it plays `?v=<videoId>` with the token the host application hands over
  * (host-token.ts). Any denial or stop is shown over the video, in words, with the action that helps.
  */
-import Hls from 'hls.js';
+import Hls, { type HlsConfig } from 'hls.js';
 import {
   attachHlsJsDrm,
   attachNative,
@@ -19,7 +19,7 @@ import {
   type PlaybackSession,
   type StreamgateDenial,
 } from '../../client/src';
-import { DEMO_VIEWERS, devIdpToken, localCatalog } from './dev-idp';
+import { DEMO_VIEWERS, devIdpAdminToken, devIdpToken, localCatalog } from './dev-idp';
 import { hostOrigins, linkToHost } from './host-token';
 
 /** True in the local build, false in the deploy build (esbuild `define`): the other branch is left out of the bundle. */
@@ -114,42 +114,40 @@ function showControls(): void {
     button.setAttribute('aria-pressed', String(current?.videoId === button.dataset.video));
 }
 
-/** The grant requests, as the page's "last API call" line (method, path, status, error code). */
+/** The API calls, as the page's "last API call" line (method, path, status, error and reason codes). */
 const recordingFetch: typeof fetch = async (input, init) => {
   const method = init?.method ?? 'GET';
   const url = new URL(input instanceof Request ? input.url : String(input), location.href);
-  const show = (status: number, code: string) => {
-    ui.lastApi.textContent = `${status === 0 ? 'network error' : `${status}${code ? ` ${code}` : ''}`} (${method} ${url.pathname}${url.search})`;
+  const show = (status: number, code: string, reason: string) => {
+    const answer = status === 0 ? 'network error' : `${status}${code ? ` ${code}` : ''}${reason ? ` (${reason})` : ''}`;
+    ui.lastApi.textContent = `${answer}, ${method} ${url.pathname}${url.search}`;
     ui.lastApi.dataset.status = String(status);
     ui.lastApi.dataset.error = code;
+    ui.lastApi.dataset.reason = reason;
   };
   try {
     const response = await fetch(input, init);
     const body = (await response
       .clone()
       .json()
-      .catch(() => null)) as { error?: unknown } | null;
-    show(response.status, typeof body?.error === 'string' ? body.error : '');
+      .catch(() => null)) as { error?: unknown; reason?: unknown } | null;
+    const text = (value: unknown) => (typeof value === 'string' ? value : '');
+    show(response.status, text(body?.error), text(body?.reason));
     return response;
   } catch (error) {
-    show(0, '');
+    show(0, '', '');
     throw error;
   }
 };
 
 // ---- where the token comes from ----------------------------------------------------------------
 
-const viewer: { name: string | undefined; token: string | undefined; loggedOut: boolean } = {
-  name: undefined,
-  token: undefined,
-  loggedOut: false,
-};
+const viewer: { name: string | undefined; token: string | undefined } = { name: undefined, token: undefined };
 const host = STREAMGATE_LOCAL ? undefined : linkToHost(window, hostOrigins(document));
 
 function getToken(): Promise<string> {
   if (host !== undefined) return host.getToken();
-  // Local demo: the token lives in this page's memory only. After "Log out" it is kept, so the
-  // next refresh shows the API refusing a revoked token.
+  // Local demo: the token lives in this page's memory only, and "Log out" drops it.
   if (viewer.token === undefined) return Promise.reject(new Error('not signed in'));
   return Promise.resolve(viewer.token);
 }
@@ -238,7 +236,7 @@ async function startMedia(playback: Playback): Promise<void> {
   const video = ui.video;
   try {
     if (Hls.isSupported()) {
-      const hls = new Hls({ ...hlsJsConfig(session) });
+      const hls = new Hls({ ...hlsJsConfig(session), ...(STREAMGATE_LOCAL ? DEMO_LOOP_CONFIG : {}) });
       playback.hls = hls;
       hls.on(Hls.Events.MANIFEST_PARSED, () => {
         if (current === playback) video.play().catch(() => undefined);
@@ -280,6 +278,19 @@ async function startMedia(playback: Playback): Promise<void> {
     // The session stopped before its first grant: its 'stop' listener shows why.
   }
 }
+
+/**
+ * Local demo: its clips are 6 s long and loop, so after the first pass a player would ask the edge
+ * for nothing (the clip is buffered, its segments in the browser's cache) and a revoked grant
+ * would never be presented. Like a long video, whose next segments always come from the edge,
+ * each loop here asks the edge again: played segments are dropped from the buffer and the
+ * browser's copy is revalidated (`max-age=0`), which the edge answers only for a valid grant.
+ * streamgate-client keeps this `xhrSetup` and runs it after its own has opened the request.
+ */
+const DEMO_LOOP_CONFIG: Partial<HlsConfig> = {
+  backBufferLength: 0,
+  xhrSetup: (xhr) => xhr.setRequestHeader('cache-control', 'max-age=0'),
+};
 
 /** The player failed for a reason that is not access: stop, and offer to try again. */
 function failed(message: string): void {
@@ -331,10 +342,11 @@ showControls();
 if (STREAMGATE_LOCAL) {
   const signedInAs = byId('signed-in-as') as HTMLElement;
   const logout = byId<HTMLButtonElement>('logout') as HTMLButtonElement;
+  const revokeEverywhere = byId<HTMLButtonElement>('revoke-everywhere') as HTMLButtonElement;
   const showViewer = () => {
-    signedInAs.textContent =
-      viewer.name === undefined ? 'nobody' : `${viewer.name}${viewer.loggedOut ? ' (logged out)' : ''}`;
-    logout.disabled = viewer.token === undefined || viewer.loggedOut;
+    signedInAs.textContent = viewer.name ?? 'nobody';
+    logout.disabled = viewer.token === undefined;
+    revokeEverywhere.disabled = viewer.token === undefined;
   };
   const signIn = async (name: string) => {
     stopPlayback();
@@ -343,7 +355,6 @@ if (STREAMGATE_LOCAL) {
     try {
       viewer.token = await devIdpToken(name);
       viewer.name = name;
-      viewer.loggedOut = false;
       showViewer();
       showStatus(`Signed in as ${name}, pick a video`);
     } catch (error) {
@@ -353,20 +364,57 @@ if (STREAMGATE_LOCAL) {
   };
   for (const name of Object.keys(DEMO_VIEWERS))
     byId(`signin-${name}`)?.addEventListener('click', () => void signIn(name));
+  // Logging out stops this player at once (its buffered video must not play on), drops the
+  // token, and revokes it: anything that still holds it is refused by the API and at the edge.
   logout.addEventListener('click', async () => {
-    if (viewer.token === undefined || viewer.loggedOut) return;
+    const { name, token } = viewer;
+    if (token === undefined) return;
+    stopPlayback();
+    clearNotice();
+    ui.error.textContent = '';
+    viewer.token = undefined;
+    viewer.name = undefined;
+    showViewer();
+    showStatus('Signing out…');
     const response = await recordingFetch('/api/v1/session', {
       method: 'DELETE',
-      headers: { authorization: `Bearer ${viewer.token}` },
+      headers: { authorization: `Bearer ${token}` },
       cache: 'no-store',
     }).catch(() => undefined);
     if (response?.status !== 204) {
-      showStatus('Log out failed');
+      // Not revoked: keep the token, so Log out can be tried again.
+      if (viewer.token === undefined) Object.assign(viewer, { name, token });
+      showViewer();
+      showStatus('Log out failed: try again');
       return;
     }
-    viewer.loggedOut = true;
-    showViewer();
-    showStatus(current !== undefined ? 'Logged out: playback continues until access is next refreshed' : 'Logged out');
+    showStatus('Signed out');
+    showNotice('You signed out. Sign in to watch.', 'sign-in');
+  });
+
+  // Demo of edge revocation: as an operator would (POST /api/v1/revocations with an admin token),
+  // revoke every token of this viewer. Each of the viewer's players, in this window or another,
+  // is refused at the edge at its next media request, long before its grant expires.
+  revokeEverywhere.addEventListener('click', async () => {
+    const name = viewer.name;
+    if (name === undefined) return;
+    try {
+      const admin = await devIdpAdminToken();
+      // Tokens issued up to now; the API's default reaches 31 s ahead (an IdP clock running fast),
+      // which would also refuse the demo viewer signing in again within that half minute.
+      const before = Math.floor(Date.now() / 1000) + 1;
+      const response = await recordingFetch('/api/v1/revocations', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ sub: name, before }),
+        cache: 'no-store',
+      });
+      if (response.status !== 201) throw new Error(`the revocation was refused (HTTP ${response.status})`);
+      showStatus(`Revoked ${name} everywhere: each of ${name}'s players stops at its next media request`);
+    } catch (error) {
+      showStatus('Revocation failed');
+      ui.error.textContent = error instanceof Error ? error.message : String(error);
+    }
   });
   showViewer();
 

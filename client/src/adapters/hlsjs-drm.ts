@@ -6,7 +6,7 @@
  */
 import type { Grant, PlaybackSession } from '../client';
 import { type DrmOptions, drmSystemsOf, type LicenceGuard, licenceGuard, stopsPlayback } from '../drm';
-import { attachHlsJs, type HlsLike, hlsJsConfig } from './hlsjs';
+import { attachHlsJs, type HlsLike, sessionHooks } from './hlsjs';
 
 /** hls.js's EME settings used here. */
 export interface HlsDrmConfig {
@@ -65,7 +65,7 @@ export async function attachHlsJsDrm(
     },
   });
   // The usual request hooks (cookies, signed queries) and EME; hls.js reads both per request.
-  Object.assign(hls.config, hlsJsConfig(session), hlsJsDrmConfig(grant, guard));
+  Object.assign(hls.config, sessionHooks(hls.config, session), hlsJsDrmConfig(grant, guard));
   // A licence hls.js gave up on (e.g. still unavailable after its retries) stops playback too.
   const on = (hls as { on?: unknown }).on;
   if (typeof on === 'function')

@@ -38,21 +38,51 @@ export interface HlsLike {
   readonly media?: HTMLMediaElement | null;
 }
 
+type XhrSetup = HlsRequestHooks['xhrSetup'];
+/** The request hooks made here, told apart from an app's own so they are never chained twice. */
+const OURS = new WeakSet<object>();
+/** A hook made by sessionHooks → the app's own it runs. */
+const APP_XHR_SETUP = new WeakMap<object, XhrSetup>();
+
 /** Config for `new Hls({ ...hlsJsConfig(session), ...yours })`. */
 export function hlsJsConfig(session: PlaybackSession): HlsRequestHooks {
   const cookies = session.delivery === 'cookie';
+  const xhrSetup: XhrSetup = (xhr, url) => {
+    // hls.js opens the request itself only when xhrSetup has not (readyState 0).
+    xhr.open('GET', session.withSignedQuery(url), true);
+    if (cookies && session.isMediaUrl(url)) xhr.withCredentials = true;
+  };
+  OURS.add(xhrSetup);
   return {
-    xhrSetup(xhr, url) {
-      // hls.js opens the request itself only when xhrSetup has not (readyState 0).
-      xhr.open('GET', session.withSignedQuery(url), true);
-      if (cookies && session.isMediaUrl(url)) xhr.withCredentials = true;
-    },
+    xhrSetup,
     fetchSetup(context, initParams) {
       const init: RequestInit =
         cookies && session.isMediaUrl(context.url) ? { ...initParams, credentials: 'include' } : initParams;
       return new Request(session.withSignedQuery(context.url), init);
     },
   };
+}
+
+/**
+ * `hlsJsConfig(session)` to assign over `config`, keeping the app's own `xhrSetup` if it set one
+ * (hls.js's default XHR loader): it runs after ours has opened the request, so it can add a
+ * header. The app's own `fetchSetup` is replaced (ours builds the request).
+ */
+export function sessionHooks(config: object, session: PlaybackSession): HlsRequestHooks {
+  const hooks = hlsJsConfig(session);
+  const current = (config as { xhrSetup?: unknown }).xhrSetup;
+  // Attached again: the app's hook behind the one made last time, never ours.
+  const own =
+    typeof current !== 'function'
+      ? undefined
+      : (APP_XHR_SETUP.get(current) ?? (OURS.has(current) ? undefined : (current as XhrSetup)));
+  if (own === undefined) return hooks;
+  const xhrSetup: XhrSetup = (xhr, url) => {
+    const opened = hooks.xhrSetup(xhr, url);
+    return opened instanceof Promise ? opened.then(() => own(xhr, url)) : own(xhr, url);
+  };
+  APP_XHR_SETUP.set(xhrSetup, own);
+  return { ...hooks, xhrSetup };
 }
 
 const HLS_ERROR = 'hlsError'; // Hls.Events.ERROR
@@ -87,7 +117,8 @@ export function watchHlsJs(hls: HlsLike, session: PlaybackSession): () => void {
 
 /**
  * Wires an existing Hls instance to the session (hls.js reads `config.xhrSetup`/`fetchSetup`
- * for each new request, and its 403s go to the session), then loads the manifest once the first
+ * for each new request, the app's own `xhrSetup` kept (sessionHooks), and its 403s go to the
+ * session), then loads the manifest once the first
  * grant is in. Resolves with a function that stops watching when `loadSource` was called;
  * rejects with the session's StreamgateError.
  */
@@ -96,7 +127,7 @@ export async function attachHlsJs(
   session: PlaybackSession,
   media?: HTMLMediaElement,
 ): Promise<() => void> {
-  Object.assign(hls.config, hlsJsConfig(session));
+  Object.assign(hls.config, sessionHooks(hls.config, session));
   const grant = await session.ready;
   const unwatch = watchHlsJs(hls, session);
   if (media !== undefined) hls.attachMedia?.(media);
