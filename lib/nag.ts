@@ -7,8 +7,27 @@
  */
 import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import type { EdgeAlarms } from './monitoring';
-import type { Streamgate } from './streamgate';
+import type { StreamgateConfig } from './config';
+import type { Delivery } from './delivery';
+import type { EdgeRevocation } from './edge-revocation';
+import type { MediaOrigin } from './media-origin';
+import type { EdgeAlarms, Monitoring } from './monitoring';
+import type { OriginSecretRotation } from './origin-secret-rotation';
+import type { Packaging } from './packaging';
+import type { SigningKeys } from './signing-keys';
+
+/** The parts of a `Streamgate` whose findings are acknowledged (a shape, so this module imports no construct above it). */
+export interface AcknowledgedParts extends IConstruct {
+  readonly settings: Pick<StreamgateConfig, 'delivery'>;
+  readonly signingKeys: SigningKeys;
+  readonly monitoring: Monitoring;
+  readonly originSecretRotation: OriginSecretRotation;
+  readonly cdnSecretRotation?: OriginSecretRotation;
+  readonly packaging?: Packaging;
+  readonly media: MediaOrigin;
+  readonly delivery: Delivery;
+  readonly edgeRevocation?: EdgeRevocation;
+}
 
 /**
  * AWS Security Hub FSBP controls streamgate does not pass, each with why (docs/security-controls.md
@@ -47,7 +66,7 @@ export function acknowledgeEdgeAlarmFindings(edgeAlarms: EdgeAlarms): void {
 }
 
 /** Every finding of the construct's own resources, on those resources (or the construct's subtree). */
-export function acknowledgeFindings(main: Streamgate): void {
+export function acknowledgeFindings(main: AcknowledgedParts): void {
   // cdk-nag Serverless pack.
   add(
     main,
