@@ -3,7 +3,7 @@
  * lossless; a bad value is refused under the prop's name), and a host stack that brings its own
  * bucket (catalogue under `hls/`), alarm topic and distribution, next to an unrelated bucket.
  */
-import { App, Aspects, Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { App, Aspects, Duration, Stack, Stage, Tags, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -78,6 +78,17 @@ describe('props', () => {
     expect(propErrors(minimalProps({ media: { keyPrefix: 'api/' } }))).toEqual(['media.keyPrefix']);
     expect(propErrors(minimalProps({ media: { keyPrefix: 'HLS' } }))).toEqual(['media.keyPrefix']);
   });
+
+  test('it works inside a Stage (as CDK Pipelines deploys one), with no env of its own', () => {
+    const app = new App({ context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [] } });
+    const stage = new Stage(app, 'Prod', { env: ENV });
+    const stack = new Stack(stage, 'Video');
+    new Streamgate(stack, 'Streamgate', minimalProps());
+    const assembly = stage.synth();
+    const artifact = assembly.getStackByName(stack.stackName);
+    expect(artifact.environment.region).toBe('eu-west-1');
+    expect(Object.keys(artifact.template.Resources).length).toBeGreaterThan(50);
+  }, 120_000);
 
   test('outside us-east-1 the web ACL must be chosen, and it is refused beside the team’s own distribution', () => {
     const stack = new Stack(new App(), 'Host', { env: ENV });
