@@ -48,6 +48,8 @@ export async function benchLicence(seconds: number): Promise<void> {
     signingKeyFile: cloudFrontKey('ecdsa-p256').file,
     extra: {
       RATE_LIMIT_PER_WINDOW: '60',
+      // This function signs nothing, so the tokens never play: no sharing record to judge licences by.
+      SHARING_MAX_NETWORKS: '0',
       DRM_CATALOG: JSON.stringify({ 'demo-3': { paths: ['/drm/demo-3/'], manifest: '/drm/demo-3/index.m3u8' } }),
       LICENCE_UPSTREAMS: JSON.stringify({
         clearkey: { url: `${server.url}/clearkey/{videoId}`, header: 'x-clearkey-credential', secretEnv: 'BENCH_CK' },

@@ -1,6 +1,7 @@
 /** `npm run bench`: every benchmark, each reporting ratios against a baseline from the same run. */
 import { benchAuthorize } from './authorize';
 import { benchAbuse } from './abuse';
+import { benchChurn } from './churn';
 import { benchColdStart } from './cold-start';
 import { benchDrmContent } from './drm-content';
 import { benchEdge } from './edge';
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
   await benchColdStart();
   await benchDrmContent(seconds);
   await benchWriteUnits();
+  await benchChurn();
 }
 
 main().catch((error: unknown) => {

@@ -46,8 +46,8 @@ export function playbackStoreCalls(
 }
 
 /**
- * The store call a licence call makes (lambda/core/api.ts `authenticate`): the caller's counted
- * check (cut-off, the token's own revocation, rate limit), one write.
+ * The store call a licence call makes (lambda/core/api.ts `admitLicence`): the caller's counted
+ * check (cut-off, the token's own revocation, rate limit) and the admitted session's, one write.
  */
 export function licenceStoreCalls(
   config: ApiConfig,
@@ -56,12 +56,13 @@ export function licenceStoreCalls(
 ): () => Promise<void> {
   const claims = tokens.map((token) => decodeJwt(token) as Claims);
   const { access } = createStateStores(config);
+  const presentation = { network: 'unknown' };
   let next = 0;
   return async () => {
     next = (next + 1) % claims.length;
     const token = claims[next];
     const now = Math.floor(Date.now() / 1000);
-    const verdict = await access.admit(callerCall(token, now, config.token));
+    const verdict = await access.licence({ ...callerCall(token, now, config.token), presentation });
     if (verdict.outcome !== 'admitted') onRefused();
   };
 }

@@ -3,16 +3,18 @@
  * (lambda/store/access-state-store.ts) against dynalite, which reports ConsumedCapacity by
  * DynamoDB's rule (a write bills ceil(max(item size before, after) / 1 KB) units). Simulated time:
  * 5-minute grants refreshed every 4 minutes, a new token every hour, as a player does; every
- * write is counted, prune and slot rewrites included (a refused write is billed one unit).
+ * write is counted, prune and slot rewrites included (a refused one on the item as it stood).
  *
  * The baseline is one write unit per call: the least a recording write can cost. The ratio is
  * what the item's growth (concurrent sessions, live grants, dead weight not yet pruned) adds.
  */
 import { randomBytes } from 'node:crypto';
+import { ABUSE_DEFAULTS } from '../lambda/core/abuse-defaults';
 import type { AccessLimits } from '../lambda/core/access-state';
 import { sessionId } from '../lambda/core/access-state';
 import { grantId } from '../lambda/core/edge-deny-list';
-import { AccessStateStore } from '../lambda/store/access-state-store';
+import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { AccessStateStore, itemBytes, WRITE_UNIT_BYTES } from '../lambda/store/access-state-store';
 import { createDynamoClient, DynamoCaller } from '../lambda/store/dynamo-call';
 import { ensureStateTable, startDynalite } from '../local/dynamo-server';
 
@@ -30,11 +32,12 @@ const SCENARIOS = [
   { name: 'ten sessions, no stream limit', sessions: 10, grantsPerCall: 1, maxStreams: 0, edge: true },
 ];
 
-export async function benchWriteUnits(): Promise<void> {
+/** A store client on a fresh dynalite table whose UpdateItems are billed as DynamoDB bills them. */
+export async function billedStore(table: string) {
   const dynamo = await startDynalite();
-  await ensureStateTable(dynamo.endpoint, TABLE);
+  await ensureStateTable(dynamo.endpoint, table);
   const client = createDynamoClient({
-    tableName: TABLE,
+    tableName: table,
     endpoint: dynamo.endpoint,
     region: 'us-east-1',
     timeoutMs: 5000,
@@ -52,13 +55,31 @@ export async function benchWriteUnits(): Promise<void> {
           (result.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity?.CapacityUnits ?? 1;
         return result;
       } catch (error) {
-        bill.units += 1;
+        // A refused conditional write is billed on the item as it stands (at least 1); dynalite
+        // returns no capacity with the refusal, so it is read (outside this count) and sized.
+        const { Key, TableName } = args.input as { Key: Record<string, AttributeValue>; TableName: string };
+        const refused = await client
+          .send(new GetItemCommand({ Key, TableName, ConsistentRead: true }))
+          .then((read) => read.Item)
+          .catch(() => undefined);
+        bill.units += Math.max(1, Math.ceil(itemBytes(refused) / WRITE_UNIT_BYTES));
         throw error;
       }
     },
-    { step: 'initialize', name: 'benchWriteUnits' },
+    { step: 'initialize', name: 'billedStore' },
   );
-  const caller = new DynamoCaller(client, TABLE, 5000);
+  return {
+    caller: new DynamoCaller(client, table, 5000),
+    bill,
+    stop: async () => {
+      client.destroy();
+      await dynamo.stop();
+    },
+  };
+}
+
+export async function benchWriteUnits(): Promise<void> {
+  const { caller, bill, stop } = await billedStore(TABLE);
   console.log('\nDynamoDB write units per playback call (simulated viewing; baseline: 1 unit a call)');
   try {
     for (const scenario of SCENARIOS) {
@@ -72,8 +93,7 @@ export async function benchWriteUnits(): Promise<void> {
       console.log(`  ${scenario.name.padEnd(42)} ${line.join('   ')}`);
     }
   } finally {
-    client.destroy();
-    await dynamo.stop();
+    await stop();
   }
 }
 
@@ -85,6 +105,8 @@ async function simulate(caller: DynamoCaller, scenario: (typeof SCENARIOS)[numbe
     streamLimitPolicy: 'reject-newest',
     sharing: { maxNetworks: 3, maxCountries: 1, action: 'alert' },
     grantBucketSeconds: GRANT_SECONDS + 300,
+    maxSessionsPerHour: ABUSE_DEFAULTS.maxSessionsPerHour.fallback,
+    maxGrantsPerBucket: ABUSE_DEFAULTS.maxGrantsPerBucket.fallback,
   };
   const store = new AccessStateStore(caller, limits);
   const user = { iss: 'https://idp.example.com/', sub: `viewer-${randomBytes(6).toString('hex')}` };

@@ -78,6 +78,8 @@ export function propsFromConfig(scope: Construct, config: StreamgateConfig): Str
       rateLimitPerWindow: abuse.rateLimitPerWindow,
       rateWindow: Duration.seconds(abuse.rateWindowSeconds),
       streamLimitPolicy: abuse.streamLimitPolicy,
+      maxSessionsPerHour: abuse.maxSessionsPerHour,
+      maxGrantsPerBucket: abuse.maxGrantsPerBucket,
     },
     waf: {
       rateLimitPerIp: waf.rateLimitPerIp,

@@ -334,6 +334,16 @@ export interface AbuseOptions {
   readonly rateWindow?: Duration;
   /** @default 'reject-newest' */
   readonly streamLimitPolicy?: StreamLimitPolicy;
+  /**
+   * Distinct sessions (tokens) one user may start in a clock hour (docs/cost.md: what one account can grow).
+   * @default 20
+   */
+  readonly maxSessionsPerHour?: number;
+  /**
+   * Grant records one user may hold per expiry bucket.
+   * @default 32
+   */
+  readonly maxGrantsPerBucket?: number;
 }
 
 /** MediaPackage packaging with SPEKE DRM. */

@@ -19,10 +19,15 @@ export const REASON_KINDS = {
   licence_refused: ['not-entitled', 'none'],
   concurrency_limit: ['too-many-streams'],
   session_ended: ['session-ended'],
+  // Licence route: the session holds no stream (refused or stopped); start playback again.
+  session_not_playing: ['session-ended'],
   sharing_suspected: ['sharing'],
   not_found: ['bad-request'],
   payload_too_large: ['bad-request'],
   rate_limited: ['rate-limited'],
+  // Growth caps of one account (docs/cost.md): the same answer as a rate limit, later.
+  too_many_sessions: ['rate-limited'],
+  too_many_grants: ['rate-limited'],
   internal_error: ['unavailable'],
   upstream_error: ['unavailable'],
   unavailable: ['unavailable'],

@@ -34,6 +34,17 @@ export const ABUSE_DEFAULTS = {
   /** API calls per user per window; 0 = unlimited. */
   rateLimitPerWindow: { variable: 'RATE_LIMIT_PER_WINDOW', fallback: 60, min: 0, max: 1_000_000 },
   rateWindowSeconds: { variable: 'RATE_LIMIT_WINDOW_SECONDS', fallback: 60, min: 1, max: 3600 },
+  /**
+   * Distinct sessions (tokens) per user that may play or log out in one clock hour: bounds the
+   * per-session state on the user's item. Above it: 429 `too_many_sessions`.
+   */
+  maxSessionsPerHour: { variable: 'MAX_SESSIONS_PER_HOUR', fallback: 20, min: 1, max: 500 },
+  /**
+   * Grants recorded per user per grant bucket (the grants expiring within one `SIGNED_TTL_SECONDS`
+   * + 300 s): bounds the grant records on the item and the user's deny-list entries. Above it:
+   * 429 `too_many_grants`. At least 8, more than one call's grants.
+   */
+  maxGrantsPerBucket: { variable: 'MAX_GRANTS_PER_BUCKET', fallback: 32, min: 8, max: 500 },
 } as const satisfies Record<string, IntegerSetting | ChoiceSetting<SharingAction>>;
 
 export type AbuseSettingName = keyof typeof ABUSE_DEFAULTS;

@@ -77,8 +77,17 @@ export interface PlaybackCall extends CallerCall {
   maxStreams?: number;
 }
 
+/**
+ * Refused because the user's item would grow past its budget (lambda/store/access-state-store.ts):
+ * too many distinct sessions this hour, or too many grants expiring in one bucket.
+ */
+export type GrowthRefusal =
+  | { outcome: 'too-many-sessions'; limit: number; retryAfterSeconds: number }
+  | { outcome: 'too-many-grants'; limit: number; retryAfterSeconds: number };
+
 export type PlaybackVerdict =
   | Refusal
+  | GrowthRefusal
   /** Presented from more networks or countries than allowed; nothing recorded (action: revoke-*). */
   | { outcome: 'sharing-suspected'; sharing: SharingVerdict }
   /** At the stream limit with reject-newest. */
@@ -96,8 +105,24 @@ export type LogoutCall = CallerCall & Pick<PlaybackCall, 'sessionKeepUntil' | 'm
 
 export type LogoutVerdict =
   | { outcome: 'rate-limited'; retryAfterSeconds: number }
+  | Extract<GrowthRefusal, { outcome: 'too-many-sessions' }>
   /** Done: the session is revoked and its slot freed; `alreadyRevoked` when it was so before. */
   | { outcome: 'done'; alreadyRevoked: boolean };
+
+/** A licence call: the caller's checks, and where it comes from (judged against what playback admitted). */
+export interface LicenceCall extends CallerCall {
+  presentation: Presentation;
+  /** The caller's stream limit (its plan or own claim), as playback applied it; absent: the default. */
+  maxStreams?: number;
+}
+
+export type LicenceVerdict =
+  | Refusal
+  /** The session holds no live stream slot: playback never admitted it, or its slot ran out. */
+  | { outcome: 'not-playing' }
+  /** From a network or country playback did not admit for this session. */
+  | { outcome: 'sharing-suspected'; sharing: SharingVerdict }
+  | { outcome: 'admitted' };
 
 export interface AccessLimits {
   /** Calls per window; 0 = unlimited. */
@@ -113,6 +138,10 @@ export interface AccessLimits {
    * tolerance, so a bucket two behind the current one holds only dead grants.
    */
   grantBucketSeconds: number;
+  /** Distinct sessions (tokens) that may write the user's item in one clock hour (playback, logout). */
+  maxSessionsPerHour: number;
+  /** Grant records one bucket (grants expiring in it) may hold for the user. */
+  maxGrantsPerBucket: number;
 }
 
 /** The access state (implemented over DynamoDB in lambda/store/access-state-store.ts). */
@@ -121,6 +150,8 @@ export interface AccessState {
   authorize(call: PlaybackCall): Promise<PlaybackVerdict>;
   /** Any other call: cut-off, the token's own revocation and the rate limit. */
   admit(call: CallerCall): Promise<CallerVerdict>;
+  /** A licence: as admit, and only for a session playback admitted (a live slot, a network it recorded); one write. */
+  licence(call: LicenceCall): Promise<LicenceVerdict>;
   /** The holder ends its own session: revoked, slot freed, counted in the rate limit. */
   logout(call: LogoutCall): Promise<LogoutVerdict>;
   /** Revokes one session (admin by jti, a sharing action); false when it already was. */
@@ -161,6 +192,22 @@ export function userKeepUntil(now: number, times: TokenTimes): number {
 /** A session's state is useless once its token is expired beyond the tolerance. */
 export function sessionKeepUntil(token: { exp: number }, times: TokenTimes): number {
   return Math.ceil(token.exp) + times.clockToleranceSeconds;
+}
+
+/** A session gets a new grant at most once per this fraction of the grant lifetime. */
+const GRANT_INTERVAL_FRACTION = 5;
+
+/**
+ * When a session's grant is issued, as the signer dates it: the start of the session's current
+ * grant interval (a fifth of the grant lifetime, in step with the token's `iat`). Every call of
+ * the session inside one interval gets the same policy, so the same grant (identity, record and
+ * deny-list entry): a refresh there adds nothing to the user's item. The grant keeps at least
+ * four fifths of its lifetime; the player's next refresh (at 80 %) falls in a later interval.
+ */
+export function grantIssuedAt(token: { iat: number }, now: number, ttlSeconds: number): number {
+  const interval = Math.max(1, Math.floor(ttlSeconds / GRANT_INTERVAL_FRACTION));
+  const since = now - Math.floor(token.iat);
+  return now - (((since % interval) + interval) % interval);
 }
 
 /** The caller's own check: its cut-off and revocation, counted in its rate limit, the item kept as long as needed. */

@@ -18,7 +18,10 @@ import {
   OriginNotVerified,
   RateLimited,
   SessionEnded,
+  SessionNotPlaying,
   SharingSuspected,
+  TooManyGrants,
+  TooManySessions,
 } from './errors';
 import { emptyResponse, errorResponse, internalErrorResponse, jsonResponse, type HttpResponse } from './http';
 import type { MediaSigner, SignedGrant } from './media-signer';
@@ -27,11 +30,13 @@ import { metricReason, type ApiSignals } from './metrics';
 import { bearerToken, deliveryParam, isIdentifier, videoIdParam } from './request';
 import {
   callerCall,
+  grantIssuedAt,
   revokeUntil,
   sessionId,
   sessionKeepUntil,
   userKeepUntil,
   type AccessState,
+  type GrowthRefusal,
   type Refusal,
   type SharingVerdict,
 } from './access-state';
@@ -79,8 +84,16 @@ export class StreamgateApi {
       requirePlayback(token, videoId, this.deps.config.entitlement);
       const maxStreams = this.streamLimit(token);
       const viewerIp = this.viewerIp(event);
-      // A grant never outlives the token, and CloudFront takes whole seconds only.
-      const request = { videoId, nowSeconds: now, notAfterSeconds: Math.floor(token.exp), viewerIp };
+      // A grant never outlives the token, and CloudFront takes whole seconds only. Dated from the
+      // session's grant interval and seeded by the session: a refresh inside it gets the same
+      // grant again, which adds nothing to the user's item or the deny-list.
+      const request = {
+        videoId,
+        nowSeconds: grantIssuedAt(token, now, this.deps.config.signing.ttlSeconds),
+        notAfterSeconds: Math.floor(token.exp),
+        viewerIp,
+        policySeed: sessionId(token),
+      };
       const presentation = {
         network: (viewerIp === undefined ? undefined : clientNetwork(viewerIp)) ?? 'unknown',
         country: this.viewerCountry(event),
@@ -118,6 +131,9 @@ export class StreamgateApi {
         case 'streams-full':
           this.deps.signals.emit({ kind: 'concurrency-limited' });
           throw new ConcurrencyLimit(maxStreams);
+        case 'too-many-sessions':
+        case 'too-many-grants':
+          throw growthRefusal(verdict);
         default:
           this.refuse(verdict);
       }
@@ -137,8 +153,8 @@ export class StreamgateApi {
   /**
    * `POST /api/v1/licence/{videoId}/{drmSystem}`: the playback checks (origin, token, revocation
    * by token and by user, entitlement to this video, rate limit; fail closed), then the licence
-   * request goes to that DRM system's licence server. Takes no stream slot: a player asks for
-   * licences (and renewals) within a session playback already admitted.
+   * request goes to that DRM system's licence server. Takes no stream slot, but needs one: a
+   * player asks for licences (and renewals) within a session playback admitted and keeps alive.
    */
   licence(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
     return this.run('licence', event, async (now, context) => {
@@ -147,7 +163,7 @@ export class StreamgateApi {
       const videoId = videoIdParam(event.pathParameters?.videoId);
       // Size first (a large body costs nothing to refuse); the rest only for an authenticated caller.
       const body = proxy.body(event);
-      const token = await this.authenticate(event, now, context);
+      const token = await this.admitLicence(event, now, context);
       const drmSystem = proxy.drmSystem(event.pathParameters?.drmSystem);
       Object.assign(context, { videoId, drmSystem });
       requirePlayback(token, videoId, this.deps.config.entitlement);
@@ -210,6 +226,7 @@ export class StreamgateApi {
         maxStreams: this.streamLimit(token, true),
       });
       if (verdict.outcome === 'rate-limited') throw new RateLimited(verdict.retryAfterSeconds);
+      if (verdict.outcome === 'too-many-sessions') throw growthRefusal(verdict);
       this.deps.logger.info('session ended', { ...context, alreadyRevoked: verdict.alreadyRevoked });
       return emptyResponse(204);
     });
@@ -368,6 +385,40 @@ export class StreamgateApi {
     return token;
   }
 
+  /**
+   * The licence route's caller check, in its one store write: as `authenticate`, and only for a
+   * session playback admitted (a live stream slot; a network and country the sharing limits let
+   * through), so the stream limit and the sharing verdict hold for content keys too.
+   */
+  private async admitLicence(
+    event: APIGatewayProxyEventV2,
+    now: number,
+    context: Record<string, unknown>,
+  ): Promise<VerifiedToken> {
+    const token = await this.verify(event, now, context);
+    const viewerIp = this.viewerIp(event);
+    const verdict = await this.deps.access.licence({
+      ...callerCall(token, now, this.deps.config.token),
+      // As playback applied it: a plan's unlimited streams take no slot, so none is asked for.
+      maxStreams: this.streamLimit(token, true),
+      presentation: {
+        network: (viewerIp === undefined ? undefined : clientNetwork(viewerIp)) ?? 'unknown',
+        country: this.viewerCountry(event),
+      },
+    });
+    if (verdict.outcome === 'not-playing') throw new SessionNotPlaying();
+    if (verdict.outcome === 'sharing-suspected') {
+      this.deps.logger.warn('licence from a network playback did not admit', {
+        ...context,
+        networks: verdict.sharing.networks,
+        countries: verdict.sharing.countries,
+      });
+      throw new SharingSuspected();
+    }
+    if (verdict.outcome !== 'admitted') this.refuse(verdict);
+    return token;
+  }
+
   private viewerCountry(event: APIGatewayProxyEventV2): string | undefined {
     const country = event.headers?.[this.deps.config.viewerCountryHeader]?.toUpperCase();
     return country !== undefined && /^[A-Z]{2}$/.test(country) ? country : undefined;
@@ -419,6 +470,13 @@ function revocationBody(event: APIGatewayProxyEventV2): RevocationBody {
     throw new InvalidRequest('"before" must be a whole number of epoch seconds');
   }
   return { sub, before: before as number | undefined };
+}
+
+/** The store refused to grow the user's item past its budget: 429 with the reason and when to retry. */
+function growthRefusal(refusal: GrowthRefusal): TooManySessions | TooManyGrants {
+  return refusal.outcome === 'too-many-sessions'
+    ? new TooManySessions(refusal.limit, refusal.retryAfterSeconds)
+    : new TooManyGrants(refusal.limit, refusal.retryAfterSeconds);
 }
 
 function isoTime(epochSeconds: number): string {

@@ -141,6 +141,10 @@ export interface AbuseConfig {
   /** API calls per user per window; 0 = unlimited. */
   rateLimit: number;
   rateWindowSeconds: number;
+  /** Distinct sessions per user per clock hour (playback or logout). */
+  maxSessionsPerHour: number;
+  /** Grant records per user per grant bucket. */
+  maxGrantsPerBucket: number;
   /** At the stream limit: refuse the new session, or end the oldest one (at the edge too) and admit the new. */
   streamLimitPolicy: StreamLimitPolicy;
 }
@@ -166,6 +170,18 @@ export interface ApiConfig {
 type Env = Readonly<Record<string, string | undefined>>;
 
 export function loadConfig(env: Env = process.env): ApiConfig {
+  const config = readConfig(env);
+  const { maxSessionsPerHour, maxConcurrentStreams } = config.abuse;
+  // A session cap below the stream limit would make the stream limit unreachable.
+  if (maxSessionsPerHour < maxConcurrentStreams)
+    throw new ConfigError(
+      ABUSE_DEFAULTS.maxSessionsPerHour.variable,
+      `must be at least ${ABUSE_DEFAULTS.maxConcurrentStreams.variable} (${maxConcurrentStreams}), got ${maxSessionsPerHour}`,
+    );
+  return config;
+}
+
+function readConfig(env: Env): ApiConfig {
   const read = new EnvReader(env);
   const jwtKeys = read.jwtKeySource();
   return {
@@ -218,6 +234,8 @@ export function loadConfig(env: Env = process.env): ApiConfig {
       maxConcurrentStreams: read.setting(ABUSE_DEFAULTS.maxConcurrentStreams),
       rateLimit: read.setting(ABUSE_DEFAULTS.rateLimitPerWindow),
       rateWindowSeconds: read.setting(ABUSE_DEFAULTS.rateWindowSeconds),
+      maxSessionsPerHour: read.setting(ABUSE_DEFAULTS.maxSessionsPerHour),
+      maxGrantsPerBucket: read.setting(ABUSE_DEFAULTS.maxGrantsPerBucket),
       streamLimitPolicy: read.oneOf(
         STREAM_LIMIT_POLICY.variable,
         STREAM_LIMIT_POLICY.allowed,

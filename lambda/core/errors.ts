@@ -12,6 +12,9 @@ export type ApiErrorCode =
   | 'session_ended'
   | 'sharing_suspected'
   | 'rate_limited'
+  | 'too_many_sessions'
+  | 'too_many_grants'
+  | 'session_not_playing'
   | 'temporarily_unavailable'
   | 'not_found'
   | 'payload_too_large'
@@ -48,6 +51,9 @@ export type DenialReason =
   | 'sharing_suspected'
   | 'store_unavailable'
   | 'store_contention'
+  | 'too_many_sessions'
+  | 'too_many_grants'
+  | 'session_not_playing'
   | 'keys_unavailable'
   | 'signing_key_unavailable'
   | 'not_found'
@@ -141,6 +147,51 @@ export class SharingSuspected extends ApiError {
   }
 }
 
+/**
+ * 403 (licence route): the token's session holds no live stream slot: playback refused it (the
+ * stream limit) or it stopped refreshing. A licence belongs to a session playback admitted.
+ */
+export class SessionNotPlaying extends ApiError {
+  readonly status = 403;
+  readonly code = 'session_not_playing' as const;
+  constructor() {
+    super(
+      'session_not_playing',
+      'this session is not playing: a licence is issued only to a session playback admitted and still holds a stream for; start playback first',
+    );
+  }
+}
+
+/** 429: the user started more distinct sessions (tokens) this hour than allowed. */
+export class TooManySessions extends ApiError {
+  readonly status = 429;
+  readonly code = 'too_many_sessions' as const;
+  constructor(
+    limit: number,
+    override readonly retryAfterSeconds: number,
+  ) {
+    super(
+      'too_many_sessions',
+      `this account used ${limit} sessions this hour, the most allowed; retry in ${retryAfterSeconds} s`,
+    );
+  }
+}
+
+/** 429: the user was issued more grants expiring in the same few minutes than allowed. */
+export class TooManyGrants extends ApiError {
+  readonly status = 429;
+  readonly code = 'too_many_grants' as const;
+  constructor(
+    limit: number,
+    override readonly retryAfterSeconds: number,
+  ) {
+    super(
+      'too_many_grants',
+      `this account was issued ${limit} grants in the last minutes, the most allowed; retry in ${retryAfterSeconds} s`,
+    );
+  }
+}
+
 /** 429: the user called the API too often in the current window. */
 export class RateLimited extends ApiError {
   readonly status = 429;
@@ -168,13 +219,16 @@ export class StoreUnavailable extends DependencyUnavailable {
 }
 
 /**
- * 503: many calls of one user changed the same record at once and this one lost every retry.
- * The store works; this is not a store error (no alarm), and a retry a second later succeeds.
+ * 429: many calls of one user changed the same item at once and this one lost every retry. The
+ * store works: the caller sent too much at once, so a 4xx (never counted as a server fault, so
+ * one user cannot page the on-call), and a retry a second later succeeds.
  */
-export class StoreContention extends DependencyUnavailable {
+export class StoreContention extends ApiError {
+  readonly status = 429;
+  readonly code = 'rate_limited' as const;
   override readonly retryAfterSeconds: number = 1;
   constructor() {
-    super('store_contention', 'too many simultaneous calls for this user; retry in a second');
+    super('store_contention', 'too many simultaneous calls for this account; retry in a second');
   }
 }
 

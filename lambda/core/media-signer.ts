@@ -3,11 +3,11 @@
  * plus the query the player appends to every media request. Signing is done by
  * @aws-sdk/cloudfront-signer; this module only decides the policy (resource, expiry, IP).
  */
-import { mediaPathPrefix, videoFolder } from './media-paths';
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { getSignedCookies, getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import type { SigningConfig } from './config';
+import { mediaPathPrefix, videoFolder } from './media-paths';
 import type { DrmVideo } from './drm-config';
 import { grantId } from './edge-deny-list';
 import { InvalidRequest } from './errors';
@@ -19,6 +19,11 @@ export interface SignRequest {
   /** Upper bound for the expiry: access never outlives the token that asked for it. */
   notAfterSeconds: number;
   viewerIp: string | undefined;
+  /**
+   * Makes the policy a function of the request: the same seed (the session) and request give the
+   * same policy, so a refresh inside a grant interval re-issues the same grant. Random without.
+   */
+  policySeed?: string;
 }
 
 export interface SignedGrant {
@@ -144,14 +149,26 @@ export class MediaSigner {
     const condition: Record<string, Record<string, string | number>> = {
       DateLessThan: { 'AWS:EpochTime': expiresAt },
       // A random instant in the past: it changes nothing about when the grant is valid, but makes
-      // every policy, so every grant id (its hash), unique: revoking one viewer's grant at the
-      // edge never denies another's otherwise identical policy.
-      DateGreaterThan: { 'AWS:EpochTime': 1 + randomInt(Math.max(1, request.nowSeconds - 3600)) },
+      // An instant in the past: it changes nothing about when the grant is valid, but makes every
+      // policy, so every grant id (its hash), unique per session and interval: revoking one
+      // viewer's grant at the edge never denies another's otherwise identical policy, and a
+      // refresh within the interval is the same grant (no new record, no new deny-list entry).
+      DateGreaterThan: { 'AWS:EpochTime': 1 + this.pastInstant(request, prefix, expiresAt) },
     };
     if (this.config.bindViewerIp) condition.IpAddress = { 'AWS:SourceIp': `${this.ipv4(request.viewerIp)}/32` };
     const resource = `${this.config.mediaBaseUrl}${prefix}*`;
     const policy = JSON.stringify({ Statement: [{ Resource: resource, Condition: condition }] });
     return { policy, expiresAt, refreshAfter };
+  }
+
+  /** Below `nowSeconds - 3600`: random, or from the seed (as unpredictable to others, as unique per session). */
+  private pastInstant(request: SignRequest, prefix: string, expiresAt: number): number {
+    const range = Math.max(1, request.nowSeconds - 3600);
+    if (request.policySeed === undefined) return randomInt(range);
+    const digest = createHash('sha256')
+      .update(JSON.stringify([request.policySeed, prefix, expiresAt]))
+      .digest();
+    return digest.readUIntBE(0, 6) % range;
   }
 
   private ipv4(viewerIp: string | undefined): string {

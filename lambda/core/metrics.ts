@@ -38,6 +38,10 @@ const NAMED_REASONS = new Set([
   'session_ended',
   'sharing_suspected',
   'store_unavailable',
+  'store_contention',
+  'too_many_sessions',
+  'too_many_grants',
+  'session_not_playing',
 ]);
 
 export function metricReason(error: ApiError): string {

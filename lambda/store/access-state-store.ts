@@ -28,6 +28,9 @@ import type {
   AccessState,
   CallerCall,
   CallerVerdict,
+  GrowthRefusal,
+  LicenceCall,
+  LicenceVerdict,
   LogoutCall,
   LogoutVerdict,
   PlaybackCall,
@@ -47,6 +50,9 @@ import {
   rateAttribute,
   SESSION_ATTRIBUTE_PREFIXES,
   sessionAttribute,
+  SESSIONS_SEEN_PREFIX,
+  SESSIONS_SEEN_WINDOW_SECONDS,
+  sessionsSeenAttribute,
   STATE_TABLE,
   USER_ATTRIBUTES,
   userKey,
@@ -64,6 +70,11 @@ const RATE_WINDOWS_DROPPED = 5;
 const PRUNE_BATCH = 80;
 /** Grant buckets older than the current one by 2 to this many widths are dropped by every write that records grants. */
 const BUCKETS_DROPPED = 4;
+/**
+ * With the `alert` sharing action a session's networks (countries) are recorded up to this many
+ * times the limit: past it the verdict is the same, and the set must not grow without bound.
+ */
+const RECORDED_BEYOND_LIMIT = 2;
 
 export class AccessStateStore implements AccessState {
   constructor(
@@ -84,8 +95,9 @@ export class AccessStateStore implements AccessState {
     let bounded = true;
     let suspicion: SharingVerdict | undefined;
     let slots: SlotRewrite | undefined;
+    const unrecorded: Unrecorded = { networks: false, countries: false };
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
-      const update = this.playbackUpdate(call, bounded, slots);
+      const update = this.playbackUpdate(call, bounded, unrecorded, slots);
       const outcome = await this.dynamo.attempt(
         (client, options) => client.send(update.command(this.dynamo.tableName, key, 'ALL_NEW'), options),
         key,
@@ -95,7 +107,7 @@ export class AccessStateStore implements AccessState {
         return { outcome: 'admitted', evicted: slots?.evicted, sharing: suspicion };
       }
       const item = outcome.item;
-      const refusal = this.refusalOf(item, call);
+      const refusal = this.refusalOf(item, call) ?? this.sessionsFull(item, call) ?? this.grantsFull(item, call);
       if (refusal !== undefined) return refusal;
       if (bounded && this.limits.sharing.maxNetworks > 0 && this.beyondSharingLimits(item, call)) {
         const sharing = sharingVerdict(item, call);
@@ -105,6 +117,7 @@ export class AccessStateStore implements AccessState {
         suspicion = sharing;
         continue;
       }
+      if (!bounded && this.recordFull(item, call, unrecorded)) continue;
       if (maxStreams > 0 && slotsFull(item, call.session, maxStreams)) {
         const active = activeSlots(item, call.nowSeconds).filter((session) => session !== call.session);
         let evicted: string | undefined;
@@ -129,10 +142,35 @@ export class AccessStateStore implements AccessState {
   }
 
   async admit(call: CallerCall): Promise<CallerVerdict> {
+    return (await this.checkCaller(call)).refusal ?? { outcome: 'admitted' };
+  }
+
+  /**
+   * A licence belongs to a session playback admitted: judged on the item the caller's one write
+   * returns (or its one read), it needs the session's live stream slot (with a stream limit) and
+   * a network (and country) playback recorded for it (with sharing detection). So a session the
+   * stream limit refused, or a network the sharing limits refused, gets no content key. With
+   * neither limit on, nothing on the item tells an admitted session, and the caller's check is all.
+   */
+  async licence(call: LicenceCall): Promise<LicenceVerdict> {
+    const { item, refusal } = await this.checkCaller(call);
+    if (refusal !== undefined) return refusal;
+    if (streamLimit(call, this.limits) > 0 && !holdsLiveSlot(item, call.session, call.nowSeconds))
+      return { outcome: 'not-playing' };
+    if (this.limits.sharing.maxNetworks === 0) return { outcome: 'admitted' };
+    // Playback records every network it admits: none recorded, it admitted none.
+    if (item?.[sessionAttribute('networks', call.session)] === undefined) return { outcome: 'not-playing' };
+    if (!admittedPresentation(item, call)) return { outcome: 'sharing-suspected', sharing: sharingVerdict(item, call) };
+    return { outcome: 'admitted' };
+  }
+
+  /** The caller's check (cut-off, own marks, rate) and the item it was judged on. */
+  private async checkCaller(call: CallerCall): Promise<{ item: Item | undefined; refusal: Refusal | undefined }> {
     const key = userKey(call.user);
     if (!(call.counted && this.limits.rateLimit > 0)) {
       // Nothing to record: a read is enough (and cheaper than a write).
-      return this.refusalOf(await this.dynamo.get(key), call) ?? { outcome: 'admitted' };
+      const item = await this.dynamo.get(key);
+      return { item, refusal: this.refusalOf(item, call) };
     }
     // Count first, then judge the item as the count left it: no condition to evaluate, and the
     // answer is as exact as a condition's (each write sees its own count, and any revocation
@@ -150,8 +188,7 @@ export class AccessStateStore implements AccessState {
       ownMark(item, call.session) ??
       cutOff(item, call.iat) ??
       this.overRate(item, call.nowSeconds, this.limits.rateLimit + 1);
-    if (refusal !== undefined) return refusal;
-    return { outcome: 'admitted' };
+    return { item, refusal };
   }
 
   async logout(call: LogoutCall): Promise<LogoutVerdict> {
@@ -162,6 +199,8 @@ export class AccessStateStore implements AccessState {
       const revoked = update.name(sessionAttribute('revoked', call.session));
       update.sets.push(`${revoked} = if_not_exists(${revoked}, ${update.value({ N: String(call.sessionKeepUntil) })})`);
       update.denies(call.nowSeconds);
+      // A logout leaves a mark: it counts as one of the hour's sessions, like a playback.
+      this.countSession(update, call);
       if (streamLimit(call, this.limits) > 0) this.releaseSlot(update, call.session);
       const outcome = await this.dynamo.attempt(
         (client, options) => client.send(update.command(this.dynamo.tableName, key, 'ALL_OLD'), options),
@@ -174,6 +213,8 @@ export class AccessStateStore implements AccessState {
       if (cutOff(outcome.item, call.iat) !== undefined) return { outcome: 'done', alreadyRevoked: true };
       const overRate = this.overRate(outcome.item, call.nowSeconds, this.limits.rateLimit);
       if (overRate !== undefined) return overRate;
+      const sessions = this.sessionsFull(outcome.item, call);
+      if (sessions !== undefined) return sessions;
     }
     throw new StoreContention();
   }
@@ -231,9 +272,15 @@ export class AccessStateStore implements AccessState {
   }
 
   /** A playback call's write: the caller's checks, then the presentation, the slot and the grants. */
-  private playbackUpdate(call: PlaybackCall, bounded: boolean, slots: SlotRewrite | undefined): Update {
+  private playbackUpdate(
+    call: PlaybackCall,
+    bounded: boolean,
+    unrecorded: Unrecorded,
+    slots: SlotRewrite | undefined,
+  ): Update {
     const update = this.callerUpdate(call, true);
-    if (this.limits.sharing.maxNetworks > 0) this.recordPresentation(update, call, bounded);
+    this.countSession(update, call);
+    if (this.limits.sharing.maxNetworks > 0) this.recordPresentation(update, call, bounded, unrecorded);
     if (streamLimit(call, this.limits) > 0) {
       if (slots === undefined) this.takeSlot(update, call);
       else this.rewriteSlots(update, call, slots);
@@ -242,29 +289,57 @@ export class AccessStateStore implements AccessState {
     return update;
   }
 
-  /** ADD the network (and country); `bounded`: only within the limits. */
-  private recordPresentation(update: Update, call: PlaybackCall, bounded: boolean): void {
+  /**
+   * Count the session in this hour's set, only while the set has room (or holds it already):
+   * the cap on distinct sessions per user per hour bounds the per-session state on the item.
+   */
+  private countSession(update: Update, call: CallerCall): void {
+    const hour = hourStart(call.nowSeconds);
+    const seen = update.name(sessionsSeenAttribute(hour));
+    update.adds.push(`${seen} ${update.value({ SS: [call.session] })}`);
+    update.conditions.push(
+      `(attribute_not_exists(${seen}) OR contains(${seen}, ${update.value({ S: call.session })})` +
+        ` OR size(${seen}) < ${update.value({ N: String(this.limits.maxSessionsPerHour) })})`,
+    );
+    // The last hours' sets are dead weight from now on.
+    for (let behind = 1; behind <= 2; behind += 1)
+      update.removes.push(update.name(sessionsSeenAttribute(hour - behind * SESSIONS_SEEN_WINDOW_SECONDS)));
+  }
+
+  /**
+   * ADD the network (and country). `bounded`: only within the limits; otherwise (`alert`) up to
+   * RECORDED_BEYOND_LIMIT times them, and a set found full is left as it is (`unrecorded`).
+   */
+  private recordPresentation(update: Update, call: PlaybackCall, bounded: boolean, unrecorded: Unrecorded): void {
     const { presentation, session } = call;
-    const networks = update.name(sessionAttribute('networks', session));
-    update.adds.push(`${networks} ${update.value({ SS: [presentation.network] })}`);
     update.sets.push(
       `${update.name(sessionAttribute('keepUntil', session))} = ${update.value({ N: String(call.sessionKeepUntil) })}`,
     );
-    if (bounded) {
-      update.conditions.push(
-        `(attribute_not_exists(${networks}) OR contains(${networks}, ${update.value({ S: presentation.network })})` +
-          ` OR size(${networks}) < ${update.value({ N: String(this.limits.sharing.maxNetworks) })})`,
+    const factor = bounded ? 1 : RECORDED_BEYOND_LIMIT;
+    if (!unrecorded.networks)
+      this.addBounded(
+        update,
+        sessionAttribute('networks', session),
+        presentation.network,
+        factor * this.limits.sharing.maxNetworks,
       );
-    }
-    if (presentation.country === undefined) return;
-    const countries = update.name(sessionAttribute('countries', session));
-    update.adds.push(`${countries} ${update.value({ SS: [presentation.country] })}`);
-    if (bounded) {
-      update.conditions.push(
-        `(attribute_not_exists(${countries}) OR contains(${countries}, ${update.value({ S: presentation.country })})` +
-          ` OR size(${countries}) < ${update.value({ N: String(this.limits.sharing.maxCountries) })})`,
+    if (presentation.country !== undefined && !unrecorded.countries)
+      this.addBounded(
+        update,
+        sessionAttribute('countries', session),
+        presentation.country,
+        factor * this.limits.sharing.maxCountries,
       );
-    }
+  }
+
+  /** ADD `member` to the string set `attribute`, only if it holds it already or has fewer than `limit`. */
+  private addBounded(update: Update, attribute: string, member: string, limit: number): void {
+    const set = update.name(attribute);
+    update.adds.push(`${set} ${update.value({ SS: [member] })}`);
+    update.conditions.push(
+      `(attribute_not_exists(${set}) OR contains(${set}, ${update.value({ S: member })})` +
+        ` OR size(${set}) < ${update.value({ N: String(limit) })})`,
+    );
   }
 
   /** Take or renew the session's slot, only while the set has room (expired slots still count here). */
@@ -307,26 +382,74 @@ export class AccessStateStore implements AccessState {
     update.removes.push(update.name(sessionAttribute('slot', session)));
   }
 
-  /** ADD the grants to their expiry's bucket; drop buckets that can hold only dead grants. */
+  /**
+   * ADD the grants to their expiry's bucket, only while it stays within the grant budget (a
+   * grant already recorded, as a refresh inside the grant interval re-issues, adds nothing and
+   * passes); drop buckets that can hold only dead grants.
+   */
   private recordGrants(update: Update, call: PlaybackCall): void {
     const width = this.limits.grantBucketSeconds;
-    const byBucket = new Map<number, string[]>();
-    for (const grant of call.grants ?? []) {
-      const start = grant.expiresAt - (grant.expiresAt % width);
-      const records = byBucket.get(start) ?? [];
-      const record = grantRecord({ ...grant, session: call.session, iat: call.iat });
-      // A string set refuses duplicates in one value: the whole write would fail.
-      if (!records.includes(record)) records.push(record);
-      byBucket.set(start, records);
+    const byBucket = grantBuckets(call, width);
+    for (const [start, records] of byBucket) {
+      const bucket = update.name(grantsAttribute(start));
+      update.adds.push(`${bucket} ${update.value({ SS: records })}`);
+      const recorded = records.map((record) => `contains(${bucket}, ${update.value({ S: record })})`).join(' AND ');
+      const room = this.limits.maxGrantsPerBucket - records.length;
+      update.conditions.push(
+        `(attribute_not_exists(${bucket}) OR size(${bucket}) <= ${update.value({ N: String(room) })} OR (${recorded}))`,
+      );
     }
-    for (const [start, records] of byBucket)
-      update.adds.push(`${update.name(grantsAttribute(start))} ${update.value({ SS: records })}`);
     const current = call.nowSeconds - (call.nowSeconds % width);
     // A grant expires within a width of its issue, so buckets two or more widths behind now's hold only dead grants.
     for (let behind = 2; behind <= BUCKETS_DROPPED; behind += 1) {
       const start = current - behind * width;
       if (!byBucket.has(start)) update.removes.push(update.name(grantsAttribute(start)));
     }
+  }
+
+  /** Too many sessions this hour, if `call`'s is a new one and the hour's set is full. */
+  private sessionsFull(item: Item | undefined, call: CallerCall): TooManySessions | undefined {
+    const hour = hourStart(call.nowSeconds);
+    const seen = item?.[sessionsSeenAttribute(hour)]?.SS ?? [];
+    if (seen.includes(call.session) || seen.length < this.limits.maxSessionsPerHour) return undefined;
+    return {
+      outcome: 'too-many-sessions',
+      limit: this.limits.maxSessionsPerHour,
+      retryAfterSeconds: Math.max(1, hour + SESSIONS_SEEN_WINDOW_SECONDS - call.nowSeconds),
+    };
+  }
+
+  /** Over the grant budget, if a bucket the call's new grants go to has no room for them. */
+  private grantsFull(item: Item | undefined, call: PlaybackCall): GrowthRefusal | undefined {
+    const width = this.limits.grantBucketSeconds;
+    for (const [start, records] of grantBuckets(call, width)) {
+      const stored = item?.[grantsAttribute(start)]?.SS ?? [];
+      if (records.every((record) => stored.includes(record))) continue;
+      if (stored.length + records.length <= this.limits.maxGrantsPerBucket) continue;
+      // New grants go to a later bucket once they expire past this one's end.
+      const expiresAt = Math.max(...(call.grants ?? []).map((grant) => grant.expiresAt));
+      return {
+        outcome: 'too-many-grants',
+        limit: this.limits.maxGrantsPerBucket,
+        retryAfterSeconds: Math.max(1, start + width - expiresAt),
+      };
+    }
+    return undefined;
+  }
+
+  /** `alert`: whether a set is full at its recording limit (it is then left as it is); updates `unrecorded`. */
+  private recordFull(item: Item | undefined, call: PlaybackCall, unrecorded: Unrecorded): boolean {
+    const { network, country } = call.presentation;
+    const { maxNetworks, maxCountries } = this.limits.sharing;
+    const full = (kind: 'networks' | 'countries', member: string | undefined, limit: number): boolean => {
+      const stored = item?.[sessionAttribute(kind, call.session)]?.SS ?? [];
+      return member !== undefined && !unrecorded[kind] && !stored.includes(member) && stored.length >= limit;
+    };
+    const networks = full('networks', network, RECORDED_BEYOND_LIMIT * maxNetworks);
+    const countries = full('countries', country, RECORDED_BEYOND_LIMIT * maxCountries);
+    unrecorded.networks ||= networks;
+    unrecorded.countries ||= countries;
+    return networks || countries;
   }
 
   /** Why the item refuses this caller, if it is one every route refuses: revoked, ended or over the rate. */
@@ -389,6 +512,30 @@ export class AccessStateStore implements AccessState {
 }
 
 type RateLimited = Extract<Refusal, { outcome: 'rate-limited' }>;
+type TooManySessions = Extract<GrowthRefusal, { outcome: 'too-many-sessions' }>;
+
+/** `alert`: the presentation sets found full at their recording limit, no longer added to. */
+interface Unrecorded {
+  networks: boolean;
+  countries: boolean;
+}
+
+function hourStart(nowSeconds: number): number {
+  return nowSeconds - (nowSeconds % SESSIONS_SEEN_WINDOW_SECONDS);
+}
+
+/** The call's grant records by the bucket of their expiry (a string set refuses duplicates in one value). */
+function grantBuckets(call: PlaybackCall, width: number): Map<number, string[]> {
+  const byBucket = new Map<number, string[]>();
+  for (const grant of call.grants ?? []) {
+    const start = grant.expiresAt - (grant.expiresAt % width);
+    const records = byBucket.get(start) ?? [];
+    const record = grantRecord({ ...grant, session: call.session, iat: call.iat });
+    if (!records.includes(record)) records.push(record);
+    byBucket.set(start, records);
+  }
+  return byBucket;
+}
 
 /** The slot set as a refused write found it, and how to rewrite it. */
 interface SlotRewrite {
@@ -483,8 +630,25 @@ function cutOff(item: Item | undefined, iat: number): Refusal | undefined {
   return before === undefined || iat < before ? { outcome: 'revoked' } : undefined;
 }
 
+/** Whether the session holds a stream slot that has not run out. */
+function holdsLiveSlot(item: Item | undefined, session: string, nowSeconds: number): boolean {
+  return storedSlots(item).includes(session) && (numberOf(item, sessionAttribute('slot', session)) ?? 0) > nowSeconds;
+}
+
+/**
+ * Whether playback recorded this network for the session, and this country when it recorded any:
+ * a network (country) the sharing limits refused was never recorded.
+ */
+function admittedPresentation(item: Item | undefined, call: LicenceCall): boolean {
+  const networks = item?.[sessionAttribute('networks', call.session)]?.SS ?? [];
+  const countries = item?.[sessionAttribute('countries', call.session)]?.SS ?? [];
+  const { network, country } = call.presentation;
+  const countryAdmitted = countries.length === 0 || (country !== undefined && countries.includes(country));
+  return networks.includes(network) && countryAdmitted;
+}
+
 /** Why a bounded record was refused: the sets seen, with this presentation's network and country. */
-function sharingVerdict(item: Item | undefined, call: PlaybackCall): SharingVerdict {
+function sharingVerdict(item: Item | undefined, call: PlaybackCall | LicenceCall): SharingVerdict {
   const networks = item?.[sessionAttribute('networks', call.session)]?.SS ?? [];
   const countries = item?.[sessionAttribute('countries', call.session)]?.SS ?? [];
   const presentation: Presentation = call.presentation;
@@ -561,7 +725,8 @@ export function deadWeight(
     const dead =
       (SESSION_PREFIXES.includes(prefix) && deadSessions.has(name.slice(2))) ||
       (prefix === GRANTS_PREFIX && Number(name.slice(2)) + 2 * limits.grantBucketSeconds < nowSeconds) ||
-      (prefix === RATE_PREFIX && Number(name.slice(2)) + 2 * limits.rateWindowSeconds < nowSeconds);
+      (prefix === RATE_PREFIX && Number(name.slice(2)) + 2 * limits.rateWindowSeconds < nowSeconds) ||
+      (prefix === SESSIONS_SEEN_PREFIX && Number(name.slice(2)) + SESSIONS_SEEN_WINDOW_SECONDS <= nowSeconds);
     if (!dead) continue;
     attributes.push(name);
     bytes += name.length + sizeOf(value);

@@ -23,6 +23,8 @@ export function accessLimits(config: Pick<ApiConfig, 'abuse' | 'signing'>): Acce
     streamLimitPolicy: config.abuse.streamLimitPolicy,
     sharing: config.abuse.sharing,
     grantBucketSeconds: config.signing.ttlSeconds + GRANT_CLOCK_MARGIN_SECONDS,
+    maxSessionsPerHour: config.abuse.maxSessionsPerHour,
+    maxGrantsPerBucket: config.abuse.maxGrantsPerBucket,
   };
 }
 

@@ -8,6 +8,8 @@
  * in the same item image):
  * - `revokedBefore`: the cut-off (tokens with `iat` before it are revoked);
  * - `r_<window start>`: call counts (per-user rate limit);
+ * - `h_<hour start>` (string set): the sessions that wrote the item in that clock hour, capped
+ *   (the per-user cap on new sessions; the hour before is dropped by the next such write);
  * - `sessions` (string set) and `e_<session>`: the stream slots and each one's expiry;
  * - per session (token), named by its id (`sessionId`, 22 characters):
  *   `x_<session>` revoked (admin by jti, logout, a sharing action) and `z_<session>` ended by the
@@ -15,6 +17,7 @@
  *   countries it was presented from (sharing detection); `k_<session>`: when they become useless;
  * - `g_<bucket start>` (string sets): the grants issued, `<session>.<iat>.<expiresAt>.<grant id>`,
  *   in buckets by expiry, so the write that adds to one bucket drops those two or more behind;
+ *   each bucket holds at most the user's grant budget (checked by the write that adds);
  * - `version`: bumped by every write that can change the stream slots, for the rare
  *   read-modify-write of the slot set;
  * - `denied`: set by a write that revokes or ends something and removed by every other one, so
@@ -49,6 +52,9 @@ export const SESSION_ATTRIBUTE_PREFIXES = {
 export type SessionAttribute = keyof typeof SESSION_ATTRIBUTE_PREFIXES;
 export const GRANTS_PREFIX = 'g_';
 export const RATE_PREFIX = 'r_';
+export const SESSIONS_SEEN_PREFIX = 'h_';
+/** The sessions cap counts per clock hour. */
+export const SESSIONS_SEEN_WINDOW_SECONDS = 3600;
 
 export type { TokenRef, UserRef };
 export const userKey = (user: UserRef): string => `usr#${userId(user)}`;
@@ -56,4 +62,5 @@ export const sessionAttribute = (kind: SessionAttribute, session: string): strin
   `${SESSION_ATTRIBUTE_PREFIXES[kind]}${session}`;
 export const rateAttribute = (windowStart: number): string => `${RATE_PREFIX}${windowStart}`;
 export const grantsAttribute = (bucketStart: number): string => `${GRANTS_PREFIX}${bucketStart}`;
+export const sessionsSeenAttribute = (hourStart: number): string => `${SESSIONS_SEEN_PREFIX}${hourStart}`;
 export { sessionId };

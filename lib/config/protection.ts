@@ -20,9 +20,21 @@ export const abuseSchema = optionalSection({
   maxConcurrentStreams: abuseInteger(ABUSE_DEFAULTS.maxConcurrentStreams),
   rateLimitPerWindow: abuseInteger(ABUSE_DEFAULTS.rateLimitPerWindow),
   rateWindowSeconds: abuseInteger(ABUSE_DEFAULTS.rateWindowSeconds),
+  maxSessionsPerHour: abuseInteger(ABUSE_DEFAULTS.maxSessionsPerHour),
+  maxGrantsPerBucket: abuseInteger(ABUSE_DEFAULTS.maxGrantsPerBucket),
   /** Over maxConcurrentStreams: refuse the new stream, or end the oldest (revoked at the edge). */
   streamLimitPolicy: choice(STREAM_LIMIT_POLICY.allowed).default(STREAM_LIMIT_POLICY.fallback),
-});
+}).superRefine(
+  ({ maxSessionsPerHour, maxConcurrentStreams }, ctx) => {
+    if (maxSessionsPerHour < maxConcurrentStreams)
+      reportAt(
+        ctx,
+        'maxSessionsPerHour',
+        'must be at least abuse.maxConcurrentStreams (a session cap below the stream limit makes it unreachable)',
+      );
+  },
+  whenValid('maxSessionsPerHour', 'maxConcurrentStreams'),
+);
 
 export const wafSchema = optionalSection({
   rateLimitPerIp: integer(10, 2_000_000_000).default(2000),

@@ -25,7 +25,7 @@ beforeAll(async () => {
     port: 0,
     signedTtlSeconds: SIGNED_TTL_SECONDS,
     // Each test signs alice in afresh (a new session) while earlier sessions' cookies still live.
-    apiEnv: { MAX_CONCURRENT_STREAMS: '20' },
+    apiEnv: { MAX_CONCURRENT_STREAMS: '20', MAX_SESSIONS_PER_HOUR: '200', MAX_GRANTS_PER_BUCKET: '500' },
     logger: logs.logger,
   });
   browser = await launchChromium();

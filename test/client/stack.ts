@@ -48,6 +48,9 @@ export async function startClientStack(options: ClientStackOptions = {}): Promis
     signedTtlSeconds: options.signedTtlSeconds ?? SIGNED_TTL_SECONDS,
     apiEnv: {
       MAX_CONCURRENT_STREAMS: '50',
+      // Many sessions of one user: the growth caps at their largest (test/store proves them).
+      MAX_SESSIONS_PER_HOUR: '200',
+      MAX_GRANTS_PER_BUCKET: '500',
       RATE_LIMIT_PER_WINDOW: String(RATE_LIMIT_PER_WINDOW),
       STORE_TIMEOUT_MS: '500',
       ...options.apiEnv,

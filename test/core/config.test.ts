@@ -101,6 +101,9 @@ test.each([
     { ENTITLEMENT_PLANS: '{"free":{"videos":["free-*"]}}', DEFAULT_PLAN: 'free', REQUIRE_VIDEOS_CLAIM: 'false' },
     /cannot be combined with REQUIRE_VIDEOS_CLAIM=false/,
   ],
+  ['MAX_SESSIONS_PER_HOUR', { MAX_SESSIONS_PER_HOUR: '0' }, /between 1 and 500/],
+  ['MAX_SESSIONS_PER_HOUR', { MAX_CONCURRENT_STREAMS: '30' }, /at least MAX_CONCURRENT_STREAMS \(30\), got 20/],
+  ['MAX_GRANTS_PER_BUCKET', { MAX_GRANTS_PER_BUCKET: '4' }, /between 8 and 500/],
 ])('%s: %j is refused with an error naming it', (variable, overrides, message) => {
   const error = errorFor(overrides);
   expect(error.variable).toBe(variable);

@@ -13,7 +13,7 @@ import type { HttpResponse } from '../../lambda/core/http';
 import type { ContentKey } from '../../local/drm/cenc-encrypter';
 import { ClearKeyLicenceServer, clearKeyHttpHandler } from '../../local/drm/clearkey-server';
 import { ClearKeyUpstream } from '../../local/drm/clearkey-upstream';
-import { bearer, licenceEvent, playbackEvent, startHarness, type Harness } from '../support/harness';
+import { apiEvent, bearer, licenceEvent, playbackEvent, startHarness, type Harness } from '../support/harness';
 import { AUDIENCE, hmacWithPublicKey, idpKey, ISSUER, mint, unsignedToken, validClaims } from '../support/tokens';
 
 const rsa = idpKey('RS256');
@@ -27,6 +27,8 @@ const contentKey = (): ContentKey => ({ kid: randomBytes(16), key: randomBytes(1
 const KEYS: Record<string, ContentKey[]> = { 'demo-3': [contentKey()], 'demo-4': [contentKey(), contentKey()] };
 const kidOf = (videoId: string, index = 0): string => KEYS[videoId][index].kid.toString('base64url');
 const clearKeyRequest = (...kids: string[]): string => JSON.stringify({ kids, type: 'temporary' });
+/** Tokens here ask for licences without playing first: no sharing record to judge them by (see the last describe). */
+const NO_SHARING_RECORD = { SHARING_MAX_NETWORKS: '0' };
 
 interface Upstream {
   url: string;
@@ -93,6 +95,9 @@ beforeAll(async () => {
   harness = await startHarness({
     idpKeys: [rsa, ec],
     extraEnv: {
+      // No stream limit and no sharing detection: what the proxy does with a request is the point
+      // here; the licence only for an admitted session is the last describe's.
+      ...NO_SHARING_RECORD,
       DRM_CATALOG: JSON.stringify({
         'demo-3': { paths: ['/drm/demo-3/'], manifest: '/drm/demo-3/index.m3u8' },
         'demo-4': {
@@ -189,40 +194,6 @@ describe('a licence is issued', () => {
     expect(Buffer.from(response.body ?? '', 'base64').equals(WIDEVINE_LICENCE)).toBe(true);
     expect(vendor.calls[0].body.equals(challenge)).toBe(true);
     expect(vendor.calls[0].path).toBe('/widevine/demo-3');
-  });
-
-  test('without taking a stream slot: with one stream allowed, licences and renewals go on while it plays', async () => {
-    const limited = await startHarness({
-      idpKeys: [ec],
-      extraEnv: {
-        MAX_CONCURRENT_STREAMS: '1',
-        DRM_CATALOG: JSON.stringify({ 'demo-3': { paths: ['/drm/demo-3/'], manifest: '/drm/demo-3/index.m3u8' } }),
-        LICENCE_UPSTREAMS: JSON.stringify({
-          clearkey: { url: `${clearKey.url}/clearkey/{videoId}`, header: 'x-upstream-key', secretEnv: 'K' },
-        }),
-        K: UPSTREAM_CREDENTIAL,
-      },
-      runtime: { licences: true },
-    });
-    try {
-      const token = bearer(await mint(ec));
-      for (let call = 0; call < 4; call += 1) {
-        const answer = await limited.api.licence(
-          licenceEvent('demo-3', 'clearkey', { authorization: token, body: clearKeyRequest(kidOf('demo-3')) }),
-        );
-        expect(answer.statusCode).toBe(200);
-      }
-      expect((await limited.api.playback(playbackEvent('demo-3', { authorization: token }))).statusCode).toBe(200);
-      const renewal = await limited.api.licence(
-        licenceEvent('demo-3', 'clearkey', { authorization: token, body: clearKeyRequest(kidOf('demo-3')) }),
-      );
-      expect(renewal.statusCode).toBe(200);
-      // The one slot is the playback's: a second playback of the same user is refused.
-      const second = await limited.api.playback(playbackEvent('demo-3', { authorization: bearer(await mint(ec)) }));
-      expect(second.statusCode).toBe(403);
-    } finally {
-      await limited.close();
-    }
   });
 });
 
@@ -420,6 +391,7 @@ describe('the licence route refuses, as playback does', () => {
     const limited = await startHarness({
       idpKeys: [ec],
       extraEnv: {
+        ...NO_SHARING_RECORD,
         RATE_LIMIT_PER_WINDOW: '3',
         DRM_CATALOG: JSON.stringify({ 'demo-3': { paths: ['/drm/demo-3/'], manifest: '/drm/demo-3/index.m3u8' } }),
         LICENCE_UPSTREAMS: JSON.stringify({
@@ -523,6 +495,7 @@ describe('licence server failures are mapped, never a hang', () => {
     const strict = await startHarness({
       idpKeys: [ec],
       extraEnv: {
+        ...NO_SHARING_RECORD,
         DRM_CATALOG: JSON.stringify({ 'demo-3': { paths: ['/drm/demo-3/'], manifest: '/drm/demo-3/index.m3u8' } }),
         LICENCE_UPSTREAMS: JSON.stringify({ clearkey: { url: `${vendor.url}/clearkey/{videoId}` } }),
       },
@@ -649,6 +622,7 @@ describe('the in-process ClearKey upstream (local/drm/clearkey-upstream.ts)', ()
     const local = await startHarness({
       idpKeys: [ec],
       extraEnv: {
+        ...NO_SHARING_RECORD,
         DRM_CATALOG: JSON.stringify({ 'demo-3': { paths: ['/drm/demo-3/'], manifest: '/drm/demo-3/index.m3u8' } }),
       },
       runtime: {
@@ -682,6 +656,7 @@ describe('the revocation store down', () => {
     const local = await startHarness({
       idpKeys: [ec],
       extraEnv: {
+        ...NO_SHARING_RECORD,
         DRM_CATALOG: JSON.stringify({ 'demo-3': { paths: ['/drm/demo-3/'], manifest: '/drm/demo-3/index.m3u8' } }),
         LICENCE_UPSTREAMS: JSON.stringify({
           clearkey: { url: `${clearKey.url}/clearkey/{videoId}`, header: 'x-upstream-key', secretEnv: 'K' },
@@ -705,5 +680,87 @@ describe('the revocation store down', () => {
     } finally {
       local.logs.stop();
     }
+  });
+});
+
+describe('a licence only for a session playback admitted (issue 20, item 3)', () => {
+  let limited: Harness;
+  const VIEWER = '198.51.100.7';
+  beforeAll(async () => {
+    limited = await startHarness({
+      idpKeys: [ec],
+      extraEnv: {
+        MAX_CONCURRENT_STREAMS: '3',
+        SHARING_MAX_NETWORKS: '1',
+        SHARING_ACTION: 'deny',
+        DRM_CATALOG: JSON.stringify({ 'demo-3': { paths: ['/drm/demo-3/'], manifest: '/drm/demo-3/index.m3u8' } }),
+        LICENCE_UPSTREAMS: JSON.stringify({
+          clearkey: { url: `${clearKey.url}/clearkey/{videoId}`, header: 'x-upstream-key', secretEnv: 'K' },
+        }),
+        K: UPSTREAM_CREDENTIAL,
+      },
+      runtime: { licences: true },
+    });
+  });
+  afterAll(() => limited.close());
+
+  const from = (ip: string) => ({ 'cloudfront-viewer-address': `${ip}:443` });
+  const play = async (token: string, ip = VIEWER) =>
+    limited.api.playback(playbackEvent('demo-3', { authorization: bearer(token), headers: from(ip) }));
+  const askLicence = (token: string, ip = VIEWER) =>
+    limited.api.licence(
+      licenceEvent('demo-3', 'clearkey', {
+        authorization: bearer(token),
+        body: clearKeyRequest(kidOf('demo-3')),
+        headers: { 'content-type': 'application/json', ...from(ip) },
+      }),
+    );
+  const keysOf = (response: HttpResponse) => (JSON.parse(response.body ?? '{}') as { keys?: unknown[] }).keys;
+
+  test('the fourth session, refused by playback (concurrency_limit), gets no licence: 403 session_not_playing, the server never asked', async () => {
+    const sub = `viewer-${randomUUID()}`;
+    const tokens = await Promise.all([1, 2, 3, 4].map(() => mint(ec, { claims: { sub } })));
+    for (const token of tokens.slice(0, 3)) expect((await play(token)).statusCode).toBe(200);
+    const fourth = await play(tokens[3]);
+    expect(fourth.statusCode).toBe(403);
+    expect(JSON.parse(fourth.body ?? '{}').error).toBe('concurrency_limit');
+    expectRefused(await askLicence(tokens[3]), 403, 'session_not_playing', /playback/);
+    // An admitted session still gets its licence, and renewals, without taking a slot.
+    for (let renewal = 0; renewal < 3; renewal += 1) {
+      const response = await askLicence(tokens[0]);
+      expect(response.statusCode).toBe(200);
+      expect(keysOf(response)).toHaveLength(1);
+    }
+    expect((await play(tokens[3])).statusCode).toBe(403);
+  });
+
+  test('a token that never called playback gets no licence either', async () => {
+    expectRefused(
+      await askLicence(await mint(ec, { claims: { sub: `viewer-${randomUUID()}` } })),
+      403,
+      'session_not_playing',
+    );
+  });
+
+  test('from the network the sharing deny action refused: 403 sharing_suspected; from the admitted network: the licence', async () => {
+    const token = await mint(ec, { claims: { sub: `viewer-${randomUUID()}` } });
+    expect((await play(token)).statusCode).toBe(200);
+    const shared = await play(token, '203.0.113.50');
+    expect(shared.statusCode).toBe(403);
+    expect(JSON.parse(shared.body ?? '{}').error).toBe('sharing_suspected');
+    expectRefused(await askLicence(token, '203.0.113.50'), 403, 'sharing_suspected');
+    // Another network never presented to playback at all: refused the same.
+    expectRefused(await askLicence(token, '192.0.2.80'), 403, 'sharing_suspected');
+    expect((await askLicence(token)).statusCode).toBe(200);
+  });
+
+  test('a session its holder logged out gets none', async () => {
+    const token = await mint(ec, { claims: { sub: `viewer-${randomUUID()}` } });
+    expect((await play(token)).statusCode).toBe(200);
+    expect((await askLicence(token)).statusCode).toBe(200);
+    const logout = await limited.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }));
+    expect(logout.statusCode).toBe(204);
+    clearKey.calls.length = 0;
+    expectRefused(await askLicence(token), 401, 'invalid_token', /revoked/);
   });
 });

@@ -211,6 +211,8 @@ describe('the licence function (deployed)', () => {
 
   const licenceEnv = () => {
     const env = deployedEnv();
+    // What is read and sent is the point here: no playback beforehand, so no sharing record to judge by.
+    env.SHARING_MAX_NETWORKS = '0';
     env.DRM_CATALOG = JSON.stringify({ 'demo-3': { paths: ['/drm/demo-3/'], manifest: '/drm/demo-3/index.m3u8' } });
     env.LICENCE_UPSTREAMS = JSON.stringify({
       widevine: {

@@ -4,7 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { HttpResponse } from '../../lambda/core/http';
-import { apiEvent, bearer, playbackEvent, startHarness, type Harness } from '../support/harness';
+import { createDynamoClient, DynamoCaller } from '../../lambda/store/dynamo-call';
+import { userKey } from '../../lambda/store/table-schema';
+import { apiEvent, bearer, playbackEvent, startHarness, TABLE, type Harness } from '../support/harness';
 import { idpKey, ISSUER, mint } from '../support/tokens';
 
 const idp = idpKey('ES256');
@@ -38,7 +40,14 @@ describe('parallel first calls of a new user (finding 3)', () => {
     // deadline would time the queue out, and what this attacks is the race, not throughput.
     harness = await startHarness({
       idpKeys: [idp],
-      extraEnv: { ...ALL_DEFENCES, RATE_LIMIT_PER_WINDOW: '1000', STORE_TIMEOUT_MS: '3000' },
+      // The growth caps (issue 20) raised too: the race is the point here, not the budgets.
+      extraEnv: {
+        ...ALL_DEFENCES,
+        RATE_LIMIT_PER_WINDOW: '1000',
+        STORE_TIMEOUT_MS: '3000',
+        MAX_SESSIONS_PER_HOUR: '200',
+        MAX_GRANTS_PER_BUCKET: '500',
+      },
     });
   });
   afterAll(() => harness.close());
@@ -246,5 +255,126 @@ describe('store operations per call (cost)', () => {
     // (ReturnValuesOnConditionCheckFailure = ALL_OLD, set on every conditional write), so here
     // learning why costs one read more; against DynamoDB it costs none.
     expect(harness.store.operations).toEqual(['UpdateItem', 'GetItem']);
+  });
+});
+
+describe('contention under evict-oldest (issue 20, item 8)', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness({
+      idpKeys: [idp],
+      extraEnv: {
+        MAX_CONCURRENT_STREAMS: '2',
+        STREAM_LIMIT_POLICY: 'evict-oldest',
+        RATE_LIMIT_PER_WINDOW: '1000',
+        // dynalite queues the writes to one item in one thread: the race is the point, not throughput.
+        STORE_TIMEOUT_MS: '5000',
+      },
+    });
+  });
+  afterAll(() => harness.close());
+
+  test('20 parallel new sessions at a full slot set: each plays or gets 429 with Retry-After, never a 5xx; at most 2 slots remain', async () => {
+    const sub = `viewer-${randomUUID()}`;
+    const tokens = await Promise.all(Array.from({ length: 20 }, () => mint(idp, { claims: { sub } })));
+    const responses = await Promise.all(tokens.map((token) => play(harness, token)));
+    const statuses = responses.map((response) => response.statusCode);
+    expect(statuses.every((status) => status === 200 || status === 429)).toBe(true);
+    for (const response of responses.filter((r) => r.statusCode === 429)) {
+      expect(errorOf(response)).toBe('rate_limited');
+      expect(response.headers['retry-after']).toBe('1');
+      expect(JSON.parse(response.body ?? '{}').error_description).toMatch(/simultaneous/);
+    }
+    expect(storeErrors(harness)).toBe(0);
+    // The limit stays exact: two slots, and every other admitted session ended by a later one.
+    const table = new DynamoCaller(
+      createDynamoClient({ tableName: TABLE, endpoint: harness.dynamo.endpoint, region: 'us-east-1', timeoutMs: 5000 }),
+      TABLE,
+      5000,
+    );
+    const item = await table.get(userKey({ iss: ISSUER, sub }));
+    table.client.destroy();
+    expect(item?.sessions?.SS).toHaveLength(2);
+    const ended = Object.keys(item ?? {}).filter((name) => name.startsWith('z_')).length;
+    expect(ended).toBe(statuses.filter((status) => status === 200).length - 2);
+  });
+});
+
+describe('what one account can grow (issue 20, item 2)', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness({ idpKeys: [idp], extraEnv: { ...ALL_DEFENCES, MAX_SESSIONS_PER_HOUR: '4' } });
+  });
+  afterAll(() => harness.close());
+
+  test('session churn (new token, playback, logout): past the hour’s cap, 429 too_many_sessions with Retry-After, one store write', async () => {
+    const sub = `viewer-${randomUUID()}`;
+    const statuses: number[] = [];
+    for (let session = 0; session < 6; session += 1) {
+      const token = await mint(idp, { claims: { sub } });
+      statuses.push((await play(harness, token)).statusCode, (await logout(harness, token)).statusCode);
+    }
+    expect(statuses).toEqual([200, 204, 200, 204, 200, 204, 200, 204, 429, 429, 429, 429]);
+    harness.store.reset();
+    const refused = await play(harness, await mint(idp, { claims: { sub } }));
+    expect(refused.statusCode).toBe(429);
+    expect(errorOf(refused)).toBe('too_many_sessions');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(3600);
+    expect(harness.store.operations).toEqual(['UpdateItem', 'GetItem']);
+  });
+});
+
+describe('grant interval (issue 20, item 2)', () => {
+  const clock = { now: Math.floor(Date.now() / 1000) };
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness({ idpKeys: [idp], signingKey: 'rsa-2048', now: () => clock.now });
+  });
+  afterAll(() => harness.close());
+
+  const policyOf = (response: HttpResponse): string => {
+    const cookie = (response.cookies ?? []).find((value) => value.startsWith('CloudFront-Policy='));
+    return (cookie ?? '').split(';')[0];
+  };
+
+  test('a refresh inside the session’s grant interval re-issues the same grant and records nothing new; the next interval gets a new one', async () => {
+    const sub = `viewer-${randomUUID()}`;
+    const start = clock.now;
+    const token = await mint(idp, { claims: { sub }, now: start });
+    const answers: HttpResponse[] = [];
+    // SIGNED_TTL_SECONDS 300: a new grant at most once a minute, in step with the token's iat.
+    for (const at of [0, 10, 59]) {
+      clock.now = start + at;
+      answers.push(await play(harness, token));
+    }
+    expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200]);
+    expect(new Set(answers.map(policyOf)).size).toBe(1);
+    // RSA signs deterministically: the very same cookies, so one grant whatever names it.
+    expect(new Set(answers.map((answer) => (answer.cookies ?? []).join('|'))).size).toBe(1);
+    expect(JSON.parse(answers[2].body ?? '{}').expiresAt).toBe(new Date((start + 300) * 1000).toISOString());
+    const table = new DynamoCaller(
+      createDynamoClient({ tableName: TABLE, endpoint: harness.dynamo.endpoint, region: 'us-east-1', timeoutMs: 5000 }),
+      TABLE,
+      5000,
+    );
+    const records = async () =>
+      Object.entries((await table.get(userKey({ iss: ISSUER, sub }))) ?? {})
+        .filter(([name]) => name.startsWith('g_'))
+        .flatMap(([, value]) => value.SS ?? []);
+    try {
+      expect(await records()).toHaveLength(1);
+      clock.now = start + 60;
+      const next = await play(harness, token);
+      expect(next.statusCode).toBe(200);
+      expect(policyOf(next)).not.toBe(policyOf(answers[0]));
+      expect(await records()).toHaveLength(2);
+      // Another token of the same user at the same second gets a grant of its own.
+      const other = await play(harness, await mint(idp, { claims: { sub }, now: start }));
+      expect(policyOf(other)).not.toBe(policyOf(next));
+    } finally {
+      table.client.destroy();
+      clock.now = Math.floor(Date.now() / 1000);
+    }
   });
 });

@@ -172,6 +172,12 @@ test.each<[string, Json, string]>([
   ['an API rate limit of 0', { api: { throttleRateLimit: 0 } }, 'api.throttleRateLimit'],
   ['an unknown sharing action', { abuse: { sharingAction: 'ban' } }, 'abuse.sharingAction'],
   ['a negative stream limit', { abuse: { maxConcurrentStreams: -1 } }, 'abuse.maxConcurrentStreams'],
+  [
+    'a session cap below the stream limit',
+    { abuse: { maxConcurrentStreams: 30, maxSessionsPerHour: 20 } },
+    'abuse.maxSessionsPerHour',
+  ],
+  ['a grant budget under one call’s worth', { abuse: { maxGrantsPerBucket: 2 } }, 'abuse.maxGrantsPerBucket'],
   ["a WAF limit under WAF's minimum of 10", { waf: { rateLimitPerIp: 5 } }, 'waf.rateLimitPerIp'],
   [
     'an /api/ limit that is not tighter',

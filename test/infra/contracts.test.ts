@@ -238,6 +238,8 @@ describe('abuse defaults (lambda/core/abuse-defaults.ts)', () => {
     maxConcurrentStreams: abuse.maxConcurrentStreams,
     rateLimitPerWindow: abuse.rateLimit,
     rateWindowSeconds: abuse.rateWindowSeconds,
+    maxSessionsPerHour: abuse.maxSessionsPerHour,
+    maxGrantsPerBucket: abuse.maxGrantsPerBucket,
   });
   const lambdaEnv: Record<string, string> = { ...MINIMAL_LAMBDA_ENV };
 

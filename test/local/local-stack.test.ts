@@ -17,7 +17,7 @@ beforeAll(async () => {
   stack = await startLocalStack({
     dir: mkdtempSync(join(tmpdir(), 'streamgate-local-')),
     port: 0,
-    apiEnv: { MAX_CONCURRENT_STREAMS: '20' },
+    apiEnv: { MAX_CONCURRENT_STREAMS: '20', MAX_SESSIONS_PER_HOUR: '200', MAX_GRANTS_PER_BUCKET: '500' },
     logger: logs.logger,
   });
 });

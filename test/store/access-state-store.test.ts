@@ -14,13 +14,14 @@ import {
   type UserRef,
 } from '../../lambda/core/access-state';
 import { grantId, parseGrantRecord } from '../../lambda/core/edge-deny-list';
-import { AccessStateStore, deadWeight, pruningPays } from '../../lambda/store/access-state-store';
+import { AccessStateStore, deadWeight, itemBytes, pruningPays } from '../../lambda/store/access-state-store';
 import { userSnapshot } from '../../lambda/store/deny-list-replicator';
 import { createDynamoClient, DynamoCaller, type Item } from '../../lambda/store/dynamo-call';
 import {
   grantsAttribute,
   rateAttribute,
   sessionAttribute,
+  sessionsSeenAttribute,
   STATE_TABLE,
   USER_ATTRIBUTES,
   userKey,
@@ -38,6 +39,7 @@ const BUCKET = GRANT_TTL + 300;
 const keepUntil = (now: number): number => now + TOKEN_LIFETIME + 2 * TOLERANCE + 86400;
 const revokeUntil = (now: number): number => now + TOKEN_LIFETIME + 2 * TOLERANCE;
 const bucketOf = (expiresAt: number): number => expiresAt - (expiresAt % BUCKET);
+const hourOf = (now: number): number => now - (now % 3600);
 
 const OFF: AccessLimits = {
   rateLimit: 0,
@@ -45,6 +47,9 @@ const OFF: AccessLimits = {
   maxStreams: 0,
   sharing: { maxNetworks: 0, maxCountries: 1, action: 'alert' },
   grantBucketSeconds: BUCKET,
+  // The growth caps at their largest unless a test sets them: each test's own churn stays below.
+  maxSessionsPerHour: 200,
+  maxGrantsPerBucket: 500,
 };
 const NET_A = '198.51.100.0/24';
 const NET_B = '203.0.113.0/24';
@@ -146,6 +151,7 @@ describe('admission and refusals', () => {
       [grantsAttribute(bucketOf(issued.expiresAt))]: {
         SS: [`${t.session}.${t.iat}.${issued.expiresAt}.${issued.id}`],
       },
+      [sessionsSeenAttribute(hourOf(NOW))]: { SS: [t.session] },
     });
   });
 
@@ -375,7 +381,7 @@ describe('limits under 20 parallel calls', () => {
     expect(setAt(await read(user), SESSIONS)).toEqual(sorted(admitted.map((t) => t.session)));
   });
 
-  test('evict-oldest: never more than maxStreams slots, every eviction marked, contention answered as StoreContention', async () => {
+  test('evict-oldest: never more than maxStreams slots, every eviction marked, contention answered as StoreContention (a 429, see test/core/security-review.test.ts)', async () => {
     const store = storeWith({ maxStreams: 2, streamLimitPolicy: 'evict-oldest' });
     const user = newUser();
     const tokens = Array.from({ length: 20 }, () => token(user));
@@ -588,6 +594,7 @@ describe('dead weight and pruning', () => {
         grantsAttribute(bucketOf(PAST + GRANT_TTL)),
         // The later of the two calls' windows (a write drops the previous window's counter).
         rateAttribute(PAST + 1 - ((PAST + 1) % 60)),
+        sessionsSeenAttribute(hourOf(PAST)),
       ];
       expect(sorted(deadWeight(lightBefore, NOW, { ...OFF, ...LIMITS }).attributes)).toEqual(
         sorted([...deadNames(lightDead), ...pastAttributes]),
@@ -604,7 +611,10 @@ describe('dead weight and pruning', () => {
       expect(await store.authorize(playback(lightLive))).toEqual({ outcome: 'admitted' });
       expect(counter.operations).toEqual(['UpdateItem']);
       const lightAfter = (await read(light)) as Item;
-      for (const name of [...deadNames(lightDead), ...pastAttributes])
+      // The hour's session set two hours back is dropped by name, by the write itself.
+      const pastSeen = sessionsSeenAttribute(hourOf(PAST));
+      expect(lightAfter[pastSeen]).toBeUndefined();
+      for (const name of [...deadNames(lightDead), ...pastAttributes].filter((name) => name !== pastSeen))
         expect(lightAfter[name]).toEqual(lightBefore[name]);
       expect(setAt(lightAfter, SESSIONS)).toEqual(sorted([...lightDead, lightLive].map((t) => t.session)));
 
@@ -670,6 +680,225 @@ describe('item expiry', () => {
     await check();
     expect(expiries).toEqual([...expiries].sort((a, b) => a - b));
     expect(new Set(expiries).size).toBe(expiries.length);
+  });
+});
+
+describe('what one user can grow is bounded (the churn patterns of issue 20)', () => {
+  const logoutCall = (t: Token, now: number) => ({
+    ...callerCall(t, now),
+    sessionKeepUntil: t.iat + TOKEN_LIFETIME + TOLERANCE,
+  });
+  /** Every session whose state is on the item (a per-session attribute names it). */
+  const sessionsOnItem = (item: Item | undefined): Set<string> =>
+    new Set(
+      Object.keys(item ?? {})
+        .filter((name) => /^[exzknc]_/.test(name))
+        .map((name) => name.slice(2)),
+    );
+  const grantRecords = (item: Item | undefined): string[] =>
+    Object.entries(item ?? {})
+      .filter(([name]) => name.startsWith('g_'))
+      .flatMap(([, value]) => value.SS ?? []);
+  const hour = hourOf(NOW);
+
+  test('session churn (new token, playback, logout, 58 a minute): the hour’s cap refuses the next session on playback and logout, with when to retry', async () => {
+    const CAP = 5;
+    const store = storeWith({
+      rateLimit: 60,
+      maxStreams: 3,
+      sharing: { maxNetworks: 3, maxCountries: 1, action: 'alert' },
+      maxSessionsPerHour: CAP,
+    });
+    const user = newUser();
+    const verdicts: string[] = [];
+    for (let index = 0; index < 58; index += 1) {
+      const now = hour + index;
+      const t = token(user, now);
+      const played = await store.authorize(playback(t, now));
+      const loggedOut = await store.logout(logoutCall(t, now));
+      verdicts.push(`${played.outcome}/${loggedOut.outcome}`);
+    }
+    expect(verdicts).toEqual([
+      ...Array(CAP).fill('admitted/done'),
+      ...Array(58 - CAP).fill('too-many-sessions/too-many-sessions'),
+    ]);
+    const late = hour + 100;
+    expect(await store.authorize(playback(token(user, late), late))).toEqual({
+      outcome: 'too-many-sessions',
+      limit: CAP,
+      retryAfterSeconds: 3600 - 100,
+    });
+    const item = await read(user);
+    expect(setAt(item, sessionsSeenAttribute(hour)).length).toBe(CAP);
+    expect(sessionsOnItem(item).size).toBe(CAP);
+    // A session of the hour goes on being served, refreshing and logging out.
+    // The next hour: new sessions again, and the last hour's set is gone.
+    const next = hour + 3600;
+    const fresh = token(user, next);
+    expect(await store.authorize(playback(fresh, next))).toEqual({ outcome: 'admitted' });
+    const after = await read(user);
+    expect(after?.[sessionsSeenAttribute(hour)]).toBeUndefined();
+    expect(setAt(after, sessionsSeenAttribute(next))).toEqual([fresh.session]);
+  });
+
+  test('20 parallel new sessions at the cap: exactly the cap admitted, the rest refused too-many-sessions', async () => {
+    const store = storeWith({ maxStreams: 0, maxSessionsPerHour: 6 });
+    const user = newUser();
+    const tokens = Array.from({ length: 20 }, () => token(user));
+    const verdicts = await Promise.all(tokens.map((t) => store.authorize(playback(t))));
+    expect(verdicts.filter((v) => v.outcome === 'admitted')).toHaveLength(6);
+    expect(verdicts.filter((v) => v.outcome === 'too-many-sessions')).toHaveLength(14);
+    expect(setAt(await read(user), sessionsSeenAttribute(hour))).toEqual(
+      sorted(tokens.filter((_, index) => verdicts[index].outcome === 'admitted').map((t) => t.session)),
+    );
+  });
+
+  test('grant churn (58 DRM playbacks of one token, two new grants each): the bucket stops at its budget; a grant already recorded still passes', async () => {
+    const BUDGET = 8;
+    const store = storeWith({ maxGrantsPerBucket: BUDGET });
+    const user = newUser();
+    const t = token(user);
+    const expiresAt = NOW + GRANT_TTL;
+    const calls = Array.from({ length: 58 }, () => playback(t, NOW, { grants: [grant(expiresAt), grant(expiresAt)] }));
+    const verdicts: string[] = [];
+    for (const call of calls) verdicts.push((await store.authorize(call)).outcome);
+    expect(verdicts).toEqual([
+      ...Array(BUDGET / 2).fill('admitted'),
+      ...Array(58 - BUDGET / 2).fill('too-many-grants'),
+    ]);
+    const bucket = bucketOf(expiresAt);
+    expect(await store.authorize(calls[10])).toEqual({
+      outcome: 'too-many-grants',
+      limit: BUDGET,
+      retryAfterSeconds: Math.max(1, bucket + BUCKET - expiresAt),
+    });
+    expect(grantRecords(await read(user))).toHaveLength(BUDGET);
+    // A refresh that re-issues a recorded grant adds nothing, so the full bucket lets it through.
+    expect(await store.authorize(calls[0])).toEqual({ outcome: 'admitted' });
+    expect(grantRecords(await read(user))).toHaveLength(BUDGET);
+  });
+
+  test('20 parallel calls with new grants at the budget: exactly the budget recorded', async () => {
+    const store = storeWith({ maxGrantsPerBucket: 8 });
+    const user = newUser();
+    const t = token(user);
+    const verdicts = await Promise.all(Array.from({ length: 20 }, () => store.authorize(playback(t))));
+    expect(verdicts.filter((v) => v.outcome === 'admitted')).toHaveLength(8);
+    expect(verdicts.filter((v) => v.outcome === 'too-many-grants')).toHaveLength(12);
+    expect(grantRecords(await read(user))).toHaveLength(8);
+  });
+
+  test('sharing action alert: a session’s networks are recorded up to twice the limit, the calls still admitted as suspected', async () => {
+    const store = storeWith({ sharing: { maxNetworks: 2, maxCountries: 1, action: 'alert' } });
+    const user = newUser();
+    const t = token(user);
+    const networks = Array.from({ length: 10 }, (_, index) => `198.51.${index}.0/24`);
+    const verdicts = [];
+    for (const network of networks)
+      verdicts.push(await store.authorize(playback(t, NOW, { presentation: { network, country: 'NL' }, grants: [] })));
+    expect(verdicts.slice(0, 2)).toEqual([{ outcome: 'admitted' }, { outcome: 'admitted' }]);
+    for (const verdict of verdicts.slice(2))
+      expect(verdict).toMatchObject({ outcome: 'admitted', sharing: { suspected: true } });
+    expect(setAt(await read(user), sessionAttribute('networks', t.session))).toEqual(sorted(networks.slice(0, 4)));
+  });
+
+  test('both churns together for a simulated hour at the default caps: the item stays within its budget', async () => {
+    // The defaults (lambda/core/abuse-defaults.ts): 20 sessions an hour, 32 grants a bucket.
+    const store = storeWith({
+      rateLimit: 60,
+      maxStreams: 3,
+      sharing: { maxNetworks: 3, maxCountries: 1, action: 'alert' },
+      maxSessionsPerHour: 20,
+      maxGrantsPerBucket: 32,
+    });
+    const user = newUser();
+    const start = hour - 1800;
+    let largest = 0;
+    let sessions = 0;
+    let grants = 0;
+    // Every 20 s for an hour and a half: a new token plays a DRM video (two grants) from a new network, then logs out.
+    for (let at = 0; at < 5400; at += 20) {
+      const now = start + at;
+      const t = token(user, now);
+      const call = playback(t, now, {
+        presentation: { network: `198.51.${(at / 20) % 250}.0/24`, country: 'NL' },
+        grants: [grant(now + GRANT_TTL), grant(now + GRANT_TTL)],
+      });
+      if ((await store.authorize(call)).outcome === 'admitted') sessions += 1;
+      await store.logout(logoutCall(t, now));
+      if (at % 100 !== 0) continue;
+      const item = await read(user);
+      largest = Math.max(largest, itemBytes(item));
+      grants = Math.max(grants, grantRecords(item).length);
+      expect(sessionsOnItem(item).size).toBeLessThanOrEqual(2 * 20);
+    }
+    // At most two hours' caps of sessions admitted (the grant budget refused some more), and
+    // never more than three buckets of grants on the item.
+    expect(sessions).toBeGreaterThan(20);
+    expect(sessions).toBeLessThanOrEqual(40);
+    expect(grants).toBeLessThanOrEqual(3 * 32);
+    expect(grants).toBeGreaterThan(32);
+    expect(largest).toBeLessThan(16 * 1024);
+  }, 60_000);
+});
+
+describe('licence: only for a session playback admitted', () => {
+  const licenceCall = (t: Token, now = NOW, presentation = { network: NET_A, country: 'NL' }) => ({
+    ...callerCall(t, now),
+    presentation,
+  });
+
+  test('stream limit: the session playback refused (concurrency) gets none; the admitted one does until its slot runs out', async () => {
+    const store = storeWith({ rateLimit: 60, maxStreams: 1, streamLimitPolicy: 'reject-newest' });
+    const user = newUser();
+    const [admitted, refused] = [token(user), token(user)];
+    expect(await store.authorize(playback(admitted))).toEqual({ outcome: 'admitted' });
+    expect(await store.authorize(playback(refused))).toEqual({ outcome: 'streams-full' });
+    expect(await store.licence(licenceCall(refused))).toEqual({ outcome: 'not-playing' });
+    expect(await store.licence(licenceCall(admitted))).toEqual({ outcome: 'admitted' });
+    // Past its slot (the grant's expiry) without a refresh, the session is no longer playing.
+    expect(await store.licence(licenceCall(admitted, NOW + GRANT_TTL))).toEqual({ outcome: 'not-playing' });
+    // A token that never called playback at all.
+    expect(await store.licence(licenceCall(token(user)))).toEqual({ outcome: 'not-playing' });
+  });
+
+  test('sharing deny: a licence from the network (or country) playback refused is refused; from the admitted one it is issued', async () => {
+    const store = storeWith({ sharing: { maxNetworks: 1, maxCountries: 1, action: 'deny' } });
+    const user = newUser();
+    const t = token(user);
+    expect(await store.authorize(playback(t))).toEqual({ outcome: 'admitted' });
+    expect(await store.authorize(playback(t, NOW, { presentation: { network: NET_B, country: 'NL' } }))).toMatchObject({
+      outcome: 'sharing-suspected',
+    });
+    expect(await store.licence(licenceCall(t, NOW, { network: NET_B, country: 'NL' }))).toEqual({
+      outcome: 'sharing-suspected',
+      sharing: { suspected: true, networks: sorted([NET_A, NET_B]), countries: ['NL'] },
+    });
+    expect(await store.licence(licenceCall(t, NOW, { network: NET_A, country: 'DE' }))).toMatchObject({
+      outcome: 'sharing-suspected',
+    });
+    expect(await store.licence(licenceCall(t))).toEqual({ outcome: 'admitted' });
+  });
+
+  test('the ordinary refusals come first, as on every route; one write with a rate limit, one read without', async () => {
+    const counter = await countOperations(dynamo.endpoint);
+    try {
+      const store = storeWith({ rateLimit: 60, maxStreams: 2 }, counter.endpoint);
+      const user = newUser();
+      const t = token(user);
+      await store.authorize(playback(t));
+      counter.reset();
+      expect(await store.licence(licenceCall(t))).toEqual({ outcome: 'admitted' });
+      expect(counter.operations).toEqual(['UpdateItem']);
+      await store.logout({ ...callerCall(t), sessionKeepUntil: t.iat + TOKEN_LIFETIME + TOLERANCE });
+      expect(await store.licence(licenceCall(t))).toEqual({ outcome: 'revoked' });
+      const unlimited = storeWith({ maxStreams: 2 }, counter.endpoint);
+      counter.reset();
+      expect(await unlimited.licence(licenceCall(token(user)))).toEqual({ outcome: 'not-playing' });
+      expect(counter.operations).toEqual(['GetItem']);
+    } finally {
+      await counter.close();
+    }
   });
 });
 

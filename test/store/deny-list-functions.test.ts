@@ -31,6 +31,8 @@ const LIMITS: AccessLimits = {
   maxStreams: 0,
   sharing: { maxNetworks: 0, maxCountries: 1, action: 'alert' },
   grantBucketSeconds: 600,
+  maxSessionsPerHour: 200,
+  maxGrantsPerBucket: 500,
 };
 
 let dynamo: LocalDynamo;

@@ -57,6 +57,8 @@ export function apiEnv(options: {
     // Core tests play many times as one user; the abuse tests turn these limits on themselves.
     MAX_CONCURRENT_STREAMS: '0',
     RATE_LIMIT_PER_WINDOW: '0',
+    MAX_SESSIONS_PER_HOUR: '200',
+    MAX_GRANTS_PER_BUCKET: '500',
     ...options.extra,
   };
 }
@@ -144,6 +146,9 @@ export async function startHarness(options: {
       maxStreams: 0,
       sharing: { maxNetworks: 0, maxCountries: 0, action: 'alert' },
       grantBucketSeconds: 600,
+      // An arranging client: the growth caps are the API's, tested through it.
+      maxSessionsPerHour: 200,
+      maxGrantsPerBucket: 500,
     }),
     signingKey,
     logs,
