@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { createStreamgate } from '../lib/app';
+import { exampleApp } from './example-app';
 import { ConfigValidationError, loadConfigFile } from '../lib/config';
 
 const app = new App();
@@ -18,7 +18,7 @@ if (typeof configPath !== 'string' || configPath === '') {
   process.exit(1);
 }
 try {
-  createStreamgate(app, loadConfigFile(path.resolve(configPath)));
+  exampleApp(app, loadConfigFile(path.resolve(configPath)));
 } catch (error) {
   if (!(error instanceof ConfigValidationError)) throw error;
   console.error(error.message);

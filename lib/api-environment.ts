@@ -12,6 +12,7 @@
  */
 import { ABUSE_DEFAULTS, type AbuseSettingName, STREAM_LIMIT_POLICY } from '../lambda/core/abuse-defaults';
 import { EDGE_DENY_LIST_VARIABLE } from '../lambda/runtime/deny-list-env';
+import { MEDIA_PATH_PREFIX_VARIABLE, mediaPathPrefix } from '../lambda/core/media-paths';
 import type { StreamgateConfig } from './config';
 
 /** Lambda's cap on one function's environment: every name and value, with the encoding between. */
@@ -21,7 +22,11 @@ export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 const ABUSE_SETTING_NAMES = Object.keys(ABUSE_DEFAULTS) as AbuseSettingName[];
 
 /** The lambda/core/config.ts variables that come from the deploy config. */
-export function apiEnvironment(config: StreamgateConfig, mediaBaseUrl: string): Record<string, string> {
+export function apiEnvironment(
+  config: StreamgateConfig,
+  mediaBaseUrl: string,
+  mediaPath: string = mediaPathPrefix(),
+): Record<string, string> {
   const { jwt, entitlement, signing, delivery, abuse, edgeRevocation, drm } = config;
   return {
     JWT_ISSUER: jwt.issuer,
@@ -49,6 +54,8 @@ export function apiEnvironment(config: StreamgateConfig, mediaBaseUrl: string): 
     ...(Object.keys(entitlement.plans).length > 0 ? { ENTITLEMENT_PLANS: JSON.stringify(entitlement.plans) } : {}),
     STREAM_LIMIT_CLAIM_MAX: String(entitlement.streamLimitClaimMax),
     MEDIA_BASE_URL: mediaBaseUrl,
+    // Only when not the default: today's templates keep their environment (and their functions).
+    ...(mediaPath !== mediaPathPrefix() ? { [MEDIA_PATH_PREFIX_VARIABLE]: mediaPath } : {}),
     MANIFEST_NAME: delivery.manifestName,
     SIGNED_TTL_SECONDS: String(signing.ttlSeconds),
     SIGN_BIND_VIEWER_IP: String(signing.bindViewerIp),

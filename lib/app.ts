@@ -1,16 +1,15 @@
 /**
- * The whole deployment from one validated config: the us-east-1 edge stack (WAF), the main
- * stack, and, when the main stack is not in us-east-1, the us-east-1 edge alarms stack (WAF and
- * CloudFront alarms, whose metrics exist only there), with cdk-nag's AWS Solutions pack as a
- * validation plugin on every synth. An unacknowledged finding fails synthesis (CDK's
- * policy-validation report); every acknowledgement carries a one-line reason (lib/nag.ts).
+ * The repository's whole deployment from one validated config (what `cdk deploy` of this
+ * repository deploys): the us-east-1 edge stack (WAF), the main stack (one `Streamgate`), and,
+ * when the main stack is not in us-east-1, the us-east-1 edge alarms stack (WAF and CloudFront
+ * alarms, whose metrics exist only there). It adds no rule pack, aspect or tag to the app: the
+ * app that calls it does (bin/streamgate.ts, as cdk-nag's README shows).
  */
-import { type App, Tags, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import type { Construct } from 'constructs';
 import type { StreamgateConfig } from './config';
 import { EdgeAlarmsStack, EdgeStack } from './edge-stack';
 import { EDGE_METRICS_REGION } from './monitoring';
-import { acknowledgeFindings } from './nag';
+import { acknowledgeEdgeAlarmFindings } from './nag';
 import { StreamgateStack } from './streamgate-stack';
 
 export interface StreamgateStacks {
@@ -29,7 +28,7 @@ export interface CreateStreamgateOptions {
 }
 
 export function createStreamgate(
-  app: App,
+  app: Construct,
   config: StreamgateConfig,
   options: CreateStreamgateOptions = {},
 ): StreamgateStacks {
@@ -56,9 +55,6 @@ export function createStreamgate(
           description:
             'streamgate edge alarms: WAF and CloudFront alarms and their SNS topic (us-east-1, where those metrics live)',
         });
-  Tags.of(app).add('project', 'streamgate');
-  const stacks = { edge, main, edgeAlarms };
-  acknowledgeFindings(stacks);
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
-  return stacks;
+  if (edgeAlarms !== undefined) acknowledgeEdgeAlarmFindings(edgeAlarms.alarms);
+  return { edge, main, edgeAlarms };
 }

@@ -16,24 +16,47 @@ import { Construct } from 'constructs';
 import type { GeoRestrictionConfig, PriceClassName } from './config';
 import { API_PATH_PREFIX } from './api-routes';
 import { MediaOrigin } from './media-origin';
+import {
+  DEFAULT_MEDIA_KEY_PREFIX,
+  DRM_PATH_PREFIX,
+  mediaBehaviourPatterns,
+  mediaPathPrefix,
+} from '../lambda/core/media-paths';
 import { DEFAULT_PLAYER_CSP, PAGE_SECURITY_HEADERS } from './page-headers';
 
-/** Media behaviours: manifests first (CloudFront matches in order), then everything else under /media/. */
-export const MANIFEST_PATTERNS = ['/media/*.m3u8', '/media/*.mpd'];
-export const MEDIA_PATTERN = '/media/*';
+/** Media behaviours of the default layout: manifests first (CloudFront matches in order), then the rest. */
+const DEFAULT_PATTERNS = mediaBehaviourPatterns(mediaPathPrefix(DEFAULT_MEDIA_KEY_PREFIX));
+export const MANIFEST_PATTERNS = DEFAULT_PATTERNS.manifests;
+export const MEDIA_PATTERN = DEFAULT_PATTERNS.media;
 /** MediaPackage content, rewritten to its egress path `/out/v1/...` by the viewer-request function. */
-export const DRM_PATTERN = '/drm/*';
+export const DRM_PATTERN = `${DRM_PATH_PREFIX}*`;
 export const API_PATTERN = `${API_PATH_PREFIX}*`;
 /** The one viewer-request function's source (CloudFront Functions, cloudfront-js-2.0); the local edge runs it too. */
 export const VIEWER_REQUEST_FUNCTION_FILE = path.join(__dirname, '..', 'edge-function', 'viewer-request.js');
 
 export interface DeliveryProps {
-  /** The bucket served through OAC: `web/` as the default behaviour, `media/` behind signatures. */
+  /** The bucket served through OAC: `web/` as the default behaviour, its media prefix behind signatures. */
   readonly media: MediaOrigin;
+  /**
+   * A distribution the team already defines (in the same stack): streamgate adds its media, DRM
+   * and API behaviours to it and leaves the rest (default behaviour, domain, certificate, WAF, geo
+   * restriction, price class, logging) as the team set it; those props are then refused.
+   * @default - a new distribution
+   */
+  readonly distribution?: cloudfront.Distribution;
+  /**
+   * Host viewers use for the team's own distribution (its custom domain), for the API's manifest
+   * URLs and signed Resources.
+   * @default - the distribution's cloudfront.net name
+   */
+  readonly publicDomainName?: string;
   /** Keys CloudFront accepts for signed cookies and URLs on every media behaviour. */
   readonly keyGroup: cloudfront.IKeyGroup;
-  /** ARN of a CLOUDFRONT-scope WAFv2 web ACL (us-east-1). */
-  readonly webAclArn: string;
+  /**
+   * ARN of a CLOUDFRONT-scope WAFv2 web ACL (us-east-1).
+   * @default - no web ACL
+   */
+  readonly webAclArn?: string;
   /**
    * Countries allowed or denied.
    * @default - no geo restriction
@@ -45,10 +68,15 @@ export interface DeliveryProps {
    */
   readonly domainNames?: readonly string[];
   /**
-   * ACM certificate in us-east-1 covering `domainNames`.
+   * ACM certificate in us-east-1 covering `domainNames`, by ARN.
    * @default - none (the cloudfront.net certificate)
    */
   readonly certificateArn?: string;
+  /**
+   * The same as a certificate object (one of the app's, or imported); wins over `certificateArn`.
+   * @default - `certificateArn`
+   */
+  readonly certificate?: acm.ICertificate;
   /**
    * Edge locations used.
    * @default 'PriceClass_100'
@@ -96,6 +124,10 @@ export interface DeliveryProps {
 
 export class Delivery extends Construct {
   readonly distribution: cloudfront.Distribution;
+  /** Whether the distribution is the team's own (streamgate only added behaviours to it). */
+  readonly distributionIsShared: boolean;
+  /** Whether a web ACL protects the distribution streamgate made. */
+  readonly hasWebAcl: boolean;
   readonly manifestCachePolicy: cloudfront.CachePolicy;
   readonly segmentCachePolicy: cloudfront.CachePolicy;
   readonly responseHeadersPolicy: cloudfront.ResponseHeadersPolicy;
@@ -124,8 +156,31 @@ export class Delivery extends Construct {
       throw new Error(`Delivery: originSecretsVersion must be a whole number >= 1, got ${originSecretsVersion}`);
     }
     const domainNames = [...(props.domainNames ?? [])];
-    if ((props.certificateArn === undefined) !== (domainNames.length === 0)) {
-      throw new Error('Delivery: domainNames and certificateArn go together (set both or neither)');
+    const certificate =
+      props.certificate ??
+      (props.certificateArn === undefined
+        ? undefined
+        : acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn));
+    if ((certificate === undefined) !== (domainNames.length === 0)) {
+      throw new Error(
+        'Delivery: domainNames and certificateArn go together (set both or neither; certificate stands for certificateArn)',
+      );
+    }
+    if (props.distribution !== undefined) {
+      const owned = Object.entries({
+        domainNames: props.domainNames,
+        certificate,
+        webAclArn: props.webAclArn,
+        geoRestriction: props.geoRestriction,
+        priceClass: props.priceClass,
+      }).filter(([, value]) => value !== undefined);
+      if (owned.length > 0) {
+        throw new Error(
+          `Delivery: ${owned.map(([name]) => name).join(', ')} belong to the team's own distribution; set them there, not here`,
+        );
+      }
+    } else if (props.publicDomainName !== undefined) {
+      throw new Error('Delivery: publicDomainName applies to a distribution the team brings; use domainNames');
     }
 
     this.manifestCachePolicy = new cloudfront.CachePolicy(this, 'ManifestCache', {
@@ -191,7 +246,7 @@ export class Delivery extends Construct {
       { function: this.viewerRequestFunction, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },
     ];
 
-    const mediaOrigin = props.media.origin(MediaOrigin.MEDIA_PREFIX, { servedAtRoot: false });
+    const mediaOrigin = props.media.origin();
     const signed = (cachePolicy: cloudfront.ICachePolicy): cloudfront.BehaviorOptions => ({
       origin: mediaOrigin,
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
@@ -204,8 +259,9 @@ export class Delivery extends Construct {
       functionAssociations,
     });
     const additionalBehaviors: Record<string, cloudfront.BehaviorOptions> = {};
-    for (const pattern of MANIFEST_PATTERNS) additionalBehaviors[pattern] = signed(this.manifestCachePolicy);
-    additionalBehaviors[MEDIA_PATTERN] = signed(this.segmentCachePolicy);
+    const patterns = mediaBehaviourPatterns(props.media.pathPrefix);
+    for (const pattern of patterns.manifests) additionalBehaviors[pattern] = signed(this.manifestCachePolicy);
+    additionalBehaviors[patterns.media] = signed(this.segmentCachePolicy);
     if (props.drmOrigin !== undefined) {
       additionalBehaviors[DRM_PATTERN] = {
         origin: props.drmOrigin,
@@ -219,11 +275,25 @@ export class Delivery extends Construct {
       };
     }
 
+    this.distributionIsShared = props.distribution !== undefined;
+    this.geoRestricted = props.geoRestriction !== undefined && props.geoRestriction.type !== 'none';
+    this.hasWebAcl = props.webAclArn !== undefined;
+    if (props.distribution !== undefined) {
+      this.distribution = props.distribution;
+      for (const [pattern, behaviour] of Object.entries(additionalBehaviors)) {
+        const { origin, ...options } = behaviour;
+        this.distribution.addBehavior(pattern, origin, options);
+      }
+      this.domainNames = props.publicDomainName === undefined ? [] : [props.publicDomainName];
+      this.baseUrl = `https://${props.publicDomainName ?? this.distribution.distributionDomainName}`;
+      return;
+    }
+
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: `streamgate: signed media, player page and playback API on one domain (origin secrets v${originSecretsVersion})`,
       defaultRootObject: 'index.html',
       defaultBehavior: {
-        origin: props.media.origin(MediaOrigin.WEB_PREFIX, { servedAtRoot: true }),
+        origin: props.media.origin({ keyPrefix: `${MediaOrigin.WEB_PREFIX}/`, servedAtRoot: true }),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
@@ -232,10 +302,10 @@ export class Delivery extends Construct {
       },
       additionalBehaviors,
       // The TLS policy only exists with a custom certificate: the cloudfront.net one is fixed by CloudFront.
-      ...(props.certificateArn !== undefined
+      ...(certificate !== undefined
         ? {
             domainNames,
-            certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn),
+            certificate,
             minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
             sslSupportMethod: cloudfront.SSLMethod.SNI,
           }
@@ -248,7 +318,6 @@ export class Delivery extends Construct {
       webAclId: props.webAclArn,
     });
     this.domainNames = domainNames;
-    this.geoRestricted = props.geoRestriction !== undefined && props.geoRestriction.type !== 'none';
     this.baseUrl = `https://${domainNames[0] ?? this.distribution.distributionDomainName}`;
   }
 

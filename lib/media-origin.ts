@@ -1,8 +1,12 @@
 /**
  * The media origin: one private bucket holding the player page (`web/`) and the media
- * (`media/<videoId>/...`), readable only by the distribution through Origin Access Control, and a
- * separate log bucket for the bucket's server access logs and CloudFront's standard logs (v2,
- * delivered under a bucket policy: no ACLs on either bucket).
+ * (`<keyPrefix><videoId>/...`, lambda/core/media-paths.ts), readable only by the distribution
+ * through Origin Access Control, and a separate log bucket for the bucket's server access logs and
+ * CloudFront's standard logs (v2, delivered under a bucket policy: no ACLs on either bucket).
+ *
+ * A team may bring the bucket its catalogue already lives in. CDK then adds the OAC statement to
+ * its policy only if the bucket is defined in the same app (an `s3.Bucket`); for an imported one
+ * it cannot, and `originAccessStatement()` gives the exact statement to add by hand.
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,8 +14,25 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { DEFAULT_MEDIA_KEY_PREFIX, mediaKeyPrefixProblem, mediaPathPrefix } from '../lambda/core/media-paths';
 
 export interface MediaOriginProps {
+  /**
+   * The bucket media is served from, if the team has one: streamgate then creates no media bucket
+   * and changes nothing of this one but (for a bucket of the same app) its policy's OAC statement.
+   * @default - a new private, versioned, encrypted bucket
+   */
+  readonly bucket?: s3.IBucket;
+  /**
+   * Key prefix of the media objects, which is also the public path prefix grants cover.
+   * @default 'media/'
+   */
+  readonly keyPrefix?: string;
+  /**
+   * Where the media bucket's server access logs and CloudFront's standard logs go.
+   * @default - a new log bucket
+   */
+  readonly logBucket?: s3.IBucket;
   /**
    * Days log objects are kept before they expire.
    * @default 90
@@ -30,8 +51,6 @@ export interface MediaOriginProps {
 }
 
 export class MediaOrigin extends Construct {
-  /** Key prefix of media objects; the signed-cookie path `/media/<videoId>/` maps onto it. */
-  static readonly MEDIA_PREFIX = 'media';
   /** Key prefix of the player page served as the distribution's default behaviour. */
   static readonly WEB_PREFIX = 'web';
   /** Prefix of the media bucket's server access logs in the log bucket. */
@@ -39,8 +58,16 @@ export class MediaOrigin extends Construct {
   /** Prefix of CloudFront standard logs in the log bucket. */
   static readonly CLOUDFRONT_LOG_PREFIX = 'cloudfront/';
 
-  readonly bucket: s3.Bucket;
-  readonly logBucket: s3.Bucket;
+  readonly bucket: s3.IBucket;
+  readonly logBucket: s3.IBucket;
+  /** Key prefix of the media objects (`media/`), and so the public path prefix (`/media/`). */
+  readonly keyPrefix: string;
+  /** Public path prefix of media folders: `/<keyPrefix>`. */
+  readonly pathPrefix: string;
+  /** Whether the media bucket is the team's own (streamgate made none). */
+  readonly bucketIsShared: boolean;
+  /** Whether streamgate made the log bucket. */
+  readonly logBucketIsOwn: boolean;
   private readonly accessControl: cloudfront.S3OriginAccessControl;
 
   constructor(scope: Construct, id: string, props: MediaOriginProps = {}) {
@@ -56,19 +83,40 @@ export class MediaOrigin extends Construct {
       );
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.keyPrefix = props.keyPrefix ?? DEFAULT_MEDIA_KEY_PREFIX;
+    const prefixProblem = mediaKeyPrefixProblem(this.keyPrefix);
+    if (prefixProblem !== undefined) throw new Error(`MediaOrigin: keyPrefix ${prefixProblem}`);
+    this.pathPrefix = mediaPathPrefix(this.keyPrefix);
+    this.bucketIsShared = props.bucket !== undefined;
+    this.logBucketIsOwn = props.logBucket === undefined;
 
-    this.logBucket = new s3.Bucket(this, 'LogBucket', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      // No ACLs anywhere: CloudFront standard logging v2 and S3 server access logging deliver
-      // under bucket policy statements (allowLogDelivery, and CDK's own for access logs).
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ expiration: Duration.days(logRetentionDays) }],
-      removalPolicy,
+    this.logBucket =
+      props.logBucket ??
+      new s3.Bucket(this, 'LogBucket', {
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        // No ACLs anywhere: CloudFront standard logging v2 and S3 server access logging deliver
+        // under bucket policy statements (allowLogDelivery, and CDK's own for access logs).
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        lifecycleRules: [{ expiration: Duration.days(logRetentionDays) }],
+        removalPolicy,
+      });
+
+    if (props.bucket !== undefined) {
+      this.bucket = props.bucket;
+    } else {
+      this.bucket = this.ownBucket(noncurrentVersionDays, removalPolicy);
+    }
+
+    this.accessControl = new cloudfront.S3OriginAccessControl(this, 'AccessControl', {
+      description: 'streamgate: CloudFront reads the media bucket, signing every request (SigV4)',
     });
+  }
 
-    this.bucket = new s3.Bucket(this, 'Bucket', {
+  /** The bucket streamgate makes when the team brings none, logging into the log bucket. */
+  private ownBucket(noncurrentVersionDays: number, removalPolicy: RemovalPolicy): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       minimumTLSVersion: 1.2,
@@ -81,7 +129,7 @@ export class MediaOrigin extends Construct {
 
     // Server access logs under a bucket policy (not CDK's feature-flag-dependent ACL fallback):
     // the log bucket stays BucketOwnerEnforced in any app.
-    (this.bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
+    (bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
       destinationBucketName: this.logBucket.bucketName,
       logFilePrefix: MediaOrigin.ACCESS_LOG_PREFIX,
     };
@@ -92,14 +140,25 @@ export class MediaOrigin extends Construct {
         actions: ['s3:PutObject'],
         resources: [this.logBucket.arnForObjects(`${MediaOrigin.ACCESS_LOG_PREFIX}*`)],
         conditions: {
-          ArnLike: { 'aws:SourceArn': this.bucket.bucketArn },
+          ArnLike: { 'aws:SourceArn': bucket.bucketArn },
           StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
         },
       }),
     );
+    return bucket;
+  }
 
-    this.accessControl = new cloudfront.S3OriginAccessControl(this, 'AccessControl', {
-      description: 'streamgate: CloudFront reads the media bucket, signing every request (SigV4)',
+  /**
+   * The bucket policy statement OAC needs, for a team whose bucket CDK cannot change (imported):
+   * CloudFront may read objects under the media prefix, and only for this distribution.
+   */
+  originAccessStatement(distributionArn: string): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      sid: 'StreamgateCloudFrontReadsMedia',
+      principals: [new iam.ServicePrincipal('cloudfront.amazonaws.com')],
+      actions: ['s3:GetObject'],
+      resources: [this.bucket.arnForObjects(`${this.keyPrefix}*`)],
+      conditions: { StringEquals: { 'AWS:SourceArn': distributionArn } },
     });
   }
 
@@ -126,18 +185,20 @@ export class MediaOrigin extends Construct {
   }
 
   /**
-   * A CloudFront origin for the objects under `keyPrefix` (`media`, `web`) through OAC (never an
-   * OAI). Binding it to a distribution lets that distribution `s3:GetObject` those objects and no
-   * others: the bucket also holds what only MediaPackage reads (`vod-source/`), which CloudFront
-   * must not serve even if a behaviour someday pointed there. `servedAtRoot` true maps the
-   * viewer's `/x` to `<keyPrefix>/x` (the player page at the root); false keeps the viewer's
-   * path, which then starts with the prefix (`/media/...`).
+   * A CloudFront origin for the objects under `keyPrefix` (the media prefix unless named: `web/`
+   * for the page) through OAC (never an OAI). Binding it to a distribution lets that distribution
+   * `s3:GetObject` those objects and no others: the bucket may also hold what only MediaPackage
+   * reads (`vod-source/`) or a team's other data. `servedAtRoot` true maps the viewer's `/x` to
+   * `<keyPrefix>x` (the player page at the root); false keeps the viewer's path, which then
+   * starts with the prefix (`/media/...`: lambda/core/media-paths.ts).
    */
-  origin(keyPrefix: string, options: { servedAtRoot: boolean }): cloudfront.IOrigin {
-    if (!/^[a-z0-9-]+$/.test(keyPrefix))
-      throw new Error(`MediaOrigin: keyPrefix must be one folder name, got "${keyPrefix}"`);
+  origin(options: { keyPrefix?: string; servedAtRoot?: boolean } = {}): cloudfront.IOrigin {
+    const keyPrefix = options.keyPrefix ?? this.keyPrefix;
+    const problem = mediaKeyPrefixProblem(keyPrefix);
+    if (problem !== undefined && keyPrefix !== `${MediaOrigin.WEB_PREFIX}/`)
+      throw new Error(`MediaOrigin: keyPrefix ${problem}`);
     return new PrefixOacOrigin(this.bucket, this.accessControl, keyPrefix, {
-      originPath: options.servedAtRoot ? `/${keyPrefix}` : undefined,
+      originPath: options.servedAtRoot === true ? `/${keyPrefix.slice(0, -1)}` : undefined,
     });
   }
 }
@@ -160,10 +221,10 @@ class PrefixOacOrigin extends origins.S3BucketOrigin {
     const stack = Stack.of(scope);
     this.mediaBucket.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: `CloudFrontReads${this.keyPrefix.replace(/(^|-)([a-z0-9])/g, (_, _dash, c: string) => c.toUpperCase())}`,
+        sid: `CloudFrontReads${this.keyPrefix.replace(/(^|[-_/])([a-z0-9])/g, (_, _sep, c: string) => c.toUpperCase()).replace(/\//g, '')}`,
         principals: [new iam.ServicePrincipal('cloudfront.amazonaws.com')],
         actions: ['s3:GetObject'],
-        resources: [this.mediaBucket.arnForObjects(`${this.keyPrefix}/*`)],
+        resources: [this.mediaBucket.arnForObjects(`${this.keyPrefix}*`)],
         conditions: {
           StringEquals: {
             'AWS:SourceArn': stack.formatArn({

@@ -50,8 +50,11 @@ export interface MonitoringProps extends AlertingProps {
   readonly table: dynamodb.ITable;
   /** The CloudFront distribution whose error rates are watched. */
   readonly distributionId: string;
-  /** Name of the CLOUDFRONT-scope web ACL whose blocked requests are watched. */
-  readonly webAclName: string;
+  /**
+   * Name of the CLOUDFRONT-scope web ACL whose blocked requests are watched.
+   * @default - no web ACL: no WAF alarm or widget
+   */
+  readonly webAclName?: string;
   /**
    * Whether the WAF and CloudFront alarms are made here. Their metrics exist only in us-east-1,
    * so this needs a us-east-1 stack; elsewhere an EdgeAlarms in us-east-1 makes them.
@@ -68,15 +71,18 @@ export interface MonitoringProps extends AlertingProps {
 export interface EdgeAlarmsProps extends AlertingProps {
   /** The CloudFront distribution whose error rates are alarmed. */
   readonly distributionId: string;
-  /** Name of the CLOUDFRONT-scope web ACL whose blocked requests are alarmed. */
-  readonly webAclName: string;
+  /**
+   * Name of the CLOUDFRONT-scope web ACL whose blocked requests are alarmed.
+   * @default - no web ACL: no WAF alarm
+   */
+  readonly webAclName?: string;
 }
 
 /** The main monitoring: topic, alarms on the API, its functions and table (and the edge in us-east-1), dashboard. */
 export class Monitoring extends Construct {
-  readonly topic: sns.Topic;
-  /** The customer-managed key the topic is encrypted with. */
-  readonly key: kms.Key;
+  readonly topic: sns.ITopic;
+  /** The customer-managed key the topic is encrypted with; absent when the team brought its own topic. */
+  readonly key?: kms.Key;
   readonly dashboard: cloudwatch.Dashboard;
   /** Every alarm made here, by construct id. */
   readonly alarms: Readonly<Record<string, cloudwatch.Alarm>>;
@@ -115,8 +121,8 @@ export class Monitoring extends Construct {
 
 /** The WAF and CloudFront alarms, with their own topic, for a us-east-1 stack beside a main stack elsewhere. */
 export class EdgeAlarms extends Construct {
-  readonly topic: sns.Topic;
-  readonly key: kms.Key;
+  readonly topic: sns.ITopic;
+  readonly key?: kms.Key;
   readonly alarms: Readonly<Record<string, cloudwatch.Alarm>>;
 
   constructor(scope: Construct, id: string, props: EdgeAlarmsProps) {

@@ -1,11 +1,33 @@
 /**
- * Every cdk-nag (AWS Solutions) finding streamgate accepts, in one place, each with its one-line
- * reason. Anything not listed here fails `cdk synth`. Ids with a `[...]` suffix acknowledge one
- * specific finding (cdk-nag 3 has no rule-wide wildcard), so a new wildcard still fails.
+ * Every cdk-nag (AWS Solutions, Serverless) finding streamgate accepts, in one place, each with its
+ * one-line reason, acknowledged on streamgate's own constructs only: a host app that adds the rule
+ * packs still sees every finding of its own resources. Anything not listed here fails synthesis
+ * where the packs are on. Ids with a `[...]` suffix acknowledge one specific finding (cdk-nag 3
+ * has no rule-wide wildcard), so a new wildcard still fails.
  */
 import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import type { StreamgateStacks } from './app';
+import type { StreamgateConfig } from './config';
+import type { Delivery } from './delivery';
+import type { EdgeRevocation } from './edge-revocation';
+import type { MediaOrigin } from './media-origin';
+import type { EdgeAlarms, Monitoring } from './monitoring';
+import type { OriginSecretRotation } from './origin-secret-rotation';
+import type { Packaging } from './packaging';
+import type { SigningKeys } from './signing-keys';
+
+/** The parts of a `Streamgate` whose findings are acknowledged (a shape, so this module imports no construct above it). */
+export interface AcknowledgedParts extends IConstruct {
+  readonly settings: Pick<StreamgateConfig, 'delivery'>;
+  readonly signingKeys: SigningKeys;
+  readonly monitoring: Monitoring;
+  readonly originSecretRotation: OriginSecretRotation;
+  readonly cdnSecretRotation?: OriginSecretRotation;
+  readonly packaging?: Packaging;
+  readonly media: MediaOrigin;
+  readonly delivery: Delivery;
+  readonly edgeRevocation?: EdgeRevocation;
+}
 
 /**
  * AWS Security Hub FSBP controls streamgate does not pass, each with why (docs/security-controls.md
@@ -27,10 +49,24 @@ export const FSBP_SUPPRESSIONS: Readonly<Record<string, string>> = {
     'a config with "deployment": "test" may use the cloudfront.net name; a production config without a custom domain fails synth',
 };
 
-export function acknowledgeFindings({ main, edgeAlarms }: StreamgateStacks): void {
-  const add = (scope: IConstruct, id: string, reason: string): void =>
-    Validations.of(scope).acknowledge({ id, reason });
+const add = (scope: IConstruct, id: string, reason: string): void => Validations.of(scope).acknowledge({ id, reason });
 
+/** The alarm topics' finding: only on a topic streamgate made (a team's own topic is its business). */
+function acknowledgeTopic(topic: IConstruct): void {
+  add(
+    topic,
+    'Serverless-SNSRedrivePolicy',
+    'E-mail subscriptions: undelivered alarm mail would sit unread in a queue; alarms stay visible in CloudWatch.',
+  );
+}
+
+/** The us-east-1 edge alarms' topic, when streamgate made it. */
+export function acknowledgeEdgeAlarmFindings(edgeAlarms: EdgeAlarms): void {
+  if (edgeAlarms.key !== undefined) acknowledgeTopic(edgeAlarms.topic);
+}
+
+/** Every finding of the construct's own resources, on those resources (or the construct's subtree). */
+export function acknowledgeFindings(main: AcknowledgedParts): void {
   // cdk-nag Serverless pack.
   add(
     main,
@@ -54,14 +90,7 @@ export function acknowledgeFindings({ main, edgeAlarms }: StreamgateStacks): voi
       'A missed rotation run is redone by the next one (minutes later); the key-age alarm fires if runs keep failing.',
     );
   }
-  for (const topic of [main.monitoring.topic, edgeAlarms?.alarms.topic]) {
-    if (topic === undefined) continue;
-    add(
-      topic,
-      'Serverless-SNSRedrivePolicy',
-      'E-mail subscriptions: undelivered alarm mail would sit unread in a queue; alarms stay visible in CloudWatch.',
-    );
-  }
+  if (main.monitoring.key !== undefined) acknowledgeTopic(main.monitoring.topic);
 
   add(
     main.signingKeys.secret,
@@ -95,16 +124,40 @@ export function acknowledgeFindings({ main, edgeAlarms }: StreamgateStacks): voi
     if (packaging.ingestRole !== undefined) {
       add(
         packaging.ingestRole,
-        `AwsSolutions-IAM5[Resource::<${logicalId(main.media.bucket)}.Arn>/vod-source/*]`,
+        `AwsSolutions-IAM5[Resource::${arnReference(main.media.bucket)}/vod-source/*]`,
         'MediaPackage VOD may read any source asset, and only those, under the vod-source/ prefix.',
       );
     }
   }
-  add(
-    main.delivery.distribution,
-    'AwsSolutions-CFR3',
-    'Standard logging v2 (AWS::Logs::Delivery from us-east-1, lib/cloudfront-logs.ts) replaces the legacy Logging property this rule reads.',
-  );
+  // The distribution's own findings are the team's business when it brought the distribution.
+  if (!main.delivery.distributionIsShared) {
+    add(
+      main.delivery.distribution,
+      'AwsSolutions-CFR3',
+      'Standard logging v2 (AWS::Logs::Delivery from us-east-1, lib/cloudfront-logs.ts) replaces the legacy Logging property this rule reads.',
+    );
+    if (main.settings.delivery.geoRestriction.type === 'none') {
+      add(
+        main.delivery.distribution,
+        'AwsSolutions-CFR1',
+        'Geo restriction "none" was chosen (a global service); grants, not geography, decide who plays.',
+      );
+    }
+    if (!main.delivery.hasWebAcl) {
+      add(
+        main.delivery.distribution,
+        'AwsSolutions-CFR2',
+        'No web ACL was chosen (StreamgateWebAcl.none()): the team protects the distribution another way.',
+      );
+    }
+  }
+  if (main.media.bucketIsShared && main.media.logBucketIsOwn) {
+    add(
+      main.media.logBucket,
+      'AwsSolutions-S1',
+      'The log bucket is the destination of CloudFront standard logs; logging it into itself loops, as AWS advises.',
+    );
+  }
   const edgeRevocation = main.edgeRevocation;
   if (edgeRevocation !== undefined) {
     add(
@@ -128,20 +181,23 @@ export function acknowledgeFindings({ main, edgeAlarms }: StreamgateStacks): voi
       "This queue is the stream event source's on-failure destination (a DLQ itself); its depth is alarmed.",
     );
   }
-  if (!main.delivery.geoRestricted) {
-    add(
-      main.delivery.distribution,
-      'AwsSolutions-CFR1',
-      'delivery.geoRestriction is "none": a service offered worldwide; every media request still needs a signed grant.',
-    );
-  }
-  if (main.delivery.domainNames.length === 0) {
+  if (main.delivery.domainNames.length === 0 && !main.delivery.distributionIsShared) {
     add(
       main.delivery.distribution,
       'AwsSolutions-CFR4',
       'Without a custom domain the cloudfront.net certificate is used, whose TLS policy cannot be chosen; set delivery.domainNames.',
     );
   }
+}
+
+/**
+ * A bucket's ARN as cdk-nag prints it in a finding id: `<LogicalId.Arn>` for a bucket of this
+ * stack, else the ARN itself (an imported bucket's is a plain string).
+ */
+function arnReference(bucket: IConstruct & { readonly bucketArn: string }): string {
+  const resource = bucket.node.defaultChild;
+  if (CfnElement.isCfnElement(resource) && Stack.of(resource) === Stack.of(bucket)) return `<${logicalId(bucket)}.Arn>`;
+  return bucket.bucketArn;
 }
 
 /** The CloudFormation logical id of a construct's default resource, as cdk-nag prints it in finding ids. */

@@ -1,9 +1,15 @@
 /**
- * A Node.js Lambda as every streamgate function is built: bundled locally by esbuild (never
- * Docker), arm64, the newest Node.js runtime in this aws-cdk-lib, minified with source maps, its
- * own log group with a retention, and a role that can write to that log group and nothing else
- * until a construct grants it more.
+ * A Node.js Lambda as every streamgate function is built: arm64, the newest Node.js runtime in
+ * this aws-cdk-lib, minified with source maps, its own log group with a retention, and a role
+ * that can write to that log group and nothing else until a construct grants it more.
+ *
+ * The code: in this repository (the handler's TypeScript source is there) it is bundled at synth
+ * by the local esbuild (never Docker); in the published package (no sources, no lock file, no
+ * esbuild at the consumer) it is the bundle `npm pack` built from the same source with the same
+ * options (scripts/build-package.ts), under `lambda-bundles/<handler>/` beside the compiled lib.
  */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -25,6 +31,21 @@ export const RUNTIME_PROVIDED_MODULES = [
   '@aws-sdk/client-secrets-manager',
   '@aws-sdk/client-cloudfront',
 ];
+
+/** esbuild's options for every handler: the same at synth (NodejsFunction) and in the package's prebuilt bundles. */
+export const BUNDLING = {
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  format: OutputFormat.CJS,
+  // Prefer packages' ES module builds: smaller bundles through tree shaking (jose, Powertools).
+  mainFields: ['module', 'main'],
+} as const;
+
+/** Where the package keeps a handler's prebuilt bundle: `<package>/dist/lambda-bundles/<handler>/index.js`. */
+export function prebuiltBundleDir(entry: string): string {
+  return path.join(__dirname, '..', 'lambda-bundles', path.basename(entry).replace(/\.[cm]?[jt]s$/, ''));
+}
 
 /** A CloudWatch Logs retention from a day count (default 90); `owner` names the construct in the error. */
 export function logRetention(days: number | undefined, owner: string): logs.RetentionDays {
@@ -67,7 +88,7 @@ export interface NodeFunctionProps {
 }
 
 export class NodeFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
 
@@ -89,9 +110,7 @@ export class NodeFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: 'handler',
+    const common = {
       description: props.description,
       runtime: NODE_RUNTIME,
       architecture: NODE_ARCHITECTURE,
@@ -100,15 +119,30 @@ export class NodeFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        format: OutputFormat.CJS,
-        // Prefer packages' ES module builds: smaller bundles through tree shaking (jose, Powertools).
-        mainFields: ['module', 'main'],
-        externalModules: props.externalModules ?? RUNTIME_PROVIDED_MODULES,
-      },
+    };
+    if (existsSync(props.entry)) {
+      this.function = new NodejsFunction(this, 'Function', {
+        ...common,
+        entry: props.entry,
+        handler: 'handler',
+        bundling: {
+          ...BUNDLING,
+          mainFields: [...BUNDLING.mainFields],
+          externalModules: props.externalModules ?? RUNTIME_PROVIDED_MODULES,
+        },
+      });
+      return;
+    }
+    const bundle = prebuiltBundleDir(props.entry);
+    if (!existsSync(path.join(bundle, 'index.js'))) {
+      throw new Error(
+        `NodeFunction ${id}: neither the handler source ${props.entry} nor a prebuilt bundle in ${bundle} exists (build the package with npm pack)`,
+      );
+    }
+    this.function = new lambda.Function(this, 'Function', {
+      ...common,
+      code: lambda.Code.fromAsset(bundle),
+      handler: 'index.handler',
     });
   }
 }

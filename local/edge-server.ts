@@ -11,7 +11,14 @@
 import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
-import { mediaObjectKey, nonCanonicalReason, objectKeyUnder, PACKAGER_EGRESS_PREFIX } from './edge/canonical-path';
+import { DRM_PATH_PREFIX } from '../lambda/core/media-paths';
+import {
+  MEDIA_PREFIX,
+  mediaObjectKey,
+  nonCanonicalReason,
+  objectKeyUnder,
+  PACKAGER_EGRESS_PREFIX,
+} from './edge/canonical-path';
 import { checkSignedAccess, errorXml, VerifiedSignatures, type TrustedKey } from './edge/cloudfront-access';
 import {
   type KeyValueStoreReader,
@@ -92,7 +99,7 @@ export function createEdgeHandler(options: EdgeOptions): Handler {
     const path = (req.url ?? '/').split('?')[0];
     if (path.startsWith(API_PATH_PREFIX)) return options.api(req, res);
     if (path.startsWith('/idp/')) return options.idp(req, res);
-    if (path.startsWith('/media/') || path.startsWith('/drm/'))
+    if (path.startsWith(MEDIA_PREFIX) || path.startsWith(DRM_PATH_PREFIX))
       return serveMedia(req, res, options, now(), verified, viewerFunction);
     const extra = options.extraRoutes?.[path];
     if (extra !== undefined) return extra(req, res);

@@ -2,6 +2,7 @@
  * `streamgate verify`'s command line: every flag once, with its default, read into typed options.
  * A bad value stops here with a message naming the flag (exit 2), before any request is sent.
  */
+import { mediaKeyPrefixProblem, mediaPathPrefix } from '../lambda/core/media-paths';
 import { parseArgs } from 'node:util';
 import { ABUSE_DEFAULTS, STREAM_LIMIT_POLICIES, type StreamLimitPolicy } from '../lambda/core/abuse-defaults';
 import {
@@ -22,6 +23,7 @@ its own test user, and no admin action beyond revoking that user's tokens.
 what to test
   --base <url>                 the distribution's base URL, e.g. https://video.example.com
   --video <id>                 a video the test user may play (an HLS one; with a key, the key is fetched too)
+  --media-prefix <path>        public path prefix of media folders (default /media/; the construct's media.keyPrefix)
   --other-video <id>           another video, which the first video's grants must not open
   --drm-video <id>             a DRM video (its /drm/ grant and licence route are checked too)
   --bucket-url <url>           the media bucket's own endpoint, e.g. https://BUCKET.s3.REGION.amazonaws.com
@@ -73,6 +75,8 @@ export class UsageError extends Error {
 
 export interface VerifyOptions {
   base: string;
+  /** Public path prefix of media folders (the deployment's `media.keyPrefix`, as a path): `/media/`. */
+  mediaPrefix: string;
   video: string;
   otherVideo: string;
   drmVideo?: string;
@@ -102,6 +106,7 @@ export interface VerifyOptions {
 const FLAGS = {
   base: { type: 'string' },
   video: { type: 'string' },
+  'media-prefix': { type: 'string' },
   'other-video': { type: 'string' },
   'drm-video': { type: 'string' },
   'bucket-url': { type: 'string' },
@@ -170,8 +175,14 @@ function readArgs(argv: string[], env: NodeJS.ProcessEnv): VerifyOptions | 'help
     throw new UsageError(`--stream-limit-policy: one of ${STREAM_LIMIT_POLICIES.join(', ')}, got "${policy}"`);
   const edge = values['edge-revocation'] ?? 'on';
   if (edge !== 'on' && edge !== 'off') throw new UsageError(`--edge-revocation: on or off, got "${edge}"`);
+  const mediaPrefix = values['media-prefix'] ?? mediaPathPrefix();
+  const prefixProblem = mediaPrefix.startsWith('/')
+    ? mediaKeyPrefixProblem(mediaPrefix.slice(1))
+    : 'must start with "/"';
+  if (prefixProblem !== undefined) throw new UsageError(`--media-prefix: ${prefixProblem}`);
   return {
     base,
+    mediaPrefix,
     video,
     otherVideo,
     ...(drmVideo === undefined ? {} : { drmVideo }),

@@ -6,21 +6,8 @@
  */
 import { isApiReason, REASON_KINDS } from './reason-codes';
 
-export type DenialKind =
-  | 'signed-out'
-  | 'not-entitled'
-  | 'revoked'
-  | 'session-ended'
-  | 'too-many-streams'
-  | 'sharing'
-  | 'rate-limited'
-  | 'unavailable'
-  | 'bad-request'
-  | 'media-denied'
-  | 'network';
-
-/** What the app should offer the viewer. */
-export type DenialAction = 'sign-in' | 'pick-another' | 'retry-later' | 'none';
+export type { DenialAction, DenialKind } from './denial-kinds';
+import type { DenialAction, DenialKind } from './denial-kinds';
 
 export interface StreamgateDenial {
   kind: DenialKind;

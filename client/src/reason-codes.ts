@@ -3,7 +3,7 @@
  * defines them in lambda/core/reason-codes.ts; this package is built and published alone, so it
  * keeps this copy, and test/client/reason-codes.test.ts fails when the two lists differ.
  */
-import type { DenialAction, DenialKind } from './denial';
+import type { DenialAction, DenialKind } from './denial-kinds';
 
 /** For each reason: the kind of denial, and the action when it is not the kind's own. */
 export const REASON_KINDS = {

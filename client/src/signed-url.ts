@@ -1,6 +1,6 @@
 /**
  * Signed-URL delivery: the grant's `signedQuery` goes on every media request of the video, and
- * on nothing else. The policy covers `<media origin>/media/<videoId>/*` (docs/api.md), so the
+ * on nothing else. The policy covers `<media origin><prefix><videoId>/*` (docs/api.md), so the
  * query is appended only to URLs of that origin under that folder: never to another origin,
  * another video, the API, or a path that only decodes into the folder.
  */
@@ -8,12 +8,17 @@
 /** CloudFront's signed-URL parameters, replaced (not repeated) when a URL already has them. */
 const SIGNED_PARAMS = ['Policy', 'Signature', 'Key-Pair-Id', 'Hash-Algorithm', 'Expires'];
 
-/** The folder the grant opens: origin + `/…/media/<videoId>/`, taken from the manifest URL. */
+/**
+ * The folder the grant opens: origin + the manifest's folder, `<prefix><videoId>/`. The deployment
+ * chooses the media path prefix (`/media/` unless it names another) and the manifest sits at the
+ * folder's top (docs/api.md), so the folder is taken from the manifest URL the API returned, never
+ * from a prefix the client assumes.
+ */
 export function mediaScope(manifestUrl: string, videoId: string): { origin: string; prefix: string } {
   const manifest = new URL(manifestUrl);
-  const folder = `/media/${videoId}/`;
-  const at = manifest.pathname.indexOf(folder);
-  return { origin: manifest.origin, prefix: at < 0 ? folder : manifest.pathname.slice(0, at + folder.length) };
+  const folder = manifest.pathname.slice(0, manifest.pathname.lastIndexOf('/') + 1);
+  // A manifest outside its video's folder would widen the scope: fall back to the bare folder name.
+  return { origin: manifest.origin, prefix: folder.endsWith(`/${videoId}/`) ? folder : `/${videoId}/` };
 }
 
 /** True when `url` (absolute, or relative to `base`) is under the scope. */

@@ -3,6 +3,7 @@
  * A missing or invalid value throws ConfigError naming the variable, so a bad deploy fails
  * loudly at cold start instead of answering requests with a half-configured signer.
  */
+import { MEDIA_PATH_PREFIX_VARIABLE, mediaKeyPrefixProblem, mediaPathPrefix } from './media-paths';
 import {
   ABUSE_DEFAULTS,
   type IntegerSetting,
@@ -100,6 +101,11 @@ export interface EntitlementConfig {
 export interface SigningConfig {
   /** Scheme and host the viewer uses for media, e.g. `https://d111111abcdef8.cloudfront.net`. */
   mediaBaseUrl: string;
+  /**
+   * Public path prefix of media folders (lambda/core/media-paths.ts), e.g. `/media/`.
+   * @default '/media/'
+   */
+  mediaPathPrefix?: string;
   manifestName: string;
   ttlSeconds: number;
   cookieDomain?: string;
@@ -195,6 +201,7 @@ function readConfig(env: Env): ApiConfig {
     entitlement: read.entitlement(),
     signing: {
       mediaBaseUrl: read.baseUrl('MEDIA_BASE_URL'),
+      mediaPathPrefix: read.mediaPathPrefix(MEDIA_PATH_PREFIX_VARIABLE),
       manifestName: read.manifestName('MANIFEST_NAME', 'index.m3u8'),
       ttlSeconds: read.integer('SIGNED_TTL_SECONDS', 300, 5, 3600),
       cookieDomain: read.cookieDomain('COOKIE_DOMAIN'),
@@ -302,6 +309,14 @@ class EnvReader {
   claimName(name: string, fallback: string): string {
     const value = this.optional(name) ?? fallback;
     if (!CLAIM_NAME.test(value)) throw new ConfigError(name, `is not a usable claim name: "${value}"`);
+    return value;
+  }
+
+  /** A public media path prefix such as `/media/` (its key prefix checked by media-paths.ts). */
+  mediaPathPrefix(name: string): string {
+    const value = this.optional(name) ?? mediaPathPrefix();
+    const problem = value.startsWith('/') ? mediaKeyPrefixProblem(value.slice(1)) : 'must start with "/"';
+    if (problem !== undefined) throw new ConfigError(name, `${problem} (the public path form, e.g. /media/)`);
     return value;
   }
 

@@ -7,6 +7,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { getSignedCookies, getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import type { SigningConfig } from './config';
+import { mediaPathPrefix, videoFolder } from './media-paths';
 import type { DrmVideo } from './drm-config';
 import { grantId } from './edge-deny-list';
 import { InvalidRequest } from './errors';
@@ -53,7 +54,7 @@ export class MediaSigner {
   }
 
   mediaPrefix(videoId: string): string {
-    return `/media/${videoId}/`;
+    return videoFolder(this.config.mediaPathPrefix ?? mediaPathPrefix(), videoId);
   }
 
   /**

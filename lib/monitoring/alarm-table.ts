@@ -41,7 +41,12 @@ type AlarmSource<S extends AlarmSettings> =
       readonly description: (fn: string) => string;
     }
   /** WAF and CloudFront, whose metrics exist in us-east-1 only: in Monitoring there, else in EdgeAlarms. */
-  | { readonly scope: 'edge'; readonly metric: (edge: EdgeMetrics) => AlarmMetric; readonly description: () => string }
+  | {
+      readonly scope: 'edge';
+      /** undefined: the metric does not exist here (no web ACL in front of the distribution). */
+      readonly metric: (edge: EdgeMetrics) => AlarmMetric | undefined;
+      readonly description: () => string;
+    }
   /** The edge deny-list pipeline (main region): made only when edge revocation is on. */
   | {
       readonly scope: 'edgeRevocation';

@@ -38,6 +38,13 @@ export interface AlertingProps {
    * @default DEFAULT_ALARMS
    */
   readonly alarms?: AlarmOverrides;
+  /**
+   * A topic the team already has (wired to its pager): every alarm notifies it, and no topic, key
+   * or subscription is made. Its policy (and its KMS key's, if encrypted) must let
+   * `cloudwatch.amazonaws.com` publish: CDK cannot change an imported topic's policy.
+   * @default - a new topic, encrypted with a new customer-managed key
+   */
+  readonly topic?: sns.ITopic;
 }
 
 /**
@@ -47,8 +54,9 @@ export interface AlertingProps {
 export class Alerting {
   readonly name: string;
   readonly settings: AlarmThresholds;
-  readonly key: kms.Key;
-  readonly topic: sns.Topic;
+  /** The key the topic is encrypted with; absent when the team brought its own topic. */
+  readonly key?: kms.Key;
+  readonly topic: sns.ITopic;
   readonly alarms: Record<string, cloudwatch.Alarm> = {};
   private readonly action: actions.SnsAction;
 
@@ -64,6 +72,15 @@ export class Alerting {
       throw new Error(`${owner}: alarmEmail must be an e-mail address, got "${props.alarmEmail}"`);
     this.settings = mergeSettings(owner, props.alarms);
 
+    if (props.topic !== undefined) {
+      if (props.alarmEmail !== undefined)
+        throw new Error(
+          `${owner}: alarmEmail applies to the topic streamgate makes; subscribe it to your own topic instead`,
+        );
+      this.topic = props.topic;
+      this.action = new actions.SnsAction(this.topic);
+      return;
+    }
     const stack = Stack.of(scope);
     const cloudWatch = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
     this.key = new kms.Key(scope, 'AlarmTopicKey', {
@@ -80,17 +97,17 @@ export class Alerting {
         resources: ['*'],
       }),
     );
-    this.topic = new sns.Topic(scope, 'AlarmTopic', {
+    const topic = new sns.Topic(scope, 'AlarmTopic', {
       displayName: `${this.name} alarms`,
       masterKey: this.key,
       enforceSSL: true,
     });
-    this.topic.addToResourcePolicy(
+    topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
         principals: [cloudWatch],
         actions: ['sns:Publish'],
-        resources: [this.topic.topicArn],
+        resources: [topic.topicArn],
         // Only this account's alarms of this deployment (named <name>-*) in this region.
         conditions: {
           StringEquals: { 'aws:SourceAccount': stack.account },
@@ -105,8 +122,8 @@ export class Alerting {
         },
       }),
     );
-    if (props.alarmEmail !== undefined)
-      this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    if (props.alarmEmail !== undefined) topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    this.topic = topic;
     this.action = new actions.SnsAction(this.topic);
   }
 
@@ -144,7 +161,9 @@ export class Alerting {
   edgeAlarms(edge: EdgeMetrics): void {
     for (const key of ALARM_KEYS) {
       const spec = alarmSpec(key);
-      if (spec.scope === 'edge') this.alarm(key, spec.metric(edge), spec.description());
+      if (spec.scope !== 'edge') continue;
+      const metric = spec.metric(edge);
+      if (metric !== undefined) this.alarm(key, metric, spec.description());
     }
   }
 

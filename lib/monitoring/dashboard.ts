@@ -30,7 +30,11 @@ export function dashboard(
   const watched = (key: AlarmKey, fn?: FunctionSignals): AlarmMetric => {
     const spec = alarmSpec(key);
     if (spec.scope === 'main') return spec.metric(signals, alerting.settings[key]);
-    if (spec.scope === 'edge') return spec.metric(edge);
+    if (spec.scope === 'edge') {
+      const metric = spec.metric(edge);
+      if (metric === undefined) throw new Error(`dashboard: ${key} has no metric here`);
+      return metric;
+    }
     if (spec.scope === 'edgeRevocation') {
       if (signals.edgeRevocation === undefined) throw new Error(`dashboard: ${key} needs edge revocation`);
       return spec.metric(signals.edgeRevocation);
@@ -123,11 +127,15 @@ export function dashboard(
       ],
       [
         graph('DynamoDB throttles (revocation table)', [watched('dynamoDbThrottles')]),
-        graph(
-          `WAF requests (${EDGE_METRICS_REGION})`,
-          [labelled(watched('wafBlockedRequests'), 'blocked'), labelled(edge.wafAllowed, 'allowed')],
-          { region: EDGE_METRICS_REGION },
-        ),
+        ...(edge.wafAllowed === undefined
+          ? []
+          : [
+              graph(
+                `WAF requests (${EDGE_METRICS_REGION})`,
+                [labelled(watched('wafBlockedRequests'), 'blocked'), labelled(edge.wafAllowed, 'allowed')],
+                { region: EDGE_METRICS_REGION },
+              ),
+            ]),
         graph(
           `CloudFront error rates % (${EDGE_METRICS_REGION})`,
           [labelled(watched('cloudFront4xxRate'), '4xx'), labelled(watched('cloudFront5xxRate'), '5xx')],

@@ -126,8 +126,9 @@ export function dynamoDbThrottles(table: dynamodb.ITable): cloudwatch.MathExpres
 }
 
 export interface EdgeMetrics {
-  readonly wafBlocked: cloudwatch.Metric;
-  readonly wafAllowed: cloudwatch.Metric;
+  /** Absent when no web ACL is in front of the distribution. */
+  readonly wafBlocked?: cloudwatch.Metric;
+  readonly wafAllowed?: cloudwatch.Metric;
   readonly cloudFront4xx: cloudwatch.Metric;
   readonly cloudFront5xx: cloudwatch.Metric;
 }
@@ -136,12 +137,12 @@ export interface EdgeMetrics {
  * WAF and CloudFront metrics, all in us-east-1 (a CLOUDFRONT-scope web ACL has no Region
  * dimension). No region is set on them: widgets set it, and an alarm is in us-east-1 anyway.
  */
-export function edgeMetrics(webAclName: string, distributionId: string): EdgeMetrics {
-  const waf = (name: string): cloudwatch.Metric =>
+export function edgeMetrics(webAclName: string | undefined, distributionId: string): EdgeMetrics {
+  const waf = (name: string, webAcl: string): cloudwatch.Metric =>
     new cloudwatch.Metric({
       namespace: 'AWS/WAFV2',
       metricName: name,
-      dimensionsMap: { WebACL: webAclName, Rule: 'ALL' },
+      dimensionsMap: { WebACL: webAcl, Rule: 'ALL' },
       statistic: 'Sum',
     });
   const cloudFront = (name: string): cloudwatch.Metric =>
@@ -152,8 +153,9 @@ export function edgeMetrics(webAclName: string, distributionId: string): EdgeMet
       statistic: 'Average',
     });
   return {
-    wafBlocked: waf('BlockedRequests'),
-    wafAllowed: waf('AllowedRequests'),
+    ...(webAclName === undefined
+      ? {}
+      : { wafBlocked: waf('BlockedRequests', webAclName), wafAllowed: waf('AllowedRequests', webAclName) }),
     cloudFront4xx: cloudFront('4xxErrorRate'),
     cloudFront5xx: cloudFront('5xxErrorRate'),
   };

@@ -17,6 +17,7 @@
  * The deployed distribution applies the same rules in its viewer-request function
  * (edge-function/viewer-request.js); this is the local edge's own, independent copy.
  */
+import { DEFAULT_MEDIA_KEY_PREFIX, mediaPathPrefix, PACKAGER_EGRESS_PREFIX } from '../../lambda/core/media-paths';
 
 /** Why `path` (without its query, percent-encoded as sent) is not canonical; undefined when it is. */
 export function nonCanonicalReason(path: string): string | undefined {
@@ -49,7 +50,8 @@ function segmentReason(raw: string): string | undefined {
   return undefined;
 }
 
-export const MEDIA_PREFIX = '/media/';
+/** The local edge serves the default layout (lambda/core/media-paths.ts). */
+export const MEDIA_PREFIX = mediaPathPrefix(DEFAULT_MEDIA_KEY_PREFIX);
 
 /**
  * The object key a canonical `/media/<key>` path names, percent-decoded once (as S3 decodes the
@@ -59,8 +61,7 @@ export function mediaObjectKey(path: string): string | undefined {
   return objectKeyUnder(path, MEDIA_PREFIX);
 }
 
-/** MediaPackage's egress prefix, which the viewer-request function rewrites `/drm/` to. */
-export const PACKAGER_EGRESS_PREFIX = '/out/v1/';
+export { PACKAGER_EGRESS_PREFIX };
 
 /** The same for any origin prefix (e.g. `/out/v1/` for the packager's output). */
 export function objectKeyUnder(path: string, prefix: string): string | undefined {

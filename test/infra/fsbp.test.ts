@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { createStreamgate } from '../../lib/app';
+import { exampleApp } from '../../bin/example-app';
 import { FSBP_SUPPRESSIONS } from '../../lib/nag';
 import { cdkContext, exampleWith, issuesOf, ROOT, resourcesOf, synthesize, type Synthesis } from './synth';
 
@@ -155,7 +155,7 @@ test('variants are what this file says they are', () => {
 test('the Serverless cdk-nag pack runs on every synth: an unacknowledged Serverless finding fails it', () => {
   // The whole deployment passed it above (synthesis would have thrown); this shows it is on.
   const app = new App({ context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [] } });
-  createStreamgate(app, exampleWith({}));
+  exampleApp(app, exampleWith({}));
   // In a stack of its own: the main stack's acknowledgements cover its own functions only.
   new lambda.Function(new Stack(app, 'Other'), 'Unacknowledged', {
     runtime: lambda.Runtime.NODEJS_22_X,

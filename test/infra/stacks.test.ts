@@ -13,6 +13,7 @@ import { loadDrmConfig } from '../../lambda/core/drm-config';
 import { bearer, MEDIA_BASE_URL, playbackEvent, startHarness } from '../support/harness';
 import { idpKey, mint } from '../support/tokens';
 import { STATE_TABLE } from '../../lambda/store/table-schema';
+import { DEFAULT_MEDIA_KEY_PREFIX } from '../../lambda/core/media-paths';
 import { loadConfigFile, type StreamgateConfig } from '../../lib/config';
 import { MediaOrigin } from '../../lib/media-origin';
 import { DRM_SYSTEM_IDS, VOD_SOURCE_PREFIX } from '../../lib/packaging';
@@ -158,7 +159,7 @@ describe('media bucket reads', () => {
       .map((statement) => [statement.Effect, statement.Action, JSON.stringify(statement.Resource)]);
     expect(cloudFrontReads).toHaveLength(2);
     expect(cloudFrontReads.map(([, , resource]) => JSON.parse(resource as string)['Fn::Join'][1][1]).sort()).toEqual([
-      `/${MediaOrigin.MEDIA_PREFIX}/*`,
+      `/${DEFAULT_MEDIA_KEY_PREFIX}*`,
       `/${MediaOrigin.WEB_PREFIX}/*`,
     ]);
     for (const [effect, action] of cloudFrontReads) expect([effect, action]).toEqual(['Allow', 's3:GetObject']);

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { createStreamgate, type StreamgateStacks } from '../../lib/app';
+import type { StreamgateStacks } from '../../lib/app';
+import { exampleApp } from '../../bin/example-app';
 import { NodeFunction } from '../../lib/node-function';
 import { ConfigValidationError, validateConfig, type StreamgateConfig } from '../../lib/config';
 
@@ -87,7 +88,7 @@ export function synthesize(config: StreamgateConfig, options: { bundle?: boolean
     outdir: mkdtempSync(path.join(tmpdir(), 'streamgate-synth-')),
     context: { ...cdkContext(), ...(options.bundle === true ? {} : { 'aws:cdk:bundling-stacks': [] }) },
   });
-  const stacks = createStreamgate(app, config);
+  const stacks = exampleApp(app, config);
   const assembly = app.synth();
   return {
     ...stacks,

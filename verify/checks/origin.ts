@@ -3,6 +3,7 @@
  * only), the HTTP API's own endpoint (origin-verify), MediaPackage's endpoints (CDN
  * authorization). Each is a deployed endpoint the team names; local mode has none.
  */
+import { videoFolder } from '../../lambda/core/media-paths';
 import { type Check, Proof, skipped } from '../check';
 import type { VerifyContext } from '../context';
 import { describeAnswer, type HttpAnswer } from '../http';
@@ -27,7 +28,11 @@ const bucket: Check = {
     const base = ctx.options.bucketUrl;
     if (base === undefined) return skipped(unlessGiven(ctx, '--bucket-url'));
     const proof = new Proof();
-    for (const path of [`/media/${ctx.options.video}/index.m3u8`, '/index.html', '/?list-type=2']) {
+    for (const path of [
+      `${videoFolder(ctx.options.mediaPrefix, ctx.options.video)}index.m3u8`,
+      '/index.html',
+      '/?list-type=2',
+    ]) {
       const answer = await ctx.http.send({ url: `${base}${path}` });
       proof.require(refusedAtOrigin(answer), `GET ${base}${path} → ${describeAnswer(answer)}`);
     }

@@ -3,6 +3,7 @@
  * URL, and nothing else: not another video, not another spelling of a path, not with its policy
  * altered, not after its expiry.
  */
+import { videoFolder } from '../../lambda/core/media-paths';
 import { type Check, Proof, skipped } from '../check';
 import {
   type Credentials,
@@ -111,8 +112,8 @@ const noCredentials: Check = {
 };
 
 /** Paths that start under one video's folder and name another's files, or the same file in another spelling. */
-export function pathSpellings(video: string, other: string, file: string): string[] {
-  const prefix = `/media/${video}`;
+export function pathSpellings(mediaPrefix: string, video: string, other: string, file: string): string[] {
+  const prefix = videoFolder(mediaPrefix, video).slice(0, -1);
   return [
     `${prefix}/../${other}/${file}`,
     `${prefix}/%2e%2e/${other}/${file}`,
@@ -142,7 +143,13 @@ const otherVideo: Check = {
       const manifest = new URL(grant.manifestUrl).pathname;
       const file = manifest.slice(manifest.lastIndexOf('/') + 1);
       const label = delivery === 'url' ? `${video}'s signed query` : `${video}'s cookies`;
-      await requireRefused(ctx, proof, ctx.url(`/media/${other}/${file}`), credentialsOf(grant), label);
+      await requireRefused(
+        ctx,
+        proof,
+        ctx.url(`${videoFolder(ctx.options.mediaPrefix, other)}${file}`),
+        credentialsOf(grant),
+        label,
+      );
     }
     return proof.outcome();
   },
@@ -161,7 +168,7 @@ const spellings: Check = {
       const manifest = new URL(grant.manifestUrl).pathname;
       const file = manifest.slice(manifest.lastIndexOf('/') + 1);
       const label = delivery === 'url' ? 'signed query' : 'cookies';
-      for (const path of pathSpellings(ctx.options.video, ctx.options.otherVideo, file))
+      for (const path of pathSpellings(ctx.options.mediaPrefix, ctx.options.video, ctx.options.otherVideo, file))
         await requireRefused(ctx, proof, ctx.url(path), credentialsOf(grant), label);
     }
     return proof.outcome();

@@ -6,6 +6,7 @@
  * runner uses; whether the WAF lets a real-sized licence challenge through to the licence proxy.
  * Against `npm start` they answer for the local edge (its emulation), which the report says.
  */
+import { videoFolder } from '../../lambda/core/media-paths';
 import { createHash } from 'node:crypto';
 import { type Check, Proof, skipped } from '../check';
 import type { VerifyContext } from '../context';
@@ -49,7 +50,10 @@ const checkOrder: Check = {
     const manifest = new URL(grant.manifestUrl).pathname;
     const file = manifest.slice(manifest.lastIndexOf('/') + 1);
     const answers: ReturnType<typeof refusedBy>[] = [];
-    for (const path of [`/media/${ctx.options.video}/./${file}`, `/media/${ctx.options.video}//${file}`]) {
+    for (const path of [
+      `${videoFolder(ctx.options.mediaPrefix, ctx.options.video)}./${file}`,
+      `${videoFolder(ctx.options.mediaPrefix, ctx.options.video)}/${file}`,
+    ]) {
       const answer = await ctx.media(path, {});
       proof.require(isRefusal(answer), `no signature: GET ${path} → ${describeAnswer(answer)}`);
       answers.push(refusedBy(answer));

@@ -3,6 +3,7 @@
  * page carries the security headers lib/page-headers.ts declares, and a route the API does not
  * declare answers in the documented shape without reaching a function.
  */
+import { videoFolder } from '../../lambda/core/media-paths';
 import { randomBytes } from 'node:crypto';
 import { pageHeaders } from '../../lib/page-headers';
 import { type Check, Proof, skipped } from '../check';
@@ -21,7 +22,7 @@ const httpRedirect: Check = {
     const proof = new Proof();
     const { authority } = splitUrl(ctx.options.base);
     const host = authority.replace(/:\d+$/, '');
-    for (const path of ['/', `/media/${ctx.options.video}/index.m3u8`]) {
+    for (const path of ['/', `${videoFolder(ctx.options.mediaPrefix, ctx.options.video)}index.m3u8`]) {
       const url = `http://${host}${path}`;
       let answer: HttpAnswer;
       try {

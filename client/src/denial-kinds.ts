@@ -1,0 +1,16 @@
+/** The kinds of denial an app switches on, and what to offer the viewer: shared by the classifier and the reason table. */
+export type DenialKind =
+  | 'signed-out'
+  | 'not-entitled'
+  | 'revoked'
+  | 'session-ended'
+  | 'too-many-streams'
+  | 'sharing'
+  | 'rate-limited'
+  | 'unavailable'
+  | 'bad-request'
+  | 'media-denied'
+  | 'network';
+
+/** What the app should offer the viewer. */
+export type DenialAction = 'sign-in' | 'pick-another' | 'retry-later' | 'none';
