@@ -4,30 +4,22 @@
  * a page that imports it type-checks and bundles, and the bundle runs.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { npmPack, type Packed } from '../support/npm-pack';
 import { buildSync } from 'esbuild';
 
 const ROOT = path.join(__dirname, '..', '..');
 const CLIENT = path.join(ROOT, 'client');
 
-let work: string;
-let tarball: string;
+let packed: Packed;
 
 beforeAll(() => {
-  work = mkdtempSync(path.join(tmpdir(), 'streamgate-client-package-'));
-  const packed = execFileSync('npm', ['pack', '--json', '--pack-destination', work], {
-    cwd: CLIENT,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const [{ filename }] = JSON.parse(packed.slice(packed.indexOf('['))) as { filename: string }[];
-  tarball = path.join(work, filename);
+  packed = npmPack(CLIENT, 'streamgate-client-package-');
 }, 300_000);
 
 test('the tarball holds the built ES module, the script-tag bundle and the type declarations', () => {
-  const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
+  const files = packed.files();
   expect(files).toEqual(
     expect.arrayContaining([
       'package/package.json',
@@ -41,10 +33,8 @@ test('the tarball holds the built ES module, the script-tag bundle and the type 
 });
 
 test('a project that installs the tarball type-checks and bundles a page importing it, and the page runs', () => {
-  const project = path.join(work, 'site');
-  const installed = path.join(project, 'node_modules', 'streamgate-client');
-  mkdirSync(installed, { recursive: true });
-  execFileSync('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1']);
+  const project = path.join(packed.work, 'site');
+  packed.installInto(project, 'streamgate-client');
   writeFileSync(
     path.join(project, 'page.ts'),
     [

@@ -6,18 +6,9 @@
  * bucket, topic and distribution and an unrelated bucket, type-checked and synthesized.
  */
 import { execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { npmPack, type Packed } from '../support/npm-pack';
 
 const ROOT = path.join(__dirname, '..', '..');
 const NODE_MODULES = path.join(ROOT, 'node_modules');
@@ -53,22 +44,14 @@ console.log(JSON.stringify({ baseUrl: video.baseUrl }));
 app.synth();
 `;
 
-let work: string;
-let tarball: string;
+let packed: Packed;
 
 beforeAll(() => {
-  work = mkdtempSync(path.join(tmpdir(), 'streamgate-consumer-'));
-  const packed = execFileSync('npm', ['pack', '--json', '--pack-destination', work], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const [{ filename }] = JSON.parse(packed.slice(packed.indexOf('['))) as { filename: string }[];
-  tarball = path.join(work, filename);
+  packed = npmPack(ROOT, 'streamgate-consumer-');
 }, 600_000);
 
 test('the tarball carries the compiled library, its types, every prebuilt handler and the edge function, and no sources', () => {
-  const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
+  const files = packed.files();
   expect(files).toEqual(
     expect.arrayContaining([
       'package/dist/lib/index.js',
@@ -86,10 +69,9 @@ test('the tarball carries the compiled library, its types, every prebuilt handle
 });
 
 test('a fresh CDK app outside the checkout installs it, type-checks against its types and synthesizes with the team’s own resources', () => {
-  const app = path.join(work, 'app');
+  const app = path.join(packed.work, 'app');
   const modules = path.join(app, 'node_modules');
-  mkdirSync(path.join(modules, 'streamgate'), { recursive: true });
-  execFileSync('tar', ['-xzf', tarball, '-C', path.join(modules, 'streamgate'), '--strip-components=1']);
+  packed.installInto(app, 'streamgate');
   for (const name of INSTALLED) {
     const target = path.join(modules, name);
     mkdirSync(path.dirname(target), { recursive: true });
