@@ -20,12 +20,13 @@ export const RECORDED_CONFIGURATIONS: Readonly<Record<string, Overrides>> = {
     signing: { bindViewerIp: false, keyAlgorithm: 'ECDSA_P256' },
     packaging: {
       mode: 'live',
+      spekeV1Url: null,
       spekeUrl: 'https://speke.example.com/v2/copyProtection',
       spekeRoleArn: 'arn:aws:iam::111111111111:role/streamgate-speke',
     },
   },
   'no-packaging-no-edge-revocation': {
-    packaging: { mode: 'none', spekeUrl: null, spekeRoleArn: null },
+    packaging: { mode: 'none', spekeUrl: null, spekeV1Url: null, spekeRoleArn: null },
     drm: { catalog: {}, upstreams: {} },
     edgeRevocation: { enabled: false },
   },

@@ -497,6 +497,8 @@ describe('playback API', () => {
           maxConcurrentStreams: 3,
           rateLimit: 60,
           rateWindowSeconds: 60,
+          maxSessionsPerHour: 20,
+          maxGrantsPerBucket: 32,
           streamLimitPolicy: 'reject-newest',
         },
       });
