@@ -13,7 +13,7 @@
 import { ABUSE_DEFAULTS, type AbuseSettingName, STREAM_LIMIT_POLICY } from '../lambda/core/abuse-defaults';
 import { EDGE_DENY_LIST_VARIABLE } from '../lambda/runtime/deny-list-env';
 import { MEDIA_PATH_PREFIX_VARIABLE, mediaPathPrefix } from '../lambda/core/media-paths';
-import type { StreamgateConfig } from './config';
+import type { StreamgateConfig } from './config/schema';
 
 /** Lambda's cap on one function's environment: every name and value, with the encoding between. */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;

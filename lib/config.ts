@@ -8,94 +8,31 @@
  * default and message. The types are the schemas' output types.
  */
 import { readFileSync } from 'node:fs';
-import type { z } from 'zod';
 import type { SharingAction } from '../lambda/core/abuse-defaults';
 import type { CloudFrontKeyAlgorithm } from '../lambda/core/cloudfront-key-types';
 import { apiEnvironmentSize, environmentProblem } from './api-environment';
-import { edgeRevocationSchema } from './config/edge-revocation';
-import { deliverySchema, type GeoRestrictionConfig, type PRICE_CLASSES } from './config/delivery';
-import { choice, fieldIssues, isRecord, section, text, whenValid } from './config/fields';
-import { entitlementSchema, jwtSchema } from './config/identity';
-import { drmSchema } from './config/drm';
-import { monitoringSchema } from './config/monitoring';
-import { type PackagingConfig, type PackagingMode, packagingSchema } from './config/packaging';
-import { abuseSchema, apiSchema, wafSchema } from './config/protection';
-import { signingSchema } from './config/signing';
+import type { GeoRestrictionConfig, PRICE_CLASSES } from './config/delivery';
+import { fieldIssues, isRecord } from './config/fields';
+import type { PackagingConfig, PackagingMode } from './config/packaging';
 import { DEFAULT_PLAYER_CSP } from './page-headers';
 
-/** CloudWatch Logs retention periods (days) that exist. */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+export { LOG_RETENTION_DAYS, settingsSchema } from './config/schema';
+import { settingsSchema } from './config/schema';
+import type { StreamgateConfig } from './config/schema';
 
-/** The whole config's schema (exported so tests can walk its fields, e.g. every value of every choice). */
-export const configSchema = section({
-  /**
-   * `production` (default) requires a custom domain (AWS FSBP CloudFront.7); `test` allows the
-   * cloudfront.net name, for a deployment nobody outside the team uses.
-   */
-  deployment: choice(['production', 'test']).default('production'),
-  /** Prefix of stack and resource names. */
-  name: text(/^[A-Za-z][A-Za-z0-9-]{0,30}$/, 'a letter then letters, digits or "-" (at most 31)'),
-  account: text(/^\d{12}$/, 'a 12-digit AWS account id'),
-  region: text(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'an AWS region such as eu-west-1'),
-  jwt: jwtSchema,
-  entitlement: entitlementSchema,
-  signing: signingSchema,
-  delivery: deliverySchema,
-  api: apiSchema,
-  /** The playback API's own abuse defences (lambda/core: sharing detection, stream and rate limits). */
-  abuse: abuseSchema,
-  waf: wafSchema,
-  /** The edge deny-list (lib/edge-revocation.ts): revocation reaches every edge in seconds. */
-  edgeRevocation: edgeRevocationSchema,
-  packaging: packagingSchema,
-  /** DRM catalog and licence servers (lib/config/drm.ts). */
-  drm: drmSchema,
-  /** Alarms, their topic(s) and the dashboard (lib/monitoring.ts). */
-  monitoring: monitoringSchema,
-  logRetentionDays: choice(LOG_RETENTION_DAYS).default(90),
-})
-  .superRefine(
-    ({ deployment, delivery }, ctx) => {
-      if (deployment === 'production' && delivery.domainNames.length === 0) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['delivery', 'domainNames'],
-          message:
-            'a production deployment needs a custom domain (AWS FSBP CloudFront.7): set delivery.domainNames and delivery.certificateArn, or mark the config "deployment": "test"',
-          input: delivery.domainNames,
-        });
-      }
-    },
-    whenValid('deployment', 'delivery'),
-  )
-  .superRefine(
-    ({ packaging, drm }, ctx) => {
-      // /drm/ is served only from MediaPackage (lib/delivery.ts): without it a catalog's grants open nothing.
-      if (packaging.mode === 'none' && Object.keys(drm.catalog).length > 0)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['drm', 'catalog'],
-          message:
-            'lists DRM videos, but packaging.mode is "none": no /drm/ behaviour serves them; set packaging.mode to "live" or "vod", or empty the catalog',
-          input: drm.catalog,
-        });
-    },
-    whenValid('packaging', 'drm'),
-  )
-  .superRefine(
-    (config, ctx) => {
-      const size = apiEnvironmentSize(config);
-      const problem = environmentProblem(size);
-      if (problem === undefined) return;
-      ctx.addIssue({ code: 'custom', path: size.byField[0].field.split('.'), message: problem, input: config });
-    },
-    // Measured once every field is valid: a size of invalid values would only repeat their problems.
-    { when: (payload) => payload.issues.length === 0 },
-  );
+/** The schema a config file (and a construct's props) is validated by: the settings, and the whole Lambda environment fitting its 4 KB. */
+export const configSchema = settingsSchema.superRefine(
+  (config, ctx) => {
+    const size = apiEnvironmentSize(config);
+    const problem = environmentProblem(size);
+    if (problem === undefined) return;
+    ctx.addIssue({ code: 'custom', path: size.byField[0].field.split('.'), message: problem, input: config });
+  },
+  // Measured once every field is valid: a size of invalid values would only repeat their problems.
+  { when: (payload) => payload.issues.length === 0 },
+);
 
-export type StreamgateConfig = z.output<typeof configSchema>;
+export type { StreamgateConfig };
 export type KeyAlgorithm = CloudFrontKeyAlgorithm;
 export type PriceClassName = (typeof PRICE_CLASSES)[number];
 export type { GeoRestrictionConfig, PackagingConfig, PackagingMode, SharingAction };
