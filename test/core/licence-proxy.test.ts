@@ -591,6 +591,7 @@ describe('licence server failures are mapped, never a hang', () => {
             credentialRefusedStatuses: [401],
           },
         }),
+        ...NO_SHARING_RECORD,
         K: `${UPSTREAM_CREDENTIAL}-old`,
       },
       runtime: { licences: true },
