@@ -164,10 +164,13 @@ export class StreamgateApi {
       const videoId = videoIdParam(event.pathParameters?.videoId);
       // Size first (a large body costs nothing to refuse); the rest only for an authenticated caller.
       const body = proxy.body(event);
-      const token = await this.admitLicence(event, now, context);
+      // As playback: the entitlement first (a token not entitled to the video is told so), then the
+      // store's one write, which admits only a session playback admitted.
+      const token = await this.verify(event, now, context);
+      requirePlayback(token, videoId, this.deps.config.entitlement);
+      await this.admitLicence(token, event, now, context);
       const drmSystem = proxy.drmSystem(event.pathParameters?.drmSystem);
       Object.assign(context, { videoId, drmSystem });
-      requirePlayback(token, videoId, this.deps.config.entitlement);
       proxy.checkKeyIds(proxy.video(videoId), drmSystem, proxy.nonEmpty(body));
       const contentType = event.headers?.['content-type'];
       const response = await proxy.forward({ videoId, drmSystem, body, contentType }, (outcome) =>
@@ -418,11 +421,11 @@ export class StreamgateApi {
    * through), so the stream limit and the sharing verdict hold for content keys too.
    */
   private async admitLicence(
+    token: VerifiedToken,
     event: APIGatewayProxyEventV2,
     now: number,
     context: Record<string, unknown>,
-  ): Promise<VerifiedToken> {
-    const token = await this.verify(event, now, context);
+  ): Promise<void> {
     const viewerIp = this.viewerIp(event);
     const verdict = await this.deps.access.licence({
       ...callerCall(token, now, this.deps.config.token),
@@ -443,7 +446,6 @@ export class StreamgateApi {
       throw new SharingSuspected();
     }
     if (verdict.outcome !== 'admitted') this.refuse(verdict);
-    return token;
   }
 
   private viewerCountry(event: APIGatewayProxyEventV2): string | undefined {

@@ -27,7 +27,9 @@ beforeAll(async () => {
     target: 'es2020',
     write: false,
   }).outputFiles[0].text;
-  env = await startClientStack();
+  // Tokens here play from node and ask for licences from the page (another loopback address):
+  // no sharing record to judge them by; test/core/licence-proxy.test.ts covers the sharing verdict.
+  env = await startClientStack({ apiEnv: { SHARING_MAX_NETWORKS: '0' } });
   browser = await launchChromium();
 }, 90000);
 afterAll(async () => {
@@ -222,9 +224,31 @@ test('the revocation store down at licence time: 503, no licence, the page says 
   }
 }, 60000);
 
+/** The licence token's own playback call, as an app makes before asking for licences with it. */
+function playAs(token: string): Promise<Response> {
+  return fetch(`${env.apiBase}/api/v1/playback/demo-3`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
+}
+
+/**
+ * Keeps the licence token's own session playing (its grant refreshed as its player
+ * would: every 4 s, inside the 10 s grant and well under the per-user rate limit), so its stream slot
+ * stays live while the page asks for licences with it; until stopped.
+ */
+function keepPlaying(token: string): { stop(): void } {
+  const timer = setInterval(() => void playAs(token).catch(() => undefined), 4000);
+  timer.unref(); // a failed test must not keep the run alive
+  return { stop: () => clearInterval(timer) };
+}
+
 test('a licence renewal refused mid-play (the licence token revoked) stops playback and says why', async () => {
   const sessionToken = await env.token('drm-frank', ['demo-3']);
   const licenceToken = await env.token('drm-frank', ['demo-3']);
+  // A licence belongs to a session playback admitted: the licence token plays too (its own session).
+  expect((await playAs(licenceToken)).status).toBe(200);
+  const playing = keepPlaying(licenceToken);
   const page = await open(sessionToken, licenceToken);
   await page.waitForFunction(() => (document.getElementById('v') as HTMLVideoElement).currentTime > 1, undefined, {
     timeout: 30000,
@@ -242,12 +266,16 @@ test('a licence renewal refused mid-play (the licence token revoked) stops playb
   expect(stopped.paused).toBe(true);
   const later = await after(page, 1500);
   expect(later.time).toBe(stopped.time);
+  playing.stop();
   await page.close();
 }, 60000);
 
 test('a grant refresh refused mid-play (the session token revoked) stops DRM playback too, and says why', async () => {
   const sessionToken = await env.token('drm-grace', ['demo-3']);
   const licenceToken = await env.token('drm-grace', ['demo-3']);
+  // A licence belongs to a session playback admitted: the licence token plays too (its own session).
+  expect((await playAs(licenceToken)).status).toBe(200);
+  const playing = keepPlaying(licenceToken);
   const page = await open(sessionToken, licenceToken);
   await page.waitForFunction(() => (document.getElementById('v') as HTMLVideoElement).currentTime > 1, undefined, {
     timeout: 30000,
@@ -263,5 +291,6 @@ test('a grant refresh refused mid-play (the session token revoked) stops DRM pla
   expect(stopped.paused).toBe(true);
   const later = await after(page, 1500);
   expect(later.time).toBe(stopped.time);
+  playing.stop();
   await page.close();
 }, 60000);
