@@ -81,7 +81,7 @@ test('size budget: the core (what every app ships) is at most 5 KB gzipped; ever
 
 test('package.json: ES module, exports for import and types, optional player peers', () => {
   const pkg = JSON.parse(readFileSync(join(CLIENT, 'package.json'), 'utf8')) as Record<string, any>;
-  expect(pkg).toMatchObject({ name: 'streamgate-client', version: '0.1.0', type: 'module' });
+  expect(pkg).toMatchObject({ name: 'streamgate-client', version: '0.2.0', type: 'module' });
   expect(pkg.exports['.']).toMatchObject({ types: './dist/types/index.d.ts', import: './dist/streamgate-client.js' });
   for (const peer of ['hls.js', 'shaka-player', 'video.js']) {
     expect(pkg.peerDependencies[peer]).toBeDefined();
