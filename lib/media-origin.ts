@@ -153,13 +153,7 @@ export class MediaOrigin extends Construct {
    * CloudFront may read objects under the media prefix, and only for this distribution.
    */
   originAccessStatement(distributionArn: string): iam.PolicyStatement {
-    return new iam.PolicyStatement({
-      sid: 'StreamgateCloudFrontReadsMedia',
-      principals: [new iam.ServicePrincipal('cloudfront.amazonaws.com')],
-      actions: ['s3:GetObject'],
-      resources: [this.bucket.arnForObjects(`${this.keyPrefix}*`)],
-      conditions: { StringEquals: { 'AWS:SourceArn': distributionArn } },
-    });
+    return oacReadStatement(this.bucket, this.keyPrefix, distributionArn);
   }
 
   /**
@@ -218,25 +212,13 @@ class PrefixOacOrigin extends origins.S3BucketOrigin {
   }
 
   override bind(scope: Construct, options: cloudfront.OriginBindOptions): cloudfront.OriginBindConfig {
-    const stack = Stack.of(scope);
-    this.mediaBucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: `CloudFrontReads${this.keyPrefix.replace(/(^|[-_/])([a-z0-9])/g, (_, _sep, c: string) => c.toUpperCase()).replace(/\//g, '')}`,
-        principals: [new iam.ServicePrincipal('cloudfront.amazonaws.com')],
-        actions: ['s3:GetObject'],
-        resources: [this.mediaBucket.arnForObjects(`${this.keyPrefix}*`)],
-        conditions: {
-          StringEquals: {
-            'AWS:SourceArn': stack.formatArn({
-              service: 'cloudfront',
-              region: '',
-              resource: 'distribution',
-              resourceName: options.distributionId,
-            }),
-          },
-        },
-      }),
-    );
+    const distributionArn = Stack.of(scope).formatArn({
+      service: 'cloudfront',
+      region: '',
+      resource: 'distribution',
+      resourceName: options.distributionId,
+    });
+    this.mediaBucket.addToResourcePolicy(oacReadStatement(this.mediaBucket, this.keyPrefix, distributionArn));
     const config = this._bind(scope, options);
     if (config.originProperty === undefined) throw new Error('MediaOrigin: the S3 origin rendered no origin');
     return {
@@ -249,4 +231,18 @@ class PrefixOacOrigin extends origins.S3BucketOrigin {
     // OAC, not an OAI: the legacy identity stays empty.
     return { originAccessIdentity: '' };
   }
+}
+
+/**
+ * The one OAC read statement: CloudFront may `s3:GetObject` under `keyPrefix`, for one
+ * distribution only. The origin adds it; a team with an imported bucket adds it by hand.
+ */
+function oacReadStatement(bucket: s3.IBucket, keyPrefix: string, distributionArn: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: `CloudFrontReads${keyPrefix.replace(/(^|[-_/])([a-z0-9])/g, (_, _sep, c: string) => c.toUpperCase()).replace(/\//g, '')}`,
+    principals: [new iam.ServicePrincipal('cloudfront.amazonaws.com')],
+    actions: ['s3:GetObject'],
+    resources: [bucket.arnForObjects(`${keyPrefix}*`)],
+    conditions: { StringEquals: { 'AWS:SourceArn': distributionArn } },
+  });
 }

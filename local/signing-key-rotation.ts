@@ -7,7 +7,7 @@
  * Every write goes to a temp file renamed into place, so a reader never sees half a file.
  */
 import { createPrivateKey, randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type CloudFrontKeyPort,
@@ -26,7 +26,7 @@ import {
   type CloudFrontKeyAlgorithm,
   cloudFrontKeyAlgorithmOf,
 } from '../lambda/core/cloudfront-key-types';
-import { readIfPresent } from './atomic-file';
+import { readIfPresent, writeAtomically } from './atomic-file';
 import {
   ACTIVE_KEY_FILE,
   ensureCloudFrontKey,
@@ -41,12 +41,6 @@ export const LOCAL_EDGE_RELOAD_SECONDS = 1;
 
 const PENDING_KEY_FILE = 'signing-key.pending.json';
 const PREVIOUS_KEY_FILE = 'signing-key.previous.json';
-
-function writeAtomically(path: string, text: string, mode = 0o600): void {
-  const temp = `${path}.${randomUUID()}.tmp`;
-  writeFileSync(temp, text, { mode });
-  renameSync(temp, path);
-}
 
 const documentText = (version: KeyVersion) => `${JSON.stringify(keyDocumentOf(version), null, 2)}\n`;
 
