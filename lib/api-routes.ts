@@ -23,3 +23,13 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { operation: 'session', method: 'DELETE', path: '/api/v1/session' },
   { operation: 'licence', method: 'POST', path: '/api/v1/licence/{videoId}/{drmSystem}' },
 ];
+
+/**
+ * The methods `/api/*` takes (the WAF's method allow-list): the routes', and OPTIONS when apps on
+ * other origins are allowed, for their CORS preflight (answered by API Gateway, lib/playback-api.ts).
+ */
+export function apiMethods(allowedOrigins: readonly string[]): string[] {
+  const methods = new Set<string>(API_ROUTES.map((route) => route.method));
+  if (allowedOrigins.length > 0) methods.add('OPTIONS');
+  return [...methods];
+}

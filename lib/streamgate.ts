@@ -17,7 +17,7 @@ import { Construct } from 'constructs';
 import { mediaKeyPrefixProblem } from '../lambda/core/media-paths';
 import { ORIGIN_VERIFY_REFRESH_SECONDS } from '../lambda/core/origin-verify';
 import { apiEnvironment } from './api-environment';
-import { API_ROUTES } from './api-routes';
+import { apiMethods } from './api-routes';
 import { CloudFrontAccessLogs } from './cloudfront-logs';
 import { ConfigValidationError, type StreamgateConfig, validateConfig } from './config';
 import { Delivery } from './delivery';
@@ -154,6 +154,7 @@ export class Streamgate extends Construct {
       drmOrigin: this.packaging?.origin(),
       originSecretsVersion: config.delivery.originSecretsVersion,
       denyList: this.edgeRevocation?.store,
+      allowedOrigins: config.delivery.allowedOrigins,
     });
     this.api = new PlaybackApi(this, 'Api', {
       table: this.table,
@@ -163,6 +164,7 @@ export class Streamgate extends Construct {
       throttleRateLimit: config.api.throttleRateLimit,
       throttleBurstLimit: config.api.throttleBurstLimit,
       logRetentionDays: config.logRetentionDays,
+      allowedOrigins: config.delivery.allowedOrigins,
       handlersDir: internal.handlersDir,
       licenceSecretArns: Object.values(config.drm.upstreams).flatMap((upstream) =>
         upstream?.secretArn !== undefined ? [upstream.secretArn] : [],
@@ -294,7 +296,7 @@ export class Streamgate extends Construct {
       rateLimitPerIp: config.waf.rateLimitPerIp,
       apiRateLimitPerIp: config.waf.apiRateLimitPerIp,
       evaluationWindowSeconds: config.waf.evaluationWindowSeconds,
-      apiMethods: [...new Set(API_ROUTES.map((route) => route.method))],
+      apiMethods: apiMethods(config.delivery.allowedOrigins),
       name: config.name,
       logRetentionDays: config.logRetentionDays,
     });

@@ -77,6 +77,8 @@ export interface LocalStackOptions {
   onMedia?: EdgeOptions['onMedia'];
   /** Edge revocation (the deny-list in the viewer-request function's KeyValueStore). @default true */
   edgeRevocation?: boolean;
+  /** Origins of apps on other origins answered with CORS (delivery.allowedOrigins deployed). @default none */
+  allowedOrigins?: readonly string[];
 }
 
 export interface LocalStack {
@@ -174,6 +176,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     staticFiles,
     onMedia: options.onMedia,
     keyValueStore: denyList,
+    allowedOrigins: options.allowedOrigins,
     extraRoutes: { '/local/monitor.json': monitor.handler },
   });
   const servers = await listenOnLoopback(handler, options.port);
