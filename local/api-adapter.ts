@@ -6,16 +6,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { StreamgateApi } from '../lambda/core/api';
+import { type AdminApi, adminOperation } from '../lambda/core/admin-routes';
 import { InvalidRequest } from '../lambda/core/errors';
 import { errorResponse, jsonResponse, type HttpResponse } from '../lambda/core/http';
 import { API_ROUTES, type ApiOperation, type ApiRoute } from '../lib/api-routes';
 
 /** What the adapter calls: the API's operations (a Lambda invocation, deployed). */
-export type ApiOperations = Pick<StreamgateApi, 'playback' | 'revoke' | 'logout' | 'licence'>;
+export type ApiOperations = Pick<StreamgateApi, 'playback' | 'logout' | 'licence'> & AdminApi;
 
 const INVOKE: Record<ApiOperation, (api: ApiOperations, event: APIGatewayProxyEventV2) => Promise<HttpResponse>> = {
   playback: (api, event) => api.playback(event),
-  revocations: (api, event) => api.revoke(event),
+  revocations: (api, event) => adminOperation(api, event),
   session: (api, event) => api.logout(event),
   licence: (api, event) => api.licence(event),
 };

@@ -44,6 +44,8 @@ import {
 import type { TokenVerifier, VerifiedToken } from './token-verifier';
 import type { DrmConfig } from './drm-config';
 import type { LicenceProxy } from './licence-proxy';
+import { liftAnswer, subParam } from './admin-users';
+import { userStateAnswer } from './user-state';
 
 export interface ApiDeps {
   config: ApiConfig;
@@ -69,7 +71,7 @@ export interface ApiDeps {
 
 const MAX_BODY_BYTES = 4096;
 
-type Operation = 'playback' | 'revoke' | 'logout' | 'licence';
+type Operation = 'playback' | 'revoke' | 'logout' | 'licence' | 'user-state' | 'lift-cutoff';
 
 export class StreamgateApi {
   constructor(private readonly deps: ApiDeps) {}
@@ -212,6 +214,34 @@ export class StreamgateApi {
       );
       this.deps.logger.info('user revoked by admin', { ...context, revokedSub: body.sub, before });
       return jsonResponse(201, { revoked: { iss, sub: body.sub, before } });
+    });
+  }
+
+  /** `GET /api/v1/users/{sub}/sessions`: what the store holds for the user (lambda/core/user-state.ts); admin scope. */
+  userState(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
+    return this.run('user-state', event, async (now, context) => {
+      await this.authenticateAdmin(event, now, context);
+      const sub = subParam(event);
+      const { issuer: iss } = this.deps.config.token;
+      const state = await this.deps.access.userState({ iss, sub }, now);
+      this.deps.logger.info('user state read by admin', { ...context, readSub: sub });
+      return jsonResponse(200, userStateAnswer(iss, sub, state, now));
+    });
+  }
+
+  /** `DELETE /api/v1/revocations/users/{sub}`: lifts the user's cut-off (lambda/core/admin-users.ts); admin scope, audited. */
+  liftCutoff(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
+    return this.run('lift-cutoff', event, async (now, context) => {
+      await this.authenticateAdmin(event, now, context);
+      const sub = subParam(event);
+      const { issuer: iss } = this.deps.config.token;
+      const before = await this.deps.access.liftCutoff({ iss, sub }, userKeepUntil(now, this.deps.config.token));
+      this.deps.logger.warn('user cut-off lifted by admin', {
+        ...context,
+        liftedSub: sub,
+        liftedBefore: before ?? null,
+      });
+      return jsonResponse(200, liftAnswer(iss, sub, before));
     });
   }
 

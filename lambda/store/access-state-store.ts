@@ -41,6 +41,8 @@ import type {
   UserRef,
 } from '../core/access-state';
 import { grantRecord } from '../core/edge-deny-list';
+import type { UserState } from '../core/user-state';
+import { userStateOf } from './user-state-reader';
 import { StoreContention } from '../core/errors';
 import { numberOf, type DynamoCaller, type Item } from './dynamo-call';
 import {
@@ -247,6 +249,25 @@ export class AccessStateStore implements AccessState {
     await this.dynamo.sendConditional((client, options) =>
       client.send(update.command(this.dynamo.tableName, userKey(user)), options),
     );
+  }
+
+  async userState(user: UserRef, nowSeconds: number): Promise<UserState> {
+    return userStateOf(await this.dynamo.get(userKey(user)), nowSeconds, this.limits.rateWindowSeconds);
+  }
+
+  /**
+   * Removes the cut-off (a write that revokes nothing: the deny-list replicator ignores it, and
+   * entries it made for the cut-off run out with their grants). Only on an existing item, so a
+   * lift never creates one.
+   */
+  async liftCutoff(user: UserRef, keepUntil: number): Promise<number | undefined> {
+    const update = new Update(keepUntil);
+    update.removes.push(update.name(BEFORE));
+    update.conditions.push(`attribute_exists(${update.name(PK)})`);
+    const outcome = await this.dynamo.attempt((client, options) =>
+      client.send(update.command(this.dynamo.tableName, userKey(user), 'ALL_OLD'), options),
+    );
+    return outcome.written ? numberOf(outcome.output.Attributes, BEFORE) : undefined;
   }
 
   /** The checks every call makes (cut-off, rate limit and, with `ownRevocation`, the token's own marks) and its count. */

@@ -13,7 +13,14 @@ const record = async (event: APIGatewayProxyEventV2) => {
   events.push(event);
   return jsonResponse(200, { ok: true });
 };
-const api: ApiOperations = { playback: record, revoke: record, logout: record, licence: record };
+const api: ApiOperations = {
+  playback: record,
+  revoke: record,
+  logout: record,
+  licence: record,
+  liftCutoff: record,
+  userState: record,
+};
 
 let server: Server;
 let port: number;
