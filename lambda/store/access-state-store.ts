@@ -182,6 +182,7 @@ export class AccessStateStore implements AccessState {
     try {
       await this.dynamo.send((client, options) => client.send(this.command(key, pruneWrite(plan)), options));
     } catch (error) {
+      // send throws only StoreUnavailable, the SDK error its cause.
       this.hygiene.pruneFailed(plan, error as Error);
     }
   }

@@ -293,7 +293,7 @@ function union(a: string[], b: string[]): string[] {
   return [...new Set([...a, ...b])].sort();
 }
 
-export function storedSlots(item: Item | undefined): string[] {
+function storedSlots(item: Item | undefined): string[] {
   return item?.[SESSIONS]?.SS ?? [];
 }
 
