@@ -66,11 +66,22 @@ export function doneIn(progressFile: string): Set<string> {
   return done;
 }
 
+function endsLine(path: string): boolean {
+  try {
+    const text = readFileSync(path, 'utf8');
+    return text === '' || text.endsWith('\n');
+  } catch {
+    return true; // no file yet
+  }
+}
+
 export async function revokeAll(options: BulkOptions): Promise<Omit<BulkSummary, 'duplicates'>> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((done) => setTimeout(done, ms)));
   const started = now();
   const done = doneIn(options.progressFile);
+  // A run cut short mid-line leaves no newline: start ours on a fresh line, or the first would be lost.
+  if (!endsLine(options.progressFile)) appendFileSync(options.progressFile, '\n');
   const todo = options.subs.filter((sub) => !done.has(sub));
   const summary = { ok: 0, failed: 0, skipped: options.subs.length - todo.length };
   const spacingMs = 1000 / options.ratePerSecond;
