@@ -140,7 +140,9 @@ async function corsRefused(endpoint: string, error: unknown, doFetch: typeof fet
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), CORS_PROBE_TIMEOUT_MS);
   try {
-    await doFetch(`${target.origin}/api/`, {
+    // The origin's root: any HTTP answer (a page, a 404) proves it reachable, and no API route,
+    // WAF API rule or auth-failure metric sees the probe.
+    await doFetch(`${target.origin}/`, {
       mode: 'no-cors',
       credentials: 'omit',
       cache: 'no-store',
