@@ -8,6 +8,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AccessState } from '../core/access-state';
 import { StreamgateApi } from '../core/api';
 import { ConfigError, loadConfig, type ApiConfig } from '../core/config';
+import { EnvReader } from '../core/env-reader';
 import { MediaSigner } from '../core/media-signer';
 import {
   loadOriginVerifyValues,
@@ -126,7 +127,7 @@ async function licenceProxyOf(
   options: RuntimeOptions,
   secrets: () => SecretsManagerClient,
 ): Promise<LicenceProxy> {
-  const env = options.env ?? process.env;
+  const env = new EnvReader(options.env ?? process.env);
   const entries = await Promise.all(
     Object.entries(drm.upstreams).map(async ([system, upstream]): Promise<[string, LicenceUpstream]> => {
       const override = options.licenceUpstreams?.[system as DrmSystem];
@@ -135,7 +136,7 @@ async function licenceProxyOf(
         upstream.secretArn !== undefined
           ? await readSecret(secrets(), upstream.secretArn, 'LICENCE_UPSTREAMS')
           : upstream.secretEnv !== undefined
-            ? env[upstream.secretEnv]
+            ? env.optional(upstream.secretEnv)
             : undefined;
       if (upstream.header !== undefined && (value === undefined || value === ''))
         throw new ConfigError('LICENCE_UPSTREAMS', `the ${system} licence server's credential is empty`);
