@@ -25,7 +25,7 @@ import { createEdgeHandler, type EdgeOptions } from './edge-server';
 import { withLocalFault } from './local-fault';
 import { lockFolder, type FolderLock } from './folder-lock';
 import { DEFAULT_SIGNED_TTL_SECONDS, recordStackSettings } from './stack-settings';
-import { contentCatalog, type LocalConfig, localApiEnvironment } from './config-file';
+import { contentCatalog, type LocalConfig, localApiEnvironment } from './config-settings';
 import { writeAtomically } from './atomic-file';
 import { type LocalDrm, prepareLocalDrm } from './drm/local-drm';
 import { startLocalLicensing } from './drm/clearkey-upstream';
@@ -74,7 +74,7 @@ export interface LocalStackOptions {
    */
   webDir?: string;
   /**
-   * The team's deploy config file (local/config-file.ts): its IdP, claims, plans, limits and
+   * The team's deploy config file (local/config-file.ts, mapped by local/config-settings.ts): its IdP, claims, plans, limits and
    * content instead of the dev defaults; the options above and `apiEnv` still win.
    * @default none: the dev IdP and the demo content
    */

@@ -15,7 +15,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { startBanner } from './banner';
 import { KEY_ALGORITHM_VARIABLE, localKeyAlgorithm } from './cloudfront-keys';
 import { localDir } from './idp/defaults';
-import { configPathFrom, loadLocalConfig } from './config-file';
+import { configPathFrom } from './config-settings';
 import { startLocalStack } from './stack';
 
 async function main(): Promise<void> {
@@ -27,7 +27,8 @@ async function main(): Promise<void> {
     throw new Error(`DYNAMODB_ENDPOINT: must be an http(s) URL such as http://localhost:8000, got "${dynamoEndpoint}"`);
   }
   const configPath = configPathFrom(process.argv.slice(2), process.env);
-  const config = configPath === undefined ? undefined : loadLocalConfig(configPath);
+  // The deploy schema is loaded only for a file: it brings part of aws-cdk-lib.
+  const config = configPath === undefined ? undefined : (await import('./config-file')).loadLocalConfig(configPath);
   const keyAlgorithm = process.env[KEY_ALGORITHM_VARIABLE];
   const stack = await startLocalStack({
     dir: localDir(),

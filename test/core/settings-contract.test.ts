@@ -19,7 +19,7 @@ import {
 } from '../../lambda/core/settings-contract';
 import { loadDenyListConfig } from '../../lambda/runtime/deny-list-runtime';
 import { ConfigValidationError, type StreamgateConfig, validateConfig } from '../../lib/config';
-import { localApiEnvironment } from '../../local/config-file';
+import { localApiEnvironment } from '../../local/config-settings';
 import { parseTokenRequest } from '../../local/idp/token-request';
 import { MINIMAL_LAMBDA_ENV } from '../support/minimal-env';
 
