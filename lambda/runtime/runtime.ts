@@ -28,6 +28,7 @@ import { type DrmConfig, type DrmSystem, loadDrmConfig } from '../core/drm-confi
 import { LicenceProxy, type LicenceUpstream } from '../core/licence-proxy';
 import { HttpLicenceUpstream } from './http-licence-upstream';
 import { ActiveSigningKey } from './signing-key';
+import { loggedAndCounted } from '../store/item-hygiene';
 import { createStateStores } from '../store/state-stores';
 import { TokenVerifier } from '../core/token-verifier';
 
@@ -159,14 +160,16 @@ async function initRoutes<T>(
         ? originVerifyOf(config, secretsClient)
         : OriginVerifier.create(options.originVerify.load, { refreshAfterMs: options.originVerify.refreshAfterMs }),
     ]);
-    const stores = createStateStores(config);
+    const signals = options.signals ?? new EmfSignals();
+    // A failed prune is reported through the API's own logger and signals (flushed with its call).
+    const stores = createStateStores(config, loggedAndCounted(logger, signals));
     options.onStoreClient?.(stores.dynamo.client);
     return build(
       routeDeps({
         config,
         verifier: new TokenVerifier(config.token),
         access: options.state ?? stores.access,
-        signals: options.signals ?? new EmfSignals(),
+        signals,
         logger,
         now: options.now ?? (() => Math.floor(Date.now() / 1000)),
         originVerify,

@@ -10,6 +10,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createDynamoClient, DynamoCaller } from '../../lambda/store/dynamo-call';
 import { AccessStateStore } from '../../lambda/store/access-state-store';
+import { FAIL_ON_HYGIENE_ERROR } from './hygiene';
 import { createApi, type ApiHandlers, type ApiOptions } from '../../lambda/runtime/runtime';
 import { ensureStateTable, startDynalite, type LocalDynamo } from '../../local/dynamo-server';
 import { countOperations, type OperationCounter } from './dynamo-operations';
@@ -139,16 +140,20 @@ export async function startHarness(options: {
   return {
     api,
     dynamo,
-    access: new AccessStateStore(new DynamoCaller(createDynamoClient(storeConfig), TABLE, 1000), {
-      rateLimit: 0,
-      rateWindowSeconds: 60,
-      maxStreams: 0,
-      sharing: { maxNetworks: 0, maxCountries: 0, action: 'alert' },
-      grantBucketSeconds: 600,
-      // An arranging client: the growth caps are the API's, tested through it.
-      maxSessionsPerHour: 200,
-      maxGrantsPerBucket: 500,
-    }),
+    access: new AccessStateStore(
+      new DynamoCaller(createDynamoClient(storeConfig), TABLE, 1000),
+      {
+        rateLimit: 0,
+        rateWindowSeconds: 60,
+        maxStreams: 0,
+        sharing: { maxNetworks: 0, maxCountries: 0, action: 'alert' },
+        grantBucketSeconds: 600,
+        // An arranging client: the growth caps are the API's, tested through it.
+        maxSessionsPerHour: 200,
+        maxGrantsPerBucket: 500,
+      },
+      FAIL_ON_HYGIENE_ERROR,
+    ),
     signingKey,
     logs,
     store,
