@@ -9,11 +9,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { StreamgateApi } from '../lambda/core/api';
 import type { CloudFrontKeyAlgorithm } from '../lambda/core/cloudfront-key-types';
 import { OriginAuthorizer } from '../lambda/core/origin-authorizer';
 import { loadOriginVerifyValues, ORIGIN_VERIFY_HEADER } from '../lambda/core/origin-verify';
-import { createApi } from '../lambda/runtime/runtime';
+import { createApi, type ApiHandlers } from '../lambda/runtime/runtime';
 import { LOCAL_ORIGIN_REFRESH_SECONDS, LocalOriginHeader, LocalOriginSecret } from './origin-secret';
 import { buildPlayerPage } from '../web/build';
 import { createApiAdapter, type ApiAdapterOptions } from './api-adapter';
@@ -92,7 +91,7 @@ export interface LocalStackOptions {
 export interface LocalStack {
   url: string;
   port: number;
-  api: StreamgateApi;
+  api: ApiHandlers;
   idp: DevIdp;
   monitor: LocalMonitor;
   dynamo: LocalDynamo;
