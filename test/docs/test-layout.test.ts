@@ -1,0 +1,115 @@
+/**
+ * The test tree's layout, held so it cannot drift: every suite that drives a browser lives under
+ * test/browser/ (the one folder `npm run test:unit` leaves out), only the browser fixture launches
+ * one, and a test named after a module imports that module (scripts/test-layout.ts lists the
+ * modules still without one).
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import {
+  BROWSER_TEST_FOLDER,
+  hasOwnBehaviour,
+  importSpecifiers,
+  importsOf,
+  moduleTests,
+  ROOT,
+  reachableFrom,
+  tsFiles,
+} from '../../scripts/test-layout';
+
+const FIXTURE = 'test/support/browser-fixture.ts';
+const BROWSER_PACKAGE = 'playwright-core';
+/** An import of the browser package that brings values, not only types (`import type`). */
+const VALUE_IMPORT =
+  /^\s*(?:import\s+(?!type\b)[^;]*?from\s*|.*\brequire\s*\(\s*|.*\bimport\s*\(\s*)['"]playwright-core['"]/m;
+
+/** The files a test reaches that import the browser package or the fixture, as `file → what`. */
+function browserReach(test: string, root = ROOT): string[] {
+  return [...reachableFrom(test, root)].flatMap((file) => {
+    const { modules, packages } = importsOf(file, root);
+    return [
+      ...packages.filter((name) => name === BROWSER_PACKAGE).map((name) => `${file} → ${name}`),
+      ...modules.filter((module) => `${module}.ts` === FIXTURE).map(() => `${file} → ${FIXTURE}`),
+    ];
+  });
+}
+
+const isBrowserSuite = (path: string) => path.startsWith(`${BROWSER_TEST_FOLDER}/`);
+const suites = tsFiles('test').filter((path) => path.endsWith('.test.ts'));
+
+test('no suite outside test/browser/ reaches playwright-core or the browser fixture, however indirectly', () => {
+  const outside = suites.filter((path) => !isBrowserSuite(path));
+  expect(outside.length).toBeGreaterThan(90);
+  expect(outside.flatMap((test) => browserReach(test))).toEqual([]);
+});
+
+test('every suite under test/browser/ drives Chromium through the one fixture', () => {
+  const browser = suites.filter(isBrowserSuite);
+  expect(browser.length).toBeGreaterThanOrEqual(10);
+  expect(browser.filter((test) => !reachableFrom(test).has(FIXTURE))).toEqual([]);
+});
+
+test('only the fixture imports playwright-core for more than its types', () => {
+  const valueImports = tsFiles('test')
+    .filter((file) => file !== FIXTURE)
+    .filter((file) => VALUE_IMPORT.test(readFileSync(join(ROOT, file), 'utf8')));
+  expect(valueImports).toEqual([]);
+});
+
+test('`npm run test:unit` leaves out exactly the browser folder, and `npm test` leaves out nothing', () => {
+  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const ignored = [...scripts['test:unit'].matchAll(/--testPathIgnorePatterns[ =](\S+)/g)].map((match) => match[1]);
+  expect(ignored).toEqual([`/${BROWSER_TEST_FOLDER}/`]);
+  expect(scripts.test).not.toMatch(/testPathIgnorePatterns|--selectProjects|--testPathPattern/);
+});
+
+describe('the layout checks themselves, on a tree of their own', () => {
+  const root = mkdtempSync(join(tmpdir(), 'streamgate-layout-'));
+  const write = (path: string, text: string) => {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  };
+  write(
+    'test/support/browser-fixture.ts',
+    `import { chromium } from '${BROWSER_PACKAGE}';\nexport const c = chromium;\n`,
+  );
+  write('test/support/page-steps.ts', "import { c } from './browser-fixture';\nexport const steps = c;\n");
+  write('test/client/indirect.test.ts', "import { steps } from '../support/page-steps';\ntest('x', () => steps);\n");
+  write('test/client/plain.test.ts', "import { value } from '../../lib/thing';\ntest('x', () => value);\n");
+  write('test/lib/thing.test.ts', "import { value } from '../../lib/thing';\ntest('x', () => value);\n");
+  write('test/lib/types.test.ts', "import type { Shape } from '../../lib/types';\n");
+  write('lib/thing.ts', 'export const value = 1;\n');
+  write('lib/types.ts', 'export interface Shape {\n  a: number;\n}\n');
+  write('lib/index.ts', "export { value } from './thing';\n");
+  write('lib/untested.ts', 'export function f(): number {\n  return 2;\n}\n');
+
+  test('a suite reaching the fixture through a helper is caught; one that does not is not', () => {
+    expect(browserReach('test/client/indirect.test.ts', root)).toEqual([
+      'test/support/page-steps.ts → test/support/browser-fixture.ts',
+      'test/support/browser-fixture.ts → playwright-core',
+    ]);
+    expect(browserReach('test/client/plain.test.ts', root)).toEqual([]);
+  });
+
+  test('a module has a same-named test only when a test of its name imports it; types and barrels are not modules to test', () => {
+    expect(moduleTests(root)).toEqual([
+      { module: 'lib/thing.ts', named: ['test/lib/thing.test.ts'], coveredBy: ['test/client/plain.test.ts'] },
+      { module: 'lib/untested.ts', named: [], coveredBy: [] },
+    ]);
+  });
+
+  test('imports are read in every form, and behaviour is told from types and re-exports', () => {
+    expect(
+      importSpecifiers(
+        "import a from 'a';\nimport type { B } from './b';\nimport './c';\nconst d = require('./d');\nconst e = await import('./e');",
+      ),
+    ).toEqual(['a', './b', './c', './d', './e']);
+    expect(hasOwnBehaviour("export { a } from './a';\nexport type { B } from './b';")).toBe(false);
+    expect(hasOwnBehaviour('export interface A {}\nexport type B = string;\n// export const c = 1;')).toBe(false);
+    expect(hasOwnBehaviour('export async function f() {}')).toBe(true);
+    expect(hasOwnBehaviour('export class A {}')).toBe(true);
+  });
+});
