@@ -77,9 +77,9 @@ export function testNameOf(modulePath: string): string {
 export interface ModuleTests {
   /** Repository-relative path of the module. */
   module: string;
-  /** Tests named after the module that import it. */
+  /** Tests named after the module that reach it. */
   named: string[];
-  /** Other tests that import it (behaviour suites, or tests named after another module). */
+  /** Other tests that import it directly (behaviour suites, or tests named after another module). */
   coveredBy: string[];
 }
 
@@ -106,13 +106,23 @@ export function moduleTests(root = ROOT): ModuleTests[] {
       importers.set(module, [...(importers.get(module) ?? []), test]);
     }
   }
-  return MODULE_FOLDERS.flatMap((folder) => tsFiles(folder, root))
-    .filter((path) => hasOwnBehaviour(readFileSync(join(root, path), 'utf8')))
-    .map((module) => {
-      const importing = importers.get(module.replace(/\.ts$/, '')) ?? [];
-      const named = importing.filter((test) => basename(test, '.test.ts') === testNameOf(module));
-      return { module, named, coveredBy: importing.filter((test) => !named.includes(test)) };
-    });
+  const modules = MODULE_FOLDERS.flatMap((folder) => tsFiles(folder, root)).filter((path) =>
+    hasOwnBehaviour(readFileSync(join(root, path), 'utf8')),
+  );
+  const importedBy = (module: string) => importers.get(module.replace(/\.ts$/, '')) ?? [];
+  return modules.map((module) => {
+    const importing = importedBy(module);
+    // Named after it and reaching it, directly or through what it imports (a harness, the API);
+    // of two modules of one name, a test that imports one directly is that one's.
+    const namesakes = modules.filter((other) => other !== module && testNameOf(other) === testNameOf(module));
+    const named = tests.filter(
+      (test) =>
+        basename(test, '.test.ts') === testNameOf(module) &&
+        reachableFrom(test, root).has(module) &&
+        (importing.includes(test) || !namesakes.some((other) => importedBy(other).includes(test))),
+    );
+    return { module, named, coveredBy: importing.filter((test) => !named.includes(test)) };
+  });
 }
 
 /** Every file a test file reaches through relative imports (itself included), transitively. */
