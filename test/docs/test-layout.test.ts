@@ -19,18 +19,23 @@ import {
 } from '../../scripts/test-layout';
 
 const FIXTURE = 'test/support/browser-fixture.ts';
+/** Finds (and unpacks, if need be) the Chromium a suite runs: what makes a suite a browser suite. */
+const BROWSER_BINARY = 'test/support/browser-binary.ts';
 const BROWSER_PACKAGE = 'playwright-core';
 /** An import of the browser package that brings values, not only types (`import type`). */
 const VALUE_IMPORT =
   /^\s*(?:import\s+(?!type\b)[^;]*?from\s*|.*\brequire\s*\(\s*|.*\bimport\s*\(\s*)['"]playwright-core['"]/m;
 
-/** The files a test reaches that import the browser package or the fixture, as `file → what`. */
+/** The files a test reaches that import the browser package, the fixture or the Chromium lookup, as `file → what`. */
 function browserReach(test: string, root = ROOT): string[] {
   return [...reachableFrom(test, root)].flatMap((file) => {
     const { modules, packages } = importsOf(file, root);
     return [
       ...packages.filter((name) => name === BROWSER_PACKAGE).map((name) => `${file} → ${name}`),
-      ...modules.filter((module) => `${module}.ts` === FIXTURE).map(() => `${file} → ${FIXTURE}`),
+      ...modules
+        .map((module) => `${module}.ts`)
+        .filter((path) => path === FIXTURE || path === BROWSER_BINARY)
+        .map((path) => `${file} → ${path}`),
     ];
   });
 }
@@ -38,16 +43,18 @@ function browserReach(test: string, root = ROOT): string[] {
 const isBrowserSuite = (path: string) => path.startsWith(`${BROWSER_TEST_FOLDER}/`);
 const suites = tsFiles('test').filter((path) => path.endsWith('.test.ts'));
 
-test('no suite outside test/browser/ reaches playwright-core or the browser fixture, however indirectly', () => {
+test('no suite outside test/browser/ reaches playwright-core, the browser fixture or the Chromium lookup, however indirectly', () => {
   const outside = suites.filter((path) => !isBrowserSuite(path));
   expect(outside.length).toBeGreaterThan(90);
   expect(outside.flatMap((test) => browserReach(test))).toEqual([]);
 });
 
-test('every suite under test/browser/ drives Chromium through the one fixture', () => {
+test('every suite under test/browser/ runs Chromium, and those that drive a page do it through the one fixture', () => {
   const browser = suites.filter(isBrowserSuite);
   expect(browser.length).toBeGreaterThanOrEqual(10);
-  expect(browser.filter((test) => !reachableFrom(test).has(FIXTURE))).toEqual([]);
+  expect(browser.filter((test) => !reachableFrom(test).has(BROWSER_BINARY))).toEqual([]);
+  const drivingPages = browser.filter((test) => importsOf(test).packages.includes(BROWSER_PACKAGE));
+  expect(drivingPages.filter((test) => !reachableFrom(test).has(FIXTURE))).toEqual([]);
 });
 
 test('only the fixture imports playwright-core for more than its types', () => {
@@ -107,6 +114,9 @@ describe('the layout checks themselves, on a tree of their own', () => {
   );
   write('test/support/page-steps.ts', "import { c } from './browser-fixture';\nexport const steps = c;\n");
   write('test/client/indirect.test.ts', "import { steps } from '../support/page-steps';\ntest('x', () => steps);\n");
+  write('test/support/browser-binary.ts', 'export const path = "/usr/bin/chromium";\n');
+  const lookup = '../support/browser-binary'; // not written as an import here: this file would reach it
+  write('test/client/lookup.test.ts', `import { path } from '${lookup}';\ntest('x', () => path);\n`);
   write('test/client/plain.test.ts', "import { value } from '../../lib/thing';\ntest('x', () => value);\n");
   write('test/lib/thing.test.ts', "import { value } from '../../lib/thing';\ntest('x', () => value);\n");
   write('test/lib/types.test.ts', "import type { Shape } from '../../lib/types';\n");
@@ -119,6 +129,9 @@ describe('the layout checks themselves, on a tree of their own', () => {
     expect(browserReach('test/client/indirect.test.ts', root)).toEqual([
       'test/support/page-steps.ts → test/support/browser-fixture.ts',
       'test/support/browser-fixture.ts → playwright-core',
+    ]);
+    expect(browserReach('test/client/lookup.test.ts', root)).toEqual([
+      'test/client/lookup.test.ts → test/support/browser-binary.ts',
     ]);
     expect(browserReach('test/client/plain.test.ts', root)).toEqual([]);
   });
