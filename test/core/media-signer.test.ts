@@ -5,36 +5,13 @@
  * and the public key, for each key type CloudFront accepts. Through the API:
  * test/core/playback-grants.test.ts and test/core/drm-grants.test.ts.
  */
-import { createVerify, type KeyObject } from 'node:crypto';
-import {
-  CLOUDFRONT_KEY_ALGORITHMS,
-  type CloudFrontKeyAlgorithm,
-  generateCloudFrontKeyPair,
-} from '../../lambda/core/cloudfront-key-types';
-import type { SigningConfig } from '../../lambda/core/config';
+import { createVerify } from 'node:crypto';
+import { CLOUDFRONT_KEY_ALGORITHMS } from '../../lambda/core/cloudfront-key-types';
 import { InvalidRequest } from '../../lambda/core/errors';
 import { MediaSigner, type SignRequest } from '../../lambda/core/media-signer';
-import type { SigningKey, SigningKeyType } from '../../lambda/runtime/signing-key';
+import { MEDIA_BASE, newSigningKey, signingConfig } from '../support/media-signers';
 
-const BASE = 'https://video.example.com';
 const NOW = 1_800_000_000;
-
-const config = (overrides: Partial<SigningConfig> = {}): SigningConfig => ({
-  mediaBaseUrl: BASE,
-  manifestName: 'index.m3u8',
-  ttlSeconds: 300,
-  bindViewerIp: false,
-  key: { kind: 'file', path: '(in memory)' },
-  keyRefreshSeconds: 60,
-  hashAlgorithm: 'SHA256',
-  ...overrides,
-});
-
-function signingKey(algorithm: CloudFrontKeyAlgorithm, keyPairId = 'KTEST'): SigningKey & { publicKey: KeyObject } {
-  const { privateKey, publicKey } = generateCloudFrontKeyPair(algorithm);
-  const type: SigningKeyType = algorithm === 'RSA_2048' ? 'rsa-2048' : 'ecdsa-p256';
-  return { keyPairId, privateKey, publicKey, type, hashAlgorithm: 'SHA256' };
-}
 
 const request = (overrides: Partial<SignRequest> = {}): SignRequest => ({
   videoId: 'demo-1',
@@ -67,34 +44,36 @@ function cookieSet(cookies: string[]): { values: Map<string, string>; attributes
 }
 
 describe.each(CLOUDFRONT_KEY_ALGORITHMS)('signing with %s', (algorithm) => {
-  const key = signingKey(algorithm);
+  const key = newSigningKey(algorithm);
 
   test('cookies: one folder of one video, until the grant expires, signed by the key, and no wider', () => {
-    const grant = new MediaSigner(config(), key).signCookies(request());
+    const grant = new MediaSigner(signingConfig(), key).signCookies(request());
     const { values, attributes } = cookieSet(grant.cookies);
     expect([...attributes]).toEqual(['Path=/media/demo-1/', 'Secure', 'HttpOnly', 'SameSite=Strict']);
     expect(values.get('CloudFront-Key-Pair-Id')).toBe('KTEST');
     const policyBytes = cloudFrontBase64(values.get('CloudFront-Policy') ?? '');
     const policy = JSON.parse(policyBytes.toString('utf8')) as Policy;
     expect(policy.Statement).toHaveLength(1);
-    expect(policy.Statement[0].Resource).toBe(`${BASE}/media/demo-1/*`);
+    expect(policy.Statement[0].Resource).toBe(`${MEDIA_BASE}/media/demo-1/*`);
     expect(policy.Statement[0].Condition.DateLessThan).toEqual({ 'AWS:EpochTime': NOW + 300 });
     expect(Number(policy.Statement[0].Condition.DateGreaterThan['AWS:EpochTime'])).toBeLessThanOrEqual(NOW - 3600);
     const signature = cloudFrontBase64(values.get('CloudFront-Signature') ?? '');
     expect(createVerify('sha256').update(policyBytes).verify(key.publicKey, signature)).toBe(true);
     const wider = Buffer.from(policyBytes.toString('utf8').replace('/media/demo-1/*', '/media/*'));
     expect(createVerify('sha256').update(wider).verify(key.publicKey, signature)).toBe(false);
-    expect(grant.manifestUrl).toBe(`${BASE}/media/demo-1/index.m3u8`);
+    expect(grant.manifestUrl).toBe(`${MEDIA_BASE}/media/demo-1/index.m3u8`);
   });
 
   test('a signed URL carries the same kind of policy, and its query is what the player appends', () => {
-    const grant = new MediaSigner(config({ mediaPathPrefix: '/hls/' }), key).signUrl(request());
+    const grant = new MediaSigner(signingConfig({ mediaPathPrefix: '/hls/' }), key).signUrl(request());
     const url = new URL(grant.manifestUrl);
-    expect(`${url.origin}${url.pathname}`).toBe(`${BASE}/hls/demo-1/index.m3u8`);
+    expect(`${url.origin}${url.pathname}`).toBe(`${MEDIA_BASE}/hls/demo-1/index.m3u8`);
     expect(grant.signedQuery).toBe(url.search.slice(1));
     expect(grant.cookies).toEqual([]);
     const policyBytes = cloudFrontBase64(url.searchParams.get('Policy') ?? '');
-    expect((JSON.parse(policyBytes.toString('utf8')) as Policy).Statement[0].Resource).toBe(`${BASE}/hls/demo-1/*`);
+    expect((JSON.parse(policyBytes.toString('utf8')) as Policy).Statement[0].Resource).toBe(
+      `${MEDIA_BASE}/hls/demo-1/*`,
+    );
     expect(url.searchParams.get('Key-Pair-Id')).toBe('KTEST');
     const signature = cloudFrontBase64(url.searchParams.get('Signature') ?? '');
     expect(createVerify('sha256').update(policyBytes).verify(key.publicKey, signature)).toBe(true);
@@ -102,7 +81,7 @@ describe.each(CLOUDFRONT_KEY_ALGORITHMS)('signing with %s', (algorithm) => {
 });
 
 test('a grant never outlives the token that asked for it, and is refreshed at 80 % of its life', () => {
-  const signer = new MediaSigner(config(), signingKey('ECDSA_P256'));
+  const signer = new MediaSigner(signingConfig(), newSigningKey('ECDSA_P256'));
   expect(signer.signCookies(request())).toMatchObject({ expiresAt: NOW + 300, refreshAfter: NOW + 240 });
   expect(signer.signCookies(request({ notAfterSeconds: NOW + 100 }))).toMatchObject({
     expiresAt: NOW + 100,
@@ -111,7 +90,7 @@ test('a grant never outlives the token that asked for it, and is refreshed at 80
 });
 
 test('the same session in the same interval gets the same grant; another session or interval, another one', () => {
-  const signer = new MediaSigner(config(), signingKey('ECDSA_P256'));
+  const signer = new MediaSigner(signingConfig(), newSigningKey('ECDSA_P256'));
   const first = signer.signCookies(request());
   expect(signer.signCookies(request()).grantIds).toEqual(first.grantIds);
   expect(signer.signCookies(request({ policySeed: 'session-2' })).grantIds).not.toEqual(first.grantIds);
@@ -119,7 +98,7 @@ test('the same session in the same interval gets the same grant; another session
 });
 
 test('bound to the viewer: an IPv4 viewer gets a /32 condition; an IPv6 or unknown one is refused, not left unbound', () => {
-  const signer = new MediaSigner(config({ bindViewerIp: true }), signingKey('ECDSA_P256'));
+  const signer = new MediaSigner(signingConfig({ bindViewerIp: true }), newSigningKey('ECDSA_P256'));
   const { values } = cookieSet(signer.signCookies(request({ viewerIp: '198.51.100.7' })).cookies);
   const policy = JSON.parse(cloudFrontBase64(values.get('CloudFront-Policy') ?? '').toString('utf8')) as Policy;
   expect(policy.Statement[0].Condition.IpAddress).toEqual({ 'AWS:SourceIp': '198.51.100.7/32' });
@@ -130,16 +109,18 @@ test('bound to the viewer: an IPv4 viewer gets a /32 condition; an IPv6 or unkno
 });
 
 test('a cookie domain, when configured, is on every cookie', () => {
-  const grant = new MediaSigner(config({ cookieDomain: 'example.com' }), signingKey('RSA_2048')).signCookies(request());
+  const grant = new MediaSigner(signingConfig({ cookieDomain: 'example.com' }), newSigningKey('RSA_2048')).signCookies(
+    request(),
+  );
   expect(grant.cookies.length).toBeGreaterThan(0);
   expect(grant.cookies.every((cookie) => cookie.endsWith('; Domain=example.com'))).toBe(true);
 });
 
 test('with the active slot, each grant is signed by the key active at that moment', () => {
-  let active = signingKey('RSA_2048', 'KOLD');
-  const signer = new MediaSigner(config(), { current: () => active });
+  let active = newSigningKey('RSA_2048', 'KOLD');
+  const signer = new MediaSigner(signingConfig(), { current: () => active });
   expect(cookieSet(signer.signCookies(request()).cookies).values.get('CloudFront-Key-Pair-Id')).toBe('KOLD');
-  active = signingKey('ECDSA_P256', 'KNEW');
+  active = newSigningKey('ECDSA_P256', 'KNEW');
   const { values } = cookieSet(signer.signCookies(request()).cookies);
   expect(values.get('CloudFront-Key-Pair-Id')).toBe('KNEW');
   const signature = cloudFrontBase64(values.get('CloudFront-Signature') ?? '');
