@@ -89,7 +89,6 @@ const CORE_AND_STORE_WITHOUT_NAMED_TEST = [
   'lambda/core/origin-verify.ts',
   'lambda/core/request.ts',
   'lambda/store/deny-list-replicator.ts',
-  'lambda/store/dynamo-call.ts',
   'lambda/store/state-stores.ts',
   'lambda/store/table-schema.ts',
 ];
