@@ -4,7 +4,7 @@
  * Retry-After (a bounded number of times); any other refusal is an AdminApiError carrying the
  * API's reason. Tokens are sent, never logged.
  */
-import type { ADMIN_ROUTE_METHODS } from '../../lib/api-routes';
+import type { ADMIN_ROUTE_METHODS } from '../../lambda/core/api-routes';
 
 export class AdminApiError extends Error {
   constructor(

@@ -1,13 +1,10 @@
-/**
- * The admin routes (`POST /api/v1/revocations`, `DELETE /api/v1/revocations/users/{sub}`,
- * `GET /api/v1/users/{sub}/sessions`) — thin Lambda entry over lambda/core/api.ts, by route key.
- */
+/** The admin routes (`POST /api/v1/revocations`, `DELETE /api/v1/revocations/users/{sub}`, `GET /api/v1/users/{sub}/sessions`) — thin Lambda entry over lambda/core/api/revocations.ts. */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { adminOperation } from '../core/admin-routes';
 import type { HttpResponse } from '../core/http';
-import { sharedApi } from '../runtime/runtime';
+import { atInit, createRevocationsRoute } from '../runtime/runtime';
 
 // Never signs: it neither loads nor may read the CloudFront private key.
-const api = sharedApi({ signs: false });
+const revocations = atInit(createRevocationsRoute());
 
-export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResponse> => adminOperation(await api, event);
+export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResponse> =>
+  (await revocations).handle(event);

@@ -15,7 +15,7 @@ import { buildSync } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { LogCapture } from '../support/harness';
-import { launchChromium } from './chromium';
+import { launchChromium } from '../support/browser-fixture';
 import type { CrossOriginObserved, CrossOriginRun } from './cross-origin-page';
 
 const HLS = readFileSync(require.resolve('hls.js/dist/hls.min.js'), 'utf8');
