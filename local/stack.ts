@@ -33,6 +33,8 @@ import { LocalMonitor } from './monitor';
 import { attachDenyListStream, rebuildDenyList } from './deny-list-stream';
 import { LocalKeyValueStore } from './edge/key-value-store';
 import { EmfSignals, SignalFanout } from '../lambda/core/metrics';
+import { LIVE_CHANNELS_VARIABLE } from '../lambda/core/live-grants';
+import { LiveOrigin, liveChannelsVariable, localChannels } from './live/live-origin';
 
 const REPO_ROOT = resolve(__dirname, '..');
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -153,6 +155,9 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     );
   });
   const idp = await DevIdp.open({ keyDir: options.dir });
+  // The live channel: pre-made segments played out as a sliding window from the clock (docs/live.md).
+  const channels = localChannels(join(REPO_ROOT, 'local', 'content'));
+  const liveOrigin = new LiveOrigin(channels);
   const staticFiles = playerPageFiles(options);
   const monitor = new LocalMonitor();
   const denyList = options.edgeRevocation === false ? undefined : new LocalKeyValueStore();
@@ -171,6 +176,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     trustedKeys,
     mediaDir: join(REPO_ROOT, 'local', 'content', 'media'),
     drmDir: drm.packagedDir,
+    liveOrigin,
     staticFiles,
     onMedia: options.onMedia,
     keyValueStore: denyList,
@@ -198,6 +204,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
       SIGNING_KEY_FILE: key.privateKeyFile,
       AWS_REGION: 'us-east-1',
       EDGE_DENY_LIST: denyList === undefined ? 'off' : 'on',
+      [LIVE_CHANNELS_VARIABLE]: liveChannelsVariable(channels),
       ...licensing.env,
       ...options.apiEnv,
     },

@@ -44,6 +44,7 @@ import {
 import type { TokenVerifier, VerifiedToken } from './token-verifier';
 import type { DrmConfig } from './drm-config';
 import type { LicenceProxy } from './licence-proxy';
+import { liveScope, type LiveConfig } from './live-grants';
 
 export interface ApiDeps {
   config: ApiConfig;
@@ -63,6 +64,8 @@ export interface ApiDeps {
   originVerify?: OriginVerifier;
   /** DRM catalog and licence servers (lambda/core/drm-config.ts); absent = no DRM video. */
   drm?: DrmConfig;
+  /** Live channels by id (lambda/core/live-grants.ts); absent = none. */
+  live?: LiveConfig;
   /** Present only where licences are forwarded (the licence function, local mode). */
   licences?: LicenceProxy;
 }
@@ -94,6 +97,7 @@ export class StreamgateApi {
         notAfterSeconds: Math.floor(token.exp),
         viewerIp,
         policySeed: sessionId(token),
+        live: this.liveScopeOf(videoId, token),
       };
       const presentation = {
         network: (viewerIp === undefined ? undefined : clientNetwork(viewerIp)) ?? 'unknown',
@@ -146,6 +150,7 @@ export class StreamgateApi {
         refreshAfter: isoTime(grant.refreshAfter),
         ...(grant.signedQuery !== undefined ? { signedQuery: grant.signedQuery } : {}),
         ...this.drmAnswer(videoId, grant),
+        ...(grant.live !== undefined ? { live: grant.live } : {}),
       };
       return jsonResponse(200, body, grant.cookies);
     });
@@ -341,6 +346,13 @@ export class StreamgateApi {
     if (refusal.outcome === 'ended') throw new SessionEnded();
     if (refusal.outcome === 'rate-limited') throw new RateLimited(refusal.retryAfterSeconds);
     throw new InvalidToken('revoked', 'token has been revoked');
+  }
+
+  /** A live channel's grant scope: start-over only for a token with the start-over scope. */
+  private liveScopeOf(videoId: string, token: VerifiedToken) {
+    const channel = this.deps.live?.channels.get(videoId);
+    if (channel === undefined || this.deps.live === undefined) return undefined;
+    return liveScope(channel, scopesOf(token, this.deps.config.entitlement).includes(this.deps.live.startOverScope));
   }
 
   /** For a video in the DRM catalog: its signed `/drm/` manifest and where its licences are asked for. */

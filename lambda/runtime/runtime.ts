@@ -23,6 +23,8 @@ import { HttpLicenceUpstream } from './http-licence-upstream';
 import { ActiveSigningKey } from './signing-key';
 import { createStateStores } from '../store/state-stores';
 import { TokenVerifier } from '../core/token-verifier';
+import { loadLiveConfig } from '../core/live-grants';
+import { DRM_PATH_PREFIX, mediaPathPrefix } from '../core/media-paths';
 
 export interface RuntimeOptions {
   env?: Readonly<Record<string, string | undefined>>;
@@ -72,6 +74,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   try {
     const config = loadConfig(options.env ?? process.env);
     const drm = loadDrmConfig(options.env ?? process.env);
+    const live = loadLiveConfig(options.env ?? process.env, [
+      config.signing.mediaPathPrefix ?? mediaPathPrefix(),
+      DRM_PATH_PREFIX,
+    ]);
     let secrets = options.secrets;
     const secretsClient = (): SecretsManagerClient => (secrets ??= createSecretsClient(config.store.region));
     const [signingKey, originVerify, licences] = await Promise.all([
@@ -90,6 +96,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       signals: options.signals ?? new EmfSignals(),
       signer: signingKey === undefined ? undefined : new MediaSigner(config.signing, signingKey, drm.catalog),
       drm,
+      live,
       licences,
       logger,
       now: options.now ?? (() => Math.floor(Date.now() / 1000)),
