@@ -28,6 +28,8 @@ import { EDGE_METRICS_REGION, Monitoring } from './monitoring';
 import { acknowledgeFindings } from './nag';
 import { OriginSecretRotation } from './origin-secret-rotation';
 import { Packaging } from './packaging';
+import { LiveChannels } from './live';
+import { LIVE_CHANNELS_VARIABLE } from '../lambda/core/live-grants';
 import { ORIGIN_VERIFY_HEADER, PlaybackApi } from './playback-api';
 import { SigningKeys } from './signing-keys';
 import { StateTable } from './state-table';
@@ -80,6 +82,8 @@ export class Streamgate extends Construct {
   readonly media: MediaOrigin;
   readonly signingKeys: SigningKeys;
   readonly packaging?: Packaging;
+  /** Clear live channels on MediaPackage v2 (config `live`), through OAC. */
+  readonly live?: LiveChannels;
   readonly delivery: Delivery;
   /** The edge deny-list and its pipeline; absent when `edgeRevocation.enabled` is false. */
   readonly edgeRevocation?: EdgeRevocation;
@@ -135,6 +139,13 @@ export class Streamgate extends Construct {
         sourceBucket: packaging.mode === 'vod' ? this.media.bucket : undefined,
       });
     }
+    if (config.live.channels.length > 0) {
+      this.live = new LiveChannels(this, 'Live', {
+        channels: config.live.channels,
+        existingEgressDomain: config.live.existingEgressDomain,
+        startOverWindowSeconds: config.live.startOverWindowSeconds,
+      });
+    }
     const ownDistribution = props.distribution?.distribution;
     this.delivery = new Delivery(this, 'Delivery', {
       media: this.media,
@@ -152,13 +163,17 @@ export class Streamgate extends Construct {
       contentSecurityPolicy: config.delivery.contentSecurityPolicy,
       bindViewerIp: config.signing.bindViewerIp,
       drmOrigin: this.packaging?.origin(),
+      liveOrigin: this.live?.origin(),
       originSecretsVersion: config.delivery.originSecretsVersion,
       denyList: this.edgeRevocation?.store,
     });
     this.api = new PlaybackApi(this, 'Api', {
       table: this.table,
       signingKeys: this.signingKeys,
-      environment: apiEnvironment(config, this.delivery.baseUrl, this.media.pathPrefix),
+      environment: {
+        ...apiEnvironment(config, this.delivery.baseUrl, this.media.pathPrefix),
+        ...(this.live !== undefined ? { [LIVE_CHANNELS_VARIABLE]: JSON.stringify(this.live.apiChannels()) } : {}),
+      },
       licenceTimeoutMs: config.drm.licenceTimeoutMs,
       throttleRateLimit: config.api.throttleRateLimit,
       throttleBurstLimit: config.api.throttleBurstLimit,
@@ -169,6 +184,7 @@ export class Streamgate extends Construct {
       ),
     });
     this.delivery.addApi(this.api.origin());
+    this.live?.allowDistribution(this.delivery.distribution);
     this.signingKeys.addRotation({
       distributionIds: [this.delivery.distribution.distributionId],
       rotateAfterDays: config.signing.rotateAfterDays,

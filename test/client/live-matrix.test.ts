@@ -78,7 +78,12 @@ beforeAll(async () => {
       media.push(entry);
       if (response.status() === 403) {
         const policy = url.searchParams.get('Policy');
-        const expiry = policy === null ? '' : /"AWS:EpochTime":(\d+)/.exec(Buffer.from(policy.replace(/-/g, '+').replace(/~/g, '/').replace(/_/g, '='), 'base64').toString())?.[1];
+        const expiry =
+          policy === null
+            ? ''
+            : /"AWS:EpochTime":(\d+)/.exec(
+                Buffer.from(policy.replace(/-/g, '+').replace(/~/g, '/').replace(/_/g, '='), 'base64').toString(),
+              )?.[1];
         entry.detail = `expires ${expiry}000 denied ${response.headers()['x-streamgate-denied'] ?? ''} grants`;
       }
       if (url.pathname.endsWith('.m3u8') && response.status() === 200) {
@@ -123,7 +128,9 @@ async function until(target: PlayerPage, done: (observed: Observed) => boolean, 
       const refused = target.media
         .filter((entry) => entry.status >= 400)
         .map((entry) => `${entry.status} ${entry.path} at ${entry.at} ${entry.detail ?? ''}`);
-      throw new Error(`timed out; last observed: ${JSON.stringify(observed)}; media refused: ${refused.join(', ')}; api: ${api.join(', ')}`);
+      throw new Error(
+        `timed out; last observed: ${JSON.stringify(observed)}; media refused: ${refused.join(', ')}; api: ${api.join(', ')}`,
+      );
     }
     await new Promise((wake) => setTimeout(wake, 100));
   }
@@ -151,9 +158,9 @@ describe.each(PLAYERS)('%s', (player) => {
       expect(observed.stopped).toBe(false);
       expect(observed.paused).toBe(false);
       expect(observed.longestStallMs).toBeLessThan(1500);
-      // The live timeline: currentTime moves on with the clock, and the seekable window slides.
+      // The live timeline: currentTime moves on with the clock, and the live edge with it.
       expect(observed.currentTime - playing.currentTime).toBeGreaterThan(elapsed * 0.7);
-      expect(observed.seekableStart).toBeGreaterThan(playing.seekableStart);
+      expect(observed.seekableEnd - playing.seekableEnd).toBeGreaterThan(elapsed * 0.5);
       // The playlist was fetched again and again, its media sequence advancing (one per 2 s).
       const sequences = target.media.flatMap((entry) => entry.mediaSequence ?? []);
       expect(Math.max(...sequences) - Math.min(...sequencesBefore)).toBeGreaterThanOrEqual(Math.floor(elapsed / 2) - 1);
