@@ -188,18 +188,22 @@ export class LiveChannels extends Construct {
 
   /** The API's LIVE_CHANNELS value: each channel's live and start-over folders. */
   apiChannels(): Record<string, LiveChannel> {
-    return Object.fromEntries(
-      this.channels.map((channel) => {
-        const base = `${LIVE_PATH_PREFIX}${channel.channelName}/`;
-        const value: LiveChannel = {
-          path: `${base}${channel.endpointName}/`,
-          manifest: `${channel.manifestName}.m3u8`,
-          ...(channel.startOverEndpointName === ''
-            ? {}
-            : { startOverPath: `${base}${channel.startOverEndpointName}/` }),
-        };
-        return [channel.id, value];
-      }),
-    );
+    return liveApiChannels(this.channels);
   }
+}
+
+/** The API's LIVE_CHANNELS value for `channels` (defaults applied): pure, for the environment size check too. */
+export function liveApiChannels(channels: readonly LiveChannelProps[]): Record<string, LiveChannel> {
+  return Object.fromEntries(
+    channels.map((channel) => {
+      const base = `${LIVE_PATH_PREFIX}${channel.channelName ?? channel.id}/`;
+      const startOver = channel.startOverEndpointName ?? 'startover';
+      const value: LiveChannel = {
+        path: `${base}${channel.endpointName ?? 'hls'}/`,
+        manifest: `${channel.manifestName ?? 'index'}.m3u8`,
+        ...(startOver === '' ? {} : { startOverPath: `${base}${startOver}/` }),
+      };
+      return [channel.id, value];
+    }),
+  );
 }

@@ -29,7 +29,6 @@ import { acknowledgeFindings } from './nag';
 import { OriginSecretRotation } from './origin-secret-rotation';
 import { Packaging } from './packaging';
 import { LiveChannels } from './live';
-import { LIVE_CHANNELS_VARIABLE } from '../lambda/core/live-grants';
 import { ORIGIN_VERIFY_HEADER, PlaybackApi } from './playback-api';
 import { SigningKeys } from './signing-keys';
 import { StateTable } from './state-table';
@@ -170,10 +169,7 @@ export class Streamgate extends Construct {
     this.api = new PlaybackApi(this, 'Api', {
       table: this.table,
       signingKeys: this.signingKeys,
-      environment: {
-        ...apiEnvironment(config, this.delivery.baseUrl, this.media.pathPrefix),
-        ...(this.live !== undefined ? { [LIVE_CHANNELS_VARIABLE]: JSON.stringify(this.live.apiChannels()) } : {}),
-      },
+      environment: apiEnvironment(config, this.delivery.baseUrl, this.media.pathPrefix),
       licenceTimeoutMs: config.drm.licenceTimeoutMs,
       throttleRateLimit: config.api.throttleRateLimit,
       throttleBurstLimit: config.api.throttleBurstLimit,
