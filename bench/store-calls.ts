@@ -1,5 +1,5 @@
 /**
- * The store call a playback (or licence) call makes, made as lambda/core/api.ts makes it (same
+ * The store call a playback (or licence) call makes, made as lambda/core/api/playback.ts and licence.ts make it (same
  * arguments) and nothing else: no verify, no sign, no HTTP. The benches set it beside the full
  * call to tell the store's own time from the handler's.
  */
@@ -10,6 +10,7 @@ import { callerCall, revokeUntil, sessionKeepUntil, type TokenRef } from '../lam
 import { grantId } from '../lambda/core/edge-deny-list';
 import { randomBytes } from 'node:crypto';
 import { createStateStores } from '../lambda/store/state-stores';
+import { FAIL_ON_HYGIENE_ERROR } from '../test/support/hygiene';
 
 type Claims = TokenRef & { iat: number; exp: number };
 
@@ -24,7 +25,7 @@ export function playbackStoreCalls(
   onRefused: () => void = () => undefined,
 ): () => Promise<void> {
   const claims = tokens.map((token) => decodeJwt(token) as Claims);
-  const { access } = createStateStores(config);
+  const { access } = createStateStores(config, FAIL_ON_HYGIENE_ERROR);
   const presentation = { network: clientNetwork(viewerIp) ?? 'unknown' };
   let next = 0;
   return async () => {
@@ -46,7 +47,7 @@ export function playbackStoreCalls(
 }
 
 /**
- * The store call a licence call makes (lambda/core/api.ts `admitLicence`): the caller's counted
+ * The store call a licence call makes (lambda/core/api/licence.ts `admit`): the caller's counted
  * check (cut-off, the token's own revocation, rate limit) and the admitted session's, one write.
  */
 export function licenceStoreCalls(
@@ -55,7 +56,7 @@ export function licenceStoreCalls(
   onRefused: () => void = () => undefined,
 ): () => Promise<void> {
   const claims = tokens.map((token) => decodeJwt(token) as Claims);
-  const { access } = createStateStores(config);
+  const { access } = createStateStores(config, FAIL_ON_HYGIENE_ERROR);
   const presentation = { network: 'unknown' };
   let next = 0;
   return async () => {

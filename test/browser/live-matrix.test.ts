@@ -11,10 +11,9 @@
  */
 import { resolve } from 'node:path';
 import { buildSync } from 'esbuild';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../browser/chromium';
-import type { Observed, PlayerName, Run } from './matrix-page';
-import { startClientStack, type ClientStack } from './stack';
+import type { BrowserContext, Page } from 'playwright-core';
+import { useClientStackInChromium } from '../support/browser-fixture';
+import type { Observed, PlayerName, Run } from './client-matrix-page';
 
 const TTL_SECONDS = 5; // the API's minimum: a refresh every 2.5 to 4 s (live jitter)
 const CHANNEL = 'live-1';
@@ -44,26 +43,26 @@ interface PlayerPage {
 }
 
 const api: string[] = [];
-let env: ClientStack;
-let browser: Browser;
+const suite = useClientStackInChromium(
+  { signedTtlSeconds: TTL_SECONDS, apiEnv: { RATE_LIMIT_PER_WINDOW: '300' } },
+  { setupTimeoutMs: 60000 },
+);
 let harness: string;
 const pages = new Map<PlayerName, PlayerPage>();
 const BLANK = { contentType: 'text/html', body: '<!doctype html><div id="players"></div>' };
 
 beforeAll(async () => {
   harness = buildSync({
-    entryPoints: [resolve(__dirname, 'matrix-page.ts')],
+    entryPoints: [resolve(__dirname, 'client-matrix-page.ts')],
     bundle: true,
     format: 'iife',
     target: 'es2020',
     write: false,
   }).outputFiles[0].text;
-  env = await startClientStack({ signedTtlSeconds: TTL_SECONDS, apiEnv: { RATE_LIMIT_PER_WINDOW: '300' } });
-  browser = await launchChromium();
   for (const player of PLAYERS) {
-    const context = await browser.newContext();
+    const context = await suite.browser.newContext();
     const page = await context.newPage();
-    await page.route(`${env.apiBase}/matrix.html`, (route) => route.fulfill(BLANK));
+    await page.route(`${suite.env.apiBase}/matrix.html`, (route) => route.fulfill(BLANK));
     const media: MediaResponse[] = [];
     page.on('response', async (response) => {
       const url = new URL(response.url());
@@ -92,17 +91,12 @@ beforeAll(async () => {
         if (sequence !== undefined) entry.mediaSequence = Number(sequence);
       }
     });
-    await page.goto(`${env.apiBase}/matrix.html`);
+    await page.goto(`${suite.env.apiBase}/matrix.html`);
     await page.addScriptTag({ path: SCRIPTS[player] });
     await page.addScriptTag({ content: harness });
     pages.set(player, { context, page, media });
   }
 }, 60000);
-
-afterAll(async () => {
-  await browser?.close();
-  await env?.close();
-});
 
 async function start(player: PlayerName, run: Omit<Run, 'player'>): Promise<PlayerPage> {
   const target = pages.get(player) as PlayerPage;
@@ -175,7 +169,7 @@ describe.each(PLAYERS)('%s', (player) => {
       const target = await start(player, { delivery, videoId: CHANNEL, sub: viewer });
       await until(target, (o) => o.progressed > 0.5, 25000);
       const revokedAt = Date.now();
-      expect((await env.revokeUser(viewer)).status).toBe(201);
+      expect((await suite.env.revokeUser(viewer)).status).toBe(201);
       const observed = await until(target, (o) => o.stopped, 6000);
       expect(observed.denial).toMatchObject({ kind: 'revoked', status: 401, code: 'invalid_token', action: 'sign-in' });
       expect((observed.stoppedAt ?? 0) - revokedAt).toBeLessThan(5000);
