@@ -39,9 +39,19 @@ export interface OriginAnswer {
 
 export const SEGMENT_CACHE_SECONDS = 14 * 24 * 3600;
 
-/** The local channels: `live-1`, 2 s segments, a 5-segment window, one hour of start-over. */
-export function localChannels(contentDir: string): LocalChannel[] {
-  return [loopChannel('live-1', join(contentDir, 'live', 'live-1'), { windowSegments: 5, startOverSegments: 1800 })];
+/**
+ * The local channels: `live-1`, 2 s segments, a 5-segment window, one hour of start-over. The
+ * channel went on air one start-over window before `startedAtMs` (the stack's start), so the
+ * window and start-over are full at once and the sequence numbers stay small: hls.js 1.7 blocks
+ * its page for seconds on a discontinuity sequence in the hundreds of millions (an epoch of 0).
+ */
+export function localChannels(contentDir: string, startedAtMs: number = Date.now()): LocalChannel[] {
+  const sizes = { windowSegments: 5, startOverSegments: 1800 };
+  const channel = loopChannel('live-1', join(contentDir, 'live', 'live-1'), sizes);
+  const { segmentSeconds } = channel.timeline;
+  const onAir =
+    Math.floor(startedAtMs / 1000 / segmentSeconds) * segmentSeconds - sizes.startOverSegments * segmentSeconds;
+  return [{ ...channel, timeline: { ...channel.timeline, epochSeconds: onAir } }];
 }
 
 /** A channel over the loop in `sourceDir` (a VOD playlist of equal-length segments). */

@@ -7,8 +7,8 @@
  * once that interval has passed; it plays the loop's segment `n mod L`. The live playlist holds the
  * last `windowSegments` published segments (no #EXT-X-ENDLIST), each with its
  * #EXT-X-PROGRAM-DATE-TIME, and an #EXT-X-DISCONTINUITY where the loop starts again (the media
- * timestamps restart there). With the epoch at 0 (the default) the sequence is the same across
- * restarts and machines, as a channel that never went off air.
+ * timestamps restart there). The epoch is when the channel went on air (local mode: one start-over
+ * window before the stack started, so the sequence numbers stay small).
  *
  * Why not an encoder: see docs/live.md ("The local channel").
  */
@@ -125,6 +125,7 @@ export function startOverWindow(timeline: Timeline, startSeconds: number, nowMs:
   const last = newestSegment(timeline, nowMs);
   const first = segmentAt(timeline, startSeconds);
   if (first > last) return 'start is after the live edge';
+  if (first < 0) return 'start is before the channel began';
   if (first <= last - timeline.startOverSegments) return 'start is before the start-over window';
   return { first, last };
 }

@@ -105,5 +105,6 @@ describe('start-over', () => {
     expect(startOverWindow(TIMELINE, 900, now)).toEqual({ first: 450, last: 499 });
     expect(startOverWindow(TIMELINE, 1100, now)).toBe('start is after the live edge');
     expect(startOverWindow(TIMELINE, 700, now)).toBe('start is before the start-over window');
+    expect(startOverWindow({ ...TIMELINE, epochSeconds: 990 }, 980, now)).toBe('start is before the channel began');
   });
 });
