@@ -16,11 +16,13 @@ import { isVideoPattern, PLAN_LIMITS, PLAN_NAME, type Plan, VIDEO_PATTERN_RULE }
 export type { SharingAction };
 
 export class ConfigError extends Error {
+  /** `cause`: the failure behind it (an SDK or file-system error), kept for the logs. */
   constructor(
     readonly variable: string,
     problem: string,
+    options?: { cause?: unknown },
   ) {
-    super(`${variable}: ${problem}`);
+    super(`${variable}: ${problem}`, options);
     this.name = 'ConfigError';
   }
 }

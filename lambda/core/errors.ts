@@ -337,15 +337,27 @@ const CAUSE_MESSAGE_MAX = 300;
 /** A compact JWS/JWT (three base64url parts, header first): never logged, even inside a message. */
 const JWT_LIKE = /eyJ[\w-]*\.[\w-]*\.[\w-]*/g;
 
+/** How many causes deep a log line follows the chain (an API error, a config error, the SDK error, ...). */
+const CAUSE_DEPTH_MAX = 4;
+
+/** One failure of a cause chain as logged: class name, message, and the failure behind it, if any. */
+export interface CauseSummary {
+  name: string;
+  message: string;
+  cause?: CauseSummary;
+}
+
 /**
  * The dependency failure behind an error, for the log line that records a 5xx: the cause's class
- * name and message (bounded, tokens masked), never its stack. The wire body never carries it.
+ * name and message (bounded, tokens masked), then its own cause, and so on down the chain (the SDK
+ * error behind a config error behind a 503), never a stack. The wire body never carries it.
  */
-export function causeSummary(error: Error): { name: string; message: string } | undefined {
+export function causeSummary(error: Error, depth = CAUSE_DEPTH_MAX): CauseSummary | undefined {
   const cause = error.cause;
-  if (cause === undefined) return undefined;
+  if (cause === undefined || depth === 0) return undefined;
   if (!(cause instanceof Error)) return { name: typeof cause, message: bounded(String(cause)) };
-  return { name: cause.name, message: bounded(cause.message) };
+  const deeper = causeSummary(cause, depth - 1);
+  return { name: cause.name, message: bounded(cause.message), ...(deeper === undefined ? {} : { cause: deeper }) };
 }
 
 function bounded(message: string): string {

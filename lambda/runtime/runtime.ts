@@ -15,6 +15,7 @@ import { SessionRoute } from '../core/api/session';
 import type { ApiOperation } from '../core/api-routes';
 import type { HttpResponse } from '../core/http';
 import { ConfigError, loadConfig, type ApiConfig } from '../core/config';
+import { causeSummary } from '../core/errors';
 import { MediaSigner } from '../core/media-signer';
 import {
   loadOriginVerifyValues,
@@ -177,7 +178,11 @@ async function initRoutes<T>(
     );
   } catch (error) {
     // The message names the variable; it never carries key material (see signing-key.ts).
-    logger.critical('streamgate failed to start', { error: error instanceof Error ? error.message : String(error) });
+    // The cause chain names the SDK or file error behind it (class and message, no stack).
+    logger.critical('streamgate failed to start', {
+      error: error instanceof Error ? error.message : String(error),
+      ...(error instanceof Error && error.cause !== undefined ? { cause: causeSummary(error) } : {}),
+    });
     throw error;
   }
 }
