@@ -2,7 +2,7 @@
  * Builds each function's route once per process from the environment: config, clients and the
  * keys that function needs (and no other) are created at init and reused by every invocation.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AccessState } from '../core/access-state';
@@ -28,6 +28,7 @@ import { createSecretsClient, readSecret } from './secrets';
 import { type DrmConfig, type DrmSystem, loadDrmConfig } from '../core/drm-config';
 import { LicenceProxy, type LicenceUpstream } from '../core/licence-proxy';
 import { HttpLicenceUpstream } from './http-licence-upstream';
+import { functionObservability } from './observability';
 import { ActiveSigningKey } from './signing-key';
 import { loggedAndCounted } from '../store/item-hygiene';
 import { createStateStores } from '../store/state-stores';
@@ -149,7 +150,7 @@ async function initRoutes<T>(
   options: RuntimeOptions,
   own: (inputs: InitInputs) => Promise<(deps: RouteDeps) => T>,
 ): Promise<T> {
-  const logger = options.logger ?? new Logger({ serviceName: 'streamgate' });
+  const logger = options.logger ?? functionObservability().logger;
   try {
     const config = loadConfig(options.env ?? process.env);
     const drm = loadDrmConfig(options.env ?? process.env);
@@ -161,7 +162,7 @@ async function initRoutes<T>(
         ? originVerifyOf(config, secretsClient)
         : OriginVerifier.create(options.originVerify.load, { refreshAfterMs: options.originVerify.refreshAfterMs }),
     ]);
-    const signals = options.signals ?? new EmfSignals();
+    const signals = options.signals ?? new EmfSignals(functionObservability().metrics);
     // A failed prune is reported through the API's own logger and signals (flushed with its call).
     const stores = createStateStores(config, loggedAndCounted(logger, signals));
     options.onStoreClient?.(stores.dynamo.client);

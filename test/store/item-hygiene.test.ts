@@ -179,7 +179,7 @@ describe('a prune write that fails (real dynalite, the prune throttled on the wi
     const logs = new LogCapture();
     const client = caller(counter.endpoint);
     try {
-      const signals = new EmfSignals();
+      const signals = new EmfSignals(logs.metrics);
       const store = new AccessStateStore(client, LIMITS, loggedAndCounted(logs.logger, signals));
       const user: UserRef = { iss: 'https://idp.test.example', sub: `viewer-${randomUUID()}` };
       const key = userKey(user);
