@@ -2,6 +2,7 @@
  * One error type per outcome of an API call. Each knows its HTTP status and its RFC 6750 / API
  * contract error code, so handlers map errors to responses and never guess.
  */
+import { types } from 'node:util';
 
 export type ApiErrorCode =
   | 'invalid_request'
@@ -355,7 +356,9 @@ export interface CauseSummary {
 export function causeSummary(error: Error, depth = CAUSE_DEPTH_MAX): CauseSummary | undefined {
   const cause = error.cause;
   if (cause === undefined || depth === 0) return undefined;
-  if (!(cause instanceof Error)) return { name: typeof cause, message: bounded(String(cause)) };
+  // isNativeError also knows an Error made in another realm (a vm context, a test sandbox).
+  if (!(cause instanceof Error || types.isNativeError(cause)))
+    return { name: typeof cause, message: bounded(String(cause)) };
   const deeper = causeSummary(cause, depth - 1);
   return { name: cause.name, message: bounded(cause.message), ...(deeper === undefined ? {} : { cause: deeper }) };
 }
