@@ -5,18 +5,17 @@
  * seconds) on every run: the key-age alarm fires when it grows past the schedule, or when the
  * runs stop. Invoke with `{"force": true}` to rotate now.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { isCloudFrontKeyAlgorithm } from '../core/cloudfront-key-types';
-import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../core/metric-names';
+import { METRIC } from '../core/metric-names';
 import { type RotationPolicy, type RotationRun, runRotation } from '../core/signing-key-rotation';
+import { functionObservability } from '../runtime/observability';
 import { CloudFrontKeys, SecretsManagerKeyStore } from '../runtime/signing-key-ports';
 import { randomUUID } from 'node:crypto';
 
-const logger = new Logger({ serviceName: METRICS_SERVICE });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+const { logger, metrics } = functionObservability();
 
 function required(name: string): string {
   const value = process.env[name];
