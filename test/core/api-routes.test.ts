@@ -37,9 +37,11 @@ describe('the declared routes', () => {
       expect(existsSync(entry)).toBe(true);
       const source = readFileSync(entry, 'utf8');
       const factory = `create${operation[0].toUpperCase()}${operation.slice(1)}Route`;
-      expect({ operation, builds: source.includes(`${factory}(`), exportsHandler: /export const handler\b/.test(source) }).toEqual(
-        { operation, builds: true, exportsHandler: true },
-      );
+      expect({
+        operation,
+        builds: source.includes(`${factory}(`),
+        exportsHandler: /export const handler\b/.test(source),
+      }).toEqual({ operation, builds: true, exportsHandler: true });
     }
   });
 });

@@ -50,15 +50,16 @@ describe('whole numbers', () => {
   });
 
   test('a value outside the range, or not a whole number, is an error naming the variable and the range', () => {
-    const read = (value: string) => () =>
-      new EnvReader({ JWT_CLOCK_TOLERANCE_SECONDS: value }).integer(TOLERANCE);
+    const read = (value: string) => () => new EnvReader({ JWT_CLOCK_TOLERANCE_SECONDS: value }).integer(TOLERANCE);
     expect(problem(read('301'))).toBe('JWT_CLOCK_TOLERANCE_SECONDS: must be between 0 and 300, got 301');
     expect(problem(read('-1'))).toBe('JWT_CLOCK_TOLERANCE_SECONDS: must be between 0 and 300, got -1');
     for (const bad of ['1.5', '30s', '1e2', '0x10']) {
       expect(problem(read(bad))).toBe(`JWT_CLOCK_TOLERANCE_SECONDS: must be a whole number, got "${bad}"`);
     }
     // A long value is quoted short: an error message is no place for a pasted secret.
-    expect(problem(read('x'.repeat(500)))).toBe(`JWT_CLOCK_TOLERANCE_SECONDS: must be a whole number, got "${'x'.repeat(32)}"`);
+    expect(problem(read('x'.repeat(500)))).toBe(
+      `JWT_CLOCK_TOLERANCE_SECONDS: must be a whole number, got "${'x'.repeat(32)}"`,
+    );
   });
 
   test('a required whole number has no default', () => {
@@ -71,7 +72,13 @@ describe('whole numbers', () => {
 
 test('a boolean is true/1 or false/0 in any case, its default when unset, and an error otherwise', () => {
   const read = (value?: string) => new EnvReader({ EDGE_DENY_LIST: value }).boolean('EDGE_DENY_LIST', true);
-  expect([read('TRUE'), read('1'), read('False'), read('0'), read(undefined)]).toEqual([true, true, false, false, true]);
+  expect([read('TRUE'), read('1'), read('False'), read('0'), read(undefined)]).toEqual([
+    true,
+    true,
+    false,
+    false,
+    true,
+  ]);
   expect(problem(() => read('yes'))).toBe('EDGE_DENY_LIST: must be true or false, got "yes"');
 });
 

@@ -81,7 +81,6 @@ test('`npm run test:unit` leaves out exactly the browser folder, and `npm test` 
 const CORE_AND_STORE_WITHOUT_NAMED_TEST = [
   'lambda/core/abuse-defaults.ts',
   'lambda/core/access-state.ts',
-  'lambda/core/api.ts',
   'lambda/core/errors.ts',
   'lambda/core/http.ts',
   'lambda/core/metric-names.ts',

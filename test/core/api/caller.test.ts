@@ -71,8 +71,8 @@ describe('each store refusal maps to its API error', () => {
       try {
         thrower();
       } catch (error) {
-        const { constructor, status, reason, retryAfterSeconds } = error as ApiError;
-        return { type: constructor, status, reason, retryAfterSeconds };
+        const { status, reason, retryAfterSeconds } = error as ApiError;
+        return { type: (error as ApiError).constructor, status, reason, retryAfterSeconds };
       }
     };
     expect(as(() => refuse({ outcome: 'revoked' }))).toEqual({
@@ -81,7 +81,11 @@ describe('each store refusal maps to its API error', () => {
       reason: 'revoked',
       retryAfterSeconds: undefined,
     });
-    expect(as(() => refuse({ outcome: 'ended' }))).toMatchObject({ type: SessionEnded, status: 403, reason: 'session_ended' });
+    expect(as(() => refuse({ outcome: 'ended' }))).toMatchObject({
+      type: SessionEnded,
+      status: 403,
+      reason: 'session_ended',
+    });
     expect(as(() => refuse({ outcome: 'rate-limited', retryAfterSeconds: 41 }))).toEqual({
       type: RateLimited,
       status: 429,
@@ -167,8 +171,7 @@ describe('where the viewer is', () => {
 });
 
 describe('authenticateAdmin', () => {
-  const admin = (sub: string) =>
-    mint(idp, { now: NOW, claims: { sub, scope: 'stream:play streamgate:admin' } });
+  const admin = (sub: string) => mint(idp, { now: NOW, claims: { sub, scope: 'stream:play streamgate:admin' } });
 
   test('an admin is not counted in the rate limit: more calls than the limit all pass', async () => {
     const token = await admin('ops-1');

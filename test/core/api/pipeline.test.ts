@@ -78,7 +78,7 @@ describe('a refusal (ApiError) thrown by a step', () => {
   test('of a revoked token is counted as its reuse, and a store outage as a store error; other refusals as neither', async () => {
     const { pipeline: run, signals } = pipeline();
     await run.run('playback', event(), failing(new InvalidToken('revoked', 'token has been revoked')));
-    await run.run('playback', event(), failing(new StoreUnavailable()));
+    await run.run('playback', event(), failing(new StoreUnavailable('read timed out')));
     await run.run('playback', event(), failing(new InvalidToken('expired', 'token has expired')));
     expect(signals.kinds()).toEqual(['revoked-token-reuse', 'store-error']);
   });
@@ -108,7 +108,7 @@ describe('the origin check', () => {
 
   test('refuses a call without the value CloudFront adds before any step runs, and signals the denial', async () => {
     const { pipeline: run, signals } = pipeline(await verifier());
-    for (const headers of [{}, { 'x-origin-verify': `${ORIGIN_SECRET}x` }]) {
+    for (const headers of [{}, { 'x-origin-verify': `${ORIGIN_SECRET}x` }] as Record<string, string>[]) {
       const steps = jest.fn(async () => jsonResponse(200, {}));
       const denied: string[] = [];
       const response = await run.run('playback', event(headers), steps, {

@@ -50,7 +50,7 @@ test('hands every route the config, access state, logger and signals it was give
   expect(deps.signals).toBe(signals);
 });
 
-test("every route built from it applies its one origin check, and flushes its one signals instance", async () => {
+test('every route built from it applies its one origin check, and flushes its one signals instance', async () => {
   const { session, revocations, signals } = await routes({
     originVerify: await OriginVerifier.create(async () => ({ current: ORIGIN_SECRET })),
   });
