@@ -80,13 +80,9 @@ test('`npm run test:unit` leaves out exactly the browser folder, and `npm test` 
  */
 const CORE_AND_STORE_WITHOUT_NAMED_TEST = [
   'lambda/core/abuse-defaults.ts',
-  'lambda/core/access-state.ts',
-  'lambda/core/errors.ts',
-  'lambda/core/http.ts',
   'lambda/core/metric-names.ts',
   'lambda/core/metrics.ts',
   'lambda/core/origin-verify.ts',
-  'lambda/core/request.ts',
   'lambda/store/deny-list-replicator.ts',
   'lambda/store/state-stores.ts',
   'lambda/store/table-schema.ts',
