@@ -84,7 +84,6 @@ const CORE_AND_STORE_WITHOUT_NAMED_TEST = [
   'lambda/core/metrics.ts',
   'lambda/core/origin-verify.ts',
   'lambda/store/deny-list-replicator.ts',
-  'lambda/store/state-stores.ts',
   'lambda/store/table-schema.ts',
 ];
 
