@@ -83,7 +83,6 @@ const CORE_AND_STORE_WITHOUT_NAMED_TEST = [
   'lambda/core/metric-names.ts',
   'lambda/core/metrics.ts',
   'lambda/core/origin-verify.ts',
-  'lambda/store/table-schema.ts',
 ];
 
 test('every module of lambda/core/ and lambda/store/ has a test named after it, but the listed ones, which only shrink', () => {
