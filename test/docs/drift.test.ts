@@ -52,12 +52,12 @@ describe('environment variables', () => {
   const VARIABLE = '[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*';
   /**
    * How the code reads a variable: `process.env.X`, `env.X`, `env['X']`, a reader called with the
-   * name first (`read.integer('X', …)`, `required('X')`, `integer(env, 'X', …)`), a declared
+   * name first (`read.required('X')`, `required('X')`, `claimName(read, 'X', …)`), a declared
    * setting (`variable: 'X'`) or a named constant (`…_VARIABLE = 'X'`).
    */
   const READS = [
     new RegExp(`\\benv(?:\\.|\\[')(${VARIABLE})\\b`, 'g'),
-    new RegExp(`\\b[a-z]\\w*\\(\\s*(?:env,\\s*)?'(${VARIABLE}_[A-Z0-9]+|${VARIABLE})'`, 'g'),
+    new RegExp(`\\b[a-z]\\w*\\(\\s*(?:(?:env|read),\\s*)?'(${VARIABLE}_[A-Z0-9]+|${VARIABLE})'`, 'g'),
     new RegExp(`\\bvariable:\\s*'(${VARIABLE})'`, 'g'),
     new RegExp(`_VARIABLE\\s*=\\s*'(${VARIABLE})'`, 'g'),
   ];
