@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ApiConfig } from './config';
-import { requirePlayback, requireScope, scopesOf, streamLimitOf } from './entitlement';
+import { requireScope, scopesOf, streamLimitOf } from './entitlement';
 import { clientNetwork } from './client-network';
 import {
   ApiError,
@@ -21,6 +21,7 @@ import {
   SessionEnded,
   SessionNotPlaying,
   SharingSuspected,
+  StoreContention,
   TooManyGrants,
   TooManySessions,
 } from './errors';
@@ -44,6 +45,17 @@ import {
 import type { TokenVerifier, VerifiedToken } from './token-verifier';
 import type { DrmConfig } from './drm-config';
 import type { LicenceProxy } from './licence-proxy';
+import type { RentalConfig } from './rentals';
+import type { StepUpRules } from './step-up';
+import {
+  grantNotAfter,
+  licenceRecords,
+  playbackRecords,
+  type TitleAccess,
+  titleAccess,
+  titleRefusalError,
+  type TitleRules,
+} from './title-access';
 
 export interface ApiDeps {
   config: ApiConfig;
@@ -65,6 +77,10 @@ export interface ApiDeps {
   drm?: DrmConfig;
   /** Present only where licences are forwarded (the licence function, local mode). */
   licences?: LicenceProxy;
+  /** Titles that need a step-up (lambda/core/step-up.ts); absent = none. */
+  stepUp?: StepUpRules;
+  /** Rentable titles and the rentals claim (lambda/core/rentals.ts); absent = none. */
+  rentals?: RentalConfig;
 }
 
 const MAX_BODY_BYTES = 4096;
@@ -82,18 +98,22 @@ export class StreamgateApi {
       const videoId = videoIdParam(event.pathParameters?.videoId);
       const delivery = deliveryParam(event.queryStringParameters);
       const token = await this.verify(event, now, context);
-      requirePlayback(token, videoId, this.deps.config.entitlement);
+      // Entitled, or renting the title; a sign-in its step-up rule accepts (lambda/core/title-access.ts).
+      const access = titleAccess(token, videoId, this.titleRules());
       const maxStreams = this.streamLimit(token);
       const viewerIp = this.viewerIp(event);
-      // A grant never outlives the token, and CloudFront takes whole seconds only. Dated from the
-      // session's grant interval and seeded by the session: a refresh inside it gets the same
-      // grant again, which adds nothing to the user's item or the deny-list.
-      const request = {
-        videoId,
-        nowSeconds: grantIssuedAt(token, now, this.deps.config.signing.ttlSeconds),
-        notAfterSeconds: Math.floor(token.exp),
-        viewerIp,
-        policySeed: sessionId(token),
+      // A grant never outlives the token (or a rental), and CloudFront takes whole seconds only.
+      // Dated from the session's grant interval and seeded by the session: a refresh inside it
+      // gets the same grant again, which adds nothing to the user's item or the deny-list.
+      const sign = (notAfterSeconds: number) => {
+        const request = {
+          videoId,
+          nowSeconds: grantIssuedAt(token, now, this.deps.config.signing.ttlSeconds),
+          notAfterSeconds,
+          viewerIp,
+          policySeed: sessionId(token),
+        };
+        return delivery === 'url' ? signer.signUrl(request) : signer.signCookies(request);
       };
       const presentation = {
         network: (viewerIp === undefined ? undefined : clientNetwork(viewerIp)) ?? 'unknown',
@@ -101,21 +121,29 @@ export class StreamgateApi {
       };
       // Signed first, so the store's write can record the grant's ids. Signing refuses an IPv6
       // viewer with IP binding on.
-      const grant = delivery === 'url' ? signer.signUrl(request) : signer.signCookies(request);
-      // One conditional write checks everything and records the presentation, the stream slot
-      // and the grant's ids (one per signature: the /media/ set and any /drm/ set, for the edge's
-      // deny-list); a refused call's grant is dropped unseen.
-      const verdict = await this.deps.access.authorize({
-        ...callerCall(token, now, this.deps.config.token),
-        presentation,
-        sessionKeepUntil: sessionKeepUntil(token, this.deps.config.token),
-        slotUntil: grant.expiresAt,
-        grants: this.deps.config.edgeDenyList
-          ? grant.grantIds.map((id) => ({ id, expiresAt: grant.expiresAt }))
-          : undefined,
-        revokeUntil: revokeUntil(now, this.deps.config.token),
-        maxStreams,
-      });
+      let grant = sign(grantNotAfter(token, access, now));
+      // One conditional write checks everything and records the presentation, the stream slot,
+      // the grant's ids (one per signature: the /media/ set and any /drm/ set, for the edge's
+      // deny-list), the session's start and a rental's first play; a refused call's grant is dropped unseen.
+      const authorize = (signed: SignedGrant) =>
+        this.deps.access.authorize({
+          ...callerCall(token, now, this.deps.config.token),
+          presentation,
+          sessionKeepUntil: sessionKeepUntil(token, this.deps.config.token),
+          slotUntil: signed.expiresAt,
+          grants: this.deps.config.edgeDenyList
+            ? signed.grantIds.map((id) => ({ id, expiresAt: signed.expiresAt }))
+            : undefined,
+          revokeUntil: revokeUntil(now, this.deps.config.token),
+          maxStreams,
+          ...playbackRecords(access, now, signed.expiresAt),
+        });
+      let verdict = await authorize(grant);
+      if (verdict.outcome === 'rental-ends') {
+        // The rental's last grant, signed again to end with it: a second write, only in its last minutes.
+        grant = sign(verdict.endsAt);
+        verdict = await authorize(grant);
+      }
       switch (verdict.outcome) {
         case 'admitted':
           if (verdict.sharing !== undefined) await this.onSharing(token, verdict.sharing, now, context);
@@ -135,6 +163,12 @@ export class StreamgateApi {
         case 'too-many-sessions':
         case 'too-many-grants':
           throw growthRefusal(verdict);
+        case 'step-up-required':
+        case 'rental-expired':
+        case 'too-many-rentals':
+          throw titleRefusalError(verdict, access, this.titleRules());
+        case 'rental-ends':
+          throw new StoreContention(); // the rental's end moved between two writes: retry
         default:
           this.refuse(verdict);
       }
@@ -167,8 +201,8 @@ export class StreamgateApi {
       // As playback: the entitlement first (a token not entitled to the video is told so), then the
       // store's one write, which admits only a session playback admitted.
       const token = await this.verify(event, now, context);
-      requirePlayback(token, videoId, this.deps.config.entitlement);
-      await this.admitLicence(token, event, now, context);
+      const access = titleAccess(token, videoId, this.titleRules());
+      await this.admitLicence(token, access, event, now, context);
       const drmSystem = proxy.drmSystem(event.pathParameters?.drmSystem);
       Object.assign(context, { videoId, drmSystem });
       proxy.checkKeyIds(proxy.video(videoId), drmSystem, proxy.nonEmpty(body));
@@ -325,6 +359,11 @@ export class StreamgateApi {
       });
   }
 
+  private titleRules(): TitleRules {
+    const { config, stepUp, rentals } = this.deps;
+    return { entitlement: config.entitlement, stepUp, rentals, clockToleranceSeconds: config.token.clockToleranceSeconds };
+  }
+
   /** The user's stream limit: its own claim, its plans', else the deployment's (lambda/core/entitlement.ts). */
   private streamLimit(token: VerifiedToken, lenient = false): number {
     const fallback = this.deps.access.limits.maxStreams;
@@ -422,6 +461,7 @@ export class StreamgateApi {
    */
   private async admitLicence(
     token: VerifiedToken,
+    access: TitleAccess,
     event: APIGatewayProxyEventV2,
     now: number,
     context: Record<string, unknown>,
@@ -435,8 +475,11 @@ export class StreamgateApi {
         network: (viewerIp === undefined ? undefined : clientNetwork(viewerIp)) ?? 'unknown',
         country: this.viewerCountry(event),
       },
+      ...licenceRecords(access),
     });
     if (verdict.outcome === 'not-playing') throw new SessionNotPlaying();
+    if (verdict.outcome === 'step-up-required' || verdict.outcome === 'rental-expired')
+      throw titleRefusalError(verdict, access, this.titleRules());
     if (verdict.outcome === 'sharing-suspected') {
       this.deps.logger.warn('licence from a network playback did not admit', {
         ...context,

@@ -18,6 +18,8 @@ import {
 import { EmfSignals, type ApiSignals } from '../core/metrics';
 import { createSecretsClient, readSecret } from './secrets';
 import { type DrmConfig, type DrmSystem, loadDrmConfig } from '../core/drm-config';
+import { loadRentalConfig } from '../core/rentals';
+import { parseStepUpRules, STEP_UP_VARIABLE } from '../core/step-up';
 import { LicenceProxy, type LicenceUpstream } from '../core/licence-proxy';
 import { HttpLicenceUpstream } from './http-licence-upstream';
 import { ActiveSigningKey } from './signing-key';
@@ -72,6 +74,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   try {
     const config = loadConfig(options.env ?? process.env);
     const drm = loadDrmConfig(options.env ?? process.env);
+    // The title rules (lambda/core/step-up.ts, lambda/core/rentals.ts): each a ConfigError naming its variable.
+    const stepUp = parseStepUpRules((options.env ?? process.env)[STEP_UP_VARIABLE]);
+    const rentals = loadRentalConfig(options.env ?? process.env);
     let secrets = options.secrets;
     const secretsClient = (): SecretsManagerClient => (secrets ??= createSecretsClient(config.store.region));
     const [signingKey, originVerify, licences] = await Promise.all([
@@ -81,7 +86,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         : OriginVerifier.create(options.originVerify.load, { refreshAfterMs: options.originVerify.refreshAfterMs }),
       options.licences === true ? licenceProxyOf(drm, options, secretsClient) : undefined,
     ]);
-    const stores = createStateStores(config);
+    const stores = createStateStores(config, rentals);
     options.onStoreClient?.(stores.dynamo.client);
     const api = new StreamgateApi({
       config,
@@ -91,6 +96,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       signer: signingKey === undefined ? undefined : new MediaSigner(config.signing, signingKey, drm.catalog),
       drm,
       licences,
+      ...(stepUp.size > 0 ? { stepUp } : {}),
+      ...(rentals !== undefined ? { rentals } : {}),
       logger,
       now: options.now ?? (() => Math.floor(Date.now() / 1000)),
       originVerify,

@@ -44,6 +44,14 @@ import { grantRecord } from '../core/edge-deny-list';
 import { StoreContention } from '../core/errors';
 import { numberOf, type DynamoCaller, type Item } from './dynamo-call';
 import {
+  DEFAULT_MAX_RENTALS,
+  deadRentals,
+  licenceTitleVerdict,
+  recordRentalPlay,
+  recordSessionStart,
+  titleRefusal,
+} from './title-records';
+import {
   GRANTS_PREFIX,
   grantsAttribute,
   RATE_PREFIX,
@@ -89,7 +97,9 @@ export class AccessStateStore implements AccessState {
       (call.counted && this.limits.rateLimit > 0) ||
       this.limits.sharing.maxNetworks > 0 ||
       maxStreams > 0 ||
-      (call.grants !== undefined && call.grants.length > 0);
+      (call.grants !== undefined && call.grants.length > 0) ||
+      call.sessionStart !== undefined ||
+      call.rental !== undefined;
     // Nothing to record: a read is enough (and cheaper than a write).
     if (!records) return this.refusalOf(await this.dynamo.get(key), call) ?? { outcome: 'admitted' };
     let bounded = true;
@@ -109,6 +119,13 @@ export class AccessStateStore implements AccessState {
       const item = outcome.item;
       const refusal = this.refusalOf(item, call) ?? this.sessionsFull(item, call) ?? this.grantsFull(item, call);
       if (refusal !== undefined) return refusal;
+      // The title's rules (step-up, rentals: ./title-records.ts); a rental cap full of closed rentals is pruned first.
+      const title = titleRefusal(item, call, this.maxRentals);
+      if (title === 'prune') {
+        await this.pruneIfWorthIt(key, item, call.nowSeconds, true);
+        continue;
+      }
+      if (title !== undefined) return title;
       if (bounded && this.limits.sharing.maxNetworks > 0 && this.beyondSharingLimits(item, call)) {
         const sharing = sharingVerdict(item, call);
         if (this.limits.sharing.action !== 'alert') return { outcome: 'sharing-suspected', sharing };
@@ -157,11 +174,15 @@ export class AccessStateStore implements AccessState {
     if (refusal !== undefined) return refusal;
     if (streamLimit(call, this.limits) > 0 && !holdsLiveSlot(item, call.session, call.nowSeconds))
       return { outcome: 'not-playing' };
-    if (this.limits.sharing.maxNetworks === 0) return { outcome: 'admitted' };
+    // The title's rules (./title-records.ts): a session started in time, a rental started and not over.
+    const title = licenceTitleVerdict(item, call);
+    if (title !== undefined && title.outcome !== 'admitted') return title;
+    const admitted: LicenceVerdict = { outcome: 'admitted', ...title };
+    if (this.limits.sharing.maxNetworks === 0) return admitted;
     // Playback records every network it admits: none recorded, it admitted none.
     if (item?.[sessionAttribute('networks', call.session)] === undefined) return { outcome: 'not-playing' };
     if (!admittedPresentation(item, call)) return { outcome: 'sharing-suspected', sharing: sharingVerdict(item, call) };
-    return { outcome: 'admitted' };
+    return admitted;
   }
 
   /** The caller's check (cut-off, own marks, rate) and the item it was judged on. */
@@ -286,6 +307,8 @@ export class AccessStateStore implements AccessState {
       else this.rewriteSlots(update, call, slots);
     }
     if (call.grants !== undefined && call.grants.length > 0) this.recordGrants(update, call);
+    recordSessionStart(update, call, this.limits.sharing.maxNetworks === 0);
+    recordRentalPlay(update, call, this.maxRentals);
     return update;
   }
 
@@ -498,13 +521,22 @@ export class AccessStateStore implements AccessState {
     return { start, retryAfterSeconds: Math.max(1, start + size - nowSeconds) };
   }
 
-  /** A second write that removes the item's dead weight, when that lowers its billed size. Housekeeping: a failure is ignored. */
-  private async pruneIfWorthIt(key: string, item: Item | undefined, nowSeconds: number): Promise<void> {
+  private get maxRentals(): number {
+    return this.limits.maxRentals ?? DEFAULT_MAX_RENTALS;
+  }
+
+  /**
+   * A second write that removes the item's dead weight, when that lowers its billed size (or,
+   * `force`, when closed rentals fill the rental cap). Housekeeping: a failure is ignored.
+   */
+  private async pruneIfWorthIt(key: string, item: Item | undefined, nowSeconds: number, force = false): Promise<void> {
     const dead = deadWeight(item, nowSeconds, this.limits);
-    if (!pruningPays(item, dead.bytes)) return;
+    if (!(force || pruningPays(item, dead.bytes))) return;
     const update = new Update(undefined);
     for (const attribute of dead.attributes.slice(0, PRUNE_BATCH)) update.removes.push(update.name(attribute));
     if (dead.slots.length > 0) update.deletes.push(`${update.name(SESSIONS)} ${update.value({ SS: dead.slots })}`);
+    if (dead.rentals.length > 0)
+      update.deletes.push(`${update.name(USER_ATTRIBUTES.rentals)} ${update.value({ SS: dead.rentals })}`);
     await this.dynamo
       .send((client, options) => client.send(update.command(this.dynamo.tableName, key), options))
       .catch(() => undefined);
@@ -707,8 +739,8 @@ export function deadWeight(
   item: Item | undefined,
   nowSeconds: number,
   limits: Pick<AccessLimits, 'grantBucketSeconds' | 'rateWindowSeconds'>,
-): { attributes: string[]; slots: string[]; bytes: number } {
-  if (item === undefined) return { attributes: [], slots: [], bytes: 0 };
+): { attributes: string[]; slots: string[]; rentals: string[]; bytes: number } {
+  if (item === undefined) return { attributes: [], slots: [], rentals: [], bytes: 0 };
   const latest = new Map<string, number>();
   for (const [name, value] of Object.entries(item)) {
     const prefix = name.slice(0, 2);
@@ -733,7 +765,14 @@ export function deadWeight(
   }
   const slots = storedSlots(item).filter((session) => deadSessions.has(session));
   bytes += slots.reduce((sum, session) => sum + session.length, 0);
-  return { attributes, slots, bytes };
+  // Rentals whose window has closed (./title-records.ts): their records and set members.
+  const rentals = deadRentals(item, nowSeconds);
+  for (const name of rentals.attributes) {
+    attributes.push(name);
+    bytes += name.length + (item[name] === undefined ? 0 : sizeOf(item[name]));
+  }
+  bytes += rentals.members.reduce((sum, entry) => sum + entry.length, 0);
+  return { attributes, slots, rentals: rentals.members, bytes };
 }
 
 /** An item's size as DynamoDB bills it, near enough: names plus values. */

@@ -28,7 +28,12 @@ export function accessLimits(config: Pick<ApiConfig, 'abuse' | 'signing'>): Acce
   };
 }
 
-export function createStateStores(config: Pick<ApiConfig, 'store' | 'abuse' | 'signing'>): StateStores {
+/** `rentals`: the rental cap (lambda/core/rentals.ts `maxRecorded`), where titles are rentable. */
+export function createStateStores(
+  config: Pick<ApiConfig, 'store' | 'abuse' | 'signing'>,
+  rentals?: { maxRecorded: number },
+): StateStores {
   const dynamo = new DynamoCaller(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs);
-  return { dynamo, access: new AccessStateStore(dynamo, accessLimits(config)) };
+  const limits = { ...accessLimits(config), ...(rentals !== undefined ? { maxRentals: rentals.maxRecorded } : {}) };
+  return { dynamo, access: new AccessStateStore(dynamo, limits) };
 }
