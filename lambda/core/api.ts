@@ -361,7 +361,12 @@ export class StreamgateApi {
 
   private titleRules(): TitleRules {
     const { config, stepUp, rentals } = this.deps;
-    return { entitlement: config.entitlement, stepUp, rentals, clockToleranceSeconds: config.token.clockToleranceSeconds };
+    return {
+      entitlement: config.entitlement,
+      stepUp,
+      rentals,
+      clockToleranceSeconds: config.token.clockToleranceSeconds,
+    };
   }
 
   /** The user's stream limit: its own claim, its plans', else the deployment's (lambda/core/entitlement.ts). */

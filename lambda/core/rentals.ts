@@ -110,7 +110,10 @@ export function rentalOf(token: VerifiedToken, videoId: string, config: RentalCo
   const startBy = rentedAt + terms.startWithinSeconds;
   return {
     videoId,
-    id: createHash('sha256').update(JSON.stringify([videoId, rentedAt])).digest('base64url').slice(0, 16),
+    id: createHash('sha256')
+      .update(JSON.stringify([videoId, rentedAt]))
+      .digest('base64url')
+      .slice(0, 16),
     rentedAt,
     startBy,
     playForSeconds: terms.playForSeconds,
@@ -141,12 +144,18 @@ export function loadRentalConfig(env: Readonly<Record<string, string | undefined
   const rawMax = env[RENTAL_VARIABLES.maxRecorded]?.trim();
   const maxRecorded = rawMax === undefined || rawMax === '' ? fallback : Number(rawMax);
   if (!(/^\d+$/.test(rawMax ?? String(fallback)) && maxRecorded >= min && maxRecorded <= max))
-    throw new ConfigError(RENTAL_VARIABLES.maxRecorded, `must be a whole number from ${min} to ${max}, got "${rawMax}"`);
+    throw new ConfigError(
+      RENTAL_VARIABLES.maxRecorded,
+      `must be a whole number from ${min} to ${max}, got "${rawMax}"`,
+    );
   return terms.size === 0 ? undefined : { terms, claim, maxRecorded };
 }
 
 /** `{"film-*": {"startWithinSeconds": 2592000, "playForSeconds": 172800}, ...}` */
-export function parseRentalTerms(raw: string | undefined, variable: string = RENTAL_VARIABLES.terms): Map<string, RentalTerms> {
+export function parseRentalTerms(
+  raw: string | undefined,
+  variable: string = RENTAL_VARIABLES.terms,
+): Map<string, RentalTerms> {
   const terms = new Map<string, RentalTerms>();
   for (const [pattern, value] of titleEntries(raw, variable)) {
     const where = `title "${pattern.slice(0, 64)}"`;

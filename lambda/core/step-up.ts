@@ -68,7 +68,9 @@ export function checkStepUp(
   if (rule.acrValues !== undefined) {
     const acr = token.claims.acr;
     if (typeof acr !== 'string' || !rule.acrValues.includes(acr))
-      throw challenge('this title needs a stronger sign-in: sign in again with one of the authentication levels asked for');
+      throw challenge(
+        'this title needs a stronger sign-in: sign in again with one of the authentication levels asked for',
+      );
   }
   if (rule.maxAgeSeconds === undefined) return undefined;
   const authTime = token.claims.auth_time;
@@ -102,7 +104,10 @@ export function parseStepUpRules(raw: string | undefined, variable = STEP_UP_VAR
     const { acrValues, maxAgeSeconds, ...rest } = value;
     const extra = Object.keys(rest)[0];
     if (extra !== undefined)
-      throw new ConfigError(variable, `${where}: unknown field "${extra.slice(0, 32)}" (expected acrValues, maxAgeSeconds)`);
+      throw new ConfigError(
+        variable,
+        `${where}: unknown field "${extra.slice(0, 32)}" (expected acrValues, maxAgeSeconds)`,
+      );
     if (acrValues === undefined && maxAgeSeconds === undefined)
       throw new ConfigError(variable, `${where}: set acrValues, maxAgeSeconds or both`);
     if (
@@ -142,7 +147,10 @@ export function titleEntries(raw: string | undefined, variable: string): [string
     throw new ConfigError(variable, 'is not valid JSON');
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new ConfigError(variable, 'must be a JSON object of rules by title (an id, a prefix such as "premium-*", or "*")');
+    throw new ConfigError(
+      variable,
+      'must be a JSON object of rules by title (an id, a prefix such as "premium-*", or "*")',
+    );
   const entries = Object.entries(parsed);
   if (entries.length > TITLE_RULES_MAX) throw new ConfigError(variable, `holds more than ${TITLE_RULES_MAX} titles`);
   return entries.map(([pattern, value]) => {

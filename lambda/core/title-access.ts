@@ -35,12 +35,17 @@ export interface TitleAccess {
 export function titleAccess(token: VerifiedToken, videoId: string, rules: TitleRules): TitleAccess {
   const rental = playbackEntitlement(token, videoId, rules.entitlement, rules.rentals);
   const stepUp = rules.stepUp;
-  const requirement = stepUp === undefined ? undefined : checkStepUp(token, videoId, stepUp, rules.clockToleranceSeconds);
+  const requirement =
+    stepUp === undefined ? undefined : checkStepUp(token, videoId, stepUp, rules.clockToleranceSeconds);
   const sessionStart =
     stepUp !== undefined && judgesSignInAge(stepUp)
       ? { ...(requirement !== undefined ? { latestStart: requirement.latestStart } : {}) }
       : undefined;
-  return { videoId, ...(rental !== undefined ? { rental } : {}), ...(sessionStart !== undefined ? { sessionStart } : {}) };
+  return {
+    videoId,
+    ...(rental !== undefined ? { rental } : {}),
+    ...(sessionStart !== undefined ? { sessionStart } : {}),
+  };
 }
 
 /** The latest a grant of this call may end: the token's expiry, and a rental's end were it first played now. */
