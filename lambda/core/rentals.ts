@@ -25,10 +25,13 @@ import { InsufficientScope, InvalidToken, RentalExpired } from './errors';
 import { titleEntries } from './step-up';
 import type { VerifiedToken } from './token-verifier';
 
+export const RENTAL_TITLES_VARIABLE = 'RENTAL_TITLES';
+export const RENTALS_CLAIM_VARIABLE = 'RENTALS_CLAIM';
+export const MAX_RENTALS_RECORDED_VARIABLE = 'MAX_RENTALS_RECORDED';
 export const RENTAL_VARIABLES = {
-  terms: 'RENTAL_TITLES',
-  claim: 'RENTALS_CLAIM',
-  maxRecorded: 'MAX_RENTALS_RECORDED',
+  terms: RENTAL_TITLES_VARIABLE,
+  claim: RENTALS_CLAIM_VARIABLE,
+  maxRecorded: MAX_RENTALS_RECORDED_VARIABLE,
 } as const;
 
 export interface RentalTerms {
