@@ -6,6 +6,7 @@ import type { AccessLimits } from '../core/access-state';
 import type { ApiConfig } from '../core/config';
 import { AccessStateStore } from './access-state-store';
 import { createDynamoClient, DynamoCaller } from './dynamo-call';
+import type { HygieneObserver } from './item-hygiene';
 
 export interface StateStores {
   dynamo: DynamoCaller;
@@ -28,12 +29,16 @@ export function accessLimits(config: Pick<ApiConfig, 'abuse' | 'signing'>): Acce
   };
 }
 
-/** `rentals`: the rental cap (lambda/core/rentals.ts `maxRecorded`), where titles are rentable. */
+/**
+ * `hygiene` hears of every prune write that failed (item-hygiene.ts `loggedAndCounted`: a log line and a metric);
+ * `rentals`: the rental cap (lambda/core/rentals.ts `maxRecorded`), where titles are rentable.
+ */
 export function createStateStores(
   config: Pick<ApiConfig, 'store' | 'abuse' | 'signing'>,
+  hygiene: HygieneObserver,
   rentals?: { maxRecorded: number },
 ): StateStores {
   const dynamo = new DynamoCaller(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs);
   const limits = { ...accessLimits(config), ...(rentals !== undefined ? { maxRentals: rentals.maxRecorded } : {}) };
-  return { dynamo, access: new AccessStateStore(dynamo, limits) };
+  return { dynamo, access: new AccessStateStore(dynamo, limits, hygiene) };
 }

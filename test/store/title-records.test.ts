@@ -12,6 +12,7 @@ import { createDynamoClient, DynamoCaller } from '../../lambda/store/dynamo-call
 import { rentalAttribute, sessionAttribute, USER_ATTRIBUTES, userKey } from '../../lambda/store/table-schema';
 import { ensureStateTable, type LocalDynamo, startDynalite } from '../../local/dynamo-server';
 import { countOperations, type OperationCounter } from '../support/dynamo-operations';
+import { FAIL_ON_HYGIENE_ERROR } from '../support/hygiene';
 
 const TABLE = 'title-records';
 const NOW = Math.floor(Date.now() / 1000);
@@ -40,7 +41,7 @@ beforeAll(async () => {
       TABLE,
       2000,
     );
-  store = new AccessStateStore(caller(counter.endpoint), LIMITS);
+  store = new AccessStateStore(caller(counter.endpoint), LIMITS, FAIL_ON_HYGIENE_ERROR);
   raw = caller(dynamo.endpoint);
 });
 afterAll(async () => {
