@@ -25,7 +25,11 @@ describe('every error body', () => {
       // A step-up challenge repeats its RFC 9470 parameters in the body (docs/api.md#step-up-for-premium-titles-rfc-9470).
       const extra = error instanceof StepUpRequired ? ['acr_values', 'max_age'] : [];
       expect(Object.keys(body)).toEqual(['error', 'reason', 'error_description', ...extra]);
-      expect(body).toMatchObject({ error: error.code, reason: expect.any(String), error_description: error.description });
+      expect(body).toMatchObject({
+        error: error.code,
+        reason: expect.any(String),
+        error_description: error.description,
+      });
       expect(Object.keys(WIRE_REASONS)).toContain(body.reason);
       expect(WIRE_REASONS[body.reason as WireReason]).toBe(response.statusCode);
     },
