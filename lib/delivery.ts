@@ -14,7 +14,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { Construct } from 'constructs';
 import type { GeoRestrictionConfig, PriceClassName } from './config';
-import { API_PATH_PREFIX } from './api-routes';
+import { API_PATH_PREFIX } from '../lambda/core/api-routes';
 import { MediaOrigin } from './media-origin';
 import {
   DEFAULT_MEDIA_KEY_PREFIX,

@@ -17,7 +17,7 @@ import { Construct } from 'constructs';
 import { mediaKeyPrefixProblem } from '../lambda/core/media-paths';
 import { ORIGIN_VERIFY_REFRESH_SECONDS } from '../lambda/core/origin-verify';
 import { apiEnvironment } from './api-environment';
-import { API_ROUTES } from './api-routes';
+import { API_ROUTES } from '../lambda/core/api-routes';
 import { CloudFrontAccessLogs } from './cloudfront-logs';
 import { ConfigValidationError, type StreamgateConfig, validateConfig } from './config';
 import { Delivery } from './delivery';

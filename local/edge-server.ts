@@ -26,7 +26,7 @@ import {
   viewerRequestEvent,
   type ViewerRequestOutcome,
 } from './edge/viewer-request-function';
-import { API_PATH_PREFIX } from '../lib/api-routes';
+import { API_PATH_PREFIX } from '../lambda/core/api-routes';
 import { pageHeaders } from '../lib/page-headers';
 import { clientIp } from './api-adapter';
 

@@ -4,11 +4,13 @@
  * whole-environment size check is added in lib/config.ts (it needs this type, so it cannot live here).
  */
 import type { z } from 'zod';
+import { isLoopbackHost } from '../../lambda/core/settings-contract';
 import { drmSchema } from './drm';
 import { deliverySchema } from './delivery';
 import { edgeRevocationSchema } from './edge-revocation';
 import { choice, section, text, whenValid } from './fields';
 import { entitlementSchema, jwtSchema } from './identity';
+import { localSchema } from './local';
 import { monitoringSchema } from './monitoring';
 import { packagingSchema } from './packaging';
 import { abuseSchema, apiSchema, wafSchema } from './protection';
@@ -46,6 +48,8 @@ export const settingsSchema = section({
   /** Alarms, their topic(s) and the dashboard (lib/monitoring.ts). */
   monitoring: monitoringSchema,
   logRetentionDays: choice(LOG_RETENTION_DAYS).default(90),
+  /** What `npm start` alone reads from this file (lib/config/local.ts); the deployment ignores it. */
+  local: localSchema,
 })
   .superRefine(
     ({ deployment, delivery }, ctx) => {
@@ -60,6 +64,20 @@ export const settingsSchema = section({
       }
     },
     whenValid('deployment', 'delivery'),
+  )
+  .superRefine(
+    ({ deployment, jwt }, ctx) => {
+      // The functions accept a loopback key set (local mode serves one); deployed, nothing listens there.
+      if (deployment === 'production' && jwt.jwksUrl !== '' && isLoopbackHost(new URL(jwt.jwksUrl).hostname))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['jwt', 'jwksUrl'],
+          message:
+            'is a loopback address, which only local mode can reach: give the IdP\'s https key set URL, or mark the config "deployment": "test"',
+          input: jwt.jwksUrl,
+        });
+    },
+    whenValid('deployment', 'jwt'),
   )
   .superRefine(
     ({ packaging, drm }, ctx) => {

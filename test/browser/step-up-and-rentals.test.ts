@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { LogCapture } from '../support/harness';
-import { launchChromium } from './chromium';
+import { launchChromium } from '../support/browser-fixture';
 
 const SECOND_FACTOR = 'urn:streamgate:loa:2';
 const PLAY_FOR_SECONDS = 15;

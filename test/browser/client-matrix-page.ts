@@ -1,5 +1,5 @@
 /**
- * Runs in the matrix's Chromium page (bundled by matrix.test.ts with esbuild): one player at a
+ * Runs in the matrix's Chromium page (bundled by client-matrix.test.ts with esbuild): one player at a
  * time, wired by streamgate-client's adapter to a session of the local API, with what the test
  * checks recorded as it happens (progress and stalls, grants, checks, the stop and its denial).
  * hls.js, Shaka Player and video.js come from their own dist bundles, loaded as script tags.
