@@ -8,6 +8,7 @@ import { benchEdge } from './edge';
 import { benchEdgeRevocation } from './edge-revocation';
 import { benchLatency } from './latency';
 import { benchLicence } from './licence';
+import { benchLive } from './live';
 import { benchWriteUnits } from './write-units';
 
 async function main(): Promise<void> {
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
   await benchAuthorize(seconds);
   await benchEdge(seconds);
   await benchEdgeRevocation();
+  await benchLive(seconds);
   await benchAbuse(seconds);
   await benchLatency(seconds);
   await benchLicence(seconds);

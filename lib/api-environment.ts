@@ -10,6 +10,7 @@
  * (a table name, two secret ARNs, the cloudfront.net name), bounded here from how
  * CloudFormation names what it creates.
  */
+import { liveApiChannels } from './live';
 import { ABUSE_DEFAULTS, type AbuseSettingName, STREAM_LIMIT_POLICY } from '../lambda/core/abuse-defaults';
 import { EDGE_DENY_LIST_VARIABLE } from '../lambda/runtime/deny-list-env';
 import { MEDIA_PATH_PREFIX_VARIABLE, mediaPathPrefix } from '../lambda/core/media-paths';
@@ -85,6 +86,10 @@ export function apiEnvironment(
     LICENCE_UPSTREAMS: JSON.stringify(drm.upstreams),
     LICENCE_TIMEOUT_MS: String(drm.licenceTimeoutMs),
     LICENCE_MAX_BODY_BYTES: String(drm.licenceMaxBodyBytes),
+    // Live channels' folders (lib/live.ts): a grant for one opens its live folder only.
+    ...(config.live.channels.length > 0
+      ? { LIVE_CHANNELS: JSON.stringify(liveApiChannels(config.live.channels)) }
+      : {}),
     // Not read by the code: changing it replaces every container, so the origin-verify value is re-read.
     ORIGIN_SECRETS_VERSION: String(delivery.originSecretsVersion),
   };
@@ -115,6 +120,7 @@ export const VARIABLE_FIELDS: Readonly<Record<string, string>> = {
   [RENTAL_TITLES_VARIABLE]: 'entitlement.rentals.titles',
   DRM_CATALOG: 'drm.catalog',
   LICENCE_UPSTREAMS: 'drm.upstreams',
+  LIVE_CHANNELS: 'live.channels',
 };
 
 /**

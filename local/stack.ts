@@ -34,6 +34,8 @@ import { LocalMonitor } from './monitor';
 import { attachDenyListStream, rebuildDenyList } from './deny-list-stream';
 import { LocalKeyValueStore } from './edge/key-value-store';
 import { EmfSignals, SignalFanout } from '../lambda/core/metrics';
+import { LIVE_CHANNELS_VARIABLE } from '../lambda/core/live-grants';
+import { LiveOrigin, liveChannelsVariable, localChannels } from './live/live-origin';
 import { EnvReader } from '../lambda/core/env-reader';
 import { TOKEN } from '../lambda/core/settings-contract';
 
@@ -173,6 +175,9 @@ async function startInFolder(given: LocalStackOptions, lock: FolderLock): Promis
     );
   });
   const idp = await DevIdp.open({ keyDir: options.dir });
+  // The live channel: pre-made segments played out as a sliding window from the clock (docs/live.md).
+  const channels = localChannels(join(REPO_ROOT, 'local', 'content'));
+  const liveOrigin = new LiveOrigin(channels);
   const staticFiles = playerPageFiles(options);
   const monitor = new LocalMonitor();
   const denyList = options.edgeRevocation === false ? undefined : new LocalKeyValueStore();
@@ -192,6 +197,7 @@ async function startInFolder(given: LocalStackOptions, lock: FolderLock): Promis
     trustedKeys,
     mediaDir: options.config?.contentDir ?? join(REPO_ROOT, 'local', 'content', 'media'),
     drmDir: drm.packagedDir,
+    liveOrigin,
     staticFiles,
     onMedia: options.onMedia,
     keyValueStore: denyList,
@@ -221,6 +227,7 @@ async function startInFolder(given: LocalStackOptions, lock: FolderLock): Promis
       SIGNING_KEY_FILE: key.privateKeyFile,
       AWS_REGION: 'us-east-1',
       EDGE_DENY_LIST: denyList === undefined ? 'off' : 'on',
+      [LIVE_CHANNELS_VARIABLE]: liveChannelsVariable(channels),
       ...licensing.env,
       ...options.apiEnv,
     },

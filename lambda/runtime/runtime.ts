@@ -34,6 +34,8 @@ import { ActiveSigningKey } from './signing-key';
 import { loggedAndCounted } from '../store/item-hygiene';
 import { createStateStores } from '../store/state-stores';
 import { TokenVerifier } from '../core/token-verifier';
+import { type LiveConfig, loadLiveConfig } from '../core/live-grants';
+import { DRM_PATH_PREFIX, mediaPathPrefix } from '../core/media-paths';
 
 export interface RuntimeOptions {
   env?: Readonly<Record<string, string | undefined>>;
@@ -70,10 +72,15 @@ export interface PlaybackFunction {
 
 /** The playback function: the only one that reads the CloudFront private key. */
 export function createPlaybackRoute(options: RuntimeOptions = {}): Promise<PlaybackFunction> {
-  return initRoutes(options, async ({ config, drm, secrets }) => {
+  return initRoutes(options, async ({ config, drm, live, secrets }) => {
     const signingKey = await ActiveSigningKey.create(config.signing, secrets);
     return (deps) => ({
-      route: new PlaybackRoute({ ...deps, signer: new MediaSigner(config.signing, signingKey, drm.catalog), drm }),
+      route: new PlaybackRoute({
+        ...deps,
+        signer: new MediaSigner(config.signing, signingKey, drm.catalog),
+        drm,
+        live,
+      }),
       signingKey,
     });
   });
@@ -111,7 +118,7 @@ export interface ApiOptions extends RuntimeOptions {
  * (`npm start`) and the tests. Deployed, each route is its own function (lambda/handlers/).
  */
 export function createApi(options: ApiOptions = {}): Promise<ApiHandlers> {
-  return initRoutes(options, async ({ config, drm, secrets }) => {
+  return initRoutes(options, async ({ config, drm, live, secrets }) => {
     const [signingKey, licences] = await Promise.all([
       ActiveSigningKey.create(config.signing, secrets),
       options.licences === true ? licenceProxyOf(drm, options, secrets) : new LicenceProxy(drm, {}),
@@ -121,6 +128,7 @@ export function createApi(options: ApiOptions = {}): Promise<ApiHandlers> {
         ...deps,
         signer: new MediaSigner(config.signing, signingKey, drm.catalog),
         drm,
+        live,
       });
       const licence = new LicenceRoute({ ...deps, licences });
       const revocations = new RevocationsRoute(deps);
@@ -139,6 +147,7 @@ export function createApi(options: ApiOptions = {}): Promise<ApiHandlers> {
 interface InitInputs {
   config: ApiConfig;
   drm: DrmConfig;
+  live: LiveConfig;
   secrets: () => SecretsManagerClient;
 }
 
@@ -158,10 +167,14 @@ async function initRoutes<T>(
     // The title rules (lambda/core/step-up.ts, lambda/core/rentals.ts): each a ConfigError naming its variable.
     const stepUp = parseStepUpRules((options.env ?? process.env)[STEP_UP_VARIABLE]);
     const rentals = loadRentalConfig(options.env ?? process.env);
+    const live = loadLiveConfig(options.env ?? process.env, [
+      config.signing.mediaPathPrefix ?? mediaPathPrefix(),
+      DRM_PATH_PREFIX,
+    ]);
     let secrets = options.secrets;
     const secretsClient = (): SecretsManagerClient => (secrets ??= createSecretsClient(config.store.region));
     const [build, originVerify] = await Promise.all([
-      own({ config, drm, secrets: secretsClient }),
+      own({ config, drm, live, secrets: secretsClient }),
       options.originVerify === undefined
         ? originVerifyOf(config, secretsClient)
         : OriginVerifier.create(options.originVerify.load, { refreshAfterMs: options.originVerify.refreshAfterMs }),

@@ -13,6 +13,7 @@ import { entitlementSchema, jwtSchema } from './identity';
 import { localSchema } from './local';
 import { monitoringSchema } from './monitoring';
 import { packagingSchema } from './packaging';
+import { liveSchema } from './live';
 import { abuseSchema, apiSchema, wafSchema } from './protection';
 import { signingSchema } from './signing';
 
@@ -43,6 +44,8 @@ export const settingsSchema = section({
   /** The edge deny-list (lib/edge-revocation.ts): revocation reaches every edge in seconds. */
   edgeRevocation: edgeRevocationSchema,
   packaging: packagingSchema,
+  /** Clear live channels on MediaPackage v2 under /live/ (lib/config/live.ts, lib/live.ts). */
+  live: liveSchema,
   /** DRM catalog and licence servers (lib/config/drm.ts). */
   drm: drmSchema,
   /** Alarms, their topic(s) and the dashboard (lib/monitoring.ts). */

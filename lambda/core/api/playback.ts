@@ -15,6 +15,8 @@ import {
   type SharingVerdict,
 } from '../access-state';
 import type { DrmConfig } from '../drm-config';
+import { scopesOf } from '../entitlement';
+import { liveScope, type LiveConfig, type LiveScope } from '../live-grants';
 import { ConcurrencyLimit, SharingSuspected, StoreContention } from '../errors';
 import { jsonResponse, type HttpResponse } from '../http';
 import type { MediaSigner, SignedGrant } from '../media-signer';
@@ -31,6 +33,8 @@ export interface PlaybackDeps extends RouteDeps {
   readonly signer: MediaSigner;
   /** The DRM catalog and its licence servers, for the licence URLs of a DRM video's grant. */
   readonly drm: DrmConfig;
+  /** Live channels by id (lambda/core/live-grants.ts); absent = none. */
+  readonly live?: LiveConfig;
 }
 
 export class PlaybackRoute {
@@ -68,6 +72,7 @@ export class PlaybackRoute {
         notAfterSeconds,
         viewerIp,
         policySeed: sessionId(token),
+        live: this.liveScopeOf(videoId, token),
       };
       return delivery === 'url' ? this.deps.signer.signUrl(signRequest) : this.deps.signer.signCookies(signRequest);
     };
@@ -130,8 +135,17 @@ export class PlaybackRoute {
       refreshAfter: isoTime(grant.refreshAfter),
       ...(grant.signedQuery !== undefined ? { signedQuery: grant.signedQuery } : {}),
       ...this.drmAnswer(videoId, grant),
+      ...(grant.live !== undefined ? { live: grant.live } : {}),
     };
     return jsonResponse(200, body, grant.cookies);
+  }
+
+  /** A live channel's grant scope: start-over only for a token with the start-over scope. */
+  private liveScopeOf(videoId: string, token: VerifiedToken): LiveScope | undefined {
+    const live = this.deps.live;
+    const channel = live?.channels.get(videoId);
+    if (channel === undefined || live === undefined) return undefined;
+    return liveScope(channel, scopesOf(token, this.deps.config.entitlement).includes(live.startOverScope));
   }
 
   /** For a video in the DRM catalog: its signed `/drm/` manifest and where its licences are asked for. */
