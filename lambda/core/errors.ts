@@ -16,6 +16,9 @@ export type ApiErrorCode =
   | 'too_many_sessions'
   | 'too_many_grants'
   | 'session_not_playing'
+  | 'insufficient_user_authentication'
+  | 'rental_expired'
+  | 'too_many_rentals'
   | 'temporarily_unavailable'
   | 'not_found'
   | 'payload_too_large'
@@ -55,6 +58,11 @@ export type DenialReason =
   | 'too_many_sessions'
   | 'too_many_grants'
   | 'session_not_playing'
+  /** RFC 9470: the title needs a stronger or more recent sign-in than the token's (lambda/core/step-up.ts). */
+  | 'step_up_required'
+  /** The rental's windows are over (lambda/core/rentals.ts). */
+  | 'rental_expired'
+  | 'too_many_rentals'
   | 'keys_unavailable'
   | 'signing_key_unavailable'
   | 'not_found'
@@ -160,6 +168,49 @@ export class SessionNotPlaying extends ApiError {
     super(
       'session_not_playing',
       'this session is not playing: a licence is issued only to a session playback admitted and still holds a stream for; start playback first',
+    );
+  }
+}
+
+/**
+ * 401 (RFC 9470): the token's sign-in does not meet the title's requirement: an `acr` outside
+ * `acrValues`, or (`maxAgeSeconds`) a sign-in older than that when the session started, or no
+ * `auth_time` to tell. The challenge names what a new token must meet (lambda/core/http.ts).
+ */
+export class StepUpRequired extends ApiError {
+  readonly status = 401;
+  readonly code = 'insufficient_user_authentication' as const;
+  constructor(
+    description: string,
+    /** Acceptable `acr` values, in order of preference. */
+    readonly acrValues: readonly string[] | undefined,
+    /** Seconds a sign-in may be old when a session of this title starts. */
+    readonly maxAgeSeconds: number | undefined,
+  ) {
+    super('step_up_required', description);
+  }
+}
+
+/** 403: the token rents this title, and the rental is over (never started in time, or played out). */
+export class RentalExpired extends ApiError {
+  readonly status = 403;
+  readonly code = 'rental_expired' as const;
+  constructor(description: string) {
+    super('rental_expired', description);
+  }
+}
+
+/** 429: the user has as many rentals recorded as a user item may hold; the oldest window closes first. */
+export class TooManyRentals extends ApiError {
+  readonly status = 429;
+  readonly code = 'too_many_rentals' as const;
+  constructor(
+    limit: number,
+    override readonly retryAfterSeconds: number,
+  ) {
+    super(
+      'too_many_rentals',
+      `this account has ${limit} rentals started or open to start, the most recorded at once; retry in ${retryAfterSeconds} s`,
     );
   }
 }

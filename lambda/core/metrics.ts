@@ -45,6 +45,9 @@ const NAMED_REASONS = new Set([
   'too_many_sessions',
   'too_many_grants',
   'session_not_playing',
+  'step_up_required',
+  'rental_expired',
+  'too_many_rentals',
 ]);
 
 export function metricReason(error: ApiError): string {

@@ -27,6 +27,8 @@ import {
 import { EmfSignals, type ApiSignals } from '../core/metrics';
 import { createSecretsClient, readSecret } from './secrets';
 import { type DrmConfig, type DrmSystem, loadDrmConfig } from '../core/drm-config';
+import { loadRentalConfig } from '../core/rentals';
+import { parseStepUpRules, STEP_UP_VARIABLE } from '../core/step-up';
 import { LicenceProxy, type LicenceUpstream } from '../core/licence-proxy';
 import { HttpLicenceUpstream } from './http-licence-upstream';
 import { functionObservability } from './observability';
@@ -164,6 +166,9 @@ async function initRoutes<T>(
   try {
     const config = loadConfig(options.env ?? process.env);
     const drm = loadDrmConfig(options.env ?? process.env);
+    // The title rules (lambda/core/step-up.ts, lambda/core/rentals.ts): each a ConfigError naming its variable.
+    const stepUp = parseStepUpRules((options.env ?? process.env)[STEP_UP_VARIABLE]);
+    const rentals = loadRentalConfig(options.env ?? process.env);
     const live = loadLiveConfig(options.env ?? process.env, [
       config.signing.mediaPathPrefix ?? mediaPathPrefix(),
       DRM_PATH_PREFIX,
@@ -178,7 +183,7 @@ async function initRoutes<T>(
     ]);
     const signals = options.signals ?? new EmfSignals(functionObservability().metrics);
     // A failed prune is reported through the API's own logger and signals (flushed with its call).
-    const stores = createStateStores(config, loggedAndCounted(logger, signals));
+    const stores = createStateStores(config, loggedAndCounted(logger, signals), rentals);
     options.onStoreClient?.(stores.dynamo.client);
     return build(
       routeDeps({
@@ -189,6 +194,7 @@ async function initRoutes<T>(
         logger,
         now: options.now ?? (() => Math.floor(Date.now() / 1000)),
         originVerify,
+        titleRules: { stepUp, rentals },
       }),
     );
   } catch (error) {
