@@ -14,6 +14,8 @@ import { liveApiChannels } from './live';
 import { ABUSE_DEFAULTS, type AbuseSettingName, STREAM_LIMIT_POLICY } from '../lambda/core/abuse-defaults';
 import { EDGE_DENY_LIST_VARIABLE } from '../lambda/runtime/deny-list-env';
 import { MEDIA_PATH_PREFIX_VARIABLE, mediaPathPrefix } from '../lambda/core/media-paths';
+import { MAX_RENTALS_RECORDED_VARIABLE, RENTAL_TITLES_VARIABLE, RENTALS_CLAIM_VARIABLE } from '../lambda/core/rentals';
+import { STEP_UP_VARIABLE } from '../lambda/core/step-up';
 import type { StreamgateConfig } from './config/schema';
 
 /** Lambda's cap on one function's environment: every name and value, with the encoding between. */
@@ -54,6 +56,15 @@ export function apiEnvironment(
     PLAN_CLAIM: entitlement.planClaim,
     ...(Object.keys(entitlement.plans).length > 0 ? { ENTITLEMENT_PLANS: JSON.stringify(entitlement.plans) } : {}),
     STREAM_LIMIT_CLAIM_MAX: String(entitlement.streamLimitClaimMax),
+    // The title rules (lambda/core/step-up.ts, lambda/core/rentals.ts): only when set, so other templates keep their environment.
+    ...(Object.keys(entitlement.stepUp).length > 0 ? { [STEP_UP_VARIABLE]: JSON.stringify(entitlement.stepUp) } : {}),
+    ...(Object.keys(entitlement.rentals.titles).length > 0
+      ? {
+          [RENTAL_TITLES_VARIABLE]: JSON.stringify(entitlement.rentals.titles),
+          [RENTALS_CLAIM_VARIABLE]: entitlement.rentals.claim,
+          [MAX_RENTALS_RECORDED_VARIABLE]: String(entitlement.rentals.maxRecorded),
+        }
+      : {}),
     MEDIA_BASE_URL: mediaBaseUrl,
     // Only when not the default: today's templates keep their environment (and their functions).
     ...(mediaPath !== mediaPathPrefix() ? { [MEDIA_PATH_PREFIX_VARIABLE]: mediaPath } : {}),
@@ -105,6 +116,8 @@ export const VARIABLE_FIELDS: Readonly<Record<string, string>> = {
   MANIFEST_NAME: 'delivery.manifestName',
   COOKIE_DOMAIN: 'signing.cookieDomain',
   ENTITLEMENT_PLANS: 'entitlement.plans',
+  [STEP_UP_VARIABLE]: 'entitlement.stepUp',
+  [RENTAL_TITLES_VARIABLE]: 'entitlement.rentals.titles',
   DRM_CATALOG: 'drm.catalog',
   LICENCE_UPSTREAMS: 'drm.upstreams',
   LIVE_CHANNELS: 'live.channels',

@@ -12,6 +12,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFrontKeyAlgorithm } from '../lambda/core/cloudfront-key-types';
 import { OriginAuthorizer } from '../lambda/core/origin-authorizer';
 import { loadOriginVerifyValues, ORIGIN_VERIFY_HEADER } from '../lambda/core/origin-verify';
+import { createObservability } from '../lambda/runtime/observability';
 import { createApi, type ApiHandlers } from '../lambda/runtime/runtime';
 import { LOCAL_ORIGIN_REFRESH_SECONDS, LocalOriginHeader, LocalOriginSecret } from './origin-secret';
 import { buildPlayerPage } from '../web/build';
@@ -240,7 +241,7 @@ async function startInFolder(given: LocalStackOptions, lock: FolderLock): Promis
       attachDenyListStream(client, { ...replication, writer: denyList, logger: options.logger });
     },
     // The same signals as deployed (EMF lines on stdout), and the counts behind /local/monitor.
-    signals: new SignalFanout([new EmfSignals(), monitor]),
+    signals: new SignalFanout([new EmfSignals(createObservability().metrics), monitor]),
     originVerify: originVerify?.api,
   });
   routeToApi = createApiAdapter(api, { onResponse: options.onApiResponse, originVerify: originVerify?.adapter });

@@ -2,6 +2,10 @@
 export type DenialKind =
   | 'signed-out'
   | 'not-entitled'
+  /** RFC 9470: sign in again, more strongly or more recently (`acrValues`, `maxAgeSeconds`). */
+  | 'step-up'
+  /** The rental of this title is over. */
+  | 'rental-expired'
   | 'revoked'
   | 'session-ended'
   | 'too-many-streams'
@@ -15,4 +19,4 @@ export type DenialKind =
   | 'network';
 
 /** What the app should offer the viewer. */
-export type DenialAction = 'sign-in' | 'pick-another' | 'retry-later' | 'none';
+export type DenialAction = 'sign-in' | 'step-up' | 'pick-another' | 'retry-later' | 'none';

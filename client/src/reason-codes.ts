@@ -13,6 +13,8 @@ export const REASON_KINDS = {
   expired: ['signed-out'],
   token_rejected: ['signed-out'],
   revoked: ['revoked'],
+  step_up_required: ['step-up'],
+  rental_expired: ['rental-expired'],
   not_entitled: ['not-entitled'],
   // Not the viewer's entitlement: nothing they can pick fixes it.
   origin_not_verified: ['not-entitled', 'none'],
@@ -28,6 +30,7 @@ export const REASON_KINDS = {
   // Growth caps of one account (docs/cost.md): the same answer as a rate limit, later.
   too_many_sessions: ['rate-limited'],
   too_many_grants: ['rate-limited'],
+  too_many_rentals: ['rate-limited'],
   internal_error: ['unavailable'],
   upstream_error: ['unavailable'],
   unavailable: ['unavailable'],

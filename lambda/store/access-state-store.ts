@@ -37,7 +37,7 @@ import type {
 import type { UserState } from '../core/user-state';
 import { StoreContention } from '../core/errors';
 import { numberOf, type DynamoCaller, type Item, type WriteOutcome } from './dynamo-call';
-import { type HygieneObserver, prunePlan } from './item-hygiene';
+import { closedRentalsPlan, type HygieneObserver, prunePlan } from './item-hygiene';
 import { userStateOf } from './user-state-reader';
 import {
   countWrite,
@@ -49,6 +49,7 @@ import {
   liftCutoffWrite,
   revokeUserWrite,
   streamLimit,
+  type PrunePlan,
   type UpdateSpec,
 } from './state-expressions';
 import {
@@ -79,7 +80,9 @@ export class AccessStateStore implements AccessState {
       (call.counted && this.limits.rateLimit > 0) ||
       this.limits.sharing.maxNetworks > 0 ||
       streamLimit(call, this.limits) > 0 ||
-      (call.grants !== undefined && call.grants.length > 0);
+      (call.grants !== undefined && call.grants.length > 0) ||
+      call.sessionStart !== undefined ||
+      call.rental !== undefined;
     // Nothing to record: a read is enough (and cheaper than a write).
     if (!records) return callerRefusal(await this.dynamo.get(key), call, this.limits) ?? { outcome: 'admitted' };
     let attempt = FIRST_PLAYBACK_ATTEMPT;
@@ -91,6 +94,7 @@ export class AccessStateStore implements AccessState {
       }
       const step = refusedPlayback(outcome.item, call, this.limits, attempt);
       if (step.kind === 'verdict') return step.verdict;
+      if (step.kind === 'prune-rentals') await this.prune(key, closedRentalsPlan(outcome.item, call.nowSeconds));
       attempt = step.attempt;
     }
     throw new StoreContention();
@@ -195,7 +199,10 @@ export class AccessStateStore implements AccessState {
    */
   private async pruneIfWorthIt(key: string, item: Item | undefined, nowSeconds: number): Promise<void> {
     const plan = prunePlan(item, nowSeconds, this.limits);
-    if (plan === undefined) return;
+    if (plan !== undefined) await this.prune(key, plan);
+  }
+
+  private async prune(key: string, plan: PrunePlan): Promise<void> {
     try {
       await this.dynamo.send((client, options) => client.send(this.command(key, pruneWrite(plan)), options));
     } catch (error) {
