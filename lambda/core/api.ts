@@ -44,6 +44,8 @@ import {
 import type { TokenVerifier, VerifiedToken } from './token-verifier';
 import type { DrmConfig } from './drm-config';
 import type { LicenceProxy } from './licence-proxy';
+import { deviceBoundGrant, requireAllowedSite } from './access-layers';
+import type { DeviceKey } from './device-binding';
 
 export interface ApiDeps {
   config: ApiConfig;
@@ -65,6 +67,8 @@ export interface ApiDeps {
   drm?: DrmConfig;
   /** Present only where licences are forwarded (the licence function, local mode). */
   licences?: LicenceProxy;
+  /** The current device key, where device binding is on (lambda/core/device-binding.ts). */
+  deviceKey?: () => Promise<DeviceKey>;
 }
 
 const MAX_BODY_BYTES = 4096;
@@ -81,6 +85,7 @@ export class StreamgateApi {
       if (signer === undefined) throw new Error('this process was built without a signer');
       const videoId = videoIdParam(event.pathParameters?.videoId);
       const delivery = deliveryParam(event.queryStringParameters);
+      requireAllowedSite(event.headers, this.deps.config);
       const token = await this.verify(event, now, context);
       requirePlayback(token, videoId, this.deps.config.entitlement);
       const maxStreams = this.streamLimit(token);
@@ -101,7 +106,12 @@ export class StreamgateApi {
       };
       // Signed first, so the store's write can record the grant's ids. Signing refuses an IPv6
       // viewer with IP binding on.
-      const grant = delivery === 'url' ? signer.signUrl(request) : signer.signCookies(request);
+      const grant = await deviceBoundGrant(
+        delivery === 'url' ? signer.signUrl(request) : signer.signCookies(request),
+        event.headers,
+        this.deps.config,
+        this.deps.deviceKey,
+      );
       // One conditional write checks everything and records the presentation, the stream slot
       // and the grant's ids (one per signature: the /media/ set and any /drm/ set, for the edge's
       // deny-list); a refused call's grant is dropped unseen.

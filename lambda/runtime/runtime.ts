@@ -17,6 +17,7 @@ import {
 } from '../core/origin-verify';
 import { EmfSignals, type ApiSignals } from '../core/metrics';
 import { createSecretsClient, readSecret } from './secrets';
+import { deviceKeyReader } from './device-key';
 import { type DrmConfig, type DrmSystem, loadDrmConfig } from '../core/drm-config';
 import { LicenceProxy, type LicenceUpstream } from '../core/licence-proxy';
 import { HttpLicenceUpstream } from './http-licence-upstream';
@@ -94,6 +95,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       logger,
       now: options.now ?? (() => Math.floor(Date.now() / 1000)),
       originVerify,
+      deviceKey: deviceKeyReader(options.env ?? process.env, secretsClient),
     });
     return { api, signingKey };
   } catch (error) {
