@@ -209,7 +209,9 @@ function originOf(url) {
 }
 
 function allowedSite(origin, host) {
-  return origin !== '' && (origin.substring(origin.indexOf('://') + 3) === host || SETTINGS.sites.indexOf(origin) !== -1);
+  return (
+    origin !== '' && (origin.substring(origin.indexOf('://') + 3) === host || SETTINGS.sites.indexOf(origin) !== -1)
+  );
 }
 
 /* Why the request shows a site not allowed to play, '' when none: the order and rules of domain-restriction.ts. */

@@ -27,12 +27,16 @@ export function readAccessLayers(
 } {
   const v = ACCESS_LAYER_VARIABLES;
   const restriction = optional(v.domainRestriction) ?? 'off';
-  if (restriction !== 'on' && restriction !== 'off') throw error(v.domainRestriction, `must be on or off, got "${restriction}"`);
+  if (restriction !== 'on' && restriction !== 'off')
+    throw error(v.domainRestriction, `must be on or off, got "${restriction}"`);
   const missing = optional(v.missing) ?? 'allow';
   if (missing !== 'allow' && missing !== 'deny') throw error(v.missing, `must be allow or deny, got "${missing}"`);
   let domainRestriction: DomainRestriction | undefined;
   if (restriction === 'on') {
-    const sites = (optional(v.sites) ?? '').split(',').map((site) => site.trim()).filter((site) => site !== '');
+    const sites = (optional(v.sites) ?? '')
+      .split(',')
+      .map((site) => site.trim())
+      .filter((site) => site !== '');
     for (const site of sites)
       if (!SITE_ORIGIN.test(site))
         throw error(v.sites, `each entry must be an origin such as https://www.example.com, got "${site}"`);

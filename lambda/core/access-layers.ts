@@ -36,5 +36,9 @@ export async function deviceBoundGrant<G extends BindableGrant>(
 ): Promise<G> {
   if (!config.deviceBinding) return grant;
   if (key === undefined) throw new Error('device binding is on, but this process has no device key');
-  return bindToDevice(grant, await key(), deviceTraits((name) => headers?.[name]));
+  return bindToDevice(
+    grant,
+    await key(),
+    deviceTraits((name) => headers?.[name]),
+  );
 }

@@ -16,14 +16,14 @@
  * edge holds the current and the previous key, so a tag made just before a rotation keeps playing.
  */
 import { createHmac } from 'node:crypto';
-import { grantId } from './edge-deny-list';
+import { DEVICE_KEY_PREFIX, grantId } from './edge-deny-list';
+
+export { DEVICE_KEY_PREFIX };
 
 /** The cookie that carries a cookie grant's tag (one per cookie set, with its Path). */
 export const DEVICE_COOKIE = 'Streamgate-Device';
 /** The query parameter that carries a signed URL's tag (a part of the signed query). */
 export const DEVICE_QUERY_PARAM = 'streamgate-device';
-/** The KeyValueStore key of device key `kid` (grant ids are base64url, so never contain a dot). */
-export const DEVICE_KEY_PREFIX = 'device-key.';
 /** A key id: what the function accepts before it looks anything up. */
 export const DEVICE_KEY_ID = /^[A-Za-z0-9]{1,16}$/;
 
@@ -83,7 +83,8 @@ export function parseDeviceKeyRing(text: string): DeviceKeyRing | string {
   };
   const ring = (parsed ?? {}) as Record<string, unknown>;
   const current = keyOf(ring.current);
-  if (current === undefined) return 'no valid "current" key ({"kid": 1-16 letters or digits, "secret": 32+ characters})';
+  if (current === undefined)
+    return 'no valid "current" key ({"kid": 1-16 letters or digits, "secret": 32+ characters})';
   if (ring.previous === undefined) return { current };
   const previous = keyOf(ring.previous);
   if (previous === undefined) return '"previous" is not a valid key';
@@ -124,7 +125,9 @@ export interface BindableGrant {
 export function bindToDevice<G extends BindableGrant>(grant: G, key: DeviceKey, traits: string): G {
   const cookies = grant.cookies.flatMap((cookie) => {
     const match = /^CloudFront-Policy=([^;]*)(;.*)?$/.exec(cookie);
-    return match === null ? [cookie] : [cookie, `${DEVICE_COOKIE}=${deviceTag(key, match[1], traits)}${match[2] ?? ''}`];
+    return match === null
+      ? [cookie]
+      : [cookie, `${DEVICE_COOKIE}=${deviceTag(key, match[1], traits)}${match[2] ?? ''}`];
   });
   const tagged = (url: string, query: string | undefined) => {
     if (query === undefined) return { manifestUrl: url, signedQuery: undefined };
@@ -141,6 +144,11 @@ export function bindToDevice<G extends BindableGrant>(grant: G, key: DeviceKey, 
     ...(main.signedQuery === undefined ? {} : { signedQuery: main.signedQuery }),
     ...(drm === undefined
       ? {}
-      : { drm: { manifestUrl: drm.manifestUrl, ...(drm.signedQuery === undefined ? {} : { signedQuery: drm.signedQuery }) } }),
+      : {
+          drm: {
+            manifestUrl: drm.manifestUrl,
+            ...(drm.signedQuery === undefined ? {} : { signedQuery: drm.signedQuery }),
+          },
+        }),
   };
 }
