@@ -12,6 +12,7 @@
  */
 import { ABUSE_DEFAULTS, type AbuseSettingName, STREAM_LIMIT_POLICY } from '../lambda/core/abuse-defaults';
 import { EDGE_DENY_LIST_VARIABLE } from '../lambda/runtime/deny-list-env';
+import { ACCESS_LAYER_VARIABLES } from '../lambda/core/access-layers-config';
 import { MEDIA_PATH_PREFIX_VARIABLE, mediaPathPrefix } from '../lambda/core/media-paths';
 import type { StreamgateConfig } from './config/schema';
 
@@ -74,6 +75,14 @@ export function apiEnvironment(
     LICENCE_UPSTREAMS: JSON.stringify(drm.upstreams),
     LICENCE_TIMEOUT_MS: String(drm.licenceTimeoutMs),
     LICENCE_MAX_BODY_BYTES: String(drm.licenceMaxBodyBytes),
+    ...(config.domainRestriction.enabled
+      ? {
+          [ACCESS_LAYER_VARIABLES.domainRestriction]: 'on',
+          [ACCESS_LAYER_VARIABLES.sites]: config.domainRestriction.sites.join(','),
+          [ACCESS_LAYER_VARIABLES.missing]: config.domainRestriction.missingHeaders,
+        }
+      : {}),
+    ...(config.deviceBinding.enabled ? { [ACCESS_LAYER_VARIABLES.deviceBinding]: 'on' } : {}),
     // Not read by the code: changing it replaces every container, so the origin-verify value is re-read.
     ORIGIN_SECRETS_VERSION: String(delivery.originSecretsVersion),
   };
@@ -102,6 +111,7 @@ export const VARIABLE_FIELDS: Readonly<Record<string, string>> = {
   ENTITLEMENT_PLANS: 'entitlement.plans',
   DRM_CATALOG: 'drm.catalog',
   LICENCE_UPSTREAMS: 'drm.upstreams',
+  [ACCESS_LAYER_VARIABLES.sites]: 'domainRestriction.sites',
 };
 
 /**
@@ -129,6 +139,7 @@ export function deployTimeVariables(config: StreamgateConfig): Record<string, st
     REVOCATION_TABLE_NAME: 'x'.repeat(config.name.length + 1 + MAX_LOGICAL_ID_LENGTH + 1 + GENERATED_SUFFIX_LENGTH),
     SIGNING_KEY_SECRET_ARN: secretArn,
     ORIGIN_VERIFY_SECRET_ARN: secretArn,
+    ...(config.deviceBinding.enabled ? { [ACCESS_LAYER_VARIABLES.deviceKeySecretArn]: secretArn } : {}),
   };
 }
 

@@ -154,6 +154,11 @@ export class Streamgate extends Construct {
       drmOrigin: this.packaging?.origin(),
       originSecretsVersion: config.delivery.originSecretsVersion,
       denyList: this.edgeRevocation?.store,
+      edgeSettings: {
+        sites: config.domainRestriction.enabled ? config.domainRestriction.sites : null,
+        missing: config.domainRestriction.missingHeaders,
+        device: config.deviceBinding.enabled,
+      },
     });
     this.api = new PlaybackApi(this, 'Api', {
       table: this.table,

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { drmSchema } from './drm';
 import { deliverySchema } from './delivery';
 import { edgeRevocationSchema } from './edge-revocation';
+import { deviceBindingSchema, domainRestrictionSchema } from './access-layers';
 import { choice, section, text, whenValid } from './fields';
 import { entitlementSchema, jwtSchema } from './identity';
 import { monitoringSchema } from './monitoring';
@@ -40,6 +41,10 @@ export const settingsSchema = section({
   waf: wafSchema,
   /** The edge deny-list (lib/edge-revocation.ts): revocation reaches every edge in seconds. */
   edgeRevocation: edgeRevocationSchema,
+  /** Sites allowed to play (lib/config/access-layers.ts, docs/access-layers.md). */
+  domainRestriction: domainRestrictionSchema,
+  /** Grants bound to the browser that asked (lib/config/access-layers.ts, docs/access-layers.md). */
+  deviceBinding: deviceBindingSchema,
   packaging: packagingSchema,
   /** DRM catalog and licence servers (lib/config/drm.ts). */
   drm: drmSchema,
@@ -60,6 +65,20 @@ export const settingsSchema = section({
       }
     },
     whenValid('deployment', 'delivery'),
+  )
+  .superRefine(
+    ({ deviceBinding, edgeRevocation }, ctx) => {
+      // The device keys live in the function's one KeyValueStore, which edge revocation deploys.
+      if (deviceBinding.enabled && !edgeRevocation.enabled)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['deviceBinding', 'enabled'],
+          message:
+            'needs edgeRevocation.enabled: the device keys live in the KeyValueStore edge revocation deploys (the function can read one store)',
+          input: deviceBinding.enabled,
+        });
+    },
+    whenValid('deviceBinding', 'edgeRevocation'),
   )
   .superRefine(
     ({ packaging, drm }, ctx) => {
