@@ -170,8 +170,13 @@ function valuesOf(fields, name) {
   return out;
 }
 
+/* Grant ids of this request's values, computed once (the deny-list and device binding both need them). */
+var IDS = {};
+
 function idOf(value) {
-  return crypto.createHash('sha256').update(canonicalBase64(value)).digest('base64url').substring(0, 22);
+  if (IDS[value] === undefined)
+    IDS[value] = crypto.createHash('sha256').update(canonicalBase64(value)).digest('base64url').substring(0, 22);
+  return IDS[value];
 }
 
 /* The deny-list's reason for one of the request's grants, or '' when none is denied. */
@@ -277,6 +282,7 @@ async function unboundDevice(request) {
 async function handler(event) {
   var request = event.request;
   var reason = uriRefusal(request.uri);
+  IDS = {};
   var denied;
   if (reason !== '') {
     console.log('streamgate: 403 for a non-canonical URI (' + reason + ')');

@@ -4,17 +4,24 @@
  */
 import { type DomainRestriction, SITE_ORIGIN } from './domain-restriction';
 
+export const DOMAIN_RESTRICTION_VARIABLE = 'DOMAIN_RESTRICTION';
+export const DOMAIN_RESTRICTION_SITES_VARIABLE = 'DOMAIN_RESTRICTION_SITES';
+export const DOMAIN_RESTRICTION_MISSING_VARIABLE = 'DOMAIN_RESTRICTION_MISSING';
+export const DEVICE_BINDING_VARIABLE = 'DEVICE_BINDING';
+export const DEVICE_KEY_SECRET_ARN_VARIABLE = 'DEVICE_KEY_SECRET_ARN';
+export const DEVICE_KEY_FILE_VARIABLE = 'DEVICE_KEY_FILE';
+
 export const ACCESS_LAYER_VARIABLES = {
   /** on: refuse calls from sites not allowed. */
-  domainRestriction: 'DOMAIN_RESTRICTION',
+  domainRestriction: DOMAIN_RESTRICTION_VARIABLE,
   /** Comma-separated origins allowed besides the service's own host. */
-  sites: 'DOMAIN_RESTRICTION_SITES',
-  missing: 'DOMAIN_RESTRICTION_MISSING',
-  deviceBinding: 'DEVICE_BINDING',
+  sites: DOMAIN_RESTRICTION_SITES_VARIABLE,
+  missing: DOMAIN_RESTRICTION_MISSING_VARIABLE,
+  deviceBinding: DEVICE_BINDING_VARIABLE,
   /** Deployed: the Secrets Manager secret holding the device key ring (lambda/core/device-binding.ts). */
-  deviceKeySecretArn: 'DEVICE_KEY_SECRET_ARN',
+  deviceKeySecretArn: DEVICE_KEY_SECRET_ARN_VARIABLE,
   /** Local: the file holding it (local/device-keys.ts). */
-  deviceKeyFile: 'DEVICE_KEY_FILE',
+  deviceKeyFile: DEVICE_KEY_FILE_VARIABLE,
 } as const;
 
 /** `optional` reads a variable (undefined when unset or empty); `error` makes the ConfigError naming it. */

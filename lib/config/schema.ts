@@ -68,8 +68,18 @@ export const settingsSchema = section({
   )
   .superRefine(
     ({ deviceBinding, edgeRevocation }, ctx) => {
+      // Not yet deployable: the deployed rotation that generates the device keys (Secrets Manager)
+      // and writes them to the KeyValueStore is still to be built; local mode has it (local/device-keys.ts).
+      if (deviceBinding.enabled)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['deviceBinding', 'enabled'],
+          message:
+            'device binding runs in local mode only in this release: the deployed key rotation (Secrets Manager to the KeyValueStore) is not built yet; leave it false',
+          input: deviceBinding.enabled,
+        });
       // The device keys live in the function's one KeyValueStore, which edge revocation deploys.
-      if (deviceBinding.enabled && !edgeRevocation.enabled)
+      else if (deviceBinding.enabled && !edgeRevocation.enabled)
         ctx.addIssue({
           code: 'custom',
           path: ['deviceBinding', 'enabled'],
