@@ -20,7 +20,9 @@ import { randomBytes } from 'node:crypto';
 import { ABUSE_DEFAULTS } from '../lambda/core/abuse-defaults';
 import { type AccessLimits, sessionId } from '../lambda/core/access-state';
 import { type DenyEntry, grantId } from '../lambda/core/edge-deny-list';
-import { AccessStateStore, itemBytes } from '../lambda/store/access-state-store';
+import { AccessStateStore } from '../lambda/store/access-state-store';
+import { itemBytes } from '../lambda/store/item-hygiene';
+import { FAIL_ON_HYGIENE_ERROR } from '../test/support/hygiene';
 import { DenyListReplicator } from '../lambda/store/deny-list-replicator';
 import { userKey } from '../lambda/store/table-schema';
 import { billedStore } from './write-units';
@@ -109,7 +111,7 @@ async function run(
   limits: AccessLimits,
   scenario: Scenario,
 ): Promise<Figures> {
-  const store = new AccessStateStore(billed.caller, limits);
+  const store = new AccessStateStore(billed.caller, limits, FAIL_ON_HYGIENE_ERROR);
   const user = { iss: 'https://idp.example.com/', sub: `churn-${randomBytes(6).toString('hex')}` };
   const key = userKey(user);
   const denied = new Map<string, { hour: number; expiresAt: number }>();

@@ -10,6 +10,7 @@ import { callerCall, revokeUntil, sessionKeepUntil, type TokenRef } from '../lam
 import { grantId } from '../lambda/core/edge-deny-list';
 import { randomBytes } from 'node:crypto';
 import { createStateStores } from '../lambda/store/state-stores';
+import { FAIL_ON_HYGIENE_ERROR } from '../test/support/hygiene';
 
 type Claims = TokenRef & { iat: number; exp: number };
 
@@ -24,7 +25,7 @@ export function playbackStoreCalls(
   onRefused: () => void = () => undefined,
 ): () => Promise<void> {
   const claims = tokens.map((token) => decodeJwt(token) as Claims);
-  const { access } = createStateStores(config);
+  const { access } = createStateStores(config, FAIL_ON_HYGIENE_ERROR);
   const presentation = { network: clientNetwork(viewerIp) ?? 'unknown' };
   let next = 0;
   return async () => {
@@ -55,7 +56,7 @@ export function licenceStoreCalls(
   onRefused: () => void = () => undefined,
 ): () => Promise<void> {
   const claims = tokens.map((token) => decodeJwt(token) as Claims);
-  const { access } = createStateStores(config);
+  const { access } = createStateStores(config, FAIL_ON_HYGIENE_ERROR);
   const presentation = { network: 'unknown' };
   let next = 0;
   return async () => {

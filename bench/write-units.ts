@@ -14,7 +14,9 @@ import type { AccessLimits } from '../lambda/core/access-state';
 import { sessionId } from '../lambda/core/access-state';
 import { grantId } from '../lambda/core/edge-deny-list';
 import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { AccessStateStore, itemBytes, WRITE_UNIT_BYTES } from '../lambda/store/access-state-store';
+import { AccessStateStore } from '../lambda/store/access-state-store';
+import { itemBytes, WRITE_UNIT_BYTES } from '../lambda/store/item-hygiene';
+import { FAIL_ON_HYGIENE_ERROR } from '../test/support/hygiene';
 import { createDynamoClient, DynamoCaller } from '../lambda/store/dynamo-call';
 import { ensureStateTable, startDynalite } from '../local/dynamo-server';
 
@@ -108,7 +110,7 @@ async function simulate(caller: DynamoCaller, scenario: (typeof SCENARIOS)[numbe
     maxSessionsPerHour: ABUSE_DEFAULTS.maxSessionsPerHour.fallback,
     maxGrantsPerBucket: ABUSE_DEFAULTS.maxGrantsPerBucket.fallback,
   };
-  const store = new AccessStateStore(caller, limits);
+  const store = new AccessStateStore(caller, limits, FAIL_ON_HYGIENE_ERROR);
   const user = { iss: 'https://idp.example.com/', sub: `viewer-${randomBytes(6).toString('hex')}` };
   const calls: { at: number; session: number }[] = [];
   for (let session = 0; session < scenario.sessions; session += 1)

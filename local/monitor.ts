@@ -54,6 +54,9 @@ export class LocalMonitor implements ApiSignals {
         counts.storeErrors += 1;
         this.note('revocation store error');
         return;
+      case 'prune-failed':
+        this.note('state prune write failed');
+        return;
       case 'licence-issued':
         this.note('licence issued');
         return;

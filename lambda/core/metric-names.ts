@@ -32,6 +32,11 @@ export const METRIC = {
   licenceUpstreamFailed: 'LicenceUpstreamFailed',
   /** Time the licence server took, per forwarded call. */
   licenceUpstreamLatency: 'LicenceUpstreamLatency',
+  /**
+   * Prune writes of a user item's dead weight that failed (lambda/store/item-hygiene.ts); the call
+   * they followed stands. Persistent failures let items grow towards their budget.
+   */
+  pruneFailed: 'StatePruneFailed',
 } as const;
 
 /**

@@ -18,6 +18,8 @@ export type ApiSignal =
   | { kind: 'concurrency-limited' }
   | { kind: 'session-evicted' }
   | { kind: 'store-error' }
+  /** A hygiene (prune) write of the state store failed after the call's own write succeeded. */
+  | { kind: 'prune-failed' }
   | { kind: 'licence-issued'; upstreamMs: number }
   | { kind: 'licence-denied'; reason: string; status: number; upstreamMs?: number }
   | { kind: 'licence-upstream-failed'; reason: string; status: number; upstreamMs?: number };
@@ -80,6 +82,9 @@ export class EmfSignals implements ApiSignals {
         return;
       case 'store-error':
         this.metrics.addMetric(METRIC.storeError, MetricUnit.Count, 1);
+        return;
+      case 'prune-failed':
+        this.metrics.addMetric(METRIC.pruneFailed, MetricUnit.Count, 1);
         return;
       case 'concurrency-limited':
         return; // counted as PlaybackDenied{Reason=concurrency_limit}

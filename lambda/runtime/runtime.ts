@@ -22,6 +22,7 @@ import { type DrmConfig, type DrmSystem, loadDrmConfig } from '../core/drm-confi
 import { LicenceProxy, type LicenceUpstream } from '../core/licence-proxy';
 import { HttpLicenceUpstream } from './http-licence-upstream';
 import { ActiveSigningKey } from './signing-key';
+import { loggedAndCounted } from '../store/item-hygiene';
 import { createStateStores } from '../store/state-stores';
 import { TokenVerifier } from '../core/token-verifier';
 
@@ -82,13 +83,15 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         : OriginVerifier.create(options.originVerify.load, { refreshAfterMs: options.originVerify.refreshAfterMs }),
       options.licences === true ? licenceProxyOf(drm, options, secretsClient) : undefined,
     ]);
-    const stores = createStateStores(config);
+    const signals = options.signals ?? new EmfSignals();
+    // A failed prune is reported through the API's own logger and signals (flushed with its call).
+    const stores = createStateStores(config, loggedAndCounted(logger, signals));
     options.onStoreClient?.(stores.dynamo.client);
     const api = new StreamgateApi({
       config,
       verifier: new TokenVerifier(config.token),
       access: options.state ?? stores.access,
-      signals: options.signals ?? new EmfSignals(),
+      signals,
       signer: signingKey === undefined ? undefined : new MediaSigner(config.signing, signingKey, drm.catalog),
       drm,
       licences,

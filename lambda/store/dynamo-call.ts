@@ -1,6 +1,8 @@
 /**
  * One way to call DynamoDB for every store on the table: a per-call deadline, and any failure
- * turned into StoreUnavailable so callers fail closed (nothing is signed on an unknown state).
+ * turned into StoreUnavailable so callers fail closed (nothing is signed on an unknown state). A
+ * conditional write refused by its condition is not a failure: `conditional` answers it as an
+ * outcome, with the item that explains it.
  */
 import {
   ConditionalCheckFailedException,
@@ -14,8 +16,11 @@ import { STATE_TABLE } from './table-schema';
 
 export type Item = Record<string, AttributeValue>;
 
-/** A conditional write's answer: written (with what the SDK returned), or refused with the item as it was. */
-export type ConditionalOutcome<T> = { written: true; output: T } | { written: false; item: Item | undefined };
+/**
+ * A conditional write's answer: written (with what the SDK returned), or refused by its condition
+ * with the item as it stood. A refusal is an answer about the item, not a failure of the store.
+ */
+export type WriteOutcome<T> = { kind: 'written'; output: T } | { kind: 'condition-failed'; item: Item | undefined };
 
 export function createDynamoClient(config: StoreConfig): DynamoDBClient {
   return new DynamoDBClient({
@@ -40,33 +45,28 @@ export class DynamoCaller {
   /** Runs one SDK call under the deadline; failure or timeout throws StoreUnavailable with the SDK error as cause. */
   async send<T>(call: Call<T>): Promise<T> {
     try {
-      return await call(this.client, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+      return await this.run(call);
     } catch (error) {
-      throw new StoreUnavailable(error instanceof Error ? `${error.name}: ${error.message}` : String(error), {
-        cause: error,
-      });
+      throw unavailable(error);
     }
-  }
-
-  /** Like send, but a failed condition is an answer (false), not an error. */
-  async sendConditional(call: Call<unknown>): Promise<boolean> {
-    return (await this.attempt(call)).written;
   }
 
   /**
-   * A conditional write that, when refused, answers the item as it stood: DynamoDB returns it with
-   * the refusal (ReturnValuesOnConditionCheckFailure = ALL_OLD) at no extra cost; a server that
-   * does not (dynalite) costs one consistent read.
+   * A conditional write. Refused by its condition, it answers the item as it stood: DynamoDB
+   * returns it with the refusal (ReturnValuesOnConditionCheckFailure = ALL_OLD) at no extra cost;
+   * a server that does not (dynalite) costs one consistent read of `key` (none without a key).
+   * Any other failure throws StoreUnavailable, as send.
    */
-  async attempt<T>(call: Call<T>, key?: string): Promise<ConditionalOutcome<T>> {
+  async conditional<T>(call: Call<T>, key?: string): Promise<WriteOutcome<T>> {
+    let output: T;
     try {
-      return { written: true, output: await this.send(call) };
+      output = await this.run(call);
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const refusal = (error as StoreUnavailable).cause as ConditionalCheckFailedException;
-      if (refusal.Item !== undefined || key === undefined) return { written: false, item: refusal.Item };
-      return { written: false, item: await this.get(key) };
+      if (!(error instanceof ConditionalCheckFailedException)) throw unavailable(error);
+      if (error.Item !== undefined || key === undefined) return { kind: 'condition-failed', item: error.Item };
+      return { kind: 'condition-failed', item: await this.get(key) };
     }
+    return { kind: 'written', output };
   }
 
   /** A strongly consistent read of one item. */
@@ -83,10 +83,17 @@ export class DynamoCaller {
     );
     return output.Item;
   }
+
+  private run<T>(call: Call<T>): Promise<T> {
+    return call(this.client, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+  }
 }
 
-export function isConditionFailure(error: unknown): boolean {
-  return error instanceof StoreUnavailable && error.cause instanceof ConditionalCheckFailedException;
+/** The store-unavailable error for a failed SDK call, keeping the SDK error as its cause. */
+function unavailable(error: unknown): StoreUnavailable {
+  return new StoreUnavailable(error instanceof Error ? `${error.name}: ${error.message}` : String(error), {
+    cause: error,
+  });
 }
 
 export function numberOf(item: Item | undefined, attribute: string): number | undefined {

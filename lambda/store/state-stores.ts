@@ -6,6 +6,7 @@ import type { AccessLimits } from '../core/access-state';
 import type { ApiConfig } from '../core/config';
 import { AccessStateStore } from './access-state-store';
 import { createDynamoClient, DynamoCaller } from './dynamo-call';
+import type { HygieneObserver } from './item-hygiene';
 
 export interface StateStores {
   dynamo: DynamoCaller;
@@ -28,7 +29,11 @@ export function accessLimits(config: Pick<ApiConfig, 'abuse' | 'signing'>): Acce
   };
 }
 
-export function createStateStores(config: Pick<ApiConfig, 'store' | 'abuse' | 'signing'>): StateStores {
+/** `hygiene` hears of every prune write that failed (item-hygiene.ts `loggedAndCounted`: a log line and a metric). */
+export function createStateStores(
+  config: Pick<ApiConfig, 'store' | 'abuse' | 'signing'>,
+  hygiene: HygieneObserver,
+): StateStores {
   const dynamo = new DynamoCaller(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs);
-  return { dynamo, access: new AccessStateStore(dynamo, accessLimits(config)) };
+  return { dynamo, access: new AccessStateStore(dynamo, accessLimits(config), hygiene) };
 }

@@ -90,6 +90,8 @@ export function dashboard(
           labelled(watched('revokedTokenReuse'), METRIC.revokedTokenReuse),
           labelled(watched('tokenSharingSuspected'), METRIC.sharingSuspected),
           labelled(watched('revocationStoreErrors'), METRIC.storeError),
+          // Not alarmed: a failed prune costs write units, never a viewer's call.
+          labelled(app.pruneFailed, METRIC.pruneFailed),
         ]),
       ],
       [

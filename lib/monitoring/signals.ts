@@ -41,6 +41,7 @@ export type ApplicationMetrics = Record<
   | 'revokedTokenReuse'
   | 'sharingSuspected'
   | 'storeError'
+  | 'pruneFailed'
   | 'latency'
   | 'licenceIssued'
   | 'licenceDenied'
@@ -64,6 +65,7 @@ export function applicationMetrics(): ApplicationMetrics {
     revokedTokenReuse: metric(METRIC.revokedTokenReuse),
     sharingSuspected: metric(METRIC.sharingSuspected),
     storeError: metric(METRIC.storeError),
+    pruneFailed: metric(METRIC.pruneFailed),
     latency: metric(METRIC.latency),
     licenceIssued: metric(METRIC.licenceIssued),
     licenceDenied: metric(METRIC.licenceDenied),

@@ -449,6 +449,12 @@ describe('dashboard', () => {
       expect(signals).toContain(`"Streamgate","${name}","service","streamgate"`);
   });
 
+  test('shows failed prune writes of the state store beside the store errors', () => {
+    expect(JSON.stringify(widget(/^Revoked-token reuse/).properties.metrics)).toContain(
+      '"Streamgate","StatePruneFailed","service","streamgate"',
+    );
+  });
+
   test('shows API 5xx, Lambda errors and throttles per function, and DynamoDB throttles', () => {
     expect(JSON.stringify(widget(/^API 5xx/).properties.metrics)).toContain(
       '"AWS/ApiGateway","5xx","ApiId","<token>","Stage","$default"',

@@ -14,7 +14,8 @@ import {
   type UserRef,
 } from '../../lambda/core/access-state';
 import { grantId, parseGrantRecord } from '../../lambda/core/edge-deny-list';
-import { AccessStateStore, deadWeight, itemBytes, pruningPays } from '../../lambda/store/access-state-store';
+import { AccessStateStore } from '../../lambda/store/access-state-store';
+import { deadWeight, itemBytes, pruningPays } from '../../lambda/store/item-hygiene';
 import { userSnapshot } from '../../lambda/store/deny-list-replicator';
 import { createDynamoClient, DynamoCaller, type Item } from '../../lambda/store/dynamo-call';
 import {
@@ -28,6 +29,7 @@ import {
 } from '../../lambda/store/table-schema';
 import { ensureStateTable, type LocalDynamo, startDynalite } from '../../local/dynamo-server';
 import { countOperations, type OperationCounter } from '../support/dynamo-operations';
+import { FAIL_ON_HYGIENE_ERROR } from '../support/hygiene';
 
 const TABLE = 'access-state-store';
 const NOW = Math.floor(Date.now() / 1000);
@@ -69,7 +71,7 @@ function caller(endpoint = dynamo.endpoint): DynamoCaller {
   return created;
 }
 const storeWith = (limits: Partial<AccessLimits>, endpoint?: string): AccessStateStore =>
-  new AccessStateStore(caller(endpoint), { ...OFF, ...limits });
+  new AccessStateStore(caller(endpoint), { ...OFF, ...limits }, FAIL_ON_HYGIENE_ERROR);
 
 beforeAll(async () => {
   dynamo = await startDynalite();

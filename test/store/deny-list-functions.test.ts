@@ -15,6 +15,7 @@ import { DENY_LIST_METRIC } from '../../lambda/core/metric-names';
 import { DenyListRuntime, loadDenyListConfig } from '../../lambda/runtime/deny-list-runtime';
 import { AccessStateStore } from '../../lambda/store/access-state-store';
 import { createDynamoClient, DynamoCaller, type Item } from '../../lambda/store/dynamo-call';
+import { FAIL_ON_HYGIENE_ERROR } from '../support/hygiene';
 import { STATE_TABLE, USER_ATTRIBUTES, userKey } from '../../lambda/store/table-schema';
 import { ensureStateTable, type LocalDynamo, startDynalite } from '../../local/dynamo-server';
 import { LogCapture } from '../support/harness';
@@ -52,9 +53,13 @@ beforeAll(async () => {
     TABLE,
     5000,
   );
-  store = new AccessStateStore(table, LIMITS);
-  evicting = new AccessStateStore(table, { ...LIMITS, maxStreams: 1, streamLimitPolicy: 'evict-oldest' });
-  counting = new AccessStateStore(table, { ...LIMITS, rateLimit: 100 });
+  store = new AccessStateStore(table, LIMITS, FAIL_ON_HYGIENE_ERROR);
+  evicting = new AccessStateStore(
+    table,
+    { ...LIMITS, maxStreams: 1, streamLimitPolicy: 'evict-oldest' },
+    FAIL_ON_HYGIENE_ERROR,
+  );
+  counting = new AccessStateStore(table, { ...LIMITS, rateLimit: 100 }, FAIL_ON_HYGIENE_ERROR);
 });
 afterAll(async () => {
   table.client.destroy();

@@ -11,6 +11,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { StreamgateApi } from '../../lambda/core/api';
 import { createDynamoClient, DynamoCaller } from '../../lambda/store/dynamo-call';
 import { AccessStateStore } from '../../lambda/store/access-state-store';
+import { FAIL_ON_HYGIENE_ERROR } from './hygiene';
 import { createApi, type RuntimeOptions } from '../../lambda/runtime/runtime';
 import { ensureStateTable, startDynalite, type LocalDynamo } from '../../local/dynamo-server';
 import { countOperations, type OperationCounter } from './dynamo-operations';
@@ -140,16 +141,20 @@ export async function startHarness(options: {
   return {
     api,
     dynamo,
-    access: new AccessStateStore(new DynamoCaller(createDynamoClient(storeConfig), TABLE, 1000), {
-      rateLimit: 0,
-      rateWindowSeconds: 60,
-      maxStreams: 0,
-      sharing: { maxNetworks: 0, maxCountries: 0, action: 'alert' },
-      grantBucketSeconds: 600,
-      // An arranging client: the growth caps are the API's, tested through it.
-      maxSessionsPerHour: 200,
-      maxGrantsPerBucket: 500,
-    }),
+    access: new AccessStateStore(
+      new DynamoCaller(createDynamoClient(storeConfig), TABLE, 1000),
+      {
+        rateLimit: 0,
+        rateWindowSeconds: 60,
+        maxStreams: 0,
+        sharing: { maxNetworks: 0, maxCountries: 0, action: 'alert' },
+        grantBucketSeconds: 600,
+        // An arranging client: the growth caps are the API's, tested through it.
+        maxSessionsPerHour: 200,
+        maxGrantsPerBucket: 500,
+      },
+      FAIL_ON_HYGIENE_ERROR,
+    ),
     signingKey,
     logs,
     store,
