@@ -70,21 +70,14 @@ export const settingsSchema = section({
     ({ deviceBinding, edgeRevocation }, ctx) => {
       // Not yet deployable: the deployed rotation that generates the device keys (Secrets Manager)
       // and writes them to the KeyValueStore is still to be built; local mode has it (local/device-keys.ts).
+      // When it is, binding will also need edgeRevocation.enabled: the keys live in that store.
       if (deviceBinding.enabled)
         ctx.addIssue({
           code: 'custom',
           path: ['deviceBinding', 'enabled'],
-          message:
-            'device binding runs in local mode only in this release: the deployed key rotation (Secrets Manager to the KeyValueStore) is not built yet; leave it false',
-          input: deviceBinding.enabled,
-        });
-      // The device keys live in the function's one KeyValueStore, which edge revocation deploys.
-      else if (deviceBinding.enabled && !edgeRevocation.enabled)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['deviceBinding', 'enabled'],
-          message:
-            'needs edgeRevocation.enabled: the device keys live in the KeyValueStore edge revocation deploys (the function can read one store)',
+          message: `device binding runs in local mode only in this release: the deployed key rotation (Secrets Manager to the KeyValueStore) is not built yet; leave it false${
+            edgeRevocation.enabled ? '' : ' (it will also need edgeRevocation.enabled: the keys live in its store)'
+          }`,
           input: deviceBinding.enabled,
         });
     },
