@@ -5,7 +5,6 @@
  * (lambda/handlers/rotate-device-key.ts). A rotation writes the store first, then the ring, then
  * drops the key two rotations old: the edge always knows every key the API may tag with.
  */
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
   type DeviceKey,
@@ -14,18 +13,11 @@ import {
   parseDeviceKeyRing,
   rotateDeviceKeys,
 } from '../lambda/core/device-binding';
+import { newDeviceKey } from '../lambda/core/device-key-rotation';
 import { readIfPresent, writeAtomically } from './atomic-file';
 import type { LocalKeyValueStore } from './edge/key-value-store';
 
 export const DEVICE_KEY_FILE = 'device-keys.json';
-
-/** A fresh key: 32 random bytes, base64url; its id from the time and 4 random bytes (unique enough to never repeat a kid in a ring). */
-export function newDeviceKey(): DeviceKey {
-  return {
-    kid: `k${Date.now().toString(36)}${randomBytes(3).toString('hex')}`.slice(0, 16),
-    secret: randomBytes(32).toString('base64url'),
-  };
-}
 
 export class LocalDeviceKeys {
   readonly file: string;

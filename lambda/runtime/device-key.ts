@@ -7,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ACCESS_LAYER_VARIABLES } from '../core/access-layers-config';
-import { ConfigError } from '../core/config';
 import { type DeviceKey, parseDeviceKeyRing } from '../core/device-binding';
 import { SigningKeyUnavailable } from '../core/errors';
 import { readSecret } from './secrets';
@@ -43,7 +42,8 @@ export function deviceKeyReader(
       throw new SigningKeyUnavailable(error instanceof Error ? error.name : 'unknown', { cause: error });
     }
     const ring = parseDeviceKeyRing(text ?? '');
-    if (typeof ring === 'string') throw new ConfigError(source, `the device key ring: ${ring}`);
+    // Not a ring yet (a new secret before its first rotation): fail closed, retry shortly.
+    if (typeof ring === 'string') throw new SigningKeyUnavailable(`${source}: the device key ring: ${ring}`);
     cached = { key: ring.current, at: now() };
     return ring.current;
   };

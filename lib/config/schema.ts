@@ -68,16 +68,13 @@ export const settingsSchema = section({
   )
   .superRefine(
     ({ deviceBinding, edgeRevocation }, ctx) => {
-      // Not yet deployable: the deployed rotation that generates the device keys (Secrets Manager)
-      // and writes them to the KeyValueStore is still to be built; local mode has it (local/device-keys.ts).
-      // When it is, binding will also need edgeRevocation.enabled: the keys live in that store.
-      if (deviceBinding.enabled)
+      // The device keys live in the function's one KeyValueStore, which edge revocation deploys.
+      if (deviceBinding.enabled && !edgeRevocation.enabled)
         ctx.addIssue({
           code: 'custom',
           path: ['deviceBinding', 'enabled'],
-          message: `device binding runs in local mode only in this release: the deployed key rotation (Secrets Manager to the KeyValueStore) is not built yet; leave it false${
-            edgeRevocation.enabled ? '' : ' (it will also need edgeRevocation.enabled: the keys live in its store)'
-          }`,
+          message:
+            'needs edgeRevocation.enabled: the device keys live in the KeyValueStore edge revocation deploys (a function reads one store)',
           input: deviceBinding.enabled,
         });
     },

@@ -30,8 +30,8 @@ test.each<[string, Record<string, unknown>, string]>([
   ],
   ['an unknown field', { domainRestriction: { allowed: [] } }, 'domainRestriction.allowed'],
   [
-    'device binding on (local mode only in this release)',
-    { deviceBinding: { enabled: true } },
+    'device binding without edge revocation (its store)',
+    { deviceBinding: { enabled: true }, edgeRevocation: { enabled: false } },
     'deviceBinding.enabled',
   ],
   ['a rotation period past 90 days', { deviceBinding: { rotateAfterDays: 91 } }, 'deviceBinding.rotateAfterDays'],
@@ -58,3 +58,28 @@ test('off by default: no site list in the function, no variables', () => {
   expect(config.domainRestriction).toEqual({ enabled: false, sites: [], missingHeaders: 'allow' });
   expect(Object.keys(apiEnvironment(config, 'https://video.example.com'))).not.toContain('DOMAIN_RESTRICTION');
 });
+
+test("device binding on: the key ring secret rotates through a function that may write only the function's store; playback reads it", () => {
+  const config = exampleWith({ deviceBinding: { enabled: true, rotateAfterDays: 14 } });
+  const { mainTemplate } = synthesize(config);
+  const code = onlyResource(mainTemplate, 'AWS::CloudFront::Function').properties.FunctionCode as string;
+  expect(code).toContain('"device":true');
+  const store = onlyResource(mainTemplate, 'AWS::CloudFront::KeyValueStore').id;
+  const schedules = Object.values(mainTemplate.findResources('AWS::SecretsManager::RotationSchedule')).filter(
+    (schedule) => JSON.stringify(schedule).includes('DeviceKeys'),
+  );
+  expect(schedules).toHaveLength(1);
+  expect(JSON.stringify(schedules[0])).toContain('rate(14 days)');
+  type Statement = { Action: unknown; Resource: unknown };
+  const statements = Object.values(mainTemplate.findResources('AWS::IAM::Policy')).flatMap(
+    (policy) => (policy.Properties.PolicyDocument.Statement as Statement[]) ?? [],
+  );
+  const kvs = statements.filter((statement) => JSON.stringify(statement.Action).includes('cloudfront-keyvaluestore'));
+  expect(kvs.length).toBeGreaterThanOrEqual(3); // stream consumer, sweeper, device key rotator
+  for (const statement of kvs) expect(statement.Resource).toEqual({ 'Fn::GetAtt': [store, 'Arn'] });
+  const withRing = Object.values(mainTemplate.findResources('AWS::Lambda::Function')).filter((fn) =>
+    JSON.stringify(fn.Properties?.Environment?.Variables ?? {}).includes('DEVICE_KEY_SECRET_ARN'),
+  );
+  expect(withRing.length).toBeGreaterThan(0);
+  for (const fn of withRing) expect(fn.Properties.Environment.Variables.DEVICE_BINDING).toBe('on');
+}, 120_000);
