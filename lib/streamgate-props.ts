@@ -459,7 +459,7 @@ export interface StreamgateProps {
     readonly missingHeaders?: 'allow' | 'deny';
   };
   /**
-   * Grants bound to the browser that asked (docs/access-layers.md); local mode only in this release.
+   * Grants bound to the browser that asked (docs/access-layers.md); needs edge revocation (its store).
    * @default - off
    */
   readonly deviceBinding?: { readonly enabled?: boolean; readonly rotationInterval?: Duration };
