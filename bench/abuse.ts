@@ -13,9 +13,8 @@
  * write (it parses each condition expression with a PEG parser, in one thread), not network.
  * dynalite runs in its own process so its CPU is not charged to the measured thread.
  */
-import type { StreamgateApi } from '../lambda/core/api';
 import { loadConfig } from '../lambda/core/config';
-import { createApi } from '../lambda/runtime/runtime';
+import { createApi, type ApiHandlers } from '../lambda/runtime/runtime';
 import { ensureStateTable } from '../local/dynamo-server';
 import { startDynaliteProcess } from './dynalite-process';
 import { apiEnv, bearer, cloudFrontKey, LogCapture, playbackEvent, TABLE } from '../test/support/harness';
@@ -61,7 +60,7 @@ export async function benchAbuse(seconds: number): Promise<void> {
 
   let refused = 0;
   let next = 0;
-  const call = (api: StreamgateApi) => async () => {
+  const call = (api: ApiHandlers) => async () => {
     next = (next + 1) % tokens.length;
     const response = await api.playback(playbackEvent('demo-1', { authorization: bearer(tokens[next]) }));
     if (response.statusCode !== 200) refused += 1;

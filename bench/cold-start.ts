@@ -13,7 +13,7 @@
  *
  * Init is timed in a fresh `node` process: require the bundle, then await the API's init (config,
  * key file read and parsed, JWKS parsed, clients created). For that the timed bundle also exports
- * `sharedApi`, the promise the handler awaits (the sizes are of the handler's own bundle). Standard
+ * `ready`, the init the handler awaits (the sizes are of the handler's own bundle). Standard
  * output is opened before the clock starts: the Lambda runtime has it open before it loads a
  * handler. Baseline and playback alternate, run after run; the medians are compared, of the wall
  * time and of the process's CPU time over the same span (less disturbed by other load on the
@@ -38,12 +38,11 @@ const BASELINE_SOURCE = `
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 const client = new DynamoDBClient({});
 export const handler = async () => ({ statusCode: client === undefined ? 500 : 200 });
-export const sharedApi = () => Promise.resolve(client);
+export const ready = Promise.resolve(client);
 `;
 /** The playback handler, plus the init promise it awaits, for the timing. */
 const PLAYBACK_TIMED_SOURCE = `
-export { handler } from './lambda/handlers/playback';
-export { sharedApi } from './lambda/runtime/runtime';
+export { handler, ready } from './lambda/handlers/playback';
 `;
 
 interface Timing {
@@ -96,7 +95,7 @@ const cpu = process.cpuUsage();
 const started = performance.now();
 const lambda = require(${JSON.stringify(bundleFile)});
 const loaded = performance.now();
-lambda.sharedApi().then(() => {
+lambda.ready.then(() => {
   process.stdout.write('\\n' + JSON.stringify({ load: loaded - started, init: performance.now() - started, cpu: (({ user, system }) => (user + system) / 1000)(process.cpuUsage(cpu)) }) + '\\n');
 });`;
   return new Promise((done, fail) => {

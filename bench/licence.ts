@@ -10,8 +10,7 @@
  * milliseconds, the local one in well under one, so this is the harshest ratio the proxy can get.
  */
 import { randomBytes } from 'node:crypto';
-import type { StreamgateApi } from '../lambda/core/api';
-import { createApi } from '../lambda/runtime/runtime';
+import { createLicenceRoute } from '../lambda/runtime/runtime';
 import { ensureStateTable } from '../local/dynamo-server';
 import { ClearKeyLicenceServer, startClearKeyServer } from '../local/drm/clearkey-server';
 import { apiEnv, bearer, cloudFrontKey, LogCapture, licenceEvent, TABLE } from '../test/support/harness';
@@ -57,12 +56,8 @@ export async function benchLicence(seconds: number): Promise<void> {
       BENCH_CK: CREDENTIAL,
     },
   });
-  const api: StreamgateApi = await createApi({
-    env,
-    logger: logs.logger,
-    signs: false,
-    licences: true,
-  });
+  // The licence function as deployed: it reads no signing key.
+  const licence = await createLicenceRoute({ env, logger: logs.logger });
 
   let failed = 0;
   let next = 0;
@@ -77,7 +72,7 @@ export async function benchLicence(seconds: number): Promise<void> {
   };
   const proxied = async () => {
     next = (next + 1) % tokens.length;
-    const response = await api.licence(
+    const response = await licence.handle(
       licenceEvent('demo-3', 'clearkey', {
         authorization: bearer(tokens[next]),
         headers: { 'content-type': 'application/json' },

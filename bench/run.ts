@@ -9,6 +9,7 @@ import { benchEdge } from './edge';
 import { benchEdgeRevocation } from './edge-revocation';
 import { benchLatency } from './latency';
 import { benchLicence } from './licence';
+import { benchLive } from './live';
 import { benchWriteUnits } from './write-units';
 
 async function main(): Promise<void> {
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   await benchEdge(seconds);
   await benchEdgeRevocation();
   await benchAccessLayers(seconds);
+  await benchLive(seconds);
   await benchAbuse(seconds);
   await benchLatency(seconds);
   await benchLicence(seconds);

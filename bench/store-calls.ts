@@ -1,5 +1,5 @@
 /**
- * The store call a playback (or licence) call makes, made as lambda/core/api.ts makes it (same
+ * The store call a playback (or licence) call makes, made as lambda/core/api/playback.ts and licence.ts make it (same
  * arguments) and nothing else: no verify, no sign, no HTTP. The benches set it beside the full
  * call to tell the store's own time from the handler's.
  */
@@ -47,7 +47,7 @@ export function playbackStoreCalls(
 }
 
 /**
- * The store call a licence call makes (lambda/core/api.ts `admitLicence`): the caller's counted
+ * The store call a licence call makes (lambda/core/api/licence.ts `admit`): the caller's counted
  * check (cut-off, the token's own revocation, rate limit) and the admitted session's, one write.
  */
 export function licenceStoreCalls(

@@ -10,6 +10,7 @@
  * (a table name, two secret ARNs, the cloudfront.net name), bounded here from how
  * CloudFormation names what it creates.
  */
+import { liveApiChannels } from './live';
 import { ABUSE_DEFAULTS, type AbuseSettingName, STREAM_LIMIT_POLICY } from '../lambda/core/abuse-defaults';
 import { EDGE_DENY_LIST_VARIABLE } from '../lambda/runtime/deny-list-env';
 import { ACCESS_LAYER_VARIABLES } from '../lambda/core/access-layers-config';
@@ -83,6 +84,10 @@ export function apiEnvironment(
         }
       : {}),
     ...(config.deviceBinding.enabled ? { [ACCESS_LAYER_VARIABLES.deviceBinding]: 'on' } : {}),
+    // Live channels' folders (lib/live.ts): a grant for one opens its live folder only.
+    ...(config.live.channels.length > 0
+      ? { LIVE_CHANNELS: JSON.stringify(liveApiChannels(config.live.channels)) }
+      : {}),
     // Not read by the code: changing it replaces every container, so the origin-verify value is re-read.
     ORIGIN_SECRETS_VERSION: String(delivery.originSecretsVersion),
   };
@@ -112,6 +117,7 @@ export const VARIABLE_FIELDS: Readonly<Record<string, string>> = {
   DRM_CATALOG: 'drm.catalog',
   LICENCE_UPSTREAMS: 'drm.upstreams',
   [ACCESS_LAYER_VARIABLES.sites]: 'domainRestriction.sites',
+  LIVE_CHANNELS: 'live.channels',
 };
 
 /**

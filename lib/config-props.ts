@@ -112,6 +112,15 @@ export function propsFromConfig(scope: Construct, config: StreamgateConfig): Str
       licenceTimeout: Duration.millis(drm.licenceTimeoutMs),
       licenceMaxBodyBytes: drm.licenceMaxBodyBytes,
     },
+    ...(config.live.channels.length > 0 || config.live.existingEgressDomain !== undefined
+      ? {
+          live: {
+            channels: config.live.channels.map((channel) => ({ ...channel })),
+            existingEgressDomain: config.live.existingEgressDomain,
+            startOverWindow: Duration.seconds(config.live.startOverWindowSeconds),
+          },
+        }
+      : {}),
     alarms: { email: monitoring.alarmEmail, thresholds: monitoring.alarms },
     logRetention: config.logRetentionDays as logs.RetentionDays,
   };

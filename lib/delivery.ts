@@ -14,16 +14,18 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { Construct } from 'constructs';
 import type { GeoRestrictionConfig, PriceClassName } from './config';
-import { API_PATH_PREFIX } from './api-routes';
+import { API_PATH_PREFIX } from '../lambda/core/api-routes';
 import { MediaOrigin } from './media-origin';
 import {
   DEFAULT_MEDIA_KEY_PREFIX,
   DRM_PATH_PREFIX,
+  LIVE_PATH_PREFIX,
   mediaBehaviourPatterns,
   mediaPathPrefix,
 } from '../lambda/core/media-paths';
 import { DEFAULT_PLAYER_CSP, PAGE_SECURITY_HEADERS } from './page-headers';
 import { EDGE_FUNCTION_DEFAULTS, type EdgeFunctionSettings, viewerRequestCode } from './viewer-request-code';
+import { PACKAGER_QUERY_PARAMETERS } from '../lambda/core/live-grants';
 
 /** Media behaviours of the default layout: manifests first (CloudFront matches in order), then the rest. */
 const DEFAULT_PATTERNS = mediaBehaviourPatterns(mediaPathPrefix(DEFAULT_MEDIA_KEY_PREFIX));
@@ -109,6 +111,13 @@ export interface DeliveryProps {
    * @default - no `/drm/*` behaviour
    */
   readonly drmOrigin?: cloudfront.IOrigin;
+  /**
+   * MediaPackage v2 live channels (lib/live.ts, through OAC) served under `/live/*`, with
+   * MediaPackage's caching: playlists as its Cache-Control says (half a segment) at most 2 s,
+   * segments 14 days, only its own query parameters in the cache key.
+   * @default - no `/live/*` behaviours
+   */
+  readonly liveOrigin?: cloudfront.IOrigin;
   /**
    * Bump after changing an origin header secret's value (origin verify, MediaPackage CDN
    * identifier): CloudFormation re-resolves dynamic references only when the distribution changes.
@@ -280,6 +289,48 @@ export class Delivery extends Construct {
         responseHeadersPolicy: this.responseHeadersPolicy,
         functionAssociations,
       };
+    }
+
+    if (props.liveOrigin !== undefined) {
+      // MediaPackage's own parameters only (its CDN guide); the signing parameters stay out of the key.
+      const packagerQuery = cloudfront.CacheQueryStringBehavior.allowList(...PACKAGER_QUERY_PARAMETERS);
+      const livePolicy = (id: string, comment: string, defaultTtl: Duration, maxTtl: Duration) =>
+        new cloudfront.CachePolicy(this, id, {
+          comment,
+          minTtl: Duration.seconds(0),
+          defaultTtl,
+          maxTtl,
+          queryStringBehavior: packagerQuery,
+          cookieBehavior: cloudfront.CacheCookieBehavior.none(),
+          headerBehavior: cloudfront.CacheHeaderBehavior.none(),
+          enableAcceptEncodingGzip: true,
+          enableAcceptEncodingBrotli: true,
+        });
+      const liveManifests = livePolicy(
+        'LiveManifestCache',
+        'streamgate live playlists: the origin Cache-Control (half a segment), at most 2 s',
+        Duration.seconds(1),
+        Duration.seconds(2),
+      );
+      const liveSegments = livePolicy(
+        'LiveSegmentCache',
+        'streamgate live segments: 14 days, as MediaPackage recommends',
+        Duration.days(14),
+        Duration.days(14),
+      );
+      const live = (cachePolicy: cloudfront.ICachePolicy): cloudfront.BehaviorOptions => ({
+        origin: props.liveOrigin as cloudfront.IOrigin,
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+        cachePolicy,
+        trustedKeyGroups: [props.keyGroup],
+        responseHeadersPolicy: this.responseHeadersPolicy,
+        compress: true,
+        functionAssociations,
+      });
+      additionalBehaviors[`${LIVE_PATH_PREFIX}*.m3u8`] = live(liveManifests);
+      additionalBehaviors[`${LIVE_PATH_PREFIX}*.mpd`] = live(liveManifests);
+      additionalBehaviors[`${LIVE_PATH_PREFIX}*`] = live(liveSegments);
     }
 
     this.distributionIsShared = props.distribution !== undefined;

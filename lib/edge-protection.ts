@@ -8,7 +8,7 @@ import { ArnFormat, Aws, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { API_PATH_PREFIX } from './api-routes';
+import { API_PATH_PREFIX } from '../lambda/core/api-routes';
 import { logRetention } from './node-function';
 
 export { API_PATH_PREFIX };

@@ -15,6 +15,7 @@
  * Each function may touch exactly what it uses: the store's three API actions on its ARN, and
  * (the stream function) the table's stream; neither may read or write the table itself.
  */
+import { TOKEN } from '../lambda/core/settings-contract';
 import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
@@ -100,8 +101,11 @@ export class EdgeRevocation extends Construct {
     if (!Number.isInteger(retryAttempts) || retryAttempts < 0 || retryAttempts > 10000)
       throw new Error(`EdgeRevocation: retryAttempts must be a whole number from 0 to 10000, got ${retryAttempts}`);
     const tolerance = props.clockToleranceSeconds;
-    if (!Number.isInteger(tolerance) || tolerance < 0 || tolerance > 300)
-      throw new Error(`EdgeRevocation: clockToleranceSeconds must be a whole number from 0 to 300, got ${tolerance}`);
+    const { min, max, variable } = TOKEN.clockToleranceSeconds;
+    if (!Number.isInteger(tolerance) || tolerance < min || tolerance > max)
+      throw new Error(
+        `EdgeRevocation: clockToleranceSeconds must be a whole number from ${min} to ${max}, got ${tolerance}`,
+      );
     const table = props.table.table;
     if (table.tableStreamArn === undefined)
       throw new Error('EdgeRevocation: the state table needs its stream (StateTable stream: true)');
@@ -114,7 +118,7 @@ export class EdgeRevocation extends Construct {
     // No table name: neither function reads the table (lambda/runtime/deny-list-runtime.ts).
     const environment = {
       [DENY_LIST_KVS_ARN_VARIABLE]: this.store.keyValueStoreArn,
-      JWT_CLOCK_TOLERANCE_SECONDS: String(tolerance),
+      [variable]: String(tolerance),
     };
     this.streamConsumer = new NodeFunction(this, 'StreamConsumer', {
       entry: path.join(handlersDir, 'edge-deny-list-stream.ts'),

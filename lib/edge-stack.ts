@@ -11,7 +11,7 @@ import type { Construct } from 'constructs';
 import type { StreamgateConfig } from './config';
 import { EdgeProtection } from './edge-protection';
 import { EDGE_METRICS_REGION, EdgeAlarms } from './monitoring';
-import { API_ROUTES } from './api-routes';
+import { API_ROUTES } from '../lambda/core/api-routes';
 import { CloudFrontAccessLogs } from './cloudfront-logs';
 import { MediaOrigin } from './media-origin';
 

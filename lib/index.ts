@@ -3,7 +3,7 @@
  * stack, with the pieces a team places in a us-east-1 stack beside it (the WAF web ACL, the edge
  * alarms), and the contracts its clients and tools share (media paths, API routes, page headers).
  */
-export { API_ROUTES } from './api-routes';
+export { API_ROUTES } from '../lambda/core/api-routes';
 export { DEFAULT_PLAYER_CSP } from './config';
 export { EdgeProtection as StreamgateEdgeProtection, type EdgeProtectionProps } from './edge-protection';
 export { EdgeAlarms as StreamgateEdgeAlarms, type EdgeAlarmsProps } from './monitoring';

@@ -4,7 +4,7 @@
  * intended caller: it adds an `x-origin-verify` header whose value lives in Secrets Manager. A
  * Lambda authorizer on every route refuses requests without it before any API function runs
  * (API Gateway itself answers 401 when the header is missing), and the handlers check it again
- * (lambda/core/api.ts), so calling the execute-api endpoint directly gets nothing.
+ * (lambda/core/api/pipeline.ts), so calling the execute-api endpoint directly gets nothing.
  */
 import * as path from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
@@ -23,7 +23,7 @@ import {
   ORIGIN_VERIFY_SECRET_VARIABLE,
   ORIGIN_VERIFY_STAGES,
 } from '../lambda/core/origin-verify';
-import { API_ROUTES, type ApiOperation } from './api-routes';
+import { API_ROUTES, type ApiOperation } from '../lambda/core/api-routes';
 import { logRetention, NodeFunction } from './node-function';
 import type { StateTable } from './state-table';
 import type { SigningKeys } from './signing-keys';

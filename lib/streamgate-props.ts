@@ -372,6 +372,29 @@ export interface PackagingOptions {
   readonly presetAudio?: string;
 }
 
+/** Clear live channels on MediaPackage v2 under `/live/`, through OAC (docs/live.md). */
+export interface LiveOptions {
+  /**
+   * One entry per channel: its playback id and, when they differ from the defaults, its
+   * MediaPackage channel name and endpoint names (`hls`, `startover`; '' for no start-over).
+   */
+  readonly channels: readonly {
+    readonly id: string;
+    readonly channelName?: string;
+    readonly endpointName?: string;
+    readonly startOverEndpointName?: string;
+    readonly manifestName?: string;
+  }[];
+  /**
+   * The egress host of a MediaPackage v2 channel group named `live` the team already runs: the
+   * stack creates nothing and routes `/live/` there (its endpoints need the OAC policy, docs/live.md).
+   * @default - the stack creates the group, the channels and their endpoints
+   */
+  readonly existingEgressDomain?: string;
+  /** @default Duration.days(1) */
+  readonly startOverWindow?: Duration;
+}
+
 /** DRM catalogue and licence servers (docs/drm.md). */
 export interface DrmOptions {
   /**
@@ -467,6 +490,8 @@ export interface StreamgateProps {
   readonly packaging?: PackagingOptions;
   /** @default - no DRM videos */
   readonly drm?: DrmOptions;
+  /** @default - no clear live channels */
+  readonly live?: LiveOptions;
   /**
    * How long logs are kept.
    * @default logs.RetentionDays.THREE_MONTHS
@@ -624,6 +649,14 @@ export function configJsonOf(props: StreamgateProps): Record<string, unknown> {
                   : packaging.spekeRole.roleArn,
             presetVideo: packaging.presetVideo,
             presetAudio: packaging.presetAudio,
+          }),
+    live:
+      props.live === undefined
+        ? undefined
+        : defined({
+            channels: props.live.channels.map((channel) => defined({ ...channel })),
+            existingEgressDomain: props.live.existingEgressDomain,
+            startOverWindowSeconds: seconds(props.live.startOverWindow),
           }),
     drm:
       drm === undefined

@@ -17,7 +17,7 @@ import { Construct } from 'constructs';
 import { mediaKeyPrefixProblem } from '../lambda/core/media-paths';
 import { ORIGIN_VERIFY_REFRESH_SECONDS } from '../lambda/core/origin-verify';
 import { apiEnvironment } from './api-environment';
-import { API_ROUTES } from './api-routes';
+import { API_ROUTES } from '../lambda/core/api-routes';
 import { CloudFrontAccessLogs } from './cloudfront-logs';
 import { ConfigValidationError, type StreamgateConfig, validateConfig } from './config';
 import { Delivery } from './delivery';
@@ -30,6 +30,7 @@ import { EDGE_METRICS_REGION, Monitoring } from './monitoring';
 import { acknowledgeFindings } from './nag';
 import { OriginSecretRotation } from './origin-secret-rotation';
 import { Packaging } from './packaging';
+import { LiveChannels } from './live';
 import { ORIGIN_VERIFY_HEADER, PlaybackApi } from './playback-api';
 import { SigningKeys } from './signing-keys';
 import { StateTable } from './state-table';
@@ -82,6 +83,8 @@ export class Streamgate extends Construct {
   readonly media: MediaOrigin;
   readonly signingKeys: SigningKeys;
   readonly packaging?: Packaging;
+  /** Clear live channels on MediaPackage v2 (config `live`), through OAC. */
+  readonly live?: LiveChannels;
   readonly delivery: Delivery;
   /** The edge deny-list and its pipeline; absent when `edgeRevocation.enabled` is false. */
   readonly edgeRevocation?: EdgeRevocation;
@@ -139,6 +142,13 @@ export class Streamgate extends Construct {
         sourceBucket: packaging.mode === 'vod' ? this.media.bucket : undefined,
       });
     }
+    if (config.live.channels.length > 0) {
+      this.live = new LiveChannels(this, 'Live', {
+        channels: config.live.channels,
+        existingEgressDomain: config.live.existingEgressDomain,
+        startOverWindowSeconds: config.live.startOverWindowSeconds,
+      });
+    }
     const ownDistribution = props.distribution?.distribution;
     this.delivery = new Delivery(this, 'Delivery', {
       media: this.media,
@@ -156,6 +166,7 @@ export class Streamgate extends Construct {
       contentSecurityPolicy: config.delivery.contentSecurityPolicy,
       bindViewerIp: config.signing.bindViewerIp,
       drmOrigin: this.packaging?.origin(),
+      liveOrigin: this.live?.origin(),
       originSecretsVersion: config.delivery.originSecretsVersion,
       denyList: this.edgeRevocation?.store,
       edgeSettings: {
@@ -191,6 +202,7 @@ export class Streamgate extends Construct {
     });
     if (this.deviceKeys !== undefined) this.deviceKeys.secret.grantRead(this.api.functions.playback.role);
     this.delivery.addApi(this.api.origin());
+    this.live?.allowDistribution(this.delivery.distribution);
     this.signingKeys.addRotation({
       distributionIds: [this.delivery.distribution.distributionId],
       rotateAfterDays: config.signing.rotateAfterDays,

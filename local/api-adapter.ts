@@ -5,20 +5,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { StreamgateApi } from '../lambda/core/api';
 import { InvalidRequest } from '../lambda/core/errors';
 import { errorResponse, jsonResponse, type HttpResponse } from '../lambda/core/http';
-import { API_ROUTES, type ApiOperation, type ApiRoute } from '../lib/api-routes';
-
-/** What the adapter calls: the API's operations (a Lambda invocation, deployed). */
-export type ApiOperations = Pick<StreamgateApi, 'playback' | 'revoke' | 'logout' | 'licence'>;
-
-const INVOKE: Record<ApiOperation, (api: ApiOperations, event: APIGatewayProxyEventV2) => Promise<HttpResponse>> = {
-  playback: (api, event) => api.playback(event),
-  revocations: (api, event) => api.revoke(event),
-  session: (api, event) => api.logout(event),
-  licence: (api, event) => api.licence(event),
-};
+import { API_ROUTES, type ApiOperation, type ApiRoute } from '../lambda/core/api-routes';
+import type { ApiHandlers } from '../lambda/runtime/runtime';
 
 interface Route {
   method: string;
@@ -59,7 +49,8 @@ export interface ApiAdapterOptions {
   };
 }
 
-export function createApiAdapter(api: ApiOperations, options: ApiAdapterOptions = {}) {
+/** `api`: each route's handler by its operation (deployed, a Lambda invocation). */
+export function createApiAdapter(api: ApiHandlers, options: ApiAdapterOptions = {}) {
   let requestCounter = 0;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://local');
@@ -96,7 +87,7 @@ export function createApiAdapter(api: ApiOperations, options: ApiAdapterOptions 
         return;
       }
     }
-    const response = await INVOKE[route.operation](api, event);
+    const response = await api[route.operation](event);
     options.onResponse?.(route.routeKey, response);
     writeResponse(res, response);
   };

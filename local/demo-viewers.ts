@@ -4,6 +4,6 @@
  * the two.
  */
 export const DEMO_VIEWERS: Readonly<Record<string, readonly string[]>> = {
-  alice: ['demo-1', 'demo-2', 'demo-3'],
+  alice: ['demo-1', 'demo-2', 'demo-3', 'live-1'],
   bob: ['demo-1'],
 };

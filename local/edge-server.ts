@@ -11,7 +11,9 @@
 import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
-import { DRM_PATH_PREFIX } from '../lambda/core/media-paths';
+import { PACKAGER_QUERY_PARAMETERS } from '../lambda/core/live-grants';
+import { DRM_PATH_PREFIX, LIVE_PATH_PREFIX } from '../lambda/core/media-paths';
+import type { LiveOrigin } from './live/live-origin';
 import {
   MEDIA_PREFIX,
   mediaObjectKey,
@@ -26,7 +28,7 @@ import {
   viewerRequestEvent,
   type ViewerRequestOutcome,
 } from './edge/viewer-request-function';
-import { API_PATH_PREFIX } from '../lib/api-routes';
+import { API_PATH_PREFIX } from '../lambda/core/api-routes';
 import type { EdgeFunctionSettings } from '../lib/viewer-request-code';
 import { pageHeaders } from '../lib/page-headers';
 import { clientIp } from './api-adapter';
@@ -48,6 +50,14 @@ export interface EdgeOptions {
    * @default no `/drm/*` content (404 after the access check)
    */
   drmDir?: string;
+  /**
+   * The live channels' origin (MediaPackage v2's part): `/live/*` is checked as `/media/*` is, then
+   * answered by it with only MediaPackage's own query parameters forwarded, as the live
+   * behaviours' cache policy does. @default no `/live/*` content (404 after the access check)
+   */
+  liveOrigin?: Pick<LiveOrigin, 'answer'>;
+  /** Milliseconds clock of the live origin. @default Date.now */
+  nowMs?: () => number;
   /** Static files for the player: URL path → file. */
   staticFiles: Record<string, string>;
   nowSeconds?: () => number;
@@ -105,7 +115,7 @@ export function createEdgeHandler(options: EdgeOptions): Handler {
     const path = (req.url ?? '/').split('?')[0];
     if (path.startsWith(API_PATH_PREFIX)) return options.api(req, res);
     if (path.startsWith('/idp/')) return options.idp(req, res);
-    if (path.startsWith(MEDIA_PREFIX) || path.startsWith(DRM_PATH_PREFIX))
+    if (path.startsWith(MEDIA_PREFIX) || path.startsWith(DRM_PATH_PREFIX) || path.startsWith(LIVE_PATH_PREFIX))
       return serveMedia(req, res, options, now(), verified, viewerFunction);
     const extra = options.extraRoutes?.[path];
     if (extra !== undefined) return extra(req, res);
@@ -176,6 +186,10 @@ async function serveMedia(
       .end(body);
     return;
   }
+  if (servedPath.startsWith(LIVE_PATH_PREFIX)) {
+    sendLive(req, res, options, servedPath, rawPath, queryStart === -1 ? '' : rawPath.slice(queryStart + 1));
+    return;
+  }
   // The file is looked up from the very path checked (the function leaves /media/ paths as they
   // are), or from the packager's egress path the function rewrote /drm/ to.
   const file = originFile(options, servedPath);
@@ -188,6 +202,27 @@ async function serveMedia(
   // Manifests short, segments long: the same split as the distribution's cache policies.
   const maxAge = extname(file.path) === '.m3u8' || extname(file.path) === '.mpd' ? 2 : 86400;
   sendFile(req, res, file, { 'cache-control': `private, max-age=${maxAge}` });
+}
+
+/** A `/live/` answer from the live origin, asked with MediaPackage's own query parameters only. */
+function sendLive(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: EdgeOptions,
+  servedPath: string,
+  rawPath: string,
+  rawQuery: string,
+): void {
+  const viewerQuery = new URLSearchParams(rawQuery);
+  const forwarded = new URLSearchParams();
+  for (const [name, value] of viewerQuery) if (PACKAGER_QUERY_PARAMETERS.includes(name)) forwarded.append(name, value);
+  const answer =
+    options.liveOrigin === undefined || (req.method !== 'GET' && req.method !== 'HEAD')
+      ? { status: 404, headers: { 'content-type': 'text/plain' }, body: Buffer.from('Not Found') }
+      : options.liveOrigin.answer(servedPath, forwarded, (options.nowMs ?? Date.now)());
+  options.onMedia?.(answer.status, rawPath);
+  res.writeHead(answer.status, { ...answer.headers, 'content-length': answer.body.length });
+  res.end(req.method === 'HEAD' ? undefined : answer.body);
 }
 
 /**

@@ -10,7 +10,7 @@
  *                             as an `ANY /{proxy+}` route would
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { API_PATH_PREFIX, API_ROUTES } from '../lib/api-routes';
+import { API_PATH_PREFIX, API_ROUTES } from '../lambda/core/api-routes';
 import type { EdgeOptions } from './edge-server';
 
 export const LOCAL_FAULT_VARIABLE = 'STREAMGATE_LOCAL_FAULT';

@@ -8,11 +8,12 @@
  * previous run could have issued has expired (it stopped before this start).
  */
 import { join } from 'node:path';
+import { SHARED_INTEGER_SETTINGS } from '../lambda/core/settings-contract';
 import { readIfPresent, writeAtomically } from './atomic-file';
 
 export const STACK_SETTINGS_FILE = 'stack-settings.json';
-/** `npm start`'s default SIGNED_TTL_SECONDS. */
-export const DEFAULT_SIGNED_TTL_SECONDS = 300;
+/** `npm start`'s default SIGNED_TTL_SECONDS: the deployed one. */
+export const DEFAULT_SIGNED_TTL_SECONDS = SHARED_INTEGER_SETTINGS['signing.ttlSeconds'].fallback;
 
 export interface StackSettings {
   /** The running stack's grant lifetime (SIGNED_TTL_SECONDS). */

@@ -9,11 +9,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { StreamgateApi } from '../lambda/core/api';
 import type { CloudFrontKeyAlgorithm } from '../lambda/core/cloudfront-key-types';
 import { OriginAuthorizer } from '../lambda/core/origin-authorizer';
 import { loadOriginVerifyValues, ORIGIN_VERIFY_HEADER } from '../lambda/core/origin-verify';
-import { createApi } from '../lambda/runtime/runtime';
+import { createApi, type ApiHandlers } from '../lambda/runtime/runtime';
 import { LOCAL_ORIGIN_REFRESH_SECONDS, LocalOriginHeader, LocalOriginSecret } from './origin-secret';
 import { buildPlayerPage } from '../web/build';
 import { createApiAdapter, type ApiAdapterOptions } from './api-adapter';
@@ -25,6 +24,8 @@ import { createEdgeHandler, type EdgeOptions } from './edge-server';
 import { withLocalFault } from './local-fault';
 import { lockFolder, type FolderLock } from './folder-lock';
 import { DEFAULT_SIGNED_TTL_SECONDS, recordStackSettings } from './stack-settings';
+import { contentCatalog, type LocalConfig, localApiEnvironment } from './config-settings';
+import { writeAtomically } from './atomic-file';
 import { type LocalDrm, prepareLocalDrm } from './drm/local-drm';
 import { startLocalLicensing } from './drm/clearkey-upstream';
 import { DEV_IDP_AUDIENCE, DEV_IDP_ISSUER } from './idp/defaults';
@@ -34,6 +35,10 @@ import { attachDenyListStream, rebuildDenyList } from './deny-list-stream';
 import { LocalKeyValueStore } from './edge/key-value-store';
 import { LocalDeviceKeys } from './device-keys';
 import { EmfSignals, SignalFanout } from '../lambda/core/metrics';
+import { LIVE_CHANNELS_VARIABLE } from '../lambda/core/live-grants';
+import { LiveOrigin, liveChannelsVariable, localChannels } from './live/live-origin';
+import { EnvReader } from '../lambda/core/env-reader';
+import { TOKEN } from '../lambda/core/settings-contract';
 
 const REPO_ROOT = resolve(__dirname, '..');
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -70,6 +75,12 @@ export interface LocalStackOptions {
    * files only, no dev catalog or vendor files. @default the local build, made into `<dir>/web`
    */
   webDir?: string;
+  /**
+   * The team's deploy config file (local/config-file.ts, mapped by local/config-settings.ts): its IdP, claims, plans, limits and
+   * content instead of the dev defaults; the options above and `apiEnv` still win.
+   * @default none: the dev IdP and the demo content
+   */
+  config?: LocalConfig;
   /** Extra API environment (e.g. SIGN_BIND_VIEWER_IP). */
   apiEnv?: Record<string, string>;
   logger?: Logger;
@@ -90,7 +101,7 @@ export interface LocalStackOptions {
 export interface LocalStack {
   url: string;
   port: number;
-  api: StreamgateApi;
+  api: ApiHandlers;
   idp: DevIdp;
   monitor: LocalMonitor;
   dynamo: LocalDynamo;
@@ -118,10 +129,20 @@ function playerPageFiles(options: LocalStackOptions): Record<string, string> {
   return {
     ...page(webDir),
     '/vendor/hls.min.js': require.resolve('hls.js/dist/hls.min.js'),
-    '/local/catalog.json': join(REPO_ROOT, 'local', 'content', 'catalog.json'),
+    '/local/catalog.json': catalogFile(options),
     '/local/monitor': join(REPO_ROOT, 'web', 'monitor.html'),
     '/monitor.js': join(REPO_ROOT, 'web', 'monitor.js'),
   };
+}
+
+/** The page's video list: the demo's, or (a team's content folder) the folder's videos. */
+function catalogFile(options: LocalStackOptions): string {
+  const contentDir = options.config?.contentDir;
+  if (contentDir === undefined) return join(REPO_ROOT, 'local', 'content', 'catalog.json');
+  const file = join(options.dir, 'content-catalog.json');
+  const catalog = contentCatalog(contentDir, options.config?.config.delivery.manifestName ?? 'index.m3u8');
+  writeAtomically(file, `${JSON.stringify(catalog, null, 2)}\n`, 0o644);
+  return file;
 }
 
 /** Refuses (FolderInUse) a folder another running stack holds. */
@@ -135,12 +156,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
-async function startInFolder(options: LocalStackOptions, lock: FolderLock): Promise<LocalStack> {
+async function startInFolder(given: LocalStackOptions, lock: FolderLock): Promise<LocalStack> {
+  const options = withConfigFile(given);
   const key = await ensureLocalKeyAlgorithm({
     dir: options.dir,
     keyGroupFile: options.keyGroupFile,
     algorithm: options.keyAlgorithm ?? 'RSA_2048',
-    signedTtlSeconds: options.signedTtlSeconds ?? 300,
+    signedTtlSeconds: options.signedTtlSeconds ?? DEFAULT_SIGNED_TTL_SECONDS,
     onSwitch: (from) =>
       options.logger?.warn('switching the local signing key to the requested type by a rotation', {
         from: from ?? 'unsupported',
@@ -163,6 +185,9 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     );
   });
   const idp = await DevIdp.open({ keyDir: options.dir });
+  // The live channel: pre-made segments played out as a sliding window from the clock (docs/live.md).
+  const channels = localChannels(join(REPO_ROOT, 'local', 'content'));
+  const liveOrigin = new LiveOrigin(channels);
   const staticFiles = playerPageFiles(options);
   const monitor = new LocalMonitor();
   // The function's one store holds the deny-list and the device keys: device binding needs it too.
@@ -172,7 +197,8 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     options.deviceBinding === true && denyList !== undefined ? new LocalDeviceKeys(options.dir, denyList) : undefined;
   deviceKeys?.ensure();
   const restriction = options.domainRestriction;
-  const toleranceSeconds = Number(options.apiEnv?.JWT_CLOCK_TOLERANCE_SECONDS ?? 30);
+  const configEnv = options.config === undefined ? {} : localApiEnvironment(options.config);
+  const toleranceSeconds = new EnvReader({ ...configEnv, ...options.apiEnv }).integer(TOKEN.clockToleranceSeconds);
   const replication = { endpoint: dynamo.endpoint, tableName: REVOCATION_TABLE_NAME, toleranceSeconds };
   // The store is in memory: before the edge serves, it gets back every entry the table still calls for.
   if (denyList !== undefined && options.edgeRevocation !== false)
@@ -186,8 +212,9 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
     api: (req, res) => routeToApi(req, res),
     idp: idp.handler,
     trustedKeys,
-    mediaDir: join(REPO_ROOT, 'local', 'content', 'media'),
+    mediaDir: options.config?.contentDir ?? join(REPO_ROOT, 'local', 'content', 'media'),
     drmDir: drm.packagedDir,
+    liveOrigin,
     staticFiles,
     onMedia: options.onMedia,
     keyValueStore: denyList,
@@ -212,6 +239,8 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
       JWT_AUDIENCE: DEV_IDP_AUDIENCE,
       JWT_JWKS_URL: `${origin}/idp/jwks.json`,
       JWT_ALGORITHMS: 'ES256',
+      // The file's settings as deployed; its IdP, when it names one, replaces the dev IdP above.
+      ...configEnv,
       REVOCATION_TABLE_NAME,
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       MEDIA_BASE_URL: origin,
@@ -220,6 +249,7 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
       SIGNING_KEY_FILE: key.privateKeyFile,
       AWS_REGION: 'us-east-1',
       EDGE_DENY_LIST: denyList === undefined || options.edgeRevocation === false ? 'off' : 'on',
+      [LIVE_CHANNELS_VARIABLE]: liveChannelsVariable(channels),
       ...(restriction === undefined
         ? {}
         : {
@@ -273,6 +303,18 @@ async function startInFolder(options: LocalStackOptions, lock: FolderLock): Prom
       await dynamo.stop();
       lock.release();
     },
+  };
+}
+
+/** The options with what the config file decides, where the caller did not decide it. */
+function withConfigFile(options: LocalStackOptions): LocalStackOptions {
+  const config = options.config?.config;
+  if (config === undefined) return options;
+  return {
+    ...options,
+    keyAlgorithm: options.keyAlgorithm ?? config.signing.keyAlgorithm,
+    signedTtlSeconds: options.signedTtlSeconds ?? config.signing.ttlSeconds,
+    edgeRevocation: options.edgeRevocation ?? config.edgeRevocation.enabled,
   };
 }
 

@@ -5,6 +5,9 @@
  * STREAMGATE_KEY_GROUP_FILE (extra trusted keys without code changes), DYNAMODB_ENDPOINT (a
  * DynamoDB-compatible server to use instead of the built-in dynalite), STREAMGATE_KEY_ALGORITHM
  * (RSA_2048, the default, or ECDSA_P256: the type of key local mode signs with).
+ * `--config <file>` or STREAMGATE_CONFIG: the team's deploy config file (local/config-file.ts),
+ * validated as `cdk synth` validates it; SIGNED_TTL_SECONDS and STREAMGATE_KEY_ALGORITHM, when
+ * set, still win over its values.
  */
 // First: it takes over warning output before any import loads the AWS SDK.
 import { startupWarnings } from './startup-warnings';
@@ -12,6 +15,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { startBanner } from './banner';
 import { KEY_ALGORITHM_VARIABLE, localKeyAlgorithm } from './cloudfront-keys';
 import { localDir } from './idp/defaults';
+import { configPathFrom } from './config-settings';
 import { startLocalStack } from './stack';
 
 async function main(): Promise<void> {
@@ -22,13 +26,18 @@ async function main(): Promise<void> {
   if (dynamoEndpoint !== undefined && !/^https?:\/\/[^/]/.test(dynamoEndpoint)) {
     throw new Error(`DYNAMODB_ENDPOINT: must be an http(s) URL such as http://localhost:8000, got "${dynamoEndpoint}"`);
   }
+  const configPath = configPathFrom(process.argv.slice(2), process.env);
+  // The deploy schema is loaded only for a file: it brings part of aws-cdk-lib.
+  const config = configPath === undefined ? undefined : (await import('./config-file')).loadLocalConfig(configPath);
+  const keyAlgorithm = process.env[KEY_ALGORITHM_VARIABLE];
   const stack = await startLocalStack({
     dir: localDir(),
     dynamoEndpoint,
     port,
     signedTtlSeconds: process.env.SIGNED_TTL_SECONDS === undefined ? undefined : Number(process.env.SIGNED_TTL_SECONDS),
     keyGroupFile: process.env.STREAMGATE_KEY_GROUP_FILE,
-    keyAlgorithm: localKeyAlgorithm(process.env[KEY_ALGORITHM_VARIABLE]),
+    keyAlgorithm: config !== undefined && (keyAlgorithm ?? '') === '' ? undefined : localKeyAlgorithm(keyAlgorithm),
+    config,
     // As deployed: the edge adds the origin-verify header and the API refuses requests without it.
     originVerify: true,
     logger: new Logger({

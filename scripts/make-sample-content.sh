@@ -5,6 +5,8 @@
 #   local/content/cmaf/demo-3/   clear H.264 CMAF (fMP4, video only, 2 s fragments): the source that
 #                                local/drm/ encrypts with CENC and a fresh key on first `npm start`; it
 #                                is never served as it is (only its encrypted copy, under /drm/demo-3/)
+#   local/content/live/live-1/   clear H.264 HLS (16 s, 2 s MPEG-TS segments, video only): the source the
+#                                local live channel (local/live/) plays out as a sliding live window, in a loop
 #   local/content/catalog.json   what the player lists
 # The output is committed, so nothing at run time needs ffmpeg. Run it again only to change the content:
 #   scripts/make-sample-content.sh            (ffmpeg with libx264, drawtext optional: the one the tests
@@ -110,12 +112,35 @@ cp "$work/demo-2/key.bin" "$media/demo-2/key.bin"
 encode_cmaf demo-3 "smptehdbars=size=$SIZE:rate=$FPS:duration=$DURATION,hue=H=2*PI*t/$DURATION" \
   "streamgate demo-3 (CENC)"
 
+# The live channel's loop: video only (a loop point is an #EXT-X-DISCONTINUITY, and one track keeps
+# every player's timeline simple there), a keyframe at each 2 s boundary, the clock burned in.
+encode_live() {
+  local id="$1" source="$2" title="$3"
+  local out="$content/live/$id"
+  rm -rf "$out"
+  mkdir -p "$out"
+  ffmpeg -hide_banner -loglevel error -y \
+    -f lavfi -i "$source" \
+    -vf "$(title_filter "$title")" \
+    -map 0:v -map_metadata -1 \
+    -c:v libx264 -profile:v baseline -level 3.0 -preset veryfast -pix_fmt yuv420p -threads 1 \
+    -b:v 120k -maxrate 160k -bufsize 320k \
+    -g $((FPS * SEGMENT_SECONDS)) -keyint_min $((FPS * SEGMENT_SECONDS)) -sc_threshold 0 \
+    -flags:v +bitexact -fflags +bitexact \
+    -f hls -hls_time "$SEGMENT_SECONDS" -hls_playlist_type vod -hls_flags independent_segments \
+    -hls_segment_type mpegts -hls_segment_filename "$out/source_%03d.$SEGMENT_EXT" \
+    "$out/index.m3u8"
+}
+
+encode_live live-1 "testsrc2=size=320x180:rate=$FPS:duration=16,hue=H=2*PI*t/16" "streamgate live-1 (loop)"
+
 cat >"$content/catalog.json" <<'JSON'
 [
   { "id": "demo-1", "title": "Demo 1: test pattern, clear HLS", "encrypted": false },
   { "id": "demo-2", "title": "Demo 2: test pattern, AES-128 encrypted HLS", "encrypted": true },
-  { "id": "demo-3", "title": "Demo 3: colour bars, CENC (ClearKey DRM) CMAF", "encrypted": true, "drm": "clearkey" }
+  { "id": "demo-3", "title": "Demo 3: colour bars, CENC (ClearKey DRM) CMAF", "encrypted": true, "drm": "clearkey" },
+  { "id": "live-1", "title": "Live 1: test pattern, clear live HLS (a loop played out as live)", "encrypted": false, "live": true }
 ]
 JSON
 
-du -ab "$media" "$content/cmaf" | sort -k2
+du -ab "$media" "$content/cmaf" "$content/live" | sort -k2

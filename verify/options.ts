@@ -2,6 +2,7 @@
  * `streamgate verify`'s command line: every flag once, with its default, read into typed options.
  * A bad value stops here with a message naming the flag (exit 2), before any request is sent.
  */
+import { VIDEO_ID } from '../lambda/core/entitlement-rules';
 import { mediaKeyPrefixProblem, mediaPathPrefix } from '../lambda/core/media-paths';
 import { parseArgs } from 'node:util';
 import { ABUSE_DEFAULTS, STREAM_LIMIT_POLICIES, type StreamLimitPolicy } from '../lambda/core/abuse-defaults';
@@ -139,8 +140,6 @@ const FLAGS = {
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-const VIDEO_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Reads the command line (after `verify`); 'help' for -h. */
 export function parseVerifyArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): VerifyOptions | 'help' {

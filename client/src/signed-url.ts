@@ -17,8 +17,11 @@ const SIGNED_PARAMS = ['Policy', 'Signature', 'Key-Pair-Id', 'Hash-Algorithm', '
 export function mediaScope(manifestUrl: string, videoId: string): { origin: string; prefix: string } {
   const manifest = new URL(manifestUrl);
   const folder = manifest.pathname.slice(0, manifest.pathname.lastIndexOf('/') + 1);
+  const segments = folder.split('/').filter((segment) => segment !== '');
+  // The video's folder, or a live channel's endpoint folder inside it (`/live/<channel>/<endpoint>/`).
   // A manifest outside its video's folder would widen the scope: fall back to the bare folder name.
-  return { origin: manifest.origin, prefix: folder.endsWith(`/${videoId}/`) ? folder : `/${videoId}/` };
+  const ownFolder = segments[segments.length - 1] === videoId || segments[segments.length - 2] === videoId;
+  return { origin: manifest.origin, prefix: ownFolder ? folder : `/${videoId}/` };
 }
 
 /** True when `url` (absolute, or relative to `base`) is under the scope. */

@@ -1,26 +1,16 @@
 /**
  * The playback API's abuse defences (sharing detection, stream and rate limits): each setting's
  * default, range and Lambda variable, declared once for the functions' config (config.ts) and
- * the deploy config (lib/config/protection.ts), so a value that synthesizes also starts. No imports.
+ * the deploy config (lib/config/protection.ts), so a value that synthesizes also starts.
  * docs/configuration.md lists them (test/infra/contracts.test.ts checks it against this).
+ * Their shapes are the other settings' (settings-contract.ts); only types are imported.
  */
+import type { ChoiceSetting, IntegerSetting } from './settings-contract';
 
 export const SHARING_ACTIONS = ['alert', 'deny', 'revoke-token', 'revoke-user'] as const;
 export type SharingAction = (typeof SHARING_ACTIONS)[number];
 
-export interface IntegerSetting {
-  /** The Lambda environment variable carrying it. */
-  readonly variable: string;
-  readonly fallback: number;
-  readonly min: number;
-  readonly max: number;
-}
-
-export interface ChoiceSetting<T extends string> {
-  readonly variable: string;
-  readonly fallback: T;
-  readonly allowed: readonly T[];
-}
+export type { ChoiceSetting, IntegerSetting };
 
 /** By the deploy config's field names (`abuse.<name>`), in the order the docs list them. */
 export const ABUSE_DEFAULTS = {

@@ -10,7 +10,9 @@
  * Kept apart from config.ts so a deployment without DRM reads nothing new. Every problem throws
  * ConfigError naming the variable and the entry, so a bad deploy fails at cold start.
  */
-import { ConfigError } from './config';
+import { VIDEO_ID } from './entitlement-rules';
+import { ConfigError, type Env, EnvReader } from './env-reader';
+import { SHARED_INTEGER_SETTINGS } from './settings-contract';
 
 export const DRM_SYSTEMS = ['clearkey', 'widevine', 'playready', 'fairplay'] as const;
 export type DrmSystem = (typeof DRM_SYSTEMS)[number];
@@ -67,9 +69,6 @@ export interface DrmConfig {
   readonly maxAnswerBytes: number;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-const VIDEO_ID = /^[A-Za-z0-9_-]{1,128}$/;
 /** `/drm/` then plain segments, ending in `/`: nothing a normaliser could read differently. */
 const DRM_PREFIX = /^\/drm\/([A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}\/){1,8}$/;
 const MANIFEST = /^\/drm\/([A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}\/){1,8}[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
@@ -78,12 +77,13 @@ const HEADER_NAME = /^[A-Za-z0-9-]{1,64}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
 
 export function loadDrmConfig(env: Env = process.env): DrmConfig {
+  const read = new EnvReader(env);
   return {
-    catalog: drmCatalog(env.DRM_CATALOG),
-    upstreams: licenceUpstreams(env.LICENCE_UPSTREAMS),
-    timeoutMs: integer(env, 'LICENCE_TIMEOUT_MS', 3000, 100, 8000),
-    maxBodyBytes: integer(env, 'LICENCE_MAX_BODY_BYTES', 16384, 256, 65536),
-    maxAnswerBytes: integer(env, 'LICENCE_MAX_ANSWER_BYTES', 65536, 1024, 1048576),
+    catalog: drmCatalog(read.optional('DRM_CATALOG')),
+    upstreams: licenceUpstreams(read.optional('LICENCE_UPSTREAMS')),
+    timeoutMs: read.integer(SHARED_INTEGER_SETTINGS['drm.licenceTimeoutMs']),
+    maxBodyBytes: read.integer(SHARED_INTEGER_SETTINGS['drm.licenceMaxBodyBytes']),
+    maxAnswerBytes: read.integer({ variable: 'LICENCE_MAX_ANSWER_BYTES', fallback: 65536, min: 1024, max: 1048576 }),
   };
 }
 
@@ -198,27 +198,11 @@ function usableUrl(value: string): boolean {
   return url.protocol === 'https:' || (url.protocol === 'http:' && loopback);
 }
 
+/** The variable `name`'s JSON object, read as the environment is (blank or unset: `{}`). */
 function jsonObject(name: string, raw: string | undefined): Record<string, unknown> {
-  if (raw === undefined || raw.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new ConfigError(name, 'is not valid JSON');
-  }
-  if (!isRecord(parsed)) throw new ConfigError(name, 'must be a JSON object');
-  return parsed;
+  return new EnvReader({ [name]: raw }).jsonObject(name);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw.slice(0, 32)}"`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
-  return value;
 }

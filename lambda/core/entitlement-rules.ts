@@ -6,6 +6,12 @@
 
 /** A video id, as the playback route takes it (also a media folder name). */
 export const VIDEO_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** VIDEO_ID in words: completes "must be …". */
+export const VIDEO_ID_RULE = 'a video id (1 to 128 of A-Z, a-z, 0-9, "_", "-")';
+
+export function isVideoId(value: unknown): value is string {
+  return typeof value === 'string' && VIDEO_ID.test(value);
+}
 
 /**
  * An entitlement entry: a video id (`trailer-1`), an id prefix ending in `*` (`series-12-*`), or

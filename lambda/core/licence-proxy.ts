@@ -1,5 +1,5 @@
 /**
- * The licence proxy's decisions, apart from authorization (lambda/core/api.ts runs the playback
+ * The licence proxy's decisions, apart from authorization (lambda/core/api/licence.ts runs the playback
  * checks first): which video and DRM system a request names, whether its body is acceptable, and
  * what the licence server's answer becomes. The licence server itself sits behind a small
  * interface, LicenceUpstream: a generic HTTP forwarder (lambda/runtime/http-licence-upstream.ts)

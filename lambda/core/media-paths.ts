@@ -28,7 +28,7 @@ export const MEDIA_KEY_PREFIX_RULE =
  * First path segments the distribution already routes elsewhere: a media prefix there would
  * shadow the API, the MediaPackage behaviour or MediaPackage's egress path.
  */
-export const RESERVED_FIRST_SEGMENTS: readonly string[] = ['api', 'drm', 'out', 'local', 'idp', 'web'];
+export const RESERVED_FIRST_SEGMENTS: readonly string[] = ['api', 'drm', 'out', 'local', 'idp', 'web', 'live'];
 
 /** Why `keyPrefix` cannot be a media key prefix, or undefined when it can. */
 export function mediaKeyPrefixProblem(keyPrefix: string): string | undefined {
@@ -58,3 +58,10 @@ export function mediaBehaviourPatterns(pathPrefix: string): { manifests: string[
 export const DRM_PATH_PREFIX = '/drm/';
 /** MediaPackage's egress prefix, which the viewer-request function rewrites `/drm/` to. */
 export const PACKAGER_EGRESS_PREFIX = '/out/v1/';
+
+/**
+ * Live channels: `/live/<channel>/<endpoint>/…` on the distribution, MediaPackage v2's
+ * `/out/v1/<channel group>/<channel>/<endpoint>/…` at the origin (the origin path `/out/v1` and a
+ * channel group named `live`), so no rewrite stands between a grant's folder and the packager's.
+ */
+export const LIVE_PATH_PREFIX = '/live/';

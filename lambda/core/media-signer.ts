@@ -11,6 +11,7 @@ import { mediaPathPrefix, videoFolder } from './media-paths';
 import type { DrmVideo } from './drm-config';
 import { grantId } from './edge-deny-list';
 import { InvalidRequest } from './errors';
+import { liveRefreshAfter, type LiveScope } from './live-grants';
 import type { SigningKey } from '../runtime/signing-key';
 
 export interface SignRequest {
@@ -24,6 +25,8 @@ export interface SignRequest {
    * same policy, so a refresh inside a grant interval re-issues the same grant. Random without.
    */
   policySeed?: string;
+  /** A live channel's grant (lambda/core/live-grants.ts): its folders instead of the video's, jittered refresh. */
+  live?: LiveScope;
 }
 
 export interface SignedGrant {
@@ -38,6 +41,8 @@ export interface SignedGrant {
   drm?: { manifestUrl: string; signedQuery?: string };
   /** The grant's ids at the edge, one per policy it holds (lambda/core/edge-deny-list.ts). */
   grantIds: string[];
+  /** For a live channel: its start-over manifest when the grant covers it (signed, URL delivery). */
+  live?: { startOver?: { manifestUrl: string; signedQuery?: string } };
 }
 
 export class MediaSigner {
@@ -63,19 +68,27 @@ export class MediaSigner {
    * sends each set only under its own prefix and no set opens anything else.
    */
   signCookies(request: SignRequest): SignedGrant {
-    const drm = this.drmCatalog.get(request.videoId);
-    const prefixes = [this.mediaPrefix(request.videoId), ...(drm?.paths ?? [])];
+    const drm = request.live === undefined ? this.drmCatalog.get(request.videoId) : undefined;
+    const prefixes =
+      request.live !== undefined ? [...request.live.paths] : [this.mediaPrefix(request.videoId), ...(drm?.paths ?? [])];
     // Every set expires together: the same request, the same clock.
     const policies = prefixes.map((prefix) => ({ prefix, ...this.policyFor(request, prefix) }));
     const { expiresAt, refreshAfter } = policies[0];
     const sets = policies.map(({ prefix, policy }) => this.cookieSet(policy, prefix));
+    const startOver = request.live?.startOverManifest;
     return {
-      manifestUrl: this.manifestUrl(request.videoId),
+      manifestUrl: this.manifestUrl(request),
       expiresAt,
       refreshAfter,
       cookies: sets.flatMap((set) => set.cookies),
       grantIds: sets.map((set) => set.grantId),
       ...(drm !== undefined ? { drm: { manifestUrl: `${this.config.mediaBaseUrl}${drm.manifest}` } } : {}),
+      ...(request.live !== undefined
+        ? {
+            live:
+              startOver === undefined ? {} : { startOver: { manifestUrl: `${this.config.mediaBaseUrl}${startOver}` } },
+          }
+        : {}),
     };
   }
 
@@ -84,11 +97,12 @@ export class MediaSigner {
    * manifest's own `/drm/` prefix (with URL delivery a player appends one query to every request).
    */
   signUrl(request: SignRequest): SignedGrant {
-    const { policy, expiresAt, refreshAfter } = this.policyFor(request, this.mediaPrefix(request.videoId));
-    const manifestUrl = getSignedUrl({ url: this.manifestUrl(request.videoId), policy, ...this.credentials() });
+    const folder = request.live?.paths[0] ?? this.mediaPrefix(request.videoId);
+    const { policy, expiresAt, refreshAfter } = this.policyFor(request, folder);
+    const manifestUrl = getSignedUrl({ url: this.manifestUrl(request), policy, ...this.credentials() });
     const query = new URL(manifestUrl).searchParams;
     const signedQuery = new URL(manifestUrl).search.slice(1);
-    const drm = this.drmCatalog.get(request.videoId);
+    const drm = request.live === undefined ? this.drmCatalog.get(request.videoId) : undefined;
     const grant: SignedGrant = {
       manifestUrl,
       expiresAt,
@@ -97,6 +111,7 @@ export class MediaSigner {
       signedQuery,
       grantIds: [grantId(query.get('Policy') ?? '')],
     };
+    if (request.live !== undefined) return this.withStartOverUrl(request, request.live, grant);
     if (drm === undefined) return grant;
     const prefix = drm.paths.find((path) => drm.manifest.startsWith(path)) ?? drm.paths[0];
     const drmUrl = getSignedUrl({
@@ -112,6 +127,21 @@ export class MediaSigner {
     };
   }
 
+  /** A live grant in URL delivery: the start-over manifest signed for its own folder, when allowed. */
+  private withStartOverUrl(request: SignRequest, live: LiveScope, grant: SignedGrant): SignedGrant {
+    if (live.startOverManifest === undefined || live.paths[1] === undefined) return { ...grant, live: {} };
+    const url = getSignedUrl({
+      url: `${this.config.mediaBaseUrl}${live.startOverManifest}`,
+      policy: this.policyFor(request, live.paths[1]).policy,
+      ...this.credentials(),
+    });
+    return {
+      ...grant,
+      grantIds: [...grant.grantIds, grantId(new URL(url).searchParams.get('Policy') ?? '')],
+      live: { startOver: { manifestUrl: url, signedQuery: new URL(url).search.slice(1) } },
+    };
+  }
+
   /** One prefix's cookies and the id of their policy. */
   private cookieSet(policy: string, prefix: string): { cookies: string[]; grantId: string } {
     const signed = getSignedCookies({ policy, ...this.credentials() });
@@ -123,8 +153,9 @@ export class MediaSigner {
     return { cookies, grantId: grantId(String(signed['CloudFront-Policy'])) };
   }
 
-  private manifestUrl(videoId: string): string {
-    return `${this.config.mediaBaseUrl}${this.mediaPrefix(videoId)}${this.config.manifestName}`;
+  private manifestUrl(request: SignRequest): string {
+    if (request.live !== undefined) return `${this.config.mediaBaseUrl}${request.live.manifest}`;
+    return `${this.config.mediaBaseUrl}${this.mediaPrefix(request.videoId)}${this.config.manifestName}`;
   }
 
   /** When a grant for `request` expires: minutes from now, never after the token. */
@@ -145,7 +176,11 @@ export class MediaSigner {
   /** Custom policy: a wildcard over one folder of the video, expiring in minutes, optionally bound to the viewer's IPv4. */
   private policyFor(request: SignRequest, prefix: string): { policy: string; expiresAt: number; refreshAfter: number } {
     const expiresAt = this.expiryFor(request);
-    const refreshAfter = request.nowSeconds + Math.floor((expiresAt - request.nowSeconds) * 0.8);
+    // A live audience joins together: its refreshes are spread (live-grants.ts), VOD's at 80 %.
+    const refreshAfter =
+      request.live !== undefined
+        ? liveRefreshAfter(request.nowSeconds, expiresAt, request.policySeed ?? '')
+        : request.nowSeconds + Math.floor((expiresAt - request.nowSeconds) * 0.8);
     const condition: Record<string, Record<string, string | number>> = {
       DateLessThan: { 'AWS:EpochTime': expiresAt },
       // A random instant in the past: it changes nothing about when the grant is valid, but makes

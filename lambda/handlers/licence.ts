@@ -1,9 +1,9 @@
-/** `POST /api/v1/licence/{videoId}/{drmSystem}` — thin Lambda entry over lambda/core/api.ts. */
+/** `POST /api/v1/licence/{videoId}/{drmSystem}` — thin Lambda entry over lambda/core/api/licence.ts. */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { HttpResponse } from '../core/http';
-import { sharedApi } from '../runtime/runtime';
+import { atInit, createLicenceRoute } from '../runtime/runtime';
 
 // Signs nothing (no signing key read); reads the licence servers' credentials at init.
-const api = sharedApi({ signs: false, licences: true });
+const licence = atInit(createLicenceRoute());
 
-export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResponse> => (await api).licence(event);
+export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResponse> => (await licence).handle(event);

@@ -5,7 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResult } from 'aws-lambda';
-import { ConfigError } from '../core/config';
+import { ConfigError, EnvReader } from '../core/env-reader';
 import { OriginAuthorizer } from '../core/origin-authorizer';
 import {
   loadOriginVerifyValues,
@@ -19,9 +19,8 @@ let secrets: SecretsManagerClient | undefined;
 
 const authorizer = new OriginAuthorizer({
   load: async () => {
-    const secretArn = process.env[ORIGIN_VERIFY_SECRET_VARIABLE];
-    if (secretArn === undefined || secretArn === '')
-      throw new ConfigError(ORIGIN_VERIFY_SECRET_VARIABLE, 'must be set');
+    const secretArn = new EnvReader().optional(ORIGIN_VERIFY_SECRET_VARIABLE);
+    if (secretArn === undefined) throw new ConfigError(ORIGIN_VERIFY_SECRET_VARIABLE, 'must be set');
     const client = (secrets ??= new SecretsManagerClient({}));
     return loadOriginVerifyValues((stage) =>
       readSecret(client, secretArn, ORIGIN_VERIFY_SECRET_VARIABLE, {

@@ -23,15 +23,13 @@ import {
   rotateOriginSecretStep,
 } from '../core/origin-secret-rotation';
 import { distributionsDeployed } from '../runtime/signing-key-ports';
+import { EnvReader } from '../core/env-reader';
 
 const secrets = new SecretsManagerClient({});
 const cloudFront = new CloudFrontClient({ region: 'us-east-1' });
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === '') throw new Error(`${name} must be set`);
-  return value;
-}
+const env = new EnvReader();
+const required = (name: string): string => env.required(name);
 
 const errorName = (error: unknown) => (error instanceof Error ? error.name : '');
 
@@ -120,20 +118,24 @@ export async function handler(
   if (stages === undefined && event.Step !== 'createSecret') throw new Error('unknown rotation token');
   if (stages?.includes('AWSCURRENT') && !stages.includes('AWSPENDING')) return; // done already
   // A JSON secret (MediaPackage CDN identifier) holds the header value under VALUE_JSON_KEY.
-  const jsonKey = process.env.VALUE_JSON_KEY;
+  const jsonKey = env.optional('VALUE_JSON_KEY');
   await rotateOriginSecretStep(event.Step as OriginSecretStep, event.ClientRequestToken, {
     store: storeFor(secrets, event.SecretId),
     sender: distributionSender(cloudFront, required('DISTRIBUTION_ID'), required('HEADER_NAME')),
     now: () => Math.floor(Date.now() / 1000),
     sleep: (seconds) => sleep(seconds * 1000),
-    receiverRefreshSeconds: Number(required('RECEIVER_REFRESH_SECONDS')),
-    order: process.env.ROTATION_ORDER === 'promote-then-send' ? 'promote-then-send' : 'send-then-promote',
+    receiverRefreshSeconds: env.requiredInteger('RECEIVER_REFRESH_SECONDS', 0, 86400),
+    order: env.oneOf<'send-then-promote' | 'promote-then-send'>({
+      variable: 'ROTATION_ORDER',
+      allowed: ['send-then-promote', 'promote-then-send'] as const,
+      fallback: 'send-then-promote',
+    }),
     // A rotation waits, within this invocation, for the last one's deployment (a few minutes).
     deploymentWaitSeconds: Math.max(
       0,
       Math.floor((context?.getRemainingTimeInMillis() ?? 0) / 1000) - RESERVED_SECONDS,
     ),
-    ...(jsonKey === undefined || jsonKey === ''
+    ...(jsonKey === undefined
       ? {}
       : {
           newValue: () => JSON.stringify({ [jsonKey]: randomUUID() }),

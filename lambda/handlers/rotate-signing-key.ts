@@ -9,7 +9,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { isCloudFrontKeyAlgorithm } from '../core/cloudfront-key-types';
+import { CLOUDFRONT_KEY_ALGORITHMS, isCloudFrontKeyAlgorithm } from '../core/cloudfront-key-types';
+import { ConfigError, EnvReader } from '../core/env-reader';
 import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../core/metric-names';
 import { type RotationPolicy, type RotationRun, runRotation } from '../core/signing-key-rotation';
 import { CloudFrontKeys, SecretsManagerKeyStore } from '../runtime/signing-key-ports';
@@ -18,21 +19,18 @@ import { randomUUID } from 'node:crypto';
 const logger = new Logger({ serviceName: METRICS_SERVICE });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === '') throw new Error(`${name} must be set`);
-  return value;
-}
-
-function seconds(name: string): number {
-  const value = Number(required(name));
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number of seconds`);
-  return value;
-}
+const env = new EnvReader();
+const required = (name: string): string => env.required(name);
+/** Set by lib/signing-keys.ts from validated settings; checked again here, as every variable is. */
+const seconds = (name: string): number => env.requiredInteger(name, 0, Number.MAX_SAFE_INTEGER);
 
 function policyFromEnv(): RotationPolicy {
   const algorithm = required('KEY_ALGORITHM');
-  if (!isCloudFrontKeyAlgorithm(algorithm)) throw new Error('KEY_ALGORITHM must be RSA_2048 or ECDSA_P256');
+  if (!isCloudFrontKeyAlgorithm(algorithm))
+    throw new ConfigError(
+      'KEY_ALGORITHM',
+      `must be one of ${CLOUDFRONT_KEY_ALGORITHMS.join(', ')}, got "${algorithm}"`,
+    );
   return {
     rotateAfterSeconds: seconds('ROTATE_AFTER_SECONDS'),
     signedTtlSeconds: seconds('SIGNED_TTL_SECONDS'),

@@ -1,9 +1,9 @@
-/** `DELETE /api/v1/session` — thin Lambda entry over lambda/core/api.ts. */
+/** `DELETE /api/v1/session` — thin Lambda entry over lambda/core/api/session.ts. */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { HttpResponse } from '../core/http';
-import { sharedApi } from '../runtime/runtime';
+import { atInit, createSessionRoute } from '../runtime/runtime';
 
 // Never signs: it neither loads nor may read the CloudFront private key.
-const api = sharedApi({ signs: false });
+const session = atInit(createSessionRoute());
 
-export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResponse> => (await api).logout(event);
+export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResponse> => (await session).handle(event);

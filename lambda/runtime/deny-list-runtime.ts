@@ -18,15 +18,14 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent, AttributeValue as StreamAttributeValue } from 'aws-lambda';
-import { ConfigError } from '../core/config';
+import { type Env, EnvReader } from '../core/env-reader';
+import { TOKEN } from '../core/settings-contract';
 import { DENY_LIST_METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../core/metric-names';
 import { DenyListReplicator } from '../store/deny-list-replicator';
 import type { Item } from '../store/dynamo-call';
 import { KvsDenyList, type SweepReport } from '../store/kvs-deny-list';
 import { STATE_TABLE } from '../store/table-schema';
 import { DENY_LIST_KVS_ARN_VARIABLE } from './deny-list-env';
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 export { DENY_LIST_KVS_ARN_VARIABLE };
 
@@ -38,31 +37,16 @@ export interface DenyListFunctionConfig {
 
 /** Reads and checks the environment; a bad value throws ConfigError naming the variable. */
 export function loadDenyListConfig(env: Env): DenyListFunctionConfig {
-  const value = (name: string): string | undefined => {
-    const raw = env[name]?.trim();
-    return raw === undefined || raw === '' ? undefined : raw;
-  };
-  const required = (name: string, pattern: RegExp, what: string): string => {
-    const raw = value(name);
-    if (raw === undefined) throw new ConfigError(name, 'is required but not set');
-    if (!pattern.test(raw)) throw new ConfigError(name, `must be ${what}, got "${raw}"`);
-    return raw;
-  };
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = value(name);
-    if (raw === undefined) return fallback;
-    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
-      throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
-    return Number(raw);
-  };
+  const read = new EnvReader(env);
   return {
-    kvsArn: required(
-      DENY_LIST_KVS_ARN_VARIABLE,
-      /^arn:aws[a-z-]*:cloudfront::\d{12}:key-value-store\/[A-Za-z0-9-]+$/,
-      'a CloudFront KeyValueStore ARN',
-    ),
-    toleranceSeconds: integer('JWT_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
-    sweepMinBytes: integer('DENY_LIST_SWEEP_MIN_BYTES', 1_000_000, 0, 5_242_880),
+    kvsArn: read.text({
+      variable: DENY_LIST_KVS_ARN_VARIABLE,
+      pattern: /^arn:aws[a-z-]*:cloudfront::\d{12}:key-value-store\/[A-Za-z0-9-]+$/,
+      what: 'a CloudFront KeyValueStore ARN',
+    }),
+    // The API's own tolerance (lib/edge-revocation.ts sets the same value on both).
+    toleranceSeconds: read.integer(TOKEN.clockToleranceSeconds),
+    sweepMinBytes: read.integer({ variable: 'DENY_LIST_SWEEP_MIN_BYTES', fallback: 1_000_000, min: 0, max: 5_242_880 }),
   };
 }
 

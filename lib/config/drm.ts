@@ -6,9 +6,11 @@
  * config that synthesizes also starts.
  */
 import { z } from 'zod';
-import { ConfigError } from '../../lambda/core/config';
+import { ConfigError } from '../../lambda/core/env-reader';
 import { DRM_SYSTEMS, drmCatalog, licenceUpstreams } from '../../lambda/core/drm-config';
-import { httpsUrl, integer, isRecord, list, optionalSection, section, text } from './fields';
+import { VIDEO_ID, VIDEO_ID_RULE } from '../../lambda/core/entitlement-rules';
+import { SHARED_INTEGER_SETTINGS } from '../../lambda/core/settings-contract';
+import { httpsUrl, integer, isRecord, list, optionalSection, section, setting, text } from './fields';
 
 /** A complete Secrets Manager ARN (with its 6-character suffix), so the grant names exactly one secret. */
 export const COMPLETE_SECRET_ARN =
@@ -37,9 +39,8 @@ const upstreamSchema = section({
 export const drmSchema = optionalSection({
   /** videoId → where its DRM packaging lives. Videos not listed get no `/drm/` access. */
   catalog: z
-    .record(text(/^[A-Za-z0-9_-]{1,128}$/, 'a video id'), drmVideoSchema, {
-      error: (issue) =>
-        issue.code === 'invalid_key' ? 'must be a video id (1 to 128 of A-Z, a-z, 0-9, "_", "-")' : undefined,
+    .record(text(VIDEO_ID, 'a video id'), drmVideoSchema, {
+      error: (issue) => (issue.code === 'invalid_key' ? `must be ${VIDEO_ID_RULE}` : undefined),
     })
     .default({}),
   /** DRM system → licence server. Systems not listed answer 404 on the licence route. */
@@ -53,9 +54,9 @@ export const drmSchema = optionalSection({
     })
     .default({}),
   /** Bound on one licence server call; the function's own timeout is 10 s. */
-  licenceTimeoutMs: integer(100, 8000).default(3000),
+  licenceTimeoutMs: setting(SHARED_INTEGER_SETTINGS['drm.licenceTimeoutMs']),
   /** Largest licence request accepted (413 above). */
-  licenceMaxBodyBytes: integer(256, 65536).default(16384),
+  licenceMaxBodyBytes: setting(SHARED_INTEGER_SETTINGS['drm.licenceMaxBodyBytes']),
 }).superRefine((drm, ctx) => {
   if (!isRecord(drm)) return;
   for (const [field, check] of [

@@ -4,6 +4,7 @@
  * Each concern's schema (lib/config/*.ts) is built from these, one declaration per field.
  */
 import { z } from 'zod';
+import { type IntegerSetting, jwksUrlProblem, type TextSetting } from '../../lambda/core/settings-contract';
 
 /** A lower-case DNS host name, at least one dot. */
 export const HOST_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -32,6 +33,27 @@ export function integer(min: number, max: number) {
     .int({ error: (issue) => `must be a whole number, got ${describe(issue.input)}`, abort: true })
     .min(min, range)
     .max(max, range);
+}
+
+/** A setting declared in lambda/core/settings-contract.ts: its range, and its default when absent. */
+export function setting({ min, max, fallback }: IntegerSetting) {
+  return integer(min, max).default(fallback);
+}
+
+/** A text setting declared in lambda/core/settings-contract.ts. */
+export function textSetting({ pattern, what }: TextSetting) {
+  return text(pattern, what);
+}
+
+/**
+ * Where the functions fetch the IdP's keys: the functions' own rule (https, plain http only on a
+ * loopback host, which only local mode reaches). An empty string passes, as for httpsUrl.
+ */
+export function jwksUrl() {
+  return z.string(typeError((input) => `must be a string, got ${describe(input)}`)).superRefine((value, ctx) => {
+    const problem = value === '' ? undefined : jwksUrlProblem(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${problem}, got "${value}"`, input: value });
+  });
 }
 
 /** Any finite number (the caller checks ranges). */

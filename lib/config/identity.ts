@@ -1,42 +1,65 @@
 /**
- * Who may play: the IdP's tokens (`jwt`) and the claims that entitle (`entitlement`). Ranges and
- * defaults match what lambda/core/config.ts accepts from the variables these become; the
- * per-IdP settings are explained in docs/identity-providers.md.
+ * Who may play: the IdP's tokens (`jwt`) and the claims that entitle (`entitlement`). Ranges,
+ * defaults and patterns are lambda/core/settings-contract.ts's and entitlement-rules.ts's, which
+ * lambda/core/config.ts reads the variables by; the per-IdP settings are explained in
+ * docs/identity-providers.md.
  */
 import { z } from 'zod';
-import { ASYMMETRIC_ALGORITHMS } from '../../lambda/core/config';
 import { isVideoPattern, PLAN_LIMITS, PLAN_NAME, VIDEO_PATTERN_RULE } from '../../lambda/core/entitlement-rules';
-import { choice, flag, httpsUrl, integer, list, optionalSection, reportAt, section, text, whenValid } from './fields';
+import {
+  ASYMMETRIC_ALGORITHMS,
+  CLAIM_NAME,
+  CLAIM_NAME_RULE,
+  DEFAULT_ALGORITHMS,
+  MAX_CLIENT_IDS,
+  MAX_SCOPE_CLAIMS,
+  SHARED_INTEGER_SETTINGS,
+  TOKEN_TEXT,
+} from '../../lambda/core/settings-contract';
+import {
+  choice,
+  flag,
+  httpsUrl,
+  integer,
+  jwksUrl,
+  list,
+  optionalSection,
+  reportAt,
+  section,
+  setting,
+  text,
+  textSetting,
+  whenValid,
+} from './fields';
 
-/** Same rule as lambda/core/config.ts applies to claim names at runtime. */
-const CLAIM_NAME = /^[A-Za-z0-9_:./-]{1,128}$/;
-const claimNameText = text(CLAIM_NAME, 'a claim name such as scope');
+const claimNameText = text(CLAIM_NAME, CLAIM_NAME_RULE);
 const claimName = (fallback: string) => claimNameText.default(fallback);
 const scope = (fallback: string) => text(/^\S{1,128}$/, 'a scope value').default(fallback);
 
 export const jwtSchema = section({
   issuer: httpsUrl(),
   /** Value `aud` must contain; may be left out only when `clientId` and `tokenUse` are set (Cognito). */
-  audience: text(/^\S{1,256}$/, 'a non-empty audience without spaces').optional(),
+  audience: textSetting(TOKEN_TEXT.audience).optional(),
   /** The claim `clientIdClaim` must equal this, or one of these (Cognito access tokens: the app clients' ids). */
   clientId: z
     .preprocess(
       (value) => (typeof value === 'string' ? [value] : value),
-      list(text(/^[^\s,]{1,256}$/, 'a client id without spaces or commas'), 1, 10),
+      list(textSetting(TOKEN_TEXT.clientId), 1, MAX_CLIENT_IDS),
     )
     .optional(),
   clientIdClaim: claimName('client_id'),
   /** The `token_use` claim must equal this (Cognito: `access`, which refuses its ID tokens). */
-  tokenUse: text(/^[A-Za-z0-9_.:-]{1,64}$/, 'a token_use value such as access').optional(),
+  tokenUse: textSetting(TOKEN_TEXT.tokenUse).optional(),
   /** The header `typ` must be this (RFC 9068 access tokens: `at+jwt`). */
-  tokenType: text(/^[A-Za-z0-9.+-]{1,64}$/, 'a media type such as at+jwt').optional(),
+  tokenType: textSetting(TOKEN_TEXT.tokenType).optional(),
   /** false: a token without `jti` is accepted and revoked by an id derived from its content. */
   requireJti: flag().default(true),
-  jwksUrl: httpsUrl(),
+  /** https (plain http only on loopback: local mode; a production deployment refuses it, lib/config/schema.ts). */
+  jwksUrl: jwksUrl(),
   /** Asymmetric only: `none` and HMAC can never be configured. */
-  algorithms: list(choice(ASYMMETRIC_ALGORITHMS), 1).default(['RS256', 'ES256']),
-  clockToleranceSeconds: integer(0, 300).default(30),
-  maxLifetimeSeconds: integer(60, 86400).default(3600),
+  algorithms: list(choice(ASYMMETRIC_ALGORITHMS), 1).default([...DEFAULT_ALGORITHMS]),
+  clockToleranceSeconds: setting(SHARED_INTEGER_SETTINGS['jwt.clockToleranceSeconds']),
+  maxLifetimeSeconds: setting(SHARED_INTEGER_SETTINGS['jwt.maxLifetimeSeconds']),
 }).superRefine(
   ({ audience, clientId, tokenUse }, ctx) => {
     if (audience === undefined && (clientId === undefined || tokenUse === undefined))
@@ -59,7 +82,7 @@ const planSchema = section({
 export const entitlementSchema = optionalSection({
   /** One claim or several whose scopes count together (Entra ID: ["scp", "roles"]). */
   scopeClaim: z
-    .preprocess((value) => (typeof value === 'string' ? [value] : value), list(claimNameText, 1, 4))
+    .preprocess((value) => (typeof value === 'string' ? [value] : value), list(claimNameText, 1, MAX_SCOPE_CLAIMS))
     .default(['scope']),
   videosClaim: claimName('videos'),
   /** Refuse tokens without the videos claim; false only for IdPs whose tokens carry no per-video claim. */
@@ -80,9 +103,7 @@ export const entitlementSchema = optionalSection({
   defaultPlan: text(PLAN_NAME, 'a plan name').optional(),
   /** Claim giving a user's own stream limit (over its plan's), capped at streamLimitClaimMax. */
   streamLimitClaim: claimNameText.optional(),
-  streamLimitClaimMax: integer(PLAN_LIMITS.streamLimitClaimMax.min, PLAN_LIMITS.streamLimitClaimMax.max).default(
-    PLAN_LIMITS.streamLimitClaimMax.fallback,
-  ),
+  streamLimitClaimMax: setting({ variable: 'STREAM_LIMIT_CLAIM_MAX', ...PLAN_LIMITS.streamLimitClaimMax }),
 }).superRefine(
   ({ plans, defaultPlan, requireVideosClaim }, ctx) => {
     if (Object.keys(plans).length > PLAN_LIMITS.plans)

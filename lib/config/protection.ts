@@ -3,25 +3,23 @@
  * (`abuse`, defaults and ranges from lambda/core/abuse-defaults.ts, shared with the functions so
  * a value that synthesizes also starts) and the WAF's per-IP limits (`waf`).
  */
-import { ABUSE_DEFAULTS, type IntegerSetting, STREAM_LIMIT_POLICY } from '../../lambda/core/abuse-defaults';
-import { choice, integer, optionalSection, reportAt, whenValid } from './fields';
+import { ABUSE_DEFAULTS, STREAM_LIMIT_POLICY } from '../../lambda/core/abuse-defaults';
+import { choice, integer, optionalSection, reportAt, setting, whenValid } from './fields';
 
 export const apiSchema = optionalSection({
   throttleRateLimit: integer(1, 10000).default(50),
   throttleBurstLimit: integer(1, 5000).default(100),
 });
 
-const abuseInteger = ({ min, max, fallback }: IntegerSetting) => integer(min, max).default(fallback);
-
 export const abuseSchema = optionalSection({
-  sharingMaxNetworks: abuseInteger(ABUSE_DEFAULTS.sharingMaxNetworks),
-  sharingMaxCountries: abuseInteger(ABUSE_DEFAULTS.sharingMaxCountries),
+  sharingMaxNetworks: setting(ABUSE_DEFAULTS.sharingMaxNetworks),
+  sharingMaxCountries: setting(ABUSE_DEFAULTS.sharingMaxCountries),
   sharingAction: choice(ABUSE_DEFAULTS.sharingAction.allowed).default(ABUSE_DEFAULTS.sharingAction.fallback),
-  maxConcurrentStreams: abuseInteger(ABUSE_DEFAULTS.maxConcurrentStreams),
-  rateLimitPerWindow: abuseInteger(ABUSE_DEFAULTS.rateLimitPerWindow),
-  rateWindowSeconds: abuseInteger(ABUSE_DEFAULTS.rateWindowSeconds),
-  maxSessionsPerHour: abuseInteger(ABUSE_DEFAULTS.maxSessionsPerHour),
-  maxGrantsPerBucket: abuseInteger(ABUSE_DEFAULTS.maxGrantsPerBucket),
+  maxConcurrentStreams: setting(ABUSE_DEFAULTS.maxConcurrentStreams),
+  rateLimitPerWindow: setting(ABUSE_DEFAULTS.rateLimitPerWindow),
+  rateWindowSeconds: setting(ABUSE_DEFAULTS.rateWindowSeconds),
+  maxSessionsPerHour: setting(ABUSE_DEFAULTS.maxSessionsPerHour),
+  maxGrantsPerBucket: setting(ABUSE_DEFAULTS.maxGrantsPerBucket),
   /** Over maxConcurrentStreams: refuse the new stream, or end the oldest (revoked at the edge). */
   streamLimitPolicy: choice(STREAM_LIMIT_POLICY.allowed).default(STREAM_LIMIT_POLICY.fallback),
 }).superRefine(

@@ -4,14 +4,17 @@
  * whole-environment size check is added in lib/config.ts (it needs this type, so it cannot live here).
  */
 import type { z } from 'zod';
+import { isLoopbackHost } from '../../lambda/core/settings-contract';
 import { drmSchema } from './drm';
 import { deliverySchema } from './delivery';
 import { edgeRevocationSchema } from './edge-revocation';
 import { deviceBindingSchema, domainRestrictionSchema } from './access-layers';
 import { choice, section, text, whenValid } from './fields';
 import { entitlementSchema, jwtSchema } from './identity';
+import { localSchema } from './local';
 import { monitoringSchema } from './monitoring';
 import { packagingSchema } from './packaging';
+import { liveSchema } from './live';
 import { abuseSchema, apiSchema, wafSchema } from './protection';
 import { signingSchema } from './signing';
 
@@ -46,11 +49,15 @@ export const settingsSchema = section({
   /** Grants bound to the browser that asked (lib/config/access-layers.ts, docs/access-layers.md). */
   deviceBinding: deviceBindingSchema,
   packaging: packagingSchema,
+  /** Clear live channels on MediaPackage v2 under /live/ (lib/config/live.ts, lib/live.ts). */
+  live: liveSchema,
   /** DRM catalog and licence servers (lib/config/drm.ts). */
   drm: drmSchema,
   /** Alarms, their topic(s) and the dashboard (lib/monitoring.ts). */
   monitoring: monitoringSchema,
   logRetentionDays: choice(LOG_RETENTION_DAYS).default(90),
+  /** What `npm start` alone reads from this file (lib/config/local.ts); the deployment ignores it. */
+  local: localSchema,
 })
   .superRefine(
     ({ deployment, delivery }, ctx) => {
@@ -79,6 +86,20 @@ export const settingsSchema = section({
         });
     },
     whenValid('deviceBinding', 'edgeRevocation'),
+  )
+  .superRefine(
+    ({ deployment, jwt }, ctx) => {
+      // The functions accept a loopback key set (local mode serves one); deployed, nothing listens there.
+      if (deployment === 'production' && jwt.jwksUrl !== '' && isLoopbackHost(new URL(jwt.jwksUrl).hostname))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['jwt', 'jwksUrl'],
+          message:
+            'is a loopback address, which only local mode can reach: give the IdP\'s https key set URL, or mark the config "deployment": "test"',
+          input: jwt.jwksUrl,
+        });
+    },
+    whenValid('deployment', 'jwt'),
   )
   .superRefine(
     ({ packaging, drm }, ctx) => {

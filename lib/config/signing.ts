@@ -3,11 +3,12 @@
  * rotation (lib/signing-keys.ts): the type of key it generates and how often it replaces it.
  */
 import { CLOUDFRONT_KEY_ALGORITHMS } from '../../lambda/core/cloudfront-key-types';
-import { choice, flag, HOST_NAME, integer, section, text } from './fields';
+import { HASH_ALGORITHM, SHARED_INTEGER_SETTINGS } from '../../lambda/core/settings-contract';
+import { choice, flag, HOST_NAME, integer, section, setting, text } from './fields';
 
 export const signingSchema = section({
-  ttlSeconds: integer(5, 3600).default(300),
-  hashAlgorithm: choice(['SHA1', 'SHA256']).default('SHA256'),
+  ttlSeconds: setting(SHARED_INTEGER_SETTINGS['signing.ttlSeconds']),
+  hashAlgorithm: choice(HASH_ALGORITHM.allowed).default(HASH_ALGORITHM.fallback),
   bindViewerIp: flag().default(false),
   cookieDomain: text(HOST_NAME, 'a lower-case host name such as video.example.com').optional(),
   /** Type of the key pairs the rotation generates; a change applies from the next rotation. */
@@ -17,5 +18,5 @@ export const signingSchema = section({
   /** Minutes between rotation runs; each run performs the steps that are ready and stops at a wait. */
   rotationCheckMinutes: integer(5, 60).default(10),
   /** How long the playback function signs with a key before re-reading the active slot. */
-  keyRefreshSeconds: integer(10, 900).default(60),
+  keyRefreshSeconds: setting(SHARED_INTEGER_SETTINGS['signing.keyRefreshSeconds']),
 });

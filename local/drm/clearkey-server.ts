@@ -9,6 +9,7 @@
  * `POST /clearkey/<videoId>` on loopback that can require a credential header (as a vendor's
  * licence server requires the proxy's API key).
  */
+import { VIDEO_ID } from '../../lambda/core/entitlement-rules';
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CLEARKEY_MAX_REQUEST_BYTES, parseClearKeyRequest } from '../../lambda/core/clearkey-request';
@@ -17,7 +18,6 @@ import { readBounded, serveOnLoopback } from './loopback-http';
 
 /** The size cap and the request's shape are the proxy's own (lambda/core/clearkey-request.ts). */
 export const MAX_LICENCE_REQUEST_BYTES = CLEARKEY_MAX_REQUEST_BYTES;
-const VIDEO_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 export type LicenceRefusalKind =
   | 'invalid-video-id'

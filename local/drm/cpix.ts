@@ -5,6 +5,7 @@
  * provider's answer. XML is parsed strictly with @xmldom/xmldom: any warning or error, a DTD,
  * or no root element is a refusal.
  */
+import { VIDEO_ID } from '../../lambda/core/entitlement-rules';
 import { DOMParser } from '@xmldom/xmldom';
 import { CLEARKEY_SYSTEM_ID } from './cenc-encrypter';
 import { readBoxes } from './mp4-boxes';
@@ -69,7 +70,7 @@ export function cpixChildren(parent: Element, localName: string, ns = CPIX_NS): 
  * `pssh` box and the HLS key tags for media and multivariant playlists.
  */
 export function keyRequestXml(videoId: string, kid: Buffer): string {
-  if (!/^[A-Za-z0-9_-]{1,128}$/.test(videoId)) throw new CpixError('a content id is 1-128 of A-Z a-z 0-9 _ -');
+  if (!VIDEO_ID.test(videoId)) throw new CpixError('a content id is 1-128 of A-Z a-z 0-9 _ -');
   if (kid.length !== 16) throw new CpixError('a key id is 16 bytes');
   const id = uuidOf(kid);
   return [

@@ -10,6 +10,7 @@
  * violations (https://docs.aws.amazon.com/mediapackage/latest/userguide/implementing-speke-v2.html).
  * Only `cenc` and the ClearKey system are supported, which is what the local encrypter makes.
  */
+import { VIDEO_ID } from '../../lambda/core/entitlement-rules';
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { XMLSerializer } from '@xmldom/xmldom';
@@ -32,7 +33,8 @@ import { boxBytes } from './mp4-boxes';
 export const SPEKE_PATH = '/speke/v2.0/copyProtection';
 export const MAX_CPIX_BYTES = 64 * 1024;
 export const SPEKE_USER_AGENT = 'streamgate-local-speke/1';
-const CONTENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** A content id is a video id. */
+const CONTENT_ID = VIDEO_ID;
 
 export interface SpekeAnswer {
   status: number;

@@ -2,6 +2,7 @@
  * What a caller may ask the dev IdP for, checked once for every entry point (HTTP, CLI, code),
  * so a bad request gets the same specific message wherever it came from.
  */
+import { VIDEO_ID } from '../../lambda/core/entitlement-rules';
 import { DEV_IDP_DEFAULT_SCOPE } from './defaults';
 
 export interface TokenRequest {
@@ -23,7 +24,6 @@ export const MIN_TTL_SECONDS = 10;
 export const MAX_TTL_SECONDS = 3600;
 
 const SUB = /^[A-Za-z0-9_.@-]{1,64}$/;
-const VIDEO_ID = /^[A-Za-z0-9_-]{1,128}$/;
 // RFC 6749 §3.3 scope-token characters, space-separated.
 const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/;
 const JTI = /^[\x21-\x7e]{1,128}$/;

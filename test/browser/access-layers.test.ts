@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { LogCapture } from '../support/harness';
-import { launchChromium } from './chromium';
+import { launchChromium } from '../support/browser-fixture';
 
 const FIREFOX_UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0';
 const HLS = readFileSync(require.resolve('hls.js/dist/hls.min.js'), 'utf8');

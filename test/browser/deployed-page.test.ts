@@ -4,20 +4,17 @@
  * media (the local stack, loopback HTTP). The viewer's app is another origin (127.0.0.1 vs
  * localhost); it opens the player with window.open and hands the token over by postMessage.
  */
-import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { DEFAULT_PLAYER_CSP } from '../../lib/page-headers';
-import { startLocalStack, type LocalStack } from '../../local/stack';
 import { buildPlayerPage } from '../../web/build';
-import { LogCapture } from '../support/harness';
-import { launchChromium } from './chromium';
+import { consoleLines, screenshotPath, useLocalStackInChromium } from '../support/browser-fixture';
 
 const SIGNED_TTL_SECONDS = 5;
-const OUTPUT = resolve(__dirname, '..', '..', 'test-output');
 
 /** The viewer's app: it got the viewer's token from its IdP and answers the player's requests. */
 const HOST_PAGE = `<!doctype html><title>app</title><script>
@@ -43,39 +40,27 @@ const HOST_PAGE = `<!doctype html><title>app</title><script>
   };
 </script>`;
 
-let stack: LocalStack;
-let browser: Browser;
 let hostServer: Server;
 let hostPort: number;
-let logs: LogCapture;
+let webDir: string;
 let built: string[];
 beforeAll(async () => {
   hostServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(HOST_PAGE));
   await new Promise<void>((done) => hostServer.listen(0, '127.0.0.1', done));
   hostPort = (hostServer.address() as AddressInfo).port;
-  const webDir = join(mkdtempSync(join(tmpdir(), 'streamgate-page-')), 'web');
+  webDir = join(mkdtempSync(join(tmpdir(), 'streamgate-page-')), 'web');
   buildPlayerPage({ target: 'deploy', outDir: webDir, hostOrigins: [`http://127.0.0.1:${hostPort}`] });
   built = readdirSync(webDir).sort();
-  logs = new LogCapture();
-  stack = await startLocalStack({
-    dir: mkdtempSync(join(tmpdir(), 'streamgate-deployed-')),
-    port: 0,
-    signedTtlSeconds: SIGNED_TTL_SECONDS,
-    webDir,
-    logger: logs.logger,
-  });
-  browser = await launchChromium();
-  mkdirSync(OUTPUT, { recursive: true });
-}, 60000);
+});
+const suite = useLocalStackInChromium(() => ({ signedTtlSeconds: SIGNED_TTL_SECONDS, webDir }), {
+  setupTimeoutMs: 60000,
+});
 afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
   await new Promise((done) => hostServer?.close(done));
-  logs?.stop();
 });
 
 async function mint(sub: string, videos: string[]): Promise<string> {
-  const response = await fetch(`${stack.url}idp/token`, {
+  const response = await fetch(`${suite.stack.url}idp/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ sub, videos }),
@@ -97,27 +82,24 @@ async function openFromApp(
   viewport = { width: 1366, height: 768 },
   appHost = '127.0.0.1',
 ): Promise<Opened> {
-  const context = await browser.newContext({ viewport });
+  const context = await suite.browser.newContext({ viewport });
   const app = await context.newPage();
   await app.goto(`http://${appHost}:${hostPort}/`);
   await app.evaluate((value) => {
     (window as unknown as { hostToken: string }).hostToken = value;
   }, token);
   const requests: Opened['requests'] = [];
-  const cspViolations: string[] = [];
   const popup = context.waitForEvent('page');
   await app.evaluate(
     (url) => (window as unknown as { openPlayer(url: string): void }).openPlayer(url),
-    `${stack.url}${query}`,
+    `${suite.stack.url}${query}`,
   );
   const player = await popup;
   player.on('response', (response) => {
     const url = new URL(response.url());
     requests.push({ path: url.pathname, origin: url.origin, status: response.status() });
   });
-  player.on('console', (message) => {
-    if (/Content.Security.Policy/i.test(message.text())) cspViolations.push(message.text());
-  });
+  const cspViolations = consoleLines(player, /Content.Security.Policy/i);
   await player.waitForLoadState('domcontentloaded');
   return { app, player, requests, cspViolations, close: () => context.close() };
 }
@@ -139,7 +121,7 @@ test('opened by the app with a token handed over: plays the AES-128 video, refre
   const token = await mint('app-viewer', ['demo-1', 'demo-2']);
   const opened = await openFromApp('?v=demo-2', token);
   const { player, app, requests } = opened;
-  const page = await player.request.get(stack.url);
+  const page = await player.request.get(suite.stack.url);
   expect(page.headers()['content-security-policy']).toBe(DEFAULT_PLAYER_CSP);
   await waitPlaying(player, 2);
   expect(await player.textContent('#status')).toContain('Playing');
@@ -154,7 +136,7 @@ test('opened by the app with a token handed over: plays the AES-128 video, refre
   expect(requests.find((entry) => entry.path === '/media/demo-2/key.bin')?.status).toBe(200);
   expect(requests.filter((entry) => entry.status === 403)).toEqual([]);
   // Only the distribution's origin, and nothing a deployment lacks.
-  expect(requests.filter((entry) => entry.origin !== new URL(stack.url).origin)).toEqual([]);
+  expect(requests.filter((entry) => entry.origin !== new URL(suite.stack.url).origin)).toEqual([]);
   expect(requests.filter((entry) => /^\/(idp|local|vendor)\//.test(entry.path))).toEqual([]);
   expect(opened.cspViolations).toEqual([]);
   await opened.close();
@@ -172,11 +154,11 @@ test('an app on an origin the build did not allow never gets asked, so the playe
 }, 30000);
 
 test('opened without an app (no opener): says to open it from the app, asks nobody', async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = await context.newPage();
   const paths: string[] = [];
   page.on('request', (request) => paths.push(new URL(request.url()).pathname));
-  await page.goto(`${stack.url}?v=demo-1`);
+  await page.goto(`${suite.stack.url}?v=demo-1`);
   await page.waitForSelector('#notice:not([hidden])');
   expect(await page.textContent('#notice-message')).toMatch(/Open this player from your app/);
   expect(paths.filter((path) => path.startsWith('/api/'))).toEqual([]);
@@ -210,7 +192,7 @@ for (const [width, height] of [
       return found;
     });
     expect(problems).toEqual([]);
-    await player.screenshot({ path: join(OUTPUT, `deployed-signed-out-${width}x${height}.png`) });
+    await player.screenshot({ path: screenshotPath(`deployed-signed-out-${width}x${height}.png`) });
     const told = await app.evaluate(() => (window as unknown as { fromPlayer: Array<{ type: string }> }).fromPlayer);
     expect(told).toContainEqual(
       expect.objectContaining({ type: 'streamgate:stopped', reason: 'signed-out', action: 'sign-in' }),

@@ -7,10 +7,9 @@
  * player's own browser test.
  */
 import { getSignedCookies } from '@aws-sdk/cloudfront-signer';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { KEY_GROUP_FILE, PRIVATE_KEY_FILE } from '../../local/cloudfront-keys';
 import {
   ClearKeyLicenceServer,
@@ -18,28 +17,15 @@ import {
   startClearKeyServer,
 } from '../../local/drm/clearkey-server';
 import { randomContentKey } from '../../local/drm/drm-keys';
-import { startLocalStack, type LocalStack } from '../../local/stack';
-import { LogCapture } from '../support/harness';
-import { launchChromium } from './chromium';
+import { useLocalStackInChromium } from '../support/browser-fixture';
 
-let stack: LocalStack;
+const suite = useLocalStackInChromium();
 let licences: RunningClearKeyServer;
-let browser: Browser;
-let dir: string;
-let logs: LogCapture;
-
 beforeAll(async () => {
-  logs = new LogCapture();
-  dir = mkdtempSync(join(tmpdir(), 'streamgate-drm-browser-'));
-  stack = await startLocalStack({ dir, port: 0, logger: logs.logger });
-  licences = await startClearKeyServer(stack.drm.licenceServer);
-  browser = await launchChromium();
+  licences = await startClearKeyServer(suite.stack.drm.licenceServer);
 });
 afterAll(async () => {
-  await browser?.close();
   await licences?.close();
-  await stack?.close();
-  logs?.stop();
 });
 
 /**
@@ -61,10 +47,10 @@ interface Outcome {
 }
 
 async function playDemo3(licencePath: string, server: RunningClearKeyServer = licences): Promise<Outcome> {
-  const origin = `http://localhost:${stack.port}`;
-  const context = await browser.newContext();
-  const keyPairId = (JSON.parse(readFileSync(join(dir, KEY_GROUP_FILE), 'utf8')) as { keys: { id: string }[] }).keys[0]
-    .id;
+  const origin = `http://localhost:${suite.stack.port}`;
+  const context = await suite.browser.newContext();
+  const keyPairId = (JSON.parse(readFileSync(join(suite.dir, KEY_GROUP_FILE), 'utf8')) as { keys: { id: string }[] })
+    .keys[0].id;
   const policy = JSON.stringify({
     Statement: [
       {
@@ -73,7 +59,11 @@ async function playDemo3(licencePath: string, server: RunningClearKeyServer = li
       },
     ],
   });
-  const signed = getSignedCookies({ policy, keyPairId, privateKey: readFileSync(join(dir, PRIVATE_KEY_FILE), 'utf8') });
+  const signed = getSignedCookies({
+    policy,
+    keyPairId,
+    privateKey: readFileSync(join(suite.dir, PRIVATE_KEY_FILE), 'utf8'),
+  });
   await context.addCookies(
     Object.entries(signed).map(([name, value]) => ({ name, value, domain: 'localhost', path: '/drm/demo-3/' })),
   );
@@ -144,7 +134,7 @@ test('Chromium plays the CENC demo-3 with the ClearKey licence for demo-3', asyn
   const outcome = await playDemo3('/clearkey/demo-3');
   expect(outcome.currentTime).toBeGreaterThan(2);
   expect(outcome.frames).toBeGreaterThan(24);
-  const kid = stack.drm.keys.keysOf('demo-3')?.[0].kid.toString('base64url');
+  const kid = suite.stack.drm.keys.keysOf('demo-3')?.[0].kid.toString('base64url');
   expect(outcome.licenceRequests).toEqual([
     {
       path: '/clearkey/demo-3',
@@ -166,7 +156,7 @@ test('without a licence (another video’s licence path refuses the key id) noth
 });
 
 test('with a licence carrying another key for the same key id, Chromium fails to decode', async () => {
-  const kid = stack.drm.keys.keysOf('demo-3')?.[0].kid as Buffer;
+  const kid = suite.stack.drm.keys.keysOf('demo-3')?.[0].kid as Buffer;
   const wrong = await startClearKeyServer(new ClearKeyLicenceServer(() => [{ kid, key: randomContentKey().key }]));
   try {
     const outcome = await playDemo3('/clearkey/demo-3', wrong);

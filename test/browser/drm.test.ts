@@ -7,34 +7,15 @@
  * The playback session and the licence requests take their tokens from separate functions here,
  * so a licence can be refused while the session's grant stands (revoked, not entitled, store down).
  */
-import { join, resolve } from 'node:path';
-import { buildSync } from 'esbuild';
-import type { Browser, Page } from 'playwright-core';
-import { startClientStack, type ClientStack } from '../client/stack';
-import { launchChromium } from './chromium';
+import type { Page } from 'playwright-core';
+import { clientScriptBundle, useClientStackInChromium } from '../support/browser-fixture';
 
-const CLIENT = resolve(__dirname, '..', '..', 'client');
-let env: ClientStack;
-let browser: Browser;
+// Tokens here play from node and ask for licences from the page (another loopback address):
+// no sharing record to judge them by; test/core/licence-proxy.test.ts covers the sharing verdict.
+const suite = useClientStackInChromium({ apiEnv: { SHARING_MAX_NETWORKS: '0' } }, { setupTimeoutMs: 90000 });
 let bundle: string;
-beforeAll(async () => {
-  bundle = buildSync({
-    entryPoints: [join(CLIENT, 'src', 'index.ts')],
-    bundle: true,
-    minify: true,
-    format: 'iife',
-    globalName: 'StreamgateClient',
-    target: 'es2020',
-    write: false,
-  }).outputFiles[0].text;
-  // Tokens here play from node and ask for licences from the page (another loopback address):
-  // no sharing record to judge them by; test/core/licence-proxy.test.ts covers the sharing verdict.
-  env = await startClientStack({ apiEnv: { SHARING_MAX_NETWORKS: '0' } });
-  browser = await launchChromium();
-}, 90000);
-afterAll(async () => {
-  await browser?.close();
-  await env?.close();
+beforeAll(() => {
+  bundle = clientScriptBundle();
 });
 
 interface PageState {
@@ -63,16 +44,16 @@ function wordsFor(page: Page, status: number, error: string, reason?: string): P
 
 /** Opens the test page, plays demo-3 with DRM, the session token and the licence token given. */
 async function open(sessionToken: string, licenceToken: string, beforeLicence?: () => Promise<void>): Promise<Page> {
-  const page = await browser.newPage();
+  const page = await suite.browser.newPage();
   // Runs in the test process, awaited by the page before each licence request.
   if (beforeLicence !== undefined) await page.exposeFunction('beforeLicence', beforeLicence);
-  await page.route(`${env.apiBase}/drm-test.html`, (route) =>
+  await page.route(`${suite.env.apiBase}/drm-test.html`, (route) =>
     route.fulfill({
       contentType: 'text/html',
       body: '<!doctype html><video id="v" muted></video><p id="message" role="status"></p>',
     }),
   );
-  await page.goto(`${env.apiBase}/drm-test.html`);
+  await page.goto(`${suite.env.apiBase}/drm-test.html`);
   await page.addScriptTag({ url: '/vendor/hls.min.js' });
   await page.addScriptTag({ content: bundle });
   await page.evaluate(
@@ -145,7 +126,7 @@ async function after(page: Page, ms: number): Promise<PageState> {
 }
 
 test('demo-3 plays through EME ClearKey: time advances, frames are decoded, the licence came through the proxy', async () => {
-  const token = await env.token('drm-alice', ['demo-3']);
+  const token = await suite.env.token('drm-alice', ['demo-3']);
   const page = await open(token, token);
   await page.waitForFunction(() => (document.getElementById('v') as HTMLVideoElement).currentTime > 2, undefined, {
     timeout: 30000,
@@ -158,9 +139,9 @@ test('demo-3 plays through EME ClearKey: time advances, frames are decoded, the 
 }, 60000);
 
 test('a licence request with a revoked token: refused, nothing decoded, the page says the session ended', async () => {
-  const token = await env.token('drm-bob', ['demo-3']);
-  const revoked = await env.token('drm-bob', ['demo-3']);
-  expect((await env.logout(revoked)).status).toBe(204);
+  const token = await suite.env.token('drm-bob', ['demo-3']);
+  const revoked = await suite.env.token('drm-bob', ['demo-3']);
+  expect((await suite.env.logout(revoked)).status).toBe(204);
   const page = await open(token, revoked);
   await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '') !== '', undefined, {
     timeout: 30000,
@@ -175,7 +156,10 @@ test('a licence request with a revoked token: refused, nothing decoded, the page
 }, 60000);
 
 test('a licence request with a token not entitled to demo-3: refused, nothing decoded, the page says why', async () => {
-  const page = await open(await env.token('drm-carol', ['demo-3']), await env.token('drm-carol', ['demo-1']));
+  const page = await open(
+    await suite.env.token('drm-carol', ['demo-3']),
+    await suite.env.token('drm-carol', ['demo-1']),
+  );
   await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '') !== '', undefined, {
     timeout: 30000,
   });
@@ -188,7 +172,7 @@ test('a licence request with a token not entitled to demo-3: refused, nothing de
 }, 60000);
 
 test('a viewer not entitled at all: the playback call is refused first, and the page says why', async () => {
-  const token = await env.token('drm-dave', ['demo-1']);
+  const token = await suite.env.token('drm-dave', ['demo-1']);
   const page = await open(token, token);
   await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '') !== '', undefined, {
     timeout: 30000,
@@ -202,12 +186,12 @@ test('a viewer not entitled at all: the playback call is refused first, and the 
 }, 60000);
 
 test('the revocation store down at licence time: 503, no licence, the page says the service is unavailable', async () => {
-  const token = await env.token('drm-erin', ['demo-3']);
+  const token = await suite.env.token('drm-erin', ['demo-3']);
   let stopped = false;
   const viewer = await open(token, token, async () => {
     if (stopped) return;
     stopped = true;
-    await env.stopStore();
+    await suite.env.stopStore();
   });
   try {
     await viewer.waitForFunction(() => (document.getElementById('message')?.textContent ?? '') !== '', undefined, {
@@ -219,14 +203,14 @@ test('the revocation store down at licence time: 503, no licence, the page says 
     expect(shown.licences).toContain(503);
     expect(shown.frames).toBe(0);
   } finally {
-    await env.restartStore();
+    await suite.env.restartStore();
     await viewer.close();
   }
 }, 60000);
 
 /** The licence token's own playback call, as an app makes before asking for licences with it. */
 function playAs(token: string): Promise<Response> {
-  return fetch(`${env.apiBase}/api/v1/playback/demo-3`, {
+  return fetch(`${suite.env.apiBase}/api/v1/playback/demo-3`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}` },
   });
@@ -244,8 +228,8 @@ function keepPlaying(token: string): { stop(): void } {
 }
 
 test('a licence renewal refused mid-play (the licence token revoked) stops playback and says why', async () => {
-  const sessionToken = await env.token('drm-frank', ['demo-3']);
-  const licenceToken = await env.token('drm-frank', ['demo-3']);
+  const sessionToken = await suite.env.token('drm-frank', ['demo-3']);
+  const licenceToken = await suite.env.token('drm-frank', ['demo-3']);
   // A licence belongs to a session playback admitted: the licence token plays too (its own session).
   expect((await playAs(licenceToken)).status).toBe(200);
   const playing = keepPlaying(licenceToken);
@@ -253,7 +237,7 @@ test('a licence renewal refused mid-play (the licence token revoked) stops playb
   await page.waitForFunction(() => (document.getElementById('v') as HTMLVideoElement).currentTime > 1, undefined, {
     timeout: 30000,
   });
-  expect((await env.logout(licenceToken)).status).toBe(204);
+  expect((await suite.env.logout(licenceToken)).status).toBe(204);
   // A grant refresh (as at refreshAfter) renews the licence.
   await page.evaluate(() => (window as unknown as { session: { refresh(): void } }).session.refresh());
   await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '') !== '', undefined, {
@@ -271,8 +255,8 @@ test('a licence renewal refused mid-play (the licence token revoked) stops playb
 }, 60000);
 
 test('a grant refresh refused mid-play (the session token revoked) stops DRM playback too, and says why', async () => {
-  const sessionToken = await env.token('drm-grace', ['demo-3']);
-  const licenceToken = await env.token('drm-grace', ['demo-3']);
+  const sessionToken = await suite.env.token('drm-grace', ['demo-3']);
+  const licenceToken = await suite.env.token('drm-grace', ['demo-3']);
   // A licence belongs to a session playback admitted: the licence token plays too (its own session).
   expect((await playAs(licenceToken)).status).toBe(200);
   const playing = keepPlaying(licenceToken);
@@ -280,7 +264,7 @@ test('a grant refresh refused mid-play (the session token revoked) stops DRM pla
   await page.waitForFunction(() => (document.getElementById('v') as HTMLVideoElement).currentTime > 1, undefined, {
     timeout: 30000,
   });
-  expect((await env.logout(sessionToken)).status).toBe(204);
+  expect((await suite.env.logout(sessionToken)).status).toBe(204);
   await page.evaluate(() => (window as unknown as { session: { refresh(): void } }).session.refresh());
   await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '') !== '', undefined, {
     timeout: 20000,

@@ -6,22 +6,12 @@
  * go to the real edge), when the session is revoked; the page stops and says why. Once per key
  * type the API may sign with (RSA-2048, ECDSA P-256).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, Page, Route } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { CLOUDFRONT_KEY_ALGORITHMS } from '../../lambda/core/cloudfront-key-types';
-import { startLocalStack, type LocalStack } from '../../local/stack';
-import { LogCapture } from '../support/harness';
-import { launchChromium } from './chromium';
+import type { LocalStack } from '../../local/stack';
+import { openPlayerPage, useChromium, useLocalStack } from '../support/browser-fixture';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const chromium = useChromium();
 
 interface Held {
   release(): Promise<void>;
@@ -32,19 +22,20 @@ interface Held {
 async function playingWithSegmentsHeld(
   stack: LocalStack,
 ): Promise<{ page: Page; held: Held; token: string; close(): Promise<void> }> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
   const waiting: Route[] = [];
   const statuses: number[] = [];
   let holding = true;
-  await page.route(/\/media\/demo-1\/segment_00[12]\.m2ts/, (route) => {
-    if (holding) waiting.push(route);
-    else void route.continue();
+  const { context, page } = await openPlayerPage(chromium.browser, stack.url, {
+    beforeLoad: async (page) => {
+      await page.route(/\/media\/demo-1\/segment_00[12]\.m2ts/, (route) => {
+        if (holding) waiting.push(route);
+        else void route.continue();
+      });
+      page.on('response', (response) => {
+        if (/\/media\/demo-1\/segment_/.test(response.url())) statuses.push(response.status());
+      });
+    },
   });
-  page.on('response', (response) => {
-    if (/\/media\/demo-1\/segment_/.test(response.url())) statuses.push(response.status());
-  });
-  await page.goto(stack.url);
   const issued = page.waitForResponse((response) => response.url().endsWith('/idp/token'));
   await page.click('#signin-alice');
   const token = ((await (await issued).json()) as { access_token: string }).access_token;
@@ -70,30 +61,18 @@ async function noticeWithin(page: Page, since: number, timeoutMs: number): Promi
 }
 
 describe.each(CLOUDFRONT_KEY_ALGORITHMS)('signing with %s', (keyAlgorithm) => {
-  let stack: LocalStack;
-  let logs: LogCapture;
-  beforeAll(async () => {
-    logs = new LogCapture();
-    stack = await startLocalStack({
-      dir: mkdtempSync(join(tmpdir(), 'streamgate-browser-edge-')),
-      port: 0,
-      signedTtlSeconds: 300,
-      keyAlgorithm,
-      apiEnv: { MAX_CONCURRENT_STREAMS: '1', STREAM_LIMIT_POLICY: 'evict-oldest' },
-      logger: logs.logger,
-    });
-  });
-  afterAll(async () => {
-    await stack?.close();
-    logs?.stop();
+  const suite = useLocalStack({
+    signedTtlSeconds: 300,
+    keyAlgorithm,
+    apiEnv: { MAX_CONCURRENT_STREAMS: '1', STREAM_LIMIT_POLICY: 'evict-oldest' },
   });
 
   test('logged out elsewhere: the playing video stops within seconds (grants live 5 minutes) and the page says access was revoked', async () => {
-    const { page, held, token, close } = await playingWithSegmentsHeld(stack);
+    const { page, held, token, close } = await playingWithSegmentsHeld(suite.stack);
     const revokedAt = Date.now();
     // The same token logged out elsewhere (the page's own Log out stops it at once, not at the edge);
     // the logout answered (the revocation is stored), then the held segments go to the edge.
-    const logout = await fetch(`${stack.url}api/v1/session`, {
+    const logout = await fetch(`${suite.stack.url}api/v1/session`, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${token}` },
     });
@@ -108,11 +87,11 @@ describe.each(CLOUDFRONT_KEY_ALGORITHMS)('signing with %s', (keyAlgorithm) => {
   }, 40000);
 
   test('the same account starts on another device (stream limit 1, evict-oldest): this one stops within seconds and says so', async () => {
-    const { page, held, close } = await playingWithSegmentsHeld(stack);
+    const { page, held, close } = await playingWithSegmentsHeld(suite.stack);
     // Another device of alice's: a new token, a new session, which takes the only slot.
-    const phone = await stack.idp.issueToken({ sub: 'alice', videos: ['demo-1', 'demo-2'] });
+    const phone = await suite.stack.idp.issueToken({ sub: 'alice', videos: ['demo-1', 'demo-2'] });
     const startedAt = Date.now();
-    const started = await fetch(`${stack.url}api/v1/playback/demo-1`, {
+    const started = await fetch(`${suite.stack.url}api/v1/playback/demo-1`, {
       method: 'POST',
       headers: { authorization: `Bearer ${phone}` },
     });

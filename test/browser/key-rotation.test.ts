@@ -5,44 +5,26 @@
  * and no media request is refused. Once the old key is retired, cookies signed with it are 403,
  * so the rotation really happened.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getSignedCookies } from '@aws-sdk/cloudfront-signer';
-import type { Browser } from 'playwright-core';
 import type { RotationStep } from '../../lambda/core/signing-key-rotation';
 import { ACTIVE_KEY_FILE, KEY_GROUP_FILE } from '../../local/cloudfront-keys';
 import { rotateLocalKeys } from '../../local/rotate-keys';
-import { startLocalStack, type LocalStack } from '../../local/stack';
-import { LogCapture } from '../support/harness';
-import { launchChromium } from './chromium';
+import { openPlayerPage, playUntil, signIn, useLocalStackInChromium } from '../support/browser-fixture';
 
 const SIGNED_TTL_SECONDS = 6;
 
-let stack: LocalStack;
-let browser: Browser;
-let logs: LogCapture;
-let dir: string;
-beforeAll(async () => {
-  logs = new LogCapture();
-  dir = mkdtempSync(join(tmpdir(), 'streamgate-rotation-'));
-  stack = await startLocalStack({ dir, port: 0, signedTtlSeconds: SIGNED_TTL_SECONDS, logger: logs.logger });
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-  logs?.stop();
-});
+const suite = useLocalStackInChromium({ signedTtlSeconds: SIGNED_TTL_SECONDS });
 
 const activeKeyId = () =>
-  (JSON.parse(readFileSync(join(dir, ACTIVE_KEY_FILE), 'utf8')) as { keyPairId: string }).keyPairId;
+  (JSON.parse(readFileSync(join(suite.dir, ACTIVE_KEY_FILE), 'utf8')) as { keyPairId: string }).keyPairId;
 const activeKey = () =>
-  JSON.parse(readFileSync(join(dir, ACTIVE_KEY_FILE), 'utf8')) as { keyPairId: string; privateKey: string };
+  JSON.parse(readFileSync(join(suite.dir, ACTIVE_KEY_FILE), 'utf8')) as { keyPairId: string; privateKey: string };
 
 /** A segment fetched with cookies freshly signed by `key` (valid for a minute): 200 or 403. */
 async function statusWithFreshGrant(key: { keyPairId: string; privateKey: string }): Promise<number> {
-  const origin = stack.url.replace(/\/$/, '');
+  const origin = suite.stack.url.replace(/\/$/, '');
   const policy = JSON.stringify({
     Statement: [
       {
@@ -61,28 +43,21 @@ async function statusWithFreshGrant(key: { keyPairId: string; privateKey: string
 }
 
 const trustedKeyIds = () =>
-  (JSON.parse(readFileSync(join(dir, KEY_GROUP_FILE), 'utf8')) as { keys: { id: string }[] }).keys.map((key) => key.id);
+  (JSON.parse(readFileSync(join(suite.dir, KEY_GROUP_FILE), 'utf8')) as { keys: { id: string }[] }).keys.map(
+    (key) => key.id,
+  );
 
 test('playback goes on through a signing-key rotation with no 403, and the old key is retired after', async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
   const media: { url: string; status: number; at: number }[] = [];
-  page.on('response', (response) => {
-    const url = new URL(response.url()).pathname;
-    if (url.startsWith('/media/')) media.push({ url, status: response.status(), at: Date.now() });
+  const { context, page } = await openPlayerPage(suite.browser, suite.stack.url, {
+    beforeLoad: (page) =>
+      page.on('response', (response) => {
+        const url = new URL(response.url()).pathname;
+        if (url.startsWith('/media/')) media.push({ url, status: response.status(), at: Date.now() });
+      }),
   });
-  await page.goto(stack.url);
-  await page.waitForSelector('button.play[data-video="demo-1"]');
-  await page.click('#signin-alice');
-  await page.waitForFunction(() => document.querySelector('#signed-in-as')?.textContent?.includes('alice'));
-  await page.click('button.play[data-video="demo-1"]');
-  await page.waitForFunction(
-    () => (document.querySelector('#video') as HTMLVideoElement).currentTime > 0.5,
-    undefined,
-    {
-      timeout: 20000,
-    },
-  );
+  await signIn(page, 'alice');
+  await playUntil(page, 'demo-1', 0.5);
   // The sample is 6 s long: loop it, and fetch a segment every half second with the page's
   // cookies, so media requests go on for the whole rotation.
   await page.evaluate(() => {
@@ -101,7 +76,7 @@ test('playback goes on through a signing-key rotation with no 403, and the old k
   const steps: RotationStep[] = [];
   const started = Date.now();
   const run = await rotateLocalKeys({
-    dir,
+    dir: suite.dir,
     signedTtlSeconds: SIGNED_TTL_SECONDS,
     force: true,
     wait: true,

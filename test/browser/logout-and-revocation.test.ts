@@ -5,37 +5,19 @@
  * window of the same viewer, revoked), never from a grant expiring or a scheduled refresh.
  * The screenshots of README's player section come from here (test-output/, copied to docs/img/).
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startLocalStack, type LocalStack } from '../../local/stack';
-import { LogCapture } from '../support/harness';
-import { launchChromium } from './chromium';
+import type { Page } from 'playwright-core';
+import {
+  openPlayerPage,
+  screenshotPath,
+  signIn,
+  statusFromPage as mediaStatus,
+  useLocalStackInChromium,
+} from '../support/browser-fixture';
 
 const SIGNED_TTL_SECONDS = 300;
-const OUTPUT = resolve(__dirname, '..', '..', 'test-output');
 const VIEWPORT = { width: 1366, height: 768 };
 
-let stack: LocalStack;
-let browser: Browser;
-let logs: LogCapture;
-beforeAll(async () => {
-  logs = new LogCapture();
-  stack = await startLocalStack({
-    dir: mkdtempSync(join(tmpdir(), 'streamgate-browser-logout-')),
-    port: 0,
-    signedTtlSeconds: SIGNED_TTL_SECONDS,
-    logger: logs.logger,
-  });
-  browser = await launchChromium();
-  mkdirSync(OUTPUT, { recursive: true });
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-  logs?.stop();
-});
+const suite = useLocalStackInChromium({ signedTtlSeconds: SIGNED_TTL_SECONDS });
 
 interface Watching {
   page: Page;
@@ -48,19 +30,18 @@ interface Watching {
 
 /** A window of its own (a browser context: its own cookies and token), signed in as alice, playing demo-1 fully buffered. */
 async function aliceWatching(): Promise<Watching> {
-  const context = await browser.newContext({ viewport: VIEWPORT });
-  const page = await context.newPage();
   const media: Watching['media'] = [];
   const playback: number[] = [];
-  page.on('response', (response) => {
-    const path = new URL(response.url()).pathname;
-    if (path.startsWith('/media/')) media.push({ path, status: response.status() });
-    if (path.startsWith('/api/v1/playback/')) playback.push(response.status());
+  const { context, page } = await openPlayerPage(suite.browser, suite.stack.url, {
+    context: { viewport: VIEWPORT },
+    beforeLoad: (page) =>
+      page.on('response', (response) => {
+        const path = new URL(response.url()).pathname;
+        if (path.startsWith('/media/')) media.push({ path, status: response.status() });
+        if (path.startsWith('/api/v1/playback/')) playback.push(response.status());
+      }),
   });
-  await page.goto(stack.url);
-  await page.waitForSelector('button.play[data-video="demo-1"]');
-  await page.click('#signin-alice');
-  await page.waitForFunction(() => document.querySelector('#signed-in-as')?.textContent === 'alice');
+  await signIn(page, 'alice');
   await page.click('button.play[data-video="demo-1"]');
   await page.waitForFunction(
     () => {
@@ -85,10 +66,6 @@ const videoState = (page: Page) =>
     };
   });
 
-/** A request from inside the page, with whatever cookies its window holds. */
-const mediaStatus = (page: Page, path: string) =>
-  page.evaluate((url) => fetch(url, { cache: 'no-store' }).then((response) => response.status), path);
-
 test("the viewer's own logout: the video stops within a second and the page is signed out; the window's grant is then refused at the edge, minutes before it expires", async () => {
   const watching = await aliceWatching();
   const { page } = watching;
@@ -108,7 +85,7 @@ test("the viewer's own logout: the video stops within a second and the page is s
   await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'Signed out');
   expect(await page.textContent('#notice-message')).toBe('You signed out. Sign in to watch.');
   expect(await page.textContent('#signed-in-as')).toBe('nobody');
-  await page.screenshot({ path: join(OUTPUT, 'player-signed-out-1366x768.png'), fullPage: true });
+  await page.screenshot({ path: screenshotPath('player-signed-out-1366x768.png'), fullPage: true });
   // The cookies still in the window are good for minutes by their dates; the edge refuses them now.
   await page.waitForFunction(
     () => fetch('/media/demo-1/segment_001.m2ts', { cache: 'no-store' }).then((response) => response.status === 403),
@@ -150,7 +127,7 @@ test('revoked everywhere from one window: the other window of the same viewer, i
   expect(phone.media[refusedAt].path).toMatch(/^\/media\/demo-1\//);
   expect(phone.playback.slice(refreshesBefore)).toEqual([401]);
   expect(stoppedAfterMs).toBeLessThan(15000);
-  await phone.page.screenshot({ path: join(OUTPUT, 'player-revoked-elsewhere-1366x768.png'), fullPage: true });
+  await phone.page.screenshot({ path: screenshotPath('player-revoked-elsewhere-1366x768.png'), fullPage: true });
 
   // The window that revoked is the same viewer: it stops the same way.
   await laptop.page.waitForSelector('#notice:not([hidden])', { timeout: 15000 });

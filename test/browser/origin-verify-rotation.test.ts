@@ -5,67 +5,35 @@
  * refused. A wrong value is refused, so the check is live.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { ORIGIN_HEADER_FILE, ORIGIN_SECRET_FILE, rotateLocalOriginSecret } from '../../local/origin-secret';
-import { startLocalStack, type LocalStack } from '../../local/stack';
-import { LogCapture } from '../support/harness';
-import { launchChromium } from './chromium';
+import { openPlayerPage, playUntil, signIn, useLocalStackInChromium } from '../support/browser-fixture';
 
 const SIGNED_TTL_SECONDS = 6;
 
-let stack: LocalStack;
-let browser: Browser;
-let logs: LogCapture;
-let dir: string;
-beforeAll(async () => {
-  logs = new LogCapture();
-  dir = mkdtempSync(join(tmpdir(), 'streamgate-origin-rotation-'));
-  stack = await startLocalStack({
-    dir,
-    port: 0,
-    signedTtlSeconds: SIGNED_TTL_SECONDS,
-    originVerify: true,
-    logger: logs.logger,
-  });
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-  logs?.stop();
-});
+const suite = useLocalStackInChromium({ signedTtlSeconds: SIGNED_TTL_SECONDS, originVerify: true });
 
 const stages = () =>
   (
-    JSON.parse(readFileSync(join(dir, ORIGIN_SECRET_FILE), 'utf8')) as {
+    JSON.parse(readFileSync(join(suite.dir, ORIGIN_SECRET_FILE), 'utf8')) as {
       versions: { value: string; stages: string[] }[];
     }
   ).versions;
 const valueAt = (stage: string) => stages().find((version) => version.stages.includes(stage))?.value;
-const edgeSends = () => (JSON.parse(readFileSync(join(dir, ORIGIN_HEADER_FILE), 'utf8')) as { value: string }).value;
+const edgeSends = () =>
+  (JSON.parse(readFileSync(join(suite.dir, ORIGIN_HEADER_FILE), 'utf8')) as { value: string }).value;
 
 test('the player keeps refreshing and playing through an origin-verify rotation: no API call refused', async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
   const seen: { url: string; status: number; at: number }[] = [];
-  page.on('response', (response) => {
-    seen.push({ url: new URL(response.url()).pathname, status: response.status(), at: Date.now() });
+  const { context, page } = await openPlayerPage(suite.browser, suite.stack.url, {
+    beforeLoad: (page) =>
+      page.on('response', (response) => {
+        seen.push({ url: new URL(response.url()).pathname, status: response.status(), at: Date.now() });
+      }),
   });
-  await page.goto(stack.url);
-  await page.waitForSelector('button.play[data-video="demo-1"]');
-  await page.click('#signin-alice');
-  await page.waitForFunction(() => document.querySelector('#signed-in-as')?.textContent?.includes('alice'));
-  await page.click('button.play[data-video="demo-1"]');
-  await page.waitForFunction(
-    () => (document.querySelector('#video') as HTMLVideoElement).currentTime > 0.5,
-    undefined,
-    {
-      timeout: 20000,
-    },
-  );
+  await signIn(page, 'alice');
+  await playUntil(page, 'demo-1', 0.5);
   await page.evaluate(() => {
     (document.querySelector('#video') as HTMLVideoElement).loop = true;
   });
@@ -73,7 +41,7 @@ test('the player keeps refreshing and playing through an origin-verify rotation:
   const before = valueAt('AWSCURRENT');
   expect(edgeSends()).toBe(before);
   const started = Date.now();
-  await rotateLocalOriginSecret(dir);
+  await rotateLocalOriginSecret(suite.dir);
   // Two more cookie refreshes after the switch.
   await page.waitForTimeout(SIGNED_TTL_SECONDS * 1000 * 1.7);
 
@@ -88,7 +56,7 @@ test('the player keeps refreshing and playing through an origin-verify rotation:
   expect(await page.evaluate(() => (document.querySelector('#video') as HTMLVideoElement).error)).toBeNull();
 
   // The check is live: an edge sending a value the secret does not hold is refused.
-  writeFileSync(join(dir, ORIGIN_HEADER_FILE), JSON.stringify({ value: randomBytes(24).toString('hex') }));
+  writeFileSync(join(suite.dir, ORIGIN_HEADER_FILE), JSON.stringify({ value: randomBytes(24).toString('hex') }));
   await page.waitForTimeout(1500);
   const refused = await page.evaluate(() =>
     fetch('/api/v1/playback/demo-1', { method: 'POST', headers: { authorization: 'Bearer x' } }).then((r) => r.status),

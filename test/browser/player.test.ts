@@ -3,38 +3,23 @@
  * the local stack on loopback: it signs in with the dev IdP, gets cookies from the real API through
  * streamgate-client, plays through the local edge, and shows any denial over the video.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { denial, type DenialKind } from '../../client/src/denial';
-import { startLocalStack, type LocalStack } from '../../local/stack';
-import { LogCapture } from '../support/harness';
-import { launchChromium } from './chromium';
+import {
+  openPlayerPage,
+  playUntil,
+  screenshotPath,
+  signIn,
+  statusFromPage as fetchStatus,
+  useLocalStackInChromium,
+} from '../support/browser-fixture';
 
 const SIGNED_TTL_SECONDS = 6;
-const OUTPUT = resolve(__dirname, '..', '..', 'test-output');
 
-let stack: LocalStack;
-let browser: Browser;
-let logs: LogCapture;
-beforeAll(async () => {
-  logs = new LogCapture();
-  stack = await startLocalStack({
-    dir: mkdtempSync(join(tmpdir(), 'streamgate-browser-')),
-    port: 0,
-    signedTtlSeconds: SIGNED_TTL_SECONDS,
-    // Each test signs alice in afresh (a new session) while earlier sessions' cookies still live.
-    apiEnv: { MAX_CONCURRENT_STREAMS: '20', MAX_SESSIONS_PER_HOUR: '200', MAX_GRANTS_PER_BUCKET: '500' },
-    logger: logs.logger,
-  });
-  browser = await launchChromium();
-  mkdirSync(OUTPUT, { recursive: true });
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-  logs?.stop();
+const suite = useLocalStackInChromium({
+  signedTtlSeconds: SIGNED_TTL_SECONDS,
+  // Each test signs alice in afresh (a new session) while earlier sessions' cookies still live.
+  apiEnv: { MAX_CONCURRENT_STREAMS: '20', MAX_SESSIONS_PER_HOUR: '200', MAX_GRANTS_PER_BUCKET: '500' },
 });
 
 interface Seen {
@@ -44,38 +29,19 @@ interface Seen {
 }
 
 async function openPlayer(): Promise<{ context: BrowserContext; page: Page; seen: Seen[] }> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
   const seen: Seen[] = [];
-  page.on('response', (response) =>
-    seen.push({
-      url: new URL(response.url()).pathname,
-      status: response.status(),
-      method: response.request().method(),
-    }),
-  );
-  await page.goto(stack.url);
-  await page.waitForSelector('button.play[data-video="demo-1"]');
+  const { context, page } = await openPlayerPage(suite.browser, suite.stack.url, {
+    beforeLoad: (page) =>
+      page.on('response', (response) =>
+        seen.push({
+          url: new URL(response.url()).pathname,
+          status: response.status(),
+          method: response.request().method(),
+        }),
+      ),
+  });
   return { context, page, seen };
 }
-
-async function signIn(page: Page, user: 'alice' | 'bob'): Promise<void> {
-  await page.click(`#signin-${user}`);
-  await page.waitForFunction((name) => document.querySelector('#signed-in-as')?.textContent?.includes(name), user);
-}
-
-async function playUntil(page: Page, videoId: string, seconds: number): Promise<void> {
-  await page.click(`button.play[data-video="${videoId}"]`);
-  await page.waitForFunction(
-    (target) => (document.querySelector('#video') as HTMLVideoElement).currentTime > target,
-    seconds,
-    { timeout: 20000 },
-  );
-}
-
-/** A request from inside the page, with whatever cookies the browser holds. */
-const fetchStatus = (page: Page, path: string) =>
-  page.evaluate((url) => fetch(url, { cache: 'no-store' }).then((response) => response.status), path);
 
 test('sign in and play video A: currentTime passes 2 s and every segment is answered 200', async () => {
   const { context, page, seen } = await openPlayer();
@@ -86,7 +52,7 @@ test('sign in and play video A: currentTime passes 2 s and every segment is answ
   expect(media.filter((entry) => entry.url.endsWith('.m2ts')).length).toBeGreaterThanOrEqual(2);
   expect(media.every((entry) => entry.status === 200)).toBe(true);
   expect(await page.textContent('#status')).toContain('Playing');
-  await page.screenshot({ path: join(OUTPUT, 'player.png'), fullPage: true });
+  await page.screenshot({ path: screenshotPath('player.png'), fullPage: true });
   await context.close();
 });
 
@@ -188,9 +154,9 @@ test('on a phone, the longest reason of all, with its button, fits over the vide
     'network',
   ];
   const longest = kinds.map((kind) => denial(kind).message).sort((a, b) => b.length - a.length)[0];
-  const context = await browser.newContext({ viewport: { width: 320, height: 640 }, isMobile: true });
-  const page = await context.newPage();
-  await page.goto(stack.url);
+  const { context, page } = await openPlayerPage(suite.browser, suite.stack.url, {
+    context: { viewport: { width: 320, height: 640 }, isMobile: true },
+  });
   await page.evaluate((message) => {
     (document.getElementById('notice-message') as HTMLElement).textContent = message;
     (document.getElementById('notice-action') as HTMLElement).textContent = 'Try again';
@@ -206,10 +172,9 @@ for (const [width, height] of [
   [390, 844],
 ] as const) {
   test(`at ${width}×${height}: a revocation's reason and action are over the video, above the fold, and nothing overflows`, async () => {
-    const context = await browser.newContext({ viewport: { width, height }, isMobile: width < 500 });
-    const page = await context.newPage();
-    await page.goto(stack.url);
-    await page.waitForSelector('button.play[data-video="demo-1"]');
+    const { context, page } = await openPlayerPage(suite.browser, suite.stack.url, {
+      context: { viewport: { width, height }, isMobile: width < 500 },
+    });
     await signIn(page, 'alice');
     // URL mode: the longest "last API call" line.
     await page.check('#delivery-url');
@@ -222,7 +187,7 @@ for (const [width, height] of [
     expect(await page.textContent('#notice-action')).toBe('Sign in again');
     expect(await page.textContent('#status')).toMatch(/revoked/);
     expect(await layoutProblems(page)).toEqual([]);
-    await page.screenshot({ path: join(OUTPUT, `player-revoked-${width}x${height}.png`) });
+    await page.screenshot({ path: screenshotPath(`player-revoked-${width}x${height}.png`) });
     await page.click('#notice-action');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('signin-alice');
     await context.close();
@@ -302,13 +267,13 @@ test('the local monitor page shows authorized and denied counts by reason', asyn
   await page.click('button.play[data-video="demo-2"]');
   await page.waitForFunction(() => document.querySelector('#last-api')?.getAttribute('data-status') === '403');
   const monitor = await context.newPage();
-  await monitor.goto(`${stack.url}local/monitor`);
+  await monitor.goto(`${suite.stack.url}local/monitor`);
   await monitor.waitForSelector('#reasons tr[data-reason="not_entitled"]');
   expect(Number(await monitor.textContent('#authorized'))).toBeGreaterThanOrEqual(1);
   expect(
     Number(await monitor.textContent('#reasons tr[data-reason="not_entitled"] td:last-child')),
   ).toBeGreaterThanOrEqual(1);
   expect(await monitor.textContent('#recent')).toContain('not_entitled');
-  await monitor.screenshot({ path: join(OUTPUT, 'monitor.png'), fullPage: true });
+  await monitor.screenshot({ path: screenshotPath('monitor.png'), fullPage: true });
   await context.close();
 });

@@ -17,6 +17,8 @@ interface CatalogEntry {
   encrypted: boolean;
   /** DRM videos: served only encrypted, under /drm/<id>/, from the clear CMAF in cmaf/<id>/. */
   drm?: 'clearkey';
+  /** Live channels: played out from the loop in live/<id>/ (local/live/), never served as it is. */
+  live?: true;
 }
 
 interface KeyTag {
@@ -115,7 +117,8 @@ function expectTransportStream(bytes: Buffer): void {
 }
 
 const catalog = readCatalog();
-const videoIds = catalog.filter((entry) => entry.drm === undefined).map((entry) => entry.id);
+const videoIds = catalog.filter((entry) => entry.drm === undefined && entry.live !== true).map((entry) => entry.id);
+const liveIds = catalog.filter((entry) => entry.live === true).map((entry) => entry.id);
 const drmVideoIds = catalog.filter((entry) => entry.drm !== undefined).map((entry) => entry.id);
 
 describe('sample content', () => {
@@ -135,6 +138,20 @@ describe('sample content', () => {
     }
     const allIds = catalog.map((entry) => entry.id);
     expect(new Set(allIds).size).toBe(allIds.length);
+  });
+
+  it('has one live loop per live entry: 2 s clear MPEG-TS segments, a keyframe-aligned VOD playlist', () => {
+    expect(liveIds).toEqual(['live-1']);
+    expect(readdirSync(join(contentDir, 'live')).sort()).toEqual(liveIds);
+    for (const id of liveIds) {
+      const playlist = readPlaylist(id, join(contentDir, 'live'));
+      expect(playlist.targetDuration).toBe(2);
+      expect(playlist.segments.length).toBeGreaterThanOrEqual(4);
+      for (const segment of playlist.segments) {
+        expect(segment.duration).toBeCloseTo(2, 3);
+        expectTransportStream(readFileSync(join(contentDir, 'live', id, segment.uri)));
+      }
+    }
   });
 
   it('has exactly one media folder per non-DRM entry, and one clear CMAF source folder per DRM entry', () => {

@@ -193,7 +193,7 @@ describe('concurrent-stream limit', () => {
     expect(refused.cookies ?? []).toEqual([]);
 
     expect(
-      (await harness.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(second) }))).statusCode,
+      (await harness.api.session(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(second) }))).statusCode,
     ).toBe(204);
     expect((await play(third)).statusCode).toBe(200);
     expect((await play(second)).statusCode).toBe(401); // logged out for good
@@ -210,7 +210,7 @@ describe('concurrent-stream limit', () => {
     const harness = await harnessWith({ MAX_CONCURRENT_STREAMS: '1' });
     const sub = `viewer-${randomUUID()}`;
     const [revoked, honest] = await Promise.all([1, 2].map(() => mint(idp, { claims: { sub } })));
-    await harness.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(revoked) }));
+    await harness.api.session(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(revoked) }));
     // The slot is claimed in the same round trip as the revocation read, then given back.
     expect((await fromNetwork(harness, revoked, NETWORKS[0])).statusCode).toBe(401);
     expect((await fromNetwork(harness, honest, NETWORKS[0])).statusCode).toBe(200);
@@ -274,7 +274,7 @@ describe('admin revocations and the per-user rate limit', () => {
   /** The deployed defaults (the harness turns the limit off unless told). */
   const DEFAULT_LIMIT = { RATE_LIMIT_PER_WINDOW: '60', RATE_LIMIT_WINDOW_SECONDS: '60' };
   const revoke = (harness: Harness, token: string, body: unknown) =>
-    harness.api.revoke(
+    harness.api.revocations(
       apiEvent('POST', '/api/v1/revocations', { authorization: bearer(token), body: JSON.stringify(body) }),
     );
 

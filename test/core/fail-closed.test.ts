@@ -92,11 +92,11 @@ describe('revocation store failure', () => {
     const harness = await startHarness({ idpKeys: [idp] });
     await harness.dynamo.stop();
     expect503(
-      await harness.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(await mint(idp)) })),
+      await harness.api.session(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(await mint(idp)) })),
     );
     const admin = await mint(idp, { claims: { scope: 'streamgate:admin' } });
     expect503(
-      await harness.api.revoke(
+      await harness.api.revocations(
         apiEvent('POST', '/api/v1/revocations', { authorization: bearer(admin), body: '{"jti":"abc"}' }),
       ),
     );
@@ -116,7 +116,7 @@ describe('revocation store failure', () => {
     const token = await mint(idp);
     const api1 = await createApi({ env: env(first.endpoint), logger: logs.logger });
     expect(
-      (await api1.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }))).statusCode,
+      (await api1.session(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }))).statusCode,
     ).toBe(204);
     await first.stop();
     const second = await startDynalite({ path, port: first.port });

@@ -8,10 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JWTPayload } from 'jose';
-import type { StreamgateApi } from '../../lambda/core/api';
 import { loadConfig } from '../../lambda/core/config';
 import { DERIVED_ID_PREFIX, derivedTokenId } from '../../lambda/core/token-verifier';
-import { createApi } from '../../lambda/runtime/runtime';
+import { createApi, type ApiHandlers } from '../../lambda/runtime/runtime';
 import { validateConfig } from '../../lib/config';
 import { apiEnvironment } from '../../lib/api-environment';
 import { ensureStateTable, type LocalDynamo, startDynalite } from '../../local/dynamo-server';
@@ -80,7 +79,7 @@ function deployedEnvironment(recipe: Recipe, key: ProviderKey): Record<string, s
 }
 
 interface Stack {
-  api: StreamgateApi;
+  api: ApiHandlers;
   key: ProviderKey;
   maxLifetime: number;
 }
@@ -92,10 +91,10 @@ async function stackFor(shape: Shape, kid: string): Promise<Stack> {
   return { api, key, maxLifetime: loadConfig(env).token.maxLifetimeSeconds };
 }
 
-const play = (api: StreamgateApi, token: string, videoId: string = VIDEOS.free) =>
+const play = (api: ApiHandlers, token: string, videoId: string = VIDEOS.free) =>
   api.playback(playbackEvent(videoId, { authorization: bearer(token) }));
 
-async function refusal(api: StreamgateApi, token: string, videoId: string = VIDEOS.free) {
+async function refusal(api: ApiHandlers, token: string, videoId: string = VIDEOS.free) {
   const response = await play(api, token, videoId);
   return { status: response.statusCode, error: JSON.parse(response.body ?? '{}').error_description as string };
 }
@@ -228,7 +227,7 @@ describe.each(SHAPES.map((shape) => [shape.heading, shape] as const))('%s', (hea
     const user = freshUser();
     const token = await shape.viewer(stack.key, now(), user);
     expect((await play(stack.api, token)).statusCode).toBe(200);
-    const out = await stack.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }));
+    const out = await stack.api.session(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }));
     expect(out.statusCode).toBe(204);
     expect(await refusal(stack.api, token)).toEqual({ status: 401, error: 'token has been revoked' });
     const next = await shape.viewer(stack.key, now() + 1, user);
@@ -250,7 +249,7 @@ describe.each(SHAPES.map((shape) => [shape.heading, shape] as const))('%s', (hea
       expect(logged?.jti).toBe(claims.jti ?? derivedTokenId(token));
       const adminToken = await admin(stack.key, now());
       const revoke = (body: unknown) =>
-        stack.api.revoke(
+        stack.api.revocations(
           apiEvent('POST', '/api/v1/revocations', { authorization: bearer(adminToken), body: JSON.stringify(body) }),
         );
       expect((await revoke({ sub: user.sub, jti: logged?.jti })).statusCode).toBe(201);
@@ -414,7 +413,7 @@ describe('a token without jti', () => {
     expect(reencoded).not.toBe(token);
     expect(derivedTokenId(reencoded)).toBe(id);
     expect((await play(stack.api, reencoded)).statusCode).toBe(200);
-    const out = await stack.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }));
+    const out = await stack.api.session(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }));
     expect(out.statusCode).toBe(204);
     for (const presented of [token, reencoded])
       expect(await refusal(stack.api, presented)).toEqual({ status: 401, error: 'token has been revoked' });
@@ -427,7 +426,7 @@ describe('a token without jti', () => {
     const first = await ENTRA_SHAPE.viewer(stack.key, issued, { ...user, uti: 'first-uti' });
     const second = await ENTRA_SHAPE.viewer(stack.key, issued, { ...user, uti: 'second-uti' });
     expect(derivedTokenId(first)).not.toBe(derivedTokenId(second));
-    await stack.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(first) }));
+    await stack.api.session(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(first) }));
     expect((await refusal(stack.api, first)).status).toBe(401);
     expect((await play(stack.api, second)).statusCode).toBe(200);
   });

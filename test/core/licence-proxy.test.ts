@@ -324,7 +324,7 @@ describe('the licence route refuses, as playback does', () => {
     const token = bearer(await mint(ec, { claims: { jti: randomUUID() } }));
     expect((await licence(token)).statusCode).toBe(200);
     clearKey.calls.length = 0;
-    expect((await harness.api.logout(playbackEvent('x', { authorization: token }))).statusCode).toBe(204);
+    expect((await harness.api.session(playbackEvent('x', { authorization: token }))).statusCode).toBe(204);
     expectInvalidToken(await licence(token), /revoked/);
   });
 
@@ -893,7 +893,7 @@ describe('a licence only for a session playback admitted (issue 20, item 3)', ()
     const token = await mint(ec, { claims: { sub: `viewer-${randomUUID()}` } });
     expect((await play(token)).statusCode).toBe(200);
     expect((await askLicence(token)).statusCode).toBe(200);
-    const logout = await limited.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }));
+    const logout = await limited.api.session(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }));
     expect(logout.statusCode).toBe(204);
     clearKey.calls.length = 0;
     expectRefused(await askLicence(token), 401, 'invalid_token', /revoked/);

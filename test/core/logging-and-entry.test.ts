@@ -27,7 +27,7 @@ test('logs carry jti and sub, and no token, signature, cookie value or key', asy
   const denied = await harness.api.playback(
     playbackEvent('demo-1', { authorization: bearer(`${token.slice(0, -4)}AAAA`) }),
   );
-  await harness.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }));
+  await harness.api.session(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }));
   const text = harness.logs.text();
   await harness.close();
 

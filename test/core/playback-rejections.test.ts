@@ -167,7 +167,7 @@ describe('playback refuses', () => {
     const jti = randomUUID();
     const token = await mint(ec, { claims: { jti } });
     expect((await play(bearer(token))).statusCode).toBe(200);
-    await harness.api.logout(playbackEvent('x', { authorization: bearer(token) }));
+    await harness.api.session(playbackEvent('x', { authorization: bearer(token) }));
     expectInvalidToken(await play(bearer(token)), /revoked/);
   });
 

@@ -119,7 +119,7 @@ describe('through the real API', () => {
     expect(await reasonOf(bearer(narrow), 'demo-2')).toMatchObject({ status: 403, reason: 'not_entitled' });
     expect(await reasonOf(bearer(narrow), 'bad id!')).toMatchObject({ status: 400, reason: 'bad_request' });
     const leaving = await mint(ec);
-    const logout = await harness.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(leaving) }));
+    const logout = await harness.api.session(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(leaving) }));
     expect(logout.statusCode).toBe(204);
     expect(await reasonOf(bearer(leaving))).toMatchObject({ status: 401, error: 'invalid_token', reason: 'revoked' });
   });

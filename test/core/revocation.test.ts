@@ -22,7 +22,7 @@ const revocationMark = (jti: string, sub = 'alice'): string =>
 const subKey = (sub: string): string => userKey({ iss: ISSUER, sub });
 const admin = (): Promise<string> => mint(idp, { claims: { scope: 'streamgate:admin', sub: 'ops' } });
 const revokeCall = async (body: unknown, token?: string) =>
-  harness.api.revoke(
+  harness.api.revocations(
     apiEvent('POST', '/api/v1/revocations', {
       authorization: bearer(token ?? (await admin())),
       body: JSON.stringify(body),
@@ -101,7 +101,7 @@ describe('POST /api/v1/revocations', () => {
   });
 
   test('refuses an unauthenticated caller with 401', async () => {
-    const response = await harness.api.revoke(
+    const response = await harness.api.revocations(
       apiEvent('POST', '/api/v1/revocations', { body: JSON.stringify({ jti: 'x' }) }),
     );
     expect(response.statusCode).toBe(401);
@@ -124,7 +124,7 @@ describe('POST /api/v1/revocations', () => {
       JSON.stringify({ sub: 'a', before: Math.floor(Date.now() / 1000) + 40 }),
     ],
   ])('answers 400 invalid_request for a body with %s', async (_case, body) => {
-    const response = await harness.api.revoke(
+    const response = await harness.api.revocations(
       apiEvent('POST', '/api/v1/revocations', { authorization: bearer(await admin()), body }),
     );
     expect(response.statusCode).toBe(400);
@@ -136,7 +136,7 @@ describe('DELETE /api/v1/session', () => {
   test('logout answers 204 and the token gets no more cookies', async () => {
     const token = await mint(idp);
     expect((await play(token)).statusCode).toBe(200);
-    const response = await harness.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }));
+    const response = await harness.api.session(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }));
     expect(response.statusCode).toBe(204);
     expect(response.body).toBeUndefined();
     const refused = await play(token);
@@ -148,22 +148,22 @@ describe('DELETE /api/v1/session', () => {
   test('logout twice is still 204 (idempotent)', async () => {
     const token = await mint(idp);
     const event = apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) });
-    expect((await harness.api.logout(event)).statusCode).toBe(204);
-    expect((await harness.api.logout(event)).statusCode).toBe(204);
+    expect((await harness.api.session(event)).statusCode).toBe(204);
+    expect((await harness.api.session(event)).statusCode).toBe(204);
   });
 
   test('logout keeps the revocation until the token expires', async () => {
     const jti = randomUUID();
     const now = Math.floor(Date.now() / 1000);
     const token = await mint(idp, { claims: { jti }, now, lifetime: 600 });
-    await harness.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }));
+    await harness.api.session(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }));
     const item = await storedItem(subKey('alice'));
     expect(Number(item?.[revocationMark(jti)]?.N)).toBe(now + 600 + 30);
     expect(Number(item?.[STATE_TABLE.ttlAttribute]?.N)).toBeGreaterThanOrEqual(now + 600 + 30);
   });
 
   test('logout with an invalid token is refused with 401', async () => {
-    const response = await harness.api.logout(
+    const response = await harness.api.session(
       apiEvent('DELETE', '/api/v1/session', { authorization: bearer('a.b.c') }),
     );
     expect(response.statusCode).toBe(401);

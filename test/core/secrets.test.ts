@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createApi } from '../../lambda/runtime/runtime';
+import { createApi, createLicenceRoute } from '../../lambda/runtime/runtime';
 import { ensureStateTable, startDynalite, type LocalDynamo } from '../../local/dynamo-server';
 import { apiEnv, bearer, cloudFrontKey, LogCapture, licenceEvent, playbackEvent, TABLE } from '../support/harness';
 import { idpKey, mint } from '../support/tokens';
@@ -235,9 +235,9 @@ describe('the licence function (deployed)', () => {
 
   test("reads the vendor's credential once at init, never the signing key, and adds it to each licence call unlogged", async () => {
     const logs = new LogCapture();
-    const api = await createApi({ env: licenceEnv(), logger: logs.logger, secrets, signs: false, licences: true });
+    const licence = await createLicenceRoute({ env: licenceEnv(), logger: logs.logger, secrets });
     for (let call = 0; call < 2; call += 1)
-      expect((await api.licence(await widevine({ 'x-origin-verify': ORIGIN_SECRET }))).statusCode).toBe(200);
+      expect((await licence.handle(await widevine({ 'x-origin-verify': ORIGIN_SECRET }))).statusCode).toBe(200);
     expect(seen).toEqual([LICENCE_CREDENTIAL, LICENCE_CREDENTIAL]);
     expect(reads.sort()).toEqual([
       `${LICENCE_ARN} AWSCURRENT`,
@@ -251,9 +251,9 @@ describe('the licence function (deployed)', () => {
 
   test('a licence request that bypassed CloudFront is refused with 403 before the vendor is asked', async () => {
     const logs = new LogCapture();
-    const api = await createApi({ env: licenceEnv(), logger: logs.logger, secrets, signs: false, licences: true });
+    const licence = await createLicenceRoute({ env: licenceEnv(), logger: logs.logger, secrets });
     for (const headers of [{}, { 'x-origin-verify': 'guess' }] as Record<string, string>[]) {
-      const response = await api.licence(await widevine(headers));
+      const response = await licence.handle(await widevine(headers));
       expect(response.statusCode).toBe(403);
       expect(JSON.parse(response.body ?? '{}')).toMatchObject({ error: 'forbidden' });
     }
@@ -265,7 +265,7 @@ describe('the licence function (deployed)', () => {
     const logs = new LogCapture();
     const env = licenceEnv();
     env.LICENCE_UPSTREAMS = (env.LICENCE_UPSTREAMS ?? '').replace(LICENCE_ARN, `${LICENCE_ARN}x`);
-    await expect(createApi({ env, logger: logs.logger, secrets, signs: false, licences: true })).rejects.toThrow(
+    await expect(createLicenceRoute({ env, logger: logs.logger, secrets })).rejects.toThrow(
       /^LICENCE_UPSTREAMS: cannot be read \(ResourceNotFoundException\)/,
     );
     logs.stop();

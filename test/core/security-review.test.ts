@@ -14,9 +14,9 @@ const errorOf = (response: HttpResponse) => (JSON.parse(response.body ?? '{}') a
 const play = (harness: Harness, token: string, videoId = 'demo-1') =>
   harness.api.playback(playbackEvent(videoId, { authorization: bearer(token) }));
 const logout = (harness: Harness, token: string) =>
-  harness.api.logout(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }));
+  harness.api.session(apiEvent('DELETE', '/api/v1/session', { authorization: bearer(token) }));
 const revoke = async (harness: Harness, body: unknown) =>
-  harness.api.revoke(
+  harness.api.revocations(
     apiEvent('POST', '/api/v1/revocations', {
       authorization: bearer(await mint(idp, { claims: { scope: 'streamgate:admin', sub: 'ops' } })),
       body: JSON.stringify(body),

@@ -11,7 +11,7 @@ import { loadConfig } from '../../lambda/core/config';
 import { loadDrmConfig } from '../../lambda/core/drm-config';
 import { DENY_LIST_METRIC, METRIC } from '../../lambda/core/metric-names';
 import { DENY_LIST_KVS_ARN_VARIABLE, loadDenyListConfig } from '../../lambda/runtime/deny-list-runtime';
-import { API_ROUTES } from '../../lib/api-routes';
+import { API_ROUTES } from '../../lambda/core/api-routes';
 import { ALARM_KEYS, ALARMS } from '../../lib/monitoring/alarm-table';
 import { MINIMAL_LAMBDA_ENV } from '../support/minimal-env';
 
@@ -52,12 +52,12 @@ describe('environment variables', () => {
   const VARIABLE = '[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*';
   /**
    * How the code reads a variable: `process.env.X`, `env.X`, `env['X']`, a reader called with the
-   * name first (`read.integer('X', …)`, `required('X')`, `integer(env, 'X', …)`), a declared
+   * name first (`read.required('X')`, `required('X')`, `claimName(read, 'X', …)`), a declared
    * setting (`variable: 'X'`) or a named constant (`…_VARIABLE = 'X'`).
    */
   const READS = [
     new RegExp(`\\benv(?:\\.|\\[')(${VARIABLE})\\b`, 'g'),
-    new RegExp(`\\b[a-z]\\w*\\(\\s*(?:env,\\s*)?'(${VARIABLE}_[A-Z0-9]+|${VARIABLE})'`, 'g'),
+    new RegExp(`\\b[a-z]\\w*\\(\\s*(?:(?:env|read),\\s*)?'(${VARIABLE}_[A-Z0-9]+|${VARIABLE})'`, 'g'),
     new RegExp(`\\bvariable:\\s*'(${VARIABLE})'`, 'g'),
     new RegExp(`_VARIABLE\\s*=\\s*'(${VARIABLE})'`, 'g'),
   ];
@@ -132,12 +132,12 @@ describe('API routes', () => {
   const api = doc('api.md');
   const routes = API_ROUTES.map((route) => `${route.method} ${route.path}`);
 
-  test('every route of lib/api-routes.ts has its section in docs/api.md', () => {
+  test('every route of lambda/core/api-routes.ts has its section in docs/api.md', () => {
     const headings = new Set([...api.matchAll(/^## `([A-Z]+ \/api\/\S+)`$/gm)].map((match) => match[1]));
     expect(without(routes, headings)).toEqual([]);
   });
 
-  test('every METHOD /api/... that docs/api.md names is a route of lib/api-routes.ts', () => {
+  test('every METHOD /api/... that docs/api.md names is a route of lambda/core/api-routes.ts', () => {
     // A `{param}` of the route matches one segment: a documented example (`demo-1`) or another name.
     const patterns = API_ROUTES.map((route) => ({
       method: route.method,

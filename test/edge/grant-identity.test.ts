@@ -11,15 +11,12 @@
  */
 import { verify } from 'node:crypto';
 import fc from 'fast-check';
-import {
-  CLOUDFRONT_KEY_ALGORITHMS,
-  type CloudFrontKeyAlgorithm,
-  generateCloudFrontKeyPair,
-} from '../../lambda/core/cloudfront-key-types';
+import { CLOUDFRONT_KEY_ALGORITHMS, type CloudFrontKeyAlgorithm } from '../../lambda/core/cloudfront-key-types';
 import { DENY_REASONS, denyValue } from '../../lambda/core/edge-deny-list';
 import { MediaSigner, type SignedGrant } from '../../lambda/core/media-signer';
 import { ViewerRequestFunction } from '../../local/edge/viewer-request-function';
 import { ecdsaTwinOf } from '../support/ecdsa-twin';
+import { newSigningKey, signingConfig } from '../support/media-signers';
 
 const NOW = 1_800_000_000;
 const MANIFEST = '/media/demo-1/index.m3u8';
@@ -117,24 +114,9 @@ function request(p: Presentation, grant: Parts, decoy: Parts, ecdsa: boolean): {
 
 /** The real signer over a new key of `algorithm`, and a minting of cookie and URL grants for demo-1. */
 function signerOf(algorithm: CloudFrontKeyAlgorithm) {
-  const { privateKey, publicKey } = generateCloudFrontKeyPair(algorithm);
-  const signer = new MediaSigner(
-    {
-      mediaBaseUrl: 'https://video.example.com',
-      manifestName: 'index.m3u8',
-      ttlSeconds: 300,
-      bindViewerIp: false,
-      key: { kind: 'file', path: '(in memory)' },
-      keyRefreshSeconds: 60,
-      hashAlgorithm: 'SHA256',
-    },
-    {
-      keyPairId: 'KTEST',
-      privateKey,
-      type: algorithm === 'RSA_2048' ? 'rsa-2048' : 'ecdsa-p256',
-      hashAlgorithm: 'SHA256',
-    },
-  );
+  const key = newSigningKey(algorithm);
+  const { publicKey } = key;
+  const signer = new MediaSigner(signingConfig(), key);
   const mint = () => {
     const request = { videoId: 'demo-1', nowSeconds: NOW, notAfterSeconds: NOW + 3600, viewerIp: undefined };
     return { cookies: signer.signCookies(request), url: signer.signUrl(request) };

@@ -14,7 +14,7 @@ import { CLOUDFRONT_KEY_ALGORITHMS } from '../../lambda/core/cloudfront-key-type
 import { loadConfig } from '../../lambda/core/config';
 import { ORIGIN_VERIFY_HEADER } from '../../lambda/core/origin-verify';
 import { parsePrivateKey } from '../../lambda/runtime/signing-key';
-import { API_PATH_PREFIX, API_ROUTES } from '../../lib/api-routes';
+import { API_PATH_PREFIX, API_ROUTES } from '../../lambda/core/api-routes';
 import { loadConfigFile } from '../../lib/config';
 import { generateCloudFrontKeyPair } from '../../lambda/core/cloudfront-key-types';
 import { publicKeyPemOf } from '../../lambda/core/signing-key-rotation';
@@ -122,7 +122,7 @@ describe('page security headers', () => {
   });
 });
 
-describe('API routes (lib/api-routes.ts)', () => {
+describe('API routes (lambda/core/api-routes.ts)', () => {
   const routeKeys = API_ROUTES.map((route) => `${route.method} ${route.path}`);
   const logicalIdOfFunction = (operation: keyof Synthesis['main']['api']['functions']): string =>
     synth.main.getLogicalId(synth.main.api.functions[operation].function.node.defaultChild as CfnElement);
@@ -419,7 +419,7 @@ describe('what each side loads', () => {
   test('the shared contract modules load no package at all', () => {
     const modules = [
       'lib/page-headers.ts',
-      'lib/api-routes.ts',
+      'lambda/core/api-routes.ts',
       'lambda/core/abuse-defaults.ts',
       'lambda/core/metric-names.ts',
       'lambda/core/cloudfront-key-types.ts',

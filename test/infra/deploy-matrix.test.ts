@@ -27,6 +27,8 @@ test('the matrix holds the variants the offline checks promise', () => {
       'geo-none',
       'us-east-1',
       'long-name-no-edge-revocation',
+      'live-beside-vod',
+      'live-byo-beside-drm-live',
     ]),
   );
 });

@@ -9,7 +9,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { BODY_RULES, EdgeProtection, MANAGED_RULE_GROUPS } from '../../lib/edge-protection';
-import { API_ROUTES } from '../../lib/api-routes';
+import { API_ROUTES } from '../../lambda/core/api-routes';
 import { exampleWith, onlyResource, synthesize } from './synth';
 
 type Json = Record<string, unknown>;

@@ -6,14 +6,15 @@ import { createServer, request, type IncomingHttpHeaders, type Server } from 'no
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { jsonResponse } from '../../lambda/core/http';
-import { createApiAdapter, type ApiOperations } from '../../local/api-adapter';
+import { createApiAdapter } from '../../local/api-adapter';
+import type { ApiHandlers } from '../../lambda/runtime/runtime';
 
 const events: APIGatewayProxyEventV2[] = [];
 const record = async (event: APIGatewayProxyEventV2) => {
   events.push(event);
   return jsonResponse(200, { ok: true });
 };
-const api: ApiOperations = { playback: record, revoke: record, logout: record, licence: record };
+const api: ApiHandlers = { playback: record, revocations: record, session: record, licence: record };
 
 let server: Server;
 let port: number;

@@ -24,7 +24,7 @@ import { binaryFromEnvironment, type BinarySource, firstInstalled, systemBinarie
 export interface ChromiumBinary {
   executablePath: string;
   source: BinarySource;
-  /** Switches for this build on top of the project's own (test/browser/chromium.ts). */
+  /** Switches for this build on top of the project's own (test/support/browser-fixture.ts). */
   args: string[];
   /** Environment the build needs (its bundled libraries or fonts); empty for an installed one. */
   env: Record<string, string>;

@@ -8,11 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { StreamgateApi } from '../../lambda/core/api';
 import { createDynamoClient, DynamoCaller } from '../../lambda/store/dynamo-call';
 import { AccessStateStore } from '../../lambda/store/access-state-store';
 import { FAIL_ON_HYGIENE_ERROR } from './hygiene';
-import { createApi, type RuntimeOptions } from '../../lambda/runtime/runtime';
+import { createApi, type ApiHandlers, type ApiOptions } from '../../lambda/runtime/runtime';
 import { ensureStateTable, startDynalite, type LocalDynamo } from '../../local/dynamo-server';
 import { countOperations, type OperationCounter } from './dynamo-operations';
 import { AUDIENCE, ISSUER, jwksOf, type IdpKey } from './tokens';
@@ -106,7 +105,7 @@ export class LogCapture {
 }
 
 export interface Harness {
-  api: StreamgateApi;
+  api: ApiHandlers;
   dynamo: LocalDynamo;
   signingKey: CloudFrontKeyPair;
   logs: LogCapture;
@@ -123,7 +122,7 @@ export async function startHarness(options: {
   extraEnv?: Record<string, string>;
   now?: () => number;
   /** More of the runtime's options (e.g. `licences` and their upstreams). */
-  runtime?: Pick<RuntimeOptions, 'licences' | 'licenceUpstreams'>;
+  runtime?: Pick<ApiOptions, 'licences' | 'licenceUpstreams'>;
 }): Promise<Harness> {
   const dynamo = await startDynalite();
   await ensureStateTable(dynamo.endpoint, TABLE);

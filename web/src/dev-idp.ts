@@ -1,7 +1,10 @@
 /** Local mode only: the dev IdP signs demo viewers in (`npm start` serves it; a deployment has none). */
 
 /** Demo viewers and the videos their tokens entitle. */
-export const DEMO_VIEWERS: Record<string, string[]> = { alice: ['demo-1', 'demo-2', 'demo-3'], bob: ['demo-1'] };
+export const DEMO_VIEWERS: Record<string, string[]> = {
+  alice: ['demo-1', 'demo-2', 'demo-3', 'live-1'],
+  bob: ['demo-1'],
+};
 
 /** The scope of the demo's admin token (the API's `ADMIN_SCOPE` default). */
 const ADMIN_SCOPE = 'streamgate:admin';

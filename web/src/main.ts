@@ -19,6 +19,7 @@ import {
   type PlaybackSession,
   type StreamgateDenial,
 } from '../../client/src';
+import { isVideoId } from '../../lambda/core/entitlement-rules';
 import { DEMO_VIEWERS, devIdpAdminToken, devIdpToken, localCatalog } from './dev-idp';
 import { hostOrigins, linkToHost } from './host-token';
 
@@ -461,7 +462,7 @@ if (STREAMGATE_LOCAL) {
 } else {
   // Deployed: the video is in the page's query (`?v=<videoId>[&delivery=url]`), the token with the host.
   const videoId = new URLSearchParams(location.search).get('v');
-  if (videoId === null || !/^[A-Za-z0-9_-]{1,128}$/.test(videoId)) {
+  if (videoId === null || !isVideoId(videoId)) {
     showStatus('No video chosen');
     showNotice('No video was chosen. Pick a video in the app.', 'pick-another');
   } else if (host?.connected !== true) {

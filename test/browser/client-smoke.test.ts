@@ -3,43 +3,21 @@
  * Shaka and video.js is part 2): the page, on the stack's origin, gets a dev IdP token, creates a
  * session, attaches hls.js and plays, in cookie and in URL mode.
  */
-import { join, resolve } from 'node:path';
-import { buildSync } from 'esbuild';
-import type { Browser } from 'playwright-core';
-import { launchChromium } from '../browser/chromium';
-import { startClientStack, type ClientStack } from './stack';
+import { clientScriptBundle, useClientStackInChromium } from '../support/browser-fixture';
 
-const CLIENT = resolve(__dirname, '..', '..', 'client');
-let env: ClientStack;
-let browser: Browser;
+const suite = useClientStackInChromium({}, { setupTimeoutMs: 60000 });
 let bundle: string;
-beforeAll(async () => {
-  // The script-tag bundle as build.mjs makes it, in memory (dist/ is the build test's).
-  const built = buildSync({
-    entryPoints: [join(CLIENT, 'src', 'index.ts')],
-    bundle: true,
-    minify: true,
-    format: 'iife',
-    globalName: 'StreamgateClient',
-    target: 'es2020',
-    write: false,
-  });
-  bundle = built.outputFiles[0].text;
-  env = await startClientStack();
-  browser = await launchChromium();
-}, 60000);
-afterAll(async () => {
-  await browser?.close();
-  await env?.close();
+beforeAll(() => {
+  bundle = clientScriptBundle();
 });
 
 async function play(
   delivery: 'cookie' | 'url',
 ): Promise<{ time: number; media: Array<{ path: string; status: number; signed: boolean }> }> {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = await context.newPage();
   // A blank page of our own on the stack's origin (the API's and media's), with no CSP.
-  await page.route(`${env.apiBase}/client-smoke.html`, (route) =>
+  await page.route(`${suite.env.apiBase}/client-smoke.html`, (route) =>
     route.fulfill({ contentType: 'text/html', body: '<!doctype html><video id="v" muted></video>' }),
   );
   const media: Array<{ path: string; status: number; signed: boolean }> = [];
@@ -48,7 +26,7 @@ async function play(
     if (url.pathname.startsWith('/media/'))
       media.push({ path: url.pathname, status: response.status(), signed: url.searchParams.has('Signature') });
   });
-  await page.goto(`${env.apiBase}/client-smoke.html`);
+  await page.goto(`${suite.env.apiBase}/client-smoke.html`);
   await page.addScriptTag({ url: '/vendor/hls.min.js' });
   await page.addScriptTag({ content: bundle });
   const time = await page.evaluate(async (mode) => {

@@ -1,66 +1,18 @@
 /**
- * The lookups of Chromium and ffmpeg (browser-binary.ts, ffmpeg-binary.ts): an explicit variable
- * wins and is checked, PATH comes next, and `STREAMGATE_NO_SYSTEM_BINARIES=1` really hides every
- * installed copy, leaving the ones `npm ci` brought, which run as installed (npm may skip their
- * install scripts). `.ci/run` relies on that hiding to prove a fresh machine needs nothing else.
+ * The lookup of Chromium (test/support/browser-binary.ts): CHROMIUM_PATH wins and is checked,
+ * PATH comes next, and `STREAMGATE_NO_SYSTEM_BINARIES=1` really hides every installed copy,
+ * leaving the one `npm ci` brought, unpacked once (however many runs start at once) and run as
+ * installed. It runs that Chromium, so it is a browser suite; ffmpeg's lookup is
+ * test/support/ffmpeg-binary.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { findChromium } from './browser-binary';
-import { findFfmpeg } from './ffmpeg-binary';
+import { existsSync, mkdirSync, readdirSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { findChromium } from '../support/browser-binary';
+import { fakeInstalls, NODE_MODULES } from '../support/fake-binaries';
 
-const NODE_MODULES = resolve(__dirname, '..', '..', 'node_modules');
-const work = mkdtempSync(join(tmpdir(), 'streamgate-binaries-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-/** A folder holding runnable stand-ins named like the real binaries. */
-function fakeInstall(): string {
-  const dir = mkdtempSync(join(work, 'bin-'));
-  for (const name of ['ffmpeg', 'chromium']) writeFileSync(join(dir, name), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
-  return dir;
-}
-
-/** Everything a machine could offer: variables naming installed binaries, and both on PATH. */
-function everythingInstalled(): NodeJS.ProcessEnv {
-  const dir = fakeInstall();
-  return {
-    PATH: `${dir}:/usr/local/bin:/usr/bin:/bin`,
-    FFMPEG_PATH: join(dir, 'ffmpeg'),
-    CHROMIUM_PATH: join(dir, 'chromium'),
-  };
-}
-
+const { work, fakeInstall, everythingInstalled } = fakeInstalls();
 const npmChromiumHere = process.platform === 'linux' && process.arch === 'x64';
-
-describe('ffmpeg lookup', () => {
-  it('takes FFMPEG_PATH first, then ffmpeg on PATH', () => {
-    const env = everythingInstalled();
-    expect(findFfmpeg(env)).toEqual({ path: env.FFMPEG_PATH, source: 'environment' });
-    const dir = fakeInstall();
-    expect(findFfmpeg({ PATH: `${dir}:/usr/bin` })).toEqual({ path: join(dir, 'ffmpeg'), source: 'system' });
-  });
-
-  it('refuses an FFMPEG_PATH that names nothing runnable, naming the variable', () => {
-    expect(() => findFfmpeg({ FFMPEG_PATH: join(work, 'missing', 'ffmpeg') })).toThrow(
-      /FFMPEG_PATH=.*not an executable/,
-    );
-    expect(() => findFfmpeg({ FFMPEG_PATH: 'ffmpeg' })).toThrow(/FFMPEG_PATH=ffmpeg .*absolute/);
-  });
-
-  it('with system binaries hidden, uses the npm-shipped build, which decodes CENC and encodes H.264', () => {
-    const found = findFfmpeg({ ...everythingInstalled(), STREAMGATE_NO_SYSTEM_BINARIES: '1' });
-    expect(found.source).toBe('npm');
-    expect(found.path.startsWith(join(NODE_MODULES, '@ffmpeg-installer'))).toBe(true);
-    const mov = spawnSync(found.path, ['-hide_banner', '-h', 'demuxer=mov'], { encoding: 'utf8' });
-    expect(mov.status).toBe(0);
-    expect(mov.stdout).toContain('decryption_key');
-    expect(spawnSync(found.path, ['-hide_banner', '-h', 'encoder=libx264'], { encoding: 'utf8' }).stdout).toContain(
-      'libx264',
-    );
-  });
-});
 
 describe('Chromium lookup', () => {
   it('takes CHROMIUM_PATH first, then chromium on PATH', async () => {

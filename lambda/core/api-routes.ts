@@ -1,7 +1,8 @@
 /**
  * The API contract's routes (README "The playback API (v1)"); every path is under `/api/`.
- * Declared once for both sides: the deployed HTTP API (lib/playback-api.ts) and its local
- * stand-in (local/api-adapter.ts). No CDK import, so local mode loads it without aws-cdk-lib.
+ * Declared once for every side: the deployed HTTP API (lib/playback-api.ts), its local stand-in
+ * (local/api-adapter.ts) and the API's own answers that link to a route (the licence URLs of a
+ * DRM grant). No package import, so local mode and the Lambda bundles load it without aws-cdk-lib.
  */
 
 /** Every API path starts with it: the distribution's `/api/*` behaviour, the WAF's `/api/` rules, the local edge. */
@@ -23,3 +24,18 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { operation: 'session', method: 'DELETE', path: '/api/v1/session' },
   { operation: 'licence', method: 'POST', path: '/api/v1/licence/{videoId}/{drmSystem}' },
 ];
+
+/**
+ * The absolute URL of an operation's route, each `{name}` filled with its parameter
+ * (percent-encoded: one segment, whatever it holds).
+ */
+export function apiUrl(base: string, operation: ApiOperation, params: Readonly<Record<string, string>> = {}): string {
+  const route = API_ROUTES.find((candidate) => candidate.operation === operation);
+  if (route === undefined) throw new Error(`no API route for ${operation}`);
+  const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`${route.path}: no value for {${name}}`);
+    return encodeURIComponent(value);
+  });
+  return `${base}${path}`;
+}

@@ -12,10 +12,9 @@
  */
 import { resolve } from 'node:path';
 import { buildSync } from 'esbuild';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../browser/chromium';
-import type { Observed, PlayerName, Run } from './matrix-page';
-import { startClientStack, type ClientStack } from './stack';
+import type { BrowserContext, Page } from 'playwright-core';
+import { useClientStackInChromium } from '../support/browser-fixture';
+import type { Observed, PlayerName, Run } from './client-matrix-page';
 
 const TTL_SECONDS = 5; // the API's minimum
 const PLAYERS: PlayerName[] = ['hls.js', 'shaka', 'video.js'];
@@ -38,26 +37,29 @@ interface PlayerPage {
   media: MediaResponse[];
 }
 
-let env: ClientStack;
-let browser: Browser;
+const suite = useClientStackInChromium(
+  {
+    signedTtlSeconds: TTL_SECONDS,
+    apiEnv: { RATE_LIMIT_PER_WINDOW: '200' },
+  },
+  { setupTimeoutMs: 60000 },
+);
 let harness: string;
 const pages = new Map<PlayerName, PlayerPage>();
 
 beforeAll(async () => {
   harness = buildSync({
-    entryPoints: [resolve(__dirname, 'matrix-page.ts')],
+    entryPoints: [resolve(__dirname, 'client-matrix-page.ts')],
     bundle: true,
     format: 'iife',
     target: 'es2020',
     write: false,
   }).outputFiles[0].text;
-  env = await startClientStack({ signedTtlSeconds: TTL_SECONDS, apiEnv: { RATE_LIMIT_PER_WINDOW: '200' } });
-  browser = await launchChromium();
   for (const player of PLAYERS) {
-    const context = await browser.newContext();
+    const context = await suite.browser.newContext();
     const page = await context.newPage();
     // A blank page of the test's own on the stack's origin (the API's and the media's).
-    await page.route(`${env.apiBase}/matrix.html`, (route) =>
+    await page.route(`${suite.env.apiBase}/matrix.html`, (route) =>
       route.fulfill({ contentType: 'text/html', body: '<!doctype html><div id="players"></div>' }),
     );
     const media: MediaResponse[] = [];
@@ -71,23 +73,18 @@ beforeAll(async () => {
           at: Date.now(),
         });
     });
-    await page.goto(`${env.apiBase}/matrix.html`);
+    await page.goto(`${suite.env.apiBase}/matrix.html`);
     await page.addScriptTag({ path: SCRIPTS[player] });
     await page.addScriptTag({ content: harness });
     pages.set(player, { context, page, media });
   }
 }, 60000);
 
-afterAll(async () => {
-  await browser?.close();
-  await env?.close();
-});
-
 async function start(player: PlayerName, run: Omit<Run, 'player'>): Promise<PlayerPage> {
   const target = pages.get(player) as PlayerPage;
   await target.page.evaluate(() => (window as unknown as { matrix: { stop(): Promise<void> } }).matrix.stop());
   await target.page.unrouteAll({ behavior: 'ignoreErrors' });
-  await target.page.route(`${env.apiBase}/matrix.html`, (route) =>
+  await target.page.route(`${suite.env.apiBase}/matrix.html`, (route) =>
     route.fulfill({ contentType: 'text/html', body: '<!doctype html><div id="players"></div>' }),
   );
   await target.context.clearCookies();
@@ -158,7 +155,7 @@ describe.each(PLAYERS)('%s', (player) => {
       const viewer = sub(player, delivery, 'revoked');
       const target = await start(player, { delivery, videoId: 'demo-1', sub: viewer });
       await until(target, (o) => o.progressed > 0.5, 20000);
-      expect((await env.revokeUser(viewer)).status).toBe(201);
+      expect((await suite.env.revokeUser(viewer)).status).toBe(201);
       const observed = await until(target, (o) => o.stopped, TTL_SECONDS * 1000 + 3000);
       expect(observed.denial).toMatchObject({ kind: 'revoked', status: 401, code: 'invalid_token', action: 'sign-in' });
       expect(observed.denial?.message).toMatch(/revoked/i);
@@ -204,7 +201,7 @@ describe.each(PLAYERS)('%s', (player) => {
       // Granted, then revoked before the player loads any media: the real edge's deny-list
       // (the viewer-request function over the KeyValueStore) refuses the grant's media.
       const target = await start(player, { delivery, videoId: 'demo-1', sub: viewer, hold: true });
-      expect((await env.revokeUser(viewer)).status).toBe(201);
+      expect((await suite.env.revokeUser(viewer)).status).toBe(201);
       await target.page.evaluate(() => (window as unknown as { matrix: { release(): void } }).matrix.release());
       const observed = await until(target, (o) => o.stopped, 20000);
       expect(observed.checks).toBe(1);

@@ -3,11 +3,12 @@
  * of a signed policy, whatever base64 spelling carries it, the same in the deployed function, and
  * what the signer records for each grant it mints.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { canonicalBase64, grantId, legacyGrantId } from '../../lambda/core/edge-deny-list';
 import { MediaSigner } from '../../lambda/core/media-signer';
 import { ViewerRequestFunction } from '../../local/edge/viewer-request-function';
+import { newSigningKey, signingConfig } from '../support/media-signers';
 
 /** CloudFront's URL-safe base64: + → -, = → _, / → ~. */
 const cloudFront = (bytes: Buffer) =>
@@ -101,18 +102,9 @@ test('an entry written under the id of earlier releases (the signature’s) stil
 });
 
 test('every grant the signer mints is a custom policy whose id it records, cookies and signed URLs, DRM prefixes too', () => {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const signer = new MediaSigner(
-    {
-      mediaBaseUrl: 'https://video.example.com',
-      manifestName: 'index.m3u8',
-      ttlSeconds: 300,
-      bindViewerIp: false,
-      key: { kind: 'file', path: '(in memory)' },
-      keyRefreshSeconds: 60,
-      hashAlgorithm: 'SHA256',
-    },
-    { keyPairId: 'KTEST', privateKey, type: 'ecdsa-p256', hashAlgorithm: 'SHA256' },
+    signingConfig(),
+    newSigningKey('ECDSA_P256'),
     new Map([['demo-3', { manifest: '/drm/demo-3/cmaf/index.m3u8', paths: ['/drm/demo-3/'] }]]),
   );
   const request = { videoId: 'demo-3', nowSeconds: 1_800_000_000, notAfterSeconds: 1_800_003_600, viewerIp: undefined };

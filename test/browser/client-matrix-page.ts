@@ -1,5 +1,5 @@
 /**
- * Runs in the matrix's Chromium page (bundled by matrix.test.ts with esbuild): one player at a
+ * Runs in the matrix's Chromium page (bundled by client-matrix.test.ts with esbuild): one player at a
  * time, wired by streamgate-client's adapter to a session of the local API, with what the test
  * checks recorded as it happens (progress and stalls, grants, checks, the stop and its denial).
  * hls.js, Shaka Player and video.js come from their own dist bundles, loaded as script tags.
@@ -42,6 +42,9 @@ export interface Observed {
   /** When the session stopped (epoch ms). */
   stoppedAt: number | undefined;
   paused: boolean;
+  /** The media element's seekable range (a live window slides: both ends move on). */
+  seekableStart: number;
+  seekableEnd: number;
   errors: string[];
 }
 
@@ -69,7 +72,7 @@ async function token(sub: string): Promise<string> {
   const response = await fetch('/idp/token', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ sub, videos: ['demo-1', 'demo-2'] }),
+    body: JSON.stringify({ sub, videos: ['demo-1', 'demo-2', 'live-1'] }),
   });
   return ((await response.json()) as { access_token: string }).access_token;
 }
@@ -86,6 +89,8 @@ async function start(run: Run): Promise<void> {
     denial: undefined,
     stoppedAt: undefined,
     paused: true,
+    seekableStart: 0,
+    seekableEnd: 0,
     errors: [],
   };
   const session = createPlaybackSession({
@@ -181,6 +186,10 @@ async function load(
     last = time;
     observed.currentTime = time;
     observed.paused = video.paused;
+    if (video.seekable.length > 0) {
+      observed.seekableStart = video.seekable.start(0);
+      observed.seekableEnd = video.seekable.end(video.seekable.length - 1);
+    }
   }, 100);
   if (current?.session === session) Object.assign(current, { video, timer });
   else clearInterval(timer);
