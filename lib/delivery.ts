@@ -24,6 +24,7 @@ import {
   mediaPathPrefix,
 } from '../lambda/core/media-paths';
 import { DEFAULT_PLAYER_CSP, PAGE_SECURITY_HEADERS } from './page-headers';
+import { EDGE_FUNCTION_DEFAULTS, type EdgeFunctionSettings, viewerRequestCode } from './viewer-request-code';
 import { PACKAGER_QUERY_PARAMETERS } from '../lambda/core/live-grants';
 
 /** Media behaviours of the default layout: manifests first (CloudFront matches in order), then the rest. */
@@ -129,6 +130,11 @@ export interface DeliveryProps {
    * @default - no store: the function refuses no grant
    */
   readonly denyList?: cloudfront.IKeyValueStore;
+  /**
+   * Domain restriction and device binding, built into the function's code (lib/viewer-request-code.ts).
+   * @default EDGE_FUNCTION_DEFAULTS (both off)
+   */
+  readonly edgeSettings?: EdgeFunctionSettings;
 }
 
 export class Delivery extends Construct {
@@ -247,7 +253,8 @@ export class Delivery extends Construct {
     this.viewerRequestFunction = new cloudfront.Function(this, 'ViewerRequest', {
       comment: 'streamgate: 403 for non-canonical paths; /drm/* to MediaPackage /out/v1/*',
       runtime: cloudfront.FunctionRuntime.JS_2_0,
-      code: cloudfront.FunctionCode.fromFile({ filePath: VIEWER_REQUEST_FUNCTION_FILE }),
+      // The minified template with the deployment's settings: the bytes measured against the 10 KB limit.
+      code: cloudfront.FunctionCode.fromInline(viewerRequestCode(props.edgeSettings ?? EDGE_FUNCTION_DEFAULTS)),
       // The same function, not a second one: a behaviour runs one viewer-request function.
       keyValueStore: props.denyList,
     });

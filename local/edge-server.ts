@@ -29,6 +29,7 @@ import {
   type ViewerRequestOutcome,
 } from './edge/viewer-request-function';
 import { API_PATH_PREFIX } from '../lambda/core/api-routes';
+import type { EdgeFunctionSettings } from '../lib/viewer-request-code';
 import { pageHeaders } from '../lib/page-headers';
 import { clientIp } from './api-adapter';
 
@@ -76,6 +77,8 @@ export interface EdgeOptions {
   viewerRequestFunction?: ViewerRequestFunction | null;
   /** The KeyValueStore associated with the default viewer-request function (the deny-list); none = edge revocation off. */
   keyValueStore?: KeyValueStoreReader;
+  /** The default viewer-request function's settings (domain restriction, device binding). @default all off */
+  edgeSettings?: EdgeFunctionSettings;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -103,7 +106,10 @@ export function createEdgeHandler(options: EdgeOptions): Handler {
   const verified = new VerifiedSignatures();
   const viewerFunction =
     options.viewerRequestFunction === undefined
-      ? ViewerRequestFunction.fromFile(undefined, { keyValueStore: options.keyValueStore })
+      ? ViewerRequestFunction.fromFile(undefined, {
+          keyValueStore: options.keyValueStore,
+          settings: options.edgeSettings,
+        })
       : options.viewerRequestFunction;
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
