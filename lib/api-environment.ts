@@ -13,6 +13,7 @@
 import { liveApiChannels } from './live';
 import { ABUSE_DEFAULTS, type AbuseSettingName, STREAM_LIMIT_POLICY } from '../lambda/core/abuse-defaults';
 import { EDGE_DENY_LIST_VARIABLE } from '../lambda/runtime/deny-list-env';
+import { ACCESS_LAYER_VARIABLES } from '../lambda/core/access-layers-config';
 import { MEDIA_PATH_PREFIX_VARIABLE, mediaPathPrefix } from '../lambda/core/media-paths';
 import { MAX_RENTALS_RECORDED_VARIABLE, RENTAL_TITLES_VARIABLE, RENTALS_CLAIM_VARIABLE } from '../lambda/core/rentals';
 import { STEP_UP_VARIABLE } from '../lambda/core/step-up';
@@ -86,6 +87,14 @@ export function apiEnvironment(
     LICENCE_UPSTREAMS: JSON.stringify(drm.upstreams),
     LICENCE_TIMEOUT_MS: String(drm.licenceTimeoutMs),
     LICENCE_MAX_BODY_BYTES: String(drm.licenceMaxBodyBytes),
+    ...(config.domainRestriction.enabled
+      ? {
+          [ACCESS_LAYER_VARIABLES.domainRestriction]: 'on',
+          [ACCESS_LAYER_VARIABLES.sites]: config.domainRestriction.sites.join(','),
+          [ACCESS_LAYER_VARIABLES.missing]: config.domainRestriction.missingHeaders,
+        }
+      : {}),
+    ...(config.deviceBinding.enabled ? { [ACCESS_LAYER_VARIABLES.deviceBinding]: 'on' } : {}),
     // Live channels' folders (lib/live.ts): a grant for one opens its live folder only.
     ...(config.live.channels.length > 0
       ? { LIVE_CHANNELS: JSON.stringify(liveApiChannels(config.live.channels)) }
@@ -120,6 +129,7 @@ export const VARIABLE_FIELDS: Readonly<Record<string, string>> = {
   [RENTAL_TITLES_VARIABLE]: 'entitlement.rentals.titles',
   DRM_CATALOG: 'drm.catalog',
   LICENCE_UPSTREAMS: 'drm.upstreams',
+  [ACCESS_LAYER_VARIABLES.sites]: 'domainRestriction.sites',
   LIVE_CHANNELS: 'live.channels',
 };
 
@@ -148,6 +158,7 @@ export function deployTimeVariables(config: StreamgateConfig): Record<string, st
     REVOCATION_TABLE_NAME: 'x'.repeat(config.name.length + 1 + MAX_LOGICAL_ID_LENGTH + 1 + GENERATED_SUFFIX_LENGTH),
     SIGNING_KEY_SECRET_ARN: secretArn,
     ORIGIN_VERIFY_SECRET_ARN: secretArn,
+    ...(config.deviceBinding.enabled ? { [ACCESS_LAYER_VARIABLES.deviceKeySecretArn]: secretArn } : {}),
   };
 }
 

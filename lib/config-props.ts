@@ -87,6 +87,11 @@ export function propsFromConfig(scope: Construct, config: StreamgateConfig): Str
       apiRateLimitPerIp: waf.apiRateLimitPerIp,
       evaluationWindow: Duration.seconds(waf.evaluationWindowSeconds),
     },
+    domainRestriction: config.domainRestriction,
+    deviceBinding: {
+      enabled: config.deviceBinding.enabled,
+      rotationInterval: Duration.days(config.deviceBinding.rotateAfterDays),
+    },
     edgeRevocation: {
       enabled: edgeRevocation.enabled,
       sweepInterval: Duration.minutes(edgeRevocation.sweepIntervalMinutes),

@@ -25,6 +25,7 @@ import {
 } from '../lambda/core/media-paths';
 import { DEFAULT_PLAYER_CSP, PAGE_SECURITY_HEADERS } from './page-headers';
 import { API_CORS, CORS_MAX_AGE_SECONDS, type CorsRules, MEDIA_CORS, originProblem } from '../lambda/core/cors';
+import { EDGE_FUNCTION_DEFAULTS, type EdgeFunctionSettings, viewerRequestCode } from './viewer-request-code';
 import { PACKAGER_QUERY_PARAMETERS } from '../lambda/core/live-grants';
 
 /** Media behaviours of the default layout: manifests first (CloudFront matches in order), then the rest. */
@@ -136,6 +137,11 @@ export interface DeliveryProps {
    * @default - none: the behaviours send no CORS header
    */
   readonly allowedOrigins?: readonly string[];
+  /**
+   * Domain restriction and device binding, built into the function's code (lib/viewer-request-code.ts).
+   * @default EDGE_FUNCTION_DEFAULTS (both off)
+   */
+  readonly edgeSettings?: EdgeFunctionSettings;
 }
 
 export class Delivery extends Construct {
@@ -286,7 +292,8 @@ export class Delivery extends Construct {
     this.viewerRequestFunction = new cloudfront.Function(this, 'ViewerRequest', {
       comment: 'streamgate: 403 for non-canonical paths; /drm/* to MediaPackage /out/v1/*',
       runtime: cloudfront.FunctionRuntime.JS_2_0,
-      code: cloudfront.FunctionCode.fromFile({ filePath: VIEWER_REQUEST_FUNCTION_FILE }),
+      // The minified template with the deployment's settings: the bytes measured against the 10 KB limit.
+      code: cloudfront.FunctionCode.fromInline(viewerRequestCode(props.edgeSettings ?? EDGE_FUNCTION_DEFAULTS)),
       // The same function, not a second one: a behaviour runs one viewer-request function.
       keyValueStore: props.denyList,
     });

@@ -478,6 +478,21 @@ export interface StreamgateProps {
    * @default - on, swept every 5 minutes
    */
   readonly edgeRevocation?: { readonly enabled?: boolean; readonly sweepInterval?: Duration };
+  /**
+   * Sites allowed to play (docs/access-layers.md): exact origins besides the distribution's own
+   * host, and what a request carrying no Origin, Referer or Sec-Fetch-Site gets.
+   * @default - off
+   */
+  readonly domainRestriction?: {
+    readonly enabled?: boolean;
+    readonly sites?: readonly string[];
+    readonly missingHeaders?: 'allow' | 'deny';
+  };
+  /**
+   * Grants bound to the browser that asked (docs/access-layers.md); needs edge revocation (its store).
+   * @default - off
+   */
+  readonly deviceBinding?: { readonly enabled?: boolean; readonly rotationInterval?: Duration };
   /** @default - no MediaPackage */
   readonly packaging?: PackagingOptions;
   /** @default - no DRM videos */
@@ -509,6 +524,7 @@ export const PROP_NAMES: ReadonlyArray<readonly [string, string]> = [
   ['delivery', 'distribution'],
   ['abuse.rateWindowSeconds', 'abuse.rateWindow'],
   ['edgeRevocation.sweepIntervalMinutes', 'edgeRevocation.sweepInterval'],
+  ['deviceBinding.rotateAfterDays', 'deviceBinding.rotationInterval'],
   ['packaging.spekeRoleArn', 'packaging.spekeRole'],
   ['drm.licenceTimeoutMs', 'drm.licenceTimeout'],
   ['waf.evaluationWindowSeconds', 'waf.evaluationWindow'],
@@ -611,6 +627,21 @@ export function configJsonOf(props: StreamgateProps): Record<string, unknown> {
       enabled: edgeRevocation?.enabled,
       sweepIntervalMinutes: unit(edgeRevocation?.sweepInterval, 'minutes'),
     }),
+    domainRestriction:
+      props.domainRestriction === undefined
+        ? undefined
+        : defined({
+            enabled: props.domainRestriction.enabled,
+            sites: props.domainRestriction.sites === undefined ? undefined : [...props.domainRestriction.sites],
+            missingHeaders: props.domainRestriction.missingHeaders,
+          }),
+    deviceBinding:
+      props.deviceBinding === undefined
+        ? undefined
+        : defined({
+            enabled: props.deviceBinding.enabled,
+            rotateAfterDays: unit(props.deviceBinding.rotationInterval, 'days'),
+          }),
     packaging:
       packaging === undefined
         ? undefined

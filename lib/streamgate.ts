@@ -23,6 +23,8 @@ import { ConfigValidationError, type StreamgateConfig, validateConfig } from './
 import { Delivery } from './delivery';
 import { EdgeProtection } from './edge-protection';
 import { EdgeRevocation } from './edge-revocation';
+import { DeviceKeys } from './device-keys';
+import { DEVICE_KEY_SECRET_ARN_VARIABLE } from '../lambda/core/access-layers-config';
 import { MediaOrigin } from './media-origin';
 import { EDGE_METRICS_REGION, Monitoring } from './monitoring';
 import { acknowledgeFindings } from './nag';
@@ -87,6 +89,8 @@ export class Streamgate extends Construct {
   /** The edge deny-list and its pipeline; absent when `edgeRevocation.enabled` is false. */
   readonly edgeRevocation?: EdgeRevocation;
   readonly api: PlaybackApi;
+  /** Device binding's key ring and its rotation; absent when `deviceBinding.enabled` is false. */
+  readonly deviceKeys?: DeviceKeys;
   readonly monitoring: Monitoring;
   readonly originSecretRotation: OriginSecretRotation;
   readonly cdnSecretRotation?: OriginSecretRotation;
@@ -166,11 +170,28 @@ export class Streamgate extends Construct {
       originSecretsVersion: config.delivery.originSecretsVersion,
       denyList: this.edgeRevocation?.store,
       allowedOrigins: config.delivery.allowedOrigins,
+      edgeSettings: {
+        sites: config.domainRestriction.enabled ? config.domainRestriction.sites : null,
+        missing: config.domainRestriction.missingHeaders,
+        device: config.deviceBinding.enabled,
+      },
     });
+    // Device binding's keys live in the deny-list's store (the config requires edge revocation).
+    if (config.deviceBinding.enabled && this.edgeRevocation !== undefined)
+      this.deviceKeys = new DeviceKeys(this, 'DeviceKeys', {
+        store: this.edgeRevocation.store,
+        rotateAfterDays: config.deviceBinding.rotateAfterDays,
+        logRetentionDays: config.logRetentionDays,
+      });
     this.api = new PlaybackApi(this, 'Api', {
       table: this.table,
       signingKeys: this.signingKeys,
-      environment: apiEnvironment(config, this.delivery.baseUrl, this.media.pathPrefix),
+      environment: {
+        ...apiEnvironment(config, this.delivery.baseUrl, this.media.pathPrefix),
+        ...(this.deviceKeys === undefined
+          ? {}
+          : { [DEVICE_KEY_SECRET_ARN_VARIABLE]: this.deviceKeys.secret.secretArn }),
+      },
       licenceTimeoutMs: config.drm.licenceTimeoutMs,
       throttleRateLimit: config.api.throttleRateLimit,
       throttleBurstLimit: config.api.throttleBurstLimit,
@@ -181,6 +202,7 @@ export class Streamgate extends Construct {
         upstream?.secretArn !== undefined ? [upstream.secretArn] : [],
       ),
     });
+    if (this.deviceKeys !== undefined) this.deviceKeys.secret.grantRead(this.api.functions.playback.role);
     this.delivery.addApi(this.api.origin());
     this.live?.allowDistribution(this.delivery.distribution);
     this.signingKeys.addRotation({

@@ -30,6 +30,7 @@ import {
 } from './edge/viewer-request-function';
 import { API_PATH_PREFIX } from '../lambda/core/api-routes';
 import { API_CORS, corsAnswer, type CorsRules, MEDIA_CORS } from '../lambda/core/cors';
+import type { EdgeFunctionSettings } from '../lib/viewer-request-code';
 import { pageHeaders } from '../lib/page-headers';
 import { clientIp } from './api-adapter';
 
@@ -83,6 +84,8 @@ export interface EdgeOptions {
    * @default none: no CORS header, OPTIONS reaches the API (405)
    */
   allowedOrigins?: readonly string[];
+  /** The default viewer-request function's settings (domain restriction, device binding). @default all off */
+  edgeSettings?: EdgeFunctionSettings;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -110,7 +113,10 @@ export function createEdgeHandler(options: EdgeOptions): Handler {
   const verified = new VerifiedSignatures();
   const viewerFunction =
     options.viewerRequestFunction === undefined
-      ? ViewerRequestFunction.fromFile(undefined, { keyValueStore: options.keyValueStore })
+      ? ViewerRequestFunction.fromFile(undefined, {
+          keyValueStore: options.keyValueStore,
+          settings: options.edgeSettings,
+        })
       : options.viewerRequestFunction;
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];

@@ -18,6 +18,8 @@ export const REASON_KINDS = {
   not_entitled: ['not-entitled'],
   // Not the viewer's entitlement: nothing they can pick fixes it.
   origin_not_verified: ['not-entitled', 'none'],
+  // The page is on a site the service does not allow: nothing the viewer picks here fixes it.
+  site_not_allowed: ['not-entitled', 'none'],
   licence_refused: ['not-entitled', 'none'],
   concurrency_limit: ['too-many-streams'],
   session_ended: ['session-ended'],

@@ -49,6 +49,8 @@ export type DenialReason =
   | 'not_entitled'
   | 'bad_request'
   | 'origin_not_verified'
+  /** The page asking is on a site the deployment does not allow (domain restriction). */
+  | 'site_not_allowed'
   | 'rate_limited'
   | 'concurrency_limit'
   | 'session_ended'
@@ -121,6 +123,15 @@ export class OriginNotVerified extends ApiError {
   readonly code = 'forbidden' as const;
   constructor() {
     super('origin_not_verified', 'requests must come through the streamgate distribution');
+  }
+}
+
+/** 403: the call came from a page on a site the deployment does not allow (lambda/core/domain-restriction.ts). */
+export class SiteNotAllowed extends ApiError {
+  readonly status = 403;
+  readonly code = 'forbidden' as const;
+  constructor() {
+    super('site_not_allowed', 'this service plays only on the sites it allows; open the player on one of them');
   }
 }
 

@@ -36,6 +36,7 @@ const NAMED_REASONS = new Set([
   'bad_signature',
   'revoked',
   'not_entitled',
+  'site_not_allowed',
   'rate_limited',
   'concurrency_limit',
   'session_ended',

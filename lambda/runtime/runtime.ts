@@ -26,6 +26,7 @@ import {
 } from '../core/origin-verify';
 import { EmfSignals, type ApiSignals } from '../core/metrics';
 import { createSecretsClient, readSecret } from './secrets';
+import { deviceKeyReader } from './device-key';
 import { type DrmConfig, type DrmSystem, loadDrmConfig } from '../core/drm-config';
 import { loadRentalConfig } from '../core/rentals';
 import { parseStepUpRules, STEP_UP_VARIABLE } from '../core/step-up';
@@ -82,6 +83,7 @@ export function createPlaybackRoute(options: RuntimeOptions = {}): Promise<Playb
         signer: new MediaSigner(config.signing, signingKey, drm.catalog),
         drm,
         live,
+        deviceKey: deviceKeyReader(options.env ?? process.env, secrets),
       }),
       signingKey,
     });
@@ -131,6 +133,7 @@ export function createApi(options: ApiOptions = {}): Promise<ApiHandlers> {
         signer: new MediaSigner(config.signing, signingKey, drm.catalog),
         drm,
         live,
+        deviceKey: deviceKeyReader(options.env ?? process.env, secrets),
       });
       const licence = new LicenceRoute({ ...deps, licences });
       const revocations = new RevocationsRoute(deps);

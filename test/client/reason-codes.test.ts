@@ -39,6 +39,7 @@ const EXPECTED_KIND: Record<DenialReason, DenialKind> = {
   not_entitled: 'not-entitled',
   bad_request: 'bad-request',
   origin_not_verified: 'not-entitled',
+  site_not_allowed: 'not-entitled',
   rate_limited: 'rate-limited',
   concurrency_limit: 'too-many-streams',
   session_ended: 'session-ended',

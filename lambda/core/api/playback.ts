@@ -27,6 +27,8 @@ import type { VerifiedToken } from '../token-verifier';
 import { growthRefusal, refuse } from './caller';
 import type { RequestContext, RouteRequest, RouteSignals } from './pipeline';
 import type { RouteDeps } from './route-deps';
+import { deviceBoundGrant, requireAllowedSite } from '../access-layers';
+import type { DeviceKey } from '../device-binding';
 
 export interface PlaybackDeps extends RouteDeps {
   /** Signs the grant: the playback route is the one that needs the CloudFront private key. */
@@ -35,6 +37,8 @@ export interface PlaybackDeps extends RouteDeps {
   readonly drm: DrmConfig;
   /** Live channels by id (lambda/core/live-grants.ts); absent = none. */
   readonly live?: LiveConfig;
+  /** The current device key, where device binding is on (lambda/core/device-binding.ts). */
+  readonly deviceKey?: () => Promise<DeviceKey>;
 }
 
 export class PlaybackRoute {
@@ -57,6 +61,7 @@ export class PlaybackRoute {
     const { event, now } = request;
     const videoId = videoIdParam(event.pathParameters?.videoId);
     const delivery = deliveryParam(event.queryStringParameters);
+    requireAllowedSite(event.headers, config);
     const { token, context } = await caller.verify(request);
     // Entitled, or renting the title; a sign-in its step-up rule accepts (lambda/core/title-access.ts).
     const title = titleAccess(token, videoId, this.deps.titles);
@@ -74,11 +79,13 @@ export class PlaybackRoute {
         policySeed: sessionId(token),
         live: this.liveScopeOf(videoId, token),
       };
-      return delivery === 'url' ? this.deps.signer.signUrl(signRequest) : this.deps.signer.signCookies(signRequest);
+      const signed =
+        delivery === 'url' ? this.deps.signer.signUrl(signRequest) : this.deps.signer.signCookies(signRequest);
+      return deviceBoundGrant(signed, event.headers, config, this.deps.deviceKey);
     };
     // Signed first, so the store's write can record the grant's ids. Signing refuses an IPv6
     // viewer with IP binding on.
-    let grant = sign(grantNotAfter(token, title, now));
+    let grant = await sign(grantNotAfter(token, title, now));
     // One conditional write checks everything and records the presentation, the stream slot, the
     // grant's ids (one per signature: the /media/ set and any /drm/ set, for the edge's deny-list),
     // the session's start and a rental's first play; a refused call's grant is dropped unseen.
@@ -96,7 +103,7 @@ export class PlaybackRoute {
     let verdict = await authorize(grant);
     if (verdict.outcome === 'rental-ends') {
       // The rental's last grant, signed again to end with it: a second write, only in its last minutes.
-      grant = sign(verdict.endsAt);
+      grant = await sign(verdict.endsAt);
       verdict = await authorize(grant);
     }
     switch (verdict.outcome) {
