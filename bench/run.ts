@@ -1,4 +1,5 @@
 /** `npm run bench`: every benchmark, each reporting ratios against a baseline from the same run. */
+import { benchAccessLayers } from './access-layers';
 import { benchAuthorize } from './authorize';
 import { benchAbuse } from './abuse';
 import { benchChurn } from './churn';
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   await benchAuthorize(seconds);
   await benchEdge(seconds);
   await benchEdgeRevocation();
+  await benchAccessLayers(seconds);
   await benchLive(seconds);
   await benchAbuse(seconds);
   await benchLatency(seconds);

@@ -22,9 +22,22 @@
  *    KeyValueStore associated with this function holds the ids (lambda/core/edge-deny-list.ts
  *    computes the same). No store associated (edge revocation off) or a lookup error: the
  *    request goes on, still bound by CloudFront's signature check and its expiry.
- * 3. Rewrites /drm/<rest> to MediaPackage's egress path /out/v1/<rest>. Changing the URI keeps
+ * 3. Domain restriction (docs/access-layers.md), when the deployment lists sites: refuses, 403,
+ *    a request whose Origin or Referer names a site that is neither listed nor this host, or
+ *    whose Sec-Fetch-Site says same-site/cross-site without an allowed Origin or Referer. A
+ *    request carrying none of them (native apps, some players, a typed URL) follows
+ *    SETTINGS.missing: 'allow' (default) or 'deny'. lambda/core/domain-restriction.ts decides the same.
+ * 4. Device binding (opt-in): refuses, 403, a grant without a valid device tag. The tag (cookie
+ *    Streamgate-Device, or query streamgate-device) is `<kid>.<mac>`, mac = HMAC-SHA256 under the
+ *    KeyValueStore's `device-key.<kid>` of the grant id and the User-Agent and Accept-Language
+ *    headers (lambda/core/device-binding.ts computes the same). Every policy CloudFront may take
+ *    must have its tag. A missing key or store refuses: binding on means fail closed.
+ * 5. Rewrites /drm/<rest> to MediaPackage's egress path /out/v1/<rest>. Changing the URI keeps
  *    the behaviour and origin already chosen
  *    (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/functions-event-structure.html).
+ *
+ * SETTINGS is written in at build (lib/viewer-request-code.ts): the file is the template, the
+ * deployed and locally run code is its minified build with the deployment's settings.
  *
  * The entry point is the global `handler`. No export statement: CloudFront cannot load a
  * function that has one and then answers 503 to every request. The only imports are the
@@ -39,6 +52,8 @@ var HEX = '0123456789abcdefABCDEF';
 var B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 /* For a base64 string's last digit: that digit with its unused low bits cleared (see canonicalBase64). */
 var KEEP_HIGH = { 2: 0x30, 3: 0x3c };
+/* {sites: exact origins allowed besides this host ([] = domain restriction off), missing: 'allow'|'deny', device: bool} */
+var SETTINGS = '@@streamgate-edge-settings@@';
 var DENY_LIST = null;
 try {
   DENY_LIST = cf.kvs();
@@ -155,6 +170,15 @@ function valuesOf(fields, name) {
   return out;
 }
 
+/* Grant ids of this request's values, computed once (the deny-list and device binding both need them). */
+var IDS = {};
+
+function idOf(value) {
+  if (IDS[value] === undefined)
+    IDS[value] = crypto.createHash('sha256').update(canonicalBase64(value)).digest('base64url').substring(0, 22);
+  return IDS[value];
+}
+
 /* The deny-list's reason for one of the request's grants, or '' when none is denied. */
 async function deniedGrant(request) {
   var values, i, id, value;
@@ -165,7 +189,7 @@ async function deniedGrant(request) {
     valuesOf(request.querystring, 'signature'),
   );
   for (i = 0; i < values.length; i++) {
-    id = crypto.createHash('sha256').update(canonicalBase64(values[i])).digest('base64url').substring(0, 22);
+    id = idOf(values[i]);
     try {
       if (await DENY_LIST.exists(id)) {
         value = await DENY_LIST.get(id);
@@ -178,10 +202,87 @@ async function deniedGrant(request) {
   return '';
 }
 
+function header(request, name) {
+  var field = request.headers[name];
+  return field ? field.value : '';
+}
+
+/* The origin (scheme://host[:port]) of a URL, or '' when it has none. */
+function originOf(url) {
+  var m = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]+)/i.exec(url);
+  return m ? m[1].toLowerCase() : '';
+}
+
+function allowedSite(origin, host) {
+  return (
+    origin !== '' && (origin.substring(origin.indexOf('://') + 3) === host || SETTINGS.sites.indexOf(origin) !== -1)
+  );
+}
+
+/* Why the request shows a site not allowed to play, '' when none: the order and rules of domain-restriction.ts. */
+function foreignSite(request) {
+  var origin = header(request, 'origin'),
+    referer = header(request, 'referer'),
+    site = header(request, 'sec-fetch-site'),
+    host = header(request, 'host').toLowerCase();
+  if (!SETTINGS.sites) return '';
+  if (origin !== '' && !allowedSite(origin.toLowerCase(), host)) return 'origin';
+  if (referer !== '' && !allowedSite(originOf(referer), host)) return 'referer';
+  if (origin !== '' || referer !== '' || site === 'same-origin') return '';
+  if (site === 'same-site' || site === 'cross-site') return 'fetch-site';
+  return SETTINGS.missing === 'deny' ? 'no-site' : '';
+}
+
+/* Why a device-bound request is refused, '' when every policy CloudFront may take has a valid tag. */
+async function unboundDevice(request) {
+  var inUrl = false,
+    policies,
+    tags,
+    keys = {},
+    traits = '\n' + header(request, 'user-agent') + '\n' + header(request, 'accept-language'),
+    i,
+    j,
+    ok,
+    dot,
+    kid,
+    name;
+  for (name in request.querystring) if (/^(expires|policy|signature|key-pair-id)$/i.test(name)) inUrl = true;
+  policies = inUrl ? valuesOf(request.querystring, 'policy') : valuesOf(request.cookies, 'cloudfront-policy');
+  tags = valuesOf(request.querystring, 'streamgate-device').concat(valuesOf(request.cookies, 'streamgate-device'));
+  if (policies.length === 0) return 'no-policy';
+  if (tags.length === 0) return 'no-tag';
+  for (i = 0; i < policies.length; i++) {
+    ok = false;
+    for (j = 0; j < tags.length && !ok; j++) {
+      dot = tags[j].indexOf('.');
+      kid = tags[j].substring(0, dot);
+      if (dot < 1 || !/^[A-Za-z0-9]{1,16}$/.test(kid)) continue;
+      if (keys[kid] === undefined) {
+        keys[kid] = '';
+        try {
+          if (DENY_LIST !== null) keys[kid] = await DENY_LIST.get('device-key.' + kid);
+        } catch (_e) {
+          keys[kid] = '';
+        }
+      }
+      ok =
+        keys[kid] !== '' &&
+        crypto
+          .createHmac('sha256', keys[kid])
+          .update(idOf(policies[i]) + traits)
+          .digest('base64url')
+          .substring(0, 22) === tags[j].substring(dot + 1);
+    }
+    if (!ok) return 'device';
+  }
+  return '';
+}
+
 // biome-ignore lint/correctness/noUnusedVariables: the entry point CloudFront calls by name
 async function handler(event) {
   var request = event.request;
   var reason = uriRefusal(request.uri);
+  IDS = {};
   var denied;
   if (reason !== '') {
     console.log('streamgate: 403 for a non-canonical URI (' + reason + ')');
@@ -191,6 +292,16 @@ async function handler(event) {
   if (denied !== '') {
     console.log('streamgate: 403 for a grant on the deny-list (' + denied + ')');
     return forbidden(denied);
+  }
+  reason = foreignSite(request);
+  if (reason !== '') {
+    console.log('streamgate: 403 for a site not allowed (' + reason + ')');
+    return forbidden('foreign-site');
+  }
+  reason = SETTINGS.device ? await unboundDevice(request) : '';
+  if (reason !== '') {
+    console.log('streamgate: 403 for a grant not bound to this device (' + reason + ')');
+    return forbidden('device');
   }
   if (request.uri.indexOf('/drm/') === 0) request.uri = '/out/v1/' + request.uri.substring(5);
   return request;

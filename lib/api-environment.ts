@@ -13,7 +13,10 @@
 import { liveApiChannels } from './live';
 import { ABUSE_DEFAULTS, type AbuseSettingName, STREAM_LIMIT_POLICY } from '../lambda/core/abuse-defaults';
 import { EDGE_DENY_LIST_VARIABLE } from '../lambda/runtime/deny-list-env';
+import { ACCESS_LAYER_VARIABLES } from '../lambda/core/access-layers-config';
 import { MEDIA_PATH_PREFIX_VARIABLE, mediaPathPrefix } from '../lambda/core/media-paths';
+import { MAX_RENTALS_RECORDED_VARIABLE, RENTAL_TITLES_VARIABLE, RENTALS_CLAIM_VARIABLE } from '../lambda/core/rentals';
+import { STEP_UP_VARIABLE } from '../lambda/core/step-up';
 import type { StreamgateConfig } from './config/schema';
 
 /** Lambda's cap on one function's environment: every name and value, with the encoding between. */
@@ -54,6 +57,15 @@ export function apiEnvironment(
     PLAN_CLAIM: entitlement.planClaim,
     ...(Object.keys(entitlement.plans).length > 0 ? { ENTITLEMENT_PLANS: JSON.stringify(entitlement.plans) } : {}),
     STREAM_LIMIT_CLAIM_MAX: String(entitlement.streamLimitClaimMax),
+    // The title rules (lambda/core/step-up.ts, lambda/core/rentals.ts): only when set, so other templates keep their environment.
+    ...(Object.keys(entitlement.stepUp).length > 0 ? { [STEP_UP_VARIABLE]: JSON.stringify(entitlement.stepUp) } : {}),
+    ...(Object.keys(entitlement.rentals.titles).length > 0
+      ? {
+          [RENTAL_TITLES_VARIABLE]: JSON.stringify(entitlement.rentals.titles),
+          [RENTALS_CLAIM_VARIABLE]: entitlement.rentals.claim,
+          [MAX_RENTALS_RECORDED_VARIABLE]: String(entitlement.rentals.maxRecorded),
+        }
+      : {}),
     MEDIA_BASE_URL: mediaBaseUrl,
     // Only when not the default: today's templates keep their environment (and their functions).
     ...(mediaPath !== mediaPathPrefix() ? { [MEDIA_PATH_PREFIX_VARIABLE]: mediaPath } : {}),
@@ -75,6 +87,14 @@ export function apiEnvironment(
     LICENCE_UPSTREAMS: JSON.stringify(drm.upstreams),
     LICENCE_TIMEOUT_MS: String(drm.licenceTimeoutMs),
     LICENCE_MAX_BODY_BYTES: String(drm.licenceMaxBodyBytes),
+    ...(config.domainRestriction.enabled
+      ? {
+          [ACCESS_LAYER_VARIABLES.domainRestriction]: 'on',
+          [ACCESS_LAYER_VARIABLES.sites]: config.domainRestriction.sites.join(','),
+          [ACCESS_LAYER_VARIABLES.missing]: config.domainRestriction.missingHeaders,
+        }
+      : {}),
+    ...(config.deviceBinding.enabled ? { [ACCESS_LAYER_VARIABLES.deviceBinding]: 'on' } : {}),
     // Live channels' folders (lib/live.ts): a grant for one opens its live folder only.
     ...(config.live.channels.length > 0
       ? { LIVE_CHANNELS: JSON.stringify(liveApiChannels(config.live.channels)) }
@@ -105,8 +125,11 @@ export const VARIABLE_FIELDS: Readonly<Record<string, string>> = {
   MANIFEST_NAME: 'delivery.manifestName',
   COOKIE_DOMAIN: 'signing.cookieDomain',
   ENTITLEMENT_PLANS: 'entitlement.plans',
+  [STEP_UP_VARIABLE]: 'entitlement.stepUp',
+  [RENTAL_TITLES_VARIABLE]: 'entitlement.rentals.titles',
   DRM_CATALOG: 'drm.catalog',
   LICENCE_UPSTREAMS: 'drm.upstreams',
+  [ACCESS_LAYER_VARIABLES.sites]: 'domainRestriction.sites',
   LIVE_CHANNELS: 'live.channels',
 };
 
@@ -135,6 +158,7 @@ export function deployTimeVariables(config: StreamgateConfig): Record<string, st
     REVOCATION_TABLE_NAME: 'x'.repeat(config.name.length + 1 + MAX_LOGICAL_ID_LENGTH + 1 + GENERATED_SUFFIX_LENGTH),
     SIGNING_KEY_SECRET_ARN: secretArn,
     ORIGIN_VERIFY_SECRET_ARN: secretArn,
+    ...(config.deviceBinding.enabled ? { [ACCESS_LAYER_VARIABLES.deviceKeySecretArn]: secretArn } : {}),
   };
 }
 

@@ -68,6 +68,7 @@ export function propsFromConfig(scope: Construct, config: StreamgateConfig): Str
       contentSecurityPolicy: delivery.contentSecurityPolicy,
       originSecretsVersion: delivery.originSecretsVersion,
       originSecretRotationInterval: Duration.days(delivery.originSecretRotationDays),
+      allowedOrigins: [...delivery.allowedOrigins],
     },
     api: { ...api },
     abuse: {
@@ -85,6 +86,11 @@ export function propsFromConfig(scope: Construct, config: StreamgateConfig): Str
       rateLimitPerIp: waf.rateLimitPerIp,
       apiRateLimitPerIp: waf.apiRateLimitPerIp,
       evaluationWindow: Duration.seconds(waf.evaluationWindowSeconds),
+    },
+    domainRestriction: config.domainRestriction,
+    deviceBinding: {
+      enabled: config.deviceBinding.enabled,
+      rotationInterval: Duration.days(config.deviceBinding.rotateAfterDays),
     },
     edgeRevocation: {
       enabled: edgeRevocation.enabled,

@@ -12,6 +12,7 @@ import type { Delivery } from './delivery';
 import type { EdgeRevocation } from './edge-revocation';
 import type { MediaOrigin } from './media-origin';
 import type { EdgeAlarms, Monitoring } from './monitoring';
+import type { DeviceKeys } from './device-keys';
 import type { OriginSecretRotation } from './origin-secret-rotation';
 import type { Packaging } from './packaging';
 import type { SigningKeys } from './signing-keys';
@@ -27,6 +28,7 @@ export interface AcknowledgedParts extends IConstruct {
   readonly media: MediaOrigin;
   readonly delivery: Delivery;
   readonly edgeRevocation?: EdgeRevocation;
+  readonly deviceKeys?: DeviceKeys;
 }
 
 /**
@@ -112,6 +114,13 @@ export function acknowledgeFindings(main: AcknowledgedParts): void {
     `AwsSolutions-IAM5[Resource::<${logicalId(main.signingKeys.generator.function)}.Arn>:*]`,
     'The custom resource framework invokes the one generator function by ARN with version qualifiers (:*).',
   );
+  if (main.deviceKeys !== undefined) {
+    add(
+      main.deviceKeys,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Secrets Manager rotation grants GetRandomPassword, which takes no resource; every other call names the secret or the KeyValueStore.',
+    );
+  }
   if (main.cdnSecretRotation !== undefined) {
     add(
       main.cdnSecretRotation,

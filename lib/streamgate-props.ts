@@ -259,6 +259,13 @@ export interface DistributionOptions {
    * @default Duration.days(30)
    */
   readonly originSecretRotationInterval?: Duration;
+  /**
+   * Exact origins (`https://app.example.com`; `http://localhost:<port>` for development) of apps
+   * that call the API and fetch media from another origin: they get CORS answers with credentials
+   * on `/api/*` and the media behaviours (docs/api.md, "Apps on another origin").
+   * @default - none: only pages on the distribution's own origin
+   */
+  readonly allowedOrigins?: string[];
 }
 
 /** Geo restriction: a list of ISO 3166-1 alpha-2 countries to allow or deny, or none. */
@@ -471,6 +478,21 @@ export interface StreamgateProps {
    * @default - on, swept every 5 minutes
    */
   readonly edgeRevocation?: { readonly enabled?: boolean; readonly sweepInterval?: Duration };
+  /**
+   * Sites allowed to play (docs/access-layers.md): exact origins besides the distribution's own
+   * host, and what a request carrying no Origin, Referer or Sec-Fetch-Site gets.
+   * @default - off
+   */
+  readonly domainRestriction?: {
+    readonly enabled?: boolean;
+    readonly sites?: readonly string[];
+    readonly missingHeaders?: 'allow' | 'deny';
+  };
+  /**
+   * Grants bound to the browser that asked (docs/access-layers.md); needs edge revocation (its store).
+   * @default - off
+   */
+  readonly deviceBinding?: { readonly enabled?: boolean; readonly rotationInterval?: Duration };
   /** @default - no MediaPackage */
   readonly packaging?: PackagingOptions;
   /** @default - no DRM videos */
@@ -502,6 +524,7 @@ export const PROP_NAMES: ReadonlyArray<readonly [string, string]> = [
   ['delivery', 'distribution'],
   ['abuse.rateWindowSeconds', 'abuse.rateWindow'],
   ['edgeRevocation.sweepIntervalMinutes', 'edgeRevocation.sweepInterval'],
+  ['deviceBinding.rotateAfterDays', 'deviceBinding.rotationInterval'],
   ['packaging.spekeRoleArn', 'packaging.spekeRole'],
   ['drm.licenceTimeoutMs', 'drm.licenceTimeout'],
   ['waf.evaluationWindowSeconds', 'waf.evaluationWindow'],
@@ -593,6 +616,7 @@ export function configJsonOf(props: StreamgateProps): Record<string, unknown> {
       contentSecurityPolicy: distribution?.contentSecurityPolicy,
       originSecretsVersion: distribution?.originSecretsVersion,
       originSecretRotationDays: unit(distribution?.originSecretRotationInterval, 'days'),
+      allowedOrigins: distribution?.allowedOrigins,
     }),
     api: props.api === undefined ? undefined : defined({ ...props.api }),
     abuse:
@@ -603,6 +627,21 @@ export function configJsonOf(props: StreamgateProps): Record<string, unknown> {
       enabled: edgeRevocation?.enabled,
       sweepIntervalMinutes: unit(edgeRevocation?.sweepInterval, 'minutes'),
     }),
+    domainRestriction:
+      props.domainRestriction === undefined
+        ? undefined
+        : defined({
+            enabled: props.domainRestriction.enabled,
+            sites: props.domainRestriction.sites === undefined ? undefined : [...props.domainRestriction.sites],
+            missingHeaders: props.domainRestriction.missingHeaders,
+          }),
+    deviceBinding:
+      props.deviceBinding === undefined
+        ? undefined
+        : defined({
+            enabled: props.deviceBinding.enabled,
+            rotateAfterDays: unit(props.deviceBinding.rotationInterval, 'days'),
+          }),
     packaging:
       packaging === undefined
         ? undefined

@@ -17,12 +17,14 @@ import { Construct } from 'constructs';
 import { mediaKeyPrefixProblem } from '../lambda/core/media-paths';
 import { ORIGIN_VERIFY_REFRESH_SECONDS } from '../lambda/core/origin-verify';
 import { apiEnvironment } from './api-environment';
-import { API_ROUTES } from '../lambda/core/api-routes';
+import { apiMethods } from '../lambda/core/api-routes';
 import { CloudFrontAccessLogs } from './cloudfront-logs';
 import { ConfigValidationError, type StreamgateConfig, validateConfig } from './config';
 import { Delivery } from './delivery';
 import { EdgeProtection } from './edge-protection';
 import { EdgeRevocation } from './edge-revocation';
+import { DeviceKeys } from './device-keys';
+import { DEVICE_KEY_SECRET_ARN_VARIABLE } from '../lambda/core/access-layers-config';
 import { MediaOrigin } from './media-origin';
 import { EDGE_METRICS_REGION, Monitoring } from './monitoring';
 import { acknowledgeFindings } from './nag';
@@ -87,6 +89,8 @@ export class Streamgate extends Construct {
   /** The edge deny-list and its pipeline; absent when `edgeRevocation.enabled` is false. */
   readonly edgeRevocation?: EdgeRevocation;
   readonly api: PlaybackApi;
+  /** Device binding's key ring and its rotation; absent when `deviceBinding.enabled` is false. */
+  readonly deviceKeys?: DeviceKeys;
   readonly monitoring: Monitoring;
   readonly originSecretRotation: OriginSecretRotation;
   readonly cdnSecretRotation?: OriginSecretRotation;
@@ -165,20 +169,40 @@ export class Streamgate extends Construct {
       liveOrigin: this.live?.origin(),
       originSecretsVersion: config.delivery.originSecretsVersion,
       denyList: this.edgeRevocation?.store,
+      allowedOrigins: config.delivery.allowedOrigins,
+      edgeSettings: {
+        sites: config.domainRestriction.enabled ? config.domainRestriction.sites : null,
+        missing: config.domainRestriction.missingHeaders,
+        device: config.deviceBinding.enabled,
+      },
     });
+    // Device binding's keys live in the deny-list's store (the config requires edge revocation).
+    if (config.deviceBinding.enabled && this.edgeRevocation !== undefined)
+      this.deviceKeys = new DeviceKeys(this, 'DeviceKeys', {
+        store: this.edgeRevocation.store,
+        rotateAfterDays: config.deviceBinding.rotateAfterDays,
+        logRetentionDays: config.logRetentionDays,
+      });
     this.api = new PlaybackApi(this, 'Api', {
       table: this.table,
       signingKeys: this.signingKeys,
-      environment: apiEnvironment(config, this.delivery.baseUrl, this.media.pathPrefix),
+      environment: {
+        ...apiEnvironment(config, this.delivery.baseUrl, this.media.pathPrefix),
+        ...(this.deviceKeys === undefined
+          ? {}
+          : { [DEVICE_KEY_SECRET_ARN_VARIABLE]: this.deviceKeys.secret.secretArn }),
+      },
       licenceTimeoutMs: config.drm.licenceTimeoutMs,
       throttleRateLimit: config.api.throttleRateLimit,
       throttleBurstLimit: config.api.throttleBurstLimit,
       logRetentionDays: config.logRetentionDays,
+      allowedOrigins: config.delivery.allowedOrigins,
       handlersDir: internal.handlersDir,
       licenceSecretArns: Object.values(config.drm.upstreams).flatMap((upstream) =>
         upstream?.secretArn !== undefined ? [upstream.secretArn] : [],
       ),
     });
+    if (this.deviceKeys !== undefined) this.deviceKeys.secret.grantRead(this.api.functions.playback.role);
     this.delivery.addApi(this.api.origin());
     this.live?.allowDistribution(this.delivery.distribution);
     this.packaging?.allowDistribution(this.delivery.distribution);
@@ -308,7 +332,7 @@ export class Streamgate extends Construct {
       rateLimitPerIp: config.waf.rateLimitPerIp,
       apiRateLimitPerIp: config.waf.apiRateLimitPerIp,
       evaluationWindowSeconds: config.waf.evaluationWindowSeconds,
-      apiMethods: [...new Set(API_ROUTES.map((route) => route.method))],
+      apiMethods: apiMethods(config.delivery.allowedOrigins),
       name: config.name,
       logRetentionDays: config.logRetentionDays,
     });

@@ -12,6 +12,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFrontKeyAlgorithm } from '../lambda/core/cloudfront-key-types';
 import { OriginAuthorizer } from '../lambda/core/origin-authorizer';
 import { loadOriginVerifyValues, ORIGIN_VERIFY_HEADER } from '../lambda/core/origin-verify';
+import { createObservability } from '../lambda/runtime/observability';
 import { createApi, type ApiHandlers } from '../lambda/runtime/runtime';
 import { LOCAL_ORIGIN_REFRESH_SECONDS, LocalOriginHeader, LocalOriginSecret } from './origin-secret';
 import { buildPlayerPage } from '../web/build';
@@ -33,6 +34,7 @@ import { DevIdp } from './idp/dev-idp';
 import { LocalMonitor } from './monitor';
 import { attachDenyListStream, rebuildDenyList } from './deny-list-stream';
 import { LocalKeyValueStore } from './edge/key-value-store';
+import { LocalDeviceKeys } from './device-keys';
 import { EmfSignals, SignalFanout } from '../lambda/core/metrics';
 import { LIVE_CHANNELS_VARIABLE } from '../lambda/core/live-grants';
 import { LiveOrigin, liveChannelsVariable, localChannels } from './live/live-origin';
@@ -88,6 +90,15 @@ export interface LocalStackOptions {
   onMedia?: EdgeOptions['onMedia'];
   /** Edge revocation (the deny-list in the viewer-request function's KeyValueStore). @default true */
   edgeRevocation?: boolean;
+  /** Origins of apps on other origins answered with CORS (delivery.allowedOrigins deployed). @default none */
+  allowedOrigins?: readonly string[];
+  /**
+   * Domain restriction (docs/access-layers.md): origins allowed besides the edge's own, and what
+   * a media request carrying no Origin, Referer or Sec-Fetch-Site gets. @default off
+   */
+  domainRestriction?: { sites: readonly string[]; missingHeaders?: 'allow' | 'deny' };
+  /** Device binding: grants tagged by the API, checked by the edge; keys in `<dir>/device-keys.json`. @default false */
+  deviceBinding?: boolean;
 }
 
 export interface LocalStack {
@@ -97,8 +108,10 @@ export interface LocalStack {
   idp: DevIdp;
   monitor: LocalMonitor;
   dynamo: LocalDynamo;
-  /** The edge's deny-list (undefined with edge revocation off). */
+  /** The edge's deny-list (undefined with edge revocation and device binding off). */
   denyList?: LocalKeyValueStore;
+  /** Device binding's keys (with `deviceBinding`): `rotate()` as the deployed rotation does. */
+  deviceKeys?: LocalDeviceKeys;
   /** DRM videos encrypted into the local folder, their keys, and the ClearKey licence server. */
   drm: LocalDrm;
   /** The local ClearKey licence server behind the licence proxy (it requires the proxy's credential). */
@@ -180,12 +193,19 @@ async function startInFolder(given: LocalStackOptions, lock: FolderLock): Promis
   const liveOrigin = new LiveOrigin(channels);
   const staticFiles = playerPageFiles(options);
   const monitor = new LocalMonitor();
-  const denyList = options.edgeRevocation === false ? undefined : new LocalKeyValueStore();
+  // The function's one store holds the deny-list and the device keys: device binding needs it too.
+  const denyList =
+    options.edgeRevocation === false && options.deviceBinding !== true ? undefined : new LocalKeyValueStore();
+  const deviceKeys =
+    options.deviceBinding === true && denyList !== undefined ? new LocalDeviceKeys(options.dir, denyList) : undefined;
+  deviceKeys?.ensure();
+  const restriction = options.domainRestriction;
   const configEnv = options.config === undefined ? {} : localApiEnvironment(options.config);
   const toleranceSeconds = new EnvReader({ ...configEnv, ...options.apiEnv }).integer(TOKEN.clockToleranceSeconds);
   const replication = { endpoint: dynamo.endpoint, tableName: REVOCATION_TABLE_NAME, toleranceSeconds };
   // The store is in memory: before the edge serves, it gets back every entry the table still calls for.
-  if (denyList !== undefined) await rebuildDenyList({ ...replication, writer: denyList, logger: options.logger });
+  if (denyList !== undefined && options.edgeRevocation !== false)
+    await rebuildDenyList({ ...replication, writer: denyList, logger: options.logger });
 
   // The API needs the edge's port (JWKS URL, media URL), so the servers listen first.
   let routeToApi: RequestListener = (_req, res) => {
@@ -201,6 +221,12 @@ async function startInFolder(given: LocalStackOptions, lock: FolderLock): Promis
     staticFiles,
     onMedia: options.onMedia,
     keyValueStore: denyList,
+    allowedOrigins: options.allowedOrigins,
+    edgeSettings: {
+      sites: restriction === undefined ? null : [...restriction.sites],
+      missing: restriction?.missingHeaders ?? 'allow',
+      device: deviceKeys !== undefined,
+    },
     extraRoutes: { '/local/monitor.json': monitor.handler },
   });
   const servers = await listenOnLoopback(handler, options.port);
@@ -226,18 +252,26 @@ async function startInFolder(given: LocalStackOptions, lock: FolderLock): Promis
       SIGNING_KEY_PAIR_ID: key.keyPairId,
       SIGNING_KEY_FILE: key.privateKeyFile,
       AWS_REGION: 'us-east-1',
-      EDGE_DENY_LIST: denyList === undefined ? 'off' : 'on',
+      EDGE_DENY_LIST: denyList === undefined || options.edgeRevocation === false ? 'off' : 'on',
       [LIVE_CHANNELS_VARIABLE]: liveChannelsVariable(channels),
+      ...(restriction === undefined
+        ? {}
+        : {
+            DOMAIN_RESTRICTION: 'on',
+            DOMAIN_RESTRICTION_SITES: restriction.sites.join(','),
+            DOMAIN_RESTRICTION_MISSING: restriction.missingHeaders ?? 'allow',
+          }),
+      ...(deviceKeys === undefined ? {} : { DEVICE_BINDING: 'on', DEVICE_KEY_FILE: deviceKeys.file }),
       ...licensing.env,
       ...options.apiEnv,
     },
     logger: options.logger,
     onStoreClient: (client) => {
-      if (denyList === undefined) return;
+      if (denyList === undefined || options.edgeRevocation === false) return;
       attachDenyListStream(client, { ...replication, writer: denyList, logger: options.logger });
     },
     // The same signals as deployed (EMF lines on stdout), and the counts behind /local/monitor.
-    signals: new SignalFanout([new EmfSignals(), monitor]),
+    signals: new SignalFanout([new EmfSignals(createObservability().metrics), monitor]),
     originVerify: originVerify?.api,
   });
   routeToApi = createApiAdapter(api, { onResponse: options.onApiResponse, originVerify: originVerify?.adapter });
@@ -256,6 +290,7 @@ async function startInFolder(given: LocalStackOptions, lock: FolderLock): Promis
     monitor,
     dynamo,
     denyList,
+    deviceKeys,
     drm,
     licenceServerUrl: licensing.server.url,
     close: async () => {

@@ -9,10 +9,11 @@
  *   reads it.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { BUNDLING, NODE_RUNTIME, RUNTIME_PROVIDED_MODULES } from '../lib/node-function';
+import { minifyViewerRequest } from '../lib/viewer-request-code';
 
 const ROOT = path.join(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
@@ -47,5 +48,10 @@ mkdirSync(path.join(DIST, 'edge-function'), { recursive: true });
 copyFileSync(
   path.join(ROOT, 'edge-function', 'viewer-request.js'),
   path.join(DIST, 'edge-function', 'viewer-request.js'),
+);
+// The minified template lib/viewer-request-code.ts reads in the package (no esbuild at a team's synth).
+writeFileSync(
+  path.join(DIST, 'edge-function', 'viewer-request.min.js'),
+  minifyViewerRequest(readFileSync(path.join(ROOT, 'edge-function', 'viewer-request.js'), 'utf8')),
 );
 console.log(`built ${path.relative(ROOT, DIST)}/`);

@@ -24,6 +24,10 @@ export interface StreamgateDenial {
   retryAfterSeconds?: number;
   /** The API's `error_description`, for logs (not for viewers). */
   detail?: string;
+  /** `step-up`: the authentication levels the title accepts, by preference (RFC 9470 `acr_values`), to ask the IdP for. */
+  acrValues?: string[];
+  /** `step-up`: how old the sign-in may be, in seconds (RFC 9470 `max_age`), to ask the IdP for. */
+  maxAgeSeconds?: number;
 }
 
 /** Thrown (and used to reject `session.ready`) when a session stops on a denial. */
@@ -42,12 +46,15 @@ const TEXT: Record<DenialKind, [string, DenialAction]> = {
     'retry-later',
   ],
   'not-entitled': ["Your account doesn't include this video.", 'pick-another'],
+  'step-up': ['This video needs you to confirm your sign-in. Sign in again to watch.', 'step-up'],
+  'rental-expired': ['Your rental of this video has ended. Rent it again to watch.', 'pick-another'],
   'too-many-streams': ["You're watching on too many devices. Stop one of them and try again.", 'retry-later'],
   sharing: ['Playback was blocked because this account seems to be shared.', 'none'],
   'rate-limited': ['Too many requests. Trying again shortly.', 'retry-later'],
   unavailable: ['The service is briefly unavailable. Trying again shortly.', 'retry-later'],
   'bad-request': ["This video can't be played.", 'none'],
   'media-denied': ['The video service refused this video even with fresh access. Try again later.', 'retry-later'],
+  cors: ["This site isn't allowed to use the video service. Contact the site's team.", 'none'],
   network: ['No connection to the video service. Trying again shortly.', 'retry-later'],
 };
 
@@ -81,13 +88,14 @@ export function denialOf(status: number, body: unknown, retryAfter: number | und
   const extra: Partial<StreamgateDenial> = { status, code, detail };
   if (typeof fields.reason === 'string') extra.reason = fields.reason;
   if (retryAfter !== undefined) extra.retryAfterSeconds = retryAfter;
+  Object.assign(extra, stepUpOf(fields));
   if (isApiReason(fields.reason)) {
     const [kind, action] = REASON_KINDS[fields.reason] as readonly [DenialKind, DenialAction?];
     return action === undefined ? denial(kind, extra) : notFromHere(denial(kind, extra), action);
   }
   // Not the API's own answer (API Gateway, the WAF), or a reason newer than this client: by status.
   let kind: DenialKind;
-  if (status === 401) kind = 'signed-out';
+  if (status === 401) kind = code === 'insufficient_user_authentication' ? 'step-up' : 'signed-out';
   else if (status === 403)
     kind =
       code === 'concurrency_limit'
@@ -96,7 +104,9 @@ export function denialOf(status: number, body: unknown, retryAfter: number | und
           ? 'sharing'
           : code === 'session_ended'
             ? 'session-ended'
-            : 'not-entitled';
+            : code === 'rental_expired'
+              ? 'rental-expired'
+              : 'not-entitled';
   else if (status === 429) kind = 'rate-limited';
   else if (status >= 500) kind = 'unavailable';
   else kind = 'bad-request';
@@ -110,4 +120,14 @@ export function denialOf(status: number, body: unknown, retryAfter: number | und
 /** A refusal that is not about the viewer's entitlement: nothing they can pick fixes it. */
 function notFromHere(result: StreamgateDenial, action: DenialAction): StreamgateDenial {
   return { ...result, action, message: "Playback isn't allowed from here." };
+}
+
+/** RFC 9470's challenge parameters, as the API repeats them in its body (`acr_values`, `max_age`). */
+function stepUpOf(fields: Record<string, unknown>): Pick<StreamgateDenial, 'acrValues' | 'maxAgeSeconds'> {
+  const acr = fields.acr_values;
+  const maxAge = fields.max_age;
+  return {
+    ...(typeof acr === 'string' && acr.trim() !== '' ? { acrValues: acr.trim().split(/ +/) } : {}),
+    ...(typeof maxAge === 'number' && Number.isInteger(maxAge) && maxAge >= 0 ? { maxAgeSeconds: maxAge } : {}),
+  };
 }

@@ -13,9 +13,13 @@ export const REASON_KINDS = {
   expired: ['signed-out'],
   token_rejected: ['signed-out'],
   revoked: ['revoked'],
+  step_up_required: ['step-up'],
+  rental_expired: ['rental-expired'],
   not_entitled: ['not-entitled'],
   // Not the viewer's entitlement: nothing they can pick fixes it.
   origin_not_verified: ['not-entitled', 'none'],
+  // The page is on a site the service does not allow: nothing the viewer picks here fixes it.
+  site_not_allowed: ['not-entitled', 'none'],
   licence_refused: ['not-entitled', 'none'],
   concurrency_limit: ['too-many-streams'],
   session_ended: ['session-ended'],
@@ -28,6 +32,7 @@ export const REASON_KINDS = {
   // Growth caps of one account (docs/cost.md): the same answer as a rate limit, later.
   too_many_sessions: ['rate-limited'],
   too_many_grants: ['rate-limited'],
+  too_many_rentals: ['rate-limited'],
   internal_error: ['unavailable'],
   upstream_error: ['unavailable'],
   unavailable: ['unavailable'],

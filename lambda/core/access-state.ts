@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { SharingConfig, StreamLimitPolicy } from './config';
 import type { IssuedGrant } from './edge-deny-list';
+import type { UserState } from './user-state';
 
 /** A token as the store knows it: who issued it, to whom, which one. */
 export interface TokenRef {
@@ -75,7 +76,42 @@ export interface PlaybackCall extends CallerCall {
   revokeUntil: number;
   /** This user's stream limit (its plan or own claim, lambda/core/entitlement.ts); absent = `limits.maxStreams`. */
   maxStreams?: number;
+  /** Record the session's start (step-up rules judge sign-in ages: lambda/core/step-up.ts), and how late it may be. */
+  sessionStart?: SessionStart;
+  /** The call plays a rental: record its first play, and admit only within its window (lambda/core/rentals.ts). */
+  rental?: RentalPlay;
 }
+
+/** A session's start as step-up judges it: recorded once, by the session's first admitted playback. */
+export interface SessionStart {
+  /** The session must have started by then (`auth_time` + max age); absent = no age judged for this title. */
+  latestStart?: number;
+}
+
+/** A playback of a rental, as the store records and judges it. */
+export interface RentalPlay {
+  /** The rental's id (lambda/core/rentals.ts `Rental.id`). */
+  id: string;
+  /** A first play must happen by then. */
+  startBy: number;
+  /** The rental's end if this call is its first play (now + its play window). */
+  endIfStartedNow: number;
+  /** The record is dead after this (the latest the rental can end). */
+  keepUntil: number;
+  /** The call's grant expiry: admitted only when the rental lasts at least as long. */
+  grantExpiresAt: number;
+}
+
+/** Refusals by the title's own rules (step-up, rentals), decided on the user's item. */
+export type TitleRefusal =
+  /** The session started (or would start now) later than its sign-in allows. */
+  | { outcome: 'step-up-required' }
+  /** The rental is over: never started in time (no `endedAt`), or played out at `endedAt`. */
+  | { outcome: 'rental-expired'; endedAt?: number }
+  /** The rental ends before the grant would: sign again, ending at `endsAt`, and retry. */
+  | { outcome: 'rental-ends'; endsAt: number }
+  /** The user item records as many rentals as it may; the first to close frees one. */
+  | { outcome: 'too-many-rentals'; limit: number; retryAfterSeconds: number };
 
 /**
  * Refused because the user's item would grow past its budget (lambda/store/access-state-store.ts):
@@ -88,6 +124,7 @@ export type GrowthRefusal =
 export type PlaybackVerdict =
   | Refusal
   | GrowthRefusal
+  | TitleRefusal
   /** Presented from more networks or countries than allowed; nothing recorded (action: revoke-*). */
   | { outcome: 'sharing-suspected'; sharing: SharingVerdict }
   /** At the stream limit with reject-newest. */
@@ -114,6 +151,10 @@ export interface LicenceCall extends CallerCall {
   presentation: Presentation;
   /** The caller's stream limit (its plan or own claim), as playback applied it; absent: the default. */
   maxStreams?: number;
+  /** Step-up: the session must have started by `latestStart` (as playback judged it). */
+  sessionStart?: SessionStart;
+  /** A rental's licence: only once playback started it, and not after its end. */
+  rental?: Pick<RentalPlay, 'id'>;
 }
 
 export type LicenceVerdict =
@@ -122,7 +163,9 @@ export type LicenceVerdict =
   | { outcome: 'not-playing' }
   /** From a network or country playback did not admit for this session. */
   | { outcome: 'sharing-suspected'; sharing: SharingVerdict }
-  | { outcome: 'admitted' };
+  | Exclude<TitleRefusal, { outcome: 'rental-ends' | 'too-many-rentals' }>
+  /** `rentalEndsAt`: the rental's recorded end (a licence must not outlive it). */
+  | { outcome: 'admitted'; rentalEndsAt?: number };
 
 export interface AccessLimits {
   /** Calls per window; 0 = unlimited. */
@@ -142,6 +185,8 @@ export interface AccessLimits {
   maxSessionsPerHour: number;
   /** Grant records one bucket (grants expiring in it) may hold for the user. */
   maxGrantsPerBucket: number;
+  /** Rentals one user item records at once (lambda/core/rentals.ts); @default 20 */
+  maxRentals?: number;
 }
 
 /** The access state (implemented over DynamoDB in lambda/store/access-state-store.ts). */
@@ -164,6 +209,10 @@ export interface AccessState {
   ): Promise<boolean>;
   /** Revokes every token of `user` issued before `before` (epoch s); keeps the later cut-off. */
   revokeUser(user: UserRef, before: number, nowSeconds: number, keepUntil: number): Promise<void>;
+  /** Admin: the user's item in the API's terms (lambda/core/user-state.ts); one consistent read. */
+  userState(user: UserRef, nowSeconds: number): Promise<UserState>;
+  /** Admin: removes the user's cut-off; answers the one removed (undefined: there was none). */
+  liftCutoff(user: UserRef, keepUntil: number): Promise<number | undefined>;
   readonly limits: AccessLimits;
 }
 

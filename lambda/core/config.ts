@@ -5,6 +5,8 @@
  */
 import { MEDIA_PATH_PREFIX_VARIABLE, mediaKeyPrefixProblem, mediaPathPrefix } from './media-paths';
 import { ABUSE_DEFAULTS, type SharingAction, STREAM_LIMIT_POLICY, type StreamLimitPolicy } from './abuse-defaults';
+import { readAccessLayers } from './access-layers-config';
+import type { DomainRestriction } from './domain-restriction';
 import { isVideoPattern, PLAN_LIMITS, PLAN_NAME, type Plan, VIDEO_PATTERN_RULE } from './entitlement-rules';
 import { ConfigError, type Env, EnvReader } from './env-reader';
 import {
@@ -143,6 +145,10 @@ export interface ApiConfig {
   abuse: AbuseConfig;
   /** Whether grants are recorded for the edge's deny-list (EDGE_DENY_LIST, default on). */
   edgeDenyList: boolean;
+  /** Sites allowed to call for playback (DOMAIN_RESTRICTION_SITES, DOMAIN_RESTRICTION_MISSING); absent = off. */
+  domainRestriction?: DomainRestriction;
+  /** Whether grants carry a device tag (DEVICE_BINDING on; keys from DEVICE_KEY_SECRET_ARN or DEVICE_KEY_FILE). */
+  deviceBinding: boolean;
   /** Header carrying the viewer's country as CloudFront saw it. */
   viewerCountryHeader: string;
   /** Header carrying the viewer's address as CloudFront saw it (`ip:port`); falls back to the source IP. */
@@ -224,6 +230,10 @@ function readConfig(read: EnvReader): ApiConfig {
     originVerifySecretArn: read.optional('ORIGIN_VERIFY_SECRET_ARN'),
     // Record every grant's id so a revocation can reach the edge's deny-list (lambda/core/edge-deny-list.ts).
     edgeDenyList: read.oneOf({ variable: 'EDGE_DENY_LIST', allowed: ['on', 'off'] as const, fallback: 'on' }) === 'on',
+    ...readAccessLayers(
+      (name) => read.optional(name),
+      (variable, problem) => new ConfigError(variable, problem),
+    ),
   };
 }
 

@@ -125,9 +125,16 @@ export function denyEntries(
     .map((grant) => ({ key: grant.id, reason, expiresAt: grant.expiresAt + toleranceSeconds }));
 }
 
-/** Keys whose entry is past its expiry (or unreadable): what the sweeper deletes. */
+/**
+ * The store's other namespace: device-binding keys (lambda/core/device-binding.ts), which the
+ * rotation writes and deletes. Grant ids are base64url, so never start with it.
+ */
+export const DEVICE_KEY_PREFIX = 'device-key.';
+
+/** Keys whose entry is past its expiry (or unreadable): what the sweeper deletes. Device keys are not entries. */
 export function expiredKeys(entries: readonly { key: string; value: string }[], nowSeconds: number): string[] {
   return entries
+    .filter(({ key }) => !key.startsWith(DEVICE_KEY_PREFIX))
     .filter(({ value }) => {
       const parsed = parseDenyValue(value);
       return parsed === undefined || parsed.expiresAt <= nowSeconds;

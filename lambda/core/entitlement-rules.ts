@@ -54,3 +54,23 @@ export const PLAN_LIMITS = {
   /** The cap a per-user stream-limit claim may never exceed. */
   streamLimitClaimMax: { min: 1, max: 1000, fallback: 10 },
 } as const;
+
+/**
+ * The entry of a by-title map (keys are entries as VIDEO_PATTERN_RULE says) that decides for
+ * `videoId`: the most specific that names it, an id over any prefix, a longer prefix over a
+ * shorter one, `*` last. One entry decides, so a title's rule is read in one place.
+ */
+export function mostSpecific<T>(rules: ReadonlyMap<string, T>, videoId: string): T | undefined {
+  let best: string | undefined;
+  for (const pattern of rules.keys()) {
+    if (!matchesVideo(pattern, videoId)) continue;
+    if (best === undefined || specificity(pattern) > specificity(best)) best = pattern;
+  }
+  return best === undefined ? undefined : rules.get(best);
+}
+
+/** An exact id beats every prefix; among prefixes, the longer. */
+const specificity = (pattern: string): number => (pattern.endsWith('*') ? pattern.length - 1 : 1000);
+
+/** Entries in one by-title map (step-up rules, rental terms): they travel in a Lambda variable. */
+export const TITLE_RULES_MAX = 50;

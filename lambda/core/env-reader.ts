@@ -7,11 +7,13 @@
 import type { ChoiceSetting, IntegerSetting, TextSetting } from './settings-contract';
 
 export class ConfigError extends Error {
+  /** `cause`: the failure behind it (an SDK or file-system error), kept for the logs. */
   constructor(
     readonly variable: string,
     problem: string,
+    options?: { cause?: unknown },
   ) {
-    super(`${variable}: ${problem}`);
+    super(`${variable}: ${problem}`, options);
     this.name = 'ConfigError';
   }
 }

@@ -2,6 +2,7 @@
  * One error type per outcome of an API call. Each knows its HTTP status and its RFC 6750 / API
  * contract error code, so handlers map errors to responses and never guess.
  */
+import { types } from 'node:util';
 
 export type ApiErrorCode =
   | 'invalid_request'
@@ -15,6 +16,9 @@ export type ApiErrorCode =
   | 'too_many_sessions'
   | 'too_many_grants'
   | 'session_not_playing'
+  | 'insufficient_user_authentication'
+  | 'rental_expired'
+  | 'too_many_rentals'
   | 'temporarily_unavailable'
   | 'not_found'
   | 'payload_too_large'
@@ -45,6 +49,8 @@ export type DenialReason =
   | 'not_entitled'
   | 'bad_request'
   | 'origin_not_verified'
+  /** The page asking is on a site the deployment does not allow (domain restriction). */
+  | 'site_not_allowed'
   | 'rate_limited'
   | 'concurrency_limit'
   | 'session_ended'
@@ -54,6 +60,11 @@ export type DenialReason =
   | 'too_many_sessions'
   | 'too_many_grants'
   | 'session_not_playing'
+  /** RFC 9470: the title needs a stronger or more recent sign-in than the token's (lambda/core/step-up.ts). */
+  | 'step_up_required'
+  /** The rental's windows are over (lambda/core/rentals.ts). */
+  | 'rental_expired'
+  | 'too_many_rentals'
   | 'keys_unavailable'
   | 'signing_key_unavailable'
   | 'not_found'
@@ -115,6 +126,15 @@ export class OriginNotVerified extends ApiError {
   }
 }
 
+/** 403: the call came from a page on a site the deployment does not allow (lambda/core/domain-restriction.ts). */
+export class SiteNotAllowed extends ApiError {
+  readonly status = 403;
+  readonly code = 'forbidden' as const;
+  constructor() {
+    super('site_not_allowed', 'this service plays only on the sites it allows; open the player on one of them');
+  }
+}
+
 /** 403: the user already has the maximum number of active playback sessions. */
 export class ConcurrencyLimit extends ApiError {
   readonly status = 403;
@@ -159,6 +179,49 @@ export class SessionNotPlaying extends ApiError {
     super(
       'session_not_playing',
       'this session is not playing: a licence is issued only to a session playback admitted and still holds a stream for; start playback first',
+    );
+  }
+}
+
+/**
+ * 401 (RFC 9470): the token's sign-in does not meet the title's requirement: an `acr` outside
+ * `acrValues`, or (`maxAgeSeconds`) a sign-in older than that when the session started, or no
+ * `auth_time` to tell. The challenge names what a new token must meet (lambda/core/http.ts).
+ */
+export class StepUpRequired extends ApiError {
+  readonly status = 401;
+  readonly code = 'insufficient_user_authentication' as const;
+  constructor(
+    description: string,
+    /** Acceptable `acr` values, in order of preference. */
+    readonly acrValues: readonly string[] | undefined,
+    /** Seconds a sign-in may be old when a session of this title starts. */
+    readonly maxAgeSeconds: number | undefined,
+  ) {
+    super('step_up_required', description);
+  }
+}
+
+/** 403: the token rents this title, and the rental is over (never started in time, or played out). */
+export class RentalExpired extends ApiError {
+  readonly status = 403;
+  readonly code = 'rental_expired' as const;
+  constructor(description: string) {
+    super('rental_expired', description);
+  }
+}
+
+/** 429: the user has as many rentals recorded as a user item may hold; the oldest window closes first. */
+export class TooManyRentals extends ApiError {
+  readonly status = 429;
+  readonly code = 'too_many_rentals' as const;
+  constructor(
+    limit: number,
+    override readonly retryAfterSeconds: number,
+  ) {
+    super(
+      'too_many_rentals',
+      `this account has ${limit} rentals started or open to start, the most recorded at once; retry in ${retryAfterSeconds} s`,
     );
   }
 }
@@ -337,15 +400,29 @@ const CAUSE_MESSAGE_MAX = 300;
 /** A compact JWS/JWT (three base64url parts, header first): never logged, even inside a message. */
 const JWT_LIKE = /eyJ[\w-]*\.[\w-]*\.[\w-]*/g;
 
+/** How many causes deep a log line follows the chain (an API error, a config error, the SDK error, ...). */
+const CAUSE_DEPTH_MAX = 4;
+
+/** One failure of a cause chain as logged: class name, message, and the failure behind it, if any. */
+export interface CauseSummary {
+  name: string;
+  message: string;
+  cause?: CauseSummary;
+}
+
 /**
  * The dependency failure behind an error, for the log line that records a 5xx: the cause's class
- * name and message (bounded, tokens masked), never its stack. The wire body never carries it.
+ * name and message (bounded, tokens masked), then its own cause, and so on down the chain (the SDK
+ * error behind a config error behind a 503), never a stack. The wire body never carries it.
  */
-export function causeSummary(error: Error): { name: string; message: string } | undefined {
+export function causeSummary(error: Error, depth = CAUSE_DEPTH_MAX): CauseSummary | undefined {
   const cause = error.cause;
-  if (cause === undefined) return undefined;
-  if (!(cause instanceof Error)) return { name: typeof cause, message: bounded(String(cause)) };
-  return { name: cause.name, message: bounded(cause.message) };
+  if (cause === undefined || depth === 0) return undefined;
+  // isNativeError also knows an Error made in another realm (a vm context, a test sandbox).
+  if (!(cause instanceof Error || types.isNativeError(cause)))
+    return { name: typeof cause, message: bounded(String(cause)) };
+  const deeper = causeSummary(cause, depth - 1);
+  return { name: cause.name, message: bounded(cause.message), ...(deeper === undefined ? {} : { cause: deeper }) };
 }
 
 function bounded(message: string): string {

@@ -4,7 +4,7 @@
  * `WWW-Authenticate` challenges. Nothing here is ever cached by a browser or CDN.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type ApiError, InsufficientScope, InvalidToken } from './errors';
+import { type ApiError, InsufficientScope, InvalidToken, StepUpRequired } from './errors';
 import { INTERNAL_ERROR_REASON, wireReasonOf } from './reason-codes';
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
@@ -31,6 +31,8 @@ export function errorResponse(error: ApiError): HttpResponse {
     error: error.code,
     reason: wireReasonOf(error.reason),
     error_description: error.description,
+    // The challenge's parameters in the body too: a cross-origin client may not read the header.
+    ...(error instanceof StepUpRequired ? stepUpParameters(error) : {}),
   });
   const challenge = challengeFor(error);
   if (challenge !== undefined) response.headers['www-authenticate'] = challenge;
@@ -50,6 +52,15 @@ export function internalErrorResponse(): HttpResponse {
 /** RFC 6750 §3: no error code when the request carried no credentials at all (§3.1). */
 function challengeFor(error: ApiError): string | undefined {
   if (error instanceof InvalidToken && error.reason === 'missing_token') return `Bearer realm="${REALM}"`;
+  if (error instanceof StepUpRequired) {
+    // RFC 9470 §3: acr_values (space-separated, by preference) and max_age (seconds), quoted as its examples.
+    const { acr_values, max_age } = stepUpParameters(error);
+    return [
+      `Bearer realm="${REALM}", error="${error.code}", error_description="${quotable(error.description)}"`,
+      ...(acr_values !== undefined ? [`acr_values="${quotable(acr_values)}"`] : []),
+      ...(max_age !== undefined ? [`max_age="${max_age}"`] : []),
+    ].join(', ');
+  }
   if (error instanceof InvalidToken || error instanceof InsufficientScope) {
     return `Bearer realm="${REALM}", error="${error.code}", error_description="${quotable(error.description)}"`;
   }
@@ -59,4 +70,11 @@ function challengeFor(error: ApiError): string | undefined {
 /** RFC 6750 restricts error_description to %x20-21 / %x23-5B / %x5D-7E: no quote, no backslash. */
 function quotable(text: string): string {
   return text.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?');
+}
+
+function stepUpParameters(error: StepUpRequired): { acr_values?: string; max_age?: number } {
+  return {
+    ...(error.acrValues !== undefined ? { acr_values: error.acrValues.join(' ') } : {}),
+    ...(error.maxAgeSeconds !== undefined ? { max_age: error.maxAgeSeconds } : {}),
+  };
 }

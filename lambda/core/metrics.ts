@@ -3,7 +3,7 @@
  * `Streamgate`). Dimensions stay low-cardinality: `service`, and `Reason` from a fixed set;
  * never a user, token or video id.
  */
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SharingAction } from './config';
 import type { ApiError } from './errors';
 import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE, REASON_DIMENSION } from './metric-names';
@@ -36,6 +36,7 @@ const NAMED_REASONS = new Set([
   'bad_signature',
   'revoked',
   'not_entitled',
+  'site_not_allowed',
   'rate_limited',
   'concurrency_limit',
   'session_ended',
@@ -45,6 +46,9 @@ const NAMED_REASONS = new Set([
   'too_many_sessions',
   'too_many_grants',
   'session_not_playing',
+  'step_up_required',
+  'rental_expired',
+  'too_many_rentals',
 ]);
 
 export function metricReason(error: ApiError): string {
@@ -53,9 +57,8 @@ export function metricReason(error: ApiError): string {
 
 export class EmfSignals implements ApiSignals {
   private pending = false;
-  constructor(
-    private readonly metrics: Metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE }),
-  ) {}
+  /** `metrics`: the function's one instance (lambda/runtime/observability.ts). */
+  constructor(private readonly metrics: Metrics) {}
 
   emit(signal: ApiSignal): void {
     this.pending = true;

@@ -2,7 +2,6 @@
  * HTTP API Lambda authorizer on every route — thin Lambda entry over lambda/core/origin-authorizer.ts.
  * It needs only the origin-verify secret: no table, no signing key, no JWT configuration.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResult } from 'aws-lambda';
 import { ConfigError, EnvReader } from '../core/env-reader';
@@ -12,9 +11,10 @@ import {
   ORIGIN_VERIFY_REFRESH_SECONDS,
   ORIGIN_VERIFY_SECRET_VARIABLE,
 } from '../core/origin-verify';
+import { functionObservability } from '../runtime/observability';
 import { readSecret } from '../runtime/secrets';
 
-const logger = new Logger({ serviceName: 'streamgate' });
+const { logger } = functionObservability();
 let secrets: SecretsManagerClient | undefined;
 
 const authorizer = new OriginAuthorizer({

@@ -1,17 +1,18 @@
 /** `POST /api/v1/playback/{videoId}` — thin Lambda entry over lambda/core/api/playback.ts. */
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { causeSummary, SigningKeyUnavailable } from '../core/errors';
 import { errorResponse, type HttpResponse } from '../core/http';
+import { functionObservability, withInvocation } from '../runtime/observability';
 import { atInit, createPlaybackRoute } from '../runtime/runtime';
 
 // The one function that reads the CloudFront private key. Exported as `ready`: the init the
 // handler awaits, which the cold-start bench times (bench/cold-start.ts).
 const playback = atInit(createPlaybackRoute());
 export const ready: Promise<unknown> = playback;
-const logger = new Logger({ serviceName: 'streamgate' });
+const { logger } = functionObservability();
 
-export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResponse> => {
+export const handler = async (event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResponse> => {
+  withInvocation(logger, context);
   const { route, signingKey } = await playback;
   try {
     // A rotation switches the active key; never sign with one older than the refresh period.

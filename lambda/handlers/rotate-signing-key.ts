@@ -5,19 +5,18 @@
  * seconds) on every run: the key-age alarm fires when it grows past the schedule, or when the
  * runs stop. Invoke with `{"force": true}` to rotate now.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CLOUDFRONT_KEY_ALGORITHMS, isCloudFrontKeyAlgorithm } from '../core/cloudfront-key-types';
 import { ConfigError, EnvReader } from '../core/env-reader';
-import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../core/metric-names';
+import { METRIC } from '../core/metric-names';
 import { type RotationPolicy, type RotationRun, runRotation } from '../core/signing-key-rotation';
+import { functionObservability } from '../runtime/observability';
 import { CloudFrontKeys, SecretsManagerKeyStore } from '../runtime/signing-key-ports';
 import { randomUUID } from 'node:crypto';
 
-const logger = new Logger({ serviceName: METRICS_SERVICE });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+const { logger, metrics } = functionObservability();
 
 const env = new EnvReader();
 const required = (name: string): string => env.required(name);

@@ -13,19 +13,20 @@
  * - `DENY_LIST_SWEEP_MIN_BYTES` (default 1000000, 0-5242880): the sweeper lists and deletes only
  *   once the store holds this much (expired entries are harmless; listing is billed per call);
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent, AttributeValue as StreamAttributeValue } from 'aws-lambda';
 import { type Env, EnvReader } from '../core/env-reader';
 import { TOKEN } from '../core/settings-contract';
-import { DENY_LIST_METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../core/metric-names';
+import { DENY_LIST_METRIC } from '../core/metric-names';
 import { DenyListReplicator } from '../store/deny-list-replicator';
 import type { Item } from '../store/dynamo-call';
 import { KvsDenyList, type SweepReport } from '../store/kvs-deny-list';
 import { STATE_TABLE } from '../store/table-schema';
 import { DENY_LIST_KVS_ARN_VARIABLE } from './deny-list-env';
+import { functionObservability } from './observability';
 
 export { DENY_LIST_KVS_ARN_VARIABLE };
 
@@ -70,8 +71,8 @@ export class DenyListRuntime {
   private readonly sweepMinBytes: number;
 
   constructor(options: DenyListRuntimeOptions = {}) {
-    this.logger = options.logger ?? new Logger({ serviceName: METRICS_SERVICE });
-    this.metrics = options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+    this.logger = options.logger ?? functionObservability().logger;
+    this.metrics = options.metrics ?? functionObservability().metrics;
     this.now = options.now ?? (() => Math.floor(Date.now() / 1000));
     const config = loadDenyListConfig(options.env ?? process.env);
     this.sweepMinBytes = config.sweepMinBytes;

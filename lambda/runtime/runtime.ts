@@ -2,7 +2,7 @@
  * Builds each function's route once per process from the environment: config, clients and the
  * keys that function needs (and no other) are created at init and reused by every invocation.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AccessState } from '../core/access-state';
@@ -15,6 +15,7 @@ import { SessionRoute } from '../core/api/session';
 import type { ApiOperation } from '../core/api-routes';
 import type { HttpResponse } from '../core/http';
 import { ConfigError, loadConfig, type ApiConfig } from '../core/config';
+import { causeSummary } from '../core/errors';
 import { EnvReader } from '../core/env-reader';
 import { MediaSigner } from '../core/media-signer';
 import {
@@ -25,9 +26,13 @@ import {
 } from '../core/origin-verify';
 import { EmfSignals, type ApiSignals } from '../core/metrics';
 import { createSecretsClient, readSecret } from './secrets';
+import { deviceKeyReader } from './device-key';
 import { type DrmConfig, type DrmSystem, loadDrmConfig } from '../core/drm-config';
+import { loadRentalConfig } from '../core/rentals';
+import { parseStepUpRules, STEP_UP_VARIABLE } from '../core/step-up';
 import { LicenceProxy, type LicenceUpstream } from '../core/licence-proxy';
 import { HttpLicenceUpstream } from './http-licence-upstream';
+import { functionObservability } from './observability';
 import { ActiveSigningKey } from './signing-key';
 import { loggedAndCounted } from '../store/item-hygiene';
 import { createStateStores } from '../store/state-stores';
@@ -78,6 +83,7 @@ export function createPlaybackRoute(options: RuntimeOptions = {}): Promise<Playb
         signer: new MediaSigner(config.signing, signingKey, drm.catalog),
         drm,
         live,
+        deviceKey: deviceKeyReader(options.env ?? process.env, secrets),
       }),
       signingKey,
     });
@@ -127,6 +133,7 @@ export function createApi(options: ApiOptions = {}): Promise<ApiHandlers> {
         signer: new MediaSigner(config.signing, signingKey, drm.catalog),
         drm,
         live,
+        deviceKey: deviceKeyReader(options.env ?? process.env, secrets),
       });
       const licence = new LicenceRoute({ ...deps, licences });
       const revocations = new RevocationsRoute(deps);
@@ -158,10 +165,13 @@ async function initRoutes<T>(
   options: RuntimeOptions,
   own: (inputs: InitInputs) => Promise<(deps: RouteDeps) => T>,
 ): Promise<T> {
-  const logger = options.logger ?? new Logger({ serviceName: 'streamgate' });
+  const logger = options.logger ?? functionObservability().logger;
   try {
     const config = loadConfig(options.env ?? process.env);
     const drm = loadDrmConfig(options.env ?? process.env);
+    // The title rules (lambda/core/step-up.ts, lambda/core/rentals.ts): each a ConfigError naming its variable.
+    const stepUp = parseStepUpRules((options.env ?? process.env)[STEP_UP_VARIABLE]);
+    const rentals = loadRentalConfig(options.env ?? process.env);
     const live = loadLiveConfig(options.env ?? process.env, [
       config.signing.mediaPathPrefix ?? mediaPathPrefix(),
       DRM_PATH_PREFIX,
@@ -174,9 +184,9 @@ async function initRoutes<T>(
         ? originVerifyOf(config, secretsClient)
         : OriginVerifier.create(options.originVerify.load, { refreshAfterMs: options.originVerify.refreshAfterMs }),
     ]);
-    const signals = options.signals ?? new EmfSignals();
+    const signals = options.signals ?? new EmfSignals(functionObservability().metrics);
     // A failed prune is reported through the API's own logger and signals (flushed with its call).
-    const stores = createStateStores(config, loggedAndCounted(logger, signals));
+    const stores = createStateStores(config, loggedAndCounted(logger, signals), rentals);
     options.onStoreClient?.(stores.dynamo.client);
     return build(
       routeDeps({
@@ -187,11 +197,16 @@ async function initRoutes<T>(
         logger,
         now: options.now ?? (() => Math.floor(Date.now() / 1000)),
         originVerify,
+        titleRules: { stepUp, rentals },
       }),
     );
   } catch (error) {
     // The message names the variable; it never carries key material (see signing-key.ts).
-    logger.critical('streamgate failed to start', { error: error instanceof Error ? error.message : String(error) });
+    // The cause chain names the SDK or file error behind it (class and message, no stack).
+    logger.critical('streamgate failed to start', {
+      error: error instanceof Error ? error.message : String(error),
+      ...(error instanceof Error && error.cause !== undefined ? { cause: causeSummary(error) } : {}),
+    });
     throw error;
   }
 }

@@ -45,6 +45,6 @@ export async function readSecret(
   } catch (error) {
     const name = error instanceof Error ? error.name : 'unknown error';
     if (options.optional === true && name === 'ResourceNotFoundException') return undefined;
-    throw new ConfigError(variable, `cannot be read (${name})`);
+    throw new ConfigError(variable, `cannot be read (${name})`, { cause: error });
   }
 }

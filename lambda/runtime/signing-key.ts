@@ -48,8 +48,8 @@ export async function loadSigningKey(config: SigningConfig, secrets: () => Secre
     // Read synchronously: once per refresh, and node:fs/promises costs a cold start more to load.
     try {
       text = readFileSync(source.path, 'utf8');
-    } catch {
-      throw new ConfigError('SIGNING_KEY_FILE', `cannot read ${source.path}`);
+    } catch (error) {
+      throw new ConfigError('SIGNING_KEY_FILE', `cannot read ${source.path}`, { cause: error });
     }
   } else {
     text = await readSecret(secrets(), source.secretArn, 'SIGNING_KEY_SECRET_ARN');

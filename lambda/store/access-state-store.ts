@@ -34,9 +34,11 @@ import type {
   PlaybackVerdict,
   UserRef,
 } from '../core/access-state';
+import type { UserState } from '../core/user-state';
 import { StoreContention } from '../core/errors';
-import type { DynamoCaller, Item, WriteOutcome } from './dynamo-call';
-import { type HygieneObserver, prunePlan } from './item-hygiene';
+import { numberOf, type DynamoCaller, type Item, type WriteOutcome } from './dynamo-call';
+import { closedRentalsPlan, type HygieneObserver, prunePlan } from './item-hygiene';
+import { userStateOf } from './user-state-reader';
 import {
   countWrite,
   FIRST_PLAYBACK_ATTEMPT,
@@ -44,8 +46,10 @@ import {
   playbackWrite,
   pruneWrite,
   revokeSessionWrite,
+  liftCutoffWrite,
   revokeUserWrite,
   streamLimit,
+  type PrunePlan,
   type UpdateSpec,
 } from './state-expressions';
 import {
@@ -57,7 +61,7 @@ import {
   refusedLogout,
   refusedPlayback,
 } from './state-verdicts';
-import { STATE_TABLE, userKey } from './table-schema';
+import { STATE_TABLE, USER_ATTRIBUTES, userKey } from './table-schema';
 
 /** Rounds of (write, learn why it was refused) before a call gives up under contention. */
 const ATTEMPTS = 4;
@@ -76,7 +80,9 @@ export class AccessStateStore implements AccessState {
       (call.counted && this.limits.rateLimit > 0) ||
       this.limits.sharing.maxNetworks > 0 ||
       streamLimit(call, this.limits) > 0 ||
-      (call.grants !== undefined && call.grants.length > 0);
+      (call.grants !== undefined && call.grants.length > 0) ||
+      call.sessionStart !== undefined ||
+      call.rental !== undefined;
     // Nothing to record: a read is enough (and cheaper than a write).
     if (!records) return callerRefusal(await this.dynamo.get(key), call, this.limits) ?? { outcome: 'admitted' };
     let attempt = FIRST_PLAYBACK_ATTEMPT;
@@ -88,6 +94,7 @@ export class AccessStateStore implements AccessState {
       }
       const step = refusedPlayback(outcome.item, call, this.limits, attempt);
       if (step.kind === 'verdict') return step.verdict;
+      if (step.kind === 'prune-rentals') await this.prune(key, closedRentalsPlan(outcome.item, call.nowSeconds));
       attempt = step.attempt;
     }
     throw new StoreContention();
@@ -147,6 +154,20 @@ export class AccessStateStore implements AccessState {
     await this.write(userKey(user), revokeUserWrite(before, nowSeconds, keepUntil), undefined, false);
   }
 
+  async userState(user: UserRef, nowSeconds: number): Promise<UserState> {
+    return userStateOf(await this.dynamo.get(userKey(user)), nowSeconds, this.limits.rateWindowSeconds);
+  }
+
+  /**
+   * Removes the cut-off (a write that revokes nothing: the deny-list replicator ignores it, and
+   * entries it made for the cut-off run out with their grants). Only on an existing item, so a
+   * lift never creates one. Answers the cut-off removed.
+   */
+  async liftCutoff(user: UserRef, keepUntil: number): Promise<number | undefined> {
+    const outcome = await this.write(userKey(user), liftCutoffWrite(keepUntil), 'ALL_OLD', false);
+    return outcome.kind === 'written' ? numberOf(outcome.output.Attributes, USER_ATTRIBUTES.revokedBefore) : undefined;
+  }
+
   /**
    * One conditional UpdateItem of the user's item. Refused, the outcome carries the item as it
    * stood (read back if the server did not return it, unless `readBack` is false).
@@ -178,7 +199,10 @@ export class AccessStateStore implements AccessState {
    */
   private async pruneIfWorthIt(key: string, item: Item | undefined, nowSeconds: number): Promise<void> {
     const plan = prunePlan(item, nowSeconds, this.limits);
-    if (plan === undefined) return;
+    if (plan !== undefined) await this.prune(key, plan);
+  }
+
+  private async prune(key: string, plan: PrunePlan): Promise<void> {
     try {
       await this.dynamo.send((client, options) => client.send(this.command(key, pruneWrite(plan)), options));
     } catch (error) {

@@ -15,6 +15,7 @@ import { causeSummary } from '../core/errors';
 import type { ApiSignals } from '../core/metrics';
 import type { Item } from './dynamo-call';
 import type { PrunePlan } from './state-expressions';
+import { deadRentals } from './title-records';
 import {
   GRANTS_PREFIX,
   RATE_PREFIX,
@@ -49,8 +50,8 @@ export function deadWeight(
   item: Item | undefined,
   nowSeconds: number,
   limits: HygieneLimits,
-): { attributes: string[]; slots: string[]; bytes: number } {
-  if (item === undefined) return { attributes: [], slots: [], bytes: 0 };
+): { attributes: string[]; slots: string[]; rentals: string[]; bytes: number } {
+  if (item === undefined) return { attributes: [], slots: [], rentals: [], bytes: 0 };
   const latest = new Map<string, number>();
   for (const [name, value] of Object.entries(item)) {
     const prefix = name.slice(0, 2);
@@ -75,7 +76,14 @@ export function deadWeight(
   }
   const slots = (item[USER_ATTRIBUTES.sessions]?.SS ?? []).filter((session) => deadSessions.has(session));
   bytes += slots.reduce((sum, session) => sum + session.length, 0);
-  return { attributes, slots, bytes };
+  // Rentals whose window has closed (./title-records.ts): their records and set members.
+  const rentals = deadRentals(item, nowSeconds);
+  for (const name of rentals.attributes) {
+    attributes.push(name);
+    bytes += name.length + (item[name] === undefined ? 0 : sizeOf(item[name]));
+  }
+  bytes += rentals.members.reduce((sum, entry) => sum + entry.length, 0);
+  return { attributes, slots, rentals: rentals.members, bytes };
 }
 
 /** An item's size as DynamoDB bills it, near enough: names plus values. */
@@ -94,7 +102,13 @@ export function pruningPays(item: Item | undefined, deadBytes: number): boolean 
 export function prunePlan(item: Item | undefined, nowSeconds: number, limits: HygieneLimits): PrunePlan | undefined {
   const dead = deadWeight(item, nowSeconds, limits);
   if (!pruningPays(item, dead.bytes)) return undefined;
-  return { attributes: dead.attributes.slice(0, PRUNE_BATCH), slots: dead.slots };
+  return { attributes: dead.attributes.slice(0, PRUNE_BATCH), slots: dead.slots, rentals: dead.rentals };
+}
+
+/** The closed rentals of `item` alone, pruned whether or not it pays: they fill the rental cap (./title-records.ts). */
+export function closedRentalsPlan(item: Item | undefined, nowSeconds: number): PrunePlan {
+  const { attributes, members } = deadRentals(item, nowSeconds);
+  return { attributes: attributes.slice(0, PRUNE_BATCH), slots: [], rentals: members.slice(0, PRUNE_BATCH) };
 }
 
 /** Where the store reports a hygiene write that failed (the call it followed stands). */

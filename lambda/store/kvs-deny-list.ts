@@ -149,7 +149,12 @@ export class KvsDenyList implements DenyListWriter {
       const known = byKey.get(entry.key);
       if (known === undefined || known.expiresAt < entry.expiresAt) byKey.set(entry.key, entry);
     }
-    const puts = [...byKey.values()].map((entry) => ({ Key: entry.key, Value: denyValue(entry) }));
+    await this.putValues([...byKey.values()].map((entry) => ({ key: entry.key, value: denyValue(entry) })));
+  }
+
+  /** Puts keys with their values as given (the device keys: lambda/handlers/rotate-device-key.ts), 50 per request. */
+  async putValues(entries: readonly { key: string; value: string }[]): Promise<void> {
+    const puts = entries.map((entry) => ({ Key: entry.key, Value: entry.value }));
     for (const { Key, Value } of puts) {
       if (Key === '' || Buffer.byteLength(Key) > KVS_MAX_KEY_BYTES)
         throw new Error(`KvsDenyList: a key must be 1 to ${KVS_MAX_KEY_BYTES} bytes, got ${Buffer.byteLength(Key)}`);

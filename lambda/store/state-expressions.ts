@@ -13,6 +13,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { AccessLimits, CallerCall, LogoutCall, PlaybackCall, SharingVerdict } from '../core/access-state';
 import { grantRecord } from '../core/edge-deny-list';
+import { DEFAULT_MAX_RENTALS, recordRentalPlay, recordSessionStart } from './title-records';
 import {
   grantsAttribute,
   rateAttribute,
@@ -77,10 +78,12 @@ export const FIRST_PLAYBACK_ATTEMPT: PlaybackAttempt = {
   unrecorded: { networks: false, countries: false },
 };
 
-/** Dead weight to remove: attribute names, and members of the slot set. */
+/** Dead weight to remove: attribute names, and members of the slot set and of the rentals set. */
 export interface PrunePlan {
   readonly attributes: readonly string[];
   readonly slots: readonly string[];
+  /** Closed rentals' members of the `rentals` set (./title-records.ts). */
+  readonly rentals?: readonly string[];
 }
 
 /** The call's own stream limit (its user's plan), else the deployment's. */
@@ -127,6 +130,9 @@ export function playbackWrite(call: PlaybackCall, limits: AccessLimits, attempt:
     else rewriteSlots(update, call, attempt.slots);
   }
   if (call.grants !== undefined && call.grants.length > 0) recordGrants(update, call, limits);
+  // The title rules' records (./title-records.ts): the session's start, a rental's first play.
+  recordSessionStart(update, call, limits.sharing.maxNetworks === 0);
+  recordRentalPlay(update, call, limits.maxRentals ?? DEFAULT_MAX_RENTALS);
   return update.spec();
 }
 
@@ -184,11 +190,21 @@ export function revokeUserWrite(before: number, nowSeconds: number, keepUntil: n
   return update.spec();
 }
 
+/** Remove the user's cut-off (admin lift), only on an item that exists; revokes nothing. */
+export function liftCutoffWrite(keepUntil: number): UpdateSpec {
+  const update = new Update(keepUntil);
+  update.removes.push(update.name(BEFORE));
+  update.conditions.push(`attribute_exists(${update.name(STATE_TABLE.partitionKey)})`);
+  return update.spec();
+}
+
 /** Remove the planned dead weight (no condition: what is dead stays dead). */
 export function pruneWrite(plan: PrunePlan): UpdateSpec {
   const update = new Update(undefined);
   for (const attribute of plan.attributes) update.removes.push(update.name(attribute));
   if (plan.slots.length > 0) update.deletes.push(`${update.name(SESSIONS)} ${update.value({ SS: [...plan.slots] })}`);
+  if (plan.rentals !== undefined && plan.rentals.length > 0)
+    update.deletes.push(`${update.name(USER_ATTRIBUTES.rentals)} ${update.value({ SS: [...plan.rentals] })}`);
   return update.spec();
 }
 

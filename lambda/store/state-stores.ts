@@ -29,11 +29,16 @@ export function accessLimits(config: Pick<ApiConfig, 'abuse' | 'signing'>): Acce
   };
 }
 
-/** `hygiene` hears of every prune write that failed (item-hygiene.ts `loggedAndCounted`: a log line and a metric). */
+/**
+ * `hygiene` hears of every prune write that failed (item-hygiene.ts `loggedAndCounted`: a log line and a metric);
+ * `rentals`: the rental cap (lambda/core/rentals.ts `maxRecorded`), where titles are rentable.
+ */
 export function createStateStores(
   config: Pick<ApiConfig, 'store' | 'abuse' | 'signing'>,
   hygiene: HygieneObserver,
+  rentals?: { maxRecorded: number },
 ): StateStores {
   const dynamo = new DynamoCaller(createDynamoClient(config.store), config.store.tableName, config.store.timeoutMs);
-  return { dynamo, access: new AccessStateStore(dynamo, accessLimits(config), hygiene) };
+  const limits = { ...accessLimits(config), ...(rentals !== undefined ? { maxRentals: rentals.maxRecorded } : {}) };
+  return { dynamo, access: new AccessStateStore(dynamo, limits, hygiene) };
 }

@@ -22,6 +22,7 @@ import type {
   SharingVerdict,
 } from '../core/access-state';
 import { numberOf, type Item } from './dynamo-call';
+import { DEFAULT_MAX_RENTALS, licenceTitleVerdict, titleRefusal } from './title-records';
 import {
   grantBuckets,
   hourStart,
@@ -46,7 +47,11 @@ type RateLimited = Extract<Refusal, { outcome: 'rate-limited' }>;
 type TooManySessions = Extract<GrowthRefusal, { outcome: 'too-many-sessions' }>;
 
 /** After a refused playback write: the verdict, or the next attempt's shape. */
-export type PlaybackStep = { kind: 'verdict'; verdict: PlaybackVerdict } | { kind: 'retry'; attempt: PlaybackAttempt };
+export type PlaybackStep =
+  | { kind: 'verdict'; verdict: PlaybackVerdict }
+  | { kind: 'retry'; attempt: PlaybackAttempt }
+  /** The rental cap is full of closed rentals: prune them (./item-hygiene.ts `closedRentalsPlan`), then retry. */
+  | { kind: 'prune-rentals'; attempt: PlaybackAttempt };
 
 /** Why the item refuses this caller, if it is one every route refuses: revoked, ended or over the rate. */
 export function callerRefusal(item: Item | undefined, call: CallerCall, limits: AccessLimits): Refusal | undefined {
@@ -99,11 +104,15 @@ export function licenceVerdict(
   if (refusal !== undefined) return refusal;
   if (streamLimit(call, limits) > 0 && !holdsLiveSlot(item, call.session, call.nowSeconds))
     return { outcome: 'not-playing' };
-  if (limits.sharing.maxNetworks === 0) return { outcome: 'admitted' };
+  // The title rules (./title-records.ts): a session started in time, a rental started and not over.
+  const title = licenceTitleVerdict(item, call);
+  if (title !== undefined && title.outcome !== 'admitted') return title;
+  const admitted: LicenceVerdict = { outcome: 'admitted', ...title };
+  if (limits.sharing.maxNetworks === 0) return admitted;
   // Playback records every network it admits: none recorded, it admitted none.
   if (item?.[sessionAttribute('networks', call.session)] === undefined) return { outcome: 'not-playing' };
   if (!admittedPresentation(item, call)) return { outcome: 'sharing-suspected', sharing: sharingVerdict(item, call) };
-  return { outcome: 'admitted' };
+  return admitted;
 }
 
 /** A playback write that went through: admitted, with the eviction and suspicion its attempt carried. */
@@ -121,6 +130,10 @@ export function refusedPlayback(
   const refusal =
     callerRefusal(item, call, limits) ?? sessionsFull(item, call, limits) ?? grantsFull(item, call, limits);
   if (refusal !== undefined) return { kind: 'verdict', verdict: refusal };
+  // The title's rules (step-up, rentals: ./title-records.ts).
+  const title = titleRefusal(item, call, limits.maxRentals ?? DEFAULT_MAX_RENTALS);
+  if (title === 'prune') return { kind: 'prune-rentals', attempt };
+  if (title !== undefined) return { kind: 'verdict', verdict: title };
   if (attempt.bounded && limits.sharing.maxNetworks > 0 && beyondSharingLimits(item, call, limits)) {
     const sharing = sharingVerdict(item, call);
     if (limits.sharing.action !== 'alert')

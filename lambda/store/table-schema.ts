@@ -18,6 +18,11 @@
  * - `g_<bucket start>` (string sets): the grants issued, `<session>.<iat>.<expiresAt>.<grant id>`,
  *   in buckets by expiry, so the write that adds to one bucket drops those two or more behind;
  *   each bucket holds at most the user's grant budget (checked by the write that adds);
+ * - `u_<session>`: when the session started (its first admitted playback), where step-up rules
+ *   judge sign-in ages (lambda/core/step-up.ts); dropped with the session's other attributes;
+ * - `p_<rental id>`: a rental's end, set by its first play (lambda/core/rentals.ts), and
+ *   `rentals` (string set, `<rental id>.<keep until>`): the recorded rentals, capped per user, each
+ *   dropped once its window is closed whenever it started (lambda/store/title-records.ts);
  * - `version`: bumped by every write that can change the stream slots, for the rare
  *   read-modify-write of the slot set;
  * - `denied`: set by a write that revokes or ends something and removed by every other one, so
@@ -37,6 +42,7 @@ export const USER_ATTRIBUTES = {
   sessions: 'sessions',
   version: 'version',
   denied: 'denied',
+  rentals: 'rentals',
 } as const;
 
 /** Prefixes of the per-session attributes (followed by the session id). */
@@ -47,12 +53,14 @@ export const SESSION_ATTRIBUTE_PREFIXES = {
   networks: 'n_',
   countries: 'c_',
   keepUntil: 'k_',
+  started: 'u_',
 } as const;
 
 export type SessionAttribute = keyof typeof SESSION_ATTRIBUTE_PREFIXES;
 export const GRANTS_PREFIX = 'g_';
 export const RATE_PREFIX = 'r_';
 export const SESSIONS_SEEN_PREFIX = 'h_';
+export const RENTAL_PREFIX = 'p_';
 /** The sessions cap counts per clock hour. */
 export const SESSIONS_SEEN_WINDOW_SECONDS = 3600;
 
@@ -62,5 +70,6 @@ export const sessionAttribute = (kind: SessionAttribute, session: string): strin
   `${SESSION_ATTRIBUTE_PREFIXES[kind]}${session}`;
 export const rateAttribute = (windowStart: number): string => `${RATE_PREFIX}${windowStart}`;
 export const grantsAttribute = (bucketStart: number): string => `${GRANTS_PREFIX}${bucketStart}`;
+export const rentalAttribute = (rentalId: string): string => `${RENTAL_PREFIX}${rentalId}`;
 export const sessionsSeenAttribute = (hourStart: number): string => `${SESSIONS_SEEN_PREFIX}${hourStart}`;
 export { sessionId };

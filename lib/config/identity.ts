@@ -5,7 +5,16 @@
  * docs/identity-providers.md.
  */
 import { z } from 'zod';
-import { isVideoPattern, PLAN_LIMITS, PLAN_NAME, VIDEO_PATTERN_RULE } from '../../lambda/core/entitlement-rules';
+import { ConfigError } from '../../lambda/core/config';
+import {
+  isVideoPattern,
+  PLAN_LIMITS,
+  PLAN_NAME,
+  TITLE_RULES_MAX,
+  VIDEO_PATTERN_RULE,
+} from '../../lambda/core/entitlement-rules';
+import { parseRentalTerms, RENTAL_LIMITS } from '../../lambda/core/rentals';
+import { parseStepUpRules } from '../../lambda/core/step-up';
 import {
   ASYMMETRIC_ALGORITHMS,
   CLAIM_NAME,
@@ -79,6 +88,40 @@ const planSchema = section({
   maxStreams: integer(PLAN_LIMITS.maxStreams.min, PLAN_LIMITS.maxStreams.max).optional(),
 });
 
+/**
+ * By-title rules (a video id, a prefix `premium-*`, or `*` as keys), shaped here and checked by
+ * the functions' own parser (`parse`), so a config that synthesizes also starts.
+ */
+function titleRules(parse: (raw: string) => unknown) {
+  return z
+    .record(z.string(), z.record(z.string(), z.unknown()), {
+      error: () => 'must be an object of rules by title (a video id, a prefix such as "premium-*", or "*")',
+    })
+    .default({})
+    .superRefine((rules, ctx) => {
+      if (Object.keys(rules).length > TITLE_RULES_MAX)
+        ctx.addIssue({ code: 'custom', message: `must hold at most ${TITLE_RULES_MAX} titles`, input: rules });
+      try {
+        parse(JSON.stringify(rules));
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        ctx.addIssue({ code: 'custom', message: error.message.replace(/^[A-Z_]+: /, ''), input: rules });
+      }
+    });
+}
+
+/** Rentable titles (lambda/core/rentals.ts): their terms, the claim holding purchases, the per-user cap. */
+const rentalsSchema = optionalSection({
+  /** `{"film-*": {"startWithinSeconds": 2592000, "playForSeconds": 172800}}` */
+  titles: titleRules(parseRentalTerms),
+  /** The claim listing the user's purchases: `[{"video": "<id>", "rented_at": <epoch s>}]`. */
+  claim: claimName('rentals'),
+  /** Rentals one user item records at once (started or open to start). */
+  maxRecorded: integer(RENTAL_LIMITS.maxRecorded.min, RENTAL_LIMITS.maxRecorded.max).default(
+    RENTAL_LIMITS.maxRecorded.fallback,
+  ),
+});
+
 export const entitlementSchema = optionalSection({
   /** One claim or several whose scopes count together (Entra ID: ["scp", "roles"]). */
   scopeClaim: z
@@ -104,6 +147,9 @@ export const entitlementSchema = optionalSection({
   /** Claim giving a user's own stream limit (over its plan's), capped at streamLimitClaimMax. */
   streamLimitClaim: claimNameText.optional(),
   streamLimitClaimMax: setting({ variable: 'STREAM_LIMIT_CLAIM_MAX', ...PLAN_LIMITS.streamLimitClaimMax }),
+  /** Titles that need a step-up (RFC 9470): `{"premium-*": {"acrValues": [...], "maxAgeSeconds": 600}}` (lambda/core/step-up.ts). */
+  stepUp: titleRules(parseStepUpRules),
+  rentals: rentalsSchema,
 }).superRefine(
   ({ plans, defaultPlan, requireVideosClaim }, ctx) => {
     if (Object.keys(plans).length > PLAN_LIMITS.plans)

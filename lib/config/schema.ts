@@ -8,6 +8,7 @@ import { isLoopbackHost } from '../../lambda/core/settings-contract';
 import { drmSchema } from './drm';
 import { deliverySchema } from './delivery';
 import { edgeRevocationSchema } from './edge-revocation';
+import { deviceBindingSchema, domainRestrictionSchema } from './access-layers';
 import { choice, section, text, whenValid } from './fields';
 import { entitlementSchema, jwtSchema } from './identity';
 import { localSchema } from './local';
@@ -43,6 +44,10 @@ export const settingsSchema = section({
   waf: wafSchema,
   /** The edge deny-list (lib/edge-revocation.ts): revocation reaches every edge in seconds. */
   edgeRevocation: edgeRevocationSchema,
+  /** Sites allowed to play (lib/config/access-layers.ts, docs/access-layers.md). */
+  domainRestriction: domainRestrictionSchema,
+  /** Grants bound to the browser that asked (lib/config/access-layers.ts, docs/access-layers.md). */
+  deviceBinding: deviceBindingSchema,
   packaging: packagingSchema,
   /** Clear live channels on MediaPackage v2 under /live/ (lib/config/live.ts, lib/live.ts). */
   live: liveSchema,
@@ -67,6 +72,20 @@ export const settingsSchema = section({
       }
     },
     whenValid('deployment', 'delivery'),
+  )
+  .superRefine(
+    ({ deviceBinding, edgeRevocation }, ctx) => {
+      // The device keys live in the function's one KeyValueStore, which edge revocation deploys.
+      if (deviceBinding.enabled && !edgeRevocation.enabled)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['deviceBinding', 'enabled'],
+          message:
+            'needs edgeRevocation.enabled: the device keys live in the KeyValueStore edge revocation deploys (a function reads one store)',
+          input: deviceBinding.enabled,
+        });
+    },
+    whenValid('deviceBinding', 'edgeRevocation'),
   )
   .superRefine(
     ({ deployment, jwt }, ctx) => {

@@ -123,6 +123,16 @@ export const ALARMS = {
     metric: ({ app }) => app.storeError,
     description: () => 'The revocation table could not be read: playback fails closed (503) until it recovers.',
   }),
+  stepUpRefusalSpike: alarm({
+    name: 'step-up-refusal-spike',
+    runbook: 'step-up-refusal-spike',
+    scope: 'main',
+    kind: 'count',
+    defaults: settings(100),
+    metric: ({ app }) => app.stepUpRequired,
+    description: () =>
+      'Many playback calls refused for a weak or stale sign-in (RFC 9470 step-up): the IdP stopped sending acr or auth_time, a client is not completing the step-up, or weak tokens are being tried on premium titles.',
+  }),
   wafBlockedRequests: alarm({
     name: 'waf-blocked-requests',
     runbook: 'waf-blocked-requests-us-east-1',

@@ -127,6 +127,14 @@ export function dashboard(
           app.licenceUpstreamLatency.with({ statistic: 'p99', label: 'p99' }),
         ]),
       ],
+      // The title rules' refusals (step-up, rentals), by their PlaybackDenied Reason.
+      [
+        graph('Step-up and rentals: refusals', [
+          labelled(watched('stepUpRefusalSpike'), 'step_up_required'),
+          labelled(app.rentalExpired, 'rental_expired'),
+          labelled(app.tooManyRentals, 'too_many_rentals'),
+        ]),
+      ],
       [
         graph('DynamoDB throttles (revocation table)', [watched('dynamoDbThrottles')]),
         ...(edge.wafAllowed === undefined

@@ -11,6 +11,7 @@ import {
   METRIC,
   METRICS_NAMESPACE,
   METRICS_SERVICE,
+  REASON_DIMENSION,
   SERVICE_DIMENSION,
 } from '../../lambda/core/metric-names';
 
@@ -46,9 +47,21 @@ export type ApplicationMetrics = Record<
   | 'licenceIssued'
   | 'licenceDenied'
   | 'licenceUpstreamFailed'
-  | 'licenceUpstreamLatency',
+  | 'licenceUpstreamLatency'
+  | 'stepUpRequired'
+  | 'rentalExpired'
+  | 'tooManyRentals',
   cloudwatch.Metric
 >;
+
+/** `PlaybackDenied` for one `Reason` (a fixed value of metricReason, lambda/core/metrics.ts). */
+const deniedFor = (reason: string): cloudwatch.Metric =>
+  new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: METRIC.denied,
+    dimensionsMap: { [SERVICE_DIMENSION]: METRICS_SERVICE, [REASON_DIMENSION]: reason },
+    statistic: 'Sum',
+  });
 
 /** The playback API's EMF series, each on its single `service` dimension (the alarmed ones). */
 export function applicationMetrics(): ApplicationMetrics {
@@ -71,6 +84,10 @@ export function applicationMetrics(): ApplicationMetrics {
     licenceDenied: metric(METRIC.licenceDenied),
     licenceUpstreamFailed: metric(METRIC.licenceUpstreamFailed),
     licenceUpstreamLatency: metric(METRIC.licenceUpstreamLatency),
+    // The title rules' refusals (lambda/core/step-up.ts, rentals.ts): PlaybackDenied by their Reason.
+    stepUpRequired: deniedFor('step_up_required'),
+    rentalExpired: deniedFor('rental_expired'),
+    tooManyRentals: deniedFor('too_many_rentals'),
   };
 }
 

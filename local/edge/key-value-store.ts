@@ -30,6 +30,15 @@ export class LocalKeyValueStore implements KeyValueStoreReader, DenyListWriter {
     for (const entry of entries) this.set(entry.key, denyValue(entry));
   }
 
+  /** Writes one key as is (the device keys: local/device-keys.ts). */
+  setKey(key: string, value: string): void {
+    this.set(key, value);
+  }
+
+  deleteKey(key: string): void {
+    this.delete(key);
+  }
+
   /** Deletes the entries whose grants have expired anyway. */
   sweep(): number {
     const expired = expiredKeys(

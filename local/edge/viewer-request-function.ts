@@ -18,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { createContext, Script, type Context } from 'node:vm';
+import { EDGE_FUNCTION_DEFAULTS, type EdgeFunctionSettings, viewerRequestCode } from '../../lib/viewer-request-code';
 import { unsupportedSyntax } from './cloudfront-js-syntax';
 
 export const VIEWER_REQUEST_FUNCTION_FILE = join(__dirname, '..', '..', 'edge-function', 'viewer-request.js');
@@ -62,6 +63,8 @@ export interface KeyValueStoreReader {
 }
 
 export interface ViewerRequestFunctionOptions {
+  /** The deployment's edge settings, for the built code (`fromFile()` without a file). @default EDGE_FUNCTION_DEFAULTS */
+  settings?: EdgeFunctionSettings;
   /** The KeyValueStore associated with the function; without one, `cf.kvs()` throws, as unassociated. */
   keyValueStore?: KeyValueStoreReader;
   /** Shown in stack traces. @default the file name, or 'viewer-request.js' */
@@ -163,10 +166,16 @@ export class ViewerRequestFunction {
   /** `handler(JSON.parse(event))`, compiled in the context once: a direct call costs no script run. */
   private readonly call: (eventJson: string) => unknown;
 
-  static fromFile(
-    file: string = VIEWER_REQUEST_FUNCTION_FILE,
-    options: ViewerRequestFunctionOptions = {},
-  ): ViewerRequestFunction {
+  /**
+   * `file` as it is; without one, the code the distribution deploys: the template's minified
+   * build with `options.settings` (lib/viewer-request-code.ts).
+   */
+  static fromFile(file?: string, options: ViewerRequestFunctionOptions = {}): ViewerRequestFunction {
+    if (file === undefined)
+      return new ViewerRequestFunction(viewerRequestCode(options.settings ?? EDGE_FUNCTION_DEFAULTS), {
+        filename: 'viewer-request.js (built)',
+        ...options,
+      });
     return new ViewerRequestFunction(readFileSync(file, 'utf8'), { filename: file, ...options });
   }
 

@@ -10,6 +10,13 @@ export const DEV_IDP_ISSUER = 'http://localhost:8080/idp';
 export const DEV_IDP_AUDIENCE = 'streamgate';
 /** Path prefix the IdP's handler answers under: `${prefix}/jwks.json`, `${prefix}/token`. */
 export const DEV_IDP_PATH_PREFIX = '/idp';
+/**
+ * The authentication levels (`acr`) the dev IdP can sign a viewer in at: a plain sign-in, and one
+ * confirmed with a second factor (a fixed code: it shows the step-up flow, it protects nothing).
+ */
+export const DEV_IDP_ACR = { signIn: 'urn:streamgate:loa:1', secondFactor: 'urn:streamgate:loa:2' } as const;
+/** The dev IdP's second factor: this code, always (local mode only; shown on the demo page). */
+export const DEV_IDP_SECOND_FACTOR_CODE = '246810';
 /** Scope granted when a token request names none. */
 export const DEV_IDP_DEFAULT_SCOPE = 'stream:play';
 

@@ -6,9 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
 import { DEV_IDP_AUDIENCE, DEV_IDP_ISSUER, DEV_IDP_PATH_PREFIX } from './defaults';
+import { loadOrCreateOperatorClient, type OAuthClient } from './client-credentials';
 import { createIdpHandler, type RequestHandler } from './http-handler';
 import { loadOrCreateSigningKey, writePublicJwks, type SigningKeyPair } from './key-store';
-import { parseTokenRequest, type TokenRequest } from './token-request';
+import { parseTokenRequest, signInLevel, type TokenRequest } from './token-request';
 
 export interface DevIdpOptions {
   /** Folder holding the signing key (git-ignored, e.g. `.local/`); created if absent. */
@@ -35,6 +36,8 @@ export class DevIdp {
     readonly audience: string,
     pathPrefix: string,
     private readonly now: () => number,
+    /** The operator CLI's client for the client-credentials grant (`<prefix>/oauth/token`). */
+    readonly operatorClient: OAuthClient,
   ) {
     this.handler = createIdpHandler(this, pathPrefix);
   }
@@ -52,6 +55,7 @@ export class DevIdp {
       options.audience ?? DEV_IDP_AUDIENCE,
       options.pathPrefix ?? DEV_IDP_PATH_PREFIX,
       options.now ?? Date.now,
+      loadOrCreateOperatorClient(options.keyDir),
     );
     writePublicJwks(options.keyDir, idp.jwks());
     return idp;
@@ -59,9 +63,21 @@ export class DevIdp {
 
   /** A compact ES256 JWT; the request is validated (TokenRequestError) and defaults filled in. */
   async issueToken(request: TokenRequest): Promise<string> {
-    const { sub, scope, videos, ttlSeconds, jti } = parseTokenRequest(request, true);
+    const { sub, scope, videos, ttlSeconds, jti, acrValues, secondFactor, rentals, authTime } = parseTokenRequest(
+      request,
+      true,
+    );
+    const acr = signInLevel(acrValues, secondFactor);
     const issuedAt = Math.floor(this.now() / 1000);
-    return new SignJWT({ scope, ...(videos !== undefined ? { videos } : {}) })
+    // Every token request is a sign-in (`auth_time` now) at the level asked for (`acr`): RFC 9470's
+    // claims, which step-up rules read (lambda/core/step-up.ts).
+    return new SignJWT({
+      scope,
+      ...(videos !== undefined ? { videos } : {}),
+      ...(rentals !== undefined ? { rentals } : {}),
+      acr,
+      auth_time: authTime ?? issuedAt,
+    })
       .setProtectedHeader({ alg: 'ES256', kid: this.kid, typ: 'JWT' })
       .setIssuer(this.issuer)
       .setAudience(this.audience)

@@ -13,7 +13,7 @@ import {
 } from '../../client/src';
 import { licenceDenialOf } from '../../client/src/drm';
 import { REASON_KINDS } from '../../client/src/reason-codes';
-import type { DenialReason } from '../../lambda/core/errors';
+import { type DenialReason, StepUpRequired } from '../../lambda/core/errors';
 import { errorResponse, type HttpResponse, internalErrorResponse } from '../../lambda/core/http';
 import { WIRE_REASONS } from '../../lambda/core/reason-codes';
 import { ONE_ERROR_PER_REASON } from '../support/api-errors';
@@ -39,6 +39,7 @@ const EXPECTED_KIND: Record<DenialReason, DenialKind> = {
   not_entitled: 'not-entitled',
   bad_request: 'bad-request',
   origin_not_verified: 'not-entitled',
+  site_not_allowed: 'not-entitled',
   rate_limited: 'rate-limited',
   concurrency_limit: 'too-many-streams',
   session_ended: 'session-ended',
@@ -49,6 +50,9 @@ const EXPECTED_KIND: Record<DenialReason, DenialKind> = {
   too_many_sessions: 'rate-limited',
   too_many_grants: 'rate-limited',
   session_not_playing: 'session-ended',
+  step_up_required: 'step-up',
+  rental_expired: 'rental-expired',
+  too_many_rentals: 'rate-limited',
   keys_unavailable: 'unavailable',
   signing_key_unavailable: 'unavailable',
   not_found: 'bad-request',
@@ -109,6 +113,26 @@ const seen = ({ detail: _detail, ...rest }: StreamgateDenial) => rest;
 
 test("the client's reason codes are exactly the API's", () => {
   expect(Object.keys(REASON_KINDS).sort()).toEqual(Object.keys(WIRE_REASONS).sort());
+});
+
+test('a step-up denial carries the challenge: the acr values (in order) and the max age to ask the IdP for', () => {
+  const response = errorResponse(
+    new StepUpRequired('a stronger sign-in', ['urn:example:loa:3', 'urn:example:loa:2'], 600),
+  );
+  const denial = denialOf(response.statusCode, parsed(response), undefined);
+  expect(denial).toMatchObject({
+    kind: 'step-up',
+    action: 'step-up',
+    reason: 'step_up_required',
+    acrValues: ['urn:example:loa:3', 'urn:example:loa:2'],
+    maxAgeSeconds: 600,
+  });
+  // Only what the challenge names: a rule with max_age alone carries no acr values.
+  const ageOnly = errorResponse(new StepUpRequired('a recent sign-in', undefined, 60));
+  expect(denialOf(401, parsed(ageOnly), undefined)).not.toHaveProperty('acrValues');
+  // A proxy that drops the reason still gets the kind, by RFC 9470's error code.
+  const { reason: _reason, ...bare } = parsed(response);
+  expect(denialOf(401, bare, undefined)).toMatchObject({ kind: 'step-up', maxAgeSeconds: 600 });
 });
 
 describe('every refusal the API can send is classified by its reason, whatever its description says', () => {

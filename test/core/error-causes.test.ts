@@ -122,7 +122,13 @@ test('a failed signing-key re-read is SigningKeyUnavailable whose cause is the f
   const cause = (error as SigningKeyUnavailable).cause as Error;
   expect(cause).toBeInstanceOf(Error);
   expect(cause.message).toContain('AccessDeniedException');
-  expect(causeSummary(error as SigningKeyUnavailable)).toEqual({ name: cause.name, message: cause.message });
+  // ...and the SDK error itself stays behind the secret reader's, to the log line.
+  expect(cause.cause).toBe(denied);
+  expect(causeSummary(error as SigningKeyUnavailable)).toEqual({
+    name: cause.name,
+    message: cause.message,
+    cause: { name: 'AccessDeniedException', message: denied.message },
+  });
 });
 
 test('an unreachable licence server is UpstreamUnavailable whose cause is the connection error', async () => {

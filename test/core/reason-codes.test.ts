@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorResponse, type HttpResponse, internalErrorResponse } from '../../lambda/core/http';
+import { StepUpRequired } from '../../lambda/core/errors';
 import { WIRE_REASONS, type WireReason } from '../../lambda/core/reason-codes';
 import { ONE_ERROR_PER_REASON } from '../support/api-errors';
 import { apiEvent, bearer, playbackEvent, startHarness, type Harness } from '../support/harness';
@@ -21,8 +22,14 @@ describe('every error body', () => {
       expect(error.reason).toBe(reason);
       const response = errorResponse(error);
       const body = bodyOf(response);
-      expect(Object.keys(body)).toEqual(['error', 'reason', 'error_description']);
-      expect(body).toEqual({ error: error.code, reason: expect.any(String), error_description: error.description });
+      // A step-up challenge repeats its RFC 9470 parameters in the body (docs/api.md#step-up-for-premium-titles-rfc-9470).
+      const extra = error instanceof StepUpRequired ? ['acr_values', 'max_age'] : [];
+      expect(Object.keys(body)).toEqual(['error', 'reason', 'error_description', ...extra]);
+      expect(body).toMatchObject({
+        error: error.code,
+        reason: expect.any(String),
+        error_description: error.description,
+      });
       expect(Object.keys(WIRE_REASONS)).toContain(body.reason);
       expect(WIRE_REASONS[body.reason as WireReason]).toBe(response.statusCode);
     },

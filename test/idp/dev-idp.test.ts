@@ -77,6 +77,9 @@ describe('dev IdP over loopback HTTP', () => {
       iat: expect.any(Number),
       nbf: payload.iat,
       exp: (payload.iat ?? 0) + 900,
+      // Every token request is a plain sign-in, now (RFC 9470's claims, read by step-up rules).
+      acr: 'urn:streamgate:loa:1',
+      auth_time: payload.iat,
     });
     expect(Math.abs((payload.iat ?? 0) - Date.now() / 1000)).toBeLessThan(5);
   });
@@ -138,7 +141,28 @@ describe('dev IdP over loopback HTTP', () => {
     [
       'a caller-chosen jti',
       { sub: 'alice', jti: 'fixed' },
-      'unknown field "jti" (allowed: sub, scope, videos, ttlSeconds)',
+      'unknown field "jti" (allowed: sub, scope, videos, ttlSeconds, acrValues, secondFactor, rentals)',
+    ],
+    ['a caller-chosen authTime', { sub: 'alice', authTime: 1 }, 'unknown field "authTime"'],
+    [
+      'the second factor level without its code',
+      { sub: 'alice', acrValues: 'urn:streamgate:loa:2' },
+      '"secondFactor" is required for urn:streamgate:loa:2',
+    ],
+    [
+      'a wrong second factor',
+      { sub: 'alice', acrValues: 'urn:streamgate:loa:2', secondFactor: '000000' },
+      '"secondFactor" is not the dev IdP\'s code',
+    ],
+    [
+      'an acr the IdP does not offer',
+      { sub: 'alice', acrValues: 'phr' },
+      '"acrValues" names no level the dev IdP offers',
+    ],
+    [
+      'a rental without its date',
+      { sub: 'alice', rentals: [{ video: 'demo-2' }] },
+      '"rentals" must be an array of at most 1000 {"video": <id>, "rented_at": <epoch seconds>}',
     ],
     ['an unknown field', { sub: 'alice', exp: 1 }, 'unknown field "exp"'],
     ['a JSON array', ['alice'], 'request must be a JSON object'],
@@ -149,6 +173,28 @@ describe('dev IdP over loopback HTTP', () => {
     const error = (await response.json()) as { error: string; error_description: string };
     expect(error.error).toBe('invalid_request');
     expect(error.error_description).toContain(message);
+  });
+
+  it('signs in at the first offered level asked for, the second factor with its code, and carries rentals', async () => {
+    const response = await postToken(
+      JSON.stringify({
+        sub: 'alice',
+        acrValues: 'phr urn:streamgate:loa:2 urn:streamgate:loa:1',
+        secondFactor: '246810',
+        rentals: [{ video: 'demo-2', rented_at: 1700000000 }],
+      }),
+    );
+    expect(response.status).toBe(200);
+    const { access_token } = (await response.json()) as { access_token: string };
+    const { payload } = await jwtVerify(access_token, createRemoteJWKSet(new URL(`${base}/idp/jwks.json`)), {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    });
+    expect(payload).toMatchObject({
+      acr: 'urn:streamgate:loa:2',
+      auth_time: payload.iat,
+      rentals: [{ video: 'demo-2', rented_at: 1700000000 }],
+    });
   });
 
   it('rejects a body that is not JSON with 400', async () => {

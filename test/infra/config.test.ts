@@ -27,6 +27,8 @@ test('the example config is valid, with defaults filled in', () => {
     planClaim: 'plan',
     plans: {},
     streamLimitClaimMax: 10,
+    stepUp: {},
+    rentals: { titles: {}, claim: 'rentals', maxRecorded: 20 },
   });
   expect(config.jwt).toMatchObject({ clientIdClaim: 'client_id', requireJti: true, maxLifetimeSeconds: 3600 });
   expect(config.delivery.contentSecurityPolicy).toBe(DEFAULT_PLAYER_CSP);
@@ -35,6 +37,18 @@ test('the example config is valid, with defaults filled in', () => {
 
 test.each<[string, Json, string]>([
   ['a missing name', { name: null }, 'name'],
+  ['a step-up rule that asks for nothing', { entitlement: { stepUp: { 'premium-*': {} } } }, 'entitlement.stepUp'],
+  [
+    'a step-up acr value with a space',
+    { entitlement: { stepUp: { 'premium-*': { acrValues: ['a b'] } } } },
+    'entitlement.stepUp',
+  ],
+  [
+    'a rental play window under 10 s',
+    { entitlement: { rentals: { titles: { 'film-*': { startWithinSeconds: 60, playForSeconds: 1 } } } } },
+    'entitlement.rentals.titles',
+  ],
+  ['a rental cap of 0', { entitlement: { rentals: { maxRecorded: 0 } } }, 'entitlement.rentals.maxRecorded'],
   ['an account id that is not 12 digits', { account: '1234' }, 'account'],
   ['a region that is not a region', { region: 'europe' }, 'region'],
   ['a JWT issuer that is not an https URL', { jwt: { issuer: 'http://login.example.com/' } }, 'jwt.issuer'],

@@ -167,6 +167,16 @@ describe('alarms in the main stack (eu-west-1, default thresholds)', () => {
     });
   });
 
+  test('step-up refusals: 100 PlaybackDenied with Reason step_up_required in 5 minutes alarm', () => {
+    expectMetricAlarm(split.mainTemplate, 'streamgate-step-up-refusal-spike', {
+      namespace: 'Streamgate',
+      metricName: 'PlaybackDenied',
+      dimensions: { ...service, Reason: 'step_up_required' },
+      ...count,
+      threshold: 100,
+    });
+  });
+
   test('token sharing: the first TokenSharingSuspected alarms', () => {
     expectMetricAlarm(split.mainTemplate, 'streamgate-token-sharing-suspected', {
       namespace: 'Streamgate',
@@ -248,9 +258,9 @@ describe('alarms in the main stack (eu-west-1, default thresholds)', () => {
       JSON.stringify(resource.Properties),
     );
     expect(namespaces.filter((text) => /AWS\/WAFV2|AWS\/CloudFront/.test(text))).toEqual([]);
-    // 4 API signals + API 5xx + licence upstream failures + 2 per each of 10 functions (3 of them
+    // 5 API signals (step-up refusals included) + API 5xx + licence upstream failures + 2 per each of 10 functions (3 of them
     // rotators) + DynamoDB throttles + 4 edge deny-list alarms + the signing-key age alarm (lib/signing-keys.ts).
-    split.mainTemplate.resourceCountIs('AWS::CloudWatch::Alarm', 4 + 1 + 1 + 20 + 1 + 4 + 1);
+    split.mainTemplate.resourceCountIs('AWS::CloudWatch::Alarm', 5 + 1 + 1 + 20 + 1 + 4 + 1);
   });
 });
 
@@ -502,7 +512,7 @@ describe('dashboard', () => {
   test("lists this region's alarms", () => {
     const status = widgets.find((candidate) => candidate.type === 'alarm');
     expect(status?.properties.title).toMatch(/WAF and CloudFront alarms are in us-east-1/);
-    expect(status?.properties.alarms?.length).toBe(31);
+    expect(status?.properties.alarms?.length).toBe(32);
   });
 });
 
@@ -512,7 +522,7 @@ describe('main stack in us-east-1 (no e-mail, thresholds from the config)', () =
     expect(single.edgeAlarmsTemplate).toBeUndefined();
     const topic = topicRef(single.mainTemplate);
     const alarms = Object.values(resourcesOf(single.mainTemplate, 'AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(31 + 1 + 3);
+    expect(alarms.length).toBe(32 + 1 + 3);
     for (const resource of alarms) expect(resource.Properties?.AlarmActions).toEqual([topic]);
     single.edgeTemplate.resourceCountIs('AWS::CloudWatch::Alarm', 0);
   });

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { loadConfigFile } from '../../lib/config';
 import { VIEWER_REQUEST_FUNCTION_FILE } from '../../lib/delivery';
+import { viewerRequestCode } from '../../lib/viewer-request-code';
 import { EXAMPLE_CONFIG, exampleWith, onlyResource, synthesize, type Synthesis } from './synth';
 
 interface Behavior {
@@ -15,6 +16,8 @@ interface Behavior {
 }
 
 const SOURCE = readFileSync(VIEWER_REQUEST_FUNCTION_FILE, 'utf8');
+/** What the example config deploys: the minified template, both access layers off. */
+const DEPLOYED = viewerRequestCode();
 const variants: [string, () => Synthesis, string[]][] = [
   [
     'with MediaPackage (example config, VOD packaging)',
@@ -49,9 +52,9 @@ describe.each(variants)('%s', (_name, synth, signedPatterns) => {
     behaviors = [...(config.CacheBehaviors as Behavior[]), config.DefaultCacheBehavior as Behavior];
   }, 120_000);
 
-  test('there is exactly one CloudFront Function: the file, byte for byte, on cloudfront-js-2.0, published', () => {
+  test('there is exactly one CloudFront Function: the built template, byte for byte, on cloudfront-js-2.0, published', () => {
     expect(functionId).toMatch(/^DeliveryViewerRequest/);
-    expect(functionProps.FunctionCode).toBe(SOURCE);
+    expect(functionProps.FunctionCode).toBe(DEPLOYED);
     expect(functionProps.FunctionConfig).toMatchObject({ Runtime: 'cloudfront-js-2.0' });
     expect(functionProps.AutoPublish).toBe(true);
     expect(functionId).not.toMatch(/DrmPath/);
@@ -74,8 +77,8 @@ describe.each(variants)('%s', (_name, synth, signedPatterns) => {
   });
 });
 
-test('the deployed source is small enough and loadable as CloudFront requires', () => {
-  expect(Buffer.byteLength(SOURCE, 'utf8')).toBeLessThan(10 * 1024);
+test('the deployed code is small enough and the source loadable as CloudFront requires', () => {
+  expect(Buffer.byteLength(DEPLOYED, 'utf8')).toBeLessThan(10 * 1024);
   // A global handler (async: the deny-list lookup awaits the KeyValueStore).
   expect(SOURCE).toMatch(/^(async )?function handler\(event\) \{$/m);
   // An export makes CloudFront answer 503 to every request; the runtime's two modules are the only imports.

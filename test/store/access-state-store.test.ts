@@ -635,7 +635,12 @@ describe('dead weight and pruning', () => {
       expect(setAt(heavyAfter, grantsAttribute(bucketOf(NOW + GRANT_TTL)))).toHaveLength(1);
       expect(numberAt(heavyAfter, rateAttribute(NOW - (NOW % 60)))).toBe(1);
       expect(numberAt(heavyAfter, STATE_TABLE.ttlAttribute)).toBe(keepUntil(NOW));
-      expect(deadWeight(heavyAfter, NOW, { ...OFF, ...LIMITS })).toEqual({ attributes: [], slots: [], bytes: 0 });
+      expect(deadWeight(heavyAfter, NOW, { ...OFF, ...LIMITS })).toEqual({
+        attributes: [],
+        slots: [],
+        rentals: [],
+        bytes: 0,
+      });
     } finally {
       await counter.close();
     }

@@ -84,6 +84,7 @@ const runtime = (): DenyListRuntime =>
       DENY_LIST_SWEEP_MIN_BYTES: '0',
     },
     logger: logs.logger,
+    metrics: logs.metrics,
     now: () => NOW,
     kvsClient: kvs.client(),
     sleep: async () => undefined,

@@ -11,6 +11,7 @@ import { EmfSignals, METRIC } from '../../lambda/core/metrics';
 import { AccessStateStore } from '../../lambda/store/access-state-store';
 import { createDynamoClient, DynamoCaller, type Item } from '../../lambda/store/dynamo-call';
 import {
+  closedRentalsPlan,
   deadWeight,
   itemBytes,
   loggedAndCounted,
@@ -23,6 +24,7 @@ import {
 import {
   grantsAttribute,
   rateAttribute,
+  rentalAttribute,
   sessionAttribute,
   sessionsSeenAttribute,
   USER_ATTRIBUTES,
@@ -99,7 +101,23 @@ describe('dead weight', () => {
         sessionsSeenAttribute(hour - HOUR),
       ]),
     );
-    expect(deadWeight(undefined, NOW, LIMITS)).toEqual({ attributes: [], slots: [], bytes: 0 });
+    expect(deadWeight(undefined, NOW, LIMITS)).toEqual({ attributes: [], slots: [], rentals: [], bytes: 0 });
+  });
+
+  it('closed rentals (past their latest end) are dead, with their set members; open ones stay', () => {
+    const item: Item = {
+      [rentalAttribute('closed')]: { N: String(NOW - 100) },
+      [rentalAttribute('open')]: { N: String(NOW + 100) },
+      [USER_ATTRIBUTES.rentals]: { SS: [`closed.${NOW - 1}`, `open.${NOW + 100}`] },
+    };
+    const dead = deadWeight(item, NOW, LIMITS);
+    expect(dead.attributes).toEqual([rentalAttribute('closed')]);
+    expect(dead.rentals).toEqual([`closed.${NOW - 1}`]);
+    expect(closedRentalsPlan(item, NOW)).toEqual({
+      attributes: [rentalAttribute('closed')],
+      slots: [],
+      rentals: [`closed.${NOW - 1}`],
+    });
   });
 });
 
@@ -179,7 +197,7 @@ describe('a prune write that fails (real dynalite, the prune throttled on the wi
     const logs = new LogCapture();
     const client = caller(counter.endpoint);
     try {
-      const signals = new EmfSignals();
+      const signals = new EmfSignals(logs.metrics);
       const store = new AccessStateStore(client, LIMITS, loggedAndCounted(logs.logger, signals));
       const user: UserRef = { iss: 'https://idp.test.example', sub: `viewer-${randomUUID()}` };
       const key = userKey(user);

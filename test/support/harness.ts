@@ -6,8 +6,11 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { EmfSignals } from '../../lambda/core/metrics';
+import { createObservability, MemorySink } from '../../lambda/runtime/observability';
 import { createDynamoClient, DynamoCaller } from '../../lambda/store/dynamo-call';
 import { AccessStateStore } from '../../lambda/store/access-state-store';
 import { FAIL_ON_HYGIENE_ERROR } from './hygiene';
@@ -63,45 +66,41 @@ export function apiEnv(options: {
   };
 }
 
-/** Log lines the API wrote, parsed; output is kept off the test console. */
+/**
+ * What the code under test logged and counted, read through the observability port
+ * (lambda/runtime/observability.ts): Powertools' own lines, kept in memory instead of stdout.
+ */
 export class LogCapture {
-  readonly lines: string[] = [];
+  private readonly sink: MemorySink;
   readonly logger: Logger;
-  private readonly restore: () => void;
+  readonly metrics: Metrics;
+  /** The API's signals as EMF documents, into the same lines as the logs. */
+  readonly signals: EmfSignals;
 
-  /** `keep: false` (benches): output is swallowed, not kept, so a long run holds no memory for it. */
+  /** `keep: false` (benches): lines are dropped, not kept, so a long run holds no memory for them. */
   constructor(options: { keep?: boolean } = {}) {
-    // Powertools writes info to stdout and warn/error to stderr.
-    const streams = [process.stdout, process.stderr];
-    const originals = streams.map((stream) => stream.write.bind(stream));
-    const keep = options.keep ?? true;
-    const capture = (chunk: string | Uint8Array): boolean => {
-      if (keep) this.lines.push(chunk.toString());
-      return true;
-    };
-    for (const stream of streams) stream.write = capture as typeof stream.write;
-    this.restore = () => {
-      streams.forEach((stream, index) => {
-        stream.write = originals[index];
-      });
-    };
-    this.logger = new Logger({ serviceName: 'streamgate-test', logLevel: 'DEBUG' });
+    this.sink = new MemorySink(options.keep ?? true);
+    const { logger, metrics } = createObservability({ sink: this.sink, logLevel: 'DEBUG' });
+    this.logger = logger;
+    this.metrics = metrics;
+    this.signals = new EmfSignals(metrics);
+  }
+
+  /** Every line so far, in order (a test may clear it). */
+  get lines(): string[] {
+    return this.sink.lines;
   }
 
   text(): string {
-    return this.lines.join('');
+    return this.sink.text();
   }
 
   records(): Record<string, unknown>[] {
-    return this.text()
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    return this.sink.records();
   }
 
-  stop(): void {
-    this.restore();
-  }
+  /** Nothing to restore (stdout is never replaced); kept so a capture ends where its test does. */
+  stop(): void {}
 }
 
 export interface Harness {
@@ -135,7 +134,13 @@ export async function startHarness(options: {
     signingKeyFile: signingKey.file,
     extra: options.extraEnv,
   });
-  const api = await createApi({ env, logger: logs.logger, now: options.now, ...options.runtime });
+  const api = await createApi({
+    env,
+    logger: logs.logger,
+    signals: logs.signals,
+    now: options.now,
+    ...options.runtime,
+  });
   const storeConfig = { tableName: TABLE, endpoint: dynamo.endpoint, region: 'us-east-1', timeoutMs: 1000 };
   return {
     api,

@@ -20,7 +20,7 @@ import {
   type StreamgateDenial,
 } from '../../client/src';
 import { isVideoId } from '../../lambda/core/entitlement-rules';
-import { DEMO_VIEWERS, devIdpAdminToken, devIdpToken, localCatalog } from './dev-idp';
+import { DEMO_VIEWERS, devIdpAdminToken, devIdpStepUpToken, devIdpToken, localCatalog } from './dev-idp';
 import { hostOrigins, linkToHost } from './host-token';
 
 /** True in the local build, false in the deploy build (esbuild `define`): the other branch is left out of the bundle. */
@@ -37,6 +37,8 @@ const ui = {
   lastApi: byId('last-api') as HTMLElement,
   error: byId('error') as HTMLElement,
   refresh: byId<HTMLButtonElement>('refresh') as HTMLButtonElement,
+  stepUp: byId<HTMLFormElement>('step-up') as HTMLFormElement,
+  stepUpCode: byId<HTMLInputElement>('step-up-code') as HTMLInputElement,
   stop: byId<HTMLButtonElement>('stop') as HTMLButtonElement,
 };
 
@@ -46,16 +48,20 @@ const STOPPED: Record<DenialKind, string> = {
   revoked: 'Stopped: access revoked',
   'session-ended': 'Stopped: session ended on another device',
   'not-entitled': 'Not entitled to this video',
+  'step-up': 'Stopped: this video needs a stronger sign-in',
+  'rental-expired': 'Stopped: the rental has ended',
   'too-many-streams': 'Stopped: too many devices',
   sharing: 'Stopped: account sharing suspected',
   'rate-limited': 'Stopped: too many requests',
   unavailable: 'Stopped: service unavailable',
   'bad-request': 'Stopped: video unavailable',
   'media-denied': 'Stopped: media refused',
+  cors: 'Stopped: this origin is not allowed (CORS)',
   network: 'Stopped: no connection',
 };
 const ACTION_LABEL: Record<Exclude<DenialAction, 'none'>, string> = {
   'sign-in': 'Sign in again',
+  'step-up': 'Confirm your sign-in',
   'pick-another': 'Pick another video',
   'retry-later': 'Try again',
 };
@@ -70,6 +76,8 @@ interface Playback {
 }
 let current: Playback | undefined;
 let noticeAction: (() => void) | undefined;
+/** The denial the session last stopped on (a step-up carries what to ask the IdP for). */
+let lastDenial: StreamgateDenial | undefined;
 
 // ---- what the page shows ---------------------------------------------------------------------
 
@@ -91,6 +99,7 @@ function showNotice(message: string, action: DenialAction, tone: 'stop' | 'wait'
 
 function clearNotice(): void {
   ui.notice.hidden = true;
+  ui.stepUp.hidden = true;
   delete ui.notice.dataset.action;
   ui.noticeMessage.textContent = '';
   noticeAction = undefined;
@@ -160,6 +169,10 @@ function act(action: DenialAction): void {
     if (videoId !== undefined) play(videoId);
     return;
   }
+  if (action === 'step-up') {
+    stepUp(videoId);
+    return;
+  }
   if (host !== undefined) {
     // The host application signs the viewer in again or offers its catalog; then the viewer plays again.
     host.notify({ type: action === 'sign-in' ? 'streamgate:sign-in' : 'streamgate:pick-another', videoId });
@@ -172,6 +185,45 @@ function act(action: DenialAction): void {
       : document.querySelector<HTMLButtonElement>(`button.play:not([data-video="${videoId ?? ''}"])`);
   target?.scrollIntoView({ block: 'nearest' });
   target?.focus();
+}
+
+/**
+ * RFC 9470 step-up: sign in again as the title asked (`acrValues`, `maxAgeSeconds`), then play
+ * with the new token. Deployed, the host application does the sign-in; locally, the dev IdP's
+ * second-factor step, on this page.
+ */
+function stepUp(videoId: string | undefined): void {
+  const denial = lastDenial;
+  if (host !== undefined) {
+    host.notify({
+      type: 'streamgate:step-up',
+      videoId,
+      acrValues: denial?.acrValues,
+      maxAgeSeconds: denial?.maxAgeSeconds,
+    });
+    if (videoId !== undefined) play(videoId);
+    return;
+  }
+  ui.noticeAction.hidden = true;
+  ui.stepUp.hidden = false;
+  ui.stepUpCode.value = '';
+  ui.stepUpCode.focus();
+  ui.stepUp.onsubmit = (event) => {
+    event.preventDefault();
+    const name = viewer.name;
+    if (name === undefined || videoId === undefined) return;
+    showStatus(`Confirming ${name}'s sign-in…`);
+    devIdpStepUpToken(name, denial?.acrValues, ui.stepUpCode.value.trim()).then(
+      (token) => {
+        viewer.token = token;
+        play(videoId);
+      },
+      (error: unknown) => {
+        showStatus('Sign-in not confirmed');
+        ui.error.textContent = error instanceof Error ? error.message : String(error);
+      },
+    );
+  };
 }
 
 // ---- playback ----------------------------------------------------------------------------------
@@ -226,6 +278,7 @@ function chosenDelivery(): Delivery {
 /** The session stopped on a denial: stop the player and say why, with what to do. */
 function stopped(denial: StreamgateDenial): void {
   stopPlayback();
+  lastDenial = denial;
   showStatus(STOPPED[denial.kind]);
   ui.error.textContent = denial.message;
   showNotice(denial.message, denial.action);

@@ -11,6 +11,7 @@ import type { HttpResponse } from '../http';
 import type { LicenceProxy } from '../licence-proxy';
 import { metricReason } from '../metrics';
 import { videoIdParam } from '../request';
+import { licenceRecords, type TitleAccess, titleAccess, titleRefusalError } from '../title-access';
 import { refuse, type Caller } from './caller';
 import { withContext, type RequestContext, type RouteRequest, type RouteSignals } from './pipeline';
 import type { RouteDeps } from './route-deps';
@@ -43,8 +44,9 @@ export class LicenceRoute {
     // As playback: the entitlement first (a token not entitled to the video is told so), then the
     // store's one write, which admits only a session playback admitted.
     const verified = await caller.verify(request);
-    caller.entitle(verified.token, videoId);
-    await this.admit(verified, request);
+    // Entitled or renting, with the title's step-up met as far as the token shows (lambda/core/title-access.ts).
+    const title = titleAccess(verified.token, videoId, this.deps.titles);
+    await this.admit(verified, title, request);
     const drmSystem = proxy.drmSystem(event.pathParameters?.drmSystem);
     const context = request.reached(withContext(verified.context, { videoId, drmSystem }));
     proxy.checkKeyIds(proxy.video(videoId), drmSystem, proxy.nonEmpty(body));
@@ -63,15 +65,18 @@ export class LicenceRoute {
    * stream slot; a network and country the sharing limits let through), so the stream limit and
    * the sharing verdict hold for content keys too.
    */
-  private async admit({ token, context }: Caller, request: RouteRequest): Promise<void> {
+  private async admit({ token, context }: Caller, title: TitleAccess, request: RouteRequest): Promise<void> {
     const { access, caller, config, logger } = this.deps;
     const verdict = await access.licence({
       ...callerCall(token, request.now, config.token),
       // As playback applied it: a plan's unlimited streams take no slot, so none is asked for.
       maxStreams: caller.streamLimit(token, true),
       presentation: caller.presentation(request.event),
+      ...licenceRecords(title),
     });
     if (verdict.outcome === 'not-playing') throw new SessionNotPlaying();
+    if (verdict.outcome === 'step-up-required' || verdict.outcome === 'rental-expired')
+      throw titleRefusalError(verdict, title, this.deps.titles);
     if (verdict.outcome === 'sharing-suspected') {
       logger.warn('licence from a network playback did not admit', {
         ...context,

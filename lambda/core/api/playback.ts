@@ -17,15 +17,18 @@ import {
 import type { DrmConfig } from '../drm-config';
 import { scopesOf } from '../entitlement';
 import { liveScope, type LiveConfig, type LiveScope } from '../live-grants';
-import { ConcurrencyLimit, SharingSuspected } from '../errors';
+import { ConcurrencyLimit, SharingSuspected, StoreContention } from '../errors';
 import { jsonResponse, type HttpResponse } from '../http';
 import type { MediaSigner, SignedGrant } from '../media-signer';
 import { metricReason } from '../metrics';
 import { deliveryParam, videoIdParam } from '../request';
+import { grantNotAfter, playbackRecords, titleAccess, titleRefusalError } from '../title-access';
 import type { VerifiedToken } from '../token-verifier';
 import { growthRefusal, refuse } from './caller';
 import type { RequestContext, RouteRequest, RouteSignals } from './pipeline';
 import type { RouteDeps } from './route-deps';
+import { deviceBoundGrant, requireAllowedSite } from '../access-layers';
+import type { DeviceKey } from '../device-binding';
 
 export interface PlaybackDeps extends RouteDeps {
   /** Signs the grant: the playback route is the one that needs the CloudFront private key. */
@@ -34,6 +37,8 @@ export interface PlaybackDeps extends RouteDeps {
   readonly drm: DrmConfig;
   /** Live channels by id (lambda/core/live-grants.ts); absent = none. */
   readonly live?: LiveConfig;
+  /** The current device key, where device binding is on (lambda/core/device-binding.ts). */
+  readonly deviceKey?: () => Promise<DeviceKey>;
 }
 
 export class PlaybackRoute {
@@ -56,37 +61,51 @@ export class PlaybackRoute {
     const { event, now } = request;
     const videoId = videoIdParam(event.pathParameters?.videoId);
     const delivery = deliveryParam(event.queryStringParameters);
+    requireAllowedSite(event.headers, config);
     const { token, context } = await caller.verify(request);
-    caller.entitle(token, videoId);
+    // Entitled, or renting the title; a sign-in its step-up rule accepts (lambda/core/title-access.ts).
+    const title = titleAccess(token, videoId, this.deps.titles);
     const maxStreams = caller.streamLimit(token);
     const viewerIp = caller.viewerIp(event);
-    // A grant never outlives the token, and CloudFront takes whole seconds only. Dated from the
-    // session's grant interval and seeded by the session: a refresh inside it gets the same
-    // grant again, which adds nothing to the user's item or the deny-list.
-    const signRequest = {
-      videoId,
-      nowSeconds: grantIssuedAt(token, now, config.signing.ttlSeconds),
-      notAfterSeconds: Math.floor(token.exp),
-      viewerIp,
-      policySeed: sessionId(token),
-      live: this.liveScopeOf(videoId, token),
+    // A grant never outlives the token (or a rental), and CloudFront takes whole seconds only.
+    // Dated from the session's grant interval and seeded by the session: a refresh inside it
+    // gets the same grant again, which adds nothing to the user's item or the deny-list.
+    const sign = (notAfterSeconds: number) => {
+      const signRequest = {
+        videoId,
+        nowSeconds: grantIssuedAt(token, now, config.signing.ttlSeconds),
+        notAfterSeconds,
+        viewerIp,
+        policySeed: sessionId(token),
+        live: this.liveScopeOf(videoId, token),
+      };
+      const signed =
+        delivery === 'url' ? this.deps.signer.signUrl(signRequest) : this.deps.signer.signCookies(signRequest);
+      return deviceBoundGrant(signed, event.headers, config, this.deps.deviceKey);
     };
     // Signed first, so the store's write can record the grant's ids. Signing refuses an IPv6
     // viewer with IP binding on.
-    const grant =
-      delivery === 'url' ? this.deps.signer.signUrl(signRequest) : this.deps.signer.signCookies(signRequest);
-    // One conditional write checks everything and records the presentation, the stream slot
-    // and the grant's ids (one per signature: the /media/ set and any /drm/ set, for the edge's
-    // deny-list); a refused call's grant is dropped unseen.
-    const verdict = await access.authorize({
-      ...callerCall(token, now, config.token),
-      presentation: caller.presentation(event, viewerIp),
-      sessionKeepUntil: sessionKeepUntil(token, config.token),
-      slotUntil: grant.expiresAt,
-      grants: config.edgeDenyList ? grant.grantIds.map((id) => ({ id, expiresAt: grant.expiresAt })) : undefined,
-      revokeUntil: revokeUntil(now, config.token),
-      maxStreams,
-    });
+    let grant = await sign(grantNotAfter(token, title, now));
+    // One conditional write checks everything and records the presentation, the stream slot, the
+    // grant's ids (one per signature: the /media/ set and any /drm/ set, for the edge's deny-list),
+    // the session's start and a rental's first play; a refused call's grant is dropped unseen.
+    const authorize = (signed: SignedGrant) =>
+      access.authorize({
+        ...callerCall(token, now, config.token),
+        presentation: caller.presentation(event, viewerIp),
+        sessionKeepUntil: sessionKeepUntil(token, config.token),
+        slotUntil: signed.expiresAt,
+        grants: config.edgeDenyList ? signed.grantIds.map((id) => ({ id, expiresAt: signed.expiresAt })) : undefined,
+        revokeUntil: revokeUntil(now, config.token),
+        maxStreams,
+        ...playbackRecords(title, now, signed.expiresAt),
+      });
+    let verdict = await authorize(grant);
+    if (verdict.outcome === 'rental-ends') {
+      // The rental's last grant, signed again to end with it: a second write, only in its last minutes.
+      grant = await sign(verdict.endsAt);
+      verdict = await authorize(grant);
+    }
     switch (verdict.outcome) {
       case 'admitted':
         if (verdict.sharing !== undefined) await this.onSharing(token, verdict.sharing, now, context);
@@ -106,6 +125,12 @@ export class PlaybackRoute {
       case 'too-many-sessions':
       case 'too-many-grants':
         throw growthRefusal(verdict);
+      case 'step-up-required':
+      case 'rental-expired':
+      case 'too-many-rentals':
+        throw titleRefusalError(verdict, title, this.deps.titles);
+      case 'rental-ends':
+        throw new StoreContention(); // the rental's end moved between two writes: retry
       default:
         refuse(verdict);
     }

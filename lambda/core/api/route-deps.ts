@@ -4,6 +4,9 @@ import type { AccessState } from '../access-state';
 import type { ApiConfig } from '../config';
 import type { ApiSignals } from '../metrics';
 import type { OriginVerifier } from '../origin-verify';
+import type { RentalConfig } from '../rentals';
+import type { StepUpRules } from '../step-up';
+import type { TitleRules } from '../title-access';
 import type { TokenVerifier } from '../token-verifier';
 import { CallerSteps } from './caller';
 import { RequestPipeline } from './pipeline';
@@ -16,6 +19,8 @@ export interface RouteDeps {
   readonly signals: ApiSignals;
   readonly pipeline: RequestPipeline;
   readonly caller: CallerSteps;
+  /** Entitlement, step-up and rentals by title (lambda/core/title-access.ts). */
+  readonly titles: TitleRules;
 }
 
 export interface RouteDepsProps {
@@ -31,12 +36,22 @@ export interface RouteDepsProps {
    * @default no check (local mode)
    */
   readonly originVerify?: OriginVerifier;
+  /** Titles needing a step-up, rentable titles (lambda/core/step-up.ts, rentals.ts). @default none */
+  readonly titleRules?: { readonly stepUp?: StepUpRules; readonly rentals?: RentalConfig };
 }
 
 /** One pipeline and one set of caller steps, shared by every route of a process. */
 export function routeDeps(props: RouteDepsProps): RouteDeps {
-  const { config, verifier, access, logger, signals, now, originVerify } = props;
+  const { config, verifier, access, logger, signals, now, originVerify, titleRules } = props;
+  const stepUp = titleRules?.stepUp;
+  const rentals = titleRules?.rentals;
   return {
+    titles: {
+      entitlement: config.entitlement,
+      ...(stepUp !== undefined && stepUp.size > 0 ? { stepUp } : {}),
+      ...(rentals !== undefined ? { rentals } : {}),
+      clockToleranceSeconds: config.token.clockToleranceSeconds,
+    },
     config,
     access,
     logger,
