@@ -205,6 +205,7 @@ export class Streamgate extends Construct {
     if (this.deviceKeys !== undefined) this.deviceKeys.secret.grantRead(this.api.functions.playback.role);
     this.delivery.addApi(this.api.origin());
     this.live?.allowDistribution(this.delivery.distribution);
+    this.packaging?.allowDistribution(this.delivery.distribution);
     this.signingKeys.addRotation({
       distributionIds: [this.delivery.distribution.distributionId],
       rotateAfterDays: config.signing.rotateAfterDays,
@@ -222,7 +223,8 @@ export class Streamgate extends Construct {
       receiverRefreshSeconds: ORIGIN_VERIFY_REFRESH_SECONDS,
       logRetentionDays: config.logRetentionDays,
     });
-    if (this.packaging !== undefined) {
+    // VOD only: live (MediaPackage v2) is reached through OAC and has no CDN identifier.
+    if (this.packaging?.cdnSecret !== undefined) {
       this.cdnSecretRotation = new OriginSecretRotation(this, 'CdnIdentifierRotation', {
         secret: this.packaging.cdnSecret,
         headerName: this.packaging.cdnHeaderName,

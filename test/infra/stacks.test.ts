@@ -901,6 +901,11 @@ describe('packaging (VOD)', () => {
     expect(JSON.stringify(origin?.OriginCustomHeaders?.[0].HeaderValue)).toMatch(
       /\{\{resolve:secretsmanager:.*:SecretString:MediaPackageCDNIdentifier::\}\}/,
     );
+    // MediaPackage v1 has no Origin Access Control: the header stays its only gate (v2 live uses OAC).
+    expect(origin).not.toHaveProperty('OriginAccessControlId');
+    expect(JSON.stringify(synth.mainTemplate.findResources('AWS::CloudFront::OriginAccessControl'))).not.toContain(
+      'mediapackagev2',
+    );
   });
 });
 
