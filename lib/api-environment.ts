@@ -10,7 +10,7 @@
  * (a table name, two secret ARNs, the cloudfront.net name), bounded here from how
  * CloudFormation names what it creates.
  */
-import { liveApiChannels } from './live';
+import { liveApiChannels } from './live-api-channels';
 import { ABUSE_DEFAULTS, type AbuseSettingName, STREAM_LIMIT_POLICY } from '../lambda/core/abuse-defaults';
 import { EDGE_DENY_LIST_VARIABLE } from '../lambda/runtime/deny-list-env';
 import { ACCESS_LAYER_VARIABLES } from '../lambda/core/access-layers-config';

@@ -19,6 +19,7 @@ import * as mediapackagev2 from 'aws-cdk-lib/aws-mediapackagev2';
 import { Construct } from 'constructs';
 import type { LiveChannel } from '../lambda/core/live-grants';
 import { LIVE_PATH_PREFIX, PACKAGER_EGRESS_PREFIX } from '../lambda/core/media-paths';
+import { liveApiChannels } from './live-api-channels';
 import { mediaPackageV2AccessControl, mediaPackageV2EndpointPolicy, mediaPackageV2Origin } from './mediapackagev2-oac';
 
 /** The channel group's name: the first path segment of every live URL. */
@@ -165,20 +166,4 @@ export class LiveChannels extends Construct {
   apiChannels(): Record<string, LiveChannel> {
     return liveApiChannels(this.channels);
   }
-}
-
-/** The API's LIVE_CHANNELS value for `channels` (defaults applied): pure, for the environment size check too. */
-export function liveApiChannels(channels: readonly LiveChannelProps[]): Record<string, LiveChannel> {
-  return Object.fromEntries(
-    channels.map((channel) => {
-      const base = `${LIVE_PATH_PREFIX}${channel.channelName ?? channel.id}/`;
-      const startOver = channel.startOverEndpointName ?? 'startover';
-      const value: LiveChannel = {
-        path: `${base}${channel.endpointName ?? 'hls'}/`,
-        manifest: `${channel.manifestName ?? 'index'}.m3u8`,
-        ...(startOver === '' ? {} : { startOverPath: `${base}${startOver}/` }),
-      };
-      return [channel.id, value];
-    }),
-  );
 }
