@@ -140,7 +140,6 @@ describe.each(PLAYERS)('%s', (player) => {
       const target = await start(player, { delivery, videoId: CHANNEL, sub: sub(player, delivery, 'live') });
       const playing = await until(target, (o) => o.progressed > 0.5, 25000);
       const startedAt = Date.now();
-      const sequencesBefore = target.media.flatMap((entry) => entry.mediaSequence ?? []);
       // Three refreshes after the first grant (each at 50–80 % of 5 s), and the first grant expired.
       const observed = await until(
         target,
@@ -156,8 +155,10 @@ describe.each(PLAYERS)('%s', (player) => {
       expect(observed.currentTime - playing.currentTime).toBeGreaterThan(elapsed * 0.7);
       expect(observed.seekableEnd - playing.seekableEnd).toBeGreaterThan(elapsed * 0.5);
       // The playlist was fetched again and again, its media sequence advancing (one per 2 s).
+      // Every playlist since the start (the first, fetched before playing, may be recorded a
+      // moment later: its body is read after the response event).
       const sequences = target.media.flatMap((entry) => entry.mediaSequence ?? []);
-      expect(Math.max(...sequences) - Math.min(...sequencesBefore)).toBeGreaterThanOrEqual(Math.floor(elapsed / 2) - 1);
+      expect(Math.max(...sequences) - Math.min(...sequences)).toBeGreaterThanOrEqual(Math.floor(elapsed / 2) - 1);
       const live = target.media.filter((entry) => entry.path.startsWith(LIVE_FOLDER));
       expect(live.filter((entry) => entry.path.endsWith('.ts') && entry.status === 200).length).toBeGreaterThan(3);
       expect(target.media.filter((entry) => entry.status === 403)).toEqual([]);
