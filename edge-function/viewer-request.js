@@ -295,12 +295,13 @@ async function handler(event) {
   }
   reason = foreignSite(request);
   if (reason !== '') {
-    console.log('streamgate: 403 for a site not allowed (' + reason + ')');
+    // Machine-matched: a metric filter counts `streamgate-refused <kind>` (lib/monitoring/edge-refusals.ts).
+    console.log('streamgate-refused foreign-site ' + reason);
     return forbidden('foreign-site');
   }
   reason = SETTINGS.device ? await unboundDevice(request) : '';
   if (reason !== '') {
-    console.log('streamgate: 403 for a grant not bound to this device (' + reason + ')');
+    console.log('streamgate-refused device ' + reason);
     return forbidden('device');
   }
   if (request.uri.indexOf('/drm/') === 0) request.uri = '/out/v1/' + request.uri.substring(5);
