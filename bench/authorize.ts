@@ -40,6 +40,8 @@ const inProcessState: AccessState = {
   logout: async () => ({ outcome: 'done', alreadyRevoked: false }),
   revokeSession: async () => true,
   revokeUser: async () => undefined,
+  userState: async () => ({ known: false, sessions: [], liveSlots: 0 }),
+  liftCutoff: async () => undefined,
 };
 
 export async function benchAuthorize(seconds: number): Promise<void> {

@@ -3,6 +3,7 @@
  * entry of COMMANDS, taking its own arguments and returning its exit status.
  */
 import { verifyCommand, type CommandIo } from '../verify/command';
+import { ADMIN_COMMANDS, adminCommand } from './admin/commands';
 
 interface Command {
   summary: string;
@@ -14,6 +15,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'run the conformance battery against a deployed streamgate (or npm start)',
     run: verifyCommand,
   },
+  ...Object.fromEntries(Object.keys(ADMIN_COMMANDS).map((name) => [name, adminCommand(name)])),
 };
 
 function usage(): string {

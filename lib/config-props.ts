@@ -68,6 +68,7 @@ export function propsFromConfig(scope: Construct, config: StreamgateConfig): Str
       contentSecurityPolicy: delivery.contentSecurityPolicy,
       originSecretsVersion: delivery.originSecretsVersion,
       originSecretRotationInterval: Duration.days(delivery.originSecretRotationDays),
+      allowedOrigins: [...delivery.allowedOrigins],
     },
     api: { ...api },
     abuse: {

@@ -24,6 +24,7 @@ import {
   mediaPathPrefix,
 } from '../lambda/core/media-paths';
 import { DEFAULT_PLAYER_CSP, PAGE_SECURITY_HEADERS } from './page-headers';
+import { API_CORS, CORS_MAX_AGE_SECONDS, type CorsRules, MEDIA_CORS, originProblem } from '../lambda/core/cors';
 import { EDGE_FUNCTION_DEFAULTS, type EdgeFunctionSettings, viewerRequestCode } from './viewer-request-code';
 import { PACKAGER_QUERY_PARAMETERS } from '../lambda/core/live-grants';
 
@@ -131,6 +132,12 @@ export interface DeliveryProps {
    */
   readonly denyList?: cloudfront.IKeyValueStore;
   /**
+   * Exact origins of apps on other origins (lambda/core/cors.ts): the API and media behaviours
+   * then answer them with CORS headers, with credentials.
+   * @default - none: the behaviours send no CORS header
+   */
+  readonly allowedOrigins?: readonly string[];
+  /**
    * Domain restriction and device binding, built into the function's code (lib/viewer-request-code.ts).
    * @default EDGE_FUNCTION_DEFAULTS (both off)
    */
@@ -146,6 +153,8 @@ export class Delivery extends Construct {
   readonly manifestCachePolicy: cloudfront.CachePolicy;
   readonly segmentCachePolicy: cloudfront.CachePolicy;
   readonly responseHeadersPolicy: cloudfront.ResponseHeadersPolicy;
+  /** The security headers plus CORS for the allowed origins: on `/api/*` and the media behaviours, when any origin is allowed. */
+  readonly corsPolicies?: { api: cloudfront.ResponseHeadersPolicy; media: cloudfront.ResponseHeadersPolicy };
   /** Runs on every signed behaviour: refuses non-canonical paths, rewrites `/drm/` to `/out/v1/`. */
   readonly viewerRequestFunction: cloudfront.Function;
   /** `https://<host>` viewers use: the first custom domain, else the cloudfront.net name. */
@@ -221,30 +230,60 @@ export class Delivery extends Construct {
     });
     // The local edge sends the same headers (lib/page-headers.ts), HSTS aside: it serves plain HTTP.
     const headers = PAGE_SECURITY_HEADERS;
+    const securityHeadersBehavior: cloudfront.ResponseSecurityHeadersBehavior = {
+      strictTransportSecurity: {
+        accessControlMaxAge: Duration.seconds(headers.hstsMaxAgeSeconds),
+        includeSubdomains: headers.hstsIncludeSubdomains,
+        override: true,
+      },
+      contentTypeOptions: { override: true },
+      frameOptions: { frameOption: enumValue(cloudfront.HeadersFrameOption, headers.frameOptions), override: true },
+      referrerPolicy: {
+        referrerPolicy: enumValue(cloudfront.HeadersReferrerPolicy, headers.referrerPolicy),
+        override: true,
+      },
+      contentSecurityPolicy: {
+        contentSecurityPolicy: props.contentSecurityPolicy ?? DEFAULT_PLAYER_CSP,
+        override: true,
+      },
+      xssProtection: { protection: headers.xssProtection !== '0', override: true },
+    };
+    const customHeadersBehavior: cloudfront.ResponseCustomHeadersBehavior = {
+      customHeaders: [{ header: 'Permissions-Policy', value: headers.permissionsPolicy, override: true }],
+    };
     this.responseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'streamgate: HSTS, nosniff, frame denial, referrer policy, CSP for the player',
-      securityHeadersBehavior: {
-        strictTransportSecurity: {
-          accessControlMaxAge: Duration.seconds(headers.hstsMaxAgeSeconds),
-          includeSubdomains: headers.hstsIncludeSubdomains,
-          override: true,
-        },
-        contentTypeOptions: { override: true },
-        frameOptions: { frameOption: enumValue(cloudfront.HeadersFrameOption, headers.frameOptions), override: true },
-        referrerPolicy: {
-          referrerPolicy: enumValue(cloudfront.HeadersReferrerPolicy, headers.referrerPolicy),
-          override: true,
-        },
-        contentSecurityPolicy: {
-          contentSecurityPolicy: props.contentSecurityPolicy ?? DEFAULT_PLAYER_CSP,
-          override: true,
-        },
-        xssProtection: { protection: headers.xssProtection !== '0', override: true },
-      },
-      customHeadersBehavior: {
-        customHeaders: [{ header: 'Permissions-Policy', value: headers.permissionsPolicy, override: true }],
-      },
+      securityHeadersBehavior,
+      customHeadersBehavior,
     });
+    const allowedOrigins = [...(props.allowedOrigins ?? [])];
+    const problem = allowedOrigins
+      .map((origin) => [origin, originProblem(origin)])
+      .find(([, why]) => why !== undefined);
+    if (problem !== undefined) throw new Error(`Delivery: allowedOrigins "${problem[0]}" ${problem[1]}`);
+    // A behaviour takes one policy: the CORS ones carry the security headers too. CloudFront echoes
+    // the request's Origin when it is in the list, and adds nothing for any other.
+    const corsPolicy = (id: string, rules: CorsRules, what: string) =>
+      new cloudfront.ResponseHeadersPolicy(this, id, {
+        comment: `streamgate: security headers and CORS with credentials for the allowed origins (${what})`,
+        securityHeadersBehavior,
+        customHeadersBehavior,
+        corsBehavior: {
+          accessControlAllowOrigins: allowedOrigins,
+          accessControlAllowCredentials: true,
+          accessControlAllowMethods: [...rules.methods, 'OPTIONS'],
+          accessControlAllowHeaders: [...rules.headers],
+          accessControlExposeHeaders: [...rules.exposed],
+          accessControlMaxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
+          originOverride: true,
+        },
+      });
+    if (allowedOrigins.length > 0)
+      this.corsPolicies = {
+        api: corsPolicy('ApiCors', API_CORS, 'API'),
+        media: corsPolicy('MediaCors', MEDIA_CORS, 'media'),
+      };
+    const mediaHeadersPolicy = this.corsPolicies?.media ?? this.responseHeadersPolicy;
 
     // CloudFront picks the behaviour on a normalised path but forwards the raw one, and whether the
     // signature is checked before or after viewer-request functions is not documented [U]: the
@@ -270,7 +309,7 @@ export class Delivery extends Construct {
       cachePolicy,
       // No origin request policy: cookies (the signed ones included) never reach the origin.
       trustedKeyGroups: [props.keyGroup],
-      responseHeadersPolicy: this.responseHeadersPolicy,
+      responseHeadersPolicy: mediaHeadersPolicy,
       compress: true,
       functionAssociations,
     });
@@ -286,7 +325,7 @@ export class Delivery extends Construct {
         // Honours MediaPackage's own Cache-Control: short for manifests, long for segments.
         cachePolicy: cloudfront.CachePolicy.ELEMENTAL_MEDIA_PACKAGE,
         trustedKeyGroups: [props.keyGroup],
-        responseHeadersPolicy: this.responseHeadersPolicy,
+        responseHeadersPolicy: mediaHeadersPolicy,
         functionAssociations,
       };
     }
@@ -324,7 +363,7 @@ export class Delivery extends Construct {
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
         cachePolicy,
         trustedKeyGroups: [props.keyGroup],
-        responseHeadersPolicy: this.responseHeadersPolicy,
+        responseHeadersPolicy: mediaHeadersPolicy,
         compress: true,
         functionAssociations,
       });
@@ -394,7 +433,7 @@ export class Delivery extends Construct {
       allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
       cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
       originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
-      responseHeadersPolicy: this.responseHeadersPolicy,
+      responseHeadersPolicy: this.corsPolicies?.api ?? this.responseHeadersPolicy,
       compress: true,
     });
   }

@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import { DENY_LIST_KVS_ARN_VARIABLE } from '../lambda/runtime/deny-list-env';
 import { KVS_WRITER_ACTIONS } from './edge-revocation';
 import { NodeFunction } from './node-function';
+import { rotateThisSecretStatement } from './secret-rotation-grant';
 
 export interface DeviceKeysProps {
   /** The viewer-request function's KeyValueStore (the edge deny-list's). */
@@ -43,19 +44,7 @@ export class DeviceKeys extends Construct {
       timeout: Duration.minutes(2),
       logRetentionDays: props.logRetentionDays,
     });
-    this.rotator.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'RotateThisSecret',
-        actions: [
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:ListSecretVersionIds',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
-        resources: [this.secret.secretArn],
-      }),
-    );
+    this.rotator.role.addToPrincipalPolicy(rotateThisSecretStatement(this.secret.secretArn));
     this.rotator.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: KVS_WRITER_ACTIONS, resources: [props.store.keyValueStoreArn] }),
     );

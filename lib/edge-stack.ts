@@ -11,7 +11,7 @@ import type { Construct } from 'constructs';
 import type { StreamgateConfig } from './config';
 import { EdgeProtection } from './edge-protection';
 import { EDGE_METRICS_REGION, EdgeAlarms, edgeRefusalKinds } from './monitoring';
-import { API_ROUTES } from '../lambda/core/api-routes';
+import { API_ROUTES, apiMethods } from '../lambda/core/api-routes';
 import { CloudFrontAccessLogs } from './cloudfront-logs';
 import { MediaOrigin } from './media-origin';
 
@@ -40,7 +40,7 @@ export class EdgeStack extends Stack {
       rateLimitPerIp: waf.rateLimitPerIp,
       apiRateLimitPerIp: waf.apiRateLimitPerIp,
       evaluationWindowSeconds: waf.evaluationWindowSeconds,
-      apiMethods: [...new Set(API_ROUTES.map((route) => route.method))],
+      apiMethods: apiMethods(props.config.delivery.allowedOrigins),
       name: props.config.name,
       logRetentionDays: props.config.logRetentionDays,
       licenceRoute: {

@@ -1,8 +1,7 @@
 /**
  * Clear live channels on MediaPackage v2, served under `/live/` beside VOD (and beside DRM live
- * under `/drm/`). CloudFront reaches MediaPackage v2 through Origin Access Control (SigV4, origin
- * type `mediapackagev2`): each endpoint's policy lets `cloudfront.amazonaws.com` get objects only
- * for this distribution (`AWS:SourceArn`), so no shared secret header exists to leak or rotate.
+ * under `/drm/`). CloudFront reaches MediaPackage v2 through Origin Access Control
+ * (lib/mediapackagev2-oac.ts, shared with the DRM live channel): no shared secret header exists.
  *
  * Paths: the channel group is named `live` and the origin path is `/out/v1`, so a viewer's
  * `/live/<channel>/<endpoint>/<file>` is MediaPackage's `/out/v1/live/<channel>/<endpoint>/<file>`
@@ -14,14 +13,13 @@
  * their policies. Brought (`existingEgressDomain`): nothing is created; the team's endpoints need
  * the same policy statement (docs/live.md "Bring your own channels"), which `endpointPolicy` gives.
  */
-import { Stack } from 'aws-cdk-lib';
-import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
-import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as mediapackagev2 from 'aws-cdk-lib/aws-mediapackagev2';
 import { Construct } from 'constructs';
 import type { LiveChannel } from '../lambda/core/live-grants';
 import { LIVE_PATH_PREFIX, PACKAGER_EGRESS_PREFIX } from '../lambda/core/media-paths';
+import { mediaPackageV2AccessControl, mediaPackageV2EndpointPolicy, mediaPackageV2Origin } from './mediapackagev2-oac';
 
 /** The channel group's name: the first path segment of every live URL. */
 export const LIVE_CHANNEL_GROUP = LIVE_PATH_PREFIX.slice(1, -1);
@@ -94,9 +92,11 @@ export class LiveChannels extends Construct {
     const ids = this.channels.map((channel) => channel.id);
     if (new Set(ids).size !== ids.length) throw new Error('LiveChannels: channel ids must be unique');
 
-    this.originAccessControl = new cloudfront.MediaPackageV2OriginAccessControl(this, 'OriginAccessControl', {
-      description: 'streamgate: CloudFront signs its requests to MediaPackage v2 live endpoints (SigV4)',
-    });
+    this.originAccessControl = mediaPackageV2AccessControl(
+      this,
+      'OriginAccessControl',
+      'streamgate: CloudFront signs its requests to MediaPackage v2 live endpoints (SigV4)',
+    );
     this.created = props.existingEgressDomain === undefined;
     if (props.existingEgressDomain !== undefined) {
       this.egressDomain = props.existingEgressDomain;
@@ -138,37 +138,12 @@ export class LiveChannels extends Construct {
 
   /** MediaPackage v2 as an origin: signed by OAC, `/out/v1` prepended, no secret header. */
   origin(): cloudfront.IOrigin {
-    return new origins.HttpOrigin(this.egressDomain, {
-      originPath: PACKAGER_EGRESS_PREFIX.slice(0, -1),
-      protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
-      originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
-      originAccessControlId: this.originAccessControl.originAccessControlId,
-    });
+    return mediaPackageV2Origin(this.egressDomain, this.originAccessControl, PACKAGER_EGRESS_PREFIX.slice(0, -1));
   }
 
   /** The policy statement an endpoint needs for `distribution` (given to brought endpoints by hand). */
   endpointPolicy(distribution: cloudfront.IDistribution, endpointArn: string): iam.PolicyDocument {
-    const stack = Stack.of(this);
-    return new iam.PolicyDocument({
-      statements: [
-        new iam.PolicyStatement({
-          sid: 'AllowCloudFrontOacOfThisDistribution',
-          principals: [new iam.ServicePrincipal('cloudfront.amazonaws.com')],
-          actions: ['mediapackagev2:GetObject', 'mediapackagev2:GetHeadObject'],
-          resources: [endpointArn],
-          conditions: {
-            StringEquals: {
-              'AWS:SourceArn': stack.formatArn({
-                service: 'cloudfront',
-                region: '',
-                resource: 'distribution',
-                resourceName: distribution.distributionId,
-              }),
-            },
-          },
-        }),
-      ],
-    });
+    return mediaPackageV2EndpointPolicy(this, distribution, endpointArn);
   }
 
   /** Lets `distribution` (and nothing else) read the created endpoints. */

@@ -12,6 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { NodeFunction } from './node-function';
+import { rotateThisSecretStatement } from './secret-rotation-grant';
 
 export interface OriginSecretRotationProps {
   readonly secret: secretsmanager.Secret;
@@ -58,19 +59,7 @@ export class OriginSecretRotation extends Construct {
         ...(props.valueJsonKey === undefined ? {} : { VALUE_JSON_KEY: props.valueJsonKey }),
       },
     });
-    this.rotator.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'RotateThisSecret',
-        actions: [
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:ListSecretVersionIds',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
-        resources: [props.secret.secretArn],
-      }),
-    );
+    this.rotator.role.addToPrincipalPolicy(rotateThisSecretStatement(props.secret.secretArn));
     this.rotator.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ThisDistributionsOriginHeader',

@@ -1,9 +1,11 @@
 /**
  * Packaging: AWS Elemental MediaPackage with SPEKE DRM, live (MediaPackage v2: channel group,
  * channel, origin endpoints) or VOD (v1: packaging group and configurations). DASH on CMAF
- * carries Widevine and PlayReady (CENC); HLS carries FairPlay. Only CloudFront may pull: it sends
- * a CDN identifier header whose value lives in Secrets Manager, and MediaPackage, reading that
- * secret through a role, answers 403 to anything else (CDN authorization).
+ * carries Widevine and PlayReady (CENC); HLS carries FairPlay. Only CloudFront may pull. Live (v2):
+ * through Origin Access Control (SigV4; lib/mediapackagev2-oac.ts, as the clear live channels), the
+ * endpoint policies naming this distribution. VOD (v1 has no OAC): CloudFront sends a CDN
+ * identifier header whose value lives in Secrets Manager, and MediaPackage, reading that secret
+ * through a role, answers 403 to anything else (CDN authorization).
  */
 import { Fn, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
@@ -14,6 +16,7 @@ import * as mediapackagev2 from 'aws-cdk-lib/aws-mediapackagev2';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { mediaPackageV2AccessControl, mediaPackageV2EndpointPolicy, mediaPackageV2Origin } from './mediapackagev2-oac';
 
 /** DRM system ids (DASH-IF registry), as MediaPackage v1 SPEKE takes them. */
 export const DRM_SYSTEM_IDS = {
@@ -25,19 +28,14 @@ export const DRM_SYSTEM_IDS = {
 /** Prefix of VOD source assets in the source bucket that MediaPackage may read. */
 export const VOD_SOURCE_PREFIX = 'vod-source/';
 
-/** Header and secret JSON key of CDN authorization, per MediaPackage version. */
+/** Header and secret JSON key of MediaPackage v1 CDN authorization (VOD; live uses OAC instead). */
 const CDN_AUTH = {
-  live: {
-    header: 'X-MediaPackageV2-CDNIdentifier',
-    secretKey: 'MediaPackageV2CDNIdentifier',
-    service: 'mediapackagev2.amazonaws.com',
-  },
-  vod: {
-    header: 'X-MediaPackage-CDNIdentifier',
-    secretKey: 'MediaPackageCDNIdentifier',
-    service: 'mediapackage.amazonaws.com',
-  },
+  header: 'X-MediaPackage-CDNIdentifier',
+  secretKey: 'MediaPackageCDNIdentifier',
 } as const;
+
+/** Service principal MediaPackage assumes roles as, per version. */
+const SERVICE = { live: 'mediapackagev2.amazonaws.com', vod: 'mediapackage.amazonaws.com' } as const;
 
 export interface PackagingProps {
   /** Live (MediaPackage v2) or VOD (MediaPackage v1). */
@@ -71,15 +69,19 @@ export interface PackagingProps {
 }
 
 export class Packaging extends Construct {
-  /** JSON `{"<MediaPackage key>": "<value>"}`; CloudFront sends the value, MediaPackage checks it. */
-  readonly cdnSecret: secretsmanager.Secret;
-  /** Role MediaPackage assumes to read `cdnSecret`. */
-  readonly secretsRole: iam.Role;
+  /** VOD only: JSON `{"MediaPackageCDNIdentifier": "<value>"}`; CloudFront sends the value, MediaPackage checks it. */
+  readonly cdnSecret?: secretsmanager.Secret;
+  /** VOD only: role MediaPackage assumes to read `cdnSecret`. */
+  readonly secretsRole?: iam.Role;
+  /** Live only: how CloudFront signs its requests to the endpoints. */
+  readonly originAccessControl?: cloudfront.IOriginAccessControl;
   /** Role to pass as the source role of `create-asset` (VOD with a source bucket). */
   readonly ingestRole?: iam.Role;
   /** MediaPackage egress host name. */
   readonly originDomainName: string;
-  private readonly cdnAuth: (typeof CDN_AUTH)[keyof typeof CDN_AUTH];
+  /** Live only: the endpoints, by construct id prefix (`Dash`, `Hls`). */
+  private readonly liveEndpoints = new Map<string, mediapackagev2.CfnOriginEndpoint>();
+  private readonly mode: PackagingProps['mode'];
 
   constructor(scope: Construct, id: string, props: PackagingProps) {
     super(scope, id);
@@ -107,33 +109,40 @@ export class Packaging extends Construct {
       );
     }
 
-    const auth = CDN_AUTH[props.mode];
-    this.cdnAuth = auth;
+    this.mode = props.mode;
     // MediaPackage assumes the roles; only on behalf of this account (confused-deputy guard).
     const mediaPackage = (): iam.ServicePrincipal =>
-      new iam.ServicePrincipal(auth.service, {
+      new iam.ServicePrincipal(SERVICE[props.mode], {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       });
-    this.cdnSecret = new secretsmanager.Secret(this, 'CdnIdentifier', {
-      description: `streamgate: value CloudFront sends in ${auth.header}; MediaPackage serves only requests carrying it`,
-      generateSecretString: {
-        secretStringTemplate: '{}',
-        generateStringKey: auth.secretKey,
-        passwordLength: 36,
-        excludePunctuation: true,
-      },
-    });
-    this.secretsRole = new iam.Role(this, 'CdnAuthRole', {
-      description: 'streamgate: lets MediaPackage read the CDN identifier secret',
-      assumedBy: mediaPackage(),
-    });
-    this.cdnSecret.grantRead(this.secretsRole);
-    // MediaPackage's documented policy also lists the secret's versions (it accepts the previous one during rotation).
-    iam.Grant.addToPrincipal({
-      grantee: this.secretsRole,
-      actions: ['secretsmanager:ListSecretVersionIds'],
-      resourceArns: [this.cdnSecret.secretArn],
-    });
+    if (props.mode === 'vod') {
+      this.cdnSecret = new secretsmanager.Secret(this, 'CdnIdentifier', {
+        description: `streamgate: value CloudFront sends in ${CDN_AUTH.header}; MediaPackage serves only requests carrying it`,
+        generateSecretString: {
+          secretStringTemplate: '{}',
+          generateStringKey: CDN_AUTH.secretKey,
+          passwordLength: 36,
+          excludePunctuation: true,
+        },
+      });
+      this.secretsRole = new iam.Role(this, 'CdnAuthRole', {
+        description: 'streamgate: lets MediaPackage read the CDN identifier secret',
+        assumedBy: mediaPackage(),
+      });
+      this.cdnSecret.grantRead(this.secretsRole);
+      // MediaPackage's documented policy also lists the secret's versions (it accepts the previous one during rotation).
+      iam.Grant.addToPrincipal({
+        grantee: this.secretsRole,
+        actions: ['secretsmanager:ListSecretVersionIds'],
+        resourceArns: [this.cdnSecret.secretArn],
+      });
+    } else {
+      this.originAccessControl = mediaPackageV2AccessControl(
+        this,
+        'OriginAccessControl',
+        'streamgate: CloudFront signs its requests to the MediaPackage v2 DRM live endpoints (SigV4)',
+      );
+    }
 
     // The two APIs spell presets differently: v1 `PRESET-VIDEO-1`, v2 `PRESET_VIDEO_1`.
     const spell = (preset: string): string =>
@@ -151,7 +160,13 @@ export class Packaging extends Construct {
     } else {
       if (props.spekeV1Url === undefined)
         throw new Error('Packaging: spekeV1Url is required with mode "vod" (VOD\'s HLS speaks SPEKE v1.0)');
-      this.originDomainName = this.vod(props.name, speke, props.spekeV1Url);
+      this.originDomainName = this.vod(
+        props.name,
+        speke,
+        props.spekeV1Url,
+        this.cdnSecret as secretsmanager.Secret,
+        this.secretsRole as iam.Role,
+      );
       if (props.sourceBucket !== undefined) {
         this.ingestRole = new iam.Role(this, 'IngestRole', {
           description: 'streamgate: lets MediaPackage VOD read source assets',
@@ -172,25 +187,49 @@ export class Packaging extends Construct {
     }
   }
 
-  /** MediaPackage as a CloudFront origin, with the CDN identifier header (a deploy-time dynamic reference). */
+  /**
+   * MediaPackage as a CloudFront origin: live signed by OAC (no header; the viewer-request function
+   * rewrites `/drm/` to `/out/v1/`), VOD with the CDN identifier header (a deploy-time dynamic reference).
+   */
   origin(): cloudfront.IOrigin {
+    if (this.originAccessControl !== undefined)
+      return mediaPackageV2Origin(this.originDomainName, this.originAccessControl);
     return new origins.HttpOrigin(this.originDomainName, {
       protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
       originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
       customHeaders: {
-        [this.cdnAuth.header]: this.cdnSecret.secretValueFromJson(this.cdnAuth.secretKey).unsafeUnwrap(),
+        [CDN_AUTH.header]: (this.cdnSecret as secretsmanager.Secret)
+          .secretValueFromJson(CDN_AUTH.secretKey)
+          .unsafeUnwrap(),
       },
     });
   }
 
-  /** Key of the CDN identifier in `cdnSecret`'s JSON. */
-  get cdnSecretKey(): string {
-    return this.cdnAuth.secretKey;
+  /**
+   * Live: lets `distribution` (and nothing else) read the endpoints, one policy per endpoint. Called
+   * once the distribution exists (it names the egress domain; the policies name it). VOD: nothing.
+   */
+  allowDistribution(distribution: cloudfront.IDistribution): void {
+    if (this.mode !== 'live') return;
+    for (const [id, endpoint] of this.liveEndpoints) {
+      const policy = new mediapackagev2.CfnOriginEndpointPolicy(this, `${id}EndpointPolicy`, {
+        channelGroupName: endpoint.channelGroupName,
+        channelName: endpoint.channelName,
+        originEndpointName: endpoint.originEndpointName,
+        policy: mediaPackageV2EndpointPolicy(this, distribution, endpoint.attrArn).toJSON(),
+      });
+      policy.node.addDependency(endpoint);
+    }
   }
 
-  /** Header CloudFront sends to MediaPackage (`X-MediaPackageV2-CDNIdentifier` live, `X-MediaPackage-CDNIdentifier` VOD). */
+  /** Key of the CDN identifier in `cdnSecret`'s JSON (VOD). */
+  get cdnSecretKey(): string {
+    return CDN_AUTH.secretKey;
+  }
+
+  /** Header CloudFront sends to MediaPackage v1 (VOD): `X-MediaPackage-CDNIdentifier`. */
   get cdnHeaderName(): string {
-    return this.cdnAuth.header;
+    return CDN_AUTH.header;
   }
 
   /** v2: one channel, a DASH/CMAF endpoint (CENC: Widevine + PlayReady) and an HLS/CMAF one (CBCS: FairPlay). */
@@ -244,41 +283,25 @@ export class Packaging extends Construct {
         ...spec.manifests,
       });
       endpoint.node.addDependency(channel);
-      const policy = new mediapackagev2.CfnOriginEndpointPolicy(this, `${spec.id}EndpointPolicy`, {
-        channelGroupName,
-        channelName,
-        originEndpointName: spec.originEndpointName,
-        policy: new iam.PolicyDocument({
-          statements: [
-            new iam.PolicyStatement({
-              sid: 'AllowRequestsWithTheCdnIdentifier',
-              principals: [new iam.AnyPrincipal()],
-              actions: ['mediapackagev2:GetObject', 'mediapackagev2:GetHeadObject'],
-              resources: [endpoint.attrArn],
-              conditions: { Bool: { 'mediapackagev2:RequestHasMatchingCdnAuthHeader': 'true' } },
-            }),
-          ],
-        }).toJSON(),
-        cdnAuthConfiguration: {
-          cdnIdentifierSecretArns: [this.cdnSecret.secretArn],
-          secretsRoleArn: this.secretsRole.roleArn,
-        },
-      });
-      policy.node.addDependency(endpoint);
-      // MediaPackage checks at creation that the role may read the secret: the role's policy first.
-      policy.node.addDependency(this.secretsRole);
+      this.liveEndpoints.set(spec.id, endpoint);
     }
     return group.attrEgressDomain;
   }
 
   /** v1 VOD: a packaging group with CDN authorization, a DASH configuration (Widevine + PlayReady) and an HLS one (FairPlay). */
-  private vod(name: string, speke: SpekeSettings, spekeV1Url: string): string {
+  private vod(
+    name: string,
+    speke: SpekeSettings,
+    spekeV1Url: string,
+    cdnSecret: secretsmanager.Secret,
+    secretsRole: iam.Role,
+  ): string {
     const group = new mediapackage.CfnPackagingGroup(this, 'PackagingGroup', {
       id: `${name}-vod`,
-      authorization: { cdnIdentifierSecret: this.cdnSecret.secretArn, secretsRoleArn: this.secretsRole.roleArn },
+      authorization: { cdnIdentifierSecret: cdnSecret.secretArn, secretsRoleArn: secretsRole.roleArn },
     });
     // MediaPackage checks at creation that the role may read the secret: the role's policy first.
-    group.node.addDependency(this.secretsRole);
+    group.node.addDependency(secretsRole);
     new mediapackage.CfnPackagingConfiguration(this, 'DashConfiguration', {
       id: `${name}-dash`,
       packagingGroupId: group.ref,

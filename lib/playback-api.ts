@@ -24,6 +24,7 @@ import {
   ORIGIN_VERIFY_STAGES,
 } from '../lambda/core/origin-verify';
 import { API_ROUTES, type ApiOperation } from '../lambda/core/api-routes';
+import { API_CORS, CORS_MAX_AGE_SECONDS } from '../lambda/core/cors';
 import { logRetention, NodeFunction } from './node-function';
 import type { StateTable } from './state-table';
 import type { SigningKeys } from './signing-keys';
@@ -119,6 +120,12 @@ export interface PlaybackApiProps {
    * @default DEFAULT_HANDLERS_DIR (lambda/handlers)
    */
   readonly handlersDir?: string;
+  /**
+   * Origins of apps on other origins (lambda/core/cors.ts): API Gateway answers their preflight
+   * (OPTIONS) itself, before any authorizer or function, so a preflight needs no token.
+   * @default - none: no CORS preflight answer
+   */
+  readonly allowedOrigins?: readonly string[];
 }
 
 export class PlaybackApi extends Construct {
@@ -228,11 +235,27 @@ export class PlaybackApi extends Construct {
       resultsCacheTtl: ORIGIN_AUTHORIZER_CACHE_TTL,
     });
 
+    const allowedOrigins = [...(props.allowedOrigins ?? [])];
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
       description: 'streamgate playback API (reached through CloudFront under /api/)',
       createDefaultStage: false,
       // Every route, including any added later.
       defaultAuthorizer: this.authorizer,
+      // The preflight is answered before the authorizer runs (it carries no origin-verify header
+      // CloudFront would not add anyway, and no token). CloudFront's response headers policy
+      // (lib/delivery.ts) sets the same headers again on every answer.
+      ...(allowedOrigins.length > 0
+        ? {
+            corsPreflight: {
+              allowOrigins: allowedOrigins,
+              allowCredentials: true,
+              allowMethods: API_CORS.methods.map((method) => apigwv2.CorsHttpMethod[method]),
+              allowHeaders: [...API_CORS.headers],
+              exposeHeaders: [...API_CORS.exposed],
+              maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
+            },
+          }
+        : {}),
     });
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: logRetention(props.logRetentionDays, 'PlaybackApi'),

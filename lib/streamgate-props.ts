@@ -259,6 +259,13 @@ export interface DistributionOptions {
    * @default Duration.days(30)
    */
   readonly originSecretRotationInterval?: Duration;
+  /**
+   * Exact origins (`https://app.example.com`; `http://localhost:<port>` for development) of apps
+   * that call the API and fetch media from another origin: they get CORS answers with credentials
+   * on `/api/*` and the media behaviours (docs/api.md, "Apps on another origin").
+   * @default - none: only pages on the distribution's own origin
+   */
+  readonly allowedOrigins?: string[];
 }
 
 /** Geo restriction: a list of ISO 3166-1 alpha-2 countries to allow or deny, or none. */
@@ -609,6 +616,7 @@ export function configJsonOf(props: StreamgateProps): Record<string, unknown> {
       contentSecurityPolicy: distribution?.contentSecurityPolicy,
       originSecretsVersion: distribution?.originSecretsVersion,
       originSecretRotationDays: unit(distribution?.originSecretRotationInterval, 'days'),
+      allowedOrigins: distribution?.allowedOrigins,
     }),
     api: props.api === undefined ? undefined : defined({ ...props.api }),
     abuse:

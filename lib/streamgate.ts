@@ -17,7 +17,7 @@ import { Construct } from 'constructs';
 import { mediaKeyPrefixProblem } from '../lambda/core/media-paths';
 import { ORIGIN_VERIFY_REFRESH_SECONDS } from '../lambda/core/origin-verify';
 import { apiEnvironment } from './api-environment';
-import { API_ROUTES } from '../lambda/core/api-routes';
+import { apiMethods } from '../lambda/core/api-routes';
 import { CloudFrontAccessLogs } from './cloudfront-logs';
 import { ConfigValidationError, type StreamgateConfig, validateConfig } from './config';
 import { Delivery } from './delivery';
@@ -169,6 +169,7 @@ export class Streamgate extends Construct {
       liveOrigin: this.live?.origin(),
       originSecretsVersion: config.delivery.originSecretsVersion,
       denyList: this.edgeRevocation?.store,
+      allowedOrigins: config.delivery.allowedOrigins,
       edgeSettings: {
         sites: config.domainRestriction.enabled ? config.domainRestriction.sites : null,
         missing: config.domainRestriction.missingHeaders,
@@ -195,6 +196,7 @@ export class Streamgate extends Construct {
       throttleRateLimit: config.api.throttleRateLimit,
       throttleBurstLimit: config.api.throttleBurstLimit,
       logRetentionDays: config.logRetentionDays,
+      allowedOrigins: config.delivery.allowedOrigins,
       handlersDir: internal.handlersDir,
       licenceSecretArns: Object.values(config.drm.upstreams).flatMap((upstream) =>
         upstream?.secretArn !== undefined ? [upstream.secretArn] : [],
@@ -203,6 +205,7 @@ export class Streamgate extends Construct {
     if (this.deviceKeys !== undefined) this.deviceKeys.secret.grantRead(this.api.functions.playback.role);
     this.delivery.addApi(this.api.origin());
     this.live?.allowDistribution(this.delivery.distribution);
+    this.packaging?.allowDistribution(this.delivery.distribution);
     this.signingKeys.addRotation({
       distributionIds: [this.delivery.distribution.distributionId],
       rotateAfterDays: config.signing.rotateAfterDays,
@@ -220,7 +223,8 @@ export class Streamgate extends Construct {
       receiverRefreshSeconds: ORIGIN_VERIFY_REFRESH_SECONDS,
       logRetentionDays: config.logRetentionDays,
     });
-    if (this.packaging !== undefined) {
+    // VOD only: live (MediaPackage v2) is reached through OAC and has no CDN identifier.
+    if (this.packaging?.cdnSecret !== undefined) {
       this.cdnSecretRotation = new OriginSecretRotation(this, 'CdnIdentifierRotation', {
         secret: this.packaging.cdnSecret,
         headerName: this.packaging.cdnHeaderName,
@@ -333,7 +337,7 @@ export class Streamgate extends Construct {
       rateLimitPerIp: config.waf.rateLimitPerIp,
       apiRateLimitPerIp: config.waf.apiRateLimitPerIp,
       evaluationWindowSeconds: config.waf.evaluationWindowSeconds,
-      apiMethods: [...new Set(API_ROUTES.map((route) => route.method))],
+      apiMethods: apiMethods(config.delivery.allowedOrigins),
       name: config.name,
       logRetentionDays: config.logRetentionDays,
     });

@@ -29,6 +29,7 @@ import {
   type ViewerRequestOutcome,
 } from './edge/viewer-request-function';
 import { API_PATH_PREFIX } from '../lambda/core/api-routes';
+import { API_CORS, corsAnswer, type CorsRules, MEDIA_CORS } from '../lambda/core/cors';
 import type { EdgeFunctionSettings } from '../lib/viewer-request-code';
 import { pageHeaders } from '../lib/page-headers';
 import { clientIp } from './api-adapter';
@@ -77,6 +78,12 @@ export interface EdgeOptions {
   viewerRequestFunction?: ViewerRequestFunction | null;
   /** The KeyValueStore associated with the default viewer-request function (the deny-list); none = edge revocation off. */
   keyValueStore?: KeyValueStoreReader;
+  /**
+   * Origins of apps on other origins (delivery.allowedOrigins): `/api/*` and media answer them
+   * with CORS headers, the API's preflight included, as the distribution does (lambda/core/cors.ts).
+   * @default none: no CORS header, OPTIONS reaches the API (405)
+   */
+  allowedOrigins?: readonly string[];
   /** The default viewer-request function's settings (domain restriction, device binding). @default all off */
   edgeSettings?: EdgeFunctionSettings;
 }
@@ -113,10 +120,17 @@ export function createEdgeHandler(options: EdgeOptions): Handler {
       : options.viewerRequestFunction;
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path.startsWith(API_PATH_PREFIX)) return options.api(req, res);
+    if (path.startsWith(API_PATH_PREFIX)) {
+      // API Gateway answers the preflight (lib/playback-api.ts); CloudFront's policy adds the rest.
+      if (applyCors(req, res, options.allowedOrigins, API_CORS)) return;
+      return options.api(req, res);
+    }
     if (path.startsWith('/idp/')) return options.idp(req, res);
-    if (path.startsWith(MEDIA_PREFIX) || path.startsWith(DRM_PATH_PREFIX) || path.startsWith(LIVE_PATH_PREFIX))
+    if (path.startsWith(MEDIA_PREFIX) || path.startsWith(DRM_PATH_PREFIX) || path.startsWith(LIVE_PATH_PREFIX)) {
+      // No preflight answer here: a signed behaviour refuses an unsigned OPTIONS (the access check below).
+      applyCors(req, res, options.allowedOrigins, MEDIA_CORS);
       return serveMedia(req, res, options, now(), verified, viewerFunction);
+    }
     const extra = options.extraRoutes?.[path];
     if (extra !== undefined) return extra(req, res);
     const configured = options.staticFiles[path];
@@ -127,6 +141,28 @@ export function createEdgeHandler(options: EdgeOptions): Handler {
     }
     sendFile(req, res, file, { 'cache-control': 'no-cache', ...PAGE_HEADERS });
   };
+}
+
+/**
+ * Sets the CORS headers of `rules` on the response (node merges them into the handler's
+ * writeHead); answers an API preflight itself (204) and then returns true.
+ */
+function applyCors(
+  req: IncomingMessage,
+  res: ServerResponse,
+  allowedOrigins: readonly string[] | undefined,
+  rules: CorsRules,
+): boolean {
+  if (allowedOrigins === undefined || allowedOrigins.length === 0) return false;
+  const answer = corsAnswer(allowedOrigins, rules, {
+    method: req.method ?? 'GET',
+    origin: req.headers.origin,
+    requestMethod: req.headers['access-control-request-method'],
+  });
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+  if (!answer.preflight || rules !== API_CORS) return false;
+  res.writeHead(204, { 'content-length': '0' }).end();
+  return true;
 }
 
 /** The refusal of a non-canonical media path: CloudFront's generic denial, so nothing tells the cases apart. */

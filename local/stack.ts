@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { CloudFrontKeyAlgorithm } from '../lambda/core/cloudfront-key-types';
 import { OriginAuthorizer } from '../lambda/core/origin-authorizer';
 import { loadOriginVerifyValues, ORIGIN_VERIFY_HEADER } from '../lambda/core/origin-verify';
@@ -85,11 +86,18 @@ export interface LocalStackOptions {
   /** Extra API environment (e.g. SIGN_BIND_VIEWER_IP). */
   apiEnv?: Record<string, string>;
   logger?: Logger;
+  /**
+   * Where the API's EMF metrics go (tests pass the one their LogCapture reads).
+   * @default a metrics instance writing to stdout, as deployed
+   */
+  metrics?: Metrics;
   /** Hooks for tests and benches. */
   onApiResponse?: ApiAdapterOptions['onResponse'];
   onMedia?: EdgeOptions['onMedia'];
   /** Edge revocation (the deny-list in the viewer-request function's KeyValueStore). @default true */
   edgeRevocation?: boolean;
+  /** Origins of apps on other origins answered with CORS (delivery.allowedOrigins deployed). @default none */
+  allowedOrigins?: readonly string[];
   /**
    * Domain restriction (docs/access-layers.md): origins allowed besides the edge's own, and what
    * a media request carrying no Origin, Referer or Sec-Fetch-Site gets. @default off
@@ -219,6 +227,7 @@ async function startInFolder(given: LocalStackOptions, lock: FolderLock): Promis
     staticFiles,
     onMedia: options.onMedia,
     keyValueStore: denyList,
+    allowedOrigins: options.allowedOrigins,
     edgeSettings: {
       sites: restriction === undefined ? null : [...restriction.sites],
       missing: restriction?.missingHeaders ?? 'allow',
@@ -268,7 +277,7 @@ async function startInFolder(given: LocalStackOptions, lock: FolderLock): Promis
       attachDenyListStream(client, { ...replication, writer: denyList, logger: options.logger });
     },
     // The same signals as deployed (EMF lines on stdout), and the counts behind /local/monitor.
-    signals: new SignalFanout([new EmfSignals(createObservability().metrics), monitor]),
+    signals: new SignalFanout([new EmfSignals(options.metrics ?? createObservability().metrics), monitor]),
     originVerify: originVerify?.api,
   });
   routeToApi = createApiAdapter(api, { onResponse: options.onApiResponse, originVerify: originVerify?.adapter });

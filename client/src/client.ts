@@ -118,6 +118,44 @@ const signatureOf = (url: string): string | undefined => {
 };
 const MEDIA_RECHECK_WINDOW_MS = 10000;
 
+/** How long the reachability probe may take before the failure counts as the network's. */
+const CORS_PROBE_TIMEOUT_MS = 3000;
+
+/**
+ * Whether a fetch of the cross-origin `endpoint` failed because the browser refused the answer
+ * (the page's origin is not allowed) rather than the network: fetch tells neither apart (both are
+ * a TypeError, by the Fetch standard's design), so the API's origin is probed with a `no-cors`
+ * request, which needs no CORS answer: it resolves (opaque) when the API is reachable. Only in a
+ * page, only for another origin, only after a failure: a same-origin call is never refused by CORS.
+ */
+async function corsRefused(endpoint: string, error: unknown, doFetch: typeof fetch): Promise<boolean> {
+  if (!(error instanceof TypeError) || typeof location !== 'object' || location === null) return false;
+  let target: URL;
+  try {
+    target = new URL(endpoint, location.href);
+  } catch {
+    return false;
+  }
+  if (target.origin === location.origin) return false;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), CORS_PROBE_TIMEOUT_MS);
+  try {
+    // The origin's root: any HTTP answer (a page, a 404) proves it reachable, and no API route,
+    // WAF API rule or auth-failure metric sees the probe.
+    await doFetch(`${target.origin}/`, {
+      mode: 'no-cors',
+      credentials: 'omit',
+      cache: 'no-store',
+      signal: controller.signal,
+    });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function createPlaybackSession(options: PlaybackSessionOptions): PlaybackSession {
   const delivery: Delivery = options.delivery ?? 'cookie';
   const { videoId } = options;
@@ -262,7 +300,11 @@ export function createPlaybackSession(options: PlaybackSessionOptions): Playback
       body = await response.json().catch(() => undefined);
     } catch (error) {
       if (stopped) return undefined;
-      return () => failed(denial('network', { detail: error instanceof Error ? error.message : String(error) }));
+      const detail = error instanceof Error ? error.message : String(error);
+      // A refused CORS answer and a dead network throw the same TypeError; a reachable API means the former.
+      if (await corsRefused(endpoint, error, doFetch)) return () => finish(denial('cors', { detail }));
+      if (stopped) return undefined;
+      return () => failed(denial('network', { detail }));
     } finally {
       if (inFlight === controller) inFlight = undefined;
     }

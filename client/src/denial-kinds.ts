@@ -14,6 +14,8 @@ export type DenialKind =
   | 'unavailable'
   | 'bad-request'
   | 'media-denied'
+  /** The API is on another origin and the browser refused its answer: this page's origin is not allowed (CORS). */
+  | 'cors'
   | 'network';
 
 /** What the app should offer the viewer. */

@@ -54,6 +54,7 @@ const TEXT: Record<DenialKind, [string, DenialAction]> = {
   unavailable: ['The service is briefly unavailable. Trying again shortly.', 'retry-later'],
   'bad-request': ["This video can't be played.", 'none'],
   'media-denied': ['The video service refused this video even with fresh access. Try again later.', 'retry-later'],
+  cors: ["This site isn't allowed to use the video service. Contact the site's team.", 'none'],
   network: ['No connection to the video service. Trying again shortly.', 'retry-later'],
 };
 

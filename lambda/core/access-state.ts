@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { SharingConfig, StreamLimitPolicy } from './config';
 import type { IssuedGrant } from './edge-deny-list';
+import type { UserState } from './user-state';
 
 /** A token as the store knows it: who issued it, to whom, which one. */
 export interface TokenRef {
@@ -208,6 +209,10 @@ export interface AccessState {
   ): Promise<boolean>;
   /** Revokes every token of `user` issued before `before` (epoch s); keeps the later cut-off. */
   revokeUser(user: UserRef, before: number, nowSeconds: number, keepUntil: number): Promise<void>;
+  /** Admin: the user's item in the API's terms (lambda/core/user-state.ts); one consistent read. */
+  userState(user: UserRef, nowSeconds: number): Promise<UserState>;
+  /** Admin: removes the user's cut-off; answers the one removed (undefined: there was none). */
+  liftCutoff(user: UserRef, keepUntil: number): Promise<number | undefined>;
   readonly limits: AccessLimits;
 }
 

@@ -13,7 +13,7 @@ export type ApiOperation = 'playback' | 'revocations' | 'session' | 'licence';
 export interface ApiRoute {
   /** Which function (`lambda/handlers/<operation>.ts`) serves the route. */
   readonly operation: ApiOperation;
-  readonly method: 'POST' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   /** API Gateway route path; `{name}` is a path parameter (one non-empty segment). */
   readonly path: string;
 }
@@ -21,9 +21,29 @@ export interface ApiRoute {
 export const API_ROUTES: readonly ApiRoute[] = [
   { operation: 'playback', method: 'POST', path: '/api/v1/playback/{videoId}' },
   { operation: 'revocations', method: 'POST', path: '/api/v1/revocations' },
+  // The admin's other routes, served by the same (admin-only) function.
+  { operation: 'revocations', method: 'DELETE', path: '/api/v1/revocations/users/{sub}' },
+  { operation: 'revocations', method: 'GET', path: '/api/v1/users/{sub}/sessions' },
   { operation: 'session', method: 'DELETE', path: '/api/v1/session' },
   { operation: 'licence', method: 'POST', path: '/api/v1/licence/{videoId}/{drmSystem}' },
 ];
+
+/** The admin function's routes by API Gateway route key (`METHOD path`), each to its API method. */
+export const ADMIN_ROUTE_METHODS = {
+  'POST /api/v1/revocations': 'revoke',
+  'DELETE /api/v1/revocations/users/{sub}': 'liftCutoff',
+  'GET /api/v1/users/{sub}/sessions': 'userState',
+} as const;
+
+/**
+ * The methods `/api/*` takes (the WAF's method allow-list): the routes', and OPTIONS when apps on
+ * other origins are allowed, for their CORS preflight (answered by API Gateway, lib/playback-api.ts).
+ */
+export function apiMethods(allowedOrigins: readonly string[]): string[] {
+  const methods = new Set<string>(API_ROUTES.map((route) => route.method));
+  if (allowedOrigins.length > 0) methods.add('OPTIONS');
+  return [...methods];
+}
 
 /**
  * The absolute URL of an operation's route, each `{name}` filled with its parameter

@@ -3,7 +3,7 @@
  * (`https://host[:port]`); the distribution's own host is always allowed. The viewer-request
  * function (edge-function/viewer-request.js, `foreignSite`) applies these same rules to every
  * media request, cookies and signed URLs alike; the API applies them to the playback call
- * (test/edge/domain-restriction.test.ts runs both over the same cases).
+ * (test/edge/access-layers.test.ts runs both over the same cases).
  *
  * Browsers set Origin, Referer and Sec-Fetch-Site and pages cannot forge them; a non-browser
  * client can send anything, so this keeps a grant from playing on another web page, not from a

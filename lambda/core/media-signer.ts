@@ -12,7 +12,7 @@ import type { DrmVideo } from './drm-config';
 import { grantId } from './edge-deny-list';
 import { InvalidRequest } from './errors';
 import { liveRefreshAfter, type LiveScope } from './live-grants';
-import type { SigningKey } from '../runtime/signing-key';
+import type { SigningKey } from './signing-key-shape';
 
 export interface SignRequest {
   videoId: string;

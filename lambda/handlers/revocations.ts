@@ -1,4 +1,4 @@
-/** `POST /api/v1/revocations` — thin Lambda entry over lambda/core/api/revocations.ts. */
+/** The admin routes (`POST /api/v1/revocations`, `DELETE /api/v1/revocations/users/{sub}`, `GET /api/v1/users/{sub}/sessions`) — thin Lambda entry over lambda/core/api/revocations.ts. */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { HttpResponse } from '../core/http';
 import { functionObservability, withInvocation } from '../runtime/observability';

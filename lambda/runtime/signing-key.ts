@@ -7,24 +7,17 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { cloudFrontKeyAlgorithmOf, type CloudFrontKeyAlgorithm } from '../core/cloudfront-key-types';
-import { ConfigError, type HashAlgorithm, type SigningConfig } from '../core/config';
+import { ConfigError, type SigningConfig } from '../core/config';
 import { SigningKeyUnavailable } from '../core/errors';
+import type { SigningKey, SigningKeyType } from '../core/signing-key-shape';
 import { readSecret } from './secrets';
 
-/** The two key types CloudFront accepts in a key group. */
-export type SigningKeyType = 'rsa-2048' | 'ecdsa-p256';
+export type { SigningKey, SigningKeyType };
 
 const SIGNING_KEY_TYPES: Record<CloudFrontKeyAlgorithm, SigningKeyType> = {
   RSA_2048: 'rsa-2048',
   ECDSA_P256: 'ecdsa-p256',
 };
-
-export interface SigningKey {
-  keyPairId: string;
-  privateKey: KeyObject;
-  type: SigningKeyType;
-  hashAlgorithm: HashAlgorithm;
-}
 
 /** Parses a PEM private key and checks it is one CloudFront accepts; `source` names where it came from. */
 export function parsePrivateKey(pem: string, source: string): { privateKey: KeyObject; type: SigningKeyType } {

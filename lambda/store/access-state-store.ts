@@ -34,9 +34,11 @@ import type {
   PlaybackVerdict,
   UserRef,
 } from '../core/access-state';
+import type { UserState } from '../core/user-state';
 import { StoreContention } from '../core/errors';
-import type { DynamoCaller, Item, WriteOutcome } from './dynamo-call';
+import { numberOf, type DynamoCaller, type Item, type WriteOutcome } from './dynamo-call';
 import { closedRentalsPlan, type HygieneObserver, prunePlan } from './item-hygiene';
+import { userStateOf } from './user-state-reader';
 import {
   countWrite,
   FIRST_PLAYBACK_ATTEMPT,
@@ -44,6 +46,7 @@ import {
   playbackWrite,
   pruneWrite,
   revokeSessionWrite,
+  liftCutoffWrite,
   revokeUserWrite,
   streamLimit,
   type PrunePlan,
@@ -58,7 +61,7 @@ import {
   refusedLogout,
   refusedPlayback,
 } from './state-verdicts';
-import { STATE_TABLE, userKey } from './table-schema';
+import { STATE_TABLE, USER_ATTRIBUTES, userKey } from './table-schema';
 
 /** Rounds of (write, learn why it was refused) before a call gives up under contention. */
 const ATTEMPTS = 4;
@@ -149,6 +152,20 @@ export class AccessStateStore implements AccessState {
   async revokeUser(user: UserRef, before: number, nowSeconds: number, keepUntil: number): Promise<void> {
     // Refused: a cut-off as late or later is already in place; nothing to do.
     await this.write(userKey(user), revokeUserWrite(before, nowSeconds, keepUntil), undefined, false);
+  }
+
+  async userState(user: UserRef, nowSeconds: number): Promise<UserState> {
+    return userStateOf(await this.dynamo.get(userKey(user)), nowSeconds, this.limits.rateWindowSeconds);
+  }
+
+  /**
+   * Removes the cut-off (a write that revokes nothing: the deny-list replicator ignores it, and
+   * entries it made for the cut-off run out with their grants). Only on an existing item, so a
+   * lift never creates one. Answers the cut-off removed.
+   */
+  async liftCutoff(user: UserRef, keepUntil: number): Promise<number | undefined> {
+    const outcome = await this.write(userKey(user), liftCutoffWrite(keepUntil), 'ALL_OLD', false);
+    return outcome.kind === 'written' ? numberOf(outcome.output.Attributes, USER_ATTRIBUTES.revokedBefore) : undefined;
   }
 
   /**

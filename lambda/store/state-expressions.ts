@@ -190,6 +190,14 @@ export function revokeUserWrite(before: number, nowSeconds: number, keepUntil: n
   return update.spec();
 }
 
+/** Remove the user's cut-off (admin lift), only on an item that exists; revokes nothing. */
+export function liftCutoffWrite(keepUntil: number): UpdateSpec {
+  const update = new Update(keepUntil);
+  update.removes.push(update.name(BEFORE));
+  update.conditions.push(`attribute_exists(${update.name(STATE_TABLE.partitionKey)})`);
+  return update.spec();
+}
+
 /** Remove the planned dead weight (no condition: what is dead stays dead). */
 export function pruneWrite(plan: PrunePlan): UpdateSpec {
   const update = new Update(undefined);

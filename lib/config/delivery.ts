@@ -1,9 +1,12 @@
 /**
  * The distribution (`delivery`): its names and certificate, price class, geo restriction, cache
- * lifetimes, manifest name, page Content-Security-Policy and origin secrets version.
+ * lifetimes, manifest name, page Content-Security-Policy, origin secrets version and the app
+ * origins allowed to call across origins (CORS).
  */
+import { MAX_ALLOWED_ORIGINS, originProblem } from '../../lambda/core/cors';
 import { DEFAULT_PLAYER_CSP } from '../page-headers';
-import { choice, HOST_NAME, integer, list, reportAt, section, text, whenValid } from './fields';
+import { z } from 'zod';
+import { choice, describe, HOST_NAME, integer, list, reportAt, section, text, whenValid } from './fields';
 
 /** ISO 3166-1 alpha-2, the codes CloudFront geo restriction takes. */
 const COUNTRY_CODES = new Set(
@@ -61,6 +64,14 @@ export const geoRestrictionSchema = section({
     ({ type, countries }): GeoRestrictionConfig => (type === 'none' ? { type } : { type, countries: countries ?? [] }),
   );
 
+/** An exact origin an app may call the API (and fetch media) from, with credentials (lambda/core/cors.ts). */
+const allowedOrigin = z
+  .string({ error: (issue) => `must be a string, got ${describe(issue.input)}` })
+  .superRefine((value, ctx) => {
+    const problem = originProblem(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${problem}, got "${value}"`, input: value });
+  });
+
 export const deliverySchema = section({
   domainNames: list(text(HOST_NAME, 'a lower-case host name')).default([]),
   certificateArn: text(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, 'an ACM certificate ARN')
@@ -92,6 +103,16 @@ export const deliverySchema = section({
   originSecretsVersion: integer(1, 1_000_000).default(1),
   /** Days between automatic rotations of the origin-verify value (AWS FSBP SecretsManager.4 allows 90 at most). */
   originSecretRotationDays: integer(1, 90).default(30),
+  /** Origins of apps that call the API and fetch media from another origin (CORS, with credentials); none by default. */
+  allowedOrigins: list(allowedOrigin, 0, MAX_ALLOWED_ORIGINS)
+    .superRefine(
+      (origins, ctx) => {
+        if (new Set(origins).size !== origins.length)
+          ctx.addIssue({ code: 'custom', message: 'must not repeat an origin', input: origins });
+      },
+      { when: (payload) => payload.issues.length === 0 },
+    )
+    .default([]),
 })
   .superRefine(
     ({ domainNames, certificateArn }, ctx) => {

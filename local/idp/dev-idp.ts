@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
 import { DEV_IDP_AUDIENCE, DEV_IDP_ISSUER, DEV_IDP_PATH_PREFIX } from './defaults';
+import { loadOrCreateOperatorClient, type OAuthClient } from './client-credentials';
 import { createIdpHandler, type RequestHandler } from './http-handler';
 import { loadOrCreateSigningKey, writePublicJwks, type SigningKeyPair } from './key-store';
 import { parseTokenRequest, signInLevel, type TokenRequest } from './token-request';
@@ -35,6 +36,8 @@ export class DevIdp {
     readonly audience: string,
     pathPrefix: string,
     private readonly now: () => number,
+    /** The operator CLI's client for the client-credentials grant (`<prefix>/oauth/token`). */
+    readonly operatorClient: OAuthClient,
   ) {
     this.handler = createIdpHandler(this, pathPrefix);
   }
@@ -52,6 +55,7 @@ export class DevIdp {
       options.audience ?? DEV_IDP_AUDIENCE,
       options.pathPrefix ?? DEV_IDP_PATH_PREFIX,
       options.now ?? Date.now,
+      loadOrCreateOperatorClient(options.keyDir),
     );
     writePublicJwks(options.keyDir, idp.jwks());
     return idp;

@@ -2,12 +2,14 @@
  * The dev IdP over HTTP, as a plain node:http handler the local edge mounts under a prefix:
  *   GET  <prefix>/jwks.json  the public key set
  *   POST <prefix>/token      {sub, scope?, videos?, ttlSeconds?} -> {access_token, token_type, expires_in}
+ *   POST <prefix>/oauth/token  the client-credentials grant (./client-credentials.ts), form-encoded
  * Errors use the API's shape, {"error", "error_description"}. It answers only requests addressed to
  * a loopback name on its own port: a page on evil.example whose name is rebound to 127.0.0.1 sends
  * `Host: evil.example`, and must not mint tokens (DNS rebinding).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JSONWebKeySet } from 'jose';
+import { CLIENT_TOKEN_TTL_SECONDS, clientCredentialsGrant, OAuthError, type OAuthClient } from './client-credentials';
 import { parseTokenRequest, TokenRequestError, type TokenRequest } from './token-request';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -15,6 +17,8 @@ export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
 export interface TokenIssuer {
   jwks(): JSONWebKeySet;
   issueToken(request: TokenRequest): Promise<string>;
+  /** The confidential client the client-credentials grant serves. */
+  readonly operatorClient: OAuthClient;
 }
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -37,6 +41,7 @@ export function createIdpHandler(idp: TokenIssuer, pathPrefix: string): RequestH
       { method: 'GET', answer: async () => ({ body: idp.jwks(), cacheControl: 'public, max-age=60' }) },
     ],
     [`${pathPrefix}/token`, { method: 'POST', answer: (req) => issue(idp, req) }],
+    [`${pathPrefix}/oauth/token`, { method: 'POST', answer: (req) => issueToClient(idp, req) }],
   ]);
   return (req, res) => {
     const answer = (async (): Promise<Answer> => {
@@ -60,7 +65,14 @@ export function createIdpHandler(idp: TokenIssuer, pathPrefix: string): RequestH
             ? error
             : error instanceof TokenRequestError
               ? new HttpError(error.status, error.code, error.message)
-              : new HttpError(500, 'server_error', 'internal error');
+              : error instanceof OAuthError
+                ? new HttpError(
+                    error.status,
+                    error.code,
+                    error.message,
+                    error.status === 401 ? { 'www-authenticate': 'Basic realm="streamgate dev IdP"' } : {},
+                  )
+                : new HttpError(500, 'server_error', 'internal error');
         send(
           res,
           failure.status,
@@ -102,6 +114,21 @@ async function issue(idp: TokenIssuer, req: IncomingMessage): Promise<Answer> {
   const token = await idp.issueToken(request);
   return {
     body: { access_token: token, token_type: 'Bearer', expires_in: request.ttlSeconds },
+    cacheControl: 'no-store',
+  };
+}
+
+/** RFC 6749 §4.4: a form-encoded request from the operator client → an admin token whose `sub` is the client id. */
+async function issueToClient(idp: TokenIssuer, req: IncomingMessage): Promise<Answer> {
+  const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (mediaType !== 'application/x-www-form-urlencoded')
+    throw new HttpError(400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded');
+  const form = new URLSearchParams(await readBody(req));
+  const scope = clientCredentialsGrant(idp.operatorClient, req.headers.authorization, form);
+  const sub = idp.operatorClient.clientId;
+  const token = await idp.issueToken({ sub, scope, ttlSeconds: CLIENT_TOKEN_TTL_SECONDS });
+  return {
+    body: { access_token: token, token_type: 'Bearer', expires_in: CLIENT_TOKEN_TTL_SECONDS, scope },
     cacheControl: 'no-store',
   };
 }

@@ -20,7 +20,7 @@ test('no command: the list of commands on stderr, exit 2; help: the same on stdo
   const none = await run([]);
   expect(none.code).toBe(2);
   expect(none.stderr).toMatch(
-    /^usage: streamgate <command>.*\n\ncommands:\n {2}verify {2}run the conformance battery/s,
+    /^usage: streamgate <command>.*\n\ncommands:\n {2}verify +run the conformance battery.*\n {2}revoke-users +revoke every user listed in a file/s,
   );
   const help = await run(['--help']);
   expect(help.code).toBe(0);

@@ -70,13 +70,14 @@ test('the ES module exports the same API and imports nothing', () => {
   expect(JSON.parse(listed)).toEqual(expect.arrayContaining(API));
 });
 
-test('size budget: the core (what every app ships) is at most 5 KB gzipped; every adapter and DRM, 6 KB', () => {
+test('size budget: the core (what every app ships) is at most 5 KB gzipped; every adapter and DRM, 6.5 KB', () => {
   const core = /core \(session \+ denials \+ signed URLs\)\s+[\d.]+ KB raw\s+([\d.]+) KB gzipped/.exec(output)?.[1];
   expect(Number(core)).toBeGreaterThan(0);
   expect(Number(core)).toBeLessThanOrEqual(5);
   // With every player adapter and the DRM licence guard (an ES module app keeps only what it imports).
-  expect(gzipped('streamgate-client.js')).toBeLessThanOrEqual(6 * 1024);
-  expect(gzipped('streamgate-client.global.js')).toBeLessThanOrEqual(6 * 1024);
+  // 6.5 KB since 0.3.0: the cross-origin probe and the step-up, rental and live-scope handling.
+  expect(gzipped('streamgate-client.js')).toBeLessThanOrEqual(6.5 * 1024);
+  expect(gzipped('streamgate-client.global.js')).toBeLessThanOrEqual(6.5 * 1024);
 });
 
 test('package.json: ES module, exports for import and types, optional player peers', () => {

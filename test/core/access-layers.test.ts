@@ -7,8 +7,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readAccessLayers } from '../../lambda/core/access-layers-config';
-import { ConfigError } from '../../lambda/core/config';
 import { deviceTag, deviceTraits } from '../../lambda/core/device-binding';
 import type { HttpResponse } from '../../lambda/core/http';
 import { bearer, playbackEvent, startHarness, type Harness } from '../support/harness';
@@ -100,33 +98,5 @@ describe('device binding', () => {
     expect(signedQuery.startsWith('streamgate-device=')).toBe(true);
     expect(query.get('streamgate-device')).toBe(deviceTag(KEY, query.get('Policy') ?? '', traits));
     expect(new URL(manifestUrl).search.slice(1)).toBe(signedQuery);
-  });
-});
-
-describe('settings', () => {
-  const read = (env: Record<string, string>) => () =>
-    readAccessLayers(
-      (name) => env[name],
-      (variable, problem) => new ConfigError(variable, problem),
-    );
-
-  test.each([
-    [{ DOMAIN_RESTRICTION: 'yes' }, /^DOMAIN_RESTRICTION: must be on or off/],
-    [{ DOMAIN_RESTRICTION: 'on', DOMAIN_RESTRICTION_SITES: 'https://a.example/path' }, /^DOMAIN_RESTRICTION_SITES: /],
-    [{ DOMAIN_RESTRICTION: 'on', DOMAIN_RESTRICTION_SITES: 'a.example' }, /^DOMAIN_RESTRICTION_SITES: /],
-    [{ DOMAIN_RESTRICTION_MISSING: 'maybe' }, /^DOMAIN_RESTRICTION_MISSING: must be allow or deny/],
-    [{ DEVICE_BINDING: 'on' }, /^DEVICE_BINDING: is on, but neither DEVICE_KEY_SECRET_ARN nor DEVICE_KEY_FILE/],
-  ])('refuses %j naming the variable', (env, message) => {
-    expect(read(env)).toThrow(message);
-  });
-
-  test('off by default; on with sites', () => {
-    expect(read({})()).toEqual({ deviceBinding: false });
-    expect(
-      read({ DOMAIN_RESTRICTION: 'on', DOMAIN_RESTRICTION_SITES: 'https://a.example, https://b.example:8443' })(),
-    ).toEqual({
-      domainRestriction: { sites: ['https://a.example', 'https://b.example:8443'], missing: 'allow' },
-      deviceBinding: false,
-    });
   });
 });

@@ -172,7 +172,48 @@ describe('brought live channels beside DRM live', () => {
     const live = behaviour(distribution, '/live/*');
     const drm = behaviour(distribution, '/drm/*');
     expect(live.TargetOriginId).not.toBe(drm.TargetOriginId);
-    expect(JSON.stringify(originOf(distribution, drm.TargetOriginId))).toMatch(/X-MediaPackageV2-CDNIdentifier/);
+  });
+
+  test('DRM live (/drm/) through its own OAC too: SigV4 to its channel group, no CDN identifier header or secret', () => {
+    const controls = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::CloudFront::OriginAccessControl')).filter(
+      ([, resource]) => JSON.stringify(resource.Properties).includes('mediapackagev2'),
+    );
+    // One for the brought clear channels, one for the DRM channel.
+    expect(controls).toHaveLength(2);
+    for (const [, control] of controls)
+      expect((control.Properties as Json).OriginAccessControlConfig).toMatchObject({
+        OriginAccessControlOriginType: 'mediapackagev2',
+        SigningBehavior: 'always',
+        SigningProtocol: 'sigv4',
+      });
+    const drm = originOf(distribution, behaviour(distribution, '/drm/*').TargetOriginId);
+    const drmControl = controls.find(([id]) => id.startsWith('PackagingOriginAccessControl'));
+    expect(drm.OriginAccessControlId).toEqual({ 'Fn::GetAtt': [drmControl?.[0], 'Id'] });
+    expect(drm.DomainName).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^PackagingChannelGroup/), 'EgressDomain'] });
+    expect(drm.OriginCustomHeaders).toBeUndefined();
+    const template = JSON.stringify(synth.mainTemplate.toJSON());
+    expect(template).not.toMatch(/CDNIdentifier|CdnIdentifier|RequestHasMatchingCdnAuthHeader/);
+  });
+
+  test("only DRM live's own endpoints get a policy, each for cloudfront.amazonaws.com on this distribution", () => {
+    const policies = Object.values(resourcesOf(synth.mainTemplate, 'AWS::MediaPackageV2::OriginEndpointPolicy'));
+    expect(policies.map((policy) => (policy.Properties as Json).OriginEndpointName).sort()).toEqual(['dash', 'hls']);
+    const distributionId = onlyResource(synth.mainTemplate, 'AWS::CloudFront::Distribution').id;
+    for (const policy of policies) {
+      const properties = policy.Properties as Json;
+      expect(properties.CdnAuthConfiguration).toBeUndefined();
+      const statements = (properties.Policy as { Statement: Json[] }).Statement;
+      expect(statements).toEqual([
+        expect.objectContaining({
+          Effect: 'Allow',
+          Principal: { Service: 'cloudfront.amazonaws.com' },
+          Action: ['mediapackagev2:GetObject', 'mediapackagev2:GetHeadObject'],
+        }),
+      ]);
+      const sourceArn = JSON.stringify((statements[0].Condition as Json).StringEquals);
+      expect(sourceArn).toContain(':distribution/');
+      expect(sourceArn).toContain(`"Ref":"${distributionId}"`);
+    }
   });
 
   test('the API gets the brought endpoint names', () => {

@@ -428,16 +428,18 @@ describe('revocation table', () => {
 });
 
 describe('playback API', () => {
-  test('four routes on an HTTP API whose stage throttles and writes access logs', () => {
+  test('six routes on an HTTP API whose stage throttles and writes access logs', () => {
     for (const route of [
       'POST /api/v1/playback/{videoId}',
       'POST /api/v1/revocations',
+      'DELETE /api/v1/revocations/users/{sub}',
+      'GET /api/v1/users/{sub}/sessions',
       'DELETE /api/v1/session',
       'POST /api/v1/licence/{videoId}/{drmSystem}',
     ]) {
       synth.mainTemplate.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: route });
     }
-    synth.mainTemplate.resourceCountIs('AWS::ApiGatewayV2::Route', 4);
+    synth.mainTemplate.resourceCountIs('AWS::ApiGatewayV2::Route', 6);
     synth.mainTemplate.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
@@ -655,7 +657,7 @@ describe('origin authorizer (direct calls to the execute-api endpoint)', () => {
 
   test('a direct call is refused before any API function runs: every route is CUSTOM-authorized by the origin authorizer', () => {
     const routes = Object.values(resourcesOf(synth.mainTemplate, 'AWS::ApiGatewayV2::Route'));
-    expect(routes.length).toBe(4);
+    expect(routes.length).toBe(6);
     for (const route of routes) {
       expect(route.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId() } });
     }
@@ -898,6 +900,11 @@ describe('packaging (VOD)', () => {
     expect(origin?.OriginCustomHeaders?.map((header) => header.HeaderName)).toEqual(['X-MediaPackage-CDNIdentifier']);
     expect(JSON.stringify(origin?.OriginCustomHeaders?.[0].HeaderValue)).toMatch(
       /\{\{resolve:secretsmanager:.*:SecretString:MediaPackageCDNIdentifier::\}\}/,
+    );
+    // MediaPackage v1 has no Origin Access Control: the header stays its only gate (v2 live uses OAC).
+    expect(origin).not.toHaveProperty('OriginAccessControlId');
+    expect(JSON.stringify(synth.mainTemplate.findResources('AWS::CloudFront::OriginAccessControl'))).not.toContain(
+      'mediapackagev2',
     );
   });
 });

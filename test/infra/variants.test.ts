@@ -1,7 +1,7 @@
 /**
  * The other branches of the config, on one more synthesis: no custom domain, a deny-list geo
  * restriction, signatures not bound to the viewer IP, ECDSA signing keys, and live packaging
- * (MediaPackage v2). Plus the guarantee that an unacknowledged cdk-nag finding fails synthesis.
+ * (MediaPackage v2 through Origin Access Control). Plus the guarantee that an unacknowledged cdk-nag finding fails synthesis.
  */
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
@@ -100,37 +100,75 @@ test('live packaging: DASH/CMAF with CENC for Widevine and PlayReady, HLS/CMAF w
   synth.mainTemplate.resourceCountIs('AWS::MediaPackage::PackagingGroup', 0);
 });
 
-test('live packaging: each endpoint serves only requests with the CDN identifier CloudFront sends', () => {
-  const policies = Object.values(resourcesOf(synth.mainTemplate, 'AWS::MediaPackageV2::OriginEndpointPolicy'));
-  expect(policies.length).toBe(2);
-  for (const policy of policies) {
-    expect(policy.Properties).toMatchObject({
-      CdnAuthConfiguration: {
-        CdnIdentifierSecretArns: [{ Ref: expect.stringMatching(/^PackagingCdnIdentifier/) }],
-        SecretsRoleArn: { 'Fn::GetAtt': [expect.stringMatching(/^PackagingCdnAuthRole/), 'Arn'] },
-      },
-      Policy: {
-        Statement: [
-          expect.objectContaining({
-            Effect: 'Allow',
-            Condition: { Bool: { 'mediapackagev2:RequestHasMatchingCdnAuthHeader': 'true' } },
-          }),
-        ],
-      },
+test('live packaging: CloudFront reaches MediaPackage v2 under /drm/ through Origin Access Control (SigV4)', () => {
+  const controls = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::CloudFront::OriginAccessControl')).filter(
+    ([, resource]) => JSON.stringify(resource.Properties).includes('mediapackagev2'),
+  );
+  expect(controls).toHaveLength(1);
+  const [oacId, oac] = controls[0];
+  expect((oac.Properties as Record<string, unknown>).OriginAccessControlConfig).toMatchObject({
+    OriginAccessControlOriginType: 'mediapackagev2',
+    SigningBehavior: 'always',
+    SigningProtocol: 'sigv4',
+  });
+  const drm = (distribution.CacheBehaviors as Record<string, unknown>[]).find(
+    (behaviour) => behaviour.PathPattern === '/drm/*',
+  );
+  const origin = (distribution.Origins as Record<string, unknown>[]).find((o) => o.Id === drm?.TargetOriginId);
+  expect(origin?.DomainName).toEqual({
+    'Fn::GetAtt': [expect.stringMatching(/^PackagingChannelGroup/), 'EgressDomain'],
+  });
+  expect(origin?.OriginAccessControlId).toEqual({ 'Fn::GetAtt': [oacId, 'Id'] });
+  // No path on the origin: the viewer-request function rewrites /drm/ to /out/v1/ (and OAC signs that).
+  expect(origin?.OriginPath).toBeUndefined();
+  expect(origin?.OriginCustomHeaders).toBeUndefined();
+});
+
+test('live packaging: each endpoint lets only this distribution read it, with no CDN identifier secret, role or header', () => {
+  const policies = Object.entries(resourcesOf(synth.mainTemplate, 'AWS::MediaPackageV2::OriginEndpointPolicy'));
+  expect(policies.map(([id]) => id).sort()).toEqual([
+    expect.stringMatching(/^PackagingDashEndpointPolicy/),
+    expect.stringMatching(/^PackagingHlsEndpointPolicy/),
+  ]);
+  const distributionId = onlyResource(synth.mainTemplate, 'AWS::CloudFront::Distribution').id;
+  const endpoints = resourcesOf(synth.mainTemplate, 'AWS::MediaPackageV2::OriginEndpoint');
+  for (const [, policy] of policies) {
+    const properties = policy.Properties as Record<string, unknown>;
+    expect(properties.CdnAuthConfiguration).toBeUndefined();
+    const endpointId = Object.entries(endpoints).find(
+      ([, endpoint]) =>
+        (endpoint.Properties as Record<string, unknown>).OriginEndpointName === properties.OriginEndpointName,
+    )?.[0];
+    expect(properties.Policy).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'AllowCloudFrontOacOfThisDistribution',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudfront.amazonaws.com' },
+          Action: ['mediapackagev2:GetObject', 'mediapackagev2:GetHeadObject'],
+          Resource: { 'Fn::GetAtt': [endpointId, 'Arn'] },
+          Condition: {
+            StringEquals: {
+              'AWS:SourceArn': {
+                'Fn::Join': [
+                  '',
+                  [`arn:aws:cloudfront::${Stack.of(synth.main).account}:distribution/`, { Ref: distributionId }],
+                ],
+              },
+            },
+          },
+        },
+      ],
     });
   }
-  synth.mainTemplate.hasResourceProperties('AWS::IAM::Role', {
-    AssumeRolePolicyDocument: {
-      Statement: [Match.objectLike({ Principal: { Service: 'mediapackagev2.amazonaws.com' } })],
-    },
-  });
-  const origins = distribution.Origins as { OriginCustomHeaders?: { HeaderName: string; HeaderValue: unknown }[] }[];
-  const header = origins
-    .flatMap((origin) => origin.OriginCustomHeaders ?? [])
-    .find((candidate) => candidate.HeaderName === 'X-MediaPackageV2-CDNIdentifier');
-  expect(JSON.stringify(header?.HeaderValue)).toMatch(
-    /\{\{resolve:secretsmanager:.*:SecretString:MediaPackageV2CDNIdentifier::\}\}/,
+  const template = JSON.stringify(synth.mainTemplate.toJSON());
+  expect(template).not.toMatch(/CDNIdentifier|CdnIdentifier|RequestHasMatchingCdnAuthHeader/);
+  expect(Object.keys(resourcesOf(synth.mainTemplate, 'AWS::SecretsManager::Secret'))).not.toContainEqual(
+    expect.stringMatching(/^PackagingCdnIdentifier/),
   );
+  // No role for MediaPackage v2 to read a secret with.
+  expect(template).not.toContain('mediapackagev2.amazonaws.com');
 });
 
 test('cdk-nag: no unacknowledged findings here either (the cloudfront.net certificate is the one acknowledged gap)', () => {
@@ -150,18 +188,12 @@ test('an unacknowledged cdk-nag finding fails synthesis', () => {
   expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
 });
 
-test('live: the MediaPackage v2 CDN identifier rotates (promote first, then switch the header) and the origin-verify value too', () => {
-  const rotator = (prefix: string) =>
-    (
-      Object.entries(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function')).find(([id]) =>
-        id.startsWith(prefix),
-      )?.[1].Properties?.Environment as { Variables: Record<string, unknown> }
-    ).Variables;
-  expect(rotator('CdnIdentifierRotationRotator')).toMatchObject({
-    HEADER_NAME: 'X-MediaPackageV2-CDNIdentifier',
-    ROTATION_ORDER: 'promote-then-send',
-    VALUE_JSON_KEY: 'MediaPackageV2CDNIdentifier',
-  });
-  expect(rotator('OriginVerifyRotationRotator')).toMatchObject({ ROTATION_ORDER: 'send-then-promote' });
-  expect(Object.keys(resourcesOf(synth.mainTemplate, 'AWS::SecretsManager::RotationSchedule')).length).toBe(2);
+test('live: only the origin-verify value rotates (MediaPackage v2 has no CDN identifier to rotate)', () => {
+  const functions = Object.keys(resourcesOf(synth.mainTemplate, 'AWS::Lambda::Function'));
+  expect(functions.filter((id) => id.startsWith('CdnIdentifierRotation'))).toEqual([]);
+  expect(functions.filter((id) => id.startsWith('OriginVerifyRotationRotator'))).toHaveLength(1);
+  const schedules = Object.values(resourcesOf(synth.mainTemplate, 'AWS::SecretsManager::RotationSchedule'));
+  expect(schedules.map((schedule) => (schedule.Properties?.SecretId as { Ref: string }).Ref)).toEqual([
+    expect.stringMatching(/^ApiOriginVerify/),
+  ]);
 });

@@ -41,7 +41,7 @@ test('the start-up banner says where to go and what to try, and the SDK Node-ver
   expect(await stop(running)).toBe(0);
   const base = running.url.replace(/\/$/, '');
   expect(running.output).toContain(`player       ${base}/`);
-  expect(running.output).toMatch(/viewers\s+alice \(demo-1, demo-2, demo-3\), bob \(demo-1\)/);
+  expect(running.output).toMatch(/viewers\s+alice \(demo-1, demo-2, demo-3, live-1\), bob \(demo-1\)/);
   expect(running.output).toContain(`monitor      ${base}/local/monitor`);
   expect(running.output).toContain('npm run -s token -- --sub alice --videos demo-1');
   // The SDK's nine-line notice is at most one line of the banner now.
@@ -51,7 +51,12 @@ test('the start-up banner says where to go and what to try, and the SDK Node-ver
 test('the player offers the same demo viewers as the banner', () => {
   const player = readFileSync(join(__dirname, '..', '..', 'web', 'src', 'dev-idp.ts'), 'utf8');
   const literal = /DEMO_VIEWERS: Record<string, string\[\]> = (\{[^}]*\});/.exec(player)?.[1] ?? '';
-  const viewers = JSON.parse(literal.replace(/'/g, '"').replace(/(\w+):/g, '"$1":')) as Record<string, string[]>;
+  const viewers = JSON.parse(
+    literal
+      .replace(/'/g, '"')
+      .replace(/(\w+):/g, '"$1":')
+      .replace(/,(\s*[\]}])/g, '$1'),
+  ) as Record<string, string[]>;
   expect(viewers).toEqual(DEMO_VIEWERS);
 });
 

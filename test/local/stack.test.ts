@@ -19,6 +19,7 @@ beforeAll(async () => {
     port: 0,
     apiEnv: { MAX_CONCURRENT_STREAMS: '20', MAX_SESSIONS_PER_HOUR: '200', MAX_GRANTS_PER_BUCKET: '500' },
     logger: logs.logger,
+    metrics: logs.metrics,
   });
 });
 afterAll(async () => {

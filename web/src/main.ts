@@ -56,6 +56,7 @@ const STOPPED: Record<DenialKind, string> = {
   unavailable: 'Stopped: service unavailable',
   'bad-request': 'Stopped: video unavailable',
   'media-denied': 'Stopped: media refused',
+  cors: 'Stopped: this origin is not allowed (CORS)',
   network: 'Stopped: no connection',
 };
 const ACTION_LABEL: Record<Exclude<DenialAction, 'none'>, string> = {

@@ -13,7 +13,7 @@ import type { ApiSignals } from '../metrics';
 import { ORIGIN_VERIFY_HEADER, type OriginVerifier } from '../origin-verify';
 
 /** The operation's name in log lines (`operation`). */
-export type Operation = 'playback' | 'revoke' | 'logout' | 'licence';
+export type Operation = 'playback' | 'revoke' | 'logout' | 'licence' | 'user-state' | 'lift-cutoff';
 
 /**
  * What the log lines of one request say about it, frozen: a step that learns more returns a new

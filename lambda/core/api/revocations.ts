@@ -1,12 +1,15 @@
 /**
  * `POST /api/v1/revocations` with `{"sub", "jti"}` (one token) or `{"sub", "before"?}` (every
- * token of the user issued before the cut-off); admin scope.
+ * token of the user issued before the cut-off); admin scope. The same function serves the other
+ * admin routes (./admin-users.ts).
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { revokeUntil, sessionId, userKeepUntil } from '../access-state';
 import { InvalidRequest } from '../errors';
 import { jsonResponse, type HttpResponse } from '../http';
 import { isIdentifier } from '../request';
+import { ADMIN_ROUTE_METHODS } from '../api-routes';
+import { liftCutoff, userState } from './admin-users';
 import type { RouteRequest } from './pipeline';
 import type { RouteDeps } from './route-deps';
 
@@ -17,8 +20,17 @@ export type RevocationsDeps = RouteDeps;
 export class RevocationsRoute {
   constructor(private readonly deps: RevocationsDeps) {}
 
+  /** The admin function's routes, by API Gateway's route key (the revocation itself for its own). */
   handle(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
-    return this.deps.pipeline.run('revoke', event, (request) => this.revoke(request));
+    const { pipeline } = this.deps;
+    switch (ADMIN_ROUTE_METHODS[event.routeKey as keyof typeof ADMIN_ROUTE_METHODS]) {
+      case 'liftCutoff':
+        return pipeline.run('lift-cutoff', event, (request) => liftCutoff(this.deps, request));
+      case 'userState':
+        return pipeline.run('user-state', event, (request) => userState(this.deps, request));
+      default:
+        return pipeline.run('revoke', event, (request) => this.revoke(request));
+    }
   }
 
   private async revoke(request: RouteRequest): Promise<HttpResponse> {
