@@ -51,6 +51,7 @@ export function createStreamgate(
           config,
           webAclName: edge.protection.webAclName,
           distributionId: main.delivery.distribution.distributionId,
+          viewerRequestFunctionName: main.delivery.viewerRequestFunction.functionName,
           logBucketArn: main.media.logBucket.bucketArn,
           description:
             'streamgate edge alarms: WAF and CloudFront alarms and their SNS topic (us-east-1, where those metrics live)',

@@ -10,7 +10,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { StreamgateConfig } from './config';
 import { EdgeProtection } from './edge-protection';
-import { EDGE_METRICS_REGION, EdgeAlarms } from './monitoring';
+import { EDGE_METRICS_REGION, EdgeAlarms, edgeRefusalKinds } from './monitoring';
 import { API_ROUTES, apiMethods } from '../lambda/core/api-routes';
 import { CloudFrontAccessLogs } from './cloudfront-logs';
 import { MediaOrigin } from './media-origin';
@@ -59,6 +59,8 @@ export interface EdgeAlarmsStackProps extends StackProps {
   readonly webAclName: string;
   /** Id of the distribution (main stack). */
   readonly distributionId: string;
+  /** Name of the viewer-request function (main stack), whose refusals are counted from its logs. */
+  readonly viewerRequestFunctionName: string;
   /** ARN of the log bucket CloudFront's standard logs (v2) go to (main stack). */
   readonly logBucketArn: string;
 }
@@ -80,6 +82,11 @@ export class EdgeAlarmsStack extends Stack {
       alarms: monitoring.alarms,
       webAclName: props.webAclName,
       distributionId: props.distributionId,
+      edgeRefusals: {
+        functionName: props.viewerRequestFunctionName,
+        kinds: edgeRefusalKinds(props.config),
+        retentionDays: props.config.logRetentionDays,
+      },
     });
     // A CloudFront delivery source exists only in us-east-1.
     this.accessLogs = new CloudFrontAccessLogs(this, 'AccessLogs', {

@@ -19,6 +19,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { Alerting, type AlertingProps } from './monitoring/alerting';
 import { dashboard } from './monitoring/dashboard';
+import { EdgeRefusalLogs, type EdgeRefusalLogsProps } from './monitoring/edge-refusals';
 import {
   applicationMetrics,
   dynamoDbThrottles,
@@ -39,6 +40,7 @@ export {
 } from './monitoring/settings';
 export { EDGE_METRICS_REGION } from './monitoring/signals';
 export type { AlertingProps } from './monitoring/alerting';
+export { EdgeRefusalLogs, edgeRefusalKinds, type EdgeRefusalLogsProps } from './monitoring/edge-refusals';
 export type { EdgeRevocationSources } from './monitoring/signals';
 
 export interface MonitoringProps extends AlertingProps {
@@ -66,6 +68,12 @@ export interface MonitoringProps extends AlertingProps {
    * @default - none (edge revocation off)
    */
   readonly edgeRevocation?: EdgeRevocationSources;
+  /**
+   * The viewer-request function's refusals to count (domain restriction, device binding): their
+   * metric filters are made where the edge alarms are (us-east-1), their alarms with them.
+   * @default - none (both layers off)
+   */
+  readonly edgeRefusals?: EdgeRefusalLogsProps;
 }
 
 export interface EdgeAlarmsProps extends AlertingProps {
@@ -76,6 +84,11 @@ export interface EdgeAlarmsProps extends AlertingProps {
    * @default - no web ACL: no WAF alarm
    */
   readonly webAclName?: string;
+  /**
+   * The viewer-request function's refusals to count and alarm.
+   * @default - none (both layers off)
+   */
+  readonly edgeRefusals?: EdgeRefusalLogsProps;
 }
 
 /** The main monitoring: topic, alarms on the API, its functions and table (and the edge in us-east-1), dashboard. */
@@ -86,6 +99,8 @@ export class Monitoring extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
   /** Every alarm made here, by construct id. */
   readonly alarms: Readonly<Record<string, cloudwatch.Alarm>>;
+  /** The refusal metric filters, when made here (us-east-1 and a layer on). */
+  readonly edgeRefusals?: EdgeRefusalLogs;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -109,11 +124,13 @@ export class Monitoring extends Construct {
         throttles: fn.metricThrottles({ statistic: 'Sum' }),
       })),
       tableThrottles: dynamoDbThrottles(props.table),
-      edge: edgeMetrics(props.webAclName, props.distributionId),
+      edge: edgeMetrics(props.webAclName, props.distributionId, props.edgeRefusals?.kinds),
       edgeRevocation: props.edgeRevocation === undefined ? undefined : edgeRevocationMetrics(props.edgeRevocation),
     };
     alerting.applicationAlarms(signals);
     if (edgeAlarms) alerting.edgeAlarms(signals.edge);
+    if (edgeAlarms && props.edgeRefusals !== undefined && props.edgeRefusals.kinds.length > 0)
+      this.edgeRefusals = new EdgeRefusalLogs(this, 'EdgeRefusals', props.edgeRefusals);
     this.alarms = alerting.alarms;
     this.dashboard = dashboard(this, alerting, signals, edgeAlarms);
   }
@@ -124,6 +141,7 @@ export class EdgeAlarms extends Construct {
   readonly topic: sns.ITopic;
   readonly key?: kms.Key;
   readonly alarms: Readonly<Record<string, cloudwatch.Alarm>>;
+  readonly edgeRefusals?: EdgeRefusalLogs;
 
   constructor(scope: Construct, id: string, props: EdgeAlarmsProps) {
     super(scope, id);
@@ -131,7 +149,9 @@ export class EdgeAlarms extends Construct {
     const alerting = new Alerting(this, 'EdgeAlarms', props);
     this.topic = alerting.topic;
     this.key = alerting.key;
-    alerting.edgeAlarms(edgeMetrics(props.webAclName, props.distributionId));
+    alerting.edgeAlarms(edgeMetrics(props.webAclName, props.distributionId, props.edgeRefusals?.kinds));
+    if (props.edgeRefusals !== undefined && props.edgeRefusals.kinds.length > 0)
+      this.edgeRefusals = new EdgeRefusalLogs(this, 'EdgeRefusals', props.edgeRefusals);
     this.alarms = alerting.alarms;
   }
 }

@@ -11,7 +11,7 @@ import type { StreamgateConfig } from './config';
 import type { Delivery } from './delivery';
 import type { EdgeRevocation } from './edge-revocation';
 import type { MediaOrigin } from './media-origin';
-import type { EdgeAlarms, Monitoring } from './monitoring';
+import type { EdgeAlarms, EdgeRefusalLogs, Monitoring } from './monitoring';
 import type { DeviceKeys } from './device-keys';
 import type { OriginSecretRotation } from './origin-secret-rotation';
 import type { Packaging } from './packaging';
@@ -65,6 +65,33 @@ function acknowledgeTopic(topic: IConstruct): void {
 /** The us-east-1 edge alarms' topic, when streamgate made it. */
 export function acknowledgeEdgeAlarmFindings(edgeAlarms: EdgeAlarms): void {
   if (edgeAlarms.key !== undefined) acknowledgeTopic(edgeAlarms.topic);
+  if (edgeAlarms.edgeRefusals !== undefined) acknowledgeEdgeRefusals(edgeAlarms.edgeRefusals);
+}
+
+/** The edge refusal metrics' two SDK calls (ensure the function's log group, set its retention). */
+function acknowledgeEdgeRefusals(refusals: EdgeRefusalLogs): void {
+  for (const call of refusals.calls)
+    add(
+      call,
+      `AwsSolutions-IAM5[Resource::${Stack.of(call).resolve(refusals.streamsArn)}]`,
+      "The viewer-request function's one log group in its `:*` ARN form; no other group or resource.",
+    );
+  const provider = refusals.provider;
+  add(
+    provider,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    "CDK's AwsCustomResource function: basic execution (its own logs) only; the SDK calls' rights are a separate, scoped policy.",
+  );
+  add(
+    provider,
+    'Serverless-LambdaDLQ',
+    'Invoked synchronously by CloudFormation for a custom resource: a failure fails the deployment, there is nothing to redrive.',
+  );
+  add(
+    provider,
+    'Serverless-LambdaTracing',
+    "CDK's AwsCustomResource function offers no tracing setting; it runs at deploy only.",
+  );
 }
 
 /** Every finding of the construct's own resources, on those resources (or the construct's subtree). */
@@ -93,6 +120,7 @@ export function acknowledgeFindings(main: AcknowledgedParts): void {
     );
   }
   if (main.monitoring.key !== undefined) acknowledgeTopic(main.monitoring.topic);
+  if (main.monitoring.edgeRefusals !== undefined) acknowledgeEdgeRefusals(main.monitoring.edgeRefusals);
 
   add(
     main.signingKeys.secret,

@@ -26,7 +26,7 @@ import { EdgeRevocation } from './edge-revocation';
 import { DeviceKeys } from './device-keys';
 import { DEVICE_KEY_SECRET_ARN_VARIABLE } from '../lambda/core/access-layers-config';
 import { MediaOrigin } from './media-origin';
-import { EDGE_METRICS_REGION, Monitoring } from './monitoring';
+import { EDGE_METRICS_REGION, edgeRefusalKinds, Monitoring } from './monitoring';
 import { acknowledgeFindings } from './nag';
 import { OriginSecretRotation } from './origin-secret-rotation';
 import { Packaging } from './packaging';
@@ -275,6 +275,11 @@ export class Streamgate extends Construct {
       webAclName: webAcl.webAclName,
       // In us-east-1 the WAF and CloudFront alarms join the others; elsewhere a us-east-1 stack has them.
       edgeAlarms: inEdgeRegion,
+      edgeRefusals: {
+        functionName: this.delivery.viewerRequestFunction.functionName,
+        kinds: edgeRefusalKinds(config),
+        retentionDays: config.logRetentionDays,
+      },
     });
 
     // CloudFront standard logging v2: delivered from us-east-1 (here, or a us-east-1 stack's).

@@ -3,7 +3,8 @@
  * (local/config-file.ts): the functions' environment, made by the deploy's own mapping
  * (lib/api-environment.ts) so every setting reaches local mode as it reaches the Lambdas, new
  * ones included, and the content folder's video list. Only what cannot work on a laptop is left
- * to local mode: the media URL and signing key, the DRM vendors (local mode's ClearKey server
+ * to local mode (the edge's layers, domain restriction and device binding, come from the file too:
+ * local/stack.ts): the media URL and signing key, the DRM vendors (local mode's ClearKey server
  * stands in), the cookie domain and the edge deny-list switch (the stack's own). A config whose
  * `jwt.jwksUrl` is empty names no IdP: the dev IdP's settings stay.
  * No runtime import of the deploy schema: the local stack loads no aws-cdk-lib through it.

@@ -325,6 +325,14 @@ function withConfigFile(options: LocalStackOptions): LocalStackOptions {
     keyAlgorithm: options.keyAlgorithm ?? config.signing.keyAlgorithm,
     signedTtlSeconds: options.signedTtlSeconds ?? config.signing.ttlSeconds,
     edgeRevocation: options.edgeRevocation ?? config.edgeRevocation.enabled,
+    // The edge's layers as deployed, so a team tries its own sites and binding locally (the
+    // edge's own host is always allowed, so the local page still plays).
+    domainRestriction:
+      options.domainRestriction ??
+      (config.domainRestriction.enabled
+        ? { sites: config.domainRestriction.sites, missingHeaders: config.domainRestriction.missingHeaders }
+        : undefined),
+    deviceBinding: options.deviceBinding ?? config.deviceBinding.enabled,
   };
 }
 

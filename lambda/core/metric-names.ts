@@ -51,3 +51,15 @@ export const DENY_LIST_METRIC = {
   entriesSwept: 'DenyListEntriesSwept',
   storeBytes: 'DenyListStoreBytes',
 } as const;
+
+/**
+ * The viewer-request function's refusals (edge-function/viewer-request.js logs
+ * `streamgate-refused <kind> <detail>`; CloudFront Functions cannot emit metrics), counted by
+ * metric filters on its us-east-1 log group (lib/monitoring/edge-refusals.ts).
+ */
+export const EDGE_REFUSAL_LOG_TAG = 'streamgate-refused';
+export const EDGE_REFUSAL_METRIC = {
+  'foreign-site': 'EdgeForeignSiteRefusals',
+  device: 'EdgeDeviceRefusals',
+} as const;
+export type EdgeRefusalKind = keyof typeof EDGE_REFUSAL_METRIC;

@@ -239,6 +239,26 @@ export const ALARMS = {
     description: ({ threshold }) =>
       `The edge deny-list holds ${threshold} bytes or more of its 5 MB: when full, revocations can no longer reach the edge.`,
   }),
+  edgeForeignSiteRefusals: alarm({
+    name: 'edge-foreign-site-refusals',
+    runbook: 'edge-foreign-site-refusals-us-east-1',
+    scope: 'edge',
+    kind: 'count',
+    defaults: settings(100),
+    metric: (edge) => edge.refusals['foreign-site'],
+    description: () =>
+      'Many media requests refused at the edge for showing a site not allowed to play (domain restriction): another site is embedding or hot-linking the content, or an allowed site is missing from the list.',
+  }),
+  edgeDeviceRefusals: alarm({
+    name: 'edge-device-refusals',
+    runbook: 'edge-device-refusals-us-east-1',
+    scope: 'edge',
+    kind: 'count',
+    defaults: settings(50),
+    metric: (edge) => edge.refusals.device,
+    description: () =>
+      'Many media requests refused at the edge for a grant not bound to the requesting device: grants copied to other browsers, or a device key missing from the KeyValueStore.',
+  }),
   cloudFront5xxRate: alarm({
     name: 'cloudfront-5xx-rate',
     runbook: 'cloudfront-5xx-rate-us-east-1',

@@ -154,6 +154,22 @@ export function dashboard(
           },
         ),
       ],
+      ...(Object.keys(edge.refusals).length === 0
+        ? []
+        : [
+            [
+              graph(
+                `Edge refusals (${EDGE_METRICS_REGION})`,
+                [
+                  ...(edge.refusals['foreign-site'] === undefined
+                    ? []
+                    : [labelled(watched('edgeForeignSiteRefusals'), 'foreign site')]),
+                  ...(edge.refusals.device === undefined ? [] : [labelled(watched('edgeDeviceRefusals'), 'device')]),
+                ],
+                { region: EDGE_METRICS_REGION },
+              ),
+            ],
+          ]),
       ...(signals.edgeRevocation === undefined
         ? []
         : [

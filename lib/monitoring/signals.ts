@@ -8,6 +8,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import {
   DENY_LIST_METRIC,
+  EDGE_REFUSAL_METRIC,
+  type EdgeRefusalKind,
   METRIC,
   METRICS_NAMESPACE,
   METRICS_SERVICE,
@@ -150,13 +152,19 @@ export interface EdgeMetrics {
   readonly wafAllowed?: cloudwatch.Metric;
   readonly cloudFront4xx: cloudwatch.Metric;
   readonly cloudFront5xx: cloudwatch.Metric;
+  /** The viewer-request function's refusals by kind (edge-refusals.ts); absent when that layer is off. */
+  readonly refusals: { readonly [K in EdgeRefusalKind]?: cloudwatch.Metric };
 }
 
 /**
  * WAF and CloudFront metrics, all in us-east-1 (a CLOUDFRONT-scope web ACL has no Region
  * dimension). No region is set on them: widgets set it, and an alarm is in us-east-1 anyway.
  */
-export function edgeMetrics(webAclName: string | undefined, distributionId: string): EdgeMetrics {
+export function edgeMetrics(
+  webAclName: string | undefined,
+  distributionId: string,
+  refusalKinds: readonly EdgeRefusalKind[] = [],
+): EdgeMetrics {
   const waf = (name: string, webAcl: string): cloudwatch.Metric =>
     new cloudwatch.Metric({
       namespace: 'AWS/WAFV2',
@@ -177,5 +185,16 @@ export function edgeMetrics(webAclName: string | undefined, distributionId: stri
       : { wafBlocked: waf('BlockedRequests', webAclName), wafAllowed: waf('AllowedRequests', webAclName) }),
     cloudFront4xx: cloudFront('4xxErrorRate'),
     cloudFront5xx: cloudFront('5xxErrorRate'),
+    // Metric filters count them in us-east-1 with no dimension (a filter's dimensions come from the log line).
+    refusals: Object.fromEntries(
+      refusalKinds.map((kind) => [
+        kind,
+        new cloudwatch.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: EDGE_REFUSAL_METRIC[kind],
+          statistic: 'Sum',
+        }),
+      ]),
+    ),
   };
 }

@@ -9,7 +9,7 @@ import { join, relative, resolve } from 'node:path';
 import { ABUSE_DEFAULTS, STREAM_LIMIT_POLICY } from '../../lambda/core/abuse-defaults';
 import { loadConfig } from '../../lambda/core/config';
 import { loadDrmConfig } from '../../lambda/core/drm-config';
-import { DENY_LIST_METRIC, METRIC } from '../../lambda/core/metric-names';
+import { DENY_LIST_METRIC, EDGE_REFUSAL_METRIC, METRIC } from '../../lambda/core/metric-names';
 import { DENY_LIST_KVS_ARN_VARIABLE, loadDenyListConfig } from '../../lambda/runtime/deny-list-runtime';
 import { API_ROUTES } from '../../lambda/core/api-routes';
 import { ALARM_KEYS, ALARMS } from '../../lib/monitoring/alarm-table';
@@ -154,7 +154,7 @@ describe('API routes', () => {
 });
 
 describe('metrics', () => {
-  const metrics = [...Object.values(METRIC), ...Object.values(DENY_LIST_METRIC)];
+  const metrics = [...Object.values(METRIC), ...Object.values(DENY_LIST_METRIC), ...Object.values(EDGE_REFUSAL_METRIC)];
   const table = (): string => section(doc('operations.md'), '## Metrics');
 
   test("every metric of lambda/core/metric-names.ts is a row of docs/operations.md's Metrics table", () => {
