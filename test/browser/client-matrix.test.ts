@@ -10,32 +10,23 @@
  * Other media answers may include the local edge's 503 when its viewer-request function runs out
  * of time on a busy machine (as CloudFront's would); the players retry those. A 403 fails a test.
  */
-import { resolve } from 'node:path';
-import { buildSync } from 'esbuild';
-import type { BrowserContext, Page } from 'playwright-core';
 import { useClientStackInChromium } from '../support/browser-fixture';
-import type { Observed, PlayerName, Run } from './client-matrix-page';
+import type { PlayerName, Run } from './client-matrix-page';
+import {
+  DELIVERIES,
+  MATRIX_PAGE,
+  type MediaResponse,
+  mediaResponse,
+  observe,
+  openPlayerPages,
+  PLAYERS,
+  type PlayerPage,
+  startRun,
+  sub,
+  until,
+} from './matrix-driver';
 
 const TTL_SECONDS = 5; // the API's minimum
-const PLAYERS: PlayerName[] = ['hls.js', 'shaka', 'video.js'];
-const DELIVERIES = ['cookie', 'url'] as const;
-const SCRIPTS: Record<PlayerName, string> = {
-  'hls.js': require.resolve('hls.js/dist/hls.min.js'),
-  shaka: require.resolve('shaka-player/dist/shaka-player.compiled.js'),
-  'video.js': require.resolve('video.js/dist/video.min.js'),
-};
-
-interface MediaResponse {
-  path: string;
-  status: number;
-  signed: boolean;
-  at: number;
-}
-interface PlayerPage {
-  context: BrowserContext;
-  page: Page;
-  media: MediaResponse[];
-}
 
 const suite = useClientStackInChromium(
   {
@@ -44,72 +35,22 @@ const suite = useClientStackInChromium(
   },
   { setupTimeoutMs: 60000 },
 );
-let harness: string;
-const pages = new Map<PlayerName, PlayerPage>();
+let pages = new Map<PlayerName, PlayerPage>();
 
 beforeAll(async () => {
-  harness = buildSync({
-    entryPoints: [resolve(__dirname, 'client-matrix-page.ts')],
-    bundle: true,
-    format: 'iife',
-    target: 'es2020',
-    write: false,
-  }).outputFiles[0].text;
-  for (const player of PLAYERS) {
-    const context = await suite.browser.newContext();
-    const page = await context.newPage();
-    // A blank page of the test's own on the stack's origin (the API's and the media's).
-    await page.route(`${suite.env.apiBase}/matrix.html`, (route) =>
-      route.fulfill({ contentType: 'text/html', body: '<!doctype html><div id="players"></div>' }),
-    );
-    const media: MediaResponse[] = [];
-    page.on('response', (response) => {
-      const url = new URL(response.url());
-      if (url.pathname.startsWith('/media/'))
-        media.push({
-          path: url.pathname,
-          status: response.status(),
-          signed: url.searchParams.has('Signature'),
-          at: Date.now(),
-        });
-    });
-    await page.goto(`${suite.env.apiBase}/matrix.html`);
-    await page.addScriptTag({ path: SCRIPTS[player] });
-    await page.addScriptTag({ content: harness });
-    pages.set(player, { context, page, media });
-  }
+  pages = await openPlayerPages(suite.browser, suite.env.apiBase, (response, media) => {
+    if (new URL(response.url()).pathname.startsWith('/media/')) media.push(mediaResponse(response));
+  });
 }, 60000);
 
-async function start(player: PlayerName, run: Omit<Run, 'player'>): Promise<PlayerPage> {
+/** A case may route the page's requests: each start drops those routes and serves the blank page again. */
+function start(player: PlayerName, run: Omit<Run, 'player'>): Promise<PlayerPage> {
   const target = pages.get(player) as PlayerPage;
-  await target.page.evaluate(() => (window as unknown as { matrix: { stop(): Promise<void> } }).matrix.stop());
-  await target.page.unrouteAll({ behavior: 'ignoreErrors' });
-  await target.page.route(`${suite.env.apiBase}/matrix.html`, (route) =>
-    route.fulfill({ contentType: 'text/html', body: '<!doctype html><div id="players"></div>' }),
-  );
-  await target.context.clearCookies();
-  target.media.length = 0;
-  await target.page.evaluate(
-    (value) => (window as unknown as { matrix: { start(run: Run): Promise<void> } }).matrix.start(value),
-    { ...run, player },
-  );
-  return target;
+  return startRun(target, player, run, async () => {
+    await target.page.unrouteAll({ behavior: 'ignoreErrors' });
+    await target.page.route(`${suite.env.apiBase}/matrix.html`, (route) => route.fulfill(MATRIX_PAGE));
+  });
 }
-
-const observe = (target: PlayerPage): Promise<Observed> =>
-  target.page.evaluate(() => (window as unknown as { matrix: { observe(): Observed } }).matrix.observe());
-
-async function until(target: PlayerPage, done: (observed: Observed) => boolean, timeoutMs: number): Promise<Observed> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const observed = await observe(target);
-    if (done(observed)) return observed;
-    if (Date.now() > deadline) throw new Error(`timed out; last observed: ${JSON.stringify(observed)}`);
-    await new Promise((wake) => setTimeout(wake, 100));
-  }
-}
-
-const sub = (...parts: string[]) => parts.join('-').replace(/[^a-z0-9-]/gi, '');
 
 describe.each(PLAYERS)('%s', (player) => {
   describe.each(DELIVERIES)('× %s', (delivery) => {

@@ -9,128 +9,68 @@
  * Media answers may include the local edge's 503 when its viewer-request function runs out of time
  * on a busy machine (as CloudFront's would); the players retry those. A 403 fails a test.
  */
-import { resolve } from 'node:path';
-import { buildSync } from 'esbuild';
-import type { BrowserContext, Page } from 'playwright-core';
 import { useClientStackInChromium } from '../support/browser-fixture';
-import type { Observed, PlayerName, Run } from './client-matrix-page';
+import type { PlayerName, Run } from './client-matrix-page';
+import {
+  DELIVERIES,
+  type MediaResponse,
+  mediaResponse,
+  observe,
+  openPlayerPages,
+  PLAYERS,
+  type PlayerPage,
+  startRun,
+  sub,
+  until as untilObserved,
+} from './matrix-driver';
 
 const TTL_SECONDS = 5; // the API's minimum: a refresh every 2.5 to 4 s (live jitter)
 const CHANNEL = 'live-1';
 const LIVE_FOLDER = `/live/${CHANNEL}/hls/`;
-const PLAYERS: PlayerName[] = ['hls.js', 'shaka', 'video.js'];
-const DELIVERIES = ['cookie', 'url'] as const;
-const SCRIPTS: Record<PlayerName, string> = {
-  'hls.js': require.resolve('hls.js/dist/hls.min.js'),
-  shaka: require.resolve('shaka-player/dist/shaka-player.compiled.js'),
-  'video.js': require.resolve('video.js/dist/video.min.js'),
-};
-
-interface MediaResponse {
-  path: string;
-  status: number;
-  signed: boolean;
-  at: number;
-  /** A playlist's #EXT-X-MEDIA-SEQUENCE. */
-  mediaSequence?: number;
-  /** For a refusal: the grant's expiry and the edge's reason, to tell an expired grant from a revoked one. */
-  detail?: string;
-}
-interface PlayerPage {
-  context: BrowserContext;
-  page: Page;
-  media: MediaResponse[];
-}
 
 const api: string[] = [];
 const suite = useClientStackInChromium(
   { signedTtlSeconds: TTL_SECONDS, apiEnv: { RATE_LIMIT_PER_WINDOW: '300' } },
   { setupTimeoutMs: 60000 },
 );
-let harness: string;
-const pages = new Map<PlayerName, PlayerPage>();
-const BLANK = { contentType: 'text/html', body: '<!doctype html><div id="players"></div>' };
+let pages = new Map<PlayerName, PlayerPage>();
 
 beforeAll(async () => {
-  harness = buildSync({
-    entryPoints: [resolve(__dirname, 'client-matrix-page.ts')],
-    bundle: true,
-    format: 'iife',
-    target: 'es2020',
-    write: false,
-  }).outputFiles[0].text;
-  for (const player of PLAYERS) {
-    const context = await suite.browser.newContext();
-    const page = await context.newPage();
-    await page.route(`${suite.env.apiBase}/matrix.html`, (route) => route.fulfill(BLANK));
-    const media: MediaResponse[] = [];
-    page.on('response', async (response) => {
-      const url = new URL(response.url());
-      if (url.pathname.startsWith('/api/')) api.push(`${response.status()} ${url.pathname} at ${Date.now()}`);
-      if (!url.pathname.startsWith('/live/')) return;
-      const entry: MediaResponse = {
-        path: url.pathname,
-        status: response.status(),
-        signed: url.searchParams.has('Signature'),
-        at: Date.now(),
-      };
-      media.push(entry);
-      if (response.status() === 403) {
-        const policy = url.searchParams.get('Policy');
-        const expiry =
-          policy === null
-            ? ''
-            : /"AWS:EpochTime":(\d+)/.exec(
-                Buffer.from(policy.replace(/-/g, '+').replace(/~/g, '/').replace(/_/g, '='), 'base64').toString(),
-              )?.[1];
-        entry.detail = `expires ${expiry}000 denied ${response.headers()['x-streamgate-denied'] ?? ''} grants`;
-      }
-      if (url.pathname.endsWith('.m3u8') && response.status() === 200) {
-        const text = await response.text().catch(() => '');
-        const sequence = /^#EXT-X-MEDIA-SEQUENCE:(\d+)$/m.exec(text)?.[1];
-        if (sequence !== undefined) entry.mediaSequence = Number(sequence);
-      }
-    });
-    await page.goto(`${suite.env.apiBase}/matrix.html`);
-    await page.addScriptTag({ path: SCRIPTS[player] });
-    await page.addScriptTag({ content: harness });
-    pages.set(player, { context, page, media });
-  }
+  pages = await openPlayerPages(suite.browser, suite.env.apiBase, async (response, media) => {
+    const url = new URL(response.url());
+    if (url.pathname.startsWith('/api/')) api.push(`${response.status()} ${url.pathname} at ${Date.now()}`);
+    if (!url.pathname.startsWith('/live/')) return;
+    const entry = mediaResponse(response);
+    media.push(entry);
+    if (response.status() === 403) {
+      const policy = url.searchParams.get('Policy');
+      const expiry =
+        policy === null
+          ? ''
+          : /"AWS:EpochTime":(\d+)/.exec(
+              Buffer.from(policy.replace(/-/g, '+').replace(/~/g, '/').replace(/_/g, '='), 'base64').toString(),
+            )?.[1];
+      entry.detail = `expires ${expiry}000 denied ${response.headers()['x-streamgate-denied'] ?? ''} grants`;
+    }
+    if (url.pathname.endsWith('.m3u8') && response.status() === 200) {
+      const text = await response.text().catch(() => '');
+      const sequence = /^#EXT-X-MEDIA-SEQUENCE:(\d+)$/m.exec(text)?.[1];
+      if (sequence !== undefined) entry.mediaSequence = Number(sequence);
+    }
+  });
 }, 60000);
 
-async function start(player: PlayerName, run: Omit<Run, 'player'>): Promise<PlayerPage> {
-  const target = pages.get(player) as PlayerPage;
-  await target.page.evaluate(() => (window as unknown as { matrix: { stop(): Promise<void> } }).matrix.stop());
-  await target.context.clearCookies();
-  target.media.length = 0;
-  await target.page.evaluate(
-    (value) => (window as unknown as { matrix: { start(run: Run): Promise<void> } }).matrix.start(value),
-    { ...run, player },
-  );
-  return target;
-}
+const start = (player: PlayerName, run: Omit<Run, 'player'>): Promise<PlayerPage> =>
+  startRun(pages.get(player) as PlayerPage, player, run);
 
-const observe = (target: PlayerPage): Promise<Observed> =>
-  target.page.evaluate(() => (window as unknown as { matrix: { observe(): Observed } }).matrix.observe());
-
-async function until(target: PlayerPage, done: (observed: Observed) => boolean, timeoutMs: number): Promise<Observed> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const observed = await observe(target);
-    if (done(observed)) return observed;
-    if (Date.now() > deadline) {
-      const refused = target.media
-        .filter((entry) => entry.status >= 400)
-        .map((entry) => `${entry.status} ${entry.path} at ${entry.at} ${entry.detail ?? ''}`);
-      throw new Error(
-        `timed out; last observed: ${JSON.stringify(observed)}; media refused: ${refused.join(', ')}; api: ${api.join(', ')}`,
-      );
-    }
-    await new Promise((wake) => setTimeout(wake, 100));
-  }
-}
-
-const sub = (...parts: string[]) => parts.join('-').replace(/[^a-z0-9-]/gi, '');
+/** As the driver's, and on a timeout says what the edge refused and what the API answered. */
+const until: typeof untilObserved = (target, done, timeoutMs) =>
+  untilObserved(target, done, timeoutMs, () => {
+    const refused = target.media
+      .filter((entry) => entry.status >= 400)
+      .map((entry) => `${entry.status} ${entry.path} at ${entry.at} ${entry.detail ?? ''}`);
+    return `; media refused: ${refused.join(', ')}; api: ${api.join(', ')}`;
+  });
 
 describe.each(PLAYERS)('%s', (player) => {
   describe.each(DELIVERIES)('× %s', (delivery) => {
