@@ -9,7 +9,7 @@
  * would fail once it exists: an AwsCustomResource creates it if missing (ResourceAlreadyExists is
  * ignored) and sets its retention, and the filters come after it.
  */
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
@@ -75,6 +75,12 @@ export class EdgeRefusalLogs extends Construct {
     // The group and its `:*` form (a log group's ARN as CloudFormation and IAM examples write it): nothing else.
     this.streamsArn = `${groupArn}:*`;
     const policy = cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: [groupArn, this.streamsArn] });
+    // The calls' own function logs here: unnamed, kept as long as the stack's other logs and
+    // deleted with the stack (CDK's default group for it would be retained under the function's name).
+    const callLogs = new logs.LogGroup(this, 'CallLogs', {
+      retention: props.retentionDays as logs.RetentionDays, // one of CloudWatch's values: the config checks it
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     const ensure = new cr.AwsCustomResource(this, 'EnsureLogGroup', {
       onCreate: {
         service: 'CloudWatchLogs',
@@ -88,6 +94,7 @@ export class EdgeRefusalLogs extends Construct {
       policy,
       installLatestAwsSdk: false,
       memorySize: 256,
+      logGroup: callLogs,
     });
     const retention = new cr.AwsCustomResource(this, 'Retention', {
       onUpdate: {
@@ -99,6 +106,7 @@ export class EdgeRefusalLogs extends Construct {
       policy,
       installLatestAwsSdk: false,
       memorySize: 256,
+      logGroup: callLogs,
     });
     retention.node.addDependency(ensure);
     this.calls = [ensure, retention];
