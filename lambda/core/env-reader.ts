@@ -75,16 +75,7 @@ export class EnvReader {
   /** A JSON object (unset: `{}`); `what` completes "must be …". */
   jsonObject(name: string, what = 'a JSON object'): Record<string, unknown> {
     const raw = this.optional(name);
-    if (raw === undefined) return {};
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      throw new ConfigError(name, 'is not valid JSON');
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-      throw new ConfigError(name, `must be ${what}`);
-    return parsed as Record<string, unknown>;
+    return raw === undefined ? {} : parseJsonObject(name, raw, what);
   }
 
   /** A URL (unset: undefined). */
@@ -104,4 +95,17 @@ function wholeNumber(name: string, raw: string, min: number, max: number): numbe
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+/** `raw` as a JSON object, else a ConfigError naming `name`; `what` completes "must be …". */
+export function parseJsonObject(name: string, raw: string, what = 'a JSON object'): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(name, 'is not valid JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ConfigError(name, `must be ${what}`);
+  return parsed as Record<string, unknown>;
 }

@@ -18,6 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ConfigError } from './config';
+import { parseJsonObject } from './env-reader';
 import { LIVE_PATH_PREFIX } from './media-paths';
 
 export const LIVE_CHANNELS_VARIABLE = 'LIVE_CHANNELS';
@@ -72,15 +73,7 @@ export function liveChannels(raw: string | undefined, taken: readonly string[] =
   const name = LIVE_CHANNELS_VARIABLE;
   const channels = new Map<string, LiveChannel>();
   if (raw === undefined || raw.trim() === '') return channels;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new ConfigError(name, 'is not valid JSON');
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new ConfigError(name, 'must be a JSON object of channels by id');
-  const entries = Object.entries(parsed);
+  const entries = Object.entries(parseJsonObject(name, raw, 'a JSON object of channels by id'));
   if (entries.length > MAX_CHANNELS) throw new ConfigError(name, `holds more than ${MAX_CHANNELS} channels`);
   const folders: string[] = [];
   const claim = (where: string, field: string, folder: unknown): string => {

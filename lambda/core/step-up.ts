@@ -16,6 +16,7 @@
  * `maxAgeSeconds` is a challenge: the token cannot show when its user signed in.
  */
 import { ConfigError } from './config';
+import { parseJsonObject } from './env-reader';
 import { isVideoPattern, mostSpecific, TITLE_RULES_MAX, VIDEO_PATTERN_RULE } from './entitlement-rules';
 import { StepUpRequired } from './errors';
 import type { VerifiedToken } from './token-verifier';
@@ -140,18 +141,9 @@ export function parseStepUpRules(raw: string | undefined, variable = STEP_UP_VAR
 /** A by-title JSON object's entries, each key a title entry and each value an object. */
 export function titleEntries(raw: string | undefined, variable: string): [string, Record<string, unknown>][] {
   if (raw === undefined || raw.trim() === '') return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new ConfigError(variable, 'is not valid JSON');
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new ConfigError(
-      variable,
-      'must be a JSON object of rules by title (an id, a prefix such as "premium-*", or "*")',
-    );
-  const entries = Object.entries(parsed);
+  const entries = Object.entries(
+    parseJsonObject(variable, raw, 'a JSON object of rules by title (an id, a prefix such as "premium-*", or "*")'),
+  );
   if (entries.length > TITLE_RULES_MAX) throw new ConfigError(variable, `holds more than ${TITLE_RULES_MAX} titles`);
   return entries.map(([pattern, value]) => {
     const where = `title "${pattern.slice(0, 64)}"`;
