@@ -302,8 +302,8 @@ export class Delivery extends Construct {
     ];
 
     const mediaOrigin = props.media.origin();
-    const signed = (cachePolicy: cloudfront.ICachePolicy): cloudfront.BehaviorOptions => ({
-      origin: mediaOrigin,
+    const signed = (cachePolicy: cloudfront.ICachePolicy, origin = mediaOrigin): cloudfront.BehaviorOptions => ({
+      origin,
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
       allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
       cachePolicy,
@@ -357,16 +357,8 @@ export class Delivery extends Construct {
         Duration.days(14),
         Duration.days(14),
       );
-      const live = (cachePolicy: cloudfront.ICachePolicy): cloudfront.BehaviorOptions => ({
-        origin: props.liveOrigin as cloudfront.IOrigin,
-        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-        allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
-        cachePolicy,
-        trustedKeyGroups: [props.keyGroup],
-        responseHeadersPolicy: mediaHeadersPolicy,
-        compress: true,
-        functionAssociations,
-      });
+      const liveOrigin = props.liveOrigin;
+      const live = (cachePolicy: cloudfront.ICachePolicy) => signed(cachePolicy, liveOrigin);
       additionalBehaviors[`${LIVE_PATH_PREFIX}*.m3u8`] = live(liveManifests);
       additionalBehaviors[`${LIVE_PATH_PREFIX}*.mpd`] = live(liveManifests);
       additionalBehaviors[`${LIVE_PATH_PREFIX}*`] = live(liveSegments);
