@@ -10,10 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { randomBytes } from 'node:crypto';
 import { createEdgeHandler } from '../local/edge-server';
 import { loadKeyGroupFile } from '../local/edge/key-group';
 import { startLocalStack } from '../local/stack';
+import { fillDenyList } from './busy-deny-list';
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'streamgate-bench-'));
@@ -51,14 +51,7 @@ async function main(): Promise<void> {
   const functionServer = createServer((req, res) => void withFunction(req, res));
   await new Promise<void>((done) => functionServer.listen(0, '127.0.0.1', done));
   // A deny-list as a busy day leaves it: 10,000 revoked grants, none of them this viewer's.
-  const expiresAt = Math.floor(Date.now() / 1000) + 3600;
-  await stack.denyList?.put(
-    Array.from({ length: 10000 }, () => ({
-      key: randomBytes(16).toString('base64url').slice(0, 22),
-      reason: 'revoked' as const,
-      expiresAt,
-    })),
-  );
+  await fillDenyList(stack);
   const token = await stack.idp.issueToken({ sub: 'bench', videos: ['demo-1'] });
   process.stdout.write(
     `${JSON.stringify({

@@ -3,7 +3,6 @@
  * viewer-request function over a deny-list of 10,000 revoked grants, then asks the live origin),
  * and the same edge handler serving the same live origin without any check, each on its own port.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +12,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createEdgeHandler } from '../local/edge-server';
 import { LiveOrigin, localChannels } from '../local/live/live-origin';
 import { startLocalStack } from '../local/stack';
+import { fillDenyList } from './busy-deny-list';
 
 async function main(): Promise<void> {
   const stack = await startLocalStack({
@@ -32,14 +32,7 @@ async function main(): Promise<void> {
   });
   const server = createServer((req, res) => void unchecked(req, res));
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const expiresAt = Math.floor(Date.now() / 1000) + 3600;
-  await stack.denyList?.put(
-    Array.from({ length: 10000 }, () => ({
-      key: randomBytes(16).toString('base64url').slice(0, 22),
-      reason: 'revoked' as const,
-      expiresAt,
-    })),
-  );
+  await fillDenyList(stack);
   const token = await stack.idp.issueToken({ sub: 'bench-live', videos: ['live-1'] });
   process.stdout.write(
     `${JSON.stringify({ checked: stack.port, unchecked: (server.address() as AddressInfo).port, token })}\n`,
